@@ -1,0 +1,376 @@
+//! Wire types of the Studyhall signaling protocol.
+//!
+//! One WebSocket per user carries JSON text frames. Every frame is one object whose
+//! `"type"` field names the message; field names are `snake_case`. This crate owns only
+//! the shapes (serde), no I/O and no runtime, so the relay, the client, the app and the
+//! tests agree on them by construction. `docs/protocol.md` is the human description of
+//! the same types and must change with them.
+//!
+//! Invariants the types encode:
+//! - identity never travels from client to server: the relay takes it from the token;
+//! - every client message may carry a `request_id`, echoed by the reply or error it causes;
+//! - error codes are stable strings ([`ErrorCode`]); messages are for humans.
+
+mod chat;
+mod error;
+mod room;
+
+pub use chat::{ChatMessage, ChatPage};
+pub use error::{CloseCode, ErrorCode};
+pub use room::{Grants, MediaState, MediaUpdate, Participant, Presence, Role};
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the protocol this crate describes. A client sends it in `join`; the relay
+/// refuses versions it does not speak with [`ErrorCode::UnsupportedProtocol`].
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Longest accepted `request_id` / `client_msg_id`, in bytes.
+pub const MAX_ID_LEN: usize = 64;
+
+/// A frame sent by a client: an optional correlation id plus the message itself.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientFrame {
+    /// Free-form id (at most [`MAX_ID_LEN`] bytes) echoed by the reply or error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(flatten)]
+    pub message: ClientMessage,
+}
+
+impl ClientFrame {
+    pub fn new(message: ClientMessage) -> Self {
+        Self {
+            request_id: None,
+            message,
+        }
+    }
+
+    pub fn with_request_id(message: ClientMessage, request_id: impl Into<String>) -> Self {
+        Self {
+            request_id: Some(request_id.into()),
+            message,
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientFrame")
+            .field("request_id", &self.request_id)
+            .field("message", &self.message)
+            .finish()
+    }
+}
+
+/// Messages from a client to the relay.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// First message on a socket: authenticate and enter a room.
+    Join {
+        /// Room the client means to enter; must equal the token's room.
+        room: String,
+        /// Access token (JWT, HS256) from `studyhall-relay token` or the room's host.
+        token: String,
+        /// Protocol version the client speaks ([`PROTOCOL_VERSION`]).
+        protocol: u32,
+        /// Media state to start with (all off when absent).
+        #[serde(default)]
+        media: MediaState,
+    },
+    /// Leave the room; the relay answers `left` and closes the socket (1000).
+    Leave,
+    /// Application-level heartbeat; answered with `pong` carrying the same nonce.
+    Ping {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonce: Option<u64>,
+    },
+    /// Change own microphone / camera / screen state. Absent fields stay as they are.
+    SetMedia(MediaUpdate),
+    /// Change own presence (active, away, on a break).
+    SetPresence { presence: Presence },
+    /// Post a chat message. `client_msg_id` makes retries safe: the same id from the
+    /// same identity in the same room is stored once and acknowledged with the same seq.
+    ChatSend { client_msg_id: String, text: String },
+    /// Ask for a page of older chat: messages with `seq < before_seq` (newest page when
+    /// absent), at most `limit` (default 50, max 100), returned oldest first.
+    ChatHistory {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before_seq: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// Host only: remove a chat message for everyone.
+    ChatDelete { seq: u64 },
+    /// Host only: remove a participant from the room.
+    Kick {
+        identity: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+impl ClientMessage {
+    /// The wire name of this message (its `"type"`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientMessage::Join { .. } => "join",
+            ClientMessage::Leave => "leave",
+            ClientMessage::Ping { .. } => "ping",
+            ClientMessage::SetMedia(_) => "set_media",
+            ClientMessage::SetPresence { .. } => "set_presence",
+            ClientMessage::ChatSend { .. } => "chat_send",
+            ClientMessage::ChatHistory { .. } => "chat_history",
+            ClientMessage::ChatDelete { .. } => "chat_delete",
+            ClientMessage::Kick { .. } => "kick",
+        }
+    }
+}
+
+// Tokens must never reach a log, so Debug is written by hand.
+impl std::fmt::Debug for ClientMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientMessage::Join {
+                room,
+                protocol,
+                media,
+                ..
+            } => f
+                .debug_struct("Join")
+                .field("room", room)
+                .field("token", &"<redacted>")
+                .field("protocol", protocol)
+                .field("media", media)
+                .finish(),
+            ClientMessage::ChatSend {
+                client_msg_id,
+                text,
+            } => f
+                .debug_struct("ChatSend")
+                .field("client_msg_id", client_msg_id)
+                .field("text_bytes", &text.len())
+                .finish(),
+            other => {
+                let json = serde_json::to_string(other).unwrap_or_default();
+                write!(f, "{json}")
+            }
+        }
+    }
+}
+
+/// Limits the relay enforces on this connection, sent in `joined` so clients can
+/// check input before sending it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Largest accepted WebSocket message, in bytes.
+    pub max_message_bytes: usize,
+    /// Largest chat text, in bytes of UTF-8.
+    pub max_chat_bytes: usize,
+    /// Sustained signaling messages per second, and the burst above it.
+    pub messages_per_second: u32,
+    pub message_burst: u32,
+    /// Sustained chat messages per second, and the burst above it.
+    pub chat_per_second: u32,
+    pub chat_burst: u32,
+    /// Most participants a room admits.
+    pub max_room_size: usize,
+    /// Largest history page.
+    pub max_history_page: u32,
+}
+
+/// How the relay checks liveness of this connection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// The relay sends a WebSocket ping this often.
+    pub interval_ms: u64,
+    /// A connection that sends nothing (not even a pong) for this long is dropped.
+    pub timeout_ms: u64,
+}
+
+/// Why a participant is no longer in the room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveReason {
+    /// Sent `leave` or closed the socket.
+    Left,
+    /// The socket broke or stopped answering heartbeats.
+    Timeout,
+    /// Removed by a host.
+    Kicked,
+    /// Disconnected for breaking limits (rate, size).
+    Violation,
+    /// The relay is shutting down.
+    Shutdown,
+}
+
+/// Messages from the relay to a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// Reply to `join`: who you are, who is here, the newest chat page and the limits.
+    Joined {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        protocol: u32,
+        server_version: String,
+        room: String,
+        you: Participant,
+        participants: Vec<Participant>,
+        chat: ChatPage,
+        limits: Limits,
+        heartbeat: Heartbeat,
+    },
+    /// Reply to `leave`, just before the relay closes the socket.
+    Left {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+    },
+    Pong {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonce: Option<u64>,
+    },
+    /// Someone entered the room (never sent about yourself).
+    ParticipantJoined { participant: Participant },
+    /// Someone left the room (never sent about yourself).
+    ParticipantLeft {
+        identity: String,
+        reason: LeaveReason,
+    },
+    /// Someone's media state or presence changed (including yours, as confirmation).
+    ParticipantUpdated { participant: Participant },
+    /// Your `chat_send` is stored: it has this room sequence number.
+    ChatAck {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        client_msg_id: String,
+        seq: u64,
+        ts: u64,
+        /// True when this was a retry of a message already stored.
+        duplicate: bool,
+    },
+    /// A new chat message in the room (sent to everyone, the sender included).
+    ChatMessage { message: ChatMessage },
+    /// Reply to `chat_history`.
+    ChatPage {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        #[serde(flatten)]
+        page: ChatPage,
+    },
+    /// A host removed a message; clients drop it from view.
+    ChatDeleted { seq: u64, deleted_by: String },
+    /// You were removed by a host; the relay closes the socket (4003) next.
+    Kicked {
+        by: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The relay is shutting down; reconnect after `retry_after_ms`.
+    Shutdown { reason: String, retry_after_ms: u64 },
+    /// Something the client sent was refused, or the connection is about to close.
+    Error {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        code: ErrorCode,
+        message: String,
+        /// True when the relay closes the socket right after this message.
+        fatal: bool,
+        /// For `rate_limited`: how long to wait before sending again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+    },
+}
+
+impl ServerMessage {
+    /// Build a non-fatal error reply.
+    pub fn error(code: ErrorCode, message: impl Into<String>, request_id: Option<String>) -> Self {
+        ServerMessage::Error {
+            request_id,
+            code,
+            message: message.into(),
+            fatal: false,
+            retry_after_ms: None,
+        }
+    }
+
+    /// Build an error after which the relay closes the socket.
+    pub fn fatal(code: ErrorCode, message: impl Into<String>, request_id: Option<String>) -> Self {
+        ServerMessage::Error {
+            request_id,
+            code,
+            message: message.into(),
+            fatal: true,
+            retry_after_ms: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn join_round_trips_and_hides_token_in_debug() {
+        let raw = json!({"type":"join","room":"algebra","token":"secret.jwt.here","protocol":1,
+                         "request_id":"r1"});
+        let frame: ClientFrame = serde_json::from_value(raw).unwrap();
+        assert_eq!(frame.request_id.as_deref(), Some("r1"));
+        match &frame.message {
+            ClientMessage::Join { room, media, .. } => {
+                assert_eq!(room, "algebra");
+                assert_eq!(*media, MediaState::default());
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        let debug = format!("{frame:?}");
+        assert!(!debug.contains("secret.jwt.here"), "{debug}");
+    }
+
+    #[test]
+    fn set_media_is_partial() {
+        let frame: ClientFrame =
+            serde_json::from_value(json!({"type":"set_media","mic":true})).unwrap();
+        assert_eq!(
+            frame.message,
+            ClientMessage::SetMedia(MediaUpdate {
+                mic: Some(true),
+                camera: None,
+                screen: None
+            })
+        );
+    }
+
+    #[test]
+    fn unknown_type_is_an_error() {
+        let err = serde_json::from_str::<ClientFrame>(r#"{"type":"fly"}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown variant"), "{err}");
+    }
+
+    #[test]
+    fn server_messages_are_tagged_snake_case() {
+        let msg = ServerMessage::error(ErrorCode::RateLimited, "slow down", None);
+        let v = serde_json::to_value(&msg).unwrap();
+        assert_eq!(v["type"], "error");
+        assert_eq!(v["code"], "rate_limited");
+        assert_eq!(v["fatal"], false);
+        assert!(v.get("request_id").is_none());
+
+        let page = ServerMessage::ChatPage {
+            request_id: Some("p".into()),
+            page: ChatPage {
+                messages: vec![],
+                has_more: false,
+            },
+        };
+        let v = serde_json::to_value(&page).unwrap();
+        assert_eq!(v["type"], "chat_page");
+        assert_eq!(v["has_more"], false);
+        let back: ServerMessage = serde_json::from_value(v).unwrap();
+        assert_eq!(back, page);
+    }
+}

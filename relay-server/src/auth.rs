@@ -1,0 +1,344 @@
+//! Access tokens: HS256 JWTs carrying room, identity, display name, grants and expiry.
+//!
+//! The algorithm is pinned to HS256 and `exp`, `nbf`, `iss`, `aud` and `sub` are required,
+//! so `alg: none`, tokens signed with another key and tokens for another service are all
+//! refused. Identity always comes from a verified token, never from a client message.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use studyhall_protocol::{ErrorCode, Grants};
+
+use crate::ids;
+
+/// `iss` and `aud` of every Studyhall token.
+pub const ISSUER: &str = "studyhall";
+pub const AUDIENCE: &str = "studyhall-relay";
+
+/// File in the data directory holding the generated secret (embedded mode).
+pub const SECRET_FILE: &str = "relay-secret";
+
+/// The claims of a Studyhall access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    /// Participant identity.
+    pub sub: String,
+    /// Display name.
+    pub name: String,
+    /// The one room this token admits to.
+    pub room: String,
+    pub grants: Grants,
+    pub iat: u64,
+    pub nbf: u64,
+    pub exp: u64,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("no token: `join` must carry the access token")]
+    Missing,
+    #[error("the token has expired; ask for a new invite")]
+    Expired,
+    #[error("the token is not valid: {0}")]
+    Invalid(String),
+    #[error("the token is for room `{token_room}`, not `{asked}`")]
+    WrongRoom { token_room: String, asked: String },
+    #[error("the token does not grant `{0}`")]
+    MissingGrant(&'static str),
+}
+
+impl AuthError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AuthError::Missing => ErrorCode::TokenMissing,
+            AuthError::Expired => ErrorCode::TokenExpired,
+            AuthError::Invalid(_) => ErrorCode::TokenInvalid,
+            AuthError::WrongRoom { .. } => ErrorCode::TokenWrongRoom,
+            AuthError::MissingGrant(_) => ErrorCode::Forbidden,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenIssueError {
+    #[error("invalid {what}: {message}")]
+    InvalidInput { what: &'static str, message: String },
+    #[error("cannot sign token: {0}")]
+    Sign(#[from] jsonwebtoken::errors::Error),
+}
+
+/// Signs and verifies tokens with one secret.
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKeys(<secret>)")
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl TokenKeys {
+    pub fn new(secret: &[u8], leeway: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = leeway.as_secs();
+        validation.validate_nbf = true;
+        validation.validate_exp = true;
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        TokenKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
+    }
+
+    /// Sign a token for `identity` in `room`, valid for `ttl` from now.
+    pub fn issue(
+        &self,
+        room: &str,
+        identity: &str,
+        name: &str,
+        grants: Grants,
+        ttl: Duration,
+    ) -> Result<String, TokenIssueError> {
+        ids::check_room(room).map_err(|message| TokenIssueError::InvalidInput {
+            what: "room",
+            message,
+        })?;
+        ids::check_identity(identity).map_err(|message| TokenIssueError::InvalidInput {
+            what: "identity",
+            message,
+        })?;
+        ids::check_display_name(name).map_err(|message| TokenIssueError::InvalidInput {
+            what: "name",
+            message,
+        })?;
+        if ttl.is_zero() {
+            return Err(TokenIssueError::InvalidInput {
+                what: "ttl",
+                message: "must be longer than 0".into(),
+            });
+        }
+        let now = now_secs();
+        let claims = Claims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: identity.into(),
+            name: name.into(),
+            room: room.into(),
+            grants,
+            iat: now,
+            nbf: now,
+            exp: now + ttl.as_secs().max(1),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// Check a token presented for `room` and return its claims.
+    pub fn verify(&self, token: &str, room: &str) -> Result<Claims, AuthError> {
+        if token.trim().is_empty() {
+            return Err(AuthError::Missing);
+        }
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => AuthError::Expired,
+                ErrorKind::ImmatureSignature => AuthError::Invalid("not valid yet (nbf)".into()),
+                ErrorKind::InvalidSignature => AuthError::Invalid(
+                    "signature does not match (signed with another secret?)".into(),
+                ),
+                ErrorKind::InvalidAlgorithm => {
+                    AuthError::Invalid("algorithm must be HS256".into())
+                }
+                ErrorKind::InvalidIssuer => AuthError::Invalid("wrong issuer".into()),
+                ErrorKind::InvalidAudience => AuthError::Invalid("wrong audience".into()),
+                ErrorKind::MissingRequiredClaim(c) => {
+                    AuthError::Invalid(format!("missing claim `{c}`"))
+                }
+                _ => AuthError::Invalid("malformed token".into()),
+            })?;
+        let claims = data.claims;
+        if claims.room != room {
+            return Err(AuthError::WrongRoom {
+                token_room: claims.room,
+                asked: room.to_string(),
+            });
+        }
+        ids::check_identity(&claims.sub)
+            .map_err(|m| AuthError::Invalid(format!("identity: {m}")))?;
+        ids::check_display_name(&claims.name)
+            .map_err(|m| AuthError::Invalid(format!("name: {m}")))?;
+        if !claims.grants.join {
+            return Err(AuthError::MissingGrant("join"));
+        }
+        Ok(claims)
+    }
+}
+
+/// Read the secret kept in the data directory, creating it (32 random bytes, hex, mode
+/// 0600) on first use.
+pub fn load_or_create_secret(data_dir: &Path) -> std::io::Result<String> {
+    let path = data_dir.join(SECRET_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().to_string()),
+        Ok(_) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} is shorter than 32 characters", path.display()),
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let secret = hex::encode(rand::random::<[u8; 32]>());
+    let tmp = data_dir.join(format!("{SECRET_FILE}.tmp"));
+    {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp)?;
+        f.write_all(secret.as_bytes())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, &path)?;
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(0))
+    }
+
+    #[test]
+    fn issue_then_verify() {
+        let k = keys();
+        let t = k
+            .issue("algebra", "ada", "Ada L", Grants::host(), Duration::from_secs(60))
+            .unwrap();
+        let c = k.verify(&t, "algebra").unwrap();
+        assert_eq!(c.sub, "ada");
+        assert_eq!(c.name, "Ada L");
+        assert!(c.grants.host);
+    }
+
+    #[test]
+    fn refusals() {
+        let k = keys();
+        let t = k
+            .issue("algebra", "ada", "Ada", Grants::member(), Duration::from_secs(60))
+            .unwrap();
+        assert!(matches!(
+            k.verify(&t, "physics"),
+            Err(AuthError::WrongRoom { .. })
+        ));
+        assert_eq!(k.verify("", "algebra"), Err(AuthError::Missing));
+        assert!(matches!(
+            k.verify("a.b.c", "algebra"),
+            Err(AuthError::Invalid(_))
+        ));
+        let other = TokenKeys::new(b"ffffffffffffffffffffffffffffffff", Duration::ZERO);
+        assert!(matches!(
+            other.verify(&t, "algebra"),
+            Err(AuthError::Invalid(m)) if m.contains("signature")
+        ));
+        let no_join = Grants {
+            join: false,
+            ..Grants::member()
+        };
+        let t = k
+            .issue("algebra", "bob", "Bob", no_join, Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(
+            k.verify(&t, "algebra"),
+            Err(AuthError::MissingGrant("join"))
+        );
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        use base64_like::encode;
+        let header = encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let now = now_secs();
+        let body = encode(
+            format!(
+                r#"{{"iss":"studyhall","aud":"studyhall-relay","sub":"eve","name":"Eve","room":"algebra","grants":{{"join":true,"host":true}},"iat":{now},"nbf":{now},"exp":{}}}"#,
+                now + 60
+            )
+            .as_bytes(),
+        );
+        let token = format!("{header}.{body}.");
+        assert!(matches!(
+            keys().verify(&token, "algebra"),
+            Err(AuthError::Invalid(_))
+        ));
+    }
+
+    /// Just enough base64url to forge a test token without another dependency.
+    mod base64_like {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        pub fn encode(input: &[u8]) -> String {
+            let mut out = String::new();
+            for chunk in input.chunks(3) {
+                let b = [
+                    chunk[0],
+                    *chunk.get(1).unwrap_or(&0),
+                    *chunk.get(2).unwrap_or(&0),
+                ];
+                let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+                let chars = chunk.len() + 1;
+                for i in 0..chars {
+                    out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                }
+            }
+            out
+        }
+    }
+
+    #[test]
+    fn secret_is_created_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create_secret(dir.path()).unwrap();
+        let b = load_or_create_secret(dir.path()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(SECRET_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

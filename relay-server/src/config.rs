@@ -1,0 +1,454 @@
+//! Typed relay configuration: defaults → TOML file → `STUDYHALL_*` environment → flags.
+//!
+//! Every layer is a [`ConfigLayer`] of optional values that rejects unknown keys, so a
+//! typo in a file or an environment variable is an error naming the key instead of a
+//! setting silently ignored.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Default address: loopback only, so a relay started with no configuration is not
+/// reachable from the network until its operator says so.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7450";
+
+/// Environment variables with this prefix are configuration keys.
+pub const ENV_PREFIX: &str = "STUDYHALL_";
+
+/// Environment variable naming a config file (read before the other `STUDYHALL_*` keys).
+pub const ENV_CONFIG_FILE: &str = "STUDYHALL_CONFIG";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("invalid setting `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+    #[error("no data directory: set `data_dir` (STUDYHALL_DATA_DIR or --data-dir)")]
+    NoDataDir,
+}
+
+/// The relay's effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address of the HTTP + WebSocket listener.
+    pub listen: SocketAddr,
+    /// Where the chat database and the generated token secret live.
+    pub data_dir: PathBuf,
+    /// Token signing secret. When absent, one is generated once and kept in
+    /// `<data_dir>/relay-secret`.
+    pub secret: Option<String>,
+    /// Most participants in one room.
+    pub max_room_size: usize,
+    /// Most simultaneous WebSocket connections.
+    pub max_connections: usize,
+    /// Largest WebSocket message accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// Largest chat text, in bytes of UTF-8.
+    pub max_chat_bytes: usize,
+    /// Signaling messages per second per connection (sustained) and burst.
+    pub messages_per_second: u32,
+    pub message_burst: u32,
+    /// Chat messages per second per connection (sustained) and burst.
+    pub chat_per_second: u32,
+    pub chat_burst: u32,
+    /// Seconds (windows) with rejected messages, within 30 s, before a disconnect.
+    pub violations_before_disconnect: u32,
+    /// The relay pings every connection this often...
+    pub heartbeat_interval: Duration,
+    /// ...and drops one that sent nothing for this long.
+    pub heartbeat_timeout: Duration,
+    /// Time a new socket has to send `join`.
+    pub join_timeout: Duration,
+    /// On shutdown, how long to wait for clients to be told and sockets to close.
+    pub drain_timeout: Duration,
+    /// Allowed clock skew when checking token times.
+    pub token_leeway: Duration,
+    /// Messages sent on join.
+    pub history_on_join: u32,
+    /// Largest history page a client may ask for.
+    pub max_history_page: u32,
+    /// Words masked with `*` in chat (case-insensitive, whole words).
+    pub word_filter: Vec<String>,
+    /// `tracing` filter, e.g. `info` or `studyhall_relay=debug`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: DEFAULT_LISTEN.parse().expect("valid default address"),
+            data_dir: default_data_dir().unwrap_or_else(|| PathBuf::from("studyhall-data")),
+            secret: None,
+            max_room_size: 25,
+            max_connections: 1024,
+            max_message_bytes: 64 * 1024,
+            max_chat_bytes: 4 * 1024,
+            messages_per_second: 20,
+            message_burst: 50,
+            chat_per_second: 3,
+            chat_burst: 10,
+            violations_before_disconnect: 3,
+            heartbeat_interval: Duration::from_secs(5),
+            heartbeat_timeout: Duration::from_secs(15),
+            join_timeout: Duration::from_secs(10),
+            drain_timeout: Duration::from_secs(5),
+            token_leeway: Duration::from_secs(30),
+            history_on_join: 50,
+            max_history_page: 100,
+            word_filter: Vec::new(),
+            log: "info".to_string(),
+        }
+    }
+}
+
+/// `$XDG_DATA_HOME/studyhall-relay`, or `~/.local/share/studyhall-relay`.
+pub fn default_data_dir() -> Option<PathBuf> {
+    dirs::data_dir().map(|d| d.join("studyhall-relay"))
+}
+
+/// One layer of configuration; `None` leaves the value below it in place.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigLayer {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub secret: Option<String>,
+    pub max_room_size: Option<usize>,
+    pub max_connections: Option<usize>,
+    pub max_message_bytes: Option<usize>,
+    pub max_chat_bytes: Option<usize>,
+    pub messages_per_second: Option<u32>,
+    pub message_burst: Option<u32>,
+    pub chat_per_second: Option<u32>,
+    pub chat_burst: Option<u32>,
+    pub violations_before_disconnect: Option<u32>,
+    #[serde(default, with = "humantime_serde::option")]
+    pub heartbeat_interval: Option<Duration>,
+    #[serde(default, with = "humantime_serde::option")]
+    pub heartbeat_timeout: Option<Duration>,
+    #[serde(default, with = "humantime_serde::option")]
+    pub join_timeout: Option<Duration>,
+    #[serde(default, with = "humantime_serde::option")]
+    pub drain_timeout: Option<Duration>,
+    #[serde(default, with = "humantime_serde::option")]
+    pub token_leeway: Option<Duration>,
+    pub history_on_join: Option<u32>,
+    pub max_history_page: Option<u32>,
+    pub word_filter: Option<Vec<String>>,
+    pub log: Option<String>,
+}
+
+/// Keys whose environment value is a comma-separated list.
+const LIST_KEYS: &[&str] = &["word_filter"];
+
+impl ConfigLayer {
+    /// Parse a TOML document; unknown keys are an error naming the key.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.message().to_string())
+    }
+
+    /// Read a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|message| ConfigError::File {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Collect `STUDYHALL_<KEY>` variables (except `STUDYHALL_CONFIG`). A variable whose
+    /// key is not a config key is an error.
+    pub fn from_env<I>(vars: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        let mut layer = ConfigLayer::default();
+        for (var, value) in vars {
+            let Some(key) = var.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            if var == ENV_CONFIG_FILE {
+                continue;
+            }
+            let key = key.to_ascii_lowercase();
+            let one = Self::parse_env_value(&key, &value).map_err(|message| ConfigError::Env {
+                var: var.clone(),
+                message,
+            })?;
+            layer = layer.overlay(one);
+        }
+        Ok(layer)
+    }
+
+    fn parse_env_value(key: &str, value: &str) -> Result<Self, String> {
+        if !key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            return Err(format!("`{key}` is not a config key"));
+        }
+        let quoted = toml::Value::String(value.to_string()).to_string();
+        if LIST_KEYS.contains(&key) {
+            let items: Vec<toml::Value> = value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_string()))
+                .collect();
+            let doc = format!("{key} = {}", toml::Value::Array(items));
+            return Self::from_toml(&doc);
+        }
+        // A number or boolean parses bare; anything else (addresses, paths, durations)
+        // as a string. The bare attempt's error is kept only if quoting fails too.
+        match Self::from_toml(&format!("{key} = {value}")) {
+            Ok(layer) => Ok(layer),
+            Err(bare) => Self::from_toml(&format!("{key} = {quoted}")).map_err(|quoted_err| {
+                if quoted_err.contains("unknown field") {
+                    quoted_err
+                } else {
+                    bare
+                }
+            }),
+        }
+    }
+
+    /// `other` wins where it has a value.
+    pub fn overlay(self, other: ConfigLayer) -> ConfigLayer {
+        macro_rules! pick {
+            ($($f:ident),* $(,)?) => { ConfigLayer { $($f: other.$f.or(self.$f)),* } };
+        }
+        pick!(
+            listen,
+            data_dir,
+            secret,
+            max_room_size,
+            max_connections,
+            max_message_bytes,
+            max_chat_bytes,
+            messages_per_second,
+            message_burst,
+            chat_per_second,
+            chat_burst,
+            violations_before_disconnect,
+            heartbeat_interval,
+            heartbeat_timeout,
+            join_timeout,
+            drain_timeout,
+            token_leeway,
+            history_on_join,
+            max_history_page,
+            word_filter,
+            log,
+        )
+    }
+}
+
+impl Config {
+    /// Apply a layer on top of this config.
+    pub fn apply(mut self, layer: ConfigLayer) -> Config {
+        macro_rules! set {
+            ($($f:ident),* $(,)?) => { $(if let Some(v) = layer.$f { self.$f = v; })* };
+        }
+        set!(
+            listen,
+            data_dir,
+            max_room_size,
+            max_connections,
+            max_message_bytes,
+            max_chat_bytes,
+            messages_per_second,
+            message_burst,
+            chat_per_second,
+            chat_burst,
+            violations_before_disconnect,
+            heartbeat_interval,
+            heartbeat_timeout,
+            join_timeout,
+            drain_timeout,
+            token_leeway,
+            history_on_join,
+            max_history_page,
+            word_filter,
+            log,
+        );
+        if layer.secret.is_some() {
+            self.secret = layer.secret;
+        }
+        self
+    }
+
+    /// Build the effective config: defaults, then the file (`--config` or
+    /// `STUDYHALL_CONFIG`), then the environment, then flags.
+    pub fn load<I>(
+        config_file: Option<&Path>,
+        env: I,
+        flags: ConfigLayer,
+    ) -> Result<Config, ConfigError>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let file_from_env = env
+            .iter()
+            .find(|(k, _)| k == ENV_CONFIG_FILE)
+            .map(|(_, v)| PathBuf::from(v));
+        let file = config_file.map(Path::to_path_buf).or(file_from_env);
+        let mut layer = ConfigLayer::default();
+        if let Some(path) = file {
+            layer = layer.overlay(ConfigLayer::from_file(&path)?);
+        }
+        layer = layer.overlay(ConfigLayer::from_env(env)?);
+        layer = layer.overlay(flags);
+        let config = Config::default().apply(layer);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reject settings that cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        fn positive(key: &'static str, v: u64) -> Result<(), ConfigError> {
+            if v == 0 {
+                Err(ConfigError::Invalid {
+                    key,
+                    message: "must be greater than 0".into(),
+                })
+            } else {
+                Ok(())
+            }
+        }
+        positive("max_room_size", self.max_room_size as u64)?;
+        positive("max_connections", self.max_connections as u64)?;
+        positive("max_chat_bytes", self.max_chat_bytes as u64)?;
+        positive("messages_per_second", self.messages_per_second.into())?;
+        positive("message_burst", self.message_burst.into())?;
+        positive("chat_per_second", self.chat_per_second.into())?;
+        positive("chat_burst", self.chat_burst.into())?;
+        positive("violations_before_disconnect", self.violations_before_disconnect.into())?;
+        positive("max_history_page", self.max_history_page.into())?;
+        if self.max_message_bytes < 1024 {
+            return Err(ConfigError::Invalid {
+                key: "max_message_bytes",
+                message: "must be at least 1024".into(),
+            });
+        }
+        if self.heartbeat_interval.is_zero() || self.heartbeat_timeout <= self.heartbeat_interval
+        {
+            return Err(ConfigError::Invalid {
+                key: "heartbeat_timeout",
+                message: format!(
+                    "must be longer than heartbeat_interval ({})",
+                    humantime::format_duration(self.heartbeat_interval)
+                ),
+            });
+        }
+        if self.history_on_join > self.max_history_page {
+            return Err(ConfigError::Invalid {
+                key: "history_on_join",
+                message: "must not exceed max_history_page".into(),
+            });
+        }
+        if let Some(secret) = &self.secret {
+            if secret.len() < 32 {
+                return Err(ConfigError::Invalid {
+                    key: "secret",
+                    message: "must be at least 32 characters".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("relay.toml");
+        std::fs::write(
+            &file,
+            "max_room_size = 10\nchat_burst = 4\nheartbeat_interval = \"2s\"\nheartbeat_timeout = \"7s\"\n",
+        )
+        .unwrap();
+        let flags = ConfigLayer {
+            chat_burst: Some(6),
+            ..Default::default()
+        };
+        let cfg = Config::load(
+            Some(&file),
+            env(&[
+                ("STUDYHALL_MAX_ROOM_SIZE", "12"),
+                ("STUDYHALL_WORD_FILTER", "darn, heck"),
+                ("STUDYHALL_LISTEN", "127.0.0.1:9000"),
+                ("PATH", "/usr/bin"),
+            ]),
+            flags,
+        )
+        .unwrap();
+        assert_eq!(cfg.max_room_size, 12, "env beats file");
+        assert_eq!(cfg.chat_burst, 6, "flag beats file");
+        assert_eq!(cfg.heartbeat_interval, Duration::from_secs(2));
+        assert_eq!(cfg.word_filter, vec!["darn", "heck"]);
+        assert_eq!(cfg.listen.port(), 9000);
+        assert_eq!(cfg.chat_per_second, 3, "default kept");
+    }
+
+    #[test]
+    fn unknown_file_key_is_named() {
+        let err = ConfigLayer::from_toml("max_room_sise = 3").unwrap_err();
+        assert!(err.contains("max_room_sise"), "{err}");
+    }
+
+    #[test]
+    fn unknown_env_key_is_named() {
+        let err = ConfigLayer::from_env(env(&[("STUDYHALL_ROOM_SIZE", "3")])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("STUDYHALL_ROOM_SIZE"), "{text}");
+        assert!(text.contains("room_size"), "{text}");
+    }
+
+    #[test]
+    fn bad_env_value_is_explained() {
+        let err = ConfigLayer::from_env(env(&[("STUDYHALL_MAX_ROOM_SIZE", "lots")])).unwrap_err();
+        assert!(err.to_string().contains("STUDYHALL_MAX_ROOM_SIZE"), "{err}");
+    }
+
+    #[test]
+    fn impossible_settings_are_refused() {
+        let cfg = Config {
+            heartbeat_timeout: Duration::from_secs(1),
+            ..Config::default()
+        };
+        assert!(matches!(
+            cfg.validate(),
+            Err(ConfigError::Invalid {
+                key: "heartbeat_timeout",
+                ..
+            })
+        ));
+        let cfg = Config {
+            secret: Some("short".into()),
+            ..Config::default()
+        };
+        assert!(cfg.validate().is_err());
+    }
+}

@@ -1,0 +1,489 @@
+//! Rooms and their participants: who is in which room, with what role and media state,
+//! and fan-out of room events to every participant's connection.
+//!
+//! A room exists while someone is in it. Each participant has one connection; a second
+//! join with the same identity replaces the first (a reconnect), so a network drop never
+//! leaves a ghost behind. Locks are std mutexes held for short sections without
+//! `.await`; the lock order is registry → room.
+
+pub mod filter;
+pub mod limits;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use studyhall_protocol::{CloseCode, ErrorCode, LeaveReason, Participant, ServerMessage};
+use tokio::sync::{mpsc, Notify};
+
+/// What a connection task is asked to send.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A serialized server message (serialized once, shared by every recipient).
+    Text(Arc<str>),
+    /// Close the socket with this code after sending what is queued before it.
+    Close { code: u16, reason: String },
+}
+
+impl Outbound {
+    pub fn message(msg: &ServerMessage) -> Outbound {
+        Outbound::Text(serialize(msg))
+    }
+}
+
+pub fn serialize(msg: &ServerMessage) -> Arc<str> {
+    // Our own types always serialize; a failure would be a bug worth a loud log.
+    match serde_json::to_string(msg) {
+        Ok(s) => s.into(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialize server message");
+            Arc::from(r#"{"type":"error","code":"internal","message":"serialization failed","fatal":false}"#)
+        }
+    }
+}
+
+/// A close forced from outside the connection's queue (the queue may be full).
+#[derive(Debug, Clone)]
+pub struct ForcedClose {
+    pub code: u16,
+    pub error: ErrorCode,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct ConnControl {
+    forced: Mutex<Option<ForcedClose>>,
+    notify: Notify,
+}
+
+impl ConnControl {
+    pub fn force_close(&self, close: ForcedClose) {
+        let mut slot = lock(&self.forced);
+        if slot.is_none() {
+            *slot = Some(close);
+        }
+        drop(slot);
+        self.notify.notify_one();
+    }
+
+    /// Wait until a close is forced, then return it.
+    pub async fn forced(&self) -> ForcedClose {
+        loop {
+            if let Some(c) = lock(&self.forced).clone() {
+                return c;
+            }
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// How the room reaches one participant's connection.
+#[derive(Debug, Clone)]
+pub struct ConnHandle {
+    pub id: u64,
+    tx: mpsc::Sender<Outbound>,
+    pub control: Arc<ConnControl>,
+}
+
+static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
+
+impl ConnHandle {
+    /// A handle and the queue its connection task drains.
+    pub fn new(queue: usize) -> (ConnHandle, mpsc::Receiver<Outbound>) {
+        let (tx, rx) = mpsc::channel(queue);
+        (
+            ConnHandle {
+                id: NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed),
+                tx,
+                control: Arc::new(ConnControl::default()),
+            },
+            rx,
+        )
+    }
+
+    /// Queue a message. A connection whose queue is full cannot keep up: it is closed
+    /// (it will reconnect and fetch history) rather than silently missing messages.
+    pub fn send(&self, out: Outbound) {
+        match self.tx.try_send(out) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => self.control.force_close(ForcedClose {
+                code: CloseCode::SLOW_CONSUMER,
+                error: ErrorCode::SlowConsumer,
+                message: "this connection fell too far behind the room; reconnect".into(),
+            }),
+            // The connection task is gone; its cleanup removes it from the room.
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these short locks leaves consistent data (no
+    // multi-step invariants span an unlock), so poisoning is not fatal.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[derive(Debug)]
+struct Member {
+    participant: Participant,
+    conn: ConnHandle,
+}
+
+#[derive(Debug, Default)]
+struct RoomState {
+    members: BTreeMap<String, Member>,
+    banned: HashSet<String>,
+}
+
+/// One live room.
+#[derive(Debug)]
+pub struct Room {
+    pub name: String,
+    state: Mutex<RoomState>,
+    /// Held across store-then-broadcast so chat reaches everyone in sequence order.
+    pub chat_lock: tokio::sync::Mutex<()>,
+}
+
+impl Room {
+    fn new(name: &str) -> Self {
+        Room {
+            name: name.to_string(),
+            state: Mutex::new(RoomState::default()),
+            chat_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Send to everyone in the room, except `except` (an identity) when given.
+    pub fn broadcast(&self, msg: &ServerMessage, except: Option<&str>) {
+        let out = Outbound::message(msg);
+        let state = lock(&self.state);
+        for (identity, member) in &state.members {
+            if Some(identity.as_str()) != except {
+                member.conn.send(out.clone());
+            }
+        }
+    }
+
+    /// Change a participant (if `conn_id` is still theirs) and tell everyone.
+    /// Returns the participant after the change, or `None` when nothing changed.
+    pub fn update_participant<F>(&self, identity: &str, conn_id: u64, change: F) -> Option<Participant>
+    where
+        F: FnOnce(&mut Participant) -> bool,
+    {
+        let updated = {
+            let mut state = lock(&self.state);
+            let member = state.members.get_mut(identity)?;
+            if member.conn.id != conn_id || !change(&mut member.participant) {
+                return None;
+            }
+            member.participant.clone()
+        };
+        self.broadcast(
+            &ServerMessage::ParticipantUpdated {
+                participant: updated.clone(),
+            },
+            None,
+        );
+        Some(updated)
+    }
+
+    pub fn participants(&self) -> Vec<Participant> {
+        lock(&self.state)
+            .members
+            .values()
+            .map(|m| m.participant.clone())
+            .collect()
+    }
+
+    pub fn contains(&self, identity: &str) -> bool {
+        lock(&self.state).members.contains_key(identity)
+    }
+
+    fn len(&self) -> usize {
+        lock(&self.state).members.len()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    #[error("the room is full ({max} participants)")]
+    Full { max: usize },
+    #[error("a host removed you from this room")]
+    Banned,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KickError {
+    #[error("`{0}` is not in the room")]
+    NotFound(String),
+    #[error("a host cannot kick themselves; leave instead")]
+    SelfKick,
+}
+
+/// What a successful join returns.
+#[derive(Debug)]
+pub struct JoinedRoom {
+    pub room: Arc<Room>,
+    /// Everyone in the room, the new participant included.
+    pub participants: Vec<Participant>,
+    /// True when this join replaced an earlier connection of the same identity.
+    pub replaced: bool,
+}
+
+/// Every live room of this relay.
+#[derive(Debug)]
+pub struct Rooms {
+    rooms: Mutex<HashMap<String, Arc<Room>>>,
+    max_room_size: usize,
+}
+
+impl Rooms {
+    pub fn new(max_room_size: usize) -> Self {
+        Rooms {
+            rooms: Mutex::new(HashMap::new()),
+            max_room_size,
+        }
+    }
+
+    /// Enter `room_name` (creating it), telling the others.
+    pub fn join(
+        &self,
+        room_name: &str,
+        participant: Participant,
+        conn: ConnHandle,
+    ) -> Result<JoinedRoom, JoinError> {
+        let mut rooms = lock(&self.rooms);
+        let room = rooms
+            .entry(room_name.to_string())
+            .or_insert_with(|| Arc::new(Room::new(room_name)))
+            .clone();
+        let mut state = lock(&room.state);
+        if state.banned.contains(&participant.identity) {
+            drop(state);
+            self.drop_if_empty(&mut rooms, &room);
+            return Err(JoinError::Banned);
+        }
+        let previous = state.members.remove(&participant.identity);
+        if previous.is_none() && state.members.len() >= self.max_room_size {
+            drop(state);
+            self.drop_if_empty(&mut rooms, &room);
+            return Err(JoinError::Full {
+                max: self.max_room_size,
+            });
+        }
+        let identity = participant.identity.clone();
+        state.members.insert(
+            identity.clone(),
+            Member {
+                participant: participant.clone(),
+                conn,
+            },
+        );
+        let participants = state
+            .members
+            .values()
+            .map(|m| m.participant.clone())
+            .collect();
+        drop(state);
+        drop(rooms);
+
+        let replaced = previous.is_some();
+        if let Some(old) = previous {
+            old.conn.send(Outbound::message(&ServerMessage::fatal(
+                ErrorCode::Replaced,
+                "you joined this room from another connection",
+                None,
+            )));
+            old.conn.send(Outbound::Close {
+                code: CloseCode::REPLACED,
+                reason: "replaced by a newer connection".into(),
+            });
+            room.broadcast(
+                &ServerMessage::ParticipantUpdated { participant },
+                Some(&identity),
+            );
+        } else {
+            room.broadcast(
+                &ServerMessage::ParticipantJoined { participant },
+                Some(&identity),
+            );
+        }
+        Ok(JoinedRoom {
+            room,
+            participants,
+            replaced,
+        })
+    }
+
+    /// Remove `identity` if `conn_id` is still its connection, and tell the others.
+    /// Returns whether it was removed.
+    pub fn leave(&self, room: &Arc<Room>, identity: &str, conn_id: u64, reason: LeaveReason) -> bool {
+        let removed = {
+            let mut rooms = lock(&self.rooms);
+            let mut state = lock(&room.state);
+            let ours = state
+                .members
+                .get(identity)
+                .is_some_and(|m| m.conn.id == conn_id);
+            if ours {
+                state.members.remove(identity);
+            }
+            drop(state);
+            self.drop_if_empty(&mut rooms, room);
+            ours
+        };
+        if removed {
+            room.broadcast(
+                &ServerMessage::ParticipantLeft {
+                    identity: identity.to_string(),
+                    reason,
+                },
+                None,
+            );
+        }
+        removed
+    }
+
+    /// A host removes `target`: it is told, closed, and kept out while the room lives.
+    pub fn kick(
+        &self,
+        room: &Arc<Room>,
+        target: &str,
+        by: &str,
+        reason: Option<String>,
+    ) -> Result<(), KickError> {
+        if target == by {
+            return Err(KickError::SelfKick);
+        }
+        let member = {
+            let mut rooms = lock(&self.rooms);
+            let mut state = lock(&room.state);
+            let member = state
+                .members
+                .remove(target)
+                .ok_or_else(|| KickError::NotFound(target.to_string()))?;
+            state.banned.insert(target.to_string());
+            drop(state);
+            self.drop_if_empty(&mut rooms, room);
+            member
+        };
+        member.conn.send(Outbound::message(&ServerMessage::Kicked {
+            by: by.to_string(),
+            reason: reason.clone(),
+        }));
+        member.conn.send(Outbound::Close {
+            code: CloseCode::KICKED,
+            reason: "removed by a host".into(),
+        });
+        room.broadcast(
+            &ServerMessage::ParticipantLeft {
+                identity: target.to_string(),
+                reason: LeaveReason::Kicked,
+            },
+            None,
+        );
+        Ok(())
+    }
+
+    fn drop_if_empty(&self, rooms: &mut HashMap<String, Arc<Room>>, room: &Arc<Room>) {
+        if room.len() == 0 {
+            if let Some(current) = rooms.get(&room.name) {
+                if Arc::ptr_eq(current, room) {
+                    rooms.remove(&room.name);
+                }
+            }
+        }
+    }
+
+    /// Number of live rooms and of participants in them.
+    pub fn counts(&self) -> (usize, usize) {
+        let rooms = lock(&self.rooms);
+        let participants = rooms.values().map(|r| r.len()).sum();
+        (rooms.len(), participants)
+    }
+
+    pub fn get(&self, name: &str) -> Option<Arc<Room>> {
+        lock(&self.rooms).get(name).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use studyhall_protocol::{Grants, MediaState, Presence, Role};
+
+    fn person(id: &str) -> Participant {
+        Participant {
+            identity: id.into(),
+            name: id.to_uppercase(),
+            role: Role::Member,
+            grants: Grants::member(),
+            media: MediaState::default(),
+            presence: Presence::Active,
+            joined_at: 0,
+        }
+    }
+
+    fn drain(rx: &mut mpsc::Receiver<Outbound>) -> Vec<String> {
+        let mut out = vec![];
+        while let Ok(o) = rx.try_recv() {
+            match o {
+                Outbound::Text(t) => out.push(t.to_string()),
+                Outbound::Close { code, .. } => out.push(format!("close {code}")),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn join_leave_and_room_lifetime() {
+        let rooms = Rooms::new(2);
+        let (a, mut arx) = ConnHandle::new(16);
+        let (b, _brx) = ConnHandle::new(16);
+        let (c, _crx) = ConnHandle::new(16);
+        let ja = rooms.join("r", person("a"), a.clone()).unwrap();
+        rooms.join("r", person("b"), b.clone()).unwrap();
+        assert_eq!(rooms.join("r", person("c"), c).err(), Some(JoinError::Full { max: 2 }));
+        assert!(drain(&mut arx)[0].contains("participant_joined"));
+        assert!(!rooms.leave(&ja.room, "b", a.id, LeaveReason::Left), "wrong conn id");
+        assert!(rooms.leave(&ja.room, "b", b.id, LeaveReason::Left));
+        assert!(drain(&mut arx)[0].contains("participant_left"));
+        assert_eq!(rooms.counts(), (1, 1));
+        assert!(rooms.leave(&ja.room, "a", a.id, LeaveReason::Left));
+        assert_eq!(rooms.counts(), (0, 0));
+    }
+
+    #[test]
+    fn rejoin_replaces_and_kick_bans() {
+        let rooms = Rooms::new(2);
+        let (h, _hrx) = ConnHandle::new(16);
+        let (b1, mut b1rx) = ConnHandle::new(16);
+        let (b2, mut b2rx) = ConnHandle::new(16);
+        let jr = rooms.join("r", person("host"), h).unwrap();
+        rooms.join("r", person("b"), b1).unwrap();
+        let again = rooms.join("r", person("b"), b2.clone()).unwrap();
+        assert!(again.replaced, "a full room still admits a reconnect");
+        let old = drain(&mut b1rx);
+        assert!(old[0].contains("replaced") && old[1] == "close 4009", "{old:?}");
+        assert_eq!(rooms.kick(&jr.room, "host", "host", None), Err(KickError::SelfKick));
+        assert_eq!(
+            rooms.kick(&jr.room, "zed", "host", None),
+            Err(KickError::NotFound("zed".into()))
+        );
+        rooms.kick(&jr.room, "b", "host", Some("spam".into())).unwrap();
+        let got = drain(&mut b2rx);
+        assert!(got.iter().any(|m| m.contains("\"kicked\"")), "{got:?}");
+        assert_eq!(got.last().unwrap(), "close 4003");
+        let (b3, _b3rx) = ConnHandle::new(16);
+        assert_eq!(rooms.join("r", person("b"), b3).err(), Some(JoinError::Banned));
+    }
+
+    #[test]
+    fn full_queue_forces_close() {
+        let (conn, _rx) = ConnHandle::new(1);
+        conn.send(Outbound::Text("a".into()));
+        conn.send(Outbound::Text("b".into()));
+        let forced = lock(&conn.control.forced).clone().unwrap();
+        assert_eq!(forced.code, CloseCode::SLOW_CONSUMER);
+    }
+}

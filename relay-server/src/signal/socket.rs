@@ -1,0 +1,250 @@
+//! Moves frames between one WebSocket and its [`Session`]: the join handshake, the
+//! participant's outbound queue, heartbeats, forced closes and shutdown.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use studyhall_protocol::{CloseCode, ErrorCode, LeaveReason, ServerMessage};
+use tokio::sync::OwnedSemaphorePermit;
+use tracing::{debug, info, Instrument};
+
+use super::session::{Flow, Refusal, Session};
+use crate::room::{serialize, ConnHandle, Outbound};
+use crate::state::Relay;
+
+/// Queue depth per participant before it counts as a slow consumer.
+pub const OUTBOUND_QUEUE: usize = 1024;
+
+/// The transport refuses frames this many times larger than `max_message_bytes`
+/// outright; between the two the client gets a clear `message_too_large` first.
+pub const TRANSPORT_LIMIT_FACTOR: usize = 16;
+
+enum Incoming {
+    Text(Utf8Bytes),
+    Binary,
+    /// Ping/pong: liveness only.
+    Control,
+    Closed,
+    TooLarge(usize),
+}
+
+async fn recv(socket: &mut WebSocket, max: usize) -> Incoming {
+    match socket.recv().await {
+        Some(Ok(Message::Text(t))) if t.len() > max => Incoming::TooLarge(t.len()),
+        Some(Ok(Message::Text(t))) => Incoming::Text(t),
+        Some(Ok(Message::Binary(b))) if b.len() > max => Incoming::TooLarge(b.len()),
+        Some(Ok(Message::Binary(_))) => Incoming::Binary,
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Incoming::Control,
+        Some(Ok(Message::Close(_))) | None => Incoming::Closed,
+        Some(Err(e)) => {
+            let text = e.to_string();
+            debug!(error = %text, "websocket read error");
+            // tungstenite reports its own size limit as a capacity error.
+            if text.contains("Space limit exceeded") || text.to_lowercase().contains("too long") {
+                Incoming::TooLarge(usize::MAX)
+            } else {
+                Incoming::Closed
+            }
+        }
+    }
+}
+
+/// Resolves once the relay starts shutting down.
+async fn until_shutdown(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    if rx.wait_for(|down| *down).await.is_err() {
+        // The relay (and its sender) is gone; nothing will ever signal.
+        std::future::pending::<()>().await;
+    }
+}
+
+async fn send_text(socket: &mut WebSocket, text: &str, timeout: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(timeout, socket.send(Message::Text(text.into()))).await,
+        Ok(Ok(()))
+    )
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &str, timeout: Duration) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.chars().take(100).collect::<String>().into(),
+    };
+    let _ = tokio::time::timeout(timeout, socket.send(Message::Close(Some(frame)))).await;
+    // Give the client a moment to see the close before the TCP connection goes.
+    let _ = tokio::time::timeout(timeout, async { while socket.recv().await.is_some() {} }).await;
+}
+
+fn too_large(relay: &Relay, size: usize) -> ServerMessage {
+    relay.metrics.error_sent(ErrorCode::MessageTooLarge);
+    let size = if size == usize::MAX {
+        "more than the transport limit".to_string()
+    } else {
+        format!("{size} bytes")
+    };
+    ServerMessage::fatal(
+        ErrorCode::MessageTooLarge,
+        format!(
+            "message of {size} exceeds the limit of {} bytes",
+            relay.config.max_message_bytes
+        ),
+        None,
+    )
+}
+
+/// Serve one upgraded socket until it closes.
+pub async fn serve(relay: Relay, mut socket: WebSocket, peer: std::net::SocketAddr, _permit: OwnedSemaphorePermit) {
+    let gauge = relay.clone();
+    let _open = gauge.metrics.connection_opened();
+    let io_timeout = relay.config.heartbeat_timeout;
+    let max = relay.config.max_message_bytes;
+    let (conn, mut queue) = ConnHandle::new(OUTBOUND_QUEUE);
+    let mut shutdown = relay.shutting_down();
+
+    // Phase 1: the first message must be `join`, within join_timeout.
+    let first = tokio::select! {
+        r = tokio::time::timeout(relay.config.join_timeout, recv(&mut socket, max)) => r,
+        _ = until_shutdown(&mut shutdown) => {
+            close(&mut socket, CloseCode::GOING_AWAY, "shutting down", io_timeout).await;
+            return;
+        }
+    };
+    let refuse = |code: ErrorCode, message: String, close_code: u16| Refusal {
+        error: ServerMessage::fatal(code, message, None),
+        close_code,
+    };
+    let joined = match first {
+        Err(_) => Err(refuse(
+            ErrorCode::JoinTimeout,
+            format!("no `join` within {}", humantime::format_duration(relay.config.join_timeout)),
+            CloseCode::PROTOCOL,
+        )),
+        Ok(Incoming::Closed) => return,
+        Ok(Incoming::Control) => Err(refuse(
+            ErrorCode::NotJoined,
+            "the first message must be `join`".into(),
+            CloseCode::PROTOCOL,
+        )),
+        Ok(Incoming::Binary) => Err(refuse(
+            ErrorCode::BinaryNotSupported,
+            "binary frames are not part of the protocol; send JSON text".into(),
+            CloseCode::PROTOCOL,
+        )),
+        Ok(Incoming::TooLarge(size)) => Err(Refusal {
+            error: too_large(&relay, size),
+            close_code: CloseCode::TOO_BIG,
+        }),
+        Ok(Incoming::Text(text)) => {
+            relay.metrics.messages_received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            match super::decode(&text) {
+                Ok(frame) => Session::join(&relay, frame, conn.clone(), Instant::now()).await,
+                Err((code, message)) => Err(refuse(code, message, CloseCode::PROTOCOL)),
+            }
+        }
+    };
+    let (mut session, welcome) = match joined {
+        Ok(ok) => ok,
+        Err(refusal) => {
+            let code = refusal.code();
+            if code != ErrorCode::MessageTooLarge {
+                relay.metrics.error_sent(code);
+            }
+            info!(%peer, code = %code, "join refused");
+            send_text(&mut socket, &serialize(&refusal.error), io_timeout).await;
+            close(&mut socket, refusal.close_code, code.as_str(), io_timeout).await;
+            return;
+        }
+    };
+    let span = session.span().clone();
+    async move {
+        if !send_text(&mut socket, &serialize(&welcome), io_timeout).await {
+            session.end(LeaveReason::Timeout);
+            return;
+        }
+        let (code, reason, leave) = run(&relay, &mut session, &mut socket, &conn, &mut queue, &mut shutdown).await;
+        // Remove first, so the others hear of it even if the close handshake stalls.
+        session.end(leave);
+        if let Some(code) = code {
+            close(&mut socket, code, &reason, io_timeout).await;
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// The joined loop; returns the close code to send (if the socket still stands), a
+/// reason, and why the participant leaves.
+async fn run(
+    relay: &Relay,
+    session: &mut Session,
+    socket: &mut WebSocket,
+    conn: &ConnHandle,
+    queue: &mut tokio::sync::mpsc::Receiver<Outbound>,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> (Option<u16>, String, LeaveReason) {
+    let cfg = &relay.config;
+    let io_timeout = cfg.heartbeat_timeout;
+    let mut last_heard = Instant::now();
+    let mut heartbeat = tokio::time::interval(cfg.heartbeat_interval);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    heartbeat.tick().await;
+    loop {
+        tokio::select! {
+            incoming = recv(socket, cfg.max_message_bytes) => {
+                last_heard = Instant::now();
+                let flow = match incoming {
+                    Incoming::Text(text) => session.on_text(&text, Instant::now()).await,
+                    Incoming::Binary => session.on_binary(Instant::now()),
+                    Incoming::Control => Flow::Continue,
+                    Incoming::Closed => return (None, String::new(), LeaveReason::Left),
+                    Incoming::TooLarge(size) => {
+                        send_text(socket, &serialize(&too_large(relay, size)), io_timeout).await;
+                        return (Some(CloseCode::TOO_BIG), "message too large".into(), LeaveReason::Violation);
+                    }
+                };
+                if let Flow::Close { code, reason, leave } = flow {
+                    // Flush what the session queued (e.g. `left`, a fatal error) first.
+                    while let Ok(Outbound::Text(t)) = queue.try_recv() {
+                        if !send_text(socket, &t, io_timeout).await {
+                            return (None, String::new(), LeaveReason::Timeout);
+                        }
+                    }
+                    return (Some(code), reason, leave);
+                }
+            }
+            out = queue.recv() => match out {
+                Some(Outbound::Text(text)) => {
+                    if !send_text(socket, &text, io_timeout).await {
+                        return (None, String::new(), LeaveReason::Timeout);
+                    }
+                }
+                // Kicked or replaced: the room already removed us and told the others.
+                Some(Outbound::Close { code, reason }) => return (Some(code), reason, LeaveReason::Kicked),
+                None => return (None, String::new(), LeaveReason::Left),
+            },
+            forced = conn.control.forced() => {
+                relay.metrics.error_sent(forced.error);
+                let msg = ServerMessage::fatal(forced.error, forced.message.clone(), None);
+                send_text(socket, &serialize(&msg), io_timeout).await;
+                return (Some(forced.code), forced.message, LeaveReason::Timeout);
+            }
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > cfg.heartbeat_timeout {
+                    info!("no traffic within heartbeat timeout; dropping");
+                    return (Some(CloseCode::HEARTBEAT_TIMEOUT), "heartbeat timeout".into(), LeaveReason::Timeout);
+                }
+                let ping = tokio::time::timeout(io_timeout, socket.send(Message::Ping(Default::default()))).await;
+                if !matches!(ping, Ok(Ok(()))) {
+                    return (None, String::new(), LeaveReason::Timeout);
+                }
+            }
+            _ = until_shutdown(shutdown) => {
+                let msg = ServerMessage::Shutdown {
+                    reason: "the relay is shutting down".into(),
+                    retry_after_ms: 2000,
+                };
+                send_text(socket, &serialize(&msg), io_timeout).await;
+                return (Some(CloseCode::GOING_AWAY), "shutting down".into(), LeaveReason::Shutdown);
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! What must outlive a process: the traits, and the embedded backend (SQLite).
+//!
+//! A backend acknowledges an append only once it is durable, assigns each room a
+//! sequence that only increases, and stores a `(room, sender, client_msg_id)` once no
+//! matter how often it is retried. The conformance tests in [`conformance`] hold every
+//! backend to that.
+
+mod sqlite;
+
+pub use sqlite::SqliteChatLog;
+
+use async_trait::async_trait;
+use studyhall_protocol::{ChatMessage, ChatPage};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    #[error("storage is corrupt or inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// A message to append; the store assigns `seq` and `ts`.
+#[derive(Debug, Clone)]
+pub struct NewChatMessage {
+    pub from: String,
+    pub name: String,
+    pub client_msg_id: String,
+    pub text: String,
+}
+
+/// Result of an append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    pub message: ChatMessage,
+    /// True when the same `(sender, client_msg_id)` was already stored; `message` is the
+    /// stored original.
+    pub duplicate: bool,
+}
+
+/// The durable chat log of every room.
+#[async_trait]
+pub trait ChatLog: Send + Sync + 'static {
+    /// Store a message and return it with its sequence number. Idempotent per
+    /// `(room, from, client_msg_id)`.
+    async fn append(&self, room: &str, msg: NewChatMessage) -> Result<Appended, StoreError>;
+
+    /// Up to `limit` messages with `seq < before_seq` (or the newest), oldest first.
+    async fn page(
+        &self,
+        room: &str,
+        before_seq: Option<u64>,
+        limit: u32,
+    ) -> Result<ChatPage, StoreError>;
+
+    /// Mark a message deleted (its text is erased). `None` when no such message exists.
+    async fn delete(&self, room: &str, seq: u64) -> Result<Option<ChatMessage>, StoreError>;
+
+    /// Whether the store answers; used by `/healthz`.
+    async fn healthy(&self) -> bool;
+}
+
+/// Behaviour every [`ChatLog`] backend must show. Backends call these from their tests.
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance {
+    use super::*;
+
+    fn msg(from: &str, id: &str, text: &str) -> NewChatMessage {
+        NewChatMessage {
+            from: from.into(),
+            name: from.to_uppercase(),
+            client_msg_id: id.into(),
+            text: text.into(),
+        }
+    }
+
+    pub async fn sequence_increases_per_room(log: &dyn ChatLog) {
+        let a1 = log.append("a", msg("ada", "1", "hi")).await.unwrap();
+        let a2 = log.append("a", msg("bob", "1", "hey")).await.unwrap();
+        let b1 = log.append("b", msg("ada", "1", "other room")).await.unwrap();
+        assert_eq!(a1.message.seq, 1);
+        assert_eq!(a2.message.seq, 2, "same client id from another sender is new");
+        assert_eq!(b1.message.seq, 1, "rooms have their own sequence");
+        assert!(!a2.duplicate);
+        assert!(a2.message.ts >= a1.message.ts);
+    }
+
+    pub async fn retries_do_not_duplicate(log: &dyn ChatLog) {
+        let first = log.append("r", msg("ada", "m-1", "once")).await.unwrap();
+        let again = log.append("r", msg("ada", "m-1", "once")).await.unwrap();
+        assert!(again.duplicate);
+        assert_eq!(again.message, first.message);
+        let page = log.page("r", None, 50).await.unwrap();
+        assert_eq!(page.messages.len(), 1);
+    }
+
+    pub async fn pages_walk_back_without_gaps(log: &dyn ChatLog) {
+        for i in 0..120 {
+            log.append("p", msg("ada", &format!("m{i}"), &format!("text {i}")))
+                .await
+                .unwrap();
+        }
+        let newest = log.page("p", None, 50).await.unwrap();
+        assert_eq!(newest.messages.len(), 50);
+        assert!(newest.has_more);
+        assert_eq!(newest.messages.first().unwrap().seq, 71);
+        assert_eq!(newest.messages.last().unwrap().seq, 120);
+        let mut seen: Vec<u64> = newest.messages.iter().map(|m| m.seq).collect();
+        let mut before = newest.messages[0].seq;
+        loop {
+            let page = log.page("p", Some(before), 50).await.unwrap();
+            let mut seqs: Vec<u64> = page.messages.iter().map(|m| m.seq).collect();
+            assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "oldest first, no gaps");
+            seqs.extend(seen);
+            seen = seqs;
+            if !page.has_more {
+                break;
+            }
+            before = page.messages[0].seq;
+        }
+        assert_eq!(seen, (1..=120).collect::<Vec<_>>());
+        let empty = log.page("nobody-here", None, 50).await.unwrap();
+        assert!(empty.messages.is_empty() && !empty.has_more);
+    }
+
+    pub async fn delete_keeps_the_slot(log: &dyn ChatLog) {
+        log.append("d", msg("ada", "1", "keep")).await.unwrap();
+        let gone = log.append("d", msg("bob", "1", "oops")).await.unwrap();
+        let deleted = log.delete("d", gone.message.seq).await.unwrap().unwrap();
+        assert!(deleted.deleted);
+        assert!(deleted.text.is_empty());
+        assert!(log.delete("d", 99).await.unwrap().is_none());
+        let page = log.page("d", None, 50).await.unwrap();
+        assert_eq!(page.messages.len(), 2);
+        assert!(page.messages[1].deleted && page.messages[1].text.is_empty());
+        let next = log.append("d", msg("ada", "2", "after")).await.unwrap();
+        assert_eq!(next.message.seq, 3, "sequence never reuses a deleted slot");
+    }
+}
