@@ -1,0 +1,9 @@
+//! `studyhall-client`: the participant side of Studyhall, shared by the desktop app, the
+//! CLI, the tests and the load generator.
+//!
+//! Today it owns the signaling connection ([`signal`]); capture, codecs and the WebRTC
+//! media path join with the media issue.
+
+pub mod signal;
+
+pub use signal::{room_of_token, websocket_url, JoinInfo, SignalClient, SignalError};
