@@ -8,7 +8,11 @@ use studyhall_client::{room_of_token, SignalClient};
 use studyhall_protocol::{ClientMessage, MediaState, ServerMessage};
 
 #[derive(Parser, Debug)]
-#[command(name = "studyhall-client", version, about = "Studyhall headless participant")]
+#[command(
+    name = "studyhall-client",
+    version,
+    about = "Studyhall headless participant"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -41,7 +45,9 @@ fn describe(msg: &ServerMessage) -> String {
         ServerMessage::ParticipantJoined { participant } => {
             format!("+ {} ({}) joined", participant.name, participant.identity)
         }
-        ServerMessage::ParticipantLeft { identity, reason } => format!("- {identity} left ({reason:?})"),
+        ServerMessage::ParticipantLeft { identity, reason } => {
+            format!("- {identity} left ({reason:?})")
+        }
         ServerMessage::ParticipantUpdated { participant } => format!(
             "~ {}: mic {} camera {} screen {} presence {:?}",
             participant.identity,
@@ -70,10 +76,18 @@ fn on(b: bool) -> &'static str {
     }
 }
 
-async fn join(url: String, token: String, room: Option<String>, duration: Duration, say: Vec<String>) -> anyhow::Result<()> {
+async fn join(
+    url: String,
+    token: String,
+    room: Option<String>,
+    duration: Duration,
+    say: Vec<String>,
+) -> anyhow::Result<()> {
     let room = match room {
         Some(r) => r,
-        None => room_of_token(&token).context("cannot tell the room from the token; pass --room")?,
+        None => {
+            room_of_token(&token).context("cannot tell the room from the token; pass --room")?
+        }
     };
     let (mut client, info) = SignalClient::join(&url, &room, &token, MediaState::default()).await?;
     println!(
@@ -85,7 +99,12 @@ async fn join(url: String, token: String, room: Option<String>, duration: Durati
         info.chat.messages.len()
     );
     for m in &info.chat.messages {
-        println!("#{} {}: {}", m.seq, m.name, if m.deleted { "(deleted)" } else { &m.text });
+        println!(
+            "#{} {}: {}",
+            m.seq,
+            m.name,
+            if m.deleted { "(deleted)" } else { &m.text }
+        );
     }
     let started = Instant::now();
     for (i, text) in say.into_iter().enumerate() {
@@ -100,7 +119,11 @@ async fn join(url: String, token: String, room: Option<String>, duration: Durati
     loop {
         match tokio::time::timeout_at(deadline, client.recv()).await {
             Err(_) => break,
-            Ok(Ok(msg)) => println!("[{:>5.1}s] {}", started.elapsed().as_secs_f32(), describe(&msg)),
+            Ok(Ok(msg)) => println!(
+                "[{:>5.1}s] {}",
+                started.elapsed().as_secs_f32(),
+                describe(&msg)
+            ),
             Ok(Err(e)) => return Err(e.into()),
         }
     }

@@ -54,10 +54,9 @@ pub fn websocket_url(base: &str) -> String {
 
 /// The room a token is for, read without verifying it (the relay verifies).
 pub fn room_of_token(token: &str) -> Result<String, SignalError> {
-    let payload = token
-        .split('.')
-        .nth(1)
-        .ok_or_else(|| SignalError::Token("not a JWT (expected three dot-separated parts)".into()))?;
+    let payload = token.split('.').nth(1).ok_or_else(|| {
+        SignalError::Token("not a JWT (expected three dot-separated parts)".into())
+    })?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .map_err(|e| SignalError::Token(format!("payload is not base64url: {e}")))?;
@@ -104,38 +103,32 @@ impl SignalClient {
             })
             .await?;
         let wait = Duration::from_secs(10);
-        loop {
-            match client.recv_timeout(wait).await? {
-                ServerMessage::Joined {
+        match client.recv_timeout(wait).await? {
+            ServerMessage::Joined {
+                room,
+                you,
+                participants,
+                chat,
+                limits,
+                heartbeat,
+                ..
+            } => Ok((
+                client,
+                JoinInfo {
                     room,
                     you,
                     participants,
                     chat,
                     limits,
                     heartbeat,
-                    ..
-                } => {
-                    return Ok((
-                        client,
-                        JoinInfo {
-                            room,
-                            you,
-                            participants,
-                            chat,
-                            limits,
-                            heartbeat,
-                        },
-                    ))
-                }
-                ServerMessage::Error { code, message, .. } => {
-                    return Err(SignalError::Refused { code, message })
-                }
-                other => {
-                    return Err(SignalError::Protocol(format!(
-                        "expected `joined`, got {other:?}"
-                    )))
-                }
+                },
+            )),
+            ServerMessage::Error { code, message, .. } => {
+                Err(SignalError::Refused { code, message })
             }
+            other => Err(SignalError::Protocol(format!(
+                "expected `joined`, got {other:?}"
+            ))),
         }
     }
 
@@ -144,16 +137,20 @@ impl SignalClient {
     }
 
     pub async fn send_frame(&mut self, frame: &ClientFrame) -> Result<(), SignalError> {
-        let text = serde_json::to_string(frame).map_err(|e| SignalError::Protocol(e.to_string()))?;
+        let text =
+            serde_json::to_string(frame).map_err(|e| SignalError::Protocol(e.to_string()))?;
         self.send_raw(Message::Text(text.into())).await
     }
 
     /// Send any WebSocket message as is (tests use this for malformed input).
     pub async fn send_raw(&mut self, message: Message) -> Result<(), SignalError> {
-        self.ws.send(message).await.map_err(|e| SignalError::Closed {
-            code: 0,
-            reason: e.to_string(),
-        })
+        self.ws
+            .send(message)
+            .await
+            .map_err(|e| SignalError::Closed {
+                code: 0,
+                reason: e.to_string(),
+            })
     }
 
     /// The next protocol message. Pings are answered by the socket itself.
@@ -161,9 +158,8 @@ impl SignalClient {
         loop {
             match self.ws.next().await {
                 Some(Ok(Message::Text(text))) => {
-                    return serde_json::from_str(&text).map_err(|e| {
-                        SignalError::Protocol(format!("cannot decode {text}: {e}"))
-                    })
+                    return serde_json::from_str(&text)
+                        .map_err(|e| SignalError::Protocol(format!("cannot decode {text}: {e}")))
                 }
                 Some(Ok(Message::Close(frame))) => {
                     let (code, reason) = frame
@@ -226,14 +222,24 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(websocket_url("ws://127.0.0.1:7450"), "ws://127.0.0.1:7450/ws");
-        assert_eq!(websocket_url("ws://127.0.0.1:7450/"), "ws://127.0.0.1:7450/ws");
-        assert_eq!(websocket_url("wss://relay.example/ws"), "wss://relay.example/ws");
+        assert_eq!(
+            websocket_url("ws://127.0.0.1:7450"),
+            "ws://127.0.0.1:7450/ws"
+        );
+        assert_eq!(
+            websocket_url("ws://127.0.0.1:7450/"),
+            "ws://127.0.0.1:7450/ws"
+        );
+        assert_eq!(
+            websocket_url("wss://relay.example/ws"),
+            "wss://relay.example/ws"
+        );
     }
 
     #[test]
     fn token_room() {
-        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"room":"algebra"}"#);
+        let payload =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"room":"algebra"}"#);
         assert_eq!(room_of_token(&format!("h.{payload}.s")).unwrap(), "algebra");
         assert!(room_of_token("nonsense").is_err());
     }

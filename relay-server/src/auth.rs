@@ -178,9 +178,7 @@ impl TokenKeys {
                 ErrorKind::InvalidSignature => AuthError::Invalid(
                     "signature does not match (signed with another secret?)".into(),
                 ),
-                ErrorKind::InvalidAlgorithm => {
-                    AuthError::Invalid("algorithm must be HS256".into())
-                }
+                ErrorKind::InvalidAlgorithm => AuthError::Invalid("algorithm must be HS256".into()),
                 ErrorKind::InvalidIssuer => AuthError::Invalid("wrong issuer".into()),
                 ErrorKind::InvalidAudience => AuthError::Invalid("wrong audience".into()),
                 ErrorKind::MissingRequiredClaim(c) => {
@@ -253,7 +251,13 @@ mod tests {
     fn issue_then_verify() {
         let k = keys();
         let t = k
-            .issue("algebra", "ada", "Ada L", Grants::host(), Duration::from_secs(60))
+            .issue(
+                "algebra",
+                "ada",
+                "Ada L",
+                Grants::host(),
+                Duration::from_secs(60),
+            )
             .unwrap();
         let c = k.verify(&t, "algebra").unwrap();
         assert_eq!(c.sub, "ada");
@@ -265,7 +269,13 @@ mod tests {
     fn refusals() {
         let k = keys();
         let t = k
-            .issue("algebra", "ada", "Ada", Grants::member(), Duration::from_secs(60))
+            .issue(
+                "algebra",
+                "ada",
+                "Ada",
+                Grants::member(),
+                Duration::from_secs(60),
+            )
             .unwrap();
         assert!(matches!(
             k.verify(&t, "physics"),

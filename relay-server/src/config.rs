@@ -333,7 +333,10 @@ impl Config {
         positive("message_burst", self.message_burst.into())?;
         positive("chat_per_second", self.chat_per_second.into())?;
         positive("chat_burst", self.chat_burst.into())?;
-        positive("violations_before_disconnect", self.violations_before_disconnect.into())?;
+        positive(
+            "violations_before_disconnect",
+            self.violations_before_disconnect.into(),
+        )?;
         positive("max_history_page", self.max_history_page.into())?;
         if self.max_message_bytes < 1024 {
             return Err(ConfigError::Invalid {
@@ -341,8 +344,7 @@ impl Config {
                 message: "must be at least 1024".into(),
             });
         }
-        if self.heartbeat_interval.is_zero() || self.heartbeat_timeout <= self.heartbeat_interval
-        {
+        if self.heartbeat_interval.is_zero() || self.heartbeat_timeout <= self.heartbeat_interval {
             return Err(ConfigError::Invalid {
                 key: "heartbeat_timeout",
                 message: format!(

@@ -62,7 +62,11 @@ async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if relay.is_shutting_down() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "the relay is shutting down\n").into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the relay is shutting down\n",
+        )
+            .into_response();
     }
     let Ok(permit) = relay.connections.clone().try_acquire_owned() else {
         relay

@@ -83,7 +83,11 @@ struct TokenArgs {
 
 fn load_config(common: &CommonArgs, mut flags: ConfigLayer) -> anyhow::Result<Config> {
     flags.data_dir = common.data_dir.clone();
-    Ok(Config::load(common.config.as_deref(), std::env::vars(), flags)?)
+    Ok(Config::load(
+        common.config.as_deref(),
+        std::env::vars(),
+        flags,
+    )?)
 }
 
 fn parse_grants(list: &[String]) -> anyhow::Result<Grants> {

@@ -43,7 +43,10 @@ impl Metrics {
     pub fn render(&self, rooms: usize, participants: usize) -> String {
         let mut out = String::new();
         let mut gauge = |name: &str, help: &str, kind: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
         };
         gauge("studyhall_rooms", "Live rooms.", "gauge", rooms as u64);
         gauge(

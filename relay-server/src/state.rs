@@ -58,12 +58,12 @@ impl Deref for Relay {
 pub fn resolve_secret(config: &Config) -> Result<String, RelayError> {
     match &config.secret {
         Some(s) => Ok(s.clone()),
-        None => auth::load_or_create_secret(&config.data_dir).map_err(|source| {
-            RelayError::DataDir {
+        None => {
+            auth::load_or_create_secret(&config.data_dir).map_err(|source| RelayError::DataDir {
                 path: config.data_dir.clone(),
                 source,
-            }
-        }),
+            })
+        }
     }
 }
 

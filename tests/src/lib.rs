@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use studyhall_client::{JoinInfo, SignalClient, SignalError};
-use studyhall_protocol::{ClientMessage, ErrorCode, Grants, MediaState, ServerMessage, PROTOCOL_VERSION};
+use studyhall_protocol::{
+    ClientMessage, ErrorCode, Grants, MediaState, ServerMessage, PROTOCOL_VERSION,
+};
 use studyhall_relay::auth::TokenKeys;
 use studyhall_relay::{Config, RunningRelay};
 
@@ -45,7 +47,9 @@ impl TestRelay {
     }
 
     async fn launch(config: Config, dir: Arc<tempfile::TempDir>) -> TestRelay {
-        let running = RunningRelay::start(config.clone()).await.expect("relay starts");
+        let running = RunningRelay::start(config.clone())
+            .await
+            .expect("relay starts");
         TestRelay {
             keys: TokenKeys::new(TEST_SECRET.as_bytes(), Duration::ZERO),
             running,
@@ -85,7 +89,13 @@ impl TestRelay {
 
     pub fn token_with(&self, room: &str, identity: &str, grants: Grants) -> String {
         self.keys
-            .issue(room, identity, &display_name(identity), grants, Duration::from_secs(600))
+            .issue(
+                room,
+                identity,
+                &display_name(identity),
+                grants,
+                Duration::from_secs(600),
+            )
             .expect("token")
     }
 
@@ -98,15 +108,25 @@ impl TestRelay {
     }
 
     pub async fn join(&self, room: &str, identity: &str) -> (SignalClient, JoinInfo) {
-        SignalClient::join(&self.url(), room, &self.token(room, identity), MediaState::default())
-            .await
-            .unwrap_or_else(|e| panic!("{identity} cannot join {room}: {e}"))
+        SignalClient::join(
+            &self.url(),
+            room,
+            &self.token(room, identity),
+            MediaState::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{identity} cannot join {room}: {e}"))
     }
 
     pub async fn join_host(&self, room: &str, identity: &str) -> (SignalClient, JoinInfo) {
-        SignalClient::join(&self.url(), room, &self.host_token(room, identity), MediaState::default())
-            .await
-            .unwrap_or_else(|e| panic!("host {identity} cannot join {room}: {e}"))
+        SignalClient::join(
+            &self.url(),
+            room,
+            &self.host_token(room, identity),
+            MediaState::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("host {identity} cannot join {room}: {e}"))
     }
 }
 
@@ -137,9 +157,11 @@ where
 
 /// Wait for an error with `code`.
 pub async fn expect_error(client: &mut SignalClient, code: ErrorCode) -> ServerMessage {
-    expect(client, &format!("error {code}"), |m| {
-        matches!(m, ServerMessage::Error { code: c, .. } if *c == code)
-    })
+    expect(
+        client,
+        &format!("error {code}"),
+        |m| matches!(m, ServerMessage::Error { code: c, .. } if *c == code),
+    )
     .await
 }
 
@@ -200,6 +222,7 @@ pub async fn join_refused(url: &str, room: &str, token: &str) -> (ErrorCode, u16
         ServerMessage::Joined { .. } => panic!("join to {room} was accepted"),
         _ => None,
     });
-    let (code, message) = error.unwrap_or_else(|| panic!("no error before close {close}: {seen:?}"));
+    let (code, message) =
+        error.unwrap_or_else(|| panic!("no error before close {close}: {seen:?}"));
     (code, close, message)
 }

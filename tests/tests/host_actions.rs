@@ -4,7 +4,10 @@ use studyhall_protocol::{ClientMessage, CloseCode, ErrorCode, LeaveReason, Serve
 use studyhall_tests::{expect, expect_close, expect_error, join_refused, TestRelay};
 
 fn say(id: &str, text: &str) -> ClientMessage {
-    ClientMessage::ChatSend { client_msg_id: id.into(), text: text.into() }
+    ClientMessage::ChatSend {
+        client_msg_id: id.into(),
+        text: text.into(),
+    }
 }
 
 #[tokio::test]
@@ -14,12 +17,28 @@ async fn host_deletes_a_message_for_everyone() {
     let (mut bob, _) = relay.join("r", "bob").await;
     bob.send(say("1", "something regrettable")).await.unwrap();
     bob.send(say("2", "something fine")).await.unwrap();
-    expect(&mut host, "second message", |m| matches!(m, ServerMessage::ChatMessage { message } if message.seq == 2)).await;
+    expect(
+        &mut host,
+        "second message",
+        |m| matches!(m, ServerMessage::ChatMessage { message } if message.seq == 2),
+    )
+    .await;
 
-    host.send(ClientMessage::ChatDelete { seq: 1 }).await.unwrap();
+    host.send(ClientMessage::ChatDelete { seq: 1 })
+        .await
+        .unwrap();
     for c in [&mut host, &mut bob] {
-        let msg = expect(c, "deletion", |m| matches!(m, ServerMessage::ChatDeleted { .. })).await;
-        assert_eq!(msg, ServerMessage::ChatDeleted { seq: 1, deleted_by: "ada".into() });
+        let msg = expect(c, "deletion", |m| {
+            matches!(m, ServerMessage::ChatDeleted { .. })
+        })
+        .await;
+        assert_eq!(
+            msg,
+            ServerMessage::ChatDeleted {
+                seq: 1,
+                deleted_by: "ada".into()
+            }
+        );
     }
     // Late joiners get the deletion in history: the slot stays, the text is gone.
     let (_cyd, info) = relay.join("r", "cyd").await;
@@ -27,7 +46,9 @@ async fn host_deletes_a_message_for_everyone() {
     assert!(first.deleted && first.text.is_empty());
     assert_eq!(info.chat.messages[1].text, "something fine");
 
-    host.send(ClientMessage::ChatDelete { seq: 99 }).await.unwrap();
+    host.send(ClientMessage::ChatDelete { seq: 99 })
+        .await
+        .unwrap();
     expect_error(&mut host, ErrorCode::NotFound).await;
 }
 
@@ -37,17 +58,31 @@ async fn members_cannot_delete_or_kick() {
     let (mut host, _) = relay.join_host("r", "ada").await;
     let (mut bob, _) = relay.join("r", "bob").await;
     host.send(say("1", "host says")).await.unwrap();
-    expect(&mut bob, "message", |m| matches!(m, ServerMessage::ChatMessage { .. })).await;
+    expect(&mut bob, "message", |m| {
+        matches!(m, ServerMessage::ChatMessage { .. })
+    })
+    .await;
 
-    bob.send(ClientMessage::ChatDelete { seq: 1 }).await.unwrap();
+    bob.send(ClientMessage::ChatDelete { seq: 1 })
+        .await
+        .unwrap();
     let err = expect_error(&mut bob, ErrorCode::Forbidden).await;
     assert!(matches!(err, ServerMessage::Error { fatal: false, .. }));
-    bob.send(ClientMessage::Kick { identity: "ada".into(), reason: None }).await.unwrap();
+    bob.send(ClientMessage::Kick {
+        identity: "ada".into(),
+        reason: None,
+    })
+    .await
+    .unwrap();
     expect_error(&mut bob, ErrorCode::Forbidden).await;
 
     let page = relay.running.relay.chat.page("r", None, 10).await.unwrap();
     assert!(!page.messages[0].deleted, "the message is untouched");
-    assert_eq!(relay.running.relay.rooms.counts(), (1, 2), "nobody was removed");
+    assert_eq!(
+        relay.running.relay.rooms.counts(),
+        (1, 2),
+        "nobody was removed"
+    );
 }
 
 #[tokio::test]
@@ -57,24 +92,49 @@ async fn host_kicks_and_the_kicked_stay_out() {
     let (mut bob, _) = relay.join("r", "bob").await;
     let (mut cyd, _) = relay.join("r", "cyd").await;
 
-    host.send(ClientMessage::Kick { identity: "bob".into(), reason: Some("spamming".into()) })
-        .await
-        .unwrap();
+    host.send(ClientMessage::Kick {
+        identity: "bob".into(),
+        reason: Some("spamming".into()),
+    })
+    .await
+    .unwrap();
     let (code, seen) = expect_close(&mut bob).await;
     assert_eq!(code, CloseCode::KICKED);
     assert!(
-        seen.contains(&ServerMessage::Kicked { by: "ada".into(), reason: Some("spamming".into()) }),
+        seen.contains(&ServerMessage::Kicked {
+            by: "ada".into(),
+            reason: Some("spamming".into())
+        }),
         "{seen:?}"
     );
     for c in [&mut host, &mut cyd] {
-        let msg = expect(c, "bob removed", |m| matches!(m, ServerMessage::ParticipantLeft { .. })).await;
-        assert_eq!(msg, ServerMessage::ParticipantLeft { identity: "bob".into(), reason: LeaveReason::Kicked });
+        let msg = expect(c, "bob removed", |m| {
+            matches!(m, ServerMessage::ParticipantLeft { .. })
+        })
+        .await;
+        assert_eq!(
+            msg,
+            ServerMessage::ParticipantLeft {
+                identity: "bob".into(),
+                reason: LeaveReason::Kicked
+            }
+        );
     }
     let (code, close, _) = join_refused(&relay.url(), "r", &relay.token("r", "bob")).await;
     assert_eq!((code, close), (ErrorCode::Banned, CloseCode::KICKED));
 
-    host.send(ClientMessage::Kick { identity: "nobody".into(), reason: None }).await.unwrap();
+    host.send(ClientMessage::Kick {
+        identity: "nobody".into(),
+        reason: None,
+    })
+    .await
+    .unwrap();
     expect_error(&mut host, ErrorCode::NotFound).await;
-    host.send(ClientMessage::Kick { identity: "ada".into(), reason: None }).await.unwrap();
+    host.send(ClientMessage::Kick {
+        identity: "ada".into(),
+        reason: None,
+    })
+    .await
+    .unwrap();
     expect_error(&mut host, ErrorCode::Forbidden).await;
 }

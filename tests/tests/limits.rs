@@ -4,14 +4,23 @@
 use std::time::{Duration, Instant};
 
 use studyhall_client::SignalClient;
-use studyhall_protocol::{ClientFrame, ClientMessage, CloseCode, ErrorCode, LeaveReason, ServerMessage};
+use studyhall_protocol::{
+    ClientFrame, ClientMessage, CloseCode, ErrorCode, LeaveReason, ServerMessage,
+};
 use studyhall_tests::{expect, expect_close, expect_error, TestRelay};
 use tokio_tungstenite::tungstenite::Message;
 
 async fn ping_pong(c: &mut SignalClient, nonce: u64) -> Duration {
     let t = Instant::now();
-    c.send(ClientMessage::Ping { nonce: Some(nonce) }).await.unwrap();
-    expect(c, "pong", |m| matches!(m, ServerMessage::Pong { nonce: Some(n), .. } if *n == nonce)).await;
+    c.send(ClientMessage::Ping { nonce: Some(nonce) })
+        .await
+        .unwrap();
+    expect(
+        c,
+        "pong",
+        |m| matches!(m, ServerMessage::Pong { nonce: Some(n), .. } if *n == nonce),
+    )
+    .await;
     t.elapsed()
 }
 
@@ -24,7 +33,10 @@ async fn oversized_frame_gets_1009_and_others_keep_going() {
     let (mut bob, _) = relay.join("r", "bob").await;
 
     // 4× the limit, inside an otherwise valid chat message.
-    let text = format!(r#"{{"type":"chat_send","client_msg_id":"big","text":"{}"}}"#, "x".repeat(4 * limit));
+    let text = format!(
+        r#"{{"type":"chat_send","client_msg_id":"big","text":"{}"}}"#,
+        "x".repeat(4 * limit)
+    );
     bob.send_raw(Message::Text(text.into())).await.unwrap();
     let (code, seen) = expect_close(&mut bob).await;
     assert_eq!(code, CloseCode::TOO_BIG);
@@ -32,10 +44,30 @@ async fn oversized_frame_gets_1009_and_others_keep_going() {
         seen.iter().any(|m| matches!(m, ServerMessage::Error { code: ErrorCode::MessageTooLarge, fatal: true, message, .. } if message.contains(&limit.to_string()))),
         "{seen:?}"
     );
-    let left = expect(&mut ada, "bob removed", |m| matches!(m, ServerMessage::ParticipantLeft { .. })).await;
-    assert_eq!(left, ServerMessage::ParticipantLeft { identity: "bob".into(), reason: LeaveReason::Violation });
+    let left = expect(&mut ada, "bob removed", |m| {
+        matches!(m, ServerMessage::ParticipantLeft { .. })
+    })
+    .await;
+    assert_eq!(
+        left,
+        ServerMessage::ParticipantLeft {
+            identity: "bob".into(),
+            reason: LeaveReason::Violation
+        }
+    );
     ping_pong(&mut ada, 1).await;
-    assert!(relay.running.relay.chat.page("r", None, 10).await.unwrap().messages.is_empty(), "nothing stored");
+    assert!(
+        relay
+            .running
+            .relay
+            .chat
+            .page("r", None, 10)
+            .await
+            .unwrap()
+            .messages
+            .is_empty(),
+        "nothing stored"
+    );
 }
 
 #[tokio::test]
@@ -44,10 +76,18 @@ async fn frame_beyond_the_transport_limit_is_cut_off() {
     let (mut ada, _) = relay.join("r", "ada").await;
     let (mut bob, _) = relay.join("r", "bob").await;
     // 2 MiB: more than the transport accepts at all (16 × 64 KiB).
-    bob.send_raw(Message::Binary(vec![0u8; 2 * 1024 * 1024].into())).await.ok();
+    bob.send_raw(Message::Binary(vec![0u8; 2 * 1024 * 1024].into()))
+        .await
+        .ok();
     let (code, _) = expect_close_or_reset(&mut bob).await;
-    assert!(code == CloseCode::TOO_BIG || code == 1006, "closed with {code}");
-    expect(&mut ada, "bob removed", |m| matches!(m, ServerMessage::ParticipantLeft { .. })).await;
+    assert!(
+        code == CloseCode::TOO_BIG || code == 1006,
+        "closed with {code}"
+    );
+    expect(&mut ada, "bob removed", |m| {
+        matches!(m, ServerMessage::ParticipantLeft { .. })
+    })
+    .await;
     ping_pong(&mut ada, 2).await;
 }
 
@@ -68,16 +108,24 @@ async fn expect_close_or_reset(c: &mut SignalClient) -> (u16, Vec<ServerMessage>
 async fn flood_is_rate_limited_then_disconnected_while_others_are_served() {
     let relay = TestRelay::start().await;
     let (mut ada, info) = relay.join("r", "ada").await;
-    assert_eq!((info.limits.messages_per_second, info.limits.message_burst), (20, 50));
+    assert_eq!(
+        (info.limits.messages_per_second, info.limits.message_burst),
+        (20, 50)
+    );
     let (mut mallory, _) = relay.join("r", "mallory").await;
 
     let flood = tokio::spawn(async move {
-        let ping = serde_json::to_string(&ClientFrame::new(ClientMessage::Ping { nonce: None })).unwrap();
+        let ping =
+            serde_json::to_string(&ClientFrame::new(ClientMessage::Ping { nonce: None })).unwrap();
         let started = Instant::now();
         let mut seen = Vec::new();
         // At most 10 s at ~1000 messages/s, stopping as soon as the relay hangs up.
         for i in 0..10_000 {
-            if mallory.send_raw(Message::Text(ping.clone().into())).await.is_err() {
+            if mallory
+                .send_raw(Message::Text(ping.clone().into()))
+                .await
+                .is_err()
+            {
                 break;
             }
             if i % 10 == 0 {
@@ -105,39 +153,85 @@ async fn flood_is_rate_limited_then_disconnected_while_others_are_served() {
         worst = worst.max(ping_pong(&mut ada, 100 + n).await);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(worst < Duration::from_secs(1), "bystander round trip took {worst:?}");
+    assert!(
+        worst < Duration::from_secs(1),
+        "bystander round trip took {worst:?}"
+    );
 
     let (code, seen, took) = flood.await.unwrap();
-    assert_eq!(code, CloseCode::RATE_LIMITED, "seen {} messages", seen.len());
+    assert_eq!(
+        code,
+        CloseCode::RATE_LIMITED,
+        "seen {} messages",
+        seen.len()
+    );
     let limited: Vec<_> = seen
         .iter()
         .filter_map(|m| match m {
-            ServerMessage::Error { code: ErrorCode::RateLimited, fatal, retry_after_ms, .. } => Some((*fatal, *retry_after_ms)),
+            ServerMessage::Error {
+                code: ErrorCode::RateLimited,
+                fatal,
+                retry_after_ms,
+                ..
+            } => Some((*fatal, *retry_after_ms)),
             _ => None,
         })
         .collect();
-    assert!(limited.len() >= 2, "warned before the disconnect: {limited:?}");
-    assert!(limited.len() <= 10, "warnings are not amplified: {}", limited.len());
-    assert!(limited.iter().any(|(fatal, retry)| !fatal && retry.is_some()));
+    assert!(
+        limited.len() >= 2,
+        "warned before the disconnect: {limited:?}"
+    );
+    assert!(
+        limited.len() <= 10,
+        "warnings are not amplified: {}",
+        limited.len()
+    );
+    assert!(limited
+        .iter()
+        .any(|(fatal, retry)| !fatal && retry.is_some()));
     assert!(limited.last().unwrap().0, "the last one is fatal");
     assert!(took < Duration::from_secs(8), "disconnected after {took:?}");
-    let left = expect(&mut ada, "mallory removed", |m| matches!(m, ServerMessage::ParticipantLeft { .. })).await;
-    assert_eq!(left, ServerMessage::ParticipantLeft { identity: "mallory".into(), reason: LeaveReason::Violation });
+    let left = expect(&mut ada, "mallory removed", |m| {
+        matches!(m, ServerMessage::ParticipantLeft { .. })
+    })
+    .await;
+    assert_eq!(
+        left,
+        ServerMessage::ParticipantLeft {
+            identity: "mallory".into(),
+            reason: LeaveReason::Violation
+        }
+    );
 }
 
 #[tokio::test]
 async fn chat_has_its_own_tighter_limit() {
     let relay = TestRelay::start().await;
     let (mut ada, info) = relay.join("r", "ada").await;
-    assert_eq!((info.limits.chat_per_second, info.limits.chat_burst), (3, 10));
+    assert_eq!(
+        (info.limits.chat_per_second, info.limits.chat_burst),
+        (3, 10)
+    );
     for i in 0..11 {
-        ada.send(ClientMessage::ChatSend { client_msg_id: format!("m{i}"), text: "hi".into() }).await.unwrap();
+        ada.send(ClientMessage::ChatSend {
+            client_msg_id: format!("m{i}"),
+            text: "hi".into(),
+        })
+        .await
+        .unwrap();
     }
     let err = expect_error(&mut ada, ErrorCode::RateLimited).await;
-    assert!(matches!(err, ServerMessage::Error { fatal: false, retry_after_ms: Some(ms), .. } if ms <= 400));
+    assert!(
+        matches!(err, ServerMessage::Error { fatal: false, retry_after_ms: Some(ms), .. } if ms <= 400)
+    );
     // The refused message was not stored; a retry after the wait is.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    ada.send(ClientMessage::ChatSend { client_msg_id: "m10".into(), text: "hi".into() }).await.unwrap();
+    ada.send(ClientMessage::ChatSend {
+        client_msg_id: "m10".into(),
+        text: "hi".into(),
+    })
+    .await
+    .unwrap();
     expect(&mut ada, "ack of the retry", |m| matches!(m, ServerMessage::ChatAck { client_msg_id, seq: 11, .. } if client_msg_id == "m10")).await;
 }
 
@@ -154,23 +248,44 @@ async fn malformed_and_unknown_messages_get_errors_not_a_crash() {
         (r#"{"type":"teleport","to":"mars"}"#, ErrorCode::UnknownType),
         (r#"{"type":"chat_send","text":42}"#, ErrorCode::BadMessage),
         (r#"{"type":"chat_delete","seq":-1}"#, ErrorCode::BadMessage),
-        (r#"{"type":"set_media","mic":"loud"}"#, ErrorCode::BadMessage),
-        ("{\"type\":\"ping\",\"request_id\":\"\"}", ErrorCode::InvalidId),
+        (
+            r#"{"type":"set_media","mic":"loud"}"#,
+            ErrorCode::BadMessage,
+        ),
+        (
+            "{\"type\":\"ping\",\"request_id\":\"\"}",
+            ErrorCode::InvalidId,
+        ),
         ("\u{0}\u{ffff}", ErrorCode::BadMessage),
     ];
     for (raw, code) in cases {
         bob.send_raw(Message::Text((*raw).into())).await.unwrap();
         let err = expect_error(&mut bob, *code).await;
-        assert!(matches!(err, ServerMessage::Error { fatal: false, .. }), "{raw}: {err:?}");
+        assert!(
+            matches!(err, ServerMessage::Error { fatal: false, .. }),
+            "{raw}: {err:?}"
+        );
     }
-    bob.send_raw(Message::Binary(vec![1, 2, 3].into())).await.unwrap();
-    expect_error(&mut bob, ErrorCode::BinaryNotSupported).await;
-    bob.send(ClientMessage::Join { room: "r".into(), token: relay.token("r", "bob"), protocol: 1, media: Default::default() })
+    bob.send_raw(Message::Binary(vec![1, 2, 3].into()))
         .await
         .unwrap();
+    expect_error(&mut bob, ErrorCode::BinaryNotSupported).await;
+    bob.send(ClientMessage::Join {
+        room: "r".into(),
+        token: relay.token("r", "bob"),
+        protocol: 1,
+        media: Default::default(),
+    })
+    .await
+    .unwrap();
     expect_error(&mut bob, ErrorCode::AlreadyJoined).await;
     // request_id is echoed on errors too.
-    bob.send_frame(&ClientFrame::with_request_id(ClientMessage::ChatDelete { seq: 1 }, "del-1")).await.unwrap();
+    bob.send_frame(&ClientFrame::with_request_id(
+        ClientMessage::ChatDelete { seq: 1 },
+        "del-1",
+    ))
+    .await
+    .unwrap();
     let err = expect_error(&mut bob, ErrorCode::Forbidden).await;
     assert!(matches!(err, ServerMessage::Error { request_id: Some(id), .. } if id == "del-1"));
 
@@ -183,21 +298,48 @@ async fn malformed_and_unknown_messages_get_errors_not_a_crash() {
 async fn misuse_before_join_is_refused() {
     let relay = TestRelay::start_with(|c| c.join_timeout = Duration::from_millis(300)).await;
     let mut c = SignalClient::connect(&relay.url()).await.unwrap();
-    c.send(ClientMessage::ChatSend { client_msg_id: "1".into(), text: "hi".into() }).await.unwrap();
+    c.send(ClientMessage::ChatSend {
+        client_msg_id: "1".into(),
+        text: "hi".into(),
+    })
+    .await
+    .unwrap();
     let (code, seen) = expect_close(&mut c).await;
     assert_eq!(code, CloseCode::PROTOCOL);
-    assert!(matches!(&seen[0], ServerMessage::Error { code: ErrorCode::NotJoined, fatal: true, .. }), "{seen:?}");
+    assert!(
+        matches!(
+            &seen[0],
+            ServerMessage::Error {
+                code: ErrorCode::NotJoined,
+                fatal: true,
+                ..
+            }
+        ),
+        "{seen:?}"
+    );
 
     let mut c = SignalClient::connect(&relay.url()).await.unwrap();
     c.send_raw(Message::Text("garbage".into())).await.unwrap();
     let (code, seen) = expect_close(&mut c).await;
     assert_eq!(code, CloseCode::PROTOCOL);
-    assert!(matches!(&seen[0], ServerMessage::Error { code: ErrorCode::BadMessage, .. }));
+    assert!(matches!(
+        &seen[0],
+        ServerMessage::Error {
+            code: ErrorCode::BadMessage,
+            ..
+        }
+    ));
 
     let mut idle = SignalClient::connect(&relay.url()).await.unwrap();
     let (code, seen) = expect_close(&mut idle).await;
     assert_eq!(code, CloseCode::PROTOCOL);
-    assert!(matches!(&seen[0], ServerMessage::Error { code: ErrorCode::JoinTimeout, .. }));
+    assert!(matches!(
+        &seen[0],
+        ServerMessage::Error {
+            code: ErrorCode::JoinTimeout,
+            ..
+        }
+    ));
     // No half-joined leftovers.
     assert_eq!(relay.running.relay.rooms.counts(), (0, 0));
 }
@@ -208,7 +350,9 @@ async fn connection_cap_refuses_upgrades_clearly() {
     let (_a, _) = relay.join("r", "ada").await;
     let (_b, _) = relay.join("r", "bob").await;
     match SignalClient::connect(&relay.url()).await {
-        Err(studyhall_client::SignalError::Connect { message, .. }) => assert!(message.contains("503"), "{message}"),
+        Err(studyhall_client::SignalError::Connect { message, .. }) => {
+            assert!(message.contains("503"), "{message}")
+        }
         Err(e) => panic!("unexpected error: {e}"),
         Ok(_) => panic!("a third connection was accepted"),
     }

@@ -23,11 +23,20 @@ async fn join_leave_and_media_state_reach_everyone() {
 
     let (mut bob, info) = relay.join("algebra", "bob").await;
     assert_eq!(info.you.role, Role::Member);
-    let mut ids: Vec<_> = info.participants.iter().map(|p| p.identity.clone()).collect();
+    let mut ids: Vec<_> = info
+        .participants
+        .iter()
+        .map(|p| p.identity.clone())
+        .collect();
     ids.sort();
     assert_eq!(ids, ["ada", "bob"]);
-    let joined = expect(&mut ada, "bob joined", |m| matches!(m, ServerMessage::ParticipantJoined { .. })).await;
-    let ServerMessage::ParticipantJoined { participant } = joined else { unreachable!() };
+    let joined = expect(&mut ada, "bob joined", |m| {
+        matches!(m, ServerMessage::ParticipantJoined { .. })
+    })
+    .await;
+    let ServerMessage::ParticipantJoined { participant } = joined else {
+        unreachable!()
+    };
     assert_eq!(participant.identity, "bob");
     assert_eq!(participant.media, MediaState::default());
 
@@ -39,29 +48,60 @@ async fn join_leave_and_media_state_reach_everyone() {
     .await
     .unwrap();
     for client in [&mut ada, &mut bob] {
-        let msg = expect(client, "bob's media update", |m| matches!(m, ServerMessage::ParticipantUpdated { .. })).await;
-        let ServerMessage::ParticipantUpdated { participant } = msg else { unreachable!() };
+        let msg = expect(client, "bob's media update", |m| {
+            matches!(m, ServerMessage::ParticipantUpdated { .. })
+        })
+        .await;
+        let ServerMessage::ParticipantUpdated { participant } = msg else {
+            unreachable!()
+        };
         assert_eq!(participant.identity, "bob");
         assert!(participant.media.mic && participant.media.camera && !participant.media.screen);
     }
 
-    bob.send(ClientMessage::SetMedia(MediaUpdate { mic: Some(false), ..Default::default() }))
-        .await
-        .unwrap();
-    let msg = expect(&mut ada, "bob muted", |m| matches!(m, ServerMessage::ParticipantUpdated { .. })).await;
-    let ServerMessage::ParticipantUpdated { participant } = msg else { unreachable!() };
-    assert!(!participant.media.mic && participant.media.camera, "absent fields keep their value");
+    bob.send(ClientMessage::SetMedia(MediaUpdate {
+        mic: Some(false),
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
+    let msg = expect(&mut ada, "bob muted", |m| {
+        matches!(m, ServerMessage::ParticipantUpdated { .. })
+    })
+    .await;
+    let ServerMessage::ParticipantUpdated { participant } = msg else {
+        unreachable!()
+    };
+    assert!(
+        !participant.media.mic && participant.media.camera,
+        "absent fields keep their value"
+    );
 
-    bob.send(ClientMessage::SetPresence { presence: Presence::OnBreak }).await.unwrap();
-    let msg = expect(&mut ada, "bob on a break", |m| matches!(m, ServerMessage::ParticipantUpdated { .. })).await;
-    let ServerMessage::ParticipantUpdated { participant } = msg else { unreachable!() };
+    bob.send(ClientMessage::SetPresence {
+        presence: Presence::OnBreak,
+    })
+    .await
+    .unwrap();
+    let msg = expect(&mut ada, "bob on a break", |m| {
+        matches!(m, ServerMessage::ParticipantUpdated { .. })
+    })
+    .await;
+    let ServerMessage::ParticipantUpdated { participant } = msg else {
+        unreachable!()
+    };
     assert_eq!(participant.presence, Presence::OnBreak);
 
     bob.leave().await.unwrap();
-    let msg = expect(&mut ada, "bob left", |m| matches!(m, ServerMessage::ParticipantLeft { .. })).await;
+    let msg = expect(&mut ada, "bob left", |m| {
+        matches!(m, ServerMessage::ParticipantLeft { .. })
+    })
+    .await;
     assert_eq!(
         msg,
-        ServerMessage::ParticipantLeft { identity: "bob".into(), reason: LeaveReason::Left }
+        ServerMessage::ParticipantLeft {
+            identity: "bob".into(),
+            reason: LeaveReason::Left
+        }
     );
     assert_eq!(relay.running.relay.rooms.counts(), (1, 1));
     ada.leave().await.unwrap();
@@ -77,7 +117,10 @@ async fn leave_answers_then_closes_normally() {
     ada.send(ClientMessage::Leave).await.unwrap();
     let (code, seen) = expect_close(&mut ada).await;
     assert_eq!(code, CloseCode::NORMAL);
-    assert!(matches!(seen.last(), Some(ServerMessage::Left { .. })), "{seen:?}");
+    assert!(
+        matches!(seen.last(), Some(ServerMessage::Left { .. })),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test]
@@ -86,7 +129,10 @@ async fn dropped_socket_is_noticed() {
     let (mut ada, _) = relay.join("r", "ada").await;
     let (bob, _) = relay.join("r", "bob").await;
     drop(bob); // no close handshake: the TCP connection just goes away
-    let msg = expect(&mut ada, "bob gone", |m| matches!(m, ServerMessage::ParticipantLeft { .. })).await;
+    let msg = expect(&mut ada, "bob gone", |m| {
+        matches!(m, ServerMessage::ParticipantLeft { .. })
+    })
+    .await;
     assert!(matches!(msg, ServerMessage::ParticipantLeft { identity, .. } if identity == "bob"));
 }
 
@@ -102,18 +148,31 @@ async fn silent_client_is_dropped_by_heartbeat() {
     // Bob never reads again, so his socket never answers the relay's pings.
     let (_bob, _) = relay.join("r", "bob").await;
     let started = tokio::time::Instant::now();
-    let msg = expect(&mut ada, "bob timed out", |m| {
-        matches!(m, ServerMessage::ParticipantLeft { identity, .. } if identity == "bob")
-    })
+    let msg = expect(
+        &mut ada,
+        "bob timed out",
+        |m| matches!(m, ServerMessage::ParticipantLeft { identity, .. } if identity == "bob"),
+    )
     .await;
     assert_eq!(
         msg,
-        ServerMessage::ParticipantLeft { identity: "bob".into(), reason: LeaveReason::Timeout }
+        ServerMessage::ParticipantLeft {
+            identity: "bob".into(),
+            reason: LeaveReason::Timeout
+        }
     );
-    assert!(started.elapsed() < Duration::from_secs(2), "dropped within the timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "dropped within the timeout"
+    );
     // Ada kept reading (answering pings) and is still in the room.
-    ada.send(ClientMessage::Ping { nonce: Some(7) }).await.unwrap();
-    expect(&mut ada, "pong", |m| matches!(m, ServerMessage::Pong { nonce: Some(7), .. })).await;
+    ada.send(ClientMessage::Ping { nonce: Some(7) })
+        .await
+        .unwrap();
+    expect(&mut ada, "pong", |m| {
+        matches!(m, ServerMessage::Pong { nonce: Some(7), .. })
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -121,12 +180,22 @@ async fn rejoining_replaces_the_old_connection_without_a_leave() {
     let relay = TestRelay::start().await;
     let (mut ada, _) = relay.join("r", "ada").await;
     let (mut bob_old, _) = relay.join("r", "bob").await;
-    expect(&mut ada, "bob joined", |m| matches!(m, ServerMessage::ParticipantJoined { .. })).await;
+    expect(&mut ada, "bob joined", |m| {
+        matches!(m, ServerMessage::ParticipantJoined { .. })
+    })
+    .await;
     let (_bob_new, info) = relay.join("r", "bob").await;
     assert_eq!(info.participants.len(), 2, "bob is listed once");
     let (code, seen) = expect_close(&mut bob_old).await;
     assert_eq!(code, CloseCode::REPLACED);
-    assert!(seen.iter().any(|m| matches!(m, ServerMessage::Error { code: ErrorCode::Replaced, fatal: true, .. })));
+    assert!(seen.iter().any(|m| matches!(
+        m,
+        ServerMessage::Error {
+            code: ErrorCode::Replaced,
+            fatal: true,
+            ..
+        }
+    )));
     expect_none(&mut ada, Duration::from_millis(300), "bob leaving", |m| {
         matches!(m, ServerMessage::ParticipantLeft { .. })
     })
@@ -153,14 +222,33 @@ async fn full_room_refuses_then_admits_when_a_seat_frees() {
 #[tokio::test]
 async fn member_without_publish_grant_cannot_turn_media_on() {
     let relay = TestRelay::start().await;
-    let grants = studyhall_protocol::Grants { publish: false, ..studyhall_protocol::Grants::member() };
+    let grants = studyhall_protocol::Grants {
+        publish: false,
+        ..studyhall_protocol::Grants::member()
+    };
     let token = relay.token_with("r", "lurker", grants);
-    let (mut c, info) = SignalClient::join(&relay.url(), "r", &token, MediaState { mic: true, camera: true, screen: false })
-        .await
-        .unwrap();
-    assert_eq!(info.you.media, MediaState::default(), "initial media is forced off");
-    c.send(ClientMessage::SetMedia(MediaUpdate { camera: Some(true), ..Default::default() }))
-        .await
-        .unwrap();
+    let (mut c, info) = SignalClient::join(
+        &relay.url(),
+        "r",
+        &token,
+        MediaState {
+            mic: true,
+            camera: true,
+            screen: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        info.you.media,
+        MediaState::default(),
+        "initial media is forced off"
+    );
+    c.send(ClientMessage::SetMedia(MediaUpdate {
+        camera: Some(true),
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
     expect_error(&mut c, ErrorCode::Forbidden).await;
 }

@@ -119,7 +119,10 @@ mod tests {
         assert_eq!(v.record(t0), Verdict::Warn);
         assert_eq!(v.record(t0 + Duration::from_millis(500)), Verdict::Quiet);
         assert_eq!(v.record(t0 + Duration::from_millis(1001)), Verdict::Warn);
-        assert_eq!(v.record(t0 + Duration::from_millis(2100)), Verdict::Disconnect);
+        assert_eq!(
+            v.record(t0 + Duration::from_millis(2100)),
+            Verdict::Disconnect
+        );
     }
 
     #[test]

@@ -37,7 +37,9 @@ pub fn serialize(msg: &ServerMessage) -> Arc<str> {
         Ok(s) => s.into(),
         Err(e) => {
             tracing::error!(error = %e, "cannot serialize server message");
-            Arc::from(r#"{"type":"error","code":"internal","message":"serialization failed","fatal":false}"#)
+            Arc::from(
+                r#"{"type":"error","code":"internal","message":"serialization failed","fatal":false}"#,
+            )
         }
     }
 }
@@ -166,7 +168,12 @@ impl Room {
 
     /// Change a participant (if `conn_id` is still theirs) and tell everyone.
     /// Returns the participant after the change, or `None` when nothing changed.
-    pub fn update_participant<F>(&self, identity: &str, conn_id: u64, change: F) -> Option<Participant>
+    pub fn update_participant<F>(
+        &self,
+        identity: &str,
+        conn_id: u64,
+        change: F,
+    ) -> Option<Participant>
     where
         F: FnOnce(&mut Participant) -> bool,
     {
@@ -317,7 +324,13 @@ impl Rooms {
 
     /// Remove `identity` if `conn_id` is still its connection, and tell the others.
     /// Returns whether it was removed.
-    pub fn leave(&self, room: &Arc<Room>, identity: &str, conn_id: u64, reason: LeaveReason) -> bool {
+    pub fn leave(
+        &self,
+        room: &Arc<Room>,
+        identity: &str,
+        conn_id: u64,
+        reason: LeaveReason,
+    ) -> bool {
         let removed = {
             let mut rooms = lock(&self.rooms);
             let mut state = lock(&room.state);
@@ -443,9 +456,15 @@ mod tests {
         let (c, _crx) = ConnHandle::new(16);
         let ja = rooms.join("r", person("a"), a.clone()).unwrap();
         rooms.join("r", person("b"), b.clone()).unwrap();
-        assert_eq!(rooms.join("r", person("c"), c).err(), Some(JoinError::Full { max: 2 }));
+        assert_eq!(
+            rooms.join("r", person("c"), c).err(),
+            Some(JoinError::Full { max: 2 })
+        );
         assert!(drain(&mut arx)[0].contains("participant_joined"));
-        assert!(!rooms.leave(&ja.room, "b", a.id, LeaveReason::Left), "wrong conn id");
+        assert!(
+            !rooms.leave(&ja.room, "b", a.id, LeaveReason::Left),
+            "wrong conn id"
+        );
         assert!(rooms.leave(&ja.room, "b", b.id, LeaveReason::Left));
         assert!(drain(&mut arx)[0].contains("participant_left"));
         assert_eq!(rooms.counts(), (1, 1));
@@ -464,18 +483,29 @@ mod tests {
         let again = rooms.join("r", person("b"), b2.clone()).unwrap();
         assert!(again.replaced, "a full room still admits a reconnect");
         let old = drain(&mut b1rx);
-        assert!(old[0].contains("replaced") && old[1] == "close 4009", "{old:?}");
-        assert_eq!(rooms.kick(&jr.room, "host", "host", None), Err(KickError::SelfKick));
+        assert!(
+            old[0].contains("replaced") && old[1] == "close 4009",
+            "{old:?}"
+        );
+        assert_eq!(
+            rooms.kick(&jr.room, "host", "host", None),
+            Err(KickError::SelfKick)
+        );
         assert_eq!(
             rooms.kick(&jr.room, "zed", "host", None),
             Err(KickError::NotFound("zed".into()))
         );
-        rooms.kick(&jr.room, "b", "host", Some("spam".into())).unwrap();
+        rooms
+            .kick(&jr.room, "b", "host", Some("spam".into()))
+            .unwrap();
         let got = drain(&mut b2rx);
         assert!(got.iter().any(|m| m.contains("\"kicked\"")), "{got:?}");
         assert_eq!(got.last().unwrap(), "close 4003");
         let (b3, _b3rx) = ConnHandle::new(16);
-        assert_eq!(rooms.join("r", person("b"), b3).err(), Some(JoinError::Banned));
+        assert_eq!(
+            rooms.join("r", person("b"), b3).err(),
+            Some(JoinError::Banned)
+        );
     }
 
     #[test]

@@ -14,7 +14,10 @@ pub fn decode(text: &str) -> Result<ClientFrame, (ErrorCode, String)> {
     serde_json::from_str::<ClientFrame>(text).map_err(|e| {
         let msg = e.to_string();
         if msg.starts_with("unknown variant") {
-            (ErrorCode::UnknownType, format!("unknown message type: {msg}"))
+            (
+                ErrorCode::UnknownType,
+                format!("unknown message type: {msg}"),
+            )
         } else {
             (ErrorCode::BadMessage, format!("malformed message: {msg}"))
         }
@@ -27,9 +30,15 @@ mod tests {
 
     #[test]
     fn decode_classifies_errors() {
-        assert_eq!(decode(r#"{"type":"teleport"}"#).unwrap_err().0, ErrorCode::UnknownType);
+        assert_eq!(
+            decode(r#"{"type":"teleport"}"#).unwrap_err().0,
+            ErrorCode::UnknownType
+        );
         assert_eq!(decode("not json").unwrap_err().0, ErrorCode::BadMessage);
-        assert_eq!(decode(r#"{"no_type":1}"#).unwrap_err().0, ErrorCode::BadMessage);
+        assert_eq!(
+            decode(r#"{"no_type":1}"#).unwrap_err().0,
+            ErrorCode::BadMessage
+        );
         assert_eq!(
             decode(r#"{"type":"chat_send","text":5}"#).unwrap_err().0,
             ErrorCode::BadMessage

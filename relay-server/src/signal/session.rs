@@ -41,7 +41,12 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn new(code: ErrorCode, message: impl Into<String>, request_id: Option<String>, close: u16) -> Self {
+    fn new(
+        code: ErrorCode,
+        message: impl Into<String>,
+        request_id: Option<String>,
+        close: u16,
+    ) -> Self {
         Refusal {
             error: ServerMessage::fatal(code, message, request_id),
             close_code: close,
@@ -95,7 +100,10 @@ impl Session {
         else {
             return Err(Refusal::new(
                 ErrorCode::NotJoined,
-                format!("the first message must be `join`, not `{}`", frame.message.kind()),
+                format!(
+                    "the first message must be `join`, not `{}`",
+                    frame.message.kind()
+                ),
                 request_id,
                 CloseCode::PROTOCOL,
             ));
@@ -111,7 +119,9 @@ impl Session {
         if protocol != PROTOCOL_VERSION {
             return Err(Refusal::new(
                 ErrorCode::UnsupportedProtocol,
-                format!("this relay speaks protocol {PROTOCOL_VERSION}, the client sent {protocol}"),
+                format!(
+                    "this relay speaks protocol {PROTOCOL_VERSION}, the client sent {protocol}"
+                ),
                 request_id,
                 CloseCode::PROTOCOL,
             ));
@@ -125,7 +135,12 @@ impl Session {
             ));
         }
         let claims = relay.keys.verify(&token, &room).map_err(|e: AuthError| {
-            Refusal::new(e.code(), e.to_string(), request_id.clone(), CloseCode::UNAUTHORIZED)
+            Refusal::new(
+                e.code(),
+                e.to_string(),
+                request_id.clone(),
+                CloseCode::UNAUTHORIZED,
+            )
         })?;
         let span = tracing::info_span!("participant", room = %room, identity = %claims.sub);
 
@@ -165,7 +180,11 @@ impl Session {
             })?;
         relay.metrics.joins_total.fetch_add(1, Ordering::Relaxed);
         span.in_scope(|| {
-            info!(replaced = joined.replaced, participants = joined.participants.len(), "joined")
+            info!(
+                replaced = joined.replaced,
+                participants = joined.participants.len(),
+                "joined"
+            )
         });
 
         // History is read after entering the room: a message stored in between may arrive
@@ -247,7 +266,12 @@ impl Session {
     }
 
     /// A message was refused for rate: warn once per window, disconnect when it persists.
-    fn rate_limited(&mut self, now: Instant, retry_after_ms: u64, request_id: Option<String>) -> Flow {
+    fn rate_limited(
+        &mut self,
+        now: Instant,
+        retry_after_ms: u64,
+        request_id: Option<String>,
+    ) -> Flow {
         match self.violations.record(now) {
             Verdict::Warn => {
                 self.reply(ServerMessage::Error {
@@ -264,7 +288,8 @@ impl Session {
                 Flow::Continue
             }
             Verdict::Disconnect => {
-                self.span.in_scope(|| warn!("disconnecting: rate limit broken repeatedly"));
+                self.span
+                    .in_scope(|| warn!("disconnecting: rate limit broken repeatedly"));
                 self.reply(ServerMessage::fatal(
                     ErrorCode::RateLimited,
                     "disconnected for sending too many messages",
@@ -281,7 +306,10 @@ impl Session {
 
     /// A text frame arrived.
     pub async fn on_text(&mut self, text: &str, now: Instant) -> Flow {
-        self.relay.metrics.messages_received.fetch_add(1, Ordering::Relaxed);
+        self.relay
+            .metrics
+            .messages_received
+            .fetch_add(1, Ordering::Relaxed);
         if let Err(wait) = self.signal_bucket.try_take(now) {
             return self.rate_limited(now, wait.as_millis() as u64, None);
         }
@@ -318,9 +346,11 @@ impl Session {
         let kind = frame.message.kind();
         debug!(kind, "message");
         match frame.message {
-            ClientMessage::Join { .. } => {
-                self.error(ErrorCode::AlreadyJoined, "this socket already joined a room", request_id)
-            }
+            ClientMessage::Join { .. } => self.error(
+                ErrorCode::AlreadyJoined,
+                "this socket already joined a room",
+                request_id,
+            ),
             ClientMessage::Leave => {
                 self.reply(ServerMessage::Left { request_id });
                 return Flow::Close {
@@ -335,18 +365,25 @@ impl Session {
                     || update.camera == Some(true)
                     || update.screen == Some(true);
                 if turns_on && !self.grants.publish {
-                    self.error(ErrorCode::Forbidden, "the token does not grant `publish`", request_id);
+                    self.error(
+                        ErrorCode::Forbidden,
+                        "the token does not grant `publish`",
+                        request_id,
+                    );
                 } else {
                     self.room
-                        .update_participant(&self.identity, self.conn.id, |p| p.media.apply(update));
+                        .update_participant(&self.identity, self.conn.id, |p| {
+                            p.media.apply(update)
+                        });
                 }
             }
             ClientMessage::SetPresence { presence } => {
-                self.room.update_participant(&self.identity, self.conn.id, |p| {
-                    let changed = p.presence != presence;
-                    p.presence = presence;
-                    changed
-                });
+                self.room
+                    .update_participant(&self.identity, self.conn.id, |p| {
+                        let changed = p.presence != presence;
+                        p.presence = presence;
+                        changed
+                    });
             }
             ClientMessage::ChatSend {
                 client_msg_id,
@@ -369,11 +406,19 @@ impl Session {
         now: Instant,
     ) -> Flow {
         if !self.grants.chat {
-            self.error(ErrorCode::Forbidden, "the token does not grant `chat`", request_id);
+            self.error(
+                ErrorCode::Forbidden,
+                "the token does not grant `chat`",
+                request_id,
+            );
             return Flow::Continue;
         }
         if let Err(m) = ids::check_client_id(&client_msg_id) {
-            self.error(ErrorCode::InvalidId, format!("client_msg_id: {m}"), request_id);
+            self.error(
+                ErrorCode::InvalidId,
+                format!("client_msg_id: {m}"),
+                request_id,
+            );
             return Flow::Continue;
         }
         let max = self.relay.config.max_chat_bytes;
@@ -404,7 +449,10 @@ impl Session {
             let stored = self.relay.chat.append(&self.room.name, new).await;
             if let Ok(a) = &stored {
                 if !a.duplicate {
-                    self.relay.metrics.chat_messages.fetch_add(1, Ordering::Relaxed);
+                    self.relay
+                        .metrics
+                        .chat_messages
+                        .fetch_add(1, Ordering::Relaxed);
                     self.room.broadcast(
                         &ServerMessage::ChatMessage {
                             message: a.message.clone(),
@@ -435,25 +483,47 @@ impl Session {
         Flow::Continue
     }
 
-    async fn chat_history(&self, before_seq: Option<u64>, limit: Option<u32>, request_id: Option<String>) {
+    async fn chat_history(
+        &self,
+        before_seq: Option<u64>,
+        limit: Option<u32>,
+        request_id: Option<String>,
+    ) {
         let max = self.relay.config.max_history_page;
         let limit = limit.unwrap_or(self.relay.config.history_on_join.max(1));
         if limit == 0 {
-            self.error(ErrorCode::BadMessage, "limit must be at least 1", request_id);
+            self.error(
+                ErrorCode::BadMessage,
+                "limit must be at least 1",
+                request_id,
+            );
             return;
         }
-        match self.relay.chat.page(&self.room.name, before_seq, limit.min(max)).await {
+        match self
+            .relay
+            .chat
+            .page(&self.room.name, before_seq, limit.min(max))
+            .await
+        {
             Ok(page) => self.reply(ServerMessage::ChatPage { request_id, page }),
             Err(e) => {
                 warn!(error = %e, "chat history failed");
-                self.error(ErrorCode::StorageUnavailable, "chat history is unavailable; retry", request_id);
+                self.error(
+                    ErrorCode::StorageUnavailable,
+                    "chat history is unavailable; retry",
+                    request_id,
+                );
             }
         }
     }
 
     async fn chat_delete(&self, seq: u64, request_id: Option<String>) {
         if !self.grants.host {
-            self.error(ErrorCode::Forbidden, "only a host can delete messages", request_id);
+            self.error(
+                ErrorCode::Forbidden,
+                "only a host can delete messages",
+                request_id,
+            );
             return;
         }
         match self.relay.chat.delete(&self.room.name, seq).await {
@@ -467,29 +537,53 @@ impl Session {
                     None,
                 );
             }
-            Ok(None) => self.error(ErrorCode::NotFound, format!("no chat message with seq {seq}"), request_id),
+            Ok(None) => self.error(
+                ErrorCode::NotFound,
+                format!("no chat message with seq {seq}"),
+                request_id,
+            ),
             Err(e) => {
                 warn!(error = %e, "chat delete failed");
-                self.error(ErrorCode::StorageUnavailable, "the message was not deleted; retry", request_id);
+                self.error(
+                    ErrorCode::StorageUnavailable,
+                    "the message was not deleted; retry",
+                    request_id,
+                );
             }
         }
     }
 
     fn kick(&self, target: String, reason: Option<String>, request_id: Option<String>) {
         if !self.grants.host {
-            self.error(ErrorCode::Forbidden, "only a host can remove participants", request_id);
+            self.error(
+                ErrorCode::Forbidden,
+                "only a host can remove participants",
+                request_id,
+            );
             return;
         }
         if let Some(r) = &reason {
             if r.chars().count() > 200 {
-                self.error(ErrorCode::BadMessage, "reason is longer than 200 characters", request_id);
+                self.error(
+                    ErrorCode::BadMessage,
+                    "reason is longer than 200 characters",
+                    request_id,
+                );
                 return;
             }
         }
-        match self.relay.rooms.kick(&self.room, &target, &self.identity, reason) {
+        match self
+            .relay
+            .rooms
+            .kick(&self.room, &target, &self.identity, reason)
+        {
             Ok(()) => info!(target = %target, "participant kicked by host"),
-            Err(e @ KickError::NotFound(_)) => self.error(ErrorCode::NotFound, e.to_string(), request_id),
-            Err(e @ KickError::SelfKick) => self.error(ErrorCode::Forbidden, e.to_string(), request_id),
+            Err(e @ KickError::NotFound(_)) => {
+                self.error(ErrorCode::NotFound, e.to_string(), request_id)
+            }
+            Err(e @ KickError::SelfKick) => {
+                self.error(ErrorCode::Forbidden, e.to_string(), request_id)
+            }
         }
     }
 

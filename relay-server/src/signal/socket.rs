@@ -92,7 +92,12 @@ fn too_large(relay: &Relay, size: usize) -> ServerMessage {
 }
 
 /// Serve one upgraded socket until it closes.
-pub async fn serve(relay: Relay, mut socket: WebSocket, peer: std::net::SocketAddr, _permit: OwnedSemaphorePermit) {
+pub async fn serve(
+    relay: Relay,
+    mut socket: WebSocket,
+    peer: std::net::SocketAddr,
+    _permit: OwnedSemaphorePermit,
+) {
     let gauge = relay.clone();
     let _open = gauge.metrics.connection_opened();
     let io_timeout = relay.config.heartbeat_timeout;
@@ -115,7 +120,10 @@ pub async fn serve(relay: Relay, mut socket: WebSocket, peer: std::net::SocketAd
     let joined = match first {
         Err(_) => Err(refuse(
             ErrorCode::JoinTimeout,
-            format!("no `join` within {}", humantime::format_duration(relay.config.join_timeout)),
+            format!(
+                "no `join` within {}",
+                humantime::format_duration(relay.config.join_timeout)
+            ),
             CloseCode::PROTOCOL,
         )),
         Ok(Incoming::Closed) => return,
@@ -134,7 +142,10 @@ pub async fn serve(relay: Relay, mut socket: WebSocket, peer: std::net::SocketAd
             close_code: CloseCode::TOO_BIG,
         }),
         Ok(Incoming::Text(text)) => {
-            relay.metrics.messages_received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            relay
+                .metrics
+                .messages_received
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             match super::decode(&text) {
                 Ok(frame) => Session::join(&relay, frame, conn.clone(), Instant::now()).await,
                 Err((code, message)) => Err(refuse(code, message, CloseCode::PROTOCOL)),
@@ -160,7 +171,15 @@ pub async fn serve(relay: Relay, mut socket: WebSocket, peer: std::net::SocketAd
             session.end(LeaveReason::Timeout);
             return;
         }
-        let (code, reason, leave) = run(&relay, &mut session, &mut socket, &conn, &mut queue, &mut shutdown).await;
+        let (code, reason, leave) = run(
+            &relay,
+            &mut session,
+            &mut socket,
+            &conn,
+            &mut queue,
+            &mut shutdown,
+        )
+        .await;
         // Remove first, so the others hear of it even if the close handshake stalls.
         session.end(leave);
         if let Some(code) = code {

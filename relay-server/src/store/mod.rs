@@ -77,9 +77,15 @@ pub mod conformance {
     pub async fn sequence_increases_per_room(log: &dyn ChatLog) {
         let a1 = log.append("a", msg("ada", "1", "hi")).await.unwrap();
         let a2 = log.append("a", msg("bob", "1", "hey")).await.unwrap();
-        let b1 = log.append("b", msg("ada", "1", "other room")).await.unwrap();
+        let b1 = log
+            .append("b", msg("ada", "1", "other room"))
+            .await
+            .unwrap();
         assert_eq!(a1.message.seq, 1);
-        assert_eq!(a2.message.seq, 2, "same client id from another sender is new");
+        assert_eq!(
+            a2.message.seq, 2,
+            "same client id from another sender is new"
+        );
         assert_eq!(b1.message.seq, 1, "rooms have their own sequence");
         assert!(!a2.duplicate);
         assert!(a2.message.ts >= a1.message.ts);
@@ -110,7 +116,10 @@ pub mod conformance {
         loop {
             let page = log.page("p", Some(before), 50).await.unwrap();
             let mut seqs: Vec<u64> = page.messages.iter().map(|m| m.seq).collect();
-            assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "oldest first, no gaps");
+            assert!(
+                seqs.windows(2).all(|w| w[1] == w[0] + 1),
+                "oldest first, no gaps"
+            );
             seqs.extend(seen);
             seen = seqs;
             if !page.has_more {
