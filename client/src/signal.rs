@@ -162,6 +162,8 @@ impl SignalClient {
                         .map_err(|e| SignalError::Protocol(format!("cannot decode {text}: {e}")))
                 }
                 Some(Ok(Message::Close(frame))) => {
+                    // Send the close reply tungstenite queued, so the relay sees a clean close.
+                    let _ = self.ws.flush().await;
                     let (code, reason) = frame
                         .map(|f| (u16::from(f.code), f.reason.to_string()))
                         .unwrap_or((1005, String::new()));

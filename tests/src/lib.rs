@@ -70,6 +70,11 @@ impl TestRelay {
         Self::launch(config, dir).await
     }
 
+    /// Drain and stop.
+    pub async fn stop(self) {
+        self.running.stop().await.expect("relay stops cleanly");
+    }
+
     pub fn data_dir(&self) -> &Path {
         self.dir.path()
     }

@@ -252,3 +252,23 @@ async fn member_without_publish_grant_cannot_turn_media_on() {
     .unwrap();
     expect_error(&mut c, ErrorCode::Forbidden).await;
 }
+
+#[tokio::test]
+async fn shutdown_tells_everyone_then_closes_with_1001() {
+    let relay = TestRelay::start().await;
+    let (mut ada, _) = relay.join("r", "ada").await;
+    let (mut bob, _) = relay.join("other", "bob").await;
+    let stopping = tokio::spawn(relay.stop());
+    for c in [&mut ada, &mut bob] {
+        let (code, seen) = expect_close(c).await;
+        assert_eq!(code, CloseCode::GOING_AWAY);
+        assert!(
+            seen.iter().any(|m| matches!(m, ServerMessage::Shutdown { retry_after_ms, .. } if *retry_after_ms > 0)),
+            "{seen:?}"
+        );
+    }
+    tokio::time::timeout(Duration::from_secs(5), stopping)
+        .await
+        .expect("stop returns once sockets are closed")
+        .unwrap();
+}

@@ -12,6 +12,9 @@ use super::session::{Flow, Refusal, Session};
 use crate::room::{serialize, ConnHandle, Outbound};
 use crate::state::Relay;
 
+/// How long to wait for a client's close reply after sending a close frame.
+const CLOSE_LINGER: Duration = Duration::from_millis(500);
+
 /// Queue depth per participant before it counts as a slow consumer.
 pub const OUTBOUND_QUEUE: usize = 1024;
 
@@ -70,8 +73,10 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str, timeout: Duratio
         reason: reason.chars().take(100).collect::<String>().into(),
     };
     let _ = tokio::time::timeout(timeout, socket.send(Message::Close(Some(frame)))).await;
-    // Give the client a moment to see the close before the TCP connection goes.
-    let _ = tokio::time::timeout(timeout, async { while socket.recv().await.is_some() {} }).await;
+    // Wait briefly for the client's close reply so it sees a clean close, but never let
+    // a client that does not answer hold the connection (or a drain) open.
+    let linger = timeout.min(CLOSE_LINGER);
+    let _ = tokio::time::timeout(linger, async { while socket.recv().await.is_some() {} }).await;
 }
 
 fn too_large(relay: &Relay, size: usize) -> ServerMessage {
