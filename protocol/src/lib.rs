@@ -112,6 +112,19 @@ pub enum ClientMessage {
 }
 
 impl ClientMessage {
+    /// Every `"type"` a client may send in this protocol version.
+    pub const TYPES: &'static [&'static str] = &[
+        "join",
+        "leave",
+        "ping",
+        "set_media",
+        "set_presence",
+        "chat_send",
+        "chat_history",
+        "chat_delete",
+        "kick",
+    ];
+
     /// The wire name of this message (its `"type"`).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -343,6 +356,29 @@ mod tests {
                 screen: None
             })
         );
+    }
+
+    #[test]
+    fn types_list_matches_kinds() {
+        let samples = [
+            ClientMessage::Leave,
+            ClientMessage::Ping { nonce: None },
+            ClientMessage::SetMedia(MediaUpdate::default()),
+            ClientMessage::SetPresence {
+                presence: Presence::Away,
+            },
+            ClientMessage::ChatHistory {
+                before_seq: None,
+                limit: None,
+            },
+            ClientMessage::ChatDelete { seq: 1 },
+        ];
+        for m in samples {
+            assert!(ClientMessage::TYPES.contains(&m.kind()), "{}", m.kind());
+            let v = serde_json::to_value(&m).unwrap();
+            assert_eq!(v["type"], m.kind());
+        }
+        assert_eq!(ClientMessage::TYPES.len(), 9);
     }
 
     #[test]

@@ -133,7 +133,14 @@ async fn dropped_socket_is_noticed() {
         matches!(m, ServerMessage::ParticipantLeft { .. })
     })
     .await;
-    assert!(matches!(msg, ServerMessage::ParticipantLeft { identity, .. } if identity == "bob"));
+    assert_eq!(
+        msg,
+        ServerMessage::ParticipantLeft {
+            identity: "bob".into(),
+            reason: LeaveReason::Timeout
+        },
+        "a connection that breaks without a close frame counts as a timeout"
+    );
 }
 
 #[tokio::test]

@@ -315,8 +315,8 @@ impl Session {
         }
         match super::decode(text) {
             Ok(frame) => self.on_frame(frame, now).await,
-            Err((code, message)) => {
-                self.error(code, message, None);
+            Err(e) => {
+                self.error(e.code, e.message, e.request_id);
                 Flow::Continue
             }
         }
@@ -336,13 +336,8 @@ impl Session {
     }
 
     async fn on_frame(&mut self, frame: ClientFrame, now: Instant) -> Flow {
+        // `decode` has already checked the request_id.
         let request_id = frame.request_id;
-        if let Some(id) = &request_id {
-            if let Err(m) = ids::check_client_id(id) {
-                self.error(ErrorCode::InvalidId, format!("request_id: {m}"), None);
-                return Flow::Continue;
-            }
-        }
         let kind = frame.message.kind();
         debug!(kind, "message");
         match frame.message {

@@ -27,7 +27,10 @@ enum Incoming {
     Binary,
     /// Ping/pong: liveness only.
     Control,
+    /// The client closed the WebSocket properly (close frame).
     Closed,
+    /// The connection ended without a close frame: the network or the client broke.
+    Broken,
     TooLarge(usize),
 }
 
@@ -38,7 +41,8 @@ async fn recv(socket: &mut WebSocket, max: usize) -> Incoming {
         Some(Ok(Message::Binary(b))) if b.len() > max => Incoming::TooLarge(b.len()),
         Some(Ok(Message::Binary(_))) => Incoming::Binary,
         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Incoming::Control,
-        Some(Ok(Message::Close(_))) | None => Incoming::Closed,
+        Some(Ok(Message::Close(_))) => Incoming::Closed,
+        None => Incoming::Broken,
         Some(Err(e)) => {
             let text = e.to_string();
             debug!(error = %text, "websocket read error");
@@ -46,7 +50,7 @@ async fn recv(socket: &mut WebSocket, max: usize) -> Incoming {
             if text.contains("Space limit exceeded") || text.to_lowercase().contains("too long") {
                 Incoming::TooLarge(usize::MAX)
             } else {
-                Incoming::Closed
+                Incoming::Broken
             }
         }
     }
@@ -131,7 +135,7 @@ pub async fn serve(
             ),
             CloseCode::PROTOCOL,
         )),
-        Ok(Incoming::Closed) => return,
+        Ok(Incoming::Closed | Incoming::Broken) => return,
         Ok(Incoming::Control) => Err(refuse(
             ErrorCode::NotJoined,
             "the first message must be `join`".into(),
@@ -153,7 +157,10 @@ pub async fn serve(
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             match super::decode(&text) {
                 Ok(frame) => Session::join(&relay, frame, conn.clone(), Instant::now()).await,
-                Err((code, message)) => Err(refuse(code, message, CloseCode::PROTOCOL)),
+                Err(e) => Err(Refusal {
+                    error: ServerMessage::fatal(e.code, e.message, e.request_id),
+                    close_code: CloseCode::PROTOCOL,
+                }),
             }
         }
     };
@@ -220,6 +227,7 @@ async fn run(
                     Incoming::Binary => session.on_binary(Instant::now()),
                     Incoming::Control => Flow::Continue,
                     Incoming::Closed => return (None, String::new(), LeaveReason::Left),
+                    Incoming::Broken => return (None, String::new(), LeaveReason::Timeout),
                     Incoming::TooLarge(size) => {
                         send_text(socket, &serialize(&too_large(relay, size)), io_timeout).await;
                         return (Some(CloseCode::TOO_BIG), "message too large".into(), LeaveReason::Violation);

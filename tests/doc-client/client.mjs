@@ -1,0 +1,275 @@
+// A small Studyhall protocol v1 client, written only from docs/protocol.md.
+//
+// One WebSocket per user, one JSON object per text frame, authentication in the
+// first message (`join`). The relay pings at the WebSocket level; the `ws` library
+// answers those pings on its own, which counts as a sign of life.
+
+import WebSocket from 'ws';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Build the WebSocket URL for a relay listening on host:port. */
+export function wsUrl(host, port) {
+  return `ws://${host}:${port}/ws`;
+}
+
+/**
+ * Read the `room` claim out of a token without checking it (the doc: "the room is the
+ * `room` claim of the base64url-decoded middle part"). Returns undefined when the token
+ * is not shaped like a JWT.
+ */
+export function tokenClaims(token) {
+  const parts = String(token).split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export class ProtocolError extends Error {
+  constructor(frame) {
+    super(`relay error ${frame.code}: ${frame.message}`);
+    this.frame = frame;
+    this.code = frame.code;
+    this.fatal = frame.fatal;
+  }
+}
+
+export class StudyhallClient {
+  /**
+   * Open a socket. Resolves once the WebSocket is open.
+   * @param {string} url e.g. ws://127.0.0.1:7450/ws
+   */
+  static connect(url, { timeoutMs = 5000 } = {}) {
+    const client = new StudyhallClient(url);
+    return client._opened(timeoutMs).then(() => client);
+  }
+
+  constructor(url) {
+    this.url = url;
+    /** Every parsed frame, in arrival order. */
+    this.frames = [];
+    /** Frames that could not be parsed (binary, not JSON, no string `type`). */
+    this.badFrames = [];
+    /** Indexes into `frames` already returned by waitFor/next. */
+    this._consumed = new Set();
+    this._waiters = new Set();
+    this._nextRequest = 1;
+    /** {code, reason} once the socket has closed, else null. */
+    this.closeInfo = null;
+    this.joined = null;
+
+    // No subprotocol, no compression (the relay negotiates neither).
+    this.ws = new WebSocket(url, { perMessageDeflate: false });
+    this.ws.on('message', (data, isBinary) => this._onMessage(data, isBinary));
+    this.closed = new Promise((resolve) => {
+      this.ws.on('close', (code, reason) => {
+        this.closeInfo = { code, reason: reason.toString('utf8') };
+        for (const w of [...this._waiters]) w.onClose(this.closeInfo);
+        resolve(this.closeInfo);
+      });
+    });
+    // Errors (e.g. a refused upgrade) are surfaced through _opened/closed.
+    this.ws.on('error', (err) => {
+      this.lastError = err;
+    });
+  }
+
+  _opened(timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`WebSocket to ${this.url} did not open within ${timeoutMs} ms`));
+        this.ws.terminate();
+      }, timeoutMs);
+      this.ws.once('open', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.ws.once('unexpected-response', (_req, res) => {
+        clearTimeout(timer);
+        reject(new Error(`upgrade refused: HTTP ${res.statusCode}`));
+      });
+      this.ws.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  }
+
+  _onMessage(data, isBinary) {
+    if (isBinary) {
+      this.badFrames.push({ reason: 'binary frame', data });
+      return;
+    }
+    let frame;
+    try {
+      frame = JSON.parse(data.toString('utf8'));
+    } catch (e) {
+      this.badFrames.push({ reason: `not JSON: ${e.message}`, data: data.toString('utf8') });
+      return;
+    }
+    if (frame === null || typeof frame !== 'object' || Array.isArray(frame) || typeof frame.type !== 'string') {
+      this.badFrames.push({ reason: 'not an object with a string "type"', data: frame });
+      return;
+    }
+    const index = this.frames.length;
+    this.frames.push(frame);
+    for (const w of [...this._waiters]) w.onFrame(frame, index);
+  }
+
+  /** Fresh request_id ("r1", "r2", ...). */
+  requestId(prefix = 'r') {
+    return `${prefix}${this._nextRequest++}`;
+  }
+
+  /** Send one client frame (an object with `type`). */
+  send(frame) {
+    if (!frame || typeof frame.type !== 'string') throw new TypeError('a frame needs a string "type"');
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  /** Send arbitrary text (for testing malformed frames). */
+  sendRaw(text) {
+    this.ws.send(text);
+  }
+
+  /**
+   * Wait for the first not-yet-consumed frame matching `predicate` (already received
+   * or still to come). The frame is marked consumed so the next waitFor won't return it.
+   * Rejects on timeout or when the socket closes first.
+   */
+  waitFor(predicate, timeoutMs = 5000, what = 'frame') {
+    for (let i = 0; i < this.frames.length; i++) {
+      if (!this._consumed.has(i) && predicate(this.frames[i])) {
+        this._consumed.add(i);
+        return Promise.resolve(this.frames[i]);
+      }
+    }
+    if (this.closeInfo) {
+      return Promise.reject(new Error(`socket already closed (${this.closeInfo.code}) while waiting for ${what}`));
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        onFrame: (frame, index) => {
+          if (!this._consumed.has(index) && predicate(frame)) {
+            this._consumed.add(index);
+            done();
+            resolve(frame);
+          }
+        },
+        onClose: (info) => {
+          done();
+          reject(new Error(`socket closed (${info.code} ${info.reason}) while waiting for ${what}; frames: ${JSON.stringify(this.frames)}`));
+        },
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; frames: ${JSON.stringify(this.frames)}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this._waiters.delete(waiter);
+      };
+      this._waiters.add(waiter);
+    });
+  }
+
+  /** Wait for the next unconsumed frame of a given type. */
+  waitForType(type, timeoutMs = 5000, extra = () => true) {
+    return this.waitFor((f) => f.type === type && extra(f), timeoutMs, `"${type}"`);
+  }
+
+  /** Unconsumed frames of a type, without waiting. */
+  pending(type) {
+    return this.frames.filter((f, i) => !this._consumed.has(i) && (type === undefined || f.type === type));
+  }
+
+  /**
+   * Send a frame with a request_id and wait for the reply that echoes it
+   * (the answer or an `error`).
+   */
+  async request(frame, timeoutMs = 5000) {
+    const request_id = frame.request_id ?? this.requestId();
+    this.send({ ...frame, request_id });
+    return this.waitFor((f) => f.request_id === request_id, timeoutMs, `reply to ${frame.type} ${request_id}`);
+  }
+
+  /**
+   * Send `join` and wait for `joined` (resolves with it) or an `error` (rejects with a
+   * ProtocolError carrying the frame). `joined` is always the first message after join.
+   */
+  async join({ room, token, media, request_id, protocol = PROTOCOL_VERSION }, timeoutMs = 5000) {
+    const frame = { type: 'join', room, token, protocol, request_id: request_id ?? this.requestId('j') };
+    if (media !== undefined) frame.media = media;
+    const reply = await this.request(frame, timeoutMs);
+    if (reply.type === 'joined') {
+      this.joined = reply;
+      return reply;
+    }
+    if (reply.type === 'error') throw new ProtocolError(reply);
+    throw new Error(`unexpected reply to join: ${JSON.stringify(reply)}`);
+  }
+
+  /** Application-level ping; resolves with the pong. */
+  async ping(nonce, timeoutMs = 5000) {
+    this.send(nonce === undefined ? { type: 'ping' } : { type: 'ping', nonce });
+    return this.waitFor((f) => f.type === 'pong' && f.nonce === nonce, timeoutMs, `pong ${nonce}`);
+  }
+
+  /** chat_send; resolves with the chat_ack (rejects with ProtocolError on an error reply). */
+  async chat(client_msg_id, text, timeoutMs = 5000) {
+    const reply = await this.request({ type: 'chat_send', client_msg_id, text }, timeoutMs);
+    if (reply.type === 'error') throw new ProtocolError(reply);
+    return reply;
+  }
+
+  /** chat_history; resolves with the chat_page. */
+  async history({ before_seq, limit, request_id } = {}, timeoutMs = 5000) {
+    const frame = { type: 'chat_history' };
+    if (request_id !== undefined) frame.request_id = request_id;
+    if (before_seq !== undefined) frame.before_seq = before_seq;
+    if (limit !== undefined) frame.limit = limit;
+    const reply = await this.request(frame, timeoutMs);
+    if (reply.type === 'error') throw new ProtocolError(reply);
+    return reply;
+  }
+
+  /** Send `leave`; resolves with {left, close}. */
+  async leave(timeoutMs = 5000) {
+    const left = await this.request({ type: 'leave' }, timeoutMs);
+    const close = await this.waitClose(timeoutMs);
+    return { left, close };
+  }
+
+  /** Wait for the socket to close; resolves with {code, reason}. */
+  waitClose(timeoutMs = 5000) {
+    if (this.closeInfo) return Promise.resolve(this.closeInfo);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`socket not closed within ${timeoutMs} ms; frames: ${JSON.stringify(this.frames)}`)),
+        timeoutMs,
+      );
+      this.closed.then((info) => {
+        clearTimeout(timer);
+        resolve(info);
+      });
+    });
+  }
+
+  /** Close from our side (no-op if already closed). */
+  close(code = 1000) {
+    if (this.closeInfo) return;
+    try {
+      this.ws.close(code);
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  /** Drop the TCP connection at once. */
+  terminate() {
+    this.ws.terminate();
+  }
+}
