@@ -53,6 +53,8 @@ pub enum ErrorCode {
     StorageUnavailable,
     /// The relay is shutting down.
     ShuttingDown,
+    /// Media negotiation failed (bad SDP, unknown mid, media unavailable).
+    MediaFailed,
     /// The relay hit a bug; details are in its log.
     Internal,
 }
@@ -84,6 +86,7 @@ impl ErrorCode {
             ErrorCode::SlowConsumer => "slow_consumer",
             ErrorCode::StorageUnavailable => "storage_unavailable",
             ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::MediaFailed => "media_failed",
             ErrorCode::Internal => "internal",
         }
     }

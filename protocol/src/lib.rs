@@ -13,10 +13,12 @@
 
 mod chat;
 mod error;
+mod media;
 mod room;
 
 pub use chat::{ChatMessage, ChatPage};
 pub use error::{CloseCode, ErrorCode};
+pub use media::{ForwardedTrack, PublishedTrack, TrackSource};
 pub use room::{Grants, MediaState, MediaUpdate, Participant, Presence, Role};
 
 use serde::{Deserialize, Serialize};
@@ -109,6 +111,14 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// SDP offer of the client's publish PeerConnection (sendonly tracks), with the
+    /// source of each m-line. Sent again (a new offer) to add or remove tracks.
+    PublishOffer {
+        sdp: String,
+        tracks: Vec<PublishedTrack>,
+    },
+    /// The client's SDP answer to the relay's latest `subscribe_offer`.
+    SubscribeAnswer { sdp: String },
 }
 
 impl ClientMessage {
@@ -123,6 +133,8 @@ impl ClientMessage {
         "chat_history",
         "chat_delete",
         "kick",
+        "publish_offer",
+        "subscribe_answer",
     ];
 
     /// The wire name of this message (its `"type"`).
@@ -137,6 +149,8 @@ impl ClientMessage {
             ClientMessage::ChatHistory { .. } => "chat_history",
             ClientMessage::ChatDelete { .. } => "chat_delete",
             ClientMessage::Kick { .. } => "kick",
+            ClientMessage::PublishOffer { .. } => "publish_offer",
+            ClientMessage::SubscribeAnswer { .. } => "subscribe_answer",
         }
     }
 }
@@ -284,6 +298,19 @@ pub enum ServerMessage {
     },
     /// The relay is shutting down; reconnect after `retry_after_ms`.
     Shutdown { reason: String, retry_after_ms: u64 },
+    /// The relay's SDP answer to `publish_offer`.
+    PublishAnswer {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        sdp: String,
+    },
+    /// An SDP offer for the client's subscribe PeerConnection, listing every m-line the
+    /// relay forwards on it (m-lines not listed are stopped). Answer with
+    /// `subscribe_answer`.
+    SubscribeOffer {
+        sdp: String,
+        tracks: Vec<ForwardedTrack>,
+    },
     /// Something the client sent was refused, or the connection is about to close.
     Error {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -378,7 +405,7 @@ mod tests {
             let v = serde_json::to_value(&m).unwrap();
             assert_eq!(v["type"], m.kind());
         }
-        assert_eq!(ClientMessage::TYPES.len(), 9);
+        assert_eq!(ClientMessage::TYPES.len(), 11);
     }
 
     #[test]

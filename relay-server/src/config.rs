@@ -14,6 +14,9 @@ use serde::Deserialize;
 /// reachable from the network until its operator says so.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7450";
 
+/// Default UDP port of the media relay.
+pub const DEFAULT_MEDIA_PORT: u16 = 7451;
+
 /// Environment variables with this prefix are configuration keys.
 pub const ENV_PREFIX: &str = "STUDYHALL_";
 
@@ -81,6 +84,10 @@ pub struct Config {
     pub word_filter: Vec<String>,
     /// `tracing` filter, e.g. `info` or `studyhall_relay=debug`.
     pub log: String,
+    /// UDP port of the media relay (SFU), on the IP of `listen`; 0 picks a free port.
+    pub media_port: u16,
+    /// The IP clients reach the media port at (a host behind NAT, or `listen` on 0.0.0.0).
+    pub media_advertise: Option<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -107,6 +114,8 @@ impl Default for Config {
             max_history_page: 100,
             word_filter: Vec::new(),
             log: "info".to_string(),
+            media_port: DEFAULT_MEDIA_PORT,
+            media_advertise: None,
         }
     }
 }
@@ -146,6 +155,8 @@ pub struct ConfigLayer {
     pub max_history_page: Option<u32>,
     pub word_filter: Option<Vec<String>>,
     pub log: Option<String>,
+    pub media_port: Option<u16>,
+    pub media_advertise: Option<std::net::IpAddr>,
 }
 
 /// Keys whose environment value is a comma-separated list.
@@ -249,6 +260,8 @@ impl ConfigLayer {
             max_history_page,
             word_filter,
             log,
+            media_port,
+            media_advertise,
         )
     }
 }
@@ -280,7 +293,11 @@ impl Config {
             max_history_page,
             word_filter,
             log,
+            media_port,
         );
+        if layer.media_advertise.is_some() {
+            self.media_advertise = layer.media_advertise;
+        }
         if layer.secret.is_some() {
             self.secret = layer.secret;
         }
@@ -357,6 +374,15 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "history_on_join",
                 message: "must not exceed max_history_page".into(),
+            });
+        }
+        if self.listen.ip().is_unspecified() && self.media_advertise.is_none() {
+            return Err(ConfigError::Invalid {
+                key: "media_advertise",
+                message: format!(
+                    "`listen` is {} (every interface): set media_advertise to the IP clients reach this relay at",
+                    self.listen.ip()
+                ),
             });
         }
         if let Some(secret) = &self.secret {

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod metrics;
 pub mod room;
 pub mod server;
+pub mod sfu;
 pub mod signal;
 pub mod state;
 pub mod store;

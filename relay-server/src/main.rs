@@ -49,6 +49,9 @@ struct ServeArgs {
     /// Address to listen on, e.g. 0.0.0.0:7450 (also STUDYHALL_LISTEN).
     #[arg(long, value_name = "ADDR")]
     listen: Option<std::net::SocketAddr>,
+    /// UDP port for media, on the listen IP; 0 picks a free one (also STUDYHALL_MEDIA_PORT).
+    #[arg(long, value_name = "PORT")]
+    media_port: Option<u16>,
     /// Most participants in one room (also STUDYHALL_MAX_ROOM_SIZE).
     #[arg(long, value_name = "N")]
     max_room_size: Option<usize>,
@@ -128,6 +131,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let flags = ConfigLayer {
         listen: args.listen,
         max_room_size: args.max_room_size,
+        media_port: args.media_port,
         log: args.log.clone(),
         ..Default::default()
     };

@@ -1,16 +1,20 @@
 //! The relay's shared state: config, keys, rooms, chat log, metrics, shutdown flag.
 //! Cheap to clone (one `Arc`).
 
+use std::net::SocketAddr;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
-use tokio::sync::{watch, Semaphore};
+use studyhall_protocol::{ErrorCode, ServerMessage};
+use tokio::sync::{mpsc, watch, Semaphore};
 
 use crate::auth::{self, TokenKeys};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::room::filter::WordFilter;
-use crate::room::Rooms;
+use crate::room::{Outbound, Rooms};
+use crate::sfu::runner::SfuHandle;
+use crate::sfu::Notice;
 use crate::store::{ChatLog, SqliteChatLog, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +33,11 @@ pub enum RelayError {
     },
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    #[error("cannot open the media port {addr} (UDP): {source}")]
+    Media {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Clone)]
@@ -44,6 +53,7 @@ pub struct RelayInner {
     pub filter: WordFilter,
     pub metrics: Metrics,
     pub connections: Arc<Semaphore>,
+    pub sfu: SfuHandle,
     shutdown: watch::Sender<bool>,
 }
 
@@ -68,16 +78,22 @@ pub fn resolve_secret(config: &Config) -> Result<String, RelayError> {
 }
 
 impl Relay {
-    /// The embedded default: chat in SQLite under the data directory.
+    /// The embedded default: chat in SQLite under the data directory. Must be called
+    /// inside a tokio runtime (it starts the media task).
     pub fn open(config: Config) -> Result<Relay, RelayError> {
         let secret = resolve_secret(&config)?;
         let chat = SqliteChatLog::open_in(&config.data_dir)?;
-        Ok(Relay::with_parts(config, &secret, Arc::new(chat)))
+        Relay::with_parts(config, &secret, Arc::new(chat))
     }
 
-    pub fn with_parts(config: Config, secret: &str, chat: Arc<dyn ChatLog>) -> Relay {
+    pub fn with_parts(
+        config: Config,
+        secret: &str,
+        chat: Arc<dyn ChatLog>,
+    ) -> Result<Relay, RelayError> {
+        let (sfu, notices) = start_media(&config)?;
         let (shutdown, _) = watch::channel(false);
-        Relay {
+        let relay = Relay {
             inner: Arc::new(RelayInner {
                 keys: TokenKeys::new(secret.as_bytes(), config.token_leeway),
                 rooms: Rooms::new(config.max_room_size),
@@ -85,10 +101,13 @@ impl Relay {
                 metrics: Metrics::default(),
                 connections: Arc::new(Semaphore::new(config.max_connections)),
                 chat,
+                sfu,
                 shutdown,
                 config,
             }),
-        }
+        };
+        tokio::spawn(route_notices(Arc::downgrade(&relay.inner), notices));
+        Ok(relay)
     }
 
     /// Tell every connection to drain and close.
@@ -102,5 +121,54 @@ impl Relay {
 
     pub fn is_shutting_down(&self) -> bool {
         *self.shutdown.borrow()
+    }
+}
+
+/// Bind the media UDP socket on the listen IP and start the SFU task.
+fn start_media(
+    config: &Config,
+) -> Result<(SfuHandle, mpsc::UnboundedReceiver<Notice>), RelayError> {
+    let bind = SocketAddr::new(config.listen.ip(), config.media_port);
+    let err = |source| RelayError::Media { addr: bind, source };
+    let socket = std::net::UdpSocket::bind(bind).map_err(err)?;
+    socket.set_nonblocking(true).map_err(err)?;
+    let socket = tokio::net::UdpSocket::from_std(socket).map_err(err)?;
+    let advertised = config
+        .media_advertise
+        .map(|ip| SocketAddr::new(ip, socket.local_addr().map(|a| a.port()).unwrap_or(0)));
+    crate::sfu::runner::spawn(socket, advertised).map_err(err)
+}
+
+/// Deliver the SFU's notices to participants. Ends when the relay is dropped.
+async fn route_notices(relay: Weak<RelayInner>, mut notices: mpsc::UnboundedReceiver<Notice>) {
+    while let Some(notice) = notices.recv().await {
+        let Some(relay) = relay.upgrade() else { break };
+        let (group, identity, msg) = match notice {
+            Notice::SubscribeOffer {
+                group,
+                identity,
+                sdp,
+                tracks,
+            } => (
+                group,
+                identity,
+                ServerMessage::SubscribeOffer { sdp, tracks },
+            ),
+            Notice::MediaFailed {
+                group,
+                identity,
+                message,
+            } => {
+                relay.metrics.error_sent(ErrorCode::MediaFailed);
+                (
+                    group,
+                    identity,
+                    ServerMessage::error(ErrorCode::MediaFailed, message, None),
+                )
+            }
+        };
+        if let Some(room) = relay.rooms.get(&group) {
+            room.send_to(&identity, Outbound::message(&msg));
+        }
     }
 }

@@ -220,7 +220,7 @@ fn sigterm_drains_and_exits_cleanly_and_flags_override_env() {
     let home = tempfile::tempdir().unwrap();
     let mut child = relay(home.path())
         .env("STUDYHALL_LISTEN", "127.0.0.1:1") // overridden by the flag below
-        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .args(["--listen", "127.0.0.1:0", "--media-port", "0", "--data-dir"])
         .arg(home.path().join("d"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

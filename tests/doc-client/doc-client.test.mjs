@@ -71,7 +71,7 @@ async function makeDataDir() {
 async function startRelay(dataDir, { readyTimeoutMs = 10_000 } = {}) {
   if (!existsSync(RELAY_BIN)) throw new Error(`relay binary not found at ${RELAY_BIN} (set STUDYHALL_RELAY_BIN)`);
   const port = await freePort();
-  const child = spawn(RELAY_BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
+  const child = spawn(RELAY_BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--media-port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: CHILD_ENV,
   });

@@ -39,6 +39,7 @@ impl TestRelay {
             secret: Some(TEST_SECRET.into()),
             token_leeway: Duration::ZERO,
             drain_timeout: Duration::from_secs(2),
+            media_port: 0,
             ..Config::default()
         };
         tweak(&mut config);

@@ -166,6 +166,13 @@ impl Room {
         }
     }
 
+    /// Send to one participant, if present.
+    pub fn send_to(&self, identity: &str, out: Outbound) {
+        if let Some(member) = lock(&self.state).members.get(identity) {
+            member.conn.send(out);
+        }
+    }
+
     /// Change a participant (if `conn_id` is still theirs) and tell everyone.
     /// Returns the participant after the change, or `None` when nothing changed.
     pub fn update_participant<F>(

@@ -10,7 +10,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use studyhall_protocol::{
     ClientFrame, ClientMessage, CloseCode, ErrorCode, Grants, Heartbeat, LeaveReason, Limits,
-    MediaState, Participant, Role, ServerMessage, PROTOCOL_VERSION,
+    MediaState, MediaUpdate, Participant, PublishedTrack, Role, ServerMessage, TrackSource,
+    PROTOCOL_VERSION,
 };
 use tracing::{debug, info, warn};
 
@@ -179,6 +180,22 @@ impl Session {
                 ),
             })?;
         relay.metrics.joins_total.fetch_add(1, Ordering::Relaxed);
+        relay
+            .sfu
+            .join(&room, &claims.sub, claims.grants.subscribe)
+            .await;
+        for (source, on) in [
+            (TrackSource::Microphone, media.mic),
+            (TrackSource::Camera, media.camera),
+            (TrackSource::Screen, media.screen),
+        ] {
+            if !on {
+                relay
+                    .sfu
+                    .set_enabled(&room, &claims.sub, source, false)
+                    .await;
+            }
+        }
         span.in_scope(|| {
             info!(
                 replaced = joined.replaced,
@@ -370,6 +387,7 @@ impl Session {
                         .update_participant(&self.identity, self.conn.id, |p| {
                             p.media.apply(update)
                         });
+                    self.apply_forwarding(update).await;
                 }
             }
             ClientMessage::SetPresence { presence } => {
@@ -388,7 +406,23 @@ impl Session {
                 self.chat_history(before_seq, limit, request_id).await
             }
             ClientMessage::ChatDelete { seq } => self.chat_delete(seq, request_id).await,
-            ClientMessage::Kick { identity, reason } => self.kick(identity, reason, request_id),
+            ClientMessage::Kick { identity, reason } => {
+                self.kick(identity, reason, request_id).await
+            }
+            ClientMessage::PublishOffer { sdp, tracks } => {
+                self.publish_offer(sdp, tracks, request_id).await
+            }
+            ClientMessage::SubscribeAnswer { sdp } => {
+                let answered = self
+                    .relay
+                    .sfu
+                    .subscribe_answer(&self.room.name, &self.identity, sdp)
+                    .await;
+                if let Err(e) = answered {
+                    warn!(error = %e, "subscribe answer refused");
+                    self.error(ErrorCode::MediaFailed, e.to_string(), request_id);
+                }
+            }
         }
         Flow::Continue
     }
@@ -548,7 +582,66 @@ impl Session {
         }
     }
 
-    fn kick(&self, target: String, reason: Option<String>, request_id: Option<String>) {
+    /// Muting a source stops its forwarding; unmuting resumes it.
+    async fn apply_forwarding(&self, update: MediaUpdate) {
+        for (source, on) in [
+            (TrackSource::Microphone, update.mic),
+            (TrackSource::Camera, update.camera),
+            (TrackSource::Screen, update.screen),
+        ] {
+            if let Some(on) = on {
+                self.relay
+                    .sfu
+                    .set_enabled(&self.room.name, &self.identity, source, on)
+                    .await;
+            }
+        }
+    }
+
+    async fn publish_offer(
+        &self,
+        sdp: String,
+        tracks: Vec<PublishedTrack>,
+        request_id: Option<String>,
+    ) {
+        if !self.grants.publish {
+            self.error(
+                ErrorCode::Forbidden,
+                "the token does not grant `publish`",
+                request_id,
+            );
+            return;
+        }
+        let mut sources = std::collections::HashSet::new();
+        for t in &tracks {
+            if let Err(m) = ids::check_client_id(&t.mid) {
+                self.error(ErrorCode::InvalidId, format!("mid: {m}"), request_id);
+                return;
+            }
+            if !sources.insert(t.source) {
+                self.error(
+                    ErrorCode::BadMessage,
+                    format!("more than one `{}` track", t.source.as_str()),
+                    request_id,
+                );
+                return;
+            }
+        }
+        match self
+            .relay
+            .sfu
+            .publish(&self.room.name, &self.identity, sdp, tracks)
+            .await
+        {
+            Ok(sdp) => self.reply(ServerMessage::PublishAnswer { request_id, sdp }),
+            Err(e) => {
+                warn!(error = %e, "publish offer refused");
+                self.error(ErrorCode::MediaFailed, e.to_string(), request_id);
+            }
+        }
+    }
+
+    async fn kick(&self, target: String, reason: Option<String>, request_id: Option<String>) {
         if !self.grants.host {
             self.error(
                 ErrorCode::Forbidden,
@@ -572,7 +665,10 @@ impl Session {
             .rooms
             .kick(&self.room, &target, &self.identity, reason)
         {
-            Ok(()) => info!(target = %target, "participant kicked by host"),
+            Ok(()) => {
+                info!(target = %target, "participant kicked by host");
+                self.relay.sfu.leave(&self.room.name, &target).await;
+            }
             Err(e @ KickError::NotFound(_)) => {
                 self.error(ErrorCode::NotFound, e.to_string(), request_id)
             }
@@ -583,13 +679,16 @@ impl Session {
     }
 
     /// Remove the participant from the room (no-op if already replaced or kicked).
-    pub fn end(&self, reason: LeaveReason) {
+    /// Remove the participant from the room and its media (no-op if already replaced or
+    /// kicked: whoever replaced or kicked it has taken care of both).
+    pub async fn end(&self, reason: LeaveReason) {
         if self
             .relay
             .rooms
             .leave(&self.room, &self.identity, self.conn.id, reason)
         {
             self.span.in_scope(|| info!(?reason, "left"));
+            self.relay.sfu.leave(&self.room.name, &self.identity).await;
         }
     }
 }

@@ -180,7 +180,7 @@ pub async fn serve(
     let span = session.span().clone();
     async move {
         if !send_text(&mut socket, &serialize(&welcome), io_timeout).await {
-            session.end(LeaveReason::Timeout);
+            session.end(LeaveReason::Timeout).await;
             return;
         }
         let (code, reason, leave) = run(
@@ -193,7 +193,7 @@ pub async fn serve(
         )
         .await;
         // Remove first, so the others hear of it even if the close handshake stalls.
-        session.end(leave);
+        session.end(leave).await;
         if let Some(code) = code {
             close(&mut socket, code, &reason, io_timeout).await;
         }

@@ -1,0 +1,46 @@
+//! Media signaling: SDP offers and answers for the two PeerConnections of a participant.
+//!
+//! The client offers on its *publish* connection; the relay offers on the *subscribe*
+//! connection and offers again whenever the set of forwarded tracks changes. Tracks are
+//! named by their SDP `mid` and tagged with the source they carry.
+
+use serde::{Deserialize, Serialize};
+
+/// What a published track carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackSource {
+    Microphone,
+    Camera,
+    Screen,
+}
+
+impl TrackSource {
+    pub fn is_video(self) -> bool {
+        !matches!(self, TrackSource::Microphone)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrackSource::Microphone => "microphone",
+            TrackSource::Camera => "camera",
+            TrackSource::Screen => "screen",
+        }
+    }
+}
+
+/// A track the client publishes: the `mid` of its m-line in the publish offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedTrack {
+    pub mid: String,
+    pub source: TrackSource,
+}
+
+/// A track the relay forwards to this client: the `mid` of its m-line in the subscribe
+/// offer, whose it is and what it carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardedTrack {
+    pub mid: String,
+    pub identity: String,
+    pub source: TrackSource,
+}

@@ -1,0 +1,907 @@
+//! Media only: a selective forwarding unit on str0m.
+//!
+//! Every participant has up to two [`str0m::Rtc`]s: a *publish* peer (the client offers,
+//! the SFU answers, media flows in) and a *subscribe* peer (the SFU offers, media flows
+//! out, and it offers again when tracks come and go). All peers share one UDP socket;
+//! datagrams are routed with `Rtc::accepts`.
+//!
+//! This module knows groups (rooms), tracks and who receives what — not room rules
+//! (grants, hosts, limits): those stay in `room/` and `signal/`. It does no I/O and reads
+//! no clock: [`Sfu`] takes `Instant`s and datagrams and yields transmits and signaling
+//! notices, so it is tested without sockets; [`runner`] moves the bytes.
+//!
+//! A panic or error inside one peer's `Rtc` drops that peer only: its tracks are removed
+//! from everyone, and its participant is told (`MediaFailed`).
+
+pub mod runner;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc, RtcError};
+use studyhall_protocol::{ForwardedTrack, PublishedTrack, TrackSource};
+use tracing::{debug, info, warn};
+
+/// Fewest time between two keyframe requests to one publisher track.
+pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Most tracks one participant may publish.
+pub const MAX_PUBLISHED_TRACKS: usize = 4;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SfuError {
+    #[error("invalid SDP: {0}")]
+    BadSdp(String),
+    #[error("negotiation failed: {0}")]
+    Negotiation(String),
+    #[error("no pending offer to answer")]
+    NoPendingOffer,
+    #[error("the offer has no m-line with mid `{0}`")]
+    UnknownMid(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("not in a media session; join first")]
+    NotJoined,
+    #[error("the media relay is not running")]
+    Unavailable,
+}
+
+/// Something the signaling layer must tell a participant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// Send this offer on the participant's subscribe connection.
+    SubscribeOffer {
+        group: String,
+        identity: String,
+        sdp: String,
+        tracks: Vec<ForwardedTrack>,
+    },
+    /// The participant's media failed (peer error or panic); it should renegotiate.
+    MediaFailed {
+        group: String,
+        identity: String,
+        message: String,
+    },
+}
+
+type PeerId = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Publish,
+    Subscribe,
+}
+
+#[derive(Debug)]
+struct TrackIn {
+    source: TrackSource,
+    kind: MediaKind,
+    enabled: bool,
+    last_keyframe_request: Option<Instant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum OutState {
+    /// Needs an m-line in the next offer.
+    ToOpen,
+    /// In the pending offer with this mid.
+    Negotiating(Mid),
+    /// Negotiated; media flows on this mid.
+    Open(Mid),
+    /// To be stopped in the next offer.
+    ToClose(Mid),
+}
+
+#[derive(Debug)]
+struct TrackOut {
+    publisher: PeerId,
+    mid_in: Mid,
+    identity: String,
+    source: TrackSource,
+    kind: MediaKind,
+    state: OutState,
+}
+
+struct Peer {
+    group: String,
+    identity: String,
+    role: Role,
+    rtc: Rtc,
+    alive: bool,
+    timeout: Instant,
+    /// Publish peers: tracks by mid.
+    tracks_in: HashMap<Mid, TrackIn>,
+    /// Subscribe peers: forwarded tracks.
+    tracks_out: Vec<TrackOut>,
+    pending: Option<SdpPendingOffer>,
+}
+
+#[derive(Debug, Default)]
+struct Member {
+    publish: Option<PeerId>,
+    subscribe: Option<PeerId>,
+    wants_media: bool,
+    /// Sources the participant has turned off (muted): not forwarded.
+    disabled: HashSet<TrackSource>,
+}
+
+/// The forwarding core. See the module docs.
+pub struct Sfu {
+    local: SocketAddr,
+    peers: HashMap<PeerId, Peer>,
+    members: HashMap<(String, String), Member>,
+    next_id: PeerId,
+    /// Remote address → peer, learned from `accepts`, checked again on each use.
+    routes: HashMap<SocketAddr, PeerId>,
+    transmits: VecDeque<(SocketAddr, Vec<u8>)>,
+    notices: VecDeque<Notice>,
+}
+
+fn key(group: &str, identity: &str) -> (String, String) {
+    (group.to_string(), identity.to_string())
+}
+
+fn kind_of(source: TrackSource) -> MediaKind {
+    if source.is_video() {
+        MediaKind::Video
+    } else {
+        MediaKind::Audio
+    }
+}
+
+fn new_rtc(now: Instant, local: SocketAddr) -> Result<Rtc, SfuError> {
+    let mut rtc = Rtc::builder()
+        .clear_codecs()
+        .enable_opus(true, false)
+        .enable_vp8(true)
+        .build(now);
+    let candidate = Candidate::host(local, "udp")
+        .map_err(|e| SfuError::Invalid(format!("media address {local}: {e}")))?;
+    rtc.add_local_candidate(candidate);
+    Ok(rtc)
+}
+
+/// Run `f` on a peer's `Rtc`, turning errors and panics into a dead peer.
+fn guarded<T>(
+    peer: &mut Peer,
+    what: &str,
+    f: impl FnOnce(&mut Rtc) -> Result<T, RtcError>,
+) -> Option<T> {
+    if !peer.alive {
+        return None;
+    }
+    match catch_unwind(AssertUnwindSafe(|| f(&mut peer.rtc))) {
+        Ok(Ok(v)) => Some(v),
+        Ok(Err(e)) => {
+            warn!(identity = %peer.identity, role = ?peer.role, error = %e, "{what} failed; dropping media peer");
+            peer.alive = false;
+            None
+        }
+        Err(_) => {
+            warn!(identity = %peer.identity, role = ?peer.role, "str0m panicked in {what}; dropping media peer");
+            peer.alive = false;
+            None
+        }
+    }
+}
+
+impl Sfu {
+    /// An SFU whose peers are reached at `local` (the shared UDP socket's address).
+    pub fn new(local: SocketAddr) -> Self {
+        Sfu {
+            local,
+            peers: HashMap::new(),
+            members: HashMap::new(),
+            next_id: 1,
+            routes: HashMap::new(),
+            transmits: VecDeque::new(),
+            notices: VecDeque::new(),
+        }
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Register a participant. With `wants_media`, every track published in the group is
+    /// forwarded to it (on a subscribe connection created when the first track exists).
+    pub fn join(&mut self, now: Instant, group: &str, identity: &str, wants_media: bool) {
+        // A rejoin (reconnect) starts media afresh.
+        self.leave(now, group, identity);
+        self.members.insert(
+            key(group, identity),
+            Member {
+                wants_media,
+                ..Default::default()
+            },
+        );
+        if wants_media {
+            let tracks = self.group_tracks(group, identity);
+            if !tracks.is_empty() {
+                self.add_outgoing(now, group, identity, tracks);
+            }
+        }
+    }
+
+    /// Remove a participant and everything it published.
+    pub fn leave(&mut self, now: Instant, group: &str, identity: &str) {
+        let Some(member) = self.members.remove(&key(group, identity)) else {
+            return;
+        };
+        for id in [member.publish, member.subscribe].into_iter().flatten() {
+            if let Some(mut peer) = self.peers.remove(&id) {
+                peer.rtc.disconnect();
+            }
+            self.routes.retain(|_, p| *p != id);
+            if member.publish == Some(id) {
+                self.unpublish_all(now, id);
+            }
+        }
+    }
+
+    /// Accept (or renegotiate) a participant's publish offer; returns the SDP answer.
+    pub fn publish(
+        &mut self,
+        now: Instant,
+        group: &str,
+        identity: &str,
+        offer_sdp: &str,
+        tracks: &[PublishedTrack],
+    ) -> Result<String, SfuError> {
+        if !self.members.contains_key(&key(group, identity)) {
+            return Err(SfuError::NotJoined);
+        }
+        if tracks.len() > MAX_PUBLISHED_TRACKS {
+            return Err(SfuError::Invalid(format!(
+                "at most {MAX_PUBLISHED_TRACKS} tracks can be published"
+            )));
+        }
+        let offer =
+            SdpOffer::from_sdp_string(offer_sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        let peer_id = match self.members[&key(group, identity)].publish {
+            Some(id) if self.peers.get(&id).is_some_and(|p| p.alive) => id,
+            _ => {
+                let id = self.add_peer(now, group, identity, Role::Publish)?;
+                self.member_mut(group, identity).publish = Some(id);
+                id
+            }
+        };
+        let peer = self
+            .peers
+            .get_mut(&peer_id)
+            .expect("peer just found or created");
+        let answer = catch_unwind(AssertUnwindSafe(|| peer.rtc.sdp_api().accept_offer(offer)));
+        let answer: SdpAnswer = match answer {
+            Ok(Ok(a)) => a,
+            Ok(Err(e)) => return Err(SfuError::Negotiation(e.to_string())),
+            Err(_) => {
+                peer.alive = false;
+                return Err(SfuError::Negotiation(
+                    "the media engine failed on this offer".into(),
+                ));
+            }
+        };
+        // The offer's tracks list is authoritative: tag mids, drop what is no longer listed.
+        let listed: HashMap<Mid, TrackSource> = tracks
+            .iter()
+            .map(|t| (Mid::from(t.mid.as_str()), t.source))
+            .collect();
+        for mid in listed.keys() {
+            if peer.rtc.media(*mid).is_none() {
+                return Err(SfuError::UnknownMid(mid.to_string()));
+            }
+        }
+        let removed: Vec<Mid> = peer
+            .tracks_in
+            .keys()
+            .filter(|m| !listed.contains_key(*m))
+            .copied()
+            .collect();
+        let disabled = self.members[&key(group, identity)].disabled.clone();
+        let peer = self.peers.get_mut(&peer_id).expect("exists");
+        let mut added = Vec::new();
+        for (mid, source) in &listed {
+            if !peer.tracks_in.contains_key(mid) {
+                peer.tracks_in.insert(
+                    *mid,
+                    TrackIn {
+                        source: *source,
+                        kind: kind_of(*source),
+                        enabled: !disabled.contains(source),
+                        last_keyframe_request: None,
+                    },
+                );
+                added.push((*mid, *source));
+            }
+        }
+        for mid in &removed {
+            peer.tracks_in.remove(mid);
+        }
+        info!(
+            group,
+            identity,
+            added = added.len(),
+            removed = removed.len(),
+            "publish negotiated"
+        );
+        self.drain(now, peer_id);
+        for mid in removed {
+            self.unpublish(now, peer_id, mid);
+        }
+        for (mid, source) in added {
+            self.publish_track(now, group, identity, peer_id, mid, source);
+        }
+        Ok(answer.to_sdp_string())
+    }
+
+    /// The participant's answer to our latest subscribe offer.
+    pub fn subscribe_answer(
+        &mut self,
+        now: Instant,
+        group: &str,
+        identity: &str,
+        sdp: &str,
+    ) -> Result<(), SfuError> {
+        let id = self
+            .members
+            .get(&key(group, identity))
+            .ok_or(SfuError::NotJoined)?
+            .subscribe
+            .ok_or(SfuError::NoPendingOffer)?;
+        let answer =
+            SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        let peer = self.peers.get_mut(&id).ok_or(SfuError::NoPendingOffer)?;
+        let pending = peer.pending.take().ok_or(SfuError::NoPendingOffer)?;
+        let accepted = catch_unwind(AssertUnwindSafe(|| {
+            peer.rtc.sdp_api().accept_answer(pending, answer)
+        }));
+        match accepted {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                // The offer is spent; offer again with the same changes.
+                for t in &mut peer.tracks_out {
+                    if let OutState::Negotiating(_) = t.state {
+                        t.state = OutState::ToOpen;
+                    }
+                }
+                let err = SfuError::Negotiation(e.to_string());
+                self.negotiate(now, id);
+                return Err(err);
+            }
+            Err(_) => {
+                peer.alive = false;
+                return Err(SfuError::Negotiation(
+                    "the media engine failed on this answer".into(),
+                ));
+            }
+        }
+        let mut opened = Vec::new();
+        for t in &mut peer.tracks_out {
+            if let OutState::Negotiating(mid) = t.state.clone() {
+                t.state = OutState::Open(mid);
+                if t.kind == MediaKind::Video {
+                    opened.push((t.publisher, t.mid_in));
+                }
+            }
+        }
+        self.drain(now, id);
+        // A new subscriber needs a keyframe to start decoding.
+        for (publisher, mid_in) in opened {
+            self.request_keyframe(now, publisher, mid_in, true);
+        }
+        self.negotiate(now, id);
+        Ok(())
+    }
+
+    /// Stop or resume forwarding one of a participant's sources (mute / unmute).
+    pub fn set_enabled(
+        &mut self,
+        now: Instant,
+        group: &str,
+        identity: &str,
+        source: TrackSource,
+        enabled: bool,
+    ) {
+        let Some(member) = self.members.get_mut(&key(group, identity)) else {
+            return;
+        };
+        if enabled {
+            member.disabled.remove(&source);
+        } else {
+            member.disabled.insert(source);
+        }
+        let Some(pid) = member.publish else { return };
+        let mut resumed = Vec::new();
+        if let Some(peer) = self.peers.get_mut(&pid) {
+            for (mid, t) in peer
+                .tracks_in
+                .iter_mut()
+                .filter(|(_, t)| t.source == source)
+            {
+                if !t.enabled && enabled && t.kind == MediaKind::Video {
+                    resumed.push(*mid);
+                }
+                t.enabled = enabled;
+            }
+        }
+        // Subscribers' decoders need a keyframe after a pause.
+        for mid in resumed {
+            self.request_keyframe(now, pid, mid, true);
+        }
+    }
+
+    /// A datagram arrived on the shared socket.
+    pub fn handle_receive(&mut self, now: Instant, source: SocketAddr, data: &[u8]) {
+        let Ok(contents) = data.try_into() else {
+            debug!(%source, "dropping a datagram that is not STUN/DTLS/RTP");
+            return;
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: self.local,
+                contents,
+            },
+        );
+        let cached = self.routes.get(&source).copied().filter(|id| {
+            self.peers
+                .get(id)
+                .is_some_and(|p| p.alive && p.rtc.accepts(&input))
+        });
+        let target = cached.or_else(|| {
+            self.peers
+                .iter()
+                .find(|(_, p)| p.alive && p.rtc.accepts(&input))
+                .map(|(id, _)| *id)
+        });
+        let Some(id) = target else {
+            debug!(%source, "no peer accepts this datagram");
+            return;
+        };
+        self.routes.insert(source, id);
+        let peer = self.peers.get_mut(&id).expect("found above");
+        guarded(peer, "handle_input", |rtc| rtc.handle_input(input));
+        self.drain(now, id);
+    }
+
+    /// Drive timers; call at [`Sfu::next_timeout`] (or earlier).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.timeout <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            if let Some(peer) = self.peers.get_mut(&id) {
+                guarded(peer, "timeout", |rtc| rtc.handle_input(Input::Timeout(now)));
+            }
+            self.drain(now, id);
+        }
+        self.reap(now);
+    }
+
+    /// When [`Sfu::handle_timeout`] should run next.
+    pub fn next_timeout(&self, now: Instant) -> Instant {
+        self.peers
+            .values()
+            .map(|p| p.timeout)
+            .min()
+            .unwrap_or(now + Duration::from_millis(100))
+            .max(now)
+            .min(now + Duration::from_millis(100))
+    }
+
+    /// The next datagram to send.
+    pub fn poll_transmit(&mut self) -> Option<(SocketAddr, Vec<u8>)> {
+        self.transmits.pop_front()
+    }
+
+    /// The next signaling notice.
+    pub fn poll_notice(&mut self) -> Option<Notice> {
+        self.notices.pop_front()
+    }
+
+    /// Published tracks and peers, for metrics: (publish peers, subscribe peers, tracks).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let publish = self
+            .peers
+            .values()
+            .filter(|p| p.role == Role::Publish)
+            .count();
+        let tracks = self.peers.values().map(|p| p.tracks_in.len()).sum();
+        (publish, self.peers.len() - publish, tracks)
+    }
+
+    // ---- internals ----
+
+    fn member_mut(&mut self, group: &str, identity: &str) -> &mut Member {
+        self.members.entry(key(group, identity)).or_default()
+    }
+
+    fn add_peer(
+        &mut self,
+        now: Instant,
+        group: &str,
+        identity: &str,
+        role: Role,
+    ) -> Result<PeerId, SfuError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.peers.insert(
+            id,
+            Peer {
+                group: group.to_string(),
+                identity: identity.to_string(),
+                role,
+                rtc: new_rtc(now, self.local)?,
+                alive: true,
+                timeout: now,
+                tracks_in: HashMap::new(),
+                tracks_out: Vec::new(),
+                pending: None,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Every published track in `group` except `identity`'s own.
+    fn group_tracks(&self, group: &str, identity: &str) -> Vec<TrackOut> {
+        let mut out = Vec::new();
+        for (id, p) in &self.peers {
+            if p.role == Role::Publish && p.group == group && p.identity != identity && p.alive {
+                for (mid, t) in &p.tracks_in {
+                    out.push(TrackOut {
+                        publisher: *id,
+                        mid_in: *mid,
+                        identity: p.identity.clone(),
+                        source: t.source,
+                        kind: t.kind,
+                        state: OutState::ToOpen,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| (&a.identity, a.source).cmp(&(&b.identity, b.source)));
+        out
+    }
+
+    fn publish_track(
+        &mut self,
+        now: Instant,
+        group: &str,
+        identity: &str,
+        publisher: PeerId,
+        mid: Mid,
+        source: TrackSource,
+    ) {
+        let receivers: Vec<String> = self
+            .members
+            .iter()
+            .filter(|((g, i), m)| g == group && i != identity && m.wants_media)
+            .map(|((_, i), _)| i.clone())
+            .collect();
+        for receiver in receivers {
+            let track = TrackOut {
+                publisher,
+                mid_in: mid,
+                identity: identity.to_string(),
+                source,
+                kind: kind_of(source),
+                state: OutState::ToOpen,
+            };
+            self.add_outgoing(now, group, &receiver, vec![track]);
+        }
+    }
+
+    fn add_outgoing(&mut self, now: Instant, group: &str, identity: &str, tracks: Vec<TrackOut>) {
+        let sub = match self
+            .members
+            .get(&key(group, identity))
+            .and_then(|m| m.subscribe)
+        {
+            Some(id) if self.peers.get(&id).is_some_and(|p| p.alive) => id,
+            _ => match self.add_peer(now, group, identity, Role::Subscribe) {
+                Ok(id) => {
+                    self.member_mut(group, identity).subscribe = Some(id);
+                    id
+                }
+                Err(e) => {
+                    warn!(error = %e, "cannot create subscribe peer");
+                    return;
+                }
+            },
+        };
+        if let Some(peer) = self.peers.get_mut(&sub) {
+            peer.tracks_out.extend(tracks);
+        }
+        self.negotiate(now, sub);
+    }
+
+    fn unpublish_all(&mut self, now: Instant, publisher: PeerId) {
+        let subs: Vec<PeerId> = self.peers.keys().copied().collect();
+        for sub in subs {
+            self.close_outgoing(now, sub, |t| t.publisher == publisher);
+        }
+    }
+
+    fn unpublish(&mut self, now: Instant, publisher: PeerId, mid: Mid) {
+        let subs: Vec<PeerId> = self.peers.keys().copied().collect();
+        for sub in subs {
+            self.close_outgoing(now, sub, |t| t.publisher == publisher && t.mid_in == mid);
+        }
+    }
+
+    fn close_outgoing(&mut self, now: Instant, sub: PeerId, which: impl Fn(&TrackOut) -> bool) {
+        let Some(peer) = self.peers.get_mut(&sub) else {
+            return;
+        };
+        let mut changed = false;
+        peer.tracks_out.retain_mut(|t| {
+            if !which(t) {
+                return true;
+            }
+            changed = true;
+            match t.state.clone() {
+                // Never offered: just forget it.
+                OutState::ToOpen => false,
+                OutState::Negotiating(mid) | OutState::Open(mid) | OutState::ToClose(mid) => {
+                    t.state = OutState::ToClose(mid);
+                    true
+                }
+            }
+        });
+        if changed {
+            self.negotiate(now, sub);
+        }
+    }
+
+    /// Send a new subscribe offer if something changed and no offer is pending.
+    fn negotiate(&mut self, now: Instant, sub: PeerId) {
+        let Some(peer) = self.peers.get_mut(&sub) else {
+            return;
+        };
+        if peer.pending.is_some() || !peer.alive {
+            return;
+        }
+        let needs = peer
+            .tracks_out
+            .iter()
+            .any(|t| matches!(t.state, OutState::ToOpen | OutState::ToClose(_)));
+        if !needs {
+            return;
+        }
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let mut api = peer.rtc.sdp_api();
+            let mut states = Vec::new();
+            for t in &peer.tracks_out {
+                states.push(match &t.state {
+                    OutState::ToOpen => {
+                        let mid = api.add_media(
+                            t.kind,
+                            Direction::SendOnly,
+                            Some(t.identity.clone()),
+                            Some(format!("{}:{}", t.identity, t.source.as_str())),
+                            None,
+                        );
+                        OutState::Negotiating(mid)
+                    }
+                    OutState::ToClose(mid) => {
+                        api.stop_media(*mid);
+                        OutState::ToClose(*mid)
+                    }
+                    other => other.clone(),
+                });
+            }
+            (api.apply(), states)
+        }));
+        let (applied, states) = match result {
+            Ok(r) => r,
+            Err(_) => {
+                warn!(identity = %peer.identity, "str0m panicked building an offer; dropping media peer");
+                peer.alive = false;
+                return;
+            }
+        };
+        for (t, s) in peer.tracks_out.iter_mut().zip(states) {
+            t.state = s;
+        }
+        // Stopped m-lines are gone from our bookkeeping once offered.
+        peer.tracks_out
+            .retain(|t| !matches!(t.state, OutState::ToClose(_)));
+        let Some((offer, pending)) = applied else {
+            return;
+        };
+        peer.pending = Some(pending);
+        let tracks = peer
+            .tracks_out
+            .iter()
+            .filter_map(|t| match &t.state {
+                OutState::Negotiating(mid) | OutState::Open(mid) => Some(ForwardedTrack {
+                    mid: mid.to_string(),
+                    identity: t.identity.clone(),
+                    source: t.source,
+                }),
+                _ => None,
+            })
+            .collect();
+        self.notices.push_back(Notice::SubscribeOffer {
+            group: peer.group.clone(),
+            identity: peer.identity.clone(),
+            sdp: offer.to_sdp_string(),
+            tracks,
+        });
+        self.drain(now, sub);
+    }
+
+    fn request_keyframe(&mut self, now: Instant, publisher: PeerId, mid: Mid, force: bool) {
+        let Some(peer) = self.peers.get_mut(&publisher) else {
+            return;
+        };
+        let Some(track) = peer.tracks_in.get_mut(&mid) else {
+            return;
+        };
+        if track.kind != MediaKind::Video {
+            return;
+        }
+        if let Some(last) = track.last_keyframe_request {
+            if !force && now.saturating_duration_since(last) < KEYFRAME_REQUEST_INTERVAL {
+                return;
+            }
+            if force && now.saturating_duration_since(last) < Duration::from_millis(50) {
+                return;
+            }
+        }
+        track.last_keyframe_request = Some(now);
+        guarded(peer, "request_keyframe", |rtc| {
+            let Some(mut writer) = rtc.writer(mid) else {
+                return Ok(());
+            };
+            if writer.is_request_keyframe_possible(KeyframeRequestKind::Pli) {
+                writer.request_keyframe(None, KeyframeRequestKind::Pli)
+            } else {
+                Ok(())
+            }
+        });
+        self.drain(now, publisher);
+    }
+
+    /// Poll one peer's outputs until it has nothing more, handling its events.
+    fn drain(&mut self, now: Instant, id: PeerId) {
+        let mut events = Vec::new();
+        if let Some(peer) = self.peers.get_mut(&id) {
+            loop {
+                match guarded(peer, "poll_output", |rtc| rtc.poll_output()) {
+                    Some(Output::Timeout(t)) => {
+                        peer.timeout = t;
+                        break;
+                    }
+                    Some(Output::Transmit(t)) => self
+                        .transmits
+                        .push_back((t.destination, t.contents.to_vec())),
+                    Some(Output::Event(e)) => events.push(e),
+                    None => break,
+                }
+            }
+        }
+        for event in events {
+            self.on_event(now, id, event);
+        }
+    }
+
+    fn on_event(&mut self, now: Instant, id: PeerId, event: Event) {
+        match event {
+            Event::MediaData(data) => self.forward(now, id, data),
+            Event::KeyframeRequest(req) => {
+                let source = self.peers.get(&id).and_then(|p| {
+                    p.tracks_out.iter().find_map(|t| match t.state {
+                        OutState::Open(mid) if mid == req.mid => Some((t.publisher, t.mid_in)),
+                        _ => None,
+                    })
+                });
+                if let Some((publisher, mid_in)) = source {
+                    self.request_keyframe(now, publisher, mid_in, false);
+                }
+            }
+            Event::IceConnectionStateChange(state) => {
+                if let Some(p) = self.peers.get(&id) {
+                    debug!(identity = %p.identity, role = ?p.role, ?state, "ice state");
+                }
+            }
+            Event::Connected => {
+                if let Some(p) = self.peers.get(&id) {
+                    info!(identity = %p.identity, role = ?p.role, "media connected");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn forward(&mut self, now: Instant, publisher: PeerId, data: MediaData) {
+        let Some(p) = self.peers.get(&publisher) else {
+            return;
+        };
+        let Some(track) = p.tracks_in.get(&data.mid) else {
+            return;
+        };
+        if !track.enabled {
+            return;
+        }
+        let group = p.group.clone();
+        let needs_keyframe = !data.contiguous && track.kind == MediaKind::Video;
+        let subs: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, s)| s.role == Role::Subscribe && s.group == group && s.alive)
+            .map(|(id, _)| *id)
+            .collect();
+        for sub in subs {
+            let peer = self.peers.get_mut(&sub).expect("listed above");
+            let Some(out_mid) = peer.tracks_out.iter().find_map(|t| match t.state {
+                OutState::Open(mid) if t.publisher == publisher && t.mid_in == data.mid => {
+                    Some(mid)
+                }
+                _ => None,
+            }) else {
+                continue;
+            };
+            guarded(peer, "write", |rtc| {
+                let Some(writer) = rtc.writer(out_mid) else {
+                    return Ok(());
+                };
+                let Some(pt) = writer.match_params(data.params) else {
+                    return Ok(());
+                };
+                writer.write(pt, data.network_time, data.time, data.data.clone())
+            });
+            self.drain(now, sub);
+        }
+        // Frames were lost on the way in and could not be recovered: ask for a keyframe.
+        if needs_keyframe {
+            self.request_keyframe(now, publisher, data.mid, false);
+        }
+    }
+
+    /// Remove dead peers: tell their participants and unpublish their tracks.
+    fn reap(&mut self, now: Instant) {
+        let dead: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| !p.alive || !p.rtc.is_alive())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in dead {
+            let Some(peer) = self.peers.remove(&id) else {
+                continue;
+            };
+            self.routes.retain(|_, p| *p != id);
+            info!(identity = %peer.identity, role = ?peer.role, "media peer removed");
+            if let Some(m) = self.members.get_mut(&key(&peer.group, &peer.identity)) {
+                match peer.role {
+                    Role::Publish if m.publish == Some(id) => m.publish = None,
+                    Role::Subscribe if m.subscribe == Some(id) => m.subscribe = None,
+                    _ => {}
+                }
+                self.notices.push_back(Notice::MediaFailed {
+                    group: peer.group.clone(),
+                    identity: peer.identity.clone(),
+                    message: format!(
+                        "the {:?} media connection failed; negotiate again",
+                        peer.role
+                    )
+                    .to_lowercase(),
+                });
+            }
+            if peer.role == Role::Publish {
+                self.unpublish_all(now, id);
+            }
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Moves bytes for the [`Sfu`](super::Sfu): one task owns the core and the UDP socket,
+//! takes commands from signaling, and hands notices back.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use studyhall_protocol::{PublishedTrack, TrackSource};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{info, warn};
+
+use super::{Notice, Sfu, SfuError};
+
+enum Command {
+    Join {
+        group: String,
+        identity: String,
+        wants_media: bool,
+    },
+    Leave {
+        group: String,
+        identity: String,
+    },
+    Publish {
+        group: String,
+        identity: String,
+        sdp: String,
+        tracks: Vec<PublishedTrack>,
+        reply: oneshot::Sender<Result<String, SfuError>>,
+    },
+    SubscribeAnswer {
+        group: String,
+        identity: String,
+        sdp: String,
+        reply: oneshot::Sender<Result<(), SfuError>>,
+    },
+    SetEnabled {
+        group: String,
+        identity: String,
+        source: TrackSource,
+        enabled: bool,
+    },
+    Counts {
+        reply: oneshot::Sender<(usize, usize, usize)>,
+    },
+}
+
+/// How signaling talks to the media task. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct SfuHandle {
+    tx: mpsc::Sender<Command>,
+    local: SocketAddr,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("sfu::Command")
+    }
+}
+
+impl SfuHandle {
+    /// The UDP address peers send media to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    pub async fn join(&self, group: &str, identity: &str, wants_media: bool) {
+        let _ = self
+            .tx
+            .send(Command::Join {
+                group: group.into(),
+                identity: identity.into(),
+                wants_media,
+            })
+            .await;
+    }
+
+    pub async fn leave(&self, group: &str, identity: &str) {
+        let _ = self
+            .tx
+            .send(Command::Leave {
+                group: group.into(),
+                identity: identity.into(),
+            })
+            .await;
+    }
+
+    pub async fn publish(
+        &self,
+        group: &str,
+        identity: &str,
+        sdp: String,
+        tracks: Vec<PublishedTrack>,
+    ) -> Result<String, SfuError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Publish {
+                group: group.into(),
+                identity: identity.into(),
+                sdp,
+                tracks,
+                reply,
+            })
+            .await
+            .map_err(|_| SfuError::Unavailable)?;
+        rx.await.map_err(|_| SfuError::Unavailable)?
+    }
+
+    pub async fn subscribe_answer(
+        &self,
+        group: &str,
+        identity: &str,
+        sdp: String,
+    ) -> Result<(), SfuError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::SubscribeAnswer {
+                group: group.into(),
+                identity: identity.into(),
+                sdp,
+                reply,
+            })
+            .await
+            .map_err(|_| SfuError::Unavailable)?;
+        rx.await.map_err(|_| SfuError::Unavailable)?
+    }
+
+    pub async fn set_enabled(
+        &self,
+        group: &str,
+        identity: &str,
+        source: TrackSource,
+        enabled: bool,
+    ) {
+        let _ = self
+            .tx
+            .send(Command::SetEnabled {
+                group: group.into(),
+                identity: identity.into(),
+                source,
+                enabled,
+            })
+            .await;
+    }
+
+    /// (publish peers, subscribe peers, published tracks)
+    pub async fn counts(&self) -> (usize, usize, usize) {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Command::Counts { reply }).await.is_err() {
+            return (0, 0, 0);
+        }
+        rx.await.unwrap_or((0, 0, 0))
+    }
+}
+
+/// Start the media task on `socket`. `advertised` is the address peers are told to send
+/// to (default: the socket's own). Notices for participants come out of the returned
+/// receiver; the task ends when every handle is dropped.
+pub fn spawn(
+    socket: UdpSocket,
+    advertised: Option<SocketAddr>,
+) -> std::io::Result<(SfuHandle, mpsc::UnboundedReceiver<Notice>)> {
+    let local = advertised.unwrap_or(socket.local_addr()?);
+    let (tx, rx) = mpsc::channel(1024);
+    let (notices_tx, notices_rx) = mpsc::unbounded_channel();
+    info!(%local, "media relay (SFU) listening on UDP");
+    tokio::spawn(run(socket, Sfu::new(local), rx, notices_tx));
+    Ok((SfuHandle { tx, local }, notices_rx))
+}
+
+async fn run(
+    socket: UdpSocket,
+    mut sfu: Sfu,
+    mut commands: mpsc::Receiver<Command>,
+    notices: mpsc::UnboundedSender<Notice>,
+) {
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let deadline = sfu.next_timeout(Instant::now());
+        tokio::select! {
+            received = socket.recv_from(&mut buf) => match received {
+                Ok((n, source)) => sfu.handle_receive(Instant::now(), source, &buf[..n]),
+                // ICMP port unreachable and the like surface here; they are not fatal.
+                Err(e) => warn!(error = %e, "udp receive error"),
+            },
+            command = commands.recv() => {
+                let Some(command) = command else { break };
+                apply(&mut sfu, command);
+            }
+            _ = tokio::time::sleep_until(deadline.into()) => {}
+        }
+        sfu.handle_timeout(Instant::now());
+        while let Some((dest, bytes)) = sfu.poll_transmit() {
+            if let Err(e) = socket.send_to(&bytes, dest).await {
+                warn!(%dest, error = %e, "udp send failed");
+            }
+        }
+        while let Some(n) = sfu.poll_notice() {
+            let _ = notices.send(n);
+        }
+    }
+    info!("media relay stopped");
+}
+
+fn apply(sfu: &mut Sfu, command: Command) {
+    let now = Instant::now();
+    match command {
+        Command::Join {
+            group,
+            identity,
+            wants_media,
+        } => sfu.join(now, &group, &identity, wants_media),
+        Command::Leave { group, identity } => sfu.leave(now, &group, &identity),
+        Command::Publish {
+            group,
+            identity,
+            sdp,
+            tracks,
+            reply,
+        } => {
+            let _ = reply.send(sfu.publish(now, &group, &identity, &sdp, &tracks));
+        }
+        Command::SubscribeAnswer {
+            group,
+            identity,
+            sdp,
+            reply,
+        } => {
+            let _ = reply.send(sfu.subscribe_answer(now, &group, &identity, &sdp));
+        }
+        Command::SetEnabled {
+            group,
+            identity,
+            source,
+            enabled,
+        } => sfu.set_enabled(now, &group, &identity, source, enabled),
+        Command::Counts { reply } => {
+            let _ = reply.send(sfu.counts());
+        }
+    }
+}
