@@ -4,6 +4,8 @@
 //! Today it owns the signaling connection ([`signal`]); capture, codecs and the WebRTC
 //! media path join with the media issue.
 
+pub mod codec;
 pub mod signal;
+pub mod source;
 
 pub use signal::{room_of_token, websocket_url, JoinInfo, SignalClient, SignalError};

@@ -1,0 +1,4 @@
+//! Codecs: VP8 (libvpx) and Opus (libopus).
+
+pub mod opus;
+pub mod vp8;
