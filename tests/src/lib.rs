@@ -25,6 +25,16 @@ pub struct TestRelay {
     config: Config,
 }
 
+/// Log to the test output when `RUST_LOG` is set (e.g. `RUST_LOG=studyhall_relay=debug`).
+pub fn init_logging() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
+}
+
 impl TestRelay {
     /// A relay with defaults suited to tests (free port, temp data dir, no token leeway).
     pub async fn start() -> TestRelay {
@@ -32,6 +42,7 @@ impl TestRelay {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestRelay {
+        init_logging();
         let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),

@@ -154,6 +154,12 @@ fn kind_of(source: TrackSource) -> MediaKind {
     }
 }
 
+/// The msid track id of a forwarded track: `<source>-<identity as lowercase hex>`, so
+/// any identity survives SDP's token rules.
+pub fn track_id(identity: &str, source: TrackSource) -> String {
+    format!("{}-{}", source.as_str(), hex::encode(identity.as_bytes()))
+}
+
 fn new_rtc(now: Instant, local: SocketAddr) -> Result<Rtc, SfuError> {
     let mut rtc = Rtc::builder()
         .clear_codecs()
@@ -688,7 +694,7 @@ impl Sfu {
                             t.kind,
                             Direction::SendOnly,
                             Some(t.identity.clone()),
-                            Some(format!("{}:{}", t.identity, t.source.as_str())),
+                            Some(track_id(&t.identity, t.source)),
                             None,
                         );
                         OutState::Negotiating(mid)

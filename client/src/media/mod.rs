@@ -1,0 +1,552 @@
+//! The participant's media: one signaling connection, a publish PeerConnection (we
+//! offer) and a subscribe PeerConnection (the relay offers), with synthetic sources in and
+//! decoded, verified frames out.
+
+pub mod peer;
+pub mod publish;
+pub mod receive;
+pub mod stats;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use studyhall_protocol::{
+    ClientMessage, ForwardedTrack, MediaState, MediaUpdate, PublishedTrack, ServerMessage,
+    TrackSource,
+};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSessionDescription};
+
+pub use publish::VideoFormat;
+pub use receive::RemoteFrame;
+pub use stats::{ClientStats, ReceivedTrack, StatsHandle};
+
+use crate::signal::{JoinInfo, SignalClient, SignalError};
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn track_ids() {
+        assert_eq!(
+            super::parse_track_id("camera-6164612062"),
+            Some(("ada b".to_string(), studyhall_protocol::TrackSource::Camera))
+        );
+        assert_eq!(super::parse_track_id("camera-6"), None);
+        assert_eq!(super::parse_track_id("lamp-61"), None);
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error(transparent)]
+    Signal(#[from] SignalError),
+    #[error("webrtc: {0}")]
+    WebRtc(String),
+    #[error("negotiation: {0}")]
+    Negotiation(String),
+    #[error("codec: {0}")]
+    Codec(String),
+    #[error("the relay refused media: {0}")]
+    Refused(String),
+    #[error("timed out: {0}")]
+    Timeout(&'static str),
+}
+
+impl MediaError {
+    pub(crate) fn webrtc(e: impl std::fmt::Display) -> Self {
+        MediaError::WebRtc(e.to_string())
+    }
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// What to publish.
+#[derive(Debug, Clone)]
+pub struct MediaOptions {
+    /// Publish a camera track (synthetic test pattern).
+    pub camera: bool,
+    /// Publish a microphone track (synthetic tone).
+    pub microphone: bool,
+    /// Publish a screen-share track (synthetic test pattern, larger).
+    pub screen: bool,
+    pub camera_format: VideoFormat,
+    pub screen_format: VideoFormat,
+}
+
+impl Default for MediaOptions {
+    fn default() -> Self {
+        MediaOptions {
+            camera: true,
+            microphone: true,
+            screen: false,
+            camera_format: VideoFormat {
+                width: 320,
+                height: 240,
+                fps: 15,
+                bitrate_kbps: 300,
+            },
+            screen_format: VideoFormat {
+                width: 480,
+                height: 272,
+                fps: 10,
+                bitrate_kbps: 400,
+            },
+        }
+    }
+}
+
+/// The IP to gather host candidates on: loopback for a relay on loopback (webrtc-rs
+/// skips loopback when binding every interface), every interface otherwise.
+pub fn bind_ip_for(url: &str) -> IpAddr {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let with_port = if authority.contains(':') {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
+    let loopback = with_port
+        .to_socket_addrs()
+        .map(|mut a| a.next().is_some_and(|a| a.ip().is_loopback()))
+        .unwrap_or(false);
+    if loopback {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    }
+}
+
+async fn wait_true(
+    rx: &mut watch::Receiver<bool>,
+    within: Duration,
+    what: &'static str,
+) -> Result<(), MediaError> {
+    tokio::time::timeout(within, rx.wait_for(|v| *v))
+        .await
+        .map_err(|_| MediaError::Timeout(what))?
+        .map(|_| ())
+        .map_err(|_| MediaError::Timeout(what))
+}
+
+/// A participant in a room with media. Dropping it without [`MediaClient::leave`] stops
+/// everything as if the network went away.
+pub struct MediaClient {
+    pub info: JoinInfo,
+    stats: StatsHandle,
+    outgoing: mpsc::Sender<ClientMessage>,
+    events: mpsc::UnboundedReceiver<ServerMessage>,
+    paused: HashMap<TrackSource, watch::Sender<bool>>,
+    stop: watch::Sender<bool>,
+    signaling: JoinHandle<Result<(), MediaError>>,
+    publish_pc: Option<Arc<dyn PeerConnection>>,
+}
+
+impl MediaClient {
+    /// Join `room`, publish what `options` asks for, and receive everyone else.
+    /// `frames`, when given, gets every decoded remote video frame.
+    pub async fn connect(
+        url: &str,
+        room: &str,
+        token: &str,
+        options: MediaOptions,
+        frames: Option<mpsc::Sender<RemoteFrame>>,
+    ) -> Result<MediaClient, MediaError> {
+        let media = MediaState {
+            mic: options.microphone,
+            camera: options.camera,
+            screen: options.screen,
+        };
+        let (mut signal, info) = SignalClient::join(url, room, token, media).await?;
+        let identity = info.you.identity.clone();
+        let stats = StatsHandle::new(&identity);
+        let bind_ip = bind_ip_for(url);
+        let (stop, stop_rx) = watch::channel(false);
+
+        // Publish connection: we offer.
+        let sources: Vec<TrackSource> = [
+            (options.microphone, TrackSource::Microphone),
+            (options.camera, TrackSource::Camera),
+            (options.screen, TrackSource::Screen),
+        ]
+        .into_iter()
+        .filter_map(|(on, s)| on.then_some(s))
+        .collect();
+        let mut paused = HashMap::new();
+        let mut publish_pc = None;
+        let mut local_tracks = Vec::new();
+        if !sources.is_empty() {
+            let (pc, mut events) = peer::build(bind_ip).await?;
+            for source in &sources {
+                let mut t = publish::LocalTrack::new(*source, &identity)?;
+                t.sender = Some(
+                    pc.add_track(t.as_track_local())
+                        .await
+                        .map_err(MediaError::webrtc)?,
+                );
+                local_tracks.push(t);
+            }
+            let offer = pc.create_offer(None).await.map_err(MediaError::webrtc)?;
+            pc.set_local_description(offer)
+                .await
+                .map_err(MediaError::webrtc)?;
+            wait_true(
+                &mut events.gathered,
+                Duration::from_secs(5),
+                "gathering candidates",
+            )
+            .await?;
+            let sdp = pc
+                .local_description()
+                .await
+                .ok_or_else(|| MediaError::Negotiation("no local description".into()))?
+                .sdp;
+            let mids = peer::mids_by_track_id(&sdp);
+            let tracks = sources
+                .iter()
+                .map(|s| {
+                    mids.iter()
+                        .find(|(track, _)| track == s.as_str())
+                        .map(|(_, mid)| PublishedTrack {
+                            mid: mid.clone(),
+                            source: *s,
+                        })
+                        .ok_or_else(|| {
+                            MediaError::Negotiation(format!("no m-line for {}", s.as_str()))
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            signal
+                .send(ClientMessage::PublishOffer { sdp, tracks })
+                .await?;
+            // The answer (or a refusal) comes before anything the relay sends later for
+            // this offer; other messages that arrive first are kept for the caller.
+            let mut early = Vec::new();
+            let answer = loop {
+                match signal.recv_timeout(Duration::from_secs(10)).await? {
+                    ServerMessage::PublishAnswer { sdp, .. } => break sdp,
+                    ServerMessage::Error { code, message, .. }
+                        if code == studyhall_protocol::ErrorCode::MediaFailed
+                            || code == studyhall_protocol::ErrorCode::Forbidden =>
+                    {
+                        return Err(MediaError::Refused(message))
+                    }
+                    other => early.push(other),
+                }
+            };
+            let answer = RTCSessionDescription::answer(answer).map_err(MediaError::webrtc)?;
+            pc.set_remote_description(answer)
+                .await
+                .map_err(MediaError::webrtc)?;
+            let state = events.state.clone();
+            for t in local_tracks.drain(..) {
+                let (tx, rx) = watch::channel(false);
+                paused.insert(t.source, tx);
+                let identity = identity.clone();
+                let format = if t.source == TrackSource::Screen {
+                    options.screen_format
+                } else {
+                    options.camera_format
+                };
+                let stats = stats.clone();
+                let stop_rx = stop_rx.clone();
+                let mut state = state.clone();
+                tokio::spawn(async move {
+                    // Start once connected: samples written before that are dropped.
+                    let connected = state
+                        .wait_for(|s| *s == RTCPeerConnectionState::Connected)
+                        .await
+                        .is_ok();
+                    if connected {
+                        if let Err(e) = publish::run(t, identity, format, rx, stop_rx, stats).await
+                        {
+                            tracing::warn!(error = %e, "publishing stopped");
+                        }
+                    }
+                });
+            }
+            publish_pc = Some(pc);
+            let (outgoing, rx) = mpsc::channel(64);
+            let (events_tx, events_rx) = mpsc::unbounded_channel();
+            let signaling = tokio::spawn(signaling_loop(
+                signal,
+                early,
+                rx,
+                events_tx,
+                stats.clone(),
+                bind_ip,
+                frames,
+                stop_rx,
+            ));
+            return Ok(MediaClient {
+                info,
+                stats,
+                outgoing,
+                events: events_rx,
+                paused,
+                stop,
+                signaling,
+                publish_pc,
+            });
+        }
+        let (outgoing, rx) = mpsc::channel(64);
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let signaling = tokio::spawn(signaling_loop(
+            signal,
+            Vec::new(),
+            rx,
+            events_tx,
+            stats.clone(),
+            bind_ip,
+            frames,
+            stop_rx,
+        ));
+        Ok(MediaClient {
+            info,
+            stats,
+            outgoing,
+            events: events_rx,
+            paused,
+            stop,
+            signaling,
+            publish_pc,
+        })
+    }
+
+    pub fn identity(&self) -> &str {
+        &self.info.you.identity
+    }
+
+    pub fn stats(&self) -> ClientStats {
+        self.stats.snapshot()
+    }
+
+    /// Send any protocol message (chat, presence, ...).
+    pub async fn send(&self, message: ClientMessage) -> Result<(), MediaError> {
+        self.outgoing.send(message).await.map_err(|_| {
+            MediaError::Signal(SignalError::Closed {
+                code: 0,
+                reason: "signaling stopped".into(),
+            })
+        })
+    }
+
+    /// Mute or unmute: stops (or resumes) sending locally and tells the room.
+    pub async fn set_media(&self, update: MediaUpdate) -> Result<(), MediaError> {
+        for (source, on) in [
+            (TrackSource::Microphone, update.mic),
+            (TrackSource::Camera, update.camera),
+            (TrackSource::Screen, update.screen),
+        ] {
+            if let (Some(on), Some(p)) = (on, self.paused.get(&source)) {
+                p.send_replace(!on);
+            }
+        }
+        self.send(ClientMessage::SetMedia(update)).await
+    }
+
+    /// The next room event (chat, presence, errors); media negotiation is handled inside.
+    pub async fn next_event(&mut self) -> Option<ServerMessage> {
+        self.events.recv().await
+    }
+
+    /// Leave the room politely and stop all media.
+    pub async fn leave(mut self) -> Result<(), MediaError> {
+        let _ = self.outgoing.send(ClientMessage::Leave).await;
+        self.stop.send_replace(true);
+        let result = tokio::time::timeout(Duration::from_secs(5), &mut self.signaling).await;
+        if let Some(pc) = &self.publish_pc {
+            let _ = pc.close().await;
+        }
+        match result {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Err(MediaError::WebRtc(e.to_string())),
+            Err(_) => Err(MediaError::Timeout("leaving")),
+        }
+    }
+}
+
+impl Drop for MediaClient {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+        self.signaling.abort();
+    }
+}
+
+/// Read the relay's msid track id `<source>-<identity as hex>`.
+fn parse_track_id(id: &str) -> Option<(String, TrackSource)> {
+    let (source, hex_identity) = id.split_once('-')?;
+    let source = match source {
+        "microphone" => TrackSource::Microphone,
+        "camera" => TrackSource::Camera,
+        "screen" => TrackSource::Screen,
+        _ => return None,
+    };
+    let bytes = (0..hex_identity.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex_identity.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    Some((String::from_utf8(bytes).ok()?, source))
+}
+
+/// Owns the signaling socket: answers subscribe offers, forwards our messages, hands
+/// everything else to the caller.
+#[allow(clippy::too_many_arguments)]
+async fn signaling_loop(
+    mut signal: SignalClient,
+    early: Vec<ServerMessage>,
+    mut outgoing: mpsc::Receiver<ClientMessage>,
+    events: mpsc::UnboundedSender<ServerMessage>,
+    stats: StatsHandle,
+    bind_ip: IpAddr,
+    frames: Option<mpsc::Sender<RemoteFrame>>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), MediaError> {
+    let mut subscribe: Option<Arc<dyn PeerConnection>> = None;
+    // Messages that arrived while `connect` waited for the publish answer, in order.
+    for msg in early {
+        match msg {
+            ServerMessage::SubscribeOffer { sdp, tracks } => {
+                if let Err(e) = answer_subscribe(
+                    &mut signal,
+                    &mut subscribe,
+                    sdp,
+                    &tracks,
+                    &stats,
+                    bind_ip,
+                    &frames,
+                )
+                .await
+                {
+                    tracing::warn!(error = %e, "cannot answer the subscribe offer");
+                }
+            }
+            other => {
+                let _ = events.send(other);
+            }
+        }
+    }
+    let result = loop {
+        tokio::select! {
+            msg = signal.recv() => match msg {
+                Ok(ServerMessage::SubscribeOffer { sdp, tracks }) => {
+                    if let Err(e) = answer_subscribe(&mut signal, &mut subscribe, sdp, &tracks, &stats, bind_ip, &frames).await {
+                        tracing::warn!(error = %e, "cannot answer the subscribe offer");
+                    }
+                }
+                Ok(other) => {
+                    let _ = events.send(other);
+                }
+                Err(SignalError::Closed { code: 1000, .. }) => break Ok(()),
+                Err(e) => break Err(MediaError::Signal(e)),
+            },
+            out = outgoing.recv() => match out {
+                Some(m) => signal.send(m).await?,
+                None => break Ok(()),
+            },
+            _ = stop.changed() => {
+                if *stop.borrow() {
+                    // Give a queued `leave` its chance, then wait for the close.
+                    while let Ok(m) = outgoing.try_recv() {
+                        let _ = signal.send(m).await;
+                    }
+                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                        while signal.recv().await.is_ok() {}
+                    }).await;
+                    break Ok(());
+                }
+            }
+        }
+    };
+    if let Some(pc) = subscribe {
+        let _ = pc.close().await;
+    }
+    result
+}
+
+async fn answer_subscribe(
+    signal: &mut SignalClient,
+    subscribe: &mut Option<Arc<dyn PeerConnection>>,
+    sdp: String,
+    tracks: &[ForwardedTrack],
+    stats: &StatsHandle,
+    bind_ip: IpAddr,
+    frames: &Option<mpsc::Sender<RemoteFrame>>,
+) -> Result<(), MediaError> {
+    let first = subscribe.is_none();
+    if first {
+        let (pc, mut events) = peer::build(bind_ip).await?;
+        let stats = stats.clone();
+        let frames = frames.clone();
+        tokio::spawn(async move {
+            while let Some(track) = events.tracks.recv().await {
+                let id = track.track_id().await;
+                let Some((identity, source)) = parse_track_id(&id) else {
+                    tracing::warn!(track_id = %id, "a track the relay did not describe");
+                    continue;
+                };
+                tokio::spawn(receive::run(
+                    track,
+                    identity,
+                    source,
+                    stats.clone(),
+                    frames.clone(),
+                ));
+            }
+        });
+        // Keep the gathering signal around for the first answer.
+        let pc_for_wait = pc.clone();
+        *subscribe = Some(pc_for_wait);
+        let pc = subscribe.as_ref().expect("just set");
+        pc.set_remote_description(RTCSessionDescription::offer(sdp).map_err(MediaError::webrtc)?)
+            .await
+            .map_err(MediaError::webrtc)?;
+        let answer = pc.create_answer(None).await.map_err(MediaError::webrtc)?;
+        pc.set_local_description(answer)
+            .await
+            .map_err(MediaError::webrtc)?;
+        wait_true(
+            &mut events.gathered,
+            Duration::from_secs(5),
+            "gathering candidates",
+        )
+        .await?;
+    } else {
+        let pc = subscribe.as_ref().expect("exists");
+        pc.set_remote_description(RTCSessionDescription::offer(sdp).map_err(MediaError::webrtc)?)
+            .await
+            .map_err(MediaError::webrtc)?;
+        let answer = pc.create_answer(None).await.map_err(MediaError::webrtc)?;
+        pc.set_local_description(answer)
+            .await
+            .map_err(MediaError::webrtc)?;
+    }
+    let pc = subscribe.as_ref().expect("exists");
+    let local = pc
+        .local_description()
+        .await
+        .ok_or_else(|| MediaError::Negotiation("no local description".into()))?;
+    // Tracks no longer offered are no longer forwarded.
+    let listed: Vec<String> = tracks
+        .iter()
+        .map(|t| format!("{}:{}", t.identity, t.source.as_str()))
+        .collect();
+    stats.update(|s| {
+        for (key, t) in s.received.iter_mut() {
+            if !listed.contains(key) {
+                t.active = false;
+            }
+        }
+    });
+    signal
+        .send(ClientMessage::SubscribeAnswer { sdp: local.sdp })
+        .await?;
+    Ok(())
+}

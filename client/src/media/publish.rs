@@ -1,0 +1,229 @@
+//! Publishing: local tracks fed by sources through the encoders.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rtc::media::Sample;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use studyhall_protocol::TrackSource;
+use tokio::sync::watch;
+use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
+use webrtc::rtp_transceiver::RtpSender;
+
+use super::stats::StatsHandle;
+use super::{now_ms, MediaError};
+use crate::codec::opus::OpusEncoder;
+use crate::codec::vp8::Vp8Encoder;
+use crate::source::pattern::PatternGenerator;
+use crate::source::tone::ToneGenerator;
+
+/// How a video track is encoded.
+#[derive(Debug, Clone, Copy)]
+pub struct VideoFormat {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub bitrate_kbps: u32,
+}
+
+/// A track we publish.
+pub struct LocalTrack {
+    pub source: TrackSource,
+    pub track: Arc<TrackLocalStaticSample>,
+    pub ssrc: u32,
+    pub sender: Option<Arc<dyn RtpSender>>,
+}
+
+fn codec(source: TrackSource) -> (RTCRtpCodec, RtpCodecKind) {
+    if source.is_video() {
+        (
+            RTCRtpCodec {
+                mime_type: "video/VP8".into(),
+                clock_rate: 90_000,
+                channels: 0,
+                sdp_fmtp_line: String::new(),
+                rtcp_feedback: vec![],
+            },
+            RtpCodecKind::Video,
+        )
+    } else {
+        (
+            RTCRtpCodec {
+                mime_type: "audio/opus".into(),
+                clock_rate: 48_000,
+                channels: 2,
+                sdp_fmtp_line: "minptime=10;useinbandfec=1".into(),
+                rtcp_feedback: vec![],
+            },
+            RtpCodecKind::Audio,
+        )
+    }
+}
+
+impl LocalTrack {
+    /// A track whose id is the source's name (the relay learns the mid from it).
+    pub fn new(source: TrackSource, stream_id: &str) -> Result<LocalTrack, MediaError> {
+        let (codec, kind) = codec(source);
+        let ssrc: u32 = rand::random();
+        let track = TrackLocalStaticSample::new(
+            Instant::now(),
+            MediaStreamTrack::new(
+                stream_id.to_string(),
+                source.as_str().to_string(),
+                source.as_str().to_string(),
+                kind,
+                vec![RTCRtpEncodingParameters {
+                    rtp_coding_parameters: RTCRtpCodingParameters {
+                        ssrc: Some(ssrc),
+                        ..Default::default()
+                    },
+                    codec,
+                    ..Default::default()
+                }],
+            ),
+        )
+        .map_err(MediaError::webrtc)?;
+        Ok(LocalTrack {
+            source,
+            track: Arc::new(track),
+            ssrc,
+            sender: None,
+        })
+    }
+
+    pub fn as_track_local(&self) -> Arc<dyn TrackLocal> {
+        self.track.clone()
+    }
+}
+
+async fn payload_type(sender: &Arc<dyn RtpSender>) -> Result<u8, MediaError> {
+    let params = sender.get_parameters().await.map_err(MediaError::webrtc)?;
+    params
+        .rtp_parameters
+        .codecs
+        .first()
+        .map(|c| c.payload_type)
+        .ok_or_else(|| MediaError::Negotiation("the relay accepted no codec for a track".into()))
+}
+
+/// Feed `track` from its synthetic source until `stop` flips. `paused` (muted) skips
+/// sending; keyframe requests from the relay force the next frame to be a keyframe.
+pub async fn run(
+    track: LocalTrack,
+    identity: String,
+    video: VideoFormat,
+    paused: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
+    stats: StatsHandle,
+) -> Result<(), MediaError> {
+    let sender = track
+        .sender
+        .clone()
+        .ok_or_else(|| MediaError::Negotiation("track was never added".into()))?;
+    let pt = payload_type(&sender).await?;
+    let key = track.source.as_str().to_string();
+    stats.update(|s| {
+        s.sent.entry(key.clone()).or_default().source = Some(track.source);
+    });
+    let force_keyframe = Arc::new(AtomicBool::new(false));
+    {
+        let force = force_keyframe.clone();
+        let local = track.track.clone();
+        let stats = stats.clone();
+        let key = key.clone();
+        tokio::spawn(async move {
+            while let Some(event) = local.poll().await {
+                if let TrackLocalEvent::OnRtcpPacket(_) = event {
+                    force.store(true, Ordering::Relaxed);
+                    stats.update(|s| s.sent.get_mut(&key).map(|t| t.keyframe_requests += 1));
+                }
+            }
+        });
+    }
+    let frame_time = if track.source.is_video() {
+        Duration::from_secs_f64(1.0 / f64::from(video.fps.max(1)))
+    } else {
+        Duration::from_millis(20)
+    };
+    let mut ticker = tokio::time::interval(frame_time);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut video_source = if track.source.is_video() {
+        Some((
+            PatternGenerator::new(video.width, video.height, &identity),
+            Vp8Encoder::new(video.width, video.height, video.fps, video.bitrate_kbps)
+                .map_err(|e| MediaError::Codec(e.to_string()))?,
+        ))
+    } else {
+        None
+    };
+    let mut audio_source = if track.source.is_video() {
+        None
+    } else {
+        Some((
+            ToneGenerator::new(&identity),
+            OpusEncoder::new().map_err(|e| MediaError::Codec(e.to_string()))?,
+        ))
+    };
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+        if *paused.borrow() {
+            continue;
+        }
+        let mut outgoing = Vec::new();
+        if let Some((pattern, encoder)) = &mut video_source {
+            let (frame, _) = pattern.next_frame(now_ms());
+            let key_now = force_keyframe.swap(false, Ordering::Relaxed);
+            for f in encoder
+                .encode(&frame, key_now)
+                .map_err(|e| MediaError::Codec(e.to_string()))?
+            {
+                outgoing.push((f.data, f.keyframe));
+            }
+        }
+        if let Some((tone, encoder)) = &mut audio_source {
+            let pcm = tone.next_frame();
+            outgoing.push((
+                encoder
+                    .encode(&pcm)
+                    .map_err(|e| MediaError::Codec(e.to_string()))?,
+                false,
+            ));
+        }
+        for (data, keyframe) in outgoing {
+            let sample = Sample {
+                data: Bytes::from(data),
+                duration: frame_time,
+                ..Sample::new(Instant::now())
+            };
+            if let Err(e) = track
+                .track
+                .sample_writer(track.ssrc, pt)
+                .write_sample(&sample)
+                .await
+            {
+                tracing::debug!(error = %e, "write_sample failed");
+                continue;
+            }
+            stats.update(|s| {
+                let t = s.sent.get_mut(&key).expect("registered above");
+                t.frames_sent += 1;
+                if keyframe {
+                    t.keyframes_sent += 1;
+                }
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,283 @@
+//! Receiving one remote track: reorder and depacketize, decode, verify, count.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rtc::media::io::sample_builder::SampleBuilder;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtp::codec::vp8::Vp8Packet;
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+use studyhall_protocol::TrackSource;
+use tokio::sync::mpsc;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+
+use super::now_ms;
+use super::stats::StatsHandle;
+use crate::codec::opus::OpusDecoder;
+use crate::codec::vp8::{DecodedFrame, Vp8Decoder};
+use crate::source::pattern::{identity_tag, latency_ms, read_stamp};
+use crate::source::tone::{tone_hz, tone_share};
+
+/// Fewest time between two keyframe requests we send for one track.
+const PLI_INTERVAL: Duration = Duration::from_millis(300);
+
+/// Samples per tone check window (100 ms at 48 kHz).
+const TONE_WINDOW: usize = 4800;
+
+/// A decoded video frame handed to whoever displays it (the app, a file, a probe).
+#[derive(Debug, Clone)]
+pub struct RemoteFrame {
+    pub identity: String,
+    pub source: TrackSource,
+    pub frame: Arc<DecodedFrame>,
+}
+
+/// Extended RTP sequence tracking: counts packets lost as never-seen numbers.
+#[derive(Default)]
+struct SeqTracker {
+    highest: Option<u64>,
+    first: Option<u64>,
+    received: u64,
+}
+
+impl SeqTracker {
+    fn push(&mut self, seq: u16) {
+        let ext = match self.highest {
+            None => u64::from(seq) + (1 << 16),
+            Some(h) => {
+                let base = h & !0xffff;
+                let candidates = [base.saturating_sub(1 << 16), base, base + (1 << 16)];
+                candidates
+                    .iter()
+                    .map(|b| b + u64::from(seq))
+                    .min_by_key(|c| c.abs_diff(h))
+                    .unwrap_or(h)
+            }
+        };
+        self.first = Some(self.first.map_or(ext, |f| f.min(ext)));
+        self.highest = Some(self.highest.map_or(ext, |h| h.max(ext)));
+        self.received += 1;
+    }
+
+    fn lost(&self) -> u64 {
+        match (self.first, self.highest) {
+            (Some(f), Some(h)) => (h - f + 1).saturating_sub(self.received),
+            _ => 0,
+        }
+    }
+}
+
+/// Run until the track ends.
+pub async fn run(
+    track: Arc<dyn TrackRemote>,
+    identity: String,
+    source: TrackSource,
+    stats: StatsHandle,
+    frames: Option<mpsc::Sender<RemoteFrame>>,
+) {
+    let key = format!("{identity}:{}", source.as_str());
+    let kind = track.kind().await;
+    let ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
+    stats.update(|s| {
+        let t = s.received.entry(key.clone()).or_default();
+        t.identity = identity.clone();
+        t.source = Some(source);
+        t.kind = if kind == RtpCodecKind::Video {
+            "video"
+        } else {
+            "audio"
+        }
+        .into();
+        t.started = Some(Instant::now());
+        t.active = true;
+    });
+    tracing::debug!(%key, ?kind, ssrc, "receiving track");
+    if kind == RtpCodecKind::Video {
+        receive_video(track, ssrc, &key, &identity, source, &stats, frames).await;
+    } else {
+        receive_audio(track, &key, &identity, &stats).await;
+    }
+    stats.update(|s| {
+        if let Some(t) = s.received.get_mut(&key) {
+            t.active = false;
+        }
+    });
+}
+
+async fn request_keyframe(track: &Arc<dyn TrackRemote>, ssrc: u32, last: &mut Option<Instant>) {
+    if last.is_some_and(|t| t.elapsed() < PLI_INTERVAL) {
+        return;
+    }
+    *last = Some(Instant::now());
+    let pli = PictureLossIndication {
+        sender_ssrc: 0,
+        media_ssrc: ssrc,
+    };
+    if let Err(e) = track.write_rtcp(vec![Box::new(pli)]).await {
+        tracing::debug!(error = %e, "cannot send PLI");
+    }
+}
+
+async fn receive_video(
+    track: Arc<dyn TrackRemote>,
+    ssrc: u32,
+    key: &str,
+    identity: &str,
+    source: TrackSource,
+    stats: &StatsHandle,
+    frames: Option<mpsc::Sender<RemoteFrame>>,
+) {
+    let mut builder = SampleBuilder::new(128, Vp8Packet::default(), 90_000)
+        .with_max_time_delay(Duration::from_millis(400));
+    let mut decoder = match Vp8Decoder::new() {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "no VP8 decoder");
+            return;
+        }
+    };
+    let tag = identity_tag(identity);
+    let mut seq = SeqTracker::default();
+    let mut need_keyframe = true;
+    let mut last_pli = None;
+    let mut last_counter: Option<u32> = None;
+    while let Some(event) = track.poll().await {
+        let TrackRemoteEvent::OnRtpPacket(packet) = event else {
+            if matches!(event, TrackRemoteEvent::OnEnded) {
+                break;
+            }
+            continue;
+        };
+        seq.push(packet.header.sequence_number);
+        let now = Instant::now();
+        builder.push(now, packet);
+        let mut samples = Vec::new();
+        while let Some(sample) = builder.pop(now) {
+            samples.push(sample);
+        }
+        for sample in samples {
+            let data = &sample.data;
+            let keyframe = !data.is_empty() && data[0] & 0x01 == 0;
+            if sample.prev_dropped_packets > 0 && !keyframe {
+                need_keyframe = true;
+            }
+            if need_keyframe && !keyframe {
+                request_keyframe(&track, ssrc, &mut last_pli).await;
+                continue;
+            }
+            match decoder.decode(data) {
+                Ok(decoded) => {
+                    need_keyframe = false;
+                    for frame in decoded {
+                        let stamp = read_stamp(frame.width, frame.height, &frame.i420);
+                        let arrived = now_ms();
+                        stats.update(|s| {
+                            let t = s.received.get_mut(key).expect("registered at start");
+                            t.frame_decoded(Instant::now());
+                            if let Some(st) = stamp {
+                                if st.tag != tag {
+                                    t.wrong_identity += 1;
+                                } else {
+                                    if last_counter.is_some_and(|c| st.counter <= c) {
+                                        t.out_of_order += 1;
+                                    }
+                                    last_counter = Some(st.counter);
+                                    t.frames_verified += 1;
+                                    t.first_counter.get_or_insert(st.counter);
+                                    t.last_counter = Some(st.counter);
+                                    t.latencies.push(latency_ms(st.capture_ms, arrived));
+                                }
+                            }
+                        });
+                        if let Some(out) = &frames {
+                            let _ = out.try_send(RemoteFrame {
+                                identity: identity.to_string(),
+                                source,
+                                frame: Arc::new(frame),
+                            });
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "decode error; waiting for a keyframe");
+                    stats.update(|s| s.received.get_mut(key).map(|t| t.decode_errors += 1));
+                    need_keyframe = true;
+                    request_keyframe(&track, ssrc, &mut last_pli).await;
+                }
+            }
+        }
+        stats.update(|s| {
+            if let Some(t) = s.received.get_mut(key) {
+                t.packets = seq.received;
+                t.packets_lost = seq.lost();
+            }
+        });
+    }
+}
+
+async fn receive_audio(
+    track: Arc<dyn TrackRemote>,
+    key: &str,
+    identity: &str,
+    stats: &StatsHandle,
+) {
+    let mut decoder = match OpusDecoder::new() {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "no Opus decoder");
+            return;
+        }
+    };
+    let hz = tone_hz(identity);
+    let mut window: Vec<i16> = Vec::with_capacity(TONE_WINDOW);
+    let mut seq = SeqTracker::default();
+    while let Some(event) = track.poll().await {
+        let TrackRemoteEvent::OnRtpPacket(packet) = event else {
+            if matches!(event, TrackRemoteEvent::OnEnded) {
+                break;
+            }
+            continue;
+        };
+        seq.push(packet.header.sequence_number);
+        if packet.payload.is_empty() {
+            continue;
+        }
+        let decoded = decoder.decode(&packet.payload).map(|pcm| pcm.to_vec());
+        stats.update(|s| {
+            let t = s.received.get_mut(key).expect("registered at start");
+            t.packets = seq.received;
+            t.packets_lost = seq.lost();
+            match decoded {
+                Ok(pcm) => {
+                    t.frame_decoded(Instant::now());
+                    window.extend_from_slice(&pcm);
+                    if window.len() >= TONE_WINDOW {
+                        t.tone_windows += 1;
+                        if tone_share(&window, hz) > 0.3 {
+                            t.tone_windows_matched += 1;
+                        }
+                        window.clear();
+                    }
+                }
+                Err(_) => t.decode_errors += 1,
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SeqTracker;
+
+    #[test]
+    fn sequence_tracking_counts_gaps_across_wrap() {
+        let mut s = SeqTracker::default();
+        for seq in [65533u16, 65534, 65535, 0, 2, 3] {
+            s.push(seq);
+        }
+        assert_eq!(s.received, 6);
+        assert_eq!(s.lost(), 1, "1 is missing");
+        s.push(1); // late retransmission fills the gap
+        assert_eq!(s.lost(), 0);
+    }
+}

@@ -1,0 +1,268 @@
+//! Media through the relay's SFU: real WebRTC (webrtc-rs clients, str0m relay) on
+//! loopback, VP8 and Opus encoded, forwarded, decoded and verified.
+
+use std::time::Duration;
+
+use studyhall_client::media::{ClientStats, MediaClient, MediaOptions};
+use studyhall_protocol::{MediaUpdate, TrackSource};
+use studyhall_tests::TestRelay;
+
+async fn connect(
+    relay: &TestRelay,
+    room: &str,
+    identity: &str,
+    options: MediaOptions,
+) -> MediaClient {
+    MediaClient::connect(
+        &relay.url(),
+        room,
+        &relay.token(room, identity),
+        options,
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{identity} cannot join with media: {e}"))
+}
+
+/// Wait until `check` holds on the client's stats, or fail with them.
+async fn wait_for(
+    client: &MediaClient,
+    within: Duration,
+    what: &str,
+    check: impl Fn(&ClientStats) -> bool,
+) -> ClientStats {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let s = client.stats();
+        if check(&s) {
+            return s;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!(
+                "{} waited {within:?} for {what}; stats: {s:#?}",
+                client.identity()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn frames(s: &ClientStats, from: &str, source: TrackSource) -> u64 {
+    s.track(from, source).map_or(0, |t| t.frames_verified)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_participants_see_and_hear_each_other() {
+    let relay = TestRelay::start().await;
+    let names = ["ada", "bob", "cyd"];
+    let mut clients = Vec::new();
+    for n in names {
+        clients.push(connect(&relay, "r", n, MediaOptions::default()).await);
+    }
+    // Let media flow for a while.
+    for c in &clients {
+        wait_for(c, Duration::from_secs(15), "frames from both others", |s| {
+            names
+                .iter()
+                .filter(|n| **n != s.identity)
+                .all(|n| frames(s, n, TrackSource::Camera) >= 30)
+        })
+        .await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for c in &clients {
+        let s = c.stats();
+        for other in names.iter().filter(|n| **n != c.identity()) {
+            let video = s.track(other, TrackSource::Camera).expect("camera track");
+            assert!(
+                video.coverage() >= 0.9,
+                "{} got {:.2} of {other}'s frames: {video:#?}",
+                c.identity(),
+                video.coverage()
+            );
+            assert_eq!(
+                video.wrong_identity, 0,
+                "every frame carries its publisher's identity"
+            );
+            assert_eq!(video.out_of_order, 0, "frames decode in order");
+            assert!(video.latency_p95_ms.unwrap() < 1000, "{video:#?}");
+            let audio = s
+                .track(other, TrackSource::Microphone)
+                .expect("microphone track");
+            assert!(audio.frames_decoded >= 50, "{audio:#?}");
+            assert!(
+                audio.tone_windows_matched * 10 >= audio.tone_windows * 8,
+                "{other}'s tone: {audio:#?}"
+            );
+        }
+    }
+    for c in clients {
+        c.leave().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mute_stops_forwarding_and_unmute_resumes() {
+    let relay = TestRelay::start().await;
+    let ada = connect(
+        &relay,
+        "r",
+        "ada",
+        MediaOptions {
+            microphone: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    let bob = connect(
+        &relay,
+        "r",
+        "bob",
+        MediaOptions {
+            camera: false,
+            microphone: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    wait_for(&bob, Duration::from_secs(15), "ada's video", |s| {
+        frames(s, "ada", TrackSource::Camera) >= 15
+    })
+    .await;
+
+    // Tell the relay camera is off but keep sending: the relay must stop forwarding.
+    ada.send(studyhall_protocol::ClientMessage::SetMedia(MediaUpdate {
+        camera: Some(false),
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let muted_at = frames(&bob.stats(), "ada", TrackSource::Camera);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let later = frames(&bob.stats(), "ada", TrackSource::Camera);
+    assert!(
+        later - muted_at <= 2,
+        "frames kept coming while muted: {muted_at} → {later}"
+    );
+
+    ada.send(studyhall_protocol::ClientMessage::SetMedia(MediaUpdate {
+        camera: Some(true),
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
+    wait_for(&bob, Duration::from_secs(5), "video after unmute", |s| {
+        frames(s, "ada", TrackSource::Camera) >= later + 15
+    })
+    .await;
+    ada.leave().await.unwrap();
+    bob.leave().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_joiner_decodes_within_a_second_and_leaving_removes_tracks() {
+    let relay = TestRelay::start().await;
+    let ada = connect(
+        &relay,
+        "r",
+        "ada",
+        MediaOptions {
+            microphone: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    let bob = connect(
+        &relay,
+        "r",
+        "bob",
+        MediaOptions {
+            camera: false,
+            microphone: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    wait_for(&bob, Duration::from_secs(15), "ada's video", |s| {
+        frames(s, "ada", TrackSource::Camera) >= 10
+    })
+    .await;
+    // Long after ada's last periodic keyframe would have been, cyd joins.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let cyd = connect(
+        &relay,
+        "r",
+        "cyd",
+        MediaOptions {
+            camera: false,
+            microphone: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    let s = wait_for(&cyd, Duration::from_secs(10), "ada's video", |s| {
+        frames(s, "ada", TrackSource::Camera) >= 1
+    })
+    .await;
+    let first = s
+        .track("ada", TrackSource::Camera)
+        .unwrap()
+        .first_frame_ms
+        .unwrap();
+    assert!(
+        first <= 1000,
+        "first decoded frame {first} ms after the track arrived"
+    );
+    // That keyframe came from a request relayed to ada, not from her periodic ones (5 s).
+    let sent = ada.stats().sent["camera"].clone();
+    assert!(
+        sent.keyframe_requests >= 2,
+        "ada saw keyframe requests: {sent:?}"
+    );
+
+    ada.leave().await.unwrap();
+    for c in [&bob, &cyd] {
+        wait_for(c, Duration::from_secs(5), "ada's track removed", |s| {
+            s.track("ada", TrackSource::Camera)
+                .is_some_and(|t| !t.active)
+        })
+        .await;
+    }
+    bob.leave().await.unwrap();
+    cyd.leave().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screen_share_arrives_as_a_second_video_track() {
+    let relay = TestRelay::start().await;
+    let ada = connect(
+        &relay,
+        "r",
+        "ada",
+        MediaOptions {
+            microphone: false,
+            screen: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let bob = connect(
+        &relay,
+        "r",
+        "bob",
+        MediaOptions {
+            camera: false,
+            microphone: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    let s = wait_for(&bob, Duration::from_secs(15), "camera and screen", |s| {
+        frames(s, "ada", TrackSource::Camera) >= 10 && frames(s, "ada", TrackSource::Screen) >= 10
+    })
+    .await;
+    assert_eq!(s.track("ada", TrackSource::Screen).unwrap().kind, "video");
+    ada.leave().await.unwrap();
+    bob.leave().await.unwrap();
+}
