@@ -217,8 +217,8 @@ async fn late_joiner_decodes_within_a_second_and_leaving_removes_tracks() {
     // That keyframe came from a request relayed to ada, not from her periodic ones (5 s).
     let sent = ada.stats().sent["camera"].clone();
     assert!(
-        sent.keyframe_requests >= 2,
-        "ada saw keyframe requests: {sent:?}"
+        sent.keyframe_requests >= 1 && sent.keyframes_sent >= 2,
+        "ada answered a relayed keyframe request: {sent:?}"
     );
 
     ada.leave().await.unwrap();
