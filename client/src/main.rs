@@ -1,26 +1,43 @@
-//! `studyhall-client`: join a room from the command line, print what happens, chat.
+//! `studyhall-client`: join a room from the command line with media, print what happens
+//! once a second, chat, and write what was measured.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
-use studyhall_client::{room_of_token, SignalClient};
-use studyhall_protocol::{ClientMessage, MediaState, ServerMessage};
+use clap::{Parser, Subcommand, ValueEnum};
+use studyhall_client::media::{ClientStats, MediaClient, MediaOptions};
+use studyhall_client::room_of_token;
+use studyhall_protocol::{ClientMessage, ServerMessage};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "studyhall-client",
     version,
-    about = "Studyhall headless participant"
+    about = "Studyhall headless participant: joins a room, publishes synthetic media, receives and verifies everyone else's"
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Video {
+    /// A moving picture stamped with who sent it, a frame counter and the capture time.
+    TestPattern,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Audio {
+    /// A sine tone whose pitch is derived from the identity.
+    Tone,
+    None,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Join a room, print room events as they happen, optionally say something, leave.
+    /// Join a room, publish, receive, print a progress line per second, then leave.
     Join {
         /// The relay's base address, e.g. ws://127.0.0.1:7450
         #[arg(long)]
@@ -31,17 +48,29 @@ enum Command {
         /// Room to join (default: the room named in the token).
         #[arg(long)]
         room: Option<String>,
+        /// Camera track source.
+        #[arg(long, value_enum, default_value = "test-pattern")]
+        video: Video,
+        /// Microphone track source.
+        #[arg(long, value_enum, default_value = "tone")]
+        audio: Audio,
+        /// Also publish a screen-share track (synthetic test pattern).
+        #[arg(long)]
+        screen: bool,
         /// How long to stay, e.g. 20s or 5m.
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
         duration: Duration,
         /// Chat message to send after joining (may be repeated).
         #[arg(long)]
         say: Vec<String>,
+        /// Write the final statistics (JSON) to this file.
+        #[arg(long, value_name = "FILE")]
+        stats_json: Option<PathBuf>,
     },
 }
 
-fn describe(msg: &ServerMessage) -> String {
-    match msg {
+fn describe(msg: &ServerMessage) -> Option<String> {
+    Some(match msg {
         ServerMessage::ParticipantJoined { participant } => {
             format!("+ {} ({}) joined", participant.name, participant.identity)
         }
@@ -62,10 +91,13 @@ fn describe(msg: &ServerMessage) -> String {
         ServerMessage::ChatAck { seq, duplicate, .. } => {
             format!("sent as #{seq}{}", if *duplicate { " (retry)" } else { "" })
         }
-        ServerMessage::ChatDeleted { seq, deleted_by } => format!("#{seq} deleted by {deleted_by}"),
+        ServerMessage::ChatDeleted { seq, deleted_by } => {
+            format!("#{seq} deleted by {deleted_by}")
+        }
         ServerMessage::Error { code, message, .. } => format!("error {code}: {message}"),
+        ServerMessage::Pong { .. } => return None,
         other => serde_json::to_string(other).unwrap_or_default(),
-    }
+    })
 }
 
 fn on(b: bool) -> &'static str {
@@ -76,12 +108,73 @@ fn on(b: bool) -> &'static str {
     }
 }
 
+/// One line: what we sent and, per remote track, what decoded.
+fn progress(elapsed: Duration, s: &ClientStats) -> String {
+    let sent: Vec<String> = s
+        .sent
+        .iter()
+        .map(|(k, t)| format!("{k} {}", t.frames_sent))
+        .collect();
+    let recv: Vec<String> = s
+        .received
+        .iter()
+        .filter(|(_, t)| t.active)
+        .map(|(_, t)| {
+            let source = t.source.map(|s| s.as_str()).unwrap_or("?");
+            if t.kind == "video" {
+                format!(
+                    "{} {source} {} frames {:.0} fps{}",
+                    t.identity,
+                    t.frames_decoded,
+                    t.fps,
+                    t.latencies_hint()
+                )
+            } else {
+                format!("{} {source} {} packets", t.identity, t.frames_decoded)
+            }
+        })
+        .collect();
+    format!(
+        "[{:>4.0}s] sent: {} | received: {}",
+        elapsed.as_secs_f64(),
+        if sent.is_empty() {
+            "nothing".into()
+        } else {
+            sent.join(", ")
+        },
+        if recv.is_empty() {
+            "nothing yet".into()
+        } else {
+            recv.join(", ")
+        }
+    )
+}
+
+trait LatencyHint {
+    fn latencies_hint(&self) -> String;
+}
+
+impl LatencyHint for studyhall_client::media::ReceivedTrack {
+    fn latencies_hint(&self) -> String {
+        if self.frames_verified > 0 {
+            format!(", {} verified", self.frames_verified)
+        } else {
+            String::new()
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn join(
     url: String,
     token: String,
     room: Option<String>,
+    video: Video,
+    audio: Audio,
+    screen: bool,
     duration: Duration,
     say: Vec<String>,
+    stats_json: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let room = match room {
         Some(r) => r,
@@ -89,7 +182,14 @@ async fn join(
             room_of_token(&token).context("cannot tell the room from the token; pass --room")?
         }
     };
-    let (mut client, info) = SignalClient::join(&url, &room, &token, MediaState::default()).await?;
+    let options = MediaOptions {
+        camera: video == Video::TestPattern,
+        microphone: audio == Audio::Tone,
+        screen,
+        ..MediaOptions::default()
+    };
+    let mut client = MediaClient::connect(&url, &room, &token, options, None).await?;
+    let info = client.info.clone();
     println!(
         "joined {} as {} ({}); {} here; {} messages of history",
         info.room,
@@ -106,7 +206,6 @@ async fn join(
             if m.deleted { "(deleted)" } else { &m.text }
         );
     }
-    let started = Instant::now();
     for (i, text) in say.into_iter().enumerate() {
         client
             .send(ClientMessage::ChatSend {
@@ -115,17 +214,25 @@ async fn join(
             })
             .await?;
     }
+    let started = Instant::now();
     let deadline = tokio::time::Instant::now() + duration;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.tick().await;
     loop {
-        match tokio::time::timeout_at(deadline, client.recv()).await {
-            Err(_) => break,
-            Ok(Ok(msg)) => println!(
-                "[{:>5.1}s] {}",
-                started.elapsed().as_secs_f32(),
-                describe(&msg)
-            ),
-            Ok(Err(e)) => return Err(e.into()),
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => break,
+            _ = tick.tick() => println!("{}", progress(started.elapsed(), &client.stats())),
+            event = client.next_event() => match event {
+                Some(msg) => if let Some(line) = describe(&msg) { println!("{line}") },
+                None => anyhow::bail!("the relay closed the connection"),
+            },
         }
+    }
+    let stats = client.stats();
+    if let Some(path) = stats_json {
+        std::fs::write(&path, serde_json::to_vec_pretty(&stats)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("stats written to {}", path.display());
     }
     client.leave().await?;
     println!("left");
@@ -134,13 +241,28 @@ async fn join(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     match Cli::parse().command {
         Command::Join {
             url,
             token,
             room,
+            video,
+            audio,
+            screen,
             duration,
             say,
-        } => join(url, token, room, duration, say).await,
+            stats_json,
+        } => {
+            join(
+                url, token, room, video, audio, screen, duration, say, stats_json,
+            )
+            .await
+        }
     }
 }
