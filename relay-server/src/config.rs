@@ -86,8 +86,46 @@ pub struct Config {
     pub log: String,
     /// UDP port of the media relay (SFU), on the IP of `listen`; 0 picks a free port.
     pub media_port: u16,
-    /// The IP clients reach the media port at (a host behind NAT, or `listen` on 0.0.0.0).
-    pub media_advertise: Option<std::net::IpAddr>,
+    /// Where clients reach the media port: an IP (the bound port is kept) or IP:port
+    /// (a host behind NAT with a forwarded port, or `listen` on 0.0.0.0).
+    pub media_advertise: Option<MediaAdvertise>,
+}
+
+/// The media address given to clients: an IP, or an IP and port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum MediaAdvertise {
+    Ip(std::net::IpAddr),
+    Addr(SocketAddr),
+}
+
+impl MediaAdvertise {
+    /// The advertised address for a socket bound to `port`.
+    pub fn address(self, port: u16) -> SocketAddr {
+        match self {
+            MediaAdvertise::Ip(ip) => SocketAddr::new(ip, port),
+            MediaAdvertise::Addr(a) => a,
+        }
+    }
+}
+
+impl TryFrom<String> for MediaAdvertise {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl std::str::FromStr for MediaAdvertise {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Ok(a) = s.parse::<SocketAddr>() {
+            return Ok(MediaAdvertise::Addr(a));
+        }
+        s.parse::<std::net::IpAddr>()
+            .map(MediaAdvertise::Ip)
+            .map_err(|_| format!("`{s}` is neither an IP address nor IP:port"))
+    }
 }
 
 impl Default for Config {
@@ -156,7 +194,7 @@ pub struct ConfigLayer {
     pub word_filter: Option<Vec<String>>,
     pub log: Option<String>,
     pub media_port: Option<u16>,
-    pub media_advertise: Option<std::net::IpAddr>,
+    pub media_advertise: Option<MediaAdvertise>,
 }
 
 /// Keys whose environment value is a comma-separated list.

@@ -133,9 +133,8 @@ fn start_media(
     let socket = std::net::UdpSocket::bind(bind).map_err(err)?;
     socket.set_nonblocking(true).map_err(err)?;
     let socket = tokio::net::UdpSocket::from_std(socket).map_err(err)?;
-    let advertised = config
-        .media_advertise
-        .map(|ip| SocketAddr::new(ip, socket.local_addr().map(|a| a.port()).unwrap_or(0)));
+    let port = socket.local_addr().map_err(err)?.port();
+    let advertised = config.media_advertise.map(|a| a.address(port));
     crate::sfu::runner::spawn(socket, advertised).map_err(err)
 }
 

@@ -1,6 +1,8 @@
 //! Shared harness for the scenario tests: a real relay on `127.0.0.1:0` with its own data
 //! directory, real WebSocket clients, and helpers to wait for specific messages.
 
+pub mod lossy;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

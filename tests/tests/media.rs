@@ -266,3 +266,74 @@ async fn screen_share_arrives_as_a_second_video_track() {
     ada.leave().await.unwrap();
     bob.leave().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn video_keeps_decoding_through_five_percent_loss() {
+    use std::sync::atomic::Ordering;
+    use studyhall_relay::config::MediaAdvertise;
+    use studyhall_tests::lossy::{free_udp_port, LossyProxy};
+
+    let media_port = free_udp_port();
+    let proxy = LossyProxy::start(format!("127.0.0.1:{media_port}").parse().unwrap(), 0.05).await;
+    let advertised = proxy.addr;
+    let relay = TestRelay::start_with(|c| {
+        c.media_port = media_port;
+        c.media_advertise = Some(MediaAdvertise::Addr(advertised));
+    })
+    .await;
+    // A busier stream than the default, so enough packets cross the lossy link.
+    let busy = MediaOptions {
+        microphone: false,
+        camera_format: studyhall_client::media::VideoFormat {
+            width: 320,
+            height: 240,
+            fps: 30,
+            bitrate_kbps: 700,
+        },
+        ..Default::default()
+    };
+    let ada = connect(&relay, "r", "ada", busy).await;
+    let bob = connect(
+        &relay,
+        "r",
+        "bob",
+        MediaOptions {
+            camera: false,
+            microphone: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    wait_for(
+        &bob,
+        Duration::from_secs(25),
+        "ada's video through the lossy link",
+        |s| frames(s, "ada", TrackSource::Camera) >= 240,
+    )
+    .await;
+    let s = bob.stats();
+    let video = s.track("ada", TrackSource::Camera).unwrap();
+    let c = &proxy.counters;
+    let dropped =
+        c.to_client_dropped.load(Ordering::Relaxed) + c.to_relay_dropped.load(Ordering::Relaxed);
+    assert!(
+        dropped >= 20,
+        "the shim dropped {dropped} datagrams: {c:?}; {video:#?}"
+    );
+    assert!(
+        video.coverage() >= 0.9,
+        "decoded {:.3} of frames through loss: {video:#?} {c:?} sent {:?}",
+        video.coverage(),
+        ada.stats().sent
+    );
+    assert_eq!(video.out_of_order, 0, "{video:#?}");
+    // Retransmissions filled most holes: far fewer packets stayed missing than were dropped.
+    let toward_bob = c.to_client_dropped.load(Ordering::Relaxed);
+    assert!(
+        video.packets_lost * 2 <= toward_bob.max(1),
+        "{} packets never recovered, {toward_bob} dropped toward clients",
+        video.packets_lost
+    );
+    ada.leave().await.unwrap();
+    bob.leave().await.unwrap();
+}

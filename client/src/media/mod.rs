@@ -2,6 +2,7 @@
 //! offer) and a subscribe PeerConnection (the relay offers), with synthetic sources in and
 //! decoded, verified frames out.
 
+pub mod assemble;
 pub mod peer;
 pub mod publish;
 pub mod receive;

@@ -8,7 +8,8 @@ use bytes::Bytes;
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+    RTCPFeedback, RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters,
+    RTCRtpRtxParameters, RtpCodecKind,
 };
 use studyhall_protocol::TrackSource;
 use tokio::sync::watch;
@@ -48,7 +49,15 @@ fn codec(source: TrackSource) -> (RTCRtpCodec, RtpCodecKind) {
                 clock_rate: 90_000,
                 channels: 0,
                 sdp_fmtp_line: String::new(),
-                rtcp_feedback: vec![],
+                // The NACK responder keeps a send history only for streams whose codec
+                // lists `nack`: without it, lost packets are never retransmitted.
+                rtcp_feedback: [("nack", ""), ("nack", "pli"), ("ccm", "fir")]
+                    .into_iter()
+                    .map(|(typ, parameter)| RTCPFeedback {
+                        typ: typ.into(),
+                        parameter: parameter.into(),
+                    })
+                    .collect(),
             },
             RtpCodecKind::Video,
         )
@@ -81,6 +90,11 @@ impl LocalTrack {
                 vec![RTCRtpEncodingParameters {
                     rtp_coding_parameters: RTCRtpCodingParameters {
                         ssrc: Some(ssrc),
+                        // Retransmissions go on their own stream (RFC 4588), so the relay
+                        // never mistakes a resent packet for new media.
+                        rtx: source.is_video().then(|| RTCRtpRtxParameters {
+                            ssrc: ssrc.wrapping_add(1),
+                        }),
                         ..Default::default()
                     },
                     codec,
@@ -139,7 +153,8 @@ pub async fn run(
         let key = key.clone();
         tokio::spawn(async move {
             while let Some(event) = local.poll().await {
-                if let TrackLocalEvent::OnRtcpPacket(_) = event {
+                if let TrackLocalEvent::OnRtcpPacket(packets) = event {
+                    tracing::debug!(count = packets.len(), "keyframe request received");
                     force.store(true, Ordering::Relaxed);
                     stats.update(|s| s.sent.get_mut(&key).map(|t| t.keyframe_requests += 1));
                 }

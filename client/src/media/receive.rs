@@ -3,14 +3,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rtc::media::io::sample_builder::SampleBuilder;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
-use rtc::rtp::codec::vp8::Vp8Packet;
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use studyhall_protocol::TrackSource;
 use tokio::sync::mpsc;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
+use super::assemble::{self, Assembled, Vp8Assembler};
 use super::now_ms;
 use super::stats::StatsHandle;
 use crate::codec::opus::OpusDecoder;
@@ -113,6 +112,7 @@ async fn request_keyframe(track: &Arc<dyn TrackRemote>, ssrc: u32, last: &mut Op
         sender_ssrc: 0,
         media_ssrc: ssrc,
     };
+    tracing::debug!(ssrc, "sending PLI");
     if let Err(e) = track.write_rtcp(vec![Box::new(pli)]).await {
         tracing::debug!(error = %e, "cannot send PLI");
     }
@@ -127,8 +127,7 @@ async fn receive_video(
     stats: &StatsHandle,
     frames: Option<mpsc::Sender<RemoteFrame>>,
 ) {
-    let mut builder = SampleBuilder::new(128, Vp8Packet::default(), 90_000)
-        .with_max_time_delay(Duration::from_millis(400));
+    let mut assembler = Vp8Assembler::new(assemble::DEFAULT_WAIT);
     let mut decoder = match Vp8Decoder::new() {
         Ok(d) => d,
         Err(e) => {
@@ -141,31 +140,36 @@ async fn receive_video(
     let mut need_keyframe = true;
     let mut last_pli = None;
     let mut last_counter: Option<u32> = None;
-    while let Some(event) = track.poll().await {
-        let TrackRemoteEvent::OnRtpPacket(packet) = event else {
-            if matches!(event, TrackRemoteEvent::OnEnded) {
-                break;
-            }
-            continue;
-        };
-        seq.push(packet.header.sequence_number);
+    loop {
+        // Wake up now and then even without packets, to give up on stale holes.
+        let event = tokio::time::timeout(Duration::from_millis(100), track.poll()).await;
         let now = Instant::now();
-        builder.push(now, packet);
-        let mut samples = Vec::new();
-        while let Some(sample) = builder.pop(now) {
-            samples.push(sample);
-        }
-        for sample in samples {
-            let data = &sample.data;
-            let keyframe = !data.is_empty() && data[0] & 0x01 == 0;
-            if sample.prev_dropped_packets > 0 && !keyframe {
-                need_keyframe = true;
+        let assembled = match event {
+            Err(_) => assembler.poll(now),
+            Ok(None) | Ok(Some(TrackRemoteEvent::OnEnded)) => break,
+            Ok(Some(TrackRemoteEvent::OnRtpPacket(packet))) => {
+                seq.push(packet.header.sequence_number);
+                assembler.push(now, packet)
             }
+            Ok(Some(_)) => continue,
+        };
+        for item in assembled {
+            let (data, keyframe) = match item {
+                Assembled::Frame { data, keyframe } => (data, keyframe),
+                Assembled::Lost { packets } => {
+                    tracing::debug!(packets, "gave up on lost packets; waiting for a keyframe");
+                    stats.update(|s| s.received.get_mut(key).map(|t| t.incomplete_frames += 1));
+                    need_keyframe = true;
+                    request_keyframe(&track, ssrc, &mut last_pli).await;
+                    continue;
+                }
+            };
             if need_keyframe && !keyframe {
+                stats.update(|s| s.received.get_mut(key).map(|t| t.frames_skipped += 1));
                 request_keyframe(&track, ssrc, &mut last_pli).await;
                 continue;
             }
-            match decoder.decode(data) {
+            match decoder.decode(&data) {
                 Ok(decoded) => {
                     need_keyframe = false;
                     for frame in decoded {
@@ -178,8 +182,10 @@ async fn receive_video(
                                 if st.tag != tag {
                                     t.wrong_identity += 1;
                                 } else {
-                                    if last_counter.is_some_and(|c| st.counter <= c) {
-                                        t.out_of_order += 1;
+                                    match last_counter {
+                                        Some(c) if st.counter == c => t.duplicates += 1,
+                                        Some(c) if st.counter < c => t.out_of_order += 1,
+                                        _ => {}
                                     }
                                     last_counter = Some(st.counter);
                                     t.frames_verified += 1;

@@ -22,12 +22,18 @@ pub struct ReceivedTrack {
     /// Video: frames decoded; audio: packets decoded.
     pub frames_decoded: u64,
     pub decode_errors: u64,
+    /// Video: frames the depacketizer gave up on (packets missing) and frames skipped
+    /// while waiting for the keyframe that follows.
+    pub incomplete_frames: u64,
+    pub frames_skipped: u64,
     /// Video pattern: frames whose stamp was read and whose identity tag matched.
     pub frames_verified: u64,
     /// Video pattern: frames whose stamp was read but named someone else.
     pub wrong_identity: u64,
-    /// Video pattern: frames whose counter was not above the previous one.
+    /// Video pattern: frames whose counter was below the previous one.
     pub out_of_order: u64,
+    /// Video pattern: frames whose counter equalled the previous one (shown twice).
+    pub duplicates: u64,
     pub first_counter: Option<u32>,
     pub last_counter: Option<u32>,
     /// ms from the track's arrival (on_track) to the first decoded frame.

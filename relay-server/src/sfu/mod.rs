@@ -30,6 +30,13 @@ use tracing::{debug, info, warn};
 /// Fewest time between two keyframe requests to one publisher track.
 pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
 
+/// Resend history per forwarded video stream, and the share of resends above which str0m
+/// drops queued ones. str0m's default cap (15%) is tight: receivers that cannot tell
+/// recovered packets apart (webrtc-rs) NACK some twice, so 5% loss already costs ~10%.
+const RTX_CACHE_PACKETS: usize = 1024;
+const RTX_CACHE_AGE: Duration = Duration::from_secs(3);
+const RTX_RATIO_CAP: f32 = 0.3;
+
 /// Most tracks one participant may publish.
 pub const MAX_PUBLISHED_TRACKS: usize = 4;
 
@@ -161,7 +168,12 @@ pub fn track_id(identity: &str, source: TrackSource) -> String {
 }
 
 fn new_rtc(now: Instant, local: SocketAddr) -> Result<Rtc, SfuError> {
+    // ICE-lite: the relay only answers connectivity checks and never starts its own, so
+    // clients always reach it at the advertised address (what a NAT or proxy in front of
+    // the relay expects), never at an address learned from the relay's own checks.
     let mut rtc = Rtc::builder()
+        .set_ice_lite(true)
+        .set_stats_interval(Some(Duration::from_secs(1)))
         .clear_codecs()
         .enable_opus(true, false)
         .enable_vp8(true)
@@ -392,6 +404,12 @@ impl Sfu {
                 t.state = OutState::Open(mid);
                 if t.kind == MediaKind::Video {
                     opened.push((t.publisher, t.mid_in));
+                    let rtc = &mut peer.rtc;
+                    let _ = catch_unwind(AssertUnwindSafe(|| {
+                        if let Some(tx) = rtc.direct_api().stream_tx_by_mid(mid, None) {
+                            tx.set_rtx_cache(RTX_CACHE_PACKETS, RTX_CACHE_AGE, Some(RTX_RATIO_CAP));
+                        }
+                    }));
                 }
             }
         }
@@ -766,6 +784,7 @@ impl Sfu {
             }
         }
         track.last_keyframe_request = Some(now);
+        debug!(%mid, force, "asking the publisher for a keyframe");
         guarded(peer, "request_keyframe", |rtc| {
             let Some(mut writer) = rtc.writer(mid) else {
                 return Ok(());
@@ -812,6 +831,7 @@ impl Sfu {
                         _ => None,
                     })
                 });
+                debug!(mid = %req.mid, kind = ?req.kind, found = source.is_some(), "keyframe request from a subscriber");
                 if let Some((publisher, mid_in)) = source {
                     self.request_keyframe(now, publisher, mid_in, false);
                 }
@@ -820,6 +840,12 @@ impl Sfu {
                 if let Some(p) = self.peers.get(&id) {
                     debug!(identity = %p.identity, role = ?p.role, ?state, "ice state");
                 }
+            }
+            Event::MediaEgressStats(st) => {
+                debug!(mid = %st.mid, packets = st.packets, nacks = st.nacks, plis = st.plis, "egress stats");
+            }
+            Event::MediaIngressStats(st) => {
+                debug!(mid = %st.mid, packets = st.packets, nacks = st.nacks, loss = ?st.loss, "ingress stats");
             }
             Event::Connected => {
                 if let Some(p) = self.peers.get(&id) {
@@ -842,6 +868,9 @@ impl Sfu {
         }
         let group = p.group.clone();
         let needs_keyframe = !data.contiguous && track.kind == MediaKind::Video;
+        if !data.contiguous {
+            debug!(identity = %p.identity, mid = %data.mid, seq = ?data.seq_range, "frame after a gap in the publisher's stream");
+        }
         let subs: Vec<PeerId> = self
             .peers
             .iter()
