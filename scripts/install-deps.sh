@@ -15,8 +15,10 @@ case "$want" in run|test) ;; *) echo "usage: $0 [run|test]" >&2; exit 2 ;; esac
 # Building the workspace (the relay, and the desktop app it shares with).
 APT_BUILD=(build-essential pkg-config curl ca-certificates libssl-dev
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libgtk-3-dev
-  libayatana-appindicator3-dev librsvg2-dev libxdo-dev)
-APT_TEST=()
+  libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  libvpx-dev libopus-dev)
+# The browser interop test drives Debian's Chromium (no browser download).
+APT_TEST=(chromium)
 
 log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
 
@@ -83,5 +85,9 @@ npm_ci() {
   fi
 }
 npm_ci ui
-[ "$want" = test ] && [ -f tests/doc-client/package-lock.json ] && npm_ci tests/doc-client
+if [ "$want" = test ]; then
+  for dir in tests/doc-client tests/browser; do
+    [ -f "$dir/package-lock.json" ] && npm_ci "$dir"
+  done
+fi
 log "dependencies ready"

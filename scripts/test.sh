@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing and runs every check: formatting, lints, the Rust tests (unit,
-# scenario, binary), the UI's typecheck, lint, unit tests and build, and the protocol
-# doc client (Node) against the real relay binary.
+# scenario and media, binary), the UI's typecheck, lint, unit tests and build, the protocol
+# doc client (Node) and the Chromium interop test against the real binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh test
@@ -27,10 +27,14 @@ cargo build --workspace --bins
 step "Rust: tests"
 cargo test --workspace
 
-if [ -f tests/doc-client/package.json ]; then
-  step "Protocol doc client (Node, written from docs/protocol.md) against the relay binary"
-  STUDYHALL_RELAY_BIN="$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')/debug/studyhall-relay" \
-    npm --prefix tests/doc-client test
-fi
+target_dir=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
+export STUDYHALL_RELAY_BIN="$target_dir/debug/studyhall-relay"
+export STUDYHALL_CLIENT_BIN="$target_dir/debug/studyhall-client"
+
+step "Protocol doc client (Node, written from docs/protocol.md) against the relay binary"
+npm --prefix tests/doc-client test
+
+step "Browser interop: headless Chromium (page written from docs/protocol.md) <-> studyhall-client"
+npm --prefix tests/browser test
 
 step "all checks passed"

@@ -337,3 +337,47 @@ async fn video_keeps_decoding_through_five_percent_loss() {
     ada.leave().await.unwrap();
     bob.leave().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriber_survives_the_last_publisher_leaving() {
+    let relay = TestRelay::start().await;
+    let only_receive = || MediaOptions {
+        camera: false,
+        microphone: false,
+        ..Default::default()
+    };
+    let mut bob = connect(&relay, "r", "bob", only_receive()).await;
+    let ada = connect(&relay, "r", "ada", MediaOptions::default()).await;
+    wait_for(&bob, Duration::from_secs(15), "ada's video", |s| {
+        frames(s, "ada", TrackSource::Camera) >= 10
+    })
+    .await;
+    ada.leave().await.unwrap();
+    wait_for(&bob, Duration::from_secs(5), "ada's tracks gone", |s| {
+        s.received.values().all(|t| !t.active)
+    })
+    .await;
+    // Someone new publishes into the same subscribe connection.
+    let cyd = connect(&relay, "r", "cyd", MediaOptions::default()).await;
+    wait_for(&bob, Duration::from_secs(15), "cyd's video", |s| {
+        frames(s, "cyd", TrackSource::Camera) >= 10
+    })
+    .await;
+    // No media error reached bob along the way.
+    while let Ok(Some(event)) =
+        tokio::time::timeout(Duration::from_millis(50), bob.next_event()).await
+    {
+        assert!(
+            !matches!(
+                event,
+                studyhall_protocol::ServerMessage::Error {
+                    code: studyhall_protocol::ErrorCode::MediaFailed,
+                    ..
+                }
+            ),
+            "{event:?}"
+        );
+    }
+    cyd.leave().await.unwrap();
+    bob.leave().await.unwrap();
+}

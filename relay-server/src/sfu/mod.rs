@@ -718,7 +718,10 @@ impl Sfu {
                         OutState::Negotiating(mid)
                     }
                     OutState::ToClose(mid) => {
-                        api.stop_media(*mid);
+                        // Inactive rather than stopped: an offer whose m-lines are all
+                        // stopped has an empty BUNDLE group, which peers (str0m itself
+                        // included) refuse in the answer.
+                        api.set_direction(*mid, Direction::Inactive);
                         OutState::ToClose(*mid)
                     }
                     other => other.clone(),
