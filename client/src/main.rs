@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use studyhall_client::media::{ClientStats, MediaClient, MediaOptions};
 use studyhall_client::room_of_token;
+use studyhall_client::source::{AudioInput, VideoInput};
 use studyhall_protocol::{ClientMessage, ServerMessage};
 
 #[derive(Parser, Debug)]
@@ -38,35 +39,44 @@ enum Audio {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Join a room, publish, receive, print a progress line per second, then leave.
-    Join {
-        /// The relay's base address, e.g. ws://127.0.0.1:7450
-        #[arg(long)]
-        url: String,
-        /// Access token (from `studyhall-relay token` or the room's host).
-        #[arg(long)]
-        token: String,
-        /// Room to join (default: the room named in the token).
-        #[arg(long)]
-        room: Option<String>,
-        /// Camera track source.
-        #[arg(long, value_enum, default_value = "test-pattern")]
-        video: Video,
-        /// Microphone track source.
-        #[arg(long, value_enum, default_value = "tone")]
-        audio: Audio,
-        /// Also publish a screen-share track (synthetic test pattern).
-        #[arg(long)]
-        screen: bool,
-        /// How long to stay, e.g. 20s or 5m.
-        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
-        duration: Duration,
-        /// Chat message to send after joining (may be repeated).
-        #[arg(long)]
-        say: Vec<String>,
-        /// Write the final statistics (JSON) to this file.
-        #[arg(long, value_name = "FILE")]
-        stats_json: Option<PathBuf>,
-    },
+    Join(JoinArgs),
+}
+
+#[derive(Args, Debug)]
+struct JoinArgs {
+    /// The relay's base address, e.g. ws://127.0.0.1:7450
+    #[arg(long)]
+    url: String,
+    /// Access token (from `studyhall-relay token` or the room's host).
+    #[arg(long)]
+    token: String,
+    /// Room to join (default: the room named in the token).
+    #[arg(long)]
+    room: Option<String>,
+    /// Camera track source.
+    #[arg(long, value_enum, default_value = "test-pattern")]
+    video: Video,
+    /// Microphone track source.
+    #[arg(long, value_enum, default_value = "tone")]
+    audio: Audio,
+    /// Play this Y4M file (4:2:0) as the camera instead of the test pattern.
+    #[arg(long, value_name = "FILE.y4m")]
+    video_file: Option<PathBuf>,
+    /// Play this WAV file (16-bit PCM) as the microphone instead of the tone.
+    #[arg(long, value_name = "FILE.wav")]
+    audio_file: Option<PathBuf>,
+    /// Also publish a screen-share track (synthetic test pattern).
+    #[arg(long)]
+    screen: bool,
+    /// How long to stay, e.g. 20s or 5m.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// Chat message to send after joining (may be repeated).
+    #[arg(long)]
+    say: Vec<String>,
+    /// Write the final statistics (JSON) to this file.
+    #[arg(long, value_name = "FILE")]
+    stats_json: Option<PathBuf>,
 }
 
 fn describe(msg: &ServerMessage) -> Option<String> {
@@ -164,18 +174,20 @@ impl LatencyHint for studyhall_client::media::ReceivedTrack {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn join(
-    url: String,
-    token: String,
-    room: Option<String>,
-    video: Video,
-    audio: Audio,
-    screen: bool,
-    duration: Duration,
-    say: Vec<String>,
-    stats_json: Option<PathBuf>,
-) -> anyhow::Result<()> {
+async fn join(args: JoinArgs) -> anyhow::Result<()> {
+    let JoinArgs {
+        url,
+        token,
+        room,
+        video,
+        audio,
+        video_file,
+        audio_file,
+        screen,
+        duration,
+        say,
+        stats_json,
+    } = args;
     let room = match room {
         Some(r) => r,
         None => {
@@ -183,9 +195,11 @@ async fn join(
         }
     };
     let options = MediaOptions {
-        camera: video == Video::TestPattern,
-        microphone: audio == Audio::Tone,
+        camera: video == Video::TestPattern || video_file.is_some(),
+        microphone: audio == Audio::Tone || audio_file.is_some(),
         screen,
+        camera_input: video_file.map_or(VideoInput::TestPattern, VideoInput::Y4m),
+        microphone_input: audio_file.map_or(AudioInput::Tone, AudioInput::Wav),
         ..MediaOptions::default()
     };
     let mut client = MediaClient::connect(&url, &room, &token, options, None).await?;
@@ -248,21 +262,6 @@ async fn main() -> anyhow::Result<()> {
             .init();
     }
     match Cli::parse().command {
-        Command::Join {
-            url,
-            token,
-            room,
-            video,
-            audio,
-            screen,
-            duration,
-            say,
-            stats_json,
-        } => {
-            join(
-                url, token, room, video, audio, screen, duration, say, stats_json,
-            )
-            .await
-        }
+        Command::Join(args) => join(args).await,
     }
 }

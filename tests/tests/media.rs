@@ -381,3 +381,114 @@ async fn subscriber_survives_the_last_publisher_leaving() {
     cyd.leave().await.unwrap();
     bob.leave().await.unwrap();
 }
+
+/// A Y4M clip of test-pattern frames and a WAV tone, written for the test.
+fn write_media_files(
+    dir: &std::path::Path,
+    identity: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::io::Write;
+    let y4m = dir.join("clip.y4m");
+    let mut f = std::fs::File::create(&y4m).unwrap();
+    writeln!(f, "YUV4MPEG2 W320 H240 F15:1 Ip A1:1 C420jpeg").unwrap();
+    let mut pattern = studyhall_client::source::pattern::PatternGenerator::new(320, 240, identity);
+    for i in 0..30 {
+        f.write_all(b"FRAME\n").unwrap();
+        f.write_all(&pattern.next_frame(i).0).unwrap();
+    }
+    let wav = dir.join("tone.wav");
+    let mut tone = studyhall_client::source::tone::ToneGenerator::new(identity);
+    let pcm: Vec<u8> = (0..50)
+        .flat_map(|_| tone.next_frame())
+        .flat_map(|s| s.to_le_bytes())
+        .collect();
+    let mut w = Vec::new();
+    w.extend_from_slice(b"RIFF");
+    w.extend_from_slice(&(36 + pcm.len() as u32).to_le_bytes());
+    w.extend_from_slice(b"WAVEfmt ");
+    w.extend_from_slice(&16u32.to_le_bytes());
+    for v in [1u16, 1] {
+        w.extend_from_slice(&v.to_le_bytes());
+    }
+    for v in [48_000u32, 96_000] {
+        w.extend_from_slice(&v.to_le_bytes());
+    }
+    for v in [2u16, 16] {
+        w.extend_from_slice(&v.to_le_bytes());
+    }
+    w.extend_from_slice(b"data");
+    w.extend_from_slice(&(pcm.len() as u32).to_le_bytes());
+    w.extend_from_slice(&pcm);
+    std::fs::write(&wav, w).unwrap();
+    (y4m, wav)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn y4m_and_wav_files_play_through_the_relay() {
+    use studyhall_client::source::{AudioInput, VideoInput};
+    let relay = TestRelay::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (y4m, wav) = write_media_files(dir.path(), "ada");
+    let ada = connect(
+        &relay,
+        "r",
+        "ada",
+        MediaOptions {
+            camera_input: VideoInput::Y4m(y4m),
+            microphone_input: AudioInput::Wav(wav),
+            ..Default::default()
+        },
+    )
+    .await;
+    let bob = connect(
+        &relay,
+        "r",
+        "bob",
+        MediaOptions {
+            camera: false,
+            microphone: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    // The clip's frames carry ada's stamp; it loops past its 30 frames.
+    let s = wait_for(
+        &bob,
+        Duration::from_secs(15),
+        "ada's file video and audio",
+        |s| {
+            frames(s, "ada", TrackSource::Camera) >= 40
+                && s.track("ada", TrackSource::Microphone)
+                    .is_some_and(|t| t.frames_decoded >= 50)
+        },
+    )
+    .await;
+    let audio = s.track("ada", TrackSource::Microphone).unwrap();
+    assert!(
+        audio.tone_windows_matched * 10 >= audio.tone_windows * 8,
+        "{audio:#?}"
+    );
+
+    // A file that is not what it claims gives a clear error before anything is published.
+    let bogus = dir.path().join("bogus.y4m");
+    std::fs::write(&bogus, b"not a video").unwrap();
+    let err = MediaClient::connect(
+        &relay.url(),
+        "r",
+        &relay.token("r", "cyd"),
+        MediaOptions {
+            camera_input: VideoInput::Y4m(bogus),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .err()
+    .expect("a bad file is refused");
+    assert!(
+        err.to_string().contains("bogus.y4m") && err.to_string().contains("Y4M"),
+        "{err}"
+    );
+    ada.leave().await.unwrap();
+    bob.leave().await.unwrap();
+}

@@ -26,6 +26,7 @@ pub use receive::RemoteFrame;
 pub use stats::{ClientStats, ReceivedTrack, StatsHandle};
 
 use crate::signal::{JoinInfo, SignalClient, SignalError};
+use crate::source::{AudioInput, VideoInput};
 
 #[cfg(test)]
 mod tests {
@@ -50,6 +51,8 @@ pub enum MediaError {
     Negotiation(String),
     #[error("codec: {0}")]
     Codec(String),
+    #[error("source: {0}")]
+    Source(String),
     #[error("the relay refused media: {0}")]
     Refused(String),
     #[error("timed out: {0}")]
@@ -80,6 +83,9 @@ pub struct MediaOptions {
     pub screen: bool,
     pub camera_format: VideoFormat,
     pub screen_format: VideoFormat,
+    /// What feeds the camera track (and the screen track, which is always a pattern).
+    pub camera_input: VideoInput,
+    pub microphone_input: AudioInput,
 }
 
 impl Default for MediaOptions {
@@ -100,6 +106,8 @@ impl Default for MediaOptions {
                 fps: 10,
                 bitrate_kbps: 400,
             },
+            camera_input: VideoInput::TestPattern,
+            microphone_input: AudioInput::Tone,
         }
     }
 }
@@ -180,6 +188,30 @@ impl MediaClient {
         .into_iter()
         .filter_map(|(on, s)| on.then_some(s))
         .collect();
+        // Open the sources first: a bad file is a clear error, and we leave at once.
+        let mut feeds = HashMap::new();
+        for source in &sources {
+            let feed = match source {
+                TrackSource::Microphone => {
+                    publish::Feed::audio(&options.microphone_input, &identity)
+                }
+                TrackSource::Camera => {
+                    publish::Feed::video(&options.camera_input, &identity, options.camera_format)
+                }
+                TrackSource::Screen => {
+                    publish::Feed::video(&VideoInput::TestPattern, &identity, options.screen_format)
+                }
+            };
+            match feed {
+                Ok(f) => {
+                    feeds.insert(*source, f);
+                }
+                Err(e) => {
+                    let _ = signal.leave().await;
+                    return Err(e);
+                }
+            }
+        }
         let mut paused = HashMap::new();
         let mut publish_pc = None;
         let mut local_tracks = Vec::new();
@@ -250,7 +282,7 @@ impl MediaClient {
             for t in local_tracks.drain(..) {
                 let (tx, rx) = watch::channel(false);
                 paused.insert(t.source, tx);
-                let identity = identity.clone();
+                let feed = feeds.remove(&t.source).expect("opened for every source");
                 let format = if t.source == TrackSource::Screen {
                     options.screen_format
                 } else {
@@ -266,8 +298,7 @@ impl MediaClient {
                         .await
                         .is_ok();
                     if connected {
-                        if let Err(e) = publish::run(t, identity, format, rx, stop_rx, stats).await
-                        {
+                        if let Err(e) = publish::run(t, feed, format, rx, stop_rx, stats).await {
                             tracing::warn!(error = %e, "publishing stopped");
                         }
                     }

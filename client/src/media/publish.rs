@@ -21,8 +21,43 @@ use super::stats::StatsHandle;
 use super::{now_ms, MediaError};
 use crate::codec::opus::OpusEncoder;
 use crate::codec::vp8::Vp8Encoder;
+use crate::source::file::{WavSource, Y4mSource};
 use crate::source::pattern::PatternGenerator;
 use crate::source::tone::ToneGenerator;
+use crate::source::{AudioInput, AudioSource, VideoInput, VideoSource};
+
+/// What feeds a track.
+pub enum Feed {
+    Video(Box<dyn VideoSource>),
+    Audio(Box<dyn AudioSource>),
+}
+
+impl Feed {
+    /// Open a video input; files are opened (and checked) now.
+    pub fn video(
+        input: &VideoInput,
+        identity: &str,
+        format: VideoFormat,
+    ) -> Result<Feed, MediaError> {
+        Ok(Feed::Video(match input {
+            VideoInput::TestPattern => {
+                Box::new(PatternGenerator::new(format.width, format.height, identity))
+            }
+            VideoInput::Y4m(path) => {
+                Box::new(Y4mSource::open(path).map_err(|e| MediaError::Source(e.to_string()))?)
+            }
+        }))
+    }
+
+    pub fn audio(input: &AudioInput, identity: &str) -> Result<Feed, MediaError> {
+        Ok(Feed::Audio(match input {
+            AudioInput::Tone => Box::new(ToneGenerator::new(identity)),
+            AudioInput::Wav(path) => {
+                Box::new(WavSource::open(path).map_err(|e| MediaError::Source(e.to_string()))?)
+            }
+        }))
+    }
+}
 
 /// How a video track is encoded.
 #[derive(Debug, Clone, Copy)]
@@ -130,7 +165,7 @@ async fn payload_type(sender: &Arc<dyn RtpSender>) -> Result<u8, MediaError> {
 /// sending; keyframe requests from the relay force the next frame to be a keyframe.
 pub async fn run(
     track: LocalTrack,
-    identity: String,
+    feed: Feed,
     video: VideoFormat,
     paused: watch::Receiver<bool>,
     mut stop: watch::Receiver<bool>,
@@ -168,22 +203,17 @@ pub async fn run(
     };
     let mut ticker = tokio::time::interval(frame_time);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut video_source = if track.source.is_video() {
-        Some((
-            PatternGenerator::new(video.width, video.height, &identity),
-            Vp8Encoder::new(video.width, video.height, video.fps, video.bitrate_kbps)
-                .map_err(|e| MediaError::Codec(e.to_string()))?,
-        ))
-    } else {
-        None
-    };
-    let mut audio_source = if track.source.is_video() {
-        None
-    } else {
-        Some((
-            ToneGenerator::new(&identity),
-            OpusEncoder::new().map_err(|e| MediaError::Codec(e.to_string()))?,
-        ))
+    let (mut video_source, mut audio_source) = match feed {
+        Feed::Video(source) => {
+            let (w, h) = source.size();
+            let encoder = Vp8Encoder::new(w, h, video.fps, video.bitrate_kbps)
+                .map_err(|e| MediaError::Codec(e.to_string()))?;
+            (Some((source, encoder)), None)
+        }
+        Feed::Audio(source) => {
+            let encoder = OpusEncoder::new().map_err(|e| MediaError::Codec(e.to_string()))?;
+            (None, Some((source, encoder)))
+        }
     };
     loop {
         tokio::select! {
@@ -198,7 +228,9 @@ pub async fn run(
         }
         let mut outgoing = Vec::new();
         if let Some((pattern, encoder)) = &mut video_source {
-            let (frame, _) = pattern.next_frame(now_ms());
+            let frame = pattern
+                .next_frame(now_ms())
+                .map_err(|e| MediaError::Source(e.to_string()))?;
             let key_now = force_keyframe.swap(false, Ordering::Relaxed);
             for f in encoder
                 .encode(&frame, key_now)
@@ -208,7 +240,9 @@ pub async fn run(
             }
         }
         if let Some((tone, encoder)) = &mut audio_source {
-            let pcm = tone.next_frame();
+            let pcm = tone
+                .next_frame()
+                .map_err(|e| MediaError::Source(e.to_string()))?;
             outgoing.push((
                 encoder
                     .encode(&pcm)

@@ -71,6 +71,10 @@ impl PatternGenerator {
         }
     }
 
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
     /// The next frame (I420) stamped with `capture_ms`, and its stamp.
     pub fn next_frame(&mut self, capture_ms: u64) -> (Vec<u8>, PatternStamp) {
         let stamp = PatternStamp {
