@@ -49,11 +49,16 @@ async fn healthz(State(relay): State<Relay>) -> Response {
 
 async fn metrics(State(relay): State<Relay>) -> Response {
     let (rooms, participants) = relay.rooms.counts();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        relay.metrics.render(rooms, participants),
-    )
-        .into_response()
+    let mut text = relay.metrics.render(rooms, participants);
+    let (publishers, subscribers, tracks) = relay.sfu.counts().await;
+    for (name, help, value) in [
+        ("studyhall_media_publish_connections", "Publish PeerConnections on the SFU.", publishers),
+        ("studyhall_media_subscribe_connections", "Subscribe PeerConnections on the SFU.", subscribers),
+        ("studyhall_media_tracks", "Tracks published into the SFU.", tracks),
+    ] {
+        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn websocket(

@@ -114,6 +114,7 @@ fn starts_with_no_configuration_and_answers_healthz() {
         metrics.contains("studyhall_chat_messages_total 0"),
         "{metrics}"
     );
+    assert!(metrics.contains("studyhall_media_tracks 0"), "{metrics}");
     let (status, info) = http_get(addr, "/").unwrap();
     assert_eq!(status, 200);
     assert!(info.contains("\"protocol\":1"), "{info}");
