@@ -16,9 +16,15 @@ case "$want" in run|test) ;; *) echo "usage: $0 [run|test]" >&2; exit 2 ;; esac
 APT_BUILD=(build-essential pkg-config curl ca-certificates libssl-dev
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libgtk-3-dev
   libayatana-appindicator3-dev librsvg2-dev libxdo-dev
-  libvpx-dev libopus-dev)
-# The browser interop test drives Debian's Chromium (no browser download).
-APT_TEST=(chromium)
+  libvpx-dev libopus-dev
+  # Capture devices in the client: nokhwa (V4L2 bindings via bindgen), cpal (ALSA),
+  # xcap (XCB with RandR; PipeWire/SPA bindings via bindgen; GBM, EGL, Wayland).
+  clang libclang-dev libasound2-dev libxcb1-dev libxcb-randr0-dev
+  libpipewire-0.3-dev libspa-0.2-dev libgbm-dev libegl-dev libwayland-dev)
+# The browser interop test drives Debian's Chromium (no browser download). The client's
+# capture tests start an Xvfb screen (painted with xsetroot) and a user-mode PulseAudio
+# read through ALSA's pulse plugin.
+APT_TEST=(chromium xvfb x11-xserver-utils pulseaudio libasound2-plugins)
 
 log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
 

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use studyhall_client::media::{ClientStats, MediaClient, MediaOptions};
 use studyhall_client::room_of_token;
+use studyhall_client::source::device::list_devices;
 use studyhall_client::source::{AudioInput, VideoInput};
 use studyhall_protocol::{ClientMessage, ServerMessage};
 
@@ -15,7 +16,7 @@ use studyhall_protocol::{ClientMessage, ServerMessage};
 #[command(
     name = "studyhall-client",
     version,
-    about = "Studyhall headless participant: joins a room, publishes synthetic media, receives and verifies everyone else's"
+    about = "Studyhall headless participant: joins a room, publishes synthetic or captured media, receives and verifies everyone else's"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -26,6 +27,10 @@ struct Cli {
 enum Video {
     /// A moving picture stamped with who sent it, a frame counter and the capture time.
     TestPattern,
+    /// A camera (`--camera` picks one; default: the first).
+    Camera,
+    /// A screen (`--screen-source` picks one; default: the primary monitor).
+    Screen,
     None,
 }
 
@@ -33,13 +38,18 @@ enum Video {
 enum Audio {
     /// A sine tone whose pitch is derived from the identity.
     Tone,
+    /// A microphone (`--microphone` picks one; default: the default input device).
+    Mic,
     None,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Join a room, publish, receive, print a progress line per second, then leave.
-    Join(JoinArgs),
+    Join(Box<JoinArgs>),
+    /// List the cameras, microphones and screens this machine has (the names
+    /// `--camera`, `--microphone` and `--screen-source` accept).
+    Devices,
 }
 
 #[derive(Args, Debug)]
@@ -59,13 +69,24 @@ struct JoinArgs {
     /// Microphone track source.
     #[arg(long, value_enum, default_value = "tone")]
     audio: Audio,
+    /// With `--video camera`: the camera's name or index (see `devices`).
+    #[arg(long, value_name = "NAME")]
+    camera: Option<String>,
+    /// With `--audio mic`: the input device's name (see `devices`).
+    #[arg(long, value_name = "NAME")]
+    microphone: Option<String>,
+    /// The monitor to capture for `--video screen` and `--screen` (see `devices`);
+    /// default: the primary one.
+    #[arg(long, value_name = "NAME")]
+    screen_source: Option<String>,
     /// Play this Y4M file (4:2:0) as the camera instead of the test pattern.
     #[arg(long, value_name = "FILE.y4m")]
     video_file: Option<PathBuf>,
     /// Play this WAV file (16-bit PCM) as the microphone instead of the tone.
     #[arg(long, value_name = "FILE.wav")]
     audio_file: Option<PathBuf>,
-    /// Also publish a screen-share track (synthetic test pattern).
+    /// Also publish a screen-share track: the real screen when a display is there (or
+    /// `--screen-source` names one), else a synthetic test pattern.
     #[arg(long)]
     screen: bool,
     /// How long to stay, e.g. 20s or 5m.
@@ -181,6 +202,9 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
         room,
         video,
         audio,
+        camera,
+        microphone,
+        screen_source,
         video_file,
         audio_file,
         screen,
@@ -194,13 +218,39 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
             room_of_token(&token).context("cannot tell the room from the token; pass --room")?
         }
     };
+    let camera_input = match (video_file, video) {
+        (Some(path), _) => VideoInput::Y4m(path),
+        (None, Video::Camera) => VideoInput::Camera(camera),
+        (None, Video::Screen) => VideoInput::Screen(screen_source.clone()),
+        (None, Video::TestPattern | Video::None) => VideoInput::TestPattern,
+    };
+    let microphone_input = match (audio_file, audio) {
+        (Some(path), _) => AudioInput::Wav(path),
+        (None, Audio::Mic) => AudioInput::Microphone(microphone),
+        (None, Audio::Tone | Audio::None) => AudioInput::Tone,
+    };
+    // The share track shows the real screen when there is one to show.
+    let screen_input = if screen_source.is_some() || !list_devices().screens.is_empty() {
+        VideoInput::Screen(screen_source)
+    } else {
+        VideoInput::TestPattern
+    };
+    let defaults = MediaOptions::default();
     let options = MediaOptions {
-        camera: video == Video::TestPattern || video_file.is_some(),
-        microphone: audio == Audio::Tone || audio_file.is_some(),
+        camera: video != Video::None || matches!(camera_input, VideoInput::Y4m(_)),
+        microphone: audio != Audio::None || matches!(microphone_input, AudioInput::Wav(_)),
         screen,
-        camera_input: video_file.map_or(VideoInput::TestPattern, VideoInput::Y4m),
-        microphone_input: audio_file.map_or(AudioInput::Tone, AudioInput::Wav),
-        ..MediaOptions::default()
+        camera_input,
+        microphone_input,
+        screen_input,
+        // A real screen is sent at the share track's frame rate; the camera track gets
+        // the share format's bitrate when it carries a screen.
+        camera_format: if video == Video::Screen {
+            defaults.screen_format
+        } else {
+            defaults.camera_format
+        },
+        ..defaults
     };
     let mut client = MediaClient::connect(&url, &room, &token, options, None).await?;
     let info = client.info.clone();
@@ -262,6 +312,23 @@ async fn main() -> anyhow::Result<()> {
             .init();
     }
     match Cli::parse().command {
-        Command::Join(args) => join(args).await,
+        Command::Join(args) => join(*args).await,
+        Command::Devices => {
+            let list = list_devices();
+            for (kind, names) in [
+                ("cameras", &list.cameras),
+                ("microphones", &list.microphones),
+                ("screens", &list.screens),
+            ] {
+                println!("{kind}:");
+                if names.is_empty() {
+                    println!("  (none found)");
+                }
+                for name in names {
+                    println!("  {name}");
+                }
+            }
+            Ok(())
+        }
     }
 }

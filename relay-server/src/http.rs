@@ -52,11 +52,25 @@ async fn metrics(State(relay): State<Relay>) -> Response {
     let mut text = relay.metrics.render(rooms, participants);
     let (publishers, subscribers, tracks) = relay.sfu.counts().await;
     for (name, help, value) in [
-        ("studyhall_media_publish_connections", "Publish PeerConnections on the SFU.", publishers),
-        ("studyhall_media_subscribe_connections", "Subscribe PeerConnections on the SFU.", subscribers),
-        ("studyhall_media_tracks", "Tracks published into the SFU.", tracks),
+        (
+            "studyhall_media_publish_connections",
+            "Publish PeerConnections on the SFU.",
+            publishers,
+        ),
+        (
+            "studyhall_media_subscribe_connections",
+            "Subscribe PeerConnections on the SFU.",
+            subscribers,
+        ),
+        (
+            "studyhall_media_tracks",
+            "Tracks published into the SFU.",
+            tracks,
+        ),
     ] {
-        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
+        text.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
+        ));
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

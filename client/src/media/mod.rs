@@ -79,12 +79,14 @@ pub struct MediaOptions {
     pub camera: bool,
     /// Publish a microphone track (synthetic tone).
     pub microphone: bool,
-    /// Publish a screen-share track (synthetic test pattern, larger).
+    /// Publish a screen-share track (fed by `screen_input`).
     pub screen: bool,
     pub camera_format: VideoFormat,
     pub screen_format: VideoFormat,
-    /// What feeds the camera track (and the screen track, which is always a pattern).
+    /// What feeds the camera track.
     pub camera_input: VideoInput,
+    /// What feeds the screen-share track (a test pattern by default).
+    pub screen_input: VideoInput,
     pub microphone_input: AudioInput,
 }
 
@@ -107,6 +109,7 @@ impl Default for MediaOptions {
                 bitrate_kbps: 400,
             },
             camera_input: VideoInput::TestPattern,
+            screen_input: VideoInput::TestPattern,
             microphone_input: AudioInput::Tone,
         }
     }
@@ -199,7 +202,7 @@ impl MediaClient {
                     publish::Feed::video(&options.camera_input, &identity, options.camera_format)
                 }
                 TrackSource::Screen => {
-                    publish::Feed::video(&VideoInput::TestPattern, &identity, options.screen_format)
+                    publish::Feed::video(&options.screen_input, &identity, options.screen_format)
                 }
             };
             match feed {

@@ -21,6 +21,7 @@ use super::stats::StatsHandle;
 use super::{now_ms, MediaError};
 use crate::codec::opus::OpusEncoder;
 use crate::codec::vp8::Vp8Encoder;
+use crate::source::device::{CameraSource, MicrophoneSource, ScreenSource};
 use crate::source::file::{WavSource, Y4mSource};
 use crate::source::pattern::PatternGenerator;
 use crate::source::tone::ToneGenerator;
@@ -33,7 +34,8 @@ pub enum Feed {
 }
 
 impl Feed {
-    /// Open a video input; files are opened (and checked) now.
+    /// Open a video input; files and devices are opened (and checked) now. Devices set
+    /// their own size (the format's width and height apply to the test pattern only).
     pub fn video(
         input: &VideoInput,
         identity: &str,
@@ -46,6 +48,14 @@ impl Feed {
             VideoInput::Y4m(path) => {
                 Box::new(Y4mSource::open(path).map_err(|e| MediaError::Source(e.to_string()))?)
             }
+            VideoInput::Camera(name) => Box::new(
+                CameraSource::open(name.as_deref())
+                    .map_err(|e| MediaError::Source(e.to_string()))?,
+            ),
+            VideoInput::Screen(name) => Box::new(
+                ScreenSource::open(name.as_deref(), format.fps)
+                    .map_err(|e| MediaError::Source(e.to_string()))?,
+            ),
         }))
     }
 
@@ -55,6 +65,10 @@ impl Feed {
             AudioInput::Wav(path) => {
                 Box::new(WavSource::open(path).map_err(|e| MediaError::Source(e.to_string()))?)
             }
+            AudioInput::Microphone(name) => Box::new(
+                MicrophoneSource::open(name.as_deref())
+                    .map_err(|e| MediaError::Source(e.to_string()))?,
+            ),
         }))
     }
 }

@@ -1,7 +1,9 @@
 //! Media sources behind two traits, so the publisher does not care where frames come
 //! from. Synthetic sources (a test pattern that carries who/when/which frame, and a
-//! per-identity tone) work on any machine; file sources play Y4M and WAV files.
+//! per-identity tone) work on any machine; file sources play Y4M and WAV files; device
+//! sources capture a camera, a microphone or a screen.
 
+pub mod device;
 pub mod file;
 pub mod pattern;
 pub mod tone;
@@ -12,6 +14,29 @@ use std::path::PathBuf;
 pub enum SourceError {
     #[error("cannot use {path}: {reason}")]
     BadFile { path: PathBuf, reason: String },
+    /// The requested capture device (or, with no name, any such device) is not there.
+    #[error("{}", no_device_message(kind, requested.as_deref(), available))]
+    NoDevice {
+        kind: &'static str,
+        requested: Option<String>,
+        available: Vec<String>,
+    },
+    /// The device is there but capturing from it failed.
+    #[error("{kind} capture failed: {reason}")]
+    Device { kind: &'static str, reason: String },
+}
+
+fn no_device_message(kind: &str, requested: Option<&str>, available: &[String]) -> String {
+    let what = match requested {
+        Some(name) => format!("no {kind} named {name:?}"),
+        None if available.is_empty() => return format!("no {kind} found on this machine"),
+        None => format!("no default {kind}"),
+    };
+    if available.is_empty() {
+        format!("{what}; no {kind} found on this machine")
+    } else {
+        format!("{what}; available: {}", available.join(", "))
+    }
 }
 
 /// Produces I420 frames of a fixed size.
@@ -47,6 +72,10 @@ impl AudioSource for tone::ToneGenerator {
 pub enum VideoInput {
     TestPattern,
     Y4m(PathBuf),
+    /// A camera by index or name; `None` is the first one.
+    Camera(Option<String>),
+    /// A monitor by name; `None` is the primary one.
+    Screen(Option<String>),
 }
 
 /// Where a microphone track's samples come from.
@@ -54,4 +83,6 @@ pub enum VideoInput {
 pub enum AudioInput {
     Tone,
     Wav(PathBuf),
+    /// An input device by name; `None` is the default one.
+    Microphone(Option<String>),
 }
