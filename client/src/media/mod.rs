@@ -217,6 +217,8 @@ impl MediaClient {
         }
         let mut paused = HashMap::new();
         let mut publish_pc = None;
+        // Messages that arrive while we wait for the publish answer, replayed in order.
+        let mut early = Vec::new();
         let mut local_tracks = Vec::new();
         if !sources.is_empty() {
             let (pc, mut events) = peer::build(bind_ip).await?;
@@ -264,7 +266,6 @@ impl MediaClient {
                 .await?;
             // The answer (or a refusal) comes before anything the relay sends later for
             // this offer; other messages that arrive first are kept for the caller.
-            let mut early = Vec::new();
             let answer = loop {
                 match signal.recv_timeout(Duration::from_secs(10)).await? {
                     ServerMessage::PublishAnswer { sdp, .. } => break sdp,
@@ -308,34 +309,12 @@ impl MediaClient {
                 });
             }
             publish_pc = Some(pc);
-            let (outgoing, rx) = mpsc::channel(64);
-            let (events_tx, events_rx) = mpsc::unbounded_channel();
-            let signaling = tokio::spawn(signaling_loop(
-                signal,
-                early,
-                rx,
-                events_tx,
-                stats.clone(),
-                bind_ip,
-                frames,
-                stop_rx,
-            ));
-            return Ok(MediaClient {
-                info,
-                stats,
-                outgoing,
-                events: events_rx,
-                paused,
-                stop,
-                signaling,
-                publish_pc,
-            });
         }
         let (outgoing, rx) = mpsc::channel(64);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let signaling = tokio::spawn(signaling_loop(
             signal,
-            Vec::new(),
+            early,
             rx,
             events_tx,
             stats.clone(),
@@ -444,41 +423,20 @@ async fn signaling_loop(
     frames: Option<mpsc::Sender<RemoteFrame>>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), MediaError> {
-    let mut subscribe: Option<Arc<dyn PeerConnection>> = None;
+    let mut subscriber = Subscriber {
+        pc: None,
+        stats,
+        bind_ip,
+        frames,
+    };
     // Messages that arrived while `connect` waited for the publish answer, in order.
     for msg in early {
-        match msg {
-            ServerMessage::SubscribeOffer { sdp, tracks } => {
-                if let Err(e) = answer_subscribe(
-                    &mut signal,
-                    &mut subscribe,
-                    sdp,
-                    &tracks,
-                    &stats,
-                    bind_ip,
-                    &frames,
-                )
-                .await
-                {
-                    tracing::warn!(error = %e, "cannot answer the subscribe offer");
-                }
-            }
-            other => {
-                let _ = events.send(other);
-            }
-        }
+        subscriber.dispatch(&mut signal, msg, &events).await;
     }
     let result = loop {
         tokio::select! {
             msg = signal.recv() => match msg {
-                Ok(ServerMessage::SubscribeOffer { sdp, tracks }) => {
-                    if let Err(e) = answer_subscribe(&mut signal, &mut subscribe, sdp, &tracks, &stats, bind_ip, &frames).await {
-                        tracing::warn!(error = %e, "cannot answer the subscribe offer");
-                    }
-                }
-                Ok(other) => {
-                    let _ = events.send(other);
-                }
+                Ok(msg) => subscriber.dispatch(&mut signal, msg, &events).await,
                 Err(SignalError::Closed { code: 1000, .. }) => break Ok(()),
                 Err(e) => break Err(MediaError::Signal(e)),
             },
@@ -500,10 +458,50 @@ async fn signaling_loop(
             }
         }
     };
-    if let Some(pc) = subscribe {
+    if let Some(pc) = subscriber.pc {
         let _ = pc.close().await;
     }
     result
+}
+
+/// The subscribe connection: created by the relay's first offer, renegotiated by later
+/// ones.
+struct Subscriber {
+    pc: Option<Arc<dyn PeerConnection>>,
+    stats: StatsHandle,
+    bind_ip: IpAddr,
+    frames: Option<mpsc::Sender<RemoteFrame>>,
+}
+
+impl Subscriber {
+    /// Answer subscribe offers; hand everything else to the caller.
+    async fn dispatch(
+        &mut self,
+        signal: &mut SignalClient,
+        msg: ServerMessage,
+        events: &mpsc::UnboundedSender<ServerMessage>,
+    ) {
+        match msg {
+            ServerMessage::SubscribeOffer { sdp, tracks } => {
+                let answered = answer_subscribe(
+                    signal,
+                    &mut self.pc,
+                    sdp,
+                    &tracks,
+                    &self.stats,
+                    self.bind_ip,
+                    &self.frames,
+                )
+                .await;
+                if let Err(e) = answered {
+                    tracing::warn!(error = %e, "cannot answer the subscribe offer");
+                }
+            }
+            other => {
+                let _ = events.send(other);
+            }
+        }
+    }
 }
 
 async fn answer_subscribe(
@@ -515,13 +513,19 @@ async fn answer_subscribe(
     bind_ip: IpAddr,
     frames: &Option<mpsc::Sender<RemoteFrame>>,
 ) -> Result<(), MediaError> {
-    let first = subscribe.is_none();
-    if first {
-        let (pc, mut events) = peer::build(bind_ip).await?;
+    // The first offer creates the connection; later ones renegotiate it.
+    let mut gathered = None;
+    if subscribe.is_none() {
+        let (pc, events) = peer::build(bind_ip).await?;
+        let peer::PeerEvents {
+            gathered: gathering,
+            mut tracks,
+            ..
+        } = events;
         let stats = stats.clone();
         let frames = frames.clone();
         tokio::spawn(async move {
-            while let Some(track) = events.tracks.recv().await {
+            while let Some(track) = tracks.recv().await {
                 let id = track.track_id().await;
                 let Some((identity, source)) = parse_track_id(&id) else {
                     tracing::warn!(track_id = %id, "a track the relay did not describe");
@@ -536,34 +540,26 @@ async fn answer_subscribe(
                 ));
             }
         });
-        // Keep the gathering signal around for the first answer.
-        let pc_for_wait = pc.clone();
-        *subscribe = Some(pc_for_wait);
-        let pc = subscribe.as_ref().expect("just set");
-        pc.set_remote_description(RTCSessionDescription::offer(sdp).map_err(MediaError::webrtc)?)
-            .await
-            .map_err(MediaError::webrtc)?;
-        let answer = pc.create_answer(None).await.map_err(MediaError::webrtc)?;
-        pc.set_local_description(answer)
-            .await
-            .map_err(MediaError::webrtc)?;
+        gathered = Some(gathering);
+        *subscribe = Some(pc);
+    }
+    let pc = subscribe.as_ref().expect("created above");
+    pc.set_remote_description(RTCSessionDescription::offer(sdp).map_err(MediaError::webrtc)?)
+        .await
+        .map_err(MediaError::webrtc)?;
+    let answer = pc.create_answer(None).await.map_err(MediaError::webrtc)?;
+    pc.set_local_description(answer)
+        .await
+        .map_err(MediaError::webrtc)?;
+    // The first answer carries our candidates: wait until they are gathered.
+    if let Some(mut gathering) = gathered {
         wait_true(
-            &mut events.gathered,
+            &mut gathering,
             Duration::from_secs(5),
             "gathering candidates",
         )
         .await?;
-    } else {
-        let pc = subscribe.as_ref().expect("exists");
-        pc.set_remote_description(RTCSessionDescription::offer(sdp).map_err(MediaError::webrtc)?)
-            .await
-            .map_err(MediaError::webrtc)?;
-        let answer = pc.create_answer(None).await.map_err(MediaError::webrtc)?;
-        pc.set_local_description(answer)
-            .await
-            .map_err(MediaError::webrtc)?;
     }
-    let pc = subscribe.as_ref().expect("exists");
     let local = pc
         .local_description()
         .await
