@@ -492,3 +492,95 @@ async fn y4m_and_wav_files_play_through_the_relay() {
     ada.leave().await.unwrap();
     bob.leave().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_media_signaling_is_refused_while_the_room_keeps_its_media() {
+    use studyhall_protocol::{ClientMessage, ErrorCode, PublishedTrack, ServerMessage};
+    let relay = TestRelay::start().await;
+    let ada = connect(
+        &relay,
+        "r",
+        "ada",
+        MediaOptions {
+            microphone: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    let bob = connect(
+        &relay,
+        "r",
+        "bob",
+        MediaOptions {
+            camera: false,
+            microphone: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    wait_for(&bob, Duration::from_secs(15), "ada's video", |s| {
+        frames(s, "ada", TrackSource::Camera) >= 10
+    })
+    .await;
+
+    let (mut mallory, _) = relay.join("r", "mallory").await;
+    let cam = |mid: &str| PublishedTrack {
+        mid: mid.into(),
+        source: TrackSource::Camera,
+    };
+    mallory
+        .send(ClientMessage::PublishOffer {
+            sdp: "v=0\r\nthis is not sdp".into(),
+            tracks: vec![cam("0")],
+        })
+        .await
+        .unwrap();
+    let err = studyhall_tests::expect_error(&mut mallory, ErrorCode::MediaFailed).await;
+    assert!(
+        matches!(err, ServerMessage::Error { fatal: false, .. }),
+        "{err:?}"
+    );
+    mallory
+        .send(ClientMessage::PublishOffer {
+            sdp: "v=0".into(),
+            tracks: vec![cam("0"), cam("1")],
+        })
+        .await
+        .unwrap();
+    studyhall_tests::expect_error(&mut mallory, ErrorCode::BadMessage).await;
+    mallory
+        .send(ClientMessage::SubscribeAnswer {
+            sdp: "garbage".into(),
+        })
+        .await
+        .unwrap();
+    studyhall_tests::expect_error(&mut mallory, ErrorCode::MediaFailed).await;
+
+    // A member without the publish grant cannot publish at all.
+    let grants = studyhall_protocol::Grants {
+        publish: false,
+        ..studyhall_protocol::Grants::member()
+    };
+    let token = relay.token_with("r", "lurker", grants);
+    let (mut lurker, _) =
+        studyhall_client::SignalClient::join(&relay.url(), "r", &token, Default::default())
+            .await
+            .unwrap();
+    lurker
+        .send(ClientMessage::PublishOffer {
+            sdp: "v=0".into(),
+            tracks: vec![],
+        })
+        .await
+        .unwrap();
+    studyhall_tests::expect_error(&mut lurker, ErrorCode::Forbidden).await;
+
+    // Through all that, ada's video kept reaching bob.
+    let before = frames(&bob.stats(), "ada", TrackSource::Camera);
+    wait_for(&bob, Duration::from_secs(5), "more of ada's video", |s| {
+        frames(s, "ada", TrackSource::Camera) >= before + 15
+    })
+    .await;
+    ada.leave().await.unwrap();
+    bob.leave().await.unwrap();
+}

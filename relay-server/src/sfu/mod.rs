@@ -14,6 +14,8 @@
 //! from everyone, and its participant is told (`MediaFailed`).
 
 pub mod runner;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;

@@ -1,0 +1,228 @@
+//! The SFU core without sockets: str0m `Rtc`s play the clients, and datagrams are handed
+//! between them and the core in memory, in virtual time.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::media::{Direction, MediaKind, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+use studyhall_protocol::{PublishedTrack, TrackSource};
+
+use super::{Notice, Sfu, SfuError};
+
+const RELAY: &str = "10.0.0.1:7451";
+
+/// A client: a str0m peer at its own address.
+struct Client {
+    rtc: Rtc,
+    addr: SocketAddr,
+    media: Vec<(Mid, usize)>,
+    connected: bool,
+}
+
+impl Client {
+    fn new(now: Instant, addr: &str) -> Client {
+        let addr: SocketAddr = addr.parse().unwrap();
+        let mut rtc = Rtc::builder()
+            .clear_codecs()
+            .enable_vp8(true)
+            .enable_opus(true, false)
+            .build(now);
+        rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
+        Client {
+            rtc,
+            addr,
+            media: Vec::new(),
+            connected: false,
+        }
+    }
+
+    /// A publish offer with one sendonly video m-line.
+    fn publish_offer(&mut self) -> (String, Mid, str0m::change::SdpPendingOffer) {
+        let mut api = self.rtc.sdp_api();
+        let mid = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+        let (offer, pending) = api.apply().unwrap();
+        (offer.to_sdp_string(), mid, pending)
+    }
+}
+
+/// Move datagrams both ways and advance time until nothing is left to do.
+fn pump(sfu: &mut Sfu, clients: &mut [&mut Client], now: &mut Instant, rounds: usize) {
+    let relay: SocketAddr = RELAY.parse().unwrap();
+    for _ in 0..rounds {
+        *now += Duration::from_millis(10);
+        for c in clients.iter_mut() {
+            c.rtc.handle_input(Input::Timeout(*now)).unwrap();
+            while let Ok(out) = c.rtc.poll_output() {
+                match out {
+                    Output::Timeout(_) => break,
+                    Output::Transmit(t) => sfu.handle_receive(*now, c.addr, &t.contents),
+                    Output::Event(Event::Connected) => c.connected = true,
+                    Output::Event(Event::MediaData(d)) => {
+                        if let Some(m) = c.media.iter_mut().find(|(mid, _)| *mid == d.mid) {
+                            m.1 += 1;
+                        } else {
+                            c.media.push((d.mid, 1));
+                        }
+                    }
+                    Output::Event(_) => {}
+                }
+            }
+        }
+        sfu.handle_timeout(*now);
+        while let Some((dest, bytes)) = sfu.poll_transmit() {
+            if let Some(c) = clients.iter_mut().find(|c| c.addr == dest) {
+                let input = Input::Receive(
+                    *now,
+                    Receive {
+                        proto: Protocol::Udp,
+                        source: relay,
+                        destination: c.addr,
+                        contents: bytes.as_slice().try_into().unwrap(),
+                    },
+                );
+                c.rtc.handle_input(input).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn publishing_requires_a_member_and_a_valid_offer() {
+    let now = Instant::now();
+    let mut sfu = Sfu::new(RELAY.parse().unwrap());
+    let mut ada = Client::new(now, "10.0.0.2:5000");
+    let (sdp, mid, _) = ada.publish_offer();
+    let tracks = [PublishedTrack {
+        mid: mid.to_string(),
+        source: TrackSource::Camera,
+    }];
+    assert_eq!(
+        sfu.publish(now, "r", "ada", &sdp, &tracks),
+        Err(SfuError::NotJoined)
+    );
+    sfu.join(now, "r", "ada", true);
+    assert!(matches!(
+        sfu.publish(now, "r", "ada", "v=garbage", &tracks),
+        Err(SfuError::BadSdp(_))
+    ));
+    let wrong = [PublishedTrack {
+        mid: "nope".into(),
+        source: TrackSource::Camera,
+    }];
+    assert_eq!(
+        sfu.publish(now, "r", "ada", &sdp, &wrong),
+        Err(SfuError::UnknownMid("nope".into()))
+    );
+    assert_eq!(
+        sfu.subscribe_answer(now, "r", "ada", "v=0"),
+        Err(SfuError::NoPendingOffer),
+        "no subscribe offer was made"
+    );
+}
+
+#[test]
+fn a_published_track_is_offered_to_others_and_media_flows() {
+    let mut now = Instant::now();
+    let mut sfu = Sfu::new(RELAY.parse().unwrap());
+    let mut ada = Client::new(now, "10.0.0.2:5000");
+    let mut bob = Client::new(now, "10.0.0.3:5000");
+    sfu.join(now, "r", "ada", true);
+    sfu.join(now, "r", "bob", true);
+
+    let (sdp, mid, pending) = ada.publish_offer();
+    let tracks = [PublishedTrack {
+        mid: mid.to_string(),
+        source: TrackSource::Camera,
+    }];
+    let answer = sfu.publish(now, "r", "ada", &sdp, &tracks).unwrap();
+    ada.rtc
+        .sdp_api()
+        .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap())
+        .unwrap();
+
+    // Bob (not ada) is offered ada's camera.
+    let notice = sfu.poll_notice().expect("a subscribe offer");
+    let Notice::SubscribeOffer {
+        identity,
+        sdp,
+        tracks,
+        ..
+    } = notice
+    else {
+        panic!("{notice:?}")
+    };
+    assert_eq!(identity, "bob");
+    assert_eq!(tracks.len(), 1);
+    assert_eq!(
+        (tracks[0].identity.as_str(), tracks[0].source),
+        ("ada", TrackSource::Camera)
+    );
+    assert!(
+        sfu.poll_notice().is_none(),
+        "ada is not offered her own track"
+    );
+    let answer = bob
+        .rtc
+        .sdp_api()
+        .accept_offer(SdpOffer::from_sdp_string(&sdp).unwrap())
+        .unwrap();
+    sfu.subscribe_answer(now, "r", "bob", &answer.to_sdp_string())
+        .unwrap();
+
+    // ICE and DTLS complete in memory.
+    pump(&mut sfu, &mut [&mut ada, &mut bob], &mut now, 100);
+    assert!(ada.connected && bob.connected);
+
+    // Ada sends frames; bob receives them on the offered mid.
+    let pt = ada
+        .rtc
+        .writer(mid)
+        .unwrap()
+        .payload_params()
+        .next()
+        .unwrap()
+        .pt();
+    for i in 0..10u32 {
+        let frame = vec![
+            0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00, i as u8,
+        ];
+        let t = str0m::media::MediaTime::from_90khz(u64::from(i) * 3000);
+        ada.rtc
+            .writer(mid)
+            .unwrap()
+            .write(pt, now, t, frame)
+            .unwrap();
+        pump(&mut sfu, &mut [&mut ada, &mut bob], &mut now, 5);
+    }
+    let got: usize = bob.media.iter().map(|(_, n)| n).sum();
+    assert!(got >= 8, "bob received {got} frames");
+    assert_eq!(sfu.counts(), (1, 1, 1));
+
+    // Muting stops forwarding.
+    sfu.set_enabled(now, "r", "ada", TrackSource::Camera, false);
+    for i in 10..20u32 {
+        let t = str0m::media::MediaTime::from_90khz(u64::from(i) * 3000);
+        ada.rtc
+            .writer(mid)
+            .unwrap()
+            .write(pt, now, t, vec![0x11, 0, 0, 0, i as u8])
+            .unwrap();
+        pump(&mut sfu, &mut [&mut ada, &mut bob], &mut now, 5);
+    }
+    let after: usize = bob.media.iter().map(|(_, n)| n).sum();
+    assert!(
+        after <= got + 1,
+        "frames kept coming while muted: {got} → {after}"
+    );
+
+    // Ada leaves: bob gets a new offer without her track.
+    sfu.leave(now, "r", "ada");
+    let Some(Notice::SubscribeOffer { tracks, .. }) = sfu.poll_notice() else {
+        panic!("no new offer")
+    };
+    assert!(tracks.is_empty());
+    assert_eq!(sfu.counts(), (0, 1, 0));
+}
