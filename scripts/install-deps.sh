@@ -17,14 +17,15 @@ APT_BUILD=(build-essential pkg-config curl ca-certificates libssl-dev
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libgtk-3-dev
   libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   libvpx-dev libopus-dev
-  # Capture devices in the client: nokhwa (V4L2 bindings via bindgen), cpal (ALSA),
+  # Capture devices in the client: nokhwa (V4L2 bindings via bindgen), cpal (ALSA; its
+  # PulseAudio host speaks the protocol in Rust, no library),
   # xcap (XCB with RandR; PipeWire/SPA bindings via bindgen; GBM, EGL, Wayland).
   clang libclang-dev libasound2-dev libxcb1-dev libxcb-randr0-dev
   libpipewire-0.3-dev libspa-0.2-dev libgbm-dev libegl-dev libwayland-dev)
 # The browser interop test drives Debian's Chromium (no browser download). The client's
 # capture tests start an Xvfb screen (painted with xsetroot) and a user-mode PulseAudio
-# read through ALSA's pulse plugin.
-APT_TEST=(chromium xvfb x11-xserver-utils pulseaudio libasound2-plugins)
+# (read through cpal's PulseAudio host).
+APT_TEST=(chromium xvfb x11-xserver-utils pulseaudio)
 
 log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
 

@@ -6,10 +6,51 @@ use super::*;
 /// bounded when the publisher falls behind.
 const MAX_BUFFERED: usize = SAMPLE_RATE as usize / 5;
 
-/// The name a microphone is listed (and chosen) by: ALSA's PCM id ("default", "pulse",
-/// "hw:CARD=…") where the host has one, else the device's description.
+/// The host microphones are listed and captured through: PulseAudio's own protocol when a
+/// server is reachable (not ALSA's "pulse" plugin, which its sources also show up as), else
+/// ALSA.
+fn capture_host() -> cpal::Host {
+    #[cfg(target_os = "linux")]
+    {
+        if cpal::available_hosts().contains(&cpal::HostId::PulseAudio) {
+            match cpal::host_from_id(cpal::HostId::PulseAudio) {
+                Ok(host) => return host,
+                Err(e) => {
+                    tracing::debug!(error = %e, "PulseAudio unreachable, using ALSA")
+                }
+            }
+        }
+        if let Ok(host) = cpal::host_from_id(cpal::HostId::Alsa) {
+            return host;
+        }
+    }
+    cpal::default_host()
+}
+
+/// Whether the device belongs to the PulseAudio host.
+fn is_pulse(d: &cpal::Device) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use cpal::traits::DeviceTrait;
+        d.id().is_ok_and(|id| id.host() == cpal::HostId::PulseAudio)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = d;
+        false
+    }
+}
+
+/// The name a microphone is listed (and chosen) by: PulseAudio's source name
+/// ("alsa_input.…", "….monitor"), ALSA's PCM id ("default", "pulse", "hw:CARD=…"), or
+/// elsewhere the device's description.
 fn microphone_label(d: &cpal::Device) -> String {
     use cpal::traits::DeviceTrait;
+    if is_pulse(d) {
+        if let Ok(id) = d.id() {
+            return id.id().to_string();
+        }
+    }
     match d.description() {
         Ok(desc) if cfg!(target_os = "linux") => desc.driver().unwrap_or(desc.name()).to_string(),
         Ok(desc) => desc.name().to_string(),
@@ -19,7 +60,7 @@ fn microphone_label(d: &cpal::Device) -> String {
 
 pub(super) fn microphone_names() -> Result<Vec<String>, String> {
     use cpal::traits::{DeviceTrait, HostTrait};
-    let host = cpal::default_host();
+    let host = capture_host();
     let devices = host.input_devices().map_err(|e| e.to_string())?;
     Ok(devices
         .filter(|d| d.supports_input())
@@ -120,7 +161,7 @@ impl MicrophoneSource {
             .name("microphone-capture".into())
             .spawn(move || {
                 let opened = (|| {
-                    let host = cpal::default_host();
+                    let host = capture_host();
                     let devices: Vec<cpal::Device> = host
                         .input_devices()
                         .map(|d| d.filter(|d| d.supports_input()).collect())
@@ -150,7 +191,22 @@ impl MicrophoneSource {
                                 .ok_or(e)
                         })
                         .map_err(|e| device_error("microphone", format!("{label}: {e}")))?;
-                    let config = supported.config();
+                    // PulseAudio converts to any format: take floats rather than the
+                    // source's own (which may be one we do not read, such as 24-bit).
+                    let pulse = is_pulse(&device);
+                    let format = if pulse {
+                        cpal::SampleFormat::F32
+                    } else {
+                        supported.sample_format()
+                    };
+                    let mut config = supported.config();
+                    if pulse {
+                        // Left to the server, a record stream comes in ~2 s fragments: ask for
+                        // 10 ms ones (and that source latency), so a reader on a 20 ms clock
+                        // rarely finds the buffer empty.
+                        config.buffer_size =
+                            cpal::BufferSize::Fixed((config.sample_rate / 100).max(1));
+                    }
                     let (rate, channels) = (config.sample_rate, config.channels);
                     let mut capture = Capture {
                         channels: usize::from(channels),
@@ -166,7 +222,7 @@ impl MicrophoneSource {
                         }
                     };
                     use cpal::SampleFormat as F;
-                    let stream = match supported.sample_format() {
+                    let stream = match format {
                         F::I16 => device.build_input_stream(
                             config,
                             move |d: &[i16], _: &_| capture.push(d),
@@ -294,7 +350,7 @@ mod tests {
             panic!("{err:?}");
         };
         assert_eq!(*kind, "microphone");
-        // Whatever ALSA lists here (at least its "null" device) is named in the message.
+        // Whatever the host lists here (ALSA: at least its "null" device) is named in the message.
         assert_eq!(available, &list_devices().microphones);
         let msg = err.to_string();
         for name in available {
