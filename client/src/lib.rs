@@ -5,6 +5,7 @@
 //! media path join with the media issue.
 
 pub mod codec;
+pub mod host;
 pub mod media;
 pub mod signal;
 pub mod source;
