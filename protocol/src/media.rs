@@ -37,10 +37,11 @@ pub struct PublishedTrack {
 }
 
 /// A track the relay forwards to this client: the `mid` of its m-line in the subscribe
-/// offer, whose it is and what it carries.
+/// offer, the opaque `track_id` in that m-line's `a=msid`, whose it is and what it carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForwardedTrack {
     pub mid: String,
+    pub track_id: String,
     pub identity: String,
     pub source: TrackSource,
 }

@@ -511,3 +511,27 @@ async fn bad_media_signaling_is_refused_while_the_room_keeps_its_media() {
     ada.leave().await.unwrap();
     bob.leave().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_identities_with_any_characters_are_forwarded() {
+    let _serial = SERIAL.lock().await;
+    let relay = TestRelay::start().await;
+    // 62 bytes, with characters SDP tokens do not allow.
+    let long = "ada.lovelace@university.example.edu (maths) — study group 7";
+    assert!(long.len() <= 64);
+    let ada = connect(&relay, "r", long, MediaOptions::default()).await;
+    let bob = connect(&relay, "r", "bob", receive_only()).await;
+    wait_for(
+        &bob,
+        Duration::from_secs(15),
+        "the long identity's video and audio",
+        |s| {
+            frames(s, long, TrackSource::Camera) >= 10
+                && s.track(long, TrackSource::Microphone)
+                    .is_some_and(|t| t.frames_decoded >= 20)
+        },
+    )
+    .await;
+    ada.leave().await.unwrap();
+    bob.leave().await.unwrap();
+}

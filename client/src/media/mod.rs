@@ -28,19 +28,6 @@ pub use stats::{ClientStats, ReceivedTrack, StatsHandle};
 use crate::signal::{JoinInfo, SignalClient, SignalError};
 use crate::source::{AudioInput, VideoInput};
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn track_ids() {
-        assert_eq!(
-            super::parse_track_id("camera-6164612062"),
-            Some(("ada b".to_string(), studyhall_protocol::TrackSource::Camera))
-        );
-        assert_eq!(super::parse_track_id("camera-6"), None);
-        assert_eq!(super::parse_track_id("lamp-61"), None);
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     #[error(transparent)]
@@ -71,6 +58,10 @@ pub(crate) fn now_ms() -> u64 {
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
 }
+
+/// The msid stream id of our published tracks. Constant and made of SDP token characters:
+/// an identity may hold spaces or other characters that break the `a=msid` line.
+const PUBLISH_STREAM_ID: &str = "studyhall";
 
 /// What to publish.
 #[derive(Debug, Clone)]
@@ -223,7 +214,7 @@ impl MediaClient {
         if !sources.is_empty() {
             let (pc, mut events) = peer::build(bind_ip).await?;
             for source in &sources {
-                let mut t = publish::LocalTrack::new(*source, &identity)?;
+                let mut t = publish::LocalTrack::new(*source, PUBLISH_STREAM_ID)?;
                 t.sender = Some(
                     pc.add_track(t.as_track_local())
                         .await
@@ -394,22 +385,6 @@ impl Drop for MediaClient {
     }
 }
 
-/// Read the relay's msid track id `<source>-<identity as hex>`.
-fn parse_track_id(id: &str) -> Option<(String, TrackSource)> {
-    let (source, hex_identity) = id.split_once('-')?;
-    let source = match source {
-        "microphone" => TrackSource::Microphone,
-        "camera" => TrackSource::Camera,
-        "screen" => TrackSource::Screen,
-        _ => return None,
-    };
-    let bytes = (0..hex_identity.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex_identity.get(i..i + 2)?, 16).ok())
-        .collect::<Option<Vec<u8>>>()?;
-    Some((String::from_utf8(bytes).ok()?, source))
-}
-
 /// Owns the signaling socket: answers subscribe offers, forwards our messages, hands
 /// everything else to the caller.
 #[allow(clippy::too_many_arguments)]
@@ -425,6 +400,8 @@ async fn signaling_loop(
 ) -> Result<(), MediaError> {
     let mut subscriber = Subscriber {
         pc: None,
+        ice_ufrag: None,
+        track_map: Default::default(),
         stats,
         bind_ip,
         frames,
@@ -465,12 +442,22 @@ async fn signaling_loop(
 }
 
 /// The subscribe connection: created by the relay's first offer, renegotiated by later
-/// ones.
+/// ones, and created anew when an offer starts a new ICE session (the relay replaced its
+/// side of the connection).
 struct Subscriber {
     pc: Option<Arc<dyn PeerConnection>>,
+    ice_ufrag: Option<String>,
+    /// msid track id → whose track and which source, from the offers' `tracks` lists.
+    track_map: Arc<std::sync::Mutex<HashMap<String, (String, TrackSource)>>>,
     stats: StatsHandle,
     bind_ip: IpAddr,
     frames: Option<mpsc::Sender<RemoteFrame>>,
+}
+
+fn ice_ufrag(sdp: &str) -> Option<String> {
+    sdp.lines()
+        .find_map(|l| l.trim().strip_prefix("a=ice-ufrag:"))
+        .map(str::to_string)
 }
 
 impl Subscriber {
@@ -483,17 +470,7 @@ impl Subscriber {
     ) {
         match msg {
             ServerMessage::SubscribeOffer { sdp, tracks } => {
-                let answered = answer_subscribe(
-                    signal,
-                    &mut self.pc,
-                    sdp,
-                    &tracks,
-                    &self.stats,
-                    self.bind_ip,
-                    &self.frames,
-                )
-                .await;
-                if let Err(e) = answered {
+                if let Err(e) = self.answer(signal, sdp, &tracks).await {
                     tracing::warn!(error = %e, "cannot answer the subscribe offer");
                 }
             }
@@ -502,82 +479,100 @@ impl Subscriber {
             }
         }
     }
-}
 
-async fn answer_subscribe(
-    signal: &mut SignalClient,
-    subscribe: &mut Option<Arc<dyn PeerConnection>>,
-    sdp: String,
-    tracks: &[ForwardedTrack],
-    stats: &StatsHandle,
-    bind_ip: IpAddr,
-    frames: &Option<mpsc::Sender<RemoteFrame>>,
-) -> Result<(), MediaError> {
-    // The first offer creates the connection; later ones renegotiate it.
-    let mut gathered = None;
-    if subscribe.is_none() {
-        let (pc, events) = peer::build(bind_ip).await?;
-        let peer::PeerEvents {
-            gathered: gathering,
-            mut tracks,
-            ..
-        } = events;
-        let stats = stats.clone();
-        let frames = frames.clone();
-        tokio::spawn(async move {
-            while let Some(track) = tracks.recv().await {
-                let id = track.track_id().await;
-                let Some((identity, source)) = parse_track_id(&id) else {
-                    tracing::warn!(track_id = %id, "a track the relay did not describe");
-                    continue;
-                };
-                tokio::spawn(receive::run(
-                    track,
-                    identity,
-                    source,
-                    stats.clone(),
-                    frames.clone(),
-                ));
-            }
-        });
-        gathered = Some(gathering);
-        *subscribe = Some(pc);
-    }
-    let pc = subscribe.as_ref().expect("created above");
-    pc.set_remote_description(RTCSessionDescription::offer(sdp).map_err(MediaError::webrtc)?)
-        .await
-        .map_err(MediaError::webrtc)?;
-    let answer = pc.create_answer(None).await.map_err(MediaError::webrtc)?;
-    pc.set_local_description(answer)
-        .await
-        .map_err(MediaError::webrtc)?;
-    // The first answer carries our candidates: wait until they are gathered.
-    if let Some(mut gathering) = gathered {
-        wait_true(
-            &mut gathering,
-            Duration::from_secs(5),
-            "gathering candidates",
-        )
-        .await?;
-    }
-    let local = pc
-        .local_description()
-        .await
-        .ok_or_else(|| MediaError::Negotiation("no local description".into()))?;
-    // Tracks no longer offered are no longer forwarded.
-    let listed: Vec<String> = tracks
-        .iter()
-        .map(|t| format!("{}:{}", t.identity, t.source.as_str()))
-        .collect();
-    stats.update(|s| {
-        for (key, t) in s.received.iter_mut() {
-            if !listed.contains(key) {
-                t.active = false;
+    async fn answer(
+        &mut self,
+        signal: &mut SignalClient,
+        sdp: String,
+        tracks: &[ForwardedTrack],
+    ) -> Result<(), MediaError> {
+        {
+            let mut map = self.track_map.lock().unwrap_or_else(|p| p.into_inner());
+            for t in tracks {
+                map.insert(t.track_id.clone(), (t.identity.clone(), t.source));
             }
         }
-    });
-    signal
-        .send(ClientMessage::SubscribeAnswer { sdp: local.sdp })
-        .await?;
-    Ok(())
+        let ufrag = ice_ufrag(&sdp);
+        if self.pc.is_some() && ufrag != self.ice_ufrag {
+            tracing::info!("the relay started a new subscribe connection");
+            if let Some(old) = self.pc.take() {
+                let _ = old.close().await;
+            }
+        }
+        self.ice_ufrag = ufrag;
+        let mut gathered = None;
+        if self.pc.is_none() {
+            let (pc, events) = peer::build(self.bind_ip).await?;
+            let peer::PeerEvents {
+                gathered: gathering,
+                tracks: mut remote_tracks,
+                ..
+            } = events;
+            let (stats, frames, map) = (
+                self.stats.clone(),
+                self.frames.clone(),
+                self.track_map.clone(),
+            );
+            tokio::spawn(async move {
+                while let Some(track) = remote_tracks.recv().await {
+                    let id = track.track_id().await;
+                    let known = map
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get(&id)
+                        .cloned();
+                    let Some((identity, source)) = known else {
+                        tracing::warn!(track_id = %id, "a track the relay did not describe");
+                        continue;
+                    };
+                    tokio::spawn(receive::run(
+                        track,
+                        identity,
+                        source,
+                        stats.clone(),
+                        frames.clone(),
+                    ));
+                }
+            });
+            gathered = Some(gathering);
+            self.pc = Some(pc);
+        }
+        let pc = self.pc.as_ref().expect("created above");
+        pc.set_remote_description(RTCSessionDescription::offer(sdp).map_err(MediaError::webrtc)?)
+            .await
+            .map_err(MediaError::webrtc)?;
+        let answer = pc.create_answer(None).await.map_err(MediaError::webrtc)?;
+        pc.set_local_description(answer)
+            .await
+            .map_err(MediaError::webrtc)?;
+        // A new connection's first answer carries our candidates: wait until gathered.
+        if let Some(mut gathering) = gathered {
+            wait_true(
+                &mut gathering,
+                Duration::from_secs(5),
+                "gathering candidates",
+            )
+            .await?;
+        }
+        let local = pc
+            .local_description()
+            .await
+            .ok_or_else(|| MediaError::Negotiation("no local description".into()))?;
+        // Tracks no longer offered are no longer forwarded.
+        let listed: Vec<String> = tracks
+            .iter()
+            .map(|t| format!("{}:{}", t.identity, t.source.as_str()))
+            .collect();
+        self.stats.update(|s| {
+            for (key, t) in s.received.iter_mut() {
+                if !listed.contains(key) {
+                    t.active = false;
+                }
+            }
+        });
+        signal
+            .send(ClientMessage::SubscribeAnswer { sdp: local.sdp })
+            .await?;
+        Ok(())
+    }
 }

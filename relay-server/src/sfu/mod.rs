@@ -108,6 +108,8 @@ enum OutState {
 
 #[derive(Debug)]
 struct TrackOut {
+    /// The msid track id of this m-line (set when it is first offered).
+    track_id: String,
     publisher: PeerId,
     mid_in: Mid,
     identity: String,
@@ -128,6 +130,8 @@ struct Peer {
     /// Subscribe peers: forwarded tracks.
     tracks_out: Vec<TrackOut>,
     pending: Option<SdpPendingOffer>,
+    /// Numbers the msid track ids of this subscribe peer's m-lines.
+    next_track: u64,
 }
 
 #[derive(Debug, Default)]
@@ -163,10 +167,11 @@ fn kind_of(source: TrackSource) -> MediaKind {
     }
 }
 
-/// The msid track id of a forwarded track: `<source>-<identity as lowercase hex>`, so
-/// any identity survives SDP's token rules.
-pub fn track_id(identity: &str, source: TrackSource) -> String {
-    format!("{}-{}", source.as_str(), hex::encode(identity.as_bytes()))
+/// The msid ids of a forwarded track: short and made of SDP token characters only
+/// (str0m drops other characters and keeps 64 at most), unique per m-line. Clients map
+/// them to a participant through the `tracks` list of the offer.
+fn msid(n: u64, publisher: PeerId, source: TrackSource) -> (String, String) {
+    (format!("p{publisher}"), format!("{}-{n}", source.as_str()))
 }
 
 fn new_rtc(now: Instant, local: SocketAddr) -> Result<Rtc, SfuError> {
@@ -573,6 +578,7 @@ impl Sfu {
                 tracks_in: HashMap::new(),
                 tracks_out: Vec::new(),
                 pending: None,
+                next_track: 0,
             },
         );
         Ok(id)
@@ -585,6 +591,7 @@ impl Sfu {
             if p.role == Role::Publish && p.group == group && p.identity != identity && p.alive {
                 for (mid, t) in &p.tracks_in {
                     out.push(TrackOut {
+                        track_id: String::new(),
                         publisher: *id,
                         mid_in: *mid,
                         identity: p.identity.clone(),
@@ -616,6 +623,7 @@ impl Sfu {
             .collect();
         for receiver in receivers {
             let track = TrackOut {
+                track_id: String::new(),
                 publisher,
                 mid_in: mid,
                 identity: identity.to_string(),
@@ -704,17 +712,26 @@ impl Sfu {
         if !needs {
             return;
         }
+        for t in peer
+            .tracks_out
+            .iter_mut()
+            .filter(|t| t.state == OutState::ToOpen)
+        {
+            peer.next_track += 1;
+            t.track_id = msid(peer.next_track, t.publisher, t.source).1;
+        }
         let result = catch_unwind(AssertUnwindSafe(|| {
             let mut api = peer.rtc.sdp_api();
             let mut states = Vec::new();
             for t in &peer.tracks_out {
                 states.push(match &t.state {
                     OutState::ToOpen => {
+                        let (stream_id, _) = msid(0, t.publisher, t.source);
                         let mid = api.add_media(
                             t.kind,
                             Direction::SendOnly,
-                            Some(t.identity.clone()),
-                            Some(track_id(&t.identity, t.source)),
+                            Some(stream_id),
+                            Some(t.track_id.clone()),
                             None,
                         );
                         OutState::Negotiating(mid)
@@ -755,6 +772,7 @@ impl Sfu {
             .filter_map(|t| match &t.state {
                 OutState::Negotiating(mid) | OutState::Open(mid) => Some(ForwardedTrack {
                     mid: mid.to_string(),
+                    track_id: t.track_id.clone(),
                     identity: t.identity.clone(),
                     source: t.source,
                 }),

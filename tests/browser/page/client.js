@@ -67,20 +67,14 @@
 
   // ------------------------------------------------------------------ helpers
 
-  /** "Each forwarded m-line ... a=msid:<stream> <track> ... the track id is
-   *  `<source>-<identity as lowercase hex>`" (docs/protocol.md, subscribe_offer). */
-  function parseTrackId(id) {
-    const m = /^(microphone|camera|screen)-((?:[0-9a-f]{2})+)$/.exec(id || '');
-    if (!m) return null;
-    const bytes = new Uint8Array(m[2].length / 2);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(m[2].slice(2 * i, 2 * i + 2), 16);
-    let identity;
-    try {
-      identity = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
-      return null;
-    }
-    return { source: m[1], identity };
+  /** "`tracks` lists every m-line that carries media now ... each with the `track_id` of
+   *  its `a=msid`" (docs/protocol.md, subscribe_offer): find whose a track is. */
+  function listedTrack(trackId, mid) {
+    return (
+      state.subTracks.find((t) => t.track_id === trackId) ||
+      state.subTracks.find((t) => t.mid === mid) ||
+      null
+    );
   }
 
   /** Wait until ICE gathering is complete ("no trickle" in docs/protocol.md). */
@@ -152,26 +146,22 @@
     pc.ontrack = (ev) => {
       const track = ev.track;
       const mid = ev.transceiver ? ev.transceiver.mid : null;
-      const parsed = parseTrackId(track.id);
-      const listed = state.subTracks.find((t) => t.mid === mid) || null;
+      const listed = listedTrack(track.id, mid);
       const rec = {
         t: now(),
         kind: track.kind,
         trackId: track.id,
         mid,
         streamIds: ev.streams.map((s) => s.id),
-        identity: parsed ? parsed.identity : listed ? listed.identity : null,
-        source: parsed ? parsed.source : listed ? listed.source : null,
-        fromTrackId: parsed,
+        identity: listed ? listed.identity : null,
+        source: listed ? listed.source : null,
         fromOffer: listed,
       };
       state.ontrack.push(rec);
       log({ dir: 'local', type: 'ontrack', ...rec });
-      if (!parsed) mismatch(`ontrack track id ${JSON.stringify(track.id)} is not <source>-<identity hex>`);
-      if (parsed && listed && (parsed.identity !== listed.identity || parsed.source !== listed.source))
-        mismatch(`track id ${track.id} says ${parsed.source}/${parsed.identity} but subscribe_offer mid ${mid} says ${listed.source}/${listed.identity}`);
-      if (parsed && ev.streams.length && ev.streams[0].id !== parsed.identity)
-        mismatch(`stream id ${ev.streams[0].id} is not the publisher identity ${parsed.identity}`);
+      if (!listed) mismatch(`ontrack track id ${JSON.stringify(track.id)} (mid ${mid}) is in no subscribe_offer tracks list`);
+      if (listed && listed.track_id !== track.id)
+        mismatch(`track id ${track.id} differs from the offer's track_id ${listed.track_id} for mid ${mid}`);
       // Give the track a sink, like a real page would.
       const el = document.createElement(track.kind === 'video' ? 'video' : 'audio');
       el.muted = true;
@@ -408,14 +398,13 @@
       const inbound = [];
       rep.forEach((s) => {
         if (s.type !== 'inbound-rtp') return;
-        const byId = parseTrackId(s.trackIdentifier);
-        const listed = state.subTracks.find((t) => t.mid === s.mid) || null;
+        const listed = listedTrack(s.trackIdentifier, s.mid);
         inbound.push({
           kind: s.kind,
           mid: s.mid,
           trackIdentifier: s.trackIdentifier,
-          identity: byId ? byId.identity : listed ? listed.identity : null,
-          source: byId ? byId.source : listed ? listed.source : null,
+          identity: listed ? listed.identity : null,
+          source: listed ? listed.source : null,
           listed: !!listed,
           codec: codecs.get(s.codecId) || null,
           packetsReceived: s.packetsReceived,
