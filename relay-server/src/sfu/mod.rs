@@ -39,6 +39,10 @@ const RTX_CACHE_PACKETS: usize = 1024;
 const RTX_CACHE_AGE: Duration = Duration::from_secs(3);
 const RTX_RATIO_CAP: f32 = 0.3;
 
+/// Inactive m-lines a subscribe connection may collect before the relay replaces it with
+/// a new one (clients start a new connection when the offer's ICE ufrag changes).
+pub const MAX_INACTIVE_MLINES: usize = 16;
+
 /// Most tracks one participant may publish.
 pub const MAX_PUBLISHED_TRACKS: usize = 4;
 
@@ -132,6 +136,8 @@ struct Peer {
     pending: Option<SdpPendingOffer>,
     /// Numbers the msid track ids of this subscribe peer's m-lines.
     next_track: u64,
+    /// m-lines set inactive (their tracks were removed); they are never reused.
+    inactive_mlines: usize,
 }
 
 #[derive(Debug, Default)]
@@ -579,6 +585,7 @@ impl Sfu {
                 tracks_out: Vec::new(),
                 pending: None,
                 next_track: 0,
+                inactive_mlines: 0,
             },
         );
         Ok(id)
@@ -636,27 +643,47 @@ impl Sfu {
     }
 
     fn add_outgoing(&mut self, now: Instant, group: &str, identity: &str, tracks: Vec<TrackOut>) {
-        let sub = match self
+        match self
             .members
             .get(&key(group, identity))
             .and_then(|m| m.subscribe)
         {
-            Some(id) if self.peers.get(&id).is_some_and(|p| p.alive) => id,
-            _ => match self.add_peer(now, group, identity, Role::Subscribe) {
-                Ok(id) => {
-                    self.member_mut(group, identity).subscribe = Some(id);
-                    id
+            Some(id) if self.peers.get(&id).is_some_and(|p| p.alive) => {
+                if let Some(peer) = self.peers.get_mut(&id) {
+                    peer.tracks_out.extend(tracks);
                 }
-                Err(e) => {
-                    warn!(error = %e, "cannot create subscribe peer");
-                    return;
-                }
-            },
-        };
-        if let Some(peer) = self.peers.get_mut(&sub) {
-            peer.tracks_out.extend(tracks);
+                self.negotiate(now, id);
+            }
+            // A new subscribe connection (the first, or one replacing a failed or
+            // overgrown one) carries every track published now.
+            _ => self.new_subscriber(now, group, identity),
         }
-        self.negotiate(now, sub);
+    }
+
+    /// Replace `identity`'s subscribe peer (if any) with a fresh one that forwards every
+    /// track currently published in the group.
+    fn new_subscriber(&mut self, now: Instant, group: &str, identity: &str) {
+        if let Some(old) = self
+            .members
+            .get(&key(group, identity))
+            .and_then(|m| m.subscribe)
+        {
+            if let Some(mut peer) = self.peers.remove(&old) {
+                peer.rtc.disconnect();
+            }
+            self.routes.retain(|_, p| *p != old);
+        }
+        let tracks = self.group_tracks(group, identity);
+        match self.add_peer(now, group, identity, Role::Subscribe) {
+            Ok(id) => {
+                self.member_mut(group, identity).subscribe = Some(id);
+                if let Some(peer) = self.peers.get_mut(&id) {
+                    peer.tracks_out = tracks;
+                }
+                self.negotiate(now, id);
+            }
+            Err(e) => warn!(error = %e, "cannot create subscribe peer"),
+        }
     }
 
     fn unpublish_all(&mut self, now: Instant, publisher: PeerId) {
@@ -703,6 +730,19 @@ impl Sfu {
             return;
         };
         if peer.pending.is_some() || !peer.alive {
+            return;
+        }
+        // Stopped tracks stay as inactive m-lines; past a bound, start a new connection
+        // instead of letting every offer (and the client's answer) grow without limit.
+        let closing = peer
+            .tracks_out
+            .iter()
+            .filter(|t| matches!(t.state, OutState::ToClose(_)))
+            .count();
+        if peer.inactive_mlines + closing > MAX_INACTIVE_MLINES {
+            let (group, identity) = (peer.group.clone(), peer.identity.clone());
+            info!(%identity, "subscribe connection has too many stopped m-lines; starting a new one");
+            self.new_subscriber(now, &group, &identity);
             return;
         }
         let needs = peer
@@ -760,8 +800,10 @@ impl Sfu {
             t.state = s;
         }
         // Stopped m-lines are gone from our bookkeeping once offered.
+        let before = peer.tracks_out.len();
         peer.tracks_out
             .retain(|t| !matches!(t.state, OutState::ToClose(_)));
+        peer.inactive_mlines += before - peer.tracks_out.len();
         let Some((offer, pending)) = applied else {
             return;
         };

@@ -226,3 +226,55 @@ fn a_published_track_is_offered_to_others_and_media_flows() {
     assert!(tracks.is_empty());
     assert_eq!(sfu.counts(), (0, 1, 0));
 }
+
+#[test]
+fn a_subscriber_connection_does_not_grow_without_bound() {
+    let now = Instant::now();
+    let mut sfu = Sfu::new(RELAY.parse().unwrap());
+    let mut bob = Client::new(now, "10.0.0.3:5000");
+    sfu.join(now, "r", "bob", true);
+    let mut ufrags = std::collections::HashSet::new();
+    let mut largest = 0;
+    // Someone publishes, leaves, comes back: 40 times.
+    for round in 0..40 {
+        sfu.join(now, "r", "ada", true);
+        let mut ada = Client::new(now, "10.0.0.2:5000");
+        let (sdp, mid, _) = ada.publish_offer();
+        let tracks = [PublishedTrack {
+            mid: mid.to_string(),
+            source: TrackSource::Camera,
+        }];
+        sfu.publish(now, "r", "ada", &sdp, &tracks).unwrap();
+        sfu.leave(now, "r", "ada");
+        // Bob answers whatever he is offered (a new connection needs a new peer).
+        while let Some(notice) = sfu.poll_notice() {
+            let Notice::SubscribeOffer { identity, sdp, .. } = notice else {
+                continue;
+            };
+            if identity != "bob" {
+                continue;
+            }
+            let ufrag = sdp
+                .lines()
+                .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+                .unwrap()
+                .to_string();
+            if ufrags.insert(ufrag) && round > 0 {
+                bob = Client::new(now, "10.0.0.3:5000");
+            }
+            largest = largest.max(sdp.matches("\nm=").count());
+            let answer = bob
+                .rtc
+                .sdp_api()
+                .accept_offer(SdpOffer::from_sdp_string(&sdp).unwrap())
+                .unwrap();
+            sfu.subscribe_answer(now, "r", "bob", &answer.to_sdp_string())
+                .unwrap();
+        }
+    }
+    assert!(
+        largest <= super::MAX_INACTIVE_MLINES + 2,
+        "an offer had {largest} m-lines"
+    );
+    assert!(ufrags.len() >= 2, "the subscribe connection was replaced");
+}

@@ -22,6 +22,11 @@ use crate::room::{ConnHandle, JoinError, KickError, Outbound, Room};
 use crate::state::Relay;
 use crate::store::NewChatMessage;
 
+/// Publish renegotiations per second per connection, and the burst above that: each
+/// one makes the SFU offer again to everyone in the room.
+const PUBLISH_OFFERS_PER_SECOND: u32 = 1;
+const PUBLISH_OFFER_BURST: u32 = 5;
+
 /// What the socket should do after a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flow {
@@ -78,6 +83,8 @@ pub struct Session {
     conn: ConnHandle,
     signal_bucket: TokenBucket,
     chat_bucket: TokenBucket,
+    /// Media renegotiations (each one makes the SFU offer to everyone in the room).
+    publish_bucket: TokenBucket,
     violations: Violations,
     span: tracing::Span,
 }
@@ -256,6 +263,7 @@ impl Session {
             grants: claims.grants,
             signal_bucket: TokenBucket::new(config.messages_per_second, config.message_burst, now),
             chat_bucket: TokenBucket::new(config.chat_per_second, config.chat_burst, now),
+            publish_bucket: TokenBucket::new(PUBLISH_OFFERS_PER_SECOND, PUBLISH_OFFER_BURST, now),
             violations: Violations::new(config.violations_before_disconnect),
             conn,
             span,
@@ -410,6 +418,9 @@ impl Session {
                 self.kick(identity, reason, request_id).await
             }
             ClientMessage::PublishOffer { sdp, tracks } => {
+                if let Err(wait) = self.publish_bucket.try_take(now) {
+                    return self.rate_limited(now, wait.as_millis() as u64, request_id);
+                }
                 self.publish_offer(sdp, tracks, request_id).await
             }
             ClientMessage::SubscribeAnswer { sdp } => {
