@@ -209,6 +209,14 @@ impl Room {
             .collect()
     }
 
+    /// Whether `conn_id` is still the connection of `identity` (not replaced or kicked).
+    pub fn is_current(&self, identity: &str, conn_id: u64) -> bool {
+        lock(&self.state)
+            .members
+            .get(identity)
+            .is_some_and(|m| m.conn.id == conn_id)
+    }
+
     pub fn contains(&self, identity: &str) -> bool {
         lock(&self.state).members.contains_key(identity)
     }
@@ -484,11 +492,17 @@ mod tests {
         let rooms = Rooms::new(2);
         let (h, _hrx) = ConnHandle::new(16);
         let (b1, mut b1rx) = ConnHandle::new(16);
+        let b1_id = b1.id;
         let (b2, mut b2rx) = ConnHandle::new(16);
         let jr = rooms.join("r", person("host"), h).unwrap();
         rooms.join("r", person("b"), b1).unwrap();
         let again = rooms.join("r", person("b"), b2.clone()).unwrap();
         assert!(again.replaced, "a full room still admits a reconnect");
+        assert!(jr.room.is_current("b", b2.id));
+        assert!(
+            !jr.room.is_current("b", b1_id),
+            "the replaced connection no longer acts for b"
+        );
         let old = drain(&mut b1rx);
         assert!(
             old[0].contains("replaced") && old[1] == "close 4009",

@@ -391,11 +391,16 @@ impl Session {
                         request_id,
                     );
                 } else {
-                    self.room
+                    // Only a change made by the connection that owns the identity reaches
+                    // the SFU: a replaced connection must not mute its successor.
+                    let changed = self
+                        .room
                         .update_participant(&self.identity, self.conn.id, |p| {
                             p.media.apply(update)
                         });
-                    self.apply_forwarding(update).await;
+                    if changed.is_some() {
+                        self.apply_forwarding(update).await;
+                    }
                 }
             }
             ClientMessage::SetPresence { presence } => {
@@ -416,6 +421,15 @@ impl Session {
             ClientMessage::ChatDelete { seq } => self.chat_delete(seq, request_id).await,
             ClientMessage::Kick { identity, reason } => {
                 self.kick(identity, reason, request_id).await
+            }
+            ClientMessage::PublishOffer { .. } | ClientMessage::SubscribeAnswer { .. }
+                if !self.room.is_current(&self.identity, self.conn.id) =>
+            {
+                self.error(
+                    ErrorCode::Replaced,
+                    "this connection was replaced by a newer one",
+                    request_id,
+                );
             }
             ClientMessage::PublishOffer { sdp, tracks } => {
                 if let Err(wait) = self.publish_bucket.try_take(now) {
