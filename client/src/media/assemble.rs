@@ -40,6 +40,22 @@ pub struct Vp8Assembler {
     depacketizer: Vp8Packet,
 }
 
+/// The extended (64-bit, wrap-free) form of RTP sequence number `seq`, as the one
+/// nearest to the highest extended number seen so far.
+pub(crate) fn extend_seq(highest: Option<u64>, seq: u16) -> u64 {
+    match highest {
+        None => u64::from(seq) + (1 << 16),
+        Some(h) => {
+            let base = h & !0xffff;
+            [base.saturating_sub(1 << 16), base, base + (1 << 16)]
+                .iter()
+                .map(|b| b + u64::from(seq))
+                .min_by_key(|c| c.abs_diff(h))
+                .unwrap_or(h)
+        }
+    }
+}
+
 fn is_keyframe(frame: &[u8]) -> bool {
     // VP8 frame tag: bit 0 of the first byte is 0 for a keyframe.
     frame.first().is_some_and(|b| b & 0x01 == 0)
@@ -57,23 +73,9 @@ impl Vp8Assembler {
         }
     }
 
-    fn extend(&self, seq: u16) -> u64 {
-        match self.highest {
-            None => u64::from(seq) + (1 << 16),
-            Some(h) => {
-                let base = h & !0xffff;
-                [base.saturating_sub(1 << 16), base, base + (1 << 16)]
-                    .iter()
-                    .map(|b| b + u64::from(seq))
-                    .min_by_key(|c| c.abs_diff(h))
-                    .unwrap_or(h)
-            }
-        }
-    }
-
     /// Add a packet; returns whatever became complete (or was given up on).
     pub fn push(&mut self, now: Instant, packet: Packet) -> Vec<Assembled> {
-        let ext = self.extend(packet.header.sequence_number);
+        let ext = extend_seq(self.highest, packet.header.sequence_number);
         if self.cursor.is_some_and(|c| ext < c) {
             return Vec::new(); // already consumed or given up: a late duplicate
         }

@@ -41,18 +41,7 @@ struct SeqTracker {
 
 impl SeqTracker {
     fn push(&mut self, seq: u16) {
-        let ext = match self.highest {
-            None => u64::from(seq) + (1 << 16),
-            Some(h) => {
-                let base = h & !0xffff;
-                let candidates = [base.saturating_sub(1 << 16), base, base + (1 << 16)];
-                candidates
-                    .iter()
-                    .map(|b| b + u64::from(seq))
-                    .min_by_key(|c| c.abs_diff(h))
-                    .unwrap_or(h)
-            }
-        };
+        let ext = assemble::extend_seq(self.highest, seq);
         self.first = Some(self.first.map_or(ext, |f| f.min(ext)));
         self.highest = Some(self.highest.map_or(ext, |h| h.max(ext)));
         self.received += 1;

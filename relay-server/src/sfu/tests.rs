@@ -39,6 +39,15 @@ impl Client {
         }
     }
 
+    /// Answer a subscribe offer from the SFU.
+    fn answer(&mut self, offer: &str) -> String {
+        self.rtc
+            .sdp_api()
+            .accept_offer(SdpOffer::from_sdp_string(offer).unwrap())
+            .unwrap()
+            .to_sdp_string()
+    }
+
     /// A publish offer with one sendonly video m-line.
     fn publish_offer(&mut self) -> (String, Mid, str0m::change::SdpPendingOffer) {
         let mut api = self.rtc.sdp_api();
@@ -164,13 +173,8 @@ fn a_published_track_is_offered_to_others_and_media_flows() {
         sfu.poll_notice().is_none(),
         "ada is not offered her own track"
     );
-    let answer = bob
-        .rtc
-        .sdp_api()
-        .accept_offer(SdpOffer::from_sdp_string(&sdp).unwrap())
-        .unwrap();
-    sfu.subscribe_answer(now, "r", "bob", &answer.to_sdp_string())
-        .unwrap();
+    let answer = bob.answer(&sdp);
+    sfu.subscribe_answer(now, "r", "bob", &answer).unwrap();
 
     // ICE and DTLS complete in memory.
     pump(&mut sfu, &mut [&mut ada, &mut bob], &mut now, 100);
@@ -263,13 +267,8 @@ fn a_subscriber_connection_does_not_grow_without_bound() {
                 bob = Client::new(now, "10.0.0.3:5000");
             }
             largest = largest.max(sdp.matches("\nm=").count());
-            let answer = bob
-                .rtc
-                .sdp_api()
-                .accept_offer(SdpOffer::from_sdp_string(&sdp).unwrap())
-                .unwrap();
-            sfu.subscribe_answer(now, "r", "bob", &answer.to_sdp_string())
-                .unwrap();
+            let answer = bob.answer(&sdp);
+            sfu.subscribe_answer(now, "r", "bob", &answer).unwrap();
         }
     }
     assert!(
