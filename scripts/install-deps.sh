@@ -21,11 +21,15 @@ APT_BUILD=(build-essential pkg-config curl ca-certificates libssl-dev
   # PulseAudio host speaks the protocol in Rust, no library),
   # xcap (XCB with RandR; PipeWire/SPA bindings via bindgen; GBM, EGL, Wayland).
   clang libclang-dev libasound2-dev libxcb1-dev libxcb-randr0-dev
-  libpipewire-0.3-dev libspa-0.2-dev libgbm-dev libegl-dev libwayland-dev)
+  libpipewire-0.3-dev libspa-0.2-dev libgbm-dev libegl-dev libwayland-dev
+  # The webview's media stack (WebCodecs decodes the remote VP8 video through GStreamer).
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-gl)
 # The browser interop test drives Debian's Chromium (no browser download). The client's
 # capture tests start an Xvfb screen (painted with xsetroot) and a user-mode PulseAudio
 # (read through cpal's PulseAudio host).
-APT_TEST=(chromium xvfb x11-xserver-utils pulseaudio)
+# The desktop app's end-to-end test drives the real app under Xvfb through tauri-driver
+# and WebKitWebDriver.
+APT_TEST=(chromium xvfb xauth x11-xserver-utils pulseaudio webkit2gtk-driver)
 
 log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
 

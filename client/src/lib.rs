@@ -6,7 +6,9 @@
 
 pub mod codec;
 pub mod host;
+pub mod invite;
 pub mod media;
+pub mod session;
 pub mod signal;
 pub mod source;
 

@@ -252,7 +252,7 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
         },
         ..defaults
     };
-    let mut client = MediaClient::connect(&url, &room, &token, options, None).await?;
+    let mut client = MediaClient::connect(&url, &room, &token, options, Default::default()).await?;
     let info = client.info.clone();
     println!(
         "joined {} as {} ({}); {} here; {} messages of history",

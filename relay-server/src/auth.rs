@@ -168,6 +168,18 @@ impl TokenKeys {
 
     /// Check a token presented for `room` and return its claims.
     pub fn verify(&self, token: &str, room: &str) -> Result<Claims, AuthError> {
+        let claims = self.verify_any_room(token)?;
+        if claims.room != room {
+            return Err(AuthError::WrongRoom {
+                token_room: claims.room,
+                asked: room.to_string(),
+            });
+        }
+        Ok(claims)
+    }
+
+    /// Check a token whatever room it is for (HTTP calls carry no room of their own).
+    pub fn verify_any_room(&self, token: &str) -> Result<Claims, AuthError> {
         if token.trim().is_empty() {
             return Err(AuthError::Missing);
         }
@@ -187,12 +199,7 @@ impl TokenKeys {
                 _ => AuthError::Invalid("malformed token".into()),
             })?;
         let claims = data.claims;
-        if claims.room != room {
-            return Err(AuthError::WrongRoom {
-                token_room: claims.room,
-                asked: room.to_string(),
-            });
-        }
+        ids::check_room(&claims.room).map_err(|m| AuthError::Invalid(format!("room: {m}")))?;
         ids::check_identity(&claims.sub)
             .map_err(|m| AuthError::Invalid(format!("identity: {m}")))?;
         ids::check_display_name(&claims.name)

@@ -2,20 +2,35 @@
 
 use std::net::SocketAddr;
 
+use std::time::Duration;
+
+use axum::extract::rejection::JsonRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::json;
-use studyhall_protocol::PROTOCOL_VERSION;
+use studyhall_protocol::{Grants, PROTOCOL_VERSION};
+
+use crate::auth::{now_secs, AuthError};
+use crate::ids;
+use crate::invites::{self, InviteError};
 
 use crate::signal::socket::{self, TRANSPORT_LIMIT_FACTOR};
 use crate::state::Relay;
 
 /// Path of the WebSocket endpoint.
 pub const WS_PATH: &str = "/ws";
+/// Hosts create invite codes here; guests trade a code for a token at [`REDEEM_PATH`].
+pub const INVITES_PATH: &str = "/v1/invites";
+pub const REDEEM_PATH: &str = "/v1/invites/redeem";
+/// Largest JSON body the HTTP API reads.
+const MAX_JSON_BODY: usize = 4096;
+/// How long a token bought with an invite code lasts.
+const GUEST_TOKEN_TTL: Duration = Duration::from_secs(12 * 3600);
 
 pub fn router(relay: Relay) -> Router {
     Router::new()
@@ -23,6 +38,14 @@ pub fn router(relay: Relay) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route(WS_PATH, get(websocket))
+        .route(
+            INVITES_PATH,
+            post(create_invite).layer(DefaultBodyLimit::max(MAX_JSON_BODY)),
+        )
+        .route(
+            REDEEM_PATH,
+            post(redeem_invite).layer(DefaultBodyLimit::max(MAX_JSON_BODY)),
+        )
         .with_state(relay)
 }
 
@@ -103,4 +126,158 @@ async fn websocket(
         .max_message_size(transport_limit)
         .max_frame_size(transport_limit)
         .on_upgrade(move |ws| socket::serve(relay, ws, peer, permit))
+}
+
+/// An HTTP API error: a status and `{"error": {"code", "message"}}`.
+fn api_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body = json!({ "error": { "code": code, "message": message.into() } });
+    (status, Json(body)).into_response()
+}
+
+fn bad_json(rejection: JsonRejection) -> Response {
+    let status = match rejection {
+        JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        JsonRejection::BytesRejection(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    api_error(status, "malformed", rejection.body_text())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateInvite {
+    /// Seconds the invite lasts (default 24 h, at most 7 days).
+    #[serde(default)]
+    ttl_secs: Option<u64>,
+}
+
+/// `POST /v1/invites` with `Authorization: Bearer <host token>`: a code for the token's
+/// room.
+async fn create_invite(
+    State(relay): State<Relay>,
+    headers: HeaderMap,
+    body: Result<Json<CreateInvite>, JsonRejection>,
+) -> Response {
+    let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return api_error(
+            StatusCode::UNAUTHORIZED,
+            "token_missing",
+            "send the host's token as `Authorization: Bearer <token>`",
+        );
+    };
+    let claims = match relay.keys.verify_any_room(token.trim()) {
+        Ok(claims) => claims,
+        Err(e) => {
+            let status = match e {
+                AuthError::MissingGrant(_) => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            return api_error(status, e.code().as_str(), e.to_string());
+        }
+    };
+    if !claims.grants.host {
+        return api_error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only a host of the room may create invites",
+        );
+    }
+    let Json(request) = match body {
+        Ok(body) => body,
+        Err(rejection) => return bad_json(rejection),
+    };
+    let ttl = match request.ttl_secs {
+        Some(0) => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                "ttl_secs must be more than 0",
+            )
+        }
+        Some(secs) => Duration::from_secs(secs),
+        None => invites::DEFAULT_TTL,
+    };
+    match relay
+        .invites
+        .create(&claims.room, &claims.sub, ttl, now_secs() * 1000)
+    {
+        Ok(invite) => (
+            StatusCode::CREATED,
+            Json(json!({
+                "code": invites::display(&invite.code),
+                "room": invite.room,
+                "expires_at": invite.expires_at_ms,
+            })),
+        )
+            .into_response(),
+        Err(e) => api_error(StatusCode::SERVICE_UNAVAILABLE, "full", e.to_string()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedeemInvite {
+    code: String,
+    /// The display name the guest chose.
+    name: String,
+}
+
+/// `POST /v1/invites/redeem`: trade a code and a display name for a member token with a
+/// fresh identity. Keep the token: rejoining with it (after a network drop) is the same
+/// participant.
+async fn redeem_invite(
+    State(relay): State<Relay>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Json<RedeemInvite>, JsonRejection>,
+) -> Response {
+    let Json(request) = match body {
+        Ok(body) => body,
+        Err(rejection) => return bad_json(rejection),
+    };
+    let name = request.name.trim();
+    if let Err(m) = ids::check_display_name(name) {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            format!("name {m}"),
+        );
+    }
+    let invite = match relay.invites.redeem(&request.code, peer.ip()) {
+        Ok(invite) => invite,
+        Err(InviteError::RateLimited(wait)) => {
+            let mut response = api_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                InviteError::RateLimited(wait).to_string(),
+            );
+            let secs = wait.as_secs().max(1).to_string();
+            if let Ok(value) = secs.parse() {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return response;
+        }
+        Err(e) => return api_error(StatusCode::NOT_FOUND, "invite_not_found", e.to_string()),
+    };
+    let identity = format!("guest-{}", hex::encode(rand::random::<[u8; 6]>()));
+    match relay.keys.issue(
+        &invite.room,
+        &identity,
+        name,
+        Grants::member(),
+        GUEST_TOKEN_TTL,
+    ) {
+        Ok(token) => Json(json!({
+            "room": invite.room,
+            "identity": identity,
+            "name": name,
+            "token": token,
+            "expires_at": (now_secs() + GUEST_TOKEN_TTL.as_secs()) * 1000,
+        }))
+        .into_response(),
+        Err(e) => api_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+    }
 }

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod config;
 pub mod http;
 pub mod ids;
+pub mod invites;
 pub mod metrics;
 pub mod room;
 pub mod server;

@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, watch, Semaphore};
 
 use crate::auth::{self, TokenKeys};
 use crate::config::Config;
+use crate::invites::Invites;
 use crate::metrics::Metrics;
 use crate::room::filter::WordFilter;
 use crate::room::{Outbound, Rooms};
@@ -49,6 +50,7 @@ pub struct RelayInner {
     pub config: Config,
     pub keys: TokenKeys,
     pub rooms: Rooms,
+    pub invites: Invites,
     pub chat: Arc<dyn ChatLog>,
     pub filter: WordFilter,
     pub metrics: Metrics,
@@ -97,6 +99,7 @@ impl Relay {
             inner: Arc::new(RelayInner {
                 keys: TokenKeys::new(secret.as_bytes(), config.token_leeway),
                 rooms: Rooms::new(config.max_room_size),
+                invites: Invites::default(),
                 filter: WordFilter::new(&config.word_filter),
                 metrics: Metrics::default(),
                 connections: Arc::new(Semaphore::new(config.max_connections)),

@@ -18,7 +18,7 @@ async fn connect(
         room,
         &relay.token(room, identity),
         options,
-        None,
+        Default::default(),
     )
     .await
     .unwrap_or_else(|e| panic!("{identity} cannot join with media: {e}"))
@@ -425,7 +425,7 @@ async fn y4m_and_wav_files_play_through_the_relay() {
             camera_input: VideoInput::Y4m(bogus),
             ..Default::default()
         },
-        None,
+        Default::default(),
     )
     .await
     .err()

@@ -1,72 +1,157 @@
-import { useEffect, useState } from 'react';
-import { describeError, getAppInfo, type AppInfo } from './services/studyhall';
+import { useCallback, useEffect, useState } from 'react';
+import { ConfirmDialog } from './components/Dialog';
+import { ToastProvider } from './components/Toasts';
+import { DeviceSetup, type SetupIntent } from './screens/DeviceSetup';
+import { RoomScreen, type RoomExit } from './screens/RoomScreen';
+import { StartScreen, type StartNotice } from './screens/StartScreen';
+import {
+  describeError,
+  getSettings,
+  onQuitRequested,
+  quitApp,
+  type RoomSnapshot,
+  type Settings,
+} from './services/studyhall';
 
-type AppInfoState =
+type Screen =
+  | { name: 'start'; notice: StartNotice | null }
+  | { name: 'setup'; intent: SetupIntent }
+  | { name: 'room'; snapshot: RoomSnapshot; invite: string };
+
+type SettingsState =
   | { status: 'loading' }
-  | { status: 'ready'; info: AppInfo }
+  | { status: 'ready'; settings: Settings }
   | { status: 'failed'; message: string };
 
-/** Start screen: who we are and which versions are running. */
+/** The app: start screen → device setup → room, and the quit question. */
 export function App() {
-  const [appInfo, setAppInfo] = useState<AppInfoState>({ status: 'loading' });
+  return (
+    <ToastProvider>
+      <Screens />
+      <QuitDialog />
+    </ToastProvider>
+  );
+}
 
-  useEffect(() => {
-    // Ignore a reply that arrives after unmount (StrictMode mounts effects twice).
+function Screens() {
+  const [screen, setScreen] = useState<Screen>({ name: 'start', notice: null });
+  const [settings, setSettings] = useState<SettingsState>({ status: 'loading' });
+
+  const loadSettings = useCallback(() => {
     let current = true;
-    getAppInfo().then(
-      (info) => {
-        if (current) setAppInfo({ status: 'ready', info });
-      },
-      (error: unknown) => {
-        if (current) setAppInfo({ status: 'failed', message: describeError(error) });
-      },
+    getSettings().then(
+      (s) => current && setSettings({ status: 'ready', settings: s }),
+      (error: unknown) => current && setSettings({ status: 'failed', message: describeError(error) }),
     );
     return () => {
       current = false;
     };
   }, []);
 
-  return (
-    <main className="start">
-      <div className="start__card">
-        <BookMark />
-        <h1 className="start__title">Studyhall</h1>
-        <p className="start__tagline">Study together on video</p>
-      </div>
-      <footer className="start__footer">
-        <AppInfoLine state={appInfo} />
-      </footer>
-    </main>
-  );
-}
+  useEffect(loadSettings, [loadSettings]);
 
-function AppInfoLine({ state }: { state: AppInfoState }) {
-  switch (state.status) {
-    case 'loading':
-      return <p className="muted">Connecting to the app…</p>;
-    case 'ready':
+  const onSettings = useCallback((s: Settings) => setSettings({ status: 'ready', settings: s }), []);
+  const toStart = useCallback(
+    (notice: StartNotice | null = null) => {
+      setScreen({ name: 'start', notice });
+      // Recent rooms changed after a join.
+      loadSettings();
+    },
+    [loadSettings],
+  );
+  const onJoined = useCallback(
+    (snapshot: RoomSnapshot, invite: string) => setScreen({ name: 'room', snapshot, invite }),
+    [],
+  );
+  const onRoomExit = useCallback((exit: RoomExit) => toStart(exitNotice(exit)), [toStart]);
+
+  switch (screen.name) {
+    case 'start':
       return (
-        <p className="muted">
-          Version {state.info.version} · protocol {state.info.protocol_version}
-        </p>
+        <StartScreen
+          settings={settings.status === 'ready' ? settings.settings : null}
+          settingsError={settings.status === 'failed' ? settings.message : null}
+          notice={screen.notice}
+          onDismissNotice={() => setScreen({ name: 'start', notice: null })}
+          onSettings={onSettings}
+          onContinue={(intent) => setScreen({ name: 'setup', intent })}
+        />
       );
-    case 'failed':
+    case 'setup':
+      return settings.status === 'ready' ? (
+        <DeviceSetup
+          settings={settings.settings}
+          intent={screen.intent}
+          onSettings={onSettings}
+          onBack={() => toStart()}
+          onJoined={onJoined}
+        />
+      ) : null;
+    case 'room':
       return (
-        <p className="error" role="alert">
-          Could not reach the Studyhall app: {state.message} Open this screen from the
-          Studyhall desktop app.
-        </p>
+        <RoomScreen
+          key={screen.snapshot.room + screen.invite}
+          snapshot={screen.snapshot}
+          invite={screen.invite}
+          onExit={onRoomExit}
+        />
       );
   }
 }
 
-/** The app icon's open book, drawn inline so it follows the colour scheme. */
-function BookMark() {
+function exitNotice(exit: RoomExit): StartNotice | null {
+  switch (exit.kind) {
+    case 'left':
+      return null;
+    case 'ended':
+      return { kind: 'ended', text: exit.byUs ? 'You ended the room.' : `The room has ended. ${exit.reason}`.trim() };
+    case 'kicked':
+      return {
+        kind: 'kicked',
+        text: `You were removed from the room by ${exit.by}.${exit.reason ? ` ${exit.reason}` : ''}`,
+      };
+    case 'lost':
+      return { kind: 'lost', text: exit.message };
+  }
+}
+
+/** Asks before closing the window would end our hosted room for the others. */
+function QuitDialog() {
+  const [others, setOthers] = useState<number | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(
+    () =>
+      onQuitRequested((request) => {
+        setError(null);
+        setOthers(request.othersInRoom);
+      }),
+    [],
+  );
+
+  if (others === null) return null;
+  const people = others === 1 ? '1 person is' : `${others} people are`;
   return (
-    <svg className="start__mark" viewBox="0 0 64 64" aria-hidden="true">
-      <rect x="2" y="2" width="60" height="60" rx="13" className="start__mark-tile" />
-      <path d="M13 14 L31 18 L31 46 L13 46 Z M33 18 L51 14 L51 46 L33 46 Z" />
-      <rect x="19" y="49" width="26" height="2.5" />
-    </svg>
+    <ConfirmDialog
+      testId="quit-dialog"
+      title="Quit Studyhall?"
+      message={`${people} still in your room. Quit and end the room for everyone?`}
+      confirmLabel="Quit and end room"
+      danger
+      busy={busy}
+      error={error}
+      onCancel={() => setOthers(null)}
+      onConfirm={() => {
+        setBusy(true);
+        quitApp().then(
+          () => setBusy(false),
+          (e: unknown) => {
+            setBusy(false);
+            setError(describeError(e));
+          },
+        );
+      }}
+    />
   );
 }

@@ -14,15 +14,15 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use studyhall_protocol::{
-    ClientMessage, ForwardedTrack, MediaState, MediaUpdate, PublishedTrack, ServerMessage,
-    TrackSource,
+    ClientFrame, ClientMessage, ForwardedTrack, MediaState, MediaUpdate, PublishedTrack,
+    ServerMessage, TrackSource,
 };
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSessionDescription};
 
 pub use publish::VideoFormat;
-pub use receive::RemoteFrame;
+pub use receive::{EncodedVideo, MediaSinks, RemoteAudio, RemoteFrame};
 pub use stats::{ClientStats, ReceivedTrack, StatsHandle};
 
 use crate::signal::{JoinInfo, SignalClient, SignalError};
@@ -79,6 +79,9 @@ pub struct MediaOptions {
     /// What feeds the screen-share track (a test pattern by default).
     pub screen_input: VideoInput,
     pub microphone_input: AudioInput,
+    /// Also publish tracks for the sources that start off, so turning one on later needs
+    /// no renegotiation (its device is opened then, and released when turned off).
+    pub idle_tracks: bool,
 }
 
 impl Default for MediaOptions {
@@ -102,6 +105,7 @@ impl Default for MediaOptions {
             camera_input: VideoInput::TestPattern,
             screen_input: VideoInput::TestPattern,
             microphone_input: AudioInput::Tone,
+            idle_tracks: false,
         }
     }
 }
@@ -144,23 +148,25 @@ async fn wait_true(
 pub struct MediaClient {
     pub info: JoinInfo,
     stats: StatsHandle,
-    outgoing: mpsc::Sender<ClientMessage>,
+    outgoing: mpsc::Sender<ClientFrame>,
     events: mpsc::UnboundedReceiver<ServerMessage>,
     paused: HashMap<TrackSource, watch::Sender<bool>>,
+    feeds: HashMap<TrackSource, publish::FeedSlot>,
+    options: MediaOptions,
     stop: watch::Sender<bool>,
     signaling: JoinHandle<Result<(), MediaError>>,
     publish_pc: Option<Arc<dyn PeerConnection>>,
 }
 
 impl MediaClient {
-    /// Join `room`, publish what `options` asks for, and receive everyone else.
-    /// `frames`, when given, gets every decoded remote video frame.
+    /// Join `room`, publish what `options` asks for, and receive everyone else; received
+    /// media (and our own encoded video, for self-view) also goes to `sinks`.
     pub async fn connect(
         url: &str,
         room: &str,
         token: &str,
         options: MediaOptions,
-        frames: Option<mpsc::Sender<RemoteFrame>>,
+        sinks: MediaSinks,
     ) -> Result<MediaClient, MediaError> {
         let media = MediaState {
             mic: options.microphone,
@@ -180,31 +186,34 @@ impl MediaClient {
             (options.screen, TrackSource::Screen),
         ]
         .into_iter()
-        .filter_map(|(on, s)| on.then_some(s))
+        .filter_map(|(on, s)| (on || options.idle_tracks).then_some(s))
         .collect();
-        // Open the sources first: a bad file is a clear error, and we leave at once.
-        let mut feeds = HashMap::new();
+        // Open the sources that start on first: a bad file or a missing device is a
+        // clear error, and we leave at once.
+        let mut feeds: HashMap<TrackSource, publish::FeedSlot> = HashMap::new();
         for source in &sources {
-            let feed = match source {
-                TrackSource::Microphone => {
-                    publish::Feed::audio(&options.microphone_input, &identity)
-                }
-                TrackSource::Camera => {
-                    publish::Feed::video(&options.camera_input, &identity, options.camera_format)
-                }
-                TrackSource::Screen => {
-                    publish::Feed::video(&options.screen_input, &identity, options.screen_format)
-                }
+            let on = match source {
+                TrackSource::Microphone => options.microphone,
+                TrackSource::Camera => options.camera,
+                TrackSource::Screen => options.screen,
             };
-            match feed {
-                Ok(f) => {
-                    feeds.insert(*source, f);
+            let feed = if on {
+                let (source, opts, id) = (*source, options.clone(), identity.clone());
+                match tokio::task::spawn_blocking(move || publish::Feed::open(source, &opts, &id))
+                    .await
+                    .map_err(|e| MediaError::Source(e.to_string()))
+                    .and_then(|r| r)
+                {
+                    Ok(f) => Some(f),
+                    Err(e) => {
+                        let _ = signal.leave().await;
+                        return Err(e);
+                    }
                 }
-                Err(e) => {
-                    let _ = signal.leave().await;
-                    return Err(e);
-                }
-            }
+            } else {
+                None
+            };
+            feeds.insert(*source, Arc::new(std::sync::Mutex::new(feed)));
         }
         let mut paused = HashMap::new();
         let mut publish_pc = None;
@@ -275,9 +284,14 @@ impl MediaClient {
                 .map_err(MediaError::webrtc)?;
             let state = events.state.clone();
             for t in local_tracks.drain(..) {
-                let (tx, rx) = watch::channel(false);
+                let starts_on = feeds[&t.source]
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .is_some();
+                let (tx, rx) = watch::channel(!starts_on);
                 paused.insert(t.source, tx);
-                let feed = feeds.remove(&t.source).expect("opened for every source");
+                let feed = feeds[&t.source].clone();
+                let local = sinks.encoded.clone();
                 let format = if t.source == TrackSource::Screen {
                     options.screen_format
                 } else {
@@ -293,7 +307,9 @@ impl MediaClient {
                         .await
                         .is_ok();
                     if connected {
-                        if let Err(e) = publish::run(t, feed, format, rx, stop_rx, stats).await {
+                        if let Err(e) =
+                            publish::run(t, feed, format, rx, stop_rx, stats, local).await
+                        {
                             tracing::warn!(error = %e, "publishing stopped");
                         }
                     }
@@ -310,7 +326,7 @@ impl MediaClient {
             events_tx,
             stats.clone(),
             bind_ip,
-            frames,
+            sinks,
             stop_rx,
         ));
         Ok(MediaClient {
@@ -319,6 +335,8 @@ impl MediaClient {
             outgoing,
             events: events_rx,
             paused,
+            feeds,
+            options,
             stop,
             signaling,
             publish_pc,
@@ -335,7 +353,22 @@ impl MediaClient {
 
     /// Send any protocol message (chat, presence, ...).
     pub async fn send(&self, message: ClientMessage) -> Result<(), MediaError> {
-        self.outgoing.send(message).await.map_err(|_| {
+        self.send_frame(ClientFrame::new(message)).await
+    }
+
+    /// Send a message carrying a `request_id` (echoed in the reply or error).
+    pub async fn send_request(
+        &self,
+        message: ClientMessage,
+        request_id: &str,
+    ) -> Result<(), MediaError> {
+        let mut frame = ClientFrame::new(message);
+        frame.request_id = Some(request_id.to_string());
+        self.send_frame(frame).await
+    }
+
+    async fn send_frame(&self, frame: ClientFrame) -> Result<(), MediaError> {
+        self.outgoing.send(frame).await.map_err(|_| {
             MediaError::Signal(SignalError::Closed {
                 code: 0,
                 reason: "signaling stopped".into(),
@@ -343,18 +376,93 @@ impl MediaClient {
         })
     }
 
-    /// Mute or unmute: stops (or resumes) sending locally and tells the room.
+    /// Mute or unmute: stops (or resumes) sending locally and tells the room. Turning a
+    /// source on opens its device if it is not open (an error then changes nothing);
+    /// turning a device off releases it. Sources without a published track are refused.
     pub async fn set_media(&self, update: MediaUpdate) -> Result<(), MediaError> {
-        for (source, on) in [
+        let changes = [
             (TrackSource::Microphone, update.mic),
             (TrackSource::Camera, update.camera),
             (TrackSource::Screen, update.screen),
-        ] {
-            if let (Some(on), Some(p)) = (on, self.paused.get(&source)) {
+        ];
+        for (source, on) in changes {
+            if on == Some(true) {
+                let slot = self.feeds.get(&source).ok_or_else(|| {
+                    MediaError::Refused(format!("no {} track was published", source.as_str()))
+                })?;
+                let open = slot.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+                if !open {
+                    let feed = self.open_feed(source).await?;
+                    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(feed);
+                    self.stats.update(|s| {
+                        if let Some(t) = s.sent.get_mut(source.as_str()) {
+                            t.error = None;
+                        }
+                    });
+                }
+            }
+        }
+        for (source, on) in changes {
+            let Some(on) = on else { continue };
+            if let Some(p) = self.paused.get(&source) {
                 p.send_replace(!on);
+            }
+            if !on && self.is_device(source) {
+                if let Some(slot) = self.feeds.get(&source) {
+                    slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+                }
             }
         }
         self.send(ClientMessage::SetMedia(update)).await
+    }
+
+    /// Switch what feeds `source` (another camera, a file); takes effect at once when the
+    /// source is on, else when it is next turned on.
+    pub async fn set_input(
+        &mut self,
+        source: TrackSource,
+        video: Option<VideoInput>,
+        audio: Option<AudioInput>,
+    ) -> Result<(), MediaError> {
+        let mut options = self.options.clone();
+        match (source, video, audio) {
+            (TrackSource::Camera, Some(v), _) => options.camera_input = v,
+            (TrackSource::Screen, Some(v), _) => options.screen_input = v,
+            (TrackSource::Microphone, _, Some(a)) => options.microphone_input = a,
+            _ => return Err(MediaError::Source("no input given for that source".into())),
+        }
+        let previous = std::mem::replace(&mut self.options, options);
+        let Some(slot) = self.feeds.get(&source) else {
+            return Ok(());
+        };
+        let on = slot.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+        if on {
+            match self.open_feed(source).await {
+                Ok(feed) => *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(feed),
+                Err(e) => {
+                    self.options = previous;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn is_device(&self, source: TrackSource) -> bool {
+        match source {
+            TrackSource::Microphone => {
+                matches!(self.options.microphone_input, AudioInput::Microphone(_))
+            }
+            TrackSource::Camera => matches!(self.options.camera_input, VideoInput::Camera(_)),
+            TrackSource::Screen => matches!(self.options.screen_input, VideoInput::Screen(_)),
+        }
+    }
+
+    async fn open_feed(&self, source: TrackSource) -> Result<publish::Feed, MediaError> {
+        let (options, identity) = (self.options.clone(), self.identity().to_string());
+        tokio::task::spawn_blocking(move || publish::Feed::open(source, &options, &identity))
+            .await
+            .map_err(|e| MediaError::Source(e.to_string()))?
     }
 
     /// The next room event (chat, presence, errors); media negotiation is handled inside.
@@ -362,9 +470,26 @@ impl MediaClient {
         self.events.recv().await
     }
 
+    /// Once [`MediaClient::next_event`] returned `None`: how the connection ended (`Ok`
+    /// after a normal close, else the error, such as the relay's close code).
+    pub async fn finish(mut self) -> Result<(), MediaError> {
+        self.stop.send_replace(true);
+        if let Some(pc) = &self.publish_pc {
+            let _ = pc.close().await;
+        }
+        match tokio::time::timeout(Duration::from_secs(5), &mut self.signaling).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Err(MediaError::WebRtc(e.to_string())),
+            Err(_) => Err(MediaError::Timeout("closing")),
+        }
+    }
+
     /// Leave the room politely and stop all media.
     pub async fn leave(mut self) -> Result<(), MediaError> {
-        let _ = self.outgoing.send(ClientMessage::Leave).await;
+        let _ = self
+            .outgoing
+            .send(ClientFrame::new(ClientMessage::Leave))
+            .await;
         self.stop.send_replace(true);
         let result = tokio::time::timeout(Duration::from_secs(5), &mut self.signaling).await;
         if let Some(pc) = &self.publish_pc {
@@ -391,11 +516,11 @@ impl Drop for MediaClient {
 async fn signaling_loop(
     mut signal: SignalClient,
     early: Vec<ServerMessage>,
-    mut outgoing: mpsc::Receiver<ClientMessage>,
+    mut outgoing: mpsc::Receiver<ClientFrame>,
     events: mpsc::UnboundedSender<ServerMessage>,
     stats: StatsHandle,
     bind_ip: IpAddr,
-    frames: Option<mpsc::Sender<RemoteFrame>>,
+    sinks: MediaSinks,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), MediaError> {
     let mut subscriber = Subscriber {
@@ -404,7 +529,7 @@ async fn signaling_loop(
         track_map: Default::default(),
         stats,
         bind_ip,
-        frames,
+        sinks,
     };
     // Messages that arrived while `connect` waited for the publish answer, in order.
     for msg in early {
@@ -418,14 +543,14 @@ async fn signaling_loop(
                 Err(e) => break Err(MediaError::Signal(e)),
             },
             out = outgoing.recv() => match out {
-                Some(m) => signal.send(m).await?,
+                Some(m) => signal.send_frame(&m).await?,
                 None => break Ok(()),
             },
             _ = stop.changed() => {
                 if *stop.borrow() {
                     // Give a queued `leave` its chance, then wait for the close.
                     while let Ok(m) = outgoing.try_recv() {
-                        let _ = signal.send(m).await;
+                        let _ = signal.send_frame(&m).await;
                     }
                     let _ = tokio::time::timeout(Duration::from_secs(2), async {
                         while signal.recv().await.is_ok() {}
@@ -451,7 +576,7 @@ struct Subscriber {
     track_map: Arc<std::sync::Mutex<HashMap<String, (String, TrackSource)>>>,
     stats: StatsHandle,
     bind_ip: IpAddr,
-    frames: Option<mpsc::Sender<RemoteFrame>>,
+    sinks: MediaSinks,
 }
 
 fn ice_ufrag(sdp: &str) -> Option<String> {
@@ -508,9 +633,9 @@ impl Subscriber {
                 tracks: mut remote_tracks,
                 ..
             } = events;
-            let (stats, frames, map) = (
+            let (stats, sinks, map) = (
                 self.stats.clone(),
-                self.frames.clone(),
+                self.sinks.clone(),
                 self.track_map.clone(),
             );
             tokio::spawn(async move {
@@ -530,7 +655,7 @@ impl Subscriber {
                         identity,
                         source,
                         stats.clone(),
-                        frames.clone(),
+                        sinks.clone(),
                     ));
                 }
             });

@@ -1,7 +1,7 @@
 //! Publishing: local tracks fed by sources through the encoders.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -12,12 +12,13 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpRtxParameters, RtpCodecKind,
 };
 use studyhall_protocol::TrackSource;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::rtp_transceiver::RtpSender;
 
-use super::stats::StatsHandle;
+use super::receive::{now_us, EncodedVideo};
+use super::stats::{audio_level, smooth_level, StatsHandle};
 use super::{now_ms, MediaError};
 use crate::codec::opus::OpusEncoder;
 use crate::codec::vp8::Vp8Encoder;
@@ -26,6 +27,26 @@ use crate::source::file::{WavSource, Y4mSource};
 use crate::source::pattern::PatternGenerator;
 use crate::source::tone::ToneGenerator;
 use crate::source::{AudioInput, AudioSource, VideoInput, VideoSource};
+
+impl Feed {
+    /// Open what feeds `source`'s track. Devices may take a moment: call from a
+    /// blocking-friendly context.
+    pub fn open(
+        source: TrackSource,
+        options: &super::MediaOptions,
+        identity: &str,
+    ) -> Result<Feed, MediaError> {
+        match source {
+            TrackSource::Microphone => Feed::audio(&options.microphone_input, identity),
+            TrackSource::Camera => {
+                Feed::video(&options.camera_input, identity, options.camera_format)
+            }
+            TrackSource::Screen => {
+                Feed::video(&options.screen_input, identity, options.screen_format)
+            }
+        }
+    }
+}
 
 /// What feeds a track.
 pub enum Feed {
@@ -175,15 +196,28 @@ async fn payload_type(sender: &Arc<dyn RtpSender>) -> Result<u8, MediaError> {
         .ok_or_else(|| MediaError::Negotiation("the relay accepted no codec for a track".into()))
 }
 
-/// Feed `track` from its synthetic source until `stop` flips. `paused` (muted) skips
-/// sending; keyframe requests from the relay force the next frame to be a keyframe.
+/// The feed a track reads from: empty while the source is off (a device released), set
+/// again when it is turned on; replaced to switch devices mid-call.
+pub type FeedSlot = Arc<Mutex<Option<Feed>>>;
+
+enum Captured {
+    Video(Vec<u8>, (u32, u32)),
+    Audio(Vec<i16>),
+}
+
+/// Feed `track` from whatever its slot holds until `stop` flips. `paused` (muted) or an
+/// empty slot skips sending; keyframe requests from the relay force the next frame to be
+/// a keyframe. A source that fails is dropped from the slot and its error recorded in the
+/// stats (the track stays, so a new source can be set). `local` gets our own encoded
+/// video (self-view).
 pub async fn run(
     track: LocalTrack,
-    feed: Feed,
+    slot: FeedSlot,
     video: VideoFormat,
     paused: watch::Receiver<bool>,
     mut stop: watch::Receiver<bool>,
     stats: StatsHandle,
+    local: Option<mpsc::Sender<EncodedVideo>>,
 ) -> Result<(), MediaError> {
     let sender = track
         .sender
@@ -217,17 +251,12 @@ pub async fn run(
     };
     let mut ticker = tokio::time::interval(frame_time);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let (mut video_source, mut audio_source) = match feed {
-        Feed::Video(source) => {
-            let (w, h) = source.size();
-            let encoder = Vp8Encoder::new(w, h, video.fps, video.bitrate_kbps)
-                .map_err(|e| MediaError::Codec(e.to_string()))?;
-            (Some((source, encoder)), None)
-        }
-        Feed::Audio(source) => {
-            let encoder = OpusEncoder::new().map_err(|e| MediaError::Codec(e.to_string()))?;
-            (None, Some((source, encoder)))
-        }
+    // The video encoder follows the source's size (a new source may differ).
+    let mut video_encoder: Option<((u32, u32), Vp8Encoder)> = None;
+    let mut audio_encoder = if track.source.is_video() {
+        None
+    } else {
+        Some(OpusEncoder::new().map_err(|e| MediaError::Codec(e.to_string()))?)
     };
     loop {
         tokio::select! {
@@ -240,33 +269,79 @@ pub async fn run(
         if *paused.borrow() {
             continue;
         }
-        let mut outgoing = Vec::new();
-        if let Some((pattern, encoder)) = &mut video_source {
-            let frame = pattern
-                .next_frame(now_ms())
-                .map_err(|e| MediaError::Source(e.to_string()))?;
-            let key_now = force_keyframe.swap(false, Ordering::Relaxed);
-            for f in encoder
-                .encode(&frame, key_now)
-                .map_err(|e| MediaError::Codec(e.to_string()))?
-            {
-                outgoing.push((f.data, f.keyframe));
+        let captured = {
+            let mut feed = slot.lock().unwrap_or_else(|p| p.into_inner());
+            let result = match feed.as_mut() {
+                None => continue,
+                Some(Feed::Video(source)) => source
+                    .next_frame(now_ms())
+                    .map(|frame| Captured::Video(frame, source.size())),
+                Some(Feed::Audio(source)) => source.next_frame().map(Captured::Audio),
+            };
+            match result {
+                Ok(captured) => captured,
+                Err(e) => {
+                    tracing::warn!(source = %key, error = %e, "the source stopped");
+                    *feed = None;
+                    stats.update(|s| {
+                        if let Some(t) = s.sent.get_mut(&key) {
+                            t.error = Some(e.to_string());
+                            t.level = 0.0;
+                        }
+                    });
+                    continue;
+                }
             }
-        }
-        if let Some((tone, encoder)) = &mut audio_source {
-            let pcm = tone
-                .next_frame()
-                .map_err(|e| MediaError::Source(e.to_string()))?;
-            outgoing.push((
-                encoder
-                    .encode(&pcm)
-                    .map_err(|e| MediaError::Codec(e.to_string()))?,
-                false,
-            ));
+        };
+        let mut outgoing = Vec::new();
+        match captured {
+            Captured::Video(frame, size) => {
+                if video_encoder.as_ref().is_none_or(|(s, _)| *s != size) {
+                    let encoder = Vp8Encoder::new(size.0, size.1, video.fps, video.bitrate_kbps)
+                        .map_err(|e| MediaError::Codec(e.to_string()))?;
+                    video_encoder = Some((size, encoder));
+                }
+                let (_, encoder) = video_encoder.as_mut().expect("set above");
+                let key_now = force_keyframe.swap(false, Ordering::Relaxed);
+                for f in encoder
+                    .encode(&frame, key_now)
+                    .map_err(|e| MediaError::Codec(e.to_string()))?
+                {
+                    let data = Bytes::from(f.data);
+                    if let Some(out) = &local {
+                        let _ = out.try_send(EncodedVideo {
+                            identity: None,
+                            source: track.source,
+                            keyframe: f.keyframe,
+                            timestamp_us: now_us(),
+                            data: data.clone(),
+                        });
+                    }
+                    outgoing.push((data, f.keyframe));
+                }
+            }
+            Captured::Audio(pcm) => {
+                let level = audio_level(&pcm);
+                stats.update(|s| {
+                    if let Some(t) = s.sent.get_mut(&key) {
+                        t.level = smooth_level(t.level, level);
+                    }
+                });
+                if let Some(encoder) = &mut audio_encoder {
+                    outgoing.push((
+                        Bytes::from(
+                            encoder
+                                .encode(&pcm)
+                                .map_err(|e| MediaError::Codec(e.to_string()))?,
+                        ),
+                        false,
+                    ));
+                }
+            }
         }
         for (data, keyframe) in outgoing {
             let sample = Sample {
-                data: Bytes::from(data),
+                data,
                 duration: frame_time,
                 ..Sample::new(Instant::now())
             };

@@ -11,7 +11,7 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
 use super::assemble::{self, Assembled, Vp8Assembler};
 use super::now_ms;
-use super::stats::StatsHandle;
+use super::stats::{audio_level, smooth_level, StatsHandle};
 use crate::codec::opus::OpusDecoder;
 use crate::codec::vp8::{DecodedFrame, Vp8Decoder};
 use crate::source::pattern::{identity_tag, latency_ms, read_stamp};
@@ -29,6 +29,55 @@ pub struct RemoteFrame {
     pub identity: String,
     pub source: TrackSource,
     pub frame: Arc<DecodedFrame>,
+}
+
+/// A whole encoded VP8 frame, as received (from the first keyframe on, never a frame
+/// that depends on a lost one) or as we encoded it for our own tracks.
+#[derive(Debug, Clone)]
+pub struct EncodedVideo {
+    /// Whose track: `None` for our own (self-view).
+    pub identity: Option<String>,
+    pub source: TrackSource,
+    pub keyframe: bool,
+    /// When it was received (or encoded), µs since the Unix epoch.
+    pub timestamp_us: u64,
+    pub data: bytes::Bytes,
+}
+
+/// 20 ms of decoded remote audio, 48 kHz mono.
+#[derive(Debug, Clone)]
+pub struct RemoteAudio {
+    pub identity: String,
+    pub pcm: Vec<i16>,
+}
+
+/// Where received media goes, besides the statistics. With an `encoded` sink and no
+/// `decoded` one, video is not decoded here (the app decodes in its webview).
+#[derive(Debug, Clone, Default)]
+pub struct MediaSinks {
+    pub decoded: Option<mpsc::Sender<RemoteFrame>>,
+    pub encoded: Option<mpsc::Sender<EncodedVideo>>,
+    pub audio: Option<mpsc::Sender<RemoteAudio>>,
+}
+
+impl MediaSinks {
+    pub fn decoded(frames: mpsc::Sender<RemoteFrame>) -> Self {
+        MediaSinks {
+            decoded: Some(frames),
+            ..Default::default()
+        }
+    }
+
+    fn decodes_video(&self) -> bool {
+        self.decoded.is_some() || self.encoded.is_none()
+    }
+}
+
+pub(crate) fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 /// Extended RTP sequence tracking: counts packets lost as never-seen numbers.
@@ -61,7 +110,7 @@ pub async fn run(
     identity: String,
     source: TrackSource,
     stats: StatsHandle,
-    frames: Option<mpsc::Sender<RemoteFrame>>,
+    sinks: MediaSinks,
 ) {
     let key = format!("{identity}:{}", source.as_str());
     let kind = track.kind().await;
@@ -81,9 +130,9 @@ pub async fn run(
     });
     tracing::debug!(%key, ?kind, ssrc, "receiving track");
     if kind == RtpCodecKind::Video {
-        receive_video(track, ssrc, &key, &identity, source, &stats, frames).await;
+        receive_video(track, ssrc, &key, &identity, source, &stats, sinks).await;
     } else {
-        receive_audio(track, &key, &identity, &stats).await;
+        receive_audio(track, &key, &identity, &stats, sinks.audio).await;
     }
     stats.update(|s| {
         if let Some(t) = s.received.get_mut(&key) {
@@ -114,8 +163,9 @@ async fn receive_video(
     identity: &str,
     source: TrackSource,
     stats: &StatsHandle,
-    frames: Option<mpsc::Sender<RemoteFrame>>,
+    sinks: MediaSinks,
 ) {
+    let decode = sinks.decodes_video();
     let mut assembler = Vp8Assembler::new(assemble::DEFAULT_WAIT);
     let mut decoder = match Vp8Decoder::new() {
         Ok(d) => d,
@@ -158,6 +208,25 @@ async fn receive_video(
                 request_keyframe(&track, ssrc, &mut last_pli).await;
                 continue;
             }
+            if let Some(out) = &sinks.encoded {
+                let _ = out.try_send(EncodedVideo {
+                    identity: Some(identity.to_string()),
+                    source,
+                    keyframe,
+                    timestamp_us: now_us(),
+                    data: bytes::Bytes::from(data.clone()),
+                });
+            }
+            if !decode {
+                // Whoever gets the encoded frames decodes them; count the frame as whole.
+                need_keyframe = false;
+                stats.update(|s| {
+                    if let Some(t) = s.received.get_mut(key) {
+                        t.frame_decoded(Instant::now());
+                    }
+                });
+                continue;
+            }
             match decoder.decode(&data) {
                 Ok(decoded) => {
                     need_keyframe = false;
@@ -184,7 +253,7 @@ async fn receive_video(
                                 }
                             }
                         });
-                        if let Some(out) = &frames {
+                        if let Some(out) = &sinks.decoded {
                             let _ = out.try_send(RemoteFrame {
                                 identity: identity.to_string(),
                                 source,
@@ -215,6 +284,7 @@ async fn receive_audio(
     key: &str,
     identity: &str,
     stats: &StatsHandle,
+    sink: Option<mpsc::Sender<RemoteAudio>>,
 ) {
     let mut decoder = match OpusDecoder::new() {
         Ok(d) => d,
@@ -245,6 +315,13 @@ async fn receive_audio(
             match decoded {
                 Ok(pcm) => {
                     t.frame_decoded(Instant::now());
+                    t.level = smooth_level(t.level, audio_level(&pcm));
+                    if let Some(out) = &sink {
+                        let _ = out.try_send(RemoteAudio {
+                            identity: identity.to_string(),
+                            pcm: pcm.clone(),
+                        });
+                    }
                     window.extend_from_slice(&pcm);
                     if window.len() >= TONE_WINDOW {
                         t.tone_windows += 1;

@@ -48,6 +48,8 @@ pub struct ReceivedTrack {
     pub tone_windows: u64,
     pub tone_windows_matched: u64,
     /// Whether the relay currently forwards this track (it is in the latest offer).
+    /// Audio: loudness of the latest audio, 0 (silence, -60 dBFS or less) to 1 (full scale).
+    pub level: f32,
     pub active: bool,
     #[serde(skip)]
     pub(crate) latencies: Vec<i64>,
@@ -109,6 +111,38 @@ pub struct SentTrack {
     pub frames_sent: u64,
     pub keyframes_sent: u64,
     pub keyframe_requests: u64,
+    /// Audio: loudness of the latest captured audio, as [`ReceivedTrack::level`].
+    pub level: f32,
+    /// Why the source stopped delivering (a device unplugged, a capture failure); cleared
+    /// when a new source is set.
+    pub error: Option<String>,
+}
+
+/// Loudness of 20 ms of audio on a 0..1 scale: RMS in dBFS, -60 dB (or quieter) to 0 dB.
+pub fn audio_level(pcm: &[i16]) -> f32 {
+    if pcm.is_empty() {
+        return 0.0;
+    }
+    let mean_square = pcm
+        .iter()
+        .map(|&s| f64::from(s) * f64::from(s))
+        .sum::<f64>()
+        / pcm.len() as f64;
+    let rms = mean_square.sqrt() / 32768.0;
+    if rms <= 0.0 {
+        return 0.0;
+    }
+    ((20.0 * rms.log10() + 60.0) / 60.0).clamp(0.0, 1.0) as f32
+}
+
+/// A level that rises at once and falls gently, so meters and speaker highlights do not
+/// flicker between words.
+pub fn smooth_level(previous: f32, current: f32) -> f32 {
+    if current >= previous {
+        current
+    } else {
+        (previous * 0.85).max(current)
+    }
 }
 
 /// A snapshot of everything a client measured.

@@ -9,7 +9,7 @@ const MAX_BUFFERED: usize = SAMPLE_RATE as usize / 5;
 /// The host microphones are listed and captured through: PulseAudio's own protocol when a
 /// server is reachable (not ALSA's "pulse" plugin, which its sources also show up as), else
 /// ALSA.
-fn capture_host() -> cpal::Host {
+pub(super) fn capture_host() -> cpal::Host {
     #[cfg(target_os = "linux")]
     {
         if cpal::available_hosts().contains(&cpal::HostId::PulseAudio) {
@@ -28,7 +28,7 @@ fn capture_host() -> cpal::Host {
 }
 
 /// Whether the device belongs to the PulseAudio host.
-fn is_pulse(d: &cpal::Device) -> bool {
+pub(super) fn is_pulse(d: &cpal::Device) -> bool {
     #[cfg(target_os = "linux")]
     {
         use cpal::traits::DeviceTrait;

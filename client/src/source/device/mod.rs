@@ -10,10 +10,12 @@
 mod camera;
 mod microphone;
 mod screen;
+mod speaker;
 
 pub use camera::CameraSource;
 pub use microphone::MicrophoneSource;
 pub use screen::ScreenSource;
+pub use speaker::Speaker;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,6 +35,7 @@ pub struct DeviceList {
     pub cameras: Vec<String>,
     pub microphones: Vec<String>,
     pub screens: Vec<String>,
+    pub speakers: Vec<String>,
 }
 
 /// Every camera, microphone and screen found; a kind that cannot be enumerated (no
@@ -42,6 +45,7 @@ pub fn list_devices() -> DeviceList {
         cameras: guarded(|| camera::camera_names().unwrap_or_default()),
         microphones: guarded(|| microphone::microphone_names().unwrap_or_default()),
         screens: guarded(|| screen::screen_names().unwrap_or_default()),
+        speakers: guarded(|| speaker::speaker_names().unwrap_or_default()),
     }
 }
 

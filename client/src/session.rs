@@ -1,0 +1,621 @@
+//! A participant's stay in a room, as an app needs it: the media client, rejoining with
+//! the same identity when the connection drops, and requests that wait for their answer
+//! (a chat message is "sent" only once the relay stored it).
+//!
+//! [`RoomSession::join`] returns the session handle and a stream of [`SessionEvent`]s.
+//! One task owns the [`MediaClient`]; handle methods send it commands.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use studyhall_protocol::{
+    ChatMessage, ChatPage, ClientMessage, ErrorCode, MediaUpdate, ServerMessage, TrackSource,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::media::{MediaClient, MediaError, MediaOptions, MediaSinks};
+use crate::signal::{JoinInfo, SignalError};
+use crate::source::{AudioInput, VideoInput};
+
+/// How long a request waits for the relay's answer.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Waits between rejoin attempts; after the last one the session gives up.
+const REJOIN_BACKOFF: &[u64] = &[250, 500, 1000, 2000, 3000, 5000, 5000, 5000, 5000, 5000];
+
+/// Where and as whom to join.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// The relay's base URL (`ws://host:port`).
+    pub url: String,
+    pub room: String,
+    pub token: String,
+    pub options: MediaOptions,
+    pub sinks: MediaSinks,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionState {
+    Connected,
+    Reconnecting,
+    /// Gave up rejoining; the session is over.
+    Lost,
+}
+
+/// Why a session ended on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndReason {
+    Kicked {
+        by: String,
+        reason: Option<String>,
+    },
+    /// The same identity joined from somewhere else.
+    Replaced,
+    /// The relay no longer accepts the token.
+    Refused {
+        code: ErrorCode,
+        message: String,
+    },
+    /// The relay stayed unreachable.
+    Lost(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum SessionEvent {
+    /// Room traffic: participants, chat, errors (media negotiation is handled inside).
+    Message(ServerMessage),
+    /// The connection dropped and rejoining began, or succeeded (with a fresh view of
+    /// the room: who is here now and the newest chat).
+    Connection {
+        state: ConnectionState,
+        message: Option<String>,
+    },
+    Rejoined(Box<JoinInfo>),
+    Ended(EndReason),
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum SessionError {
+    #[error("not connected to the room right now; try again in a moment")]
+    NotConnected,
+    #[error("the session has ended")]
+    Ended,
+    #[error("{message}")]
+    Refused { code: ErrorCode, message: String },
+    #[error("no answer from the relay within {0:?}")]
+    Timeout(Duration),
+    #[error("{0}")]
+    Media(String),
+}
+
+type Reply<T> = oneshot::Sender<Result<T, SessionError>>;
+
+enum Command {
+    SetMedia(MediaUpdate, Reply<()>),
+    SetInput(
+        TrackSource,
+        Option<VideoInput>,
+        Option<AudioInput>,
+        Reply<()>,
+    ),
+    Chat(String, String, Reply<ChatMessage>),
+    History(Option<u64>, Reply<ChatPage>),
+    Delete(u64, Reply<()>),
+    Kick(String, Reply<()>),
+    Leave(oneshot::Sender<()>),
+}
+
+/// A request waiting for the relay.
+enum Pending {
+    Chat(Reply<ChatMessage>, String),
+    History(Reply<ChatPage>),
+    Delete(u64, Reply<()>),
+    Kick(String, Reply<()>),
+}
+
+/// The handle to a joined room. Dropping it leaves (abruptly); prefer [`RoomSession::leave`].
+pub struct RoomSession {
+    commands: mpsc::Sender<Command>,
+    identity: String,
+}
+
+impl RoomSession {
+    /// Join and start the session. Errors here are the first join's (bad token, room
+    /// full, relay unreachable); later drops are rejoined automatically.
+    pub async fn join(
+        config: SessionConfig,
+    ) -> Result<(RoomSession, JoinInfo, mpsc::UnboundedReceiver<SessionEvent>), MediaError> {
+        let client = MediaClient::connect(
+            &config.url,
+            &config.room,
+            &config.token,
+            config.options.clone(),
+            config.sinks.clone(),
+        )
+        .await?;
+        let info = client.info.clone();
+        let identity = info.you.identity.clone();
+        let (commands, rx) = mpsc::channel(32);
+        let (events, events_rx) = mpsc::unbounded_channel();
+        let task = Task {
+            config,
+            identity: identity.clone(),
+            name: info.you.name.clone(),
+            events,
+            pending: HashMap::new(),
+            next_request: 0,
+        };
+        tokio::spawn(task.run(client, rx));
+        Ok((RoomSession { commands, identity }, info, events_rx))
+    }
+
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, SessionError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(make(tx))
+            .await
+            .map_err(|_| SessionError::Ended)?;
+        rx.await.map_err(|_| SessionError::Ended)?
+    }
+
+    /// [`RoomSession::ask`] for a request the relay answers: bounded by
+    /// [`REQUEST_TIMEOUT`].
+    async fn request<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, SessionError> {
+        tokio::time::timeout(REQUEST_TIMEOUT, self.ask(make))
+            .await
+            .map_err(|_| SessionError::Timeout(REQUEST_TIMEOUT))?
+    }
+
+    /// Turn sources on or off (a device that cannot open is an error, and nothing changes).
+    pub async fn set_media(&self, update: MediaUpdate) -> Result<(), SessionError> {
+        self.ask(|r| Command::SetMedia(update, r)).await
+    }
+
+    /// Switch the device (or file, or synthetic source) feeding a track.
+    pub async fn set_input(
+        &self,
+        source: TrackSource,
+        video: Option<VideoInput>,
+        audio: Option<AudioInput>,
+    ) -> Result<(), SessionError> {
+        self.ask(|r| Command::SetInput(source, video, audio, r))
+            .await
+    }
+
+    /// Post a chat message; resolves with the stored message. Retrying with the same
+    /// `client_msg_id` never posts twice.
+    pub async fn send_chat(
+        &self,
+        client_msg_id: &str,
+        text: &str,
+    ) -> Result<ChatMessage, SessionError> {
+        let (id, text) = (client_msg_id.to_string(), text.to_string());
+        self.request(|r| Command::Chat(id, text, r)).await
+    }
+
+    /// A page of chat older than `before_seq` (the newest page when `None`).
+    pub async fn history(&self, before_seq: Option<u64>) -> Result<ChatPage, SessionError> {
+        self.request(|r| Command::History(before_seq, r)).await
+    }
+
+    /// Host only: remove a chat message for everyone.
+    pub async fn delete_chat(&self, seq: u64) -> Result<(), SessionError> {
+        self.request(|r| Command::Delete(seq, r)).await
+    }
+
+    /// Host only: remove a participant.
+    pub async fn kick(&self, identity: &str) -> Result<(), SessionError> {
+        let identity = identity.to_string();
+        self.request(|r| Command::Kick(identity, r)).await
+    }
+
+    /// Leave the room and stop all media.
+    pub async fn leave(self) {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Command::Leave(tx)).await.is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(6), rx).await;
+        }
+    }
+}
+
+struct Task {
+    config: SessionConfig,
+    identity: String,
+    name: String,
+    events: mpsc::UnboundedSender<SessionEvent>,
+    pending: HashMap<String, Pending>,
+    next_request: u64,
+}
+
+/// What ended a connection, and whether rejoining makes sense.
+fn classify(result: Result<(), MediaError>) -> Result<String, EndReason> {
+    match result {
+        Err(MediaError::Signal(SignalError::Closed { code, reason })) => match code {
+            4003 => Err(EndReason::Kicked {
+                by: String::new(),
+                reason: Some(reason),
+            }),
+            4009 => Err(EndReason::Replaced),
+            4001 => Err(EndReason::Refused {
+                code: ErrorCode::TokenInvalid,
+                message: reason,
+            }),
+            _ => Ok(format!(
+                "connection closed ({code}{})",
+                if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {reason}")
+                }
+            )),
+        },
+        Err(e) => Ok(e.to_string()),
+        Ok(()) => Ok("the relay closed the connection".into()),
+    }
+}
+
+impl Task {
+    async fn run(mut self, mut client: MediaClient, mut commands: mpsc::Receiver<Command>) {
+        loop {
+            // Serve the connection until it ends or we leave.
+            let ended = loop {
+                tokio::select! {
+                    event = client.next_event() => match event {
+                        Some(message) => {
+                            if let Some(end) = self.on_message(&message) {
+                                self.emit(SessionEvent::Message(message));
+                                break Some(end);
+                            }
+                            self.emit(SessionEvent::Message(message));
+                        }
+                        None => break None,
+                    },
+                    command = commands.recv() => match command {
+                        Some(Command::Leave(done)) => {
+                            let _ = client.leave().await;
+                            self.fail_pending(SessionError::Ended);
+                            let _ = done.send(());
+                            return;
+                        }
+                        Some(command) => self.on_command(&mut client, command).await,
+                        None => {
+                            let _ = client.leave().await;
+                            return;
+                        }
+                    },
+                }
+            };
+            self.fail_pending(SessionError::NotConnected);
+            let why = if let Some(end) = ended {
+                drop(client);
+                Err(end)
+            } else {
+                classify(client.finish().await)
+            };
+            let message = match why {
+                Ok(message) => message,
+                Err(end) => {
+                    self.emit(SessionEvent::Ended(end));
+                    return;
+                }
+            };
+            tracing::info!(%message, "connection lost; rejoining");
+            self.emit(SessionEvent::Connection {
+                state: ConnectionState::Reconnecting,
+                message: Some(message.clone()),
+            });
+            match self.rejoin(&mut commands, message).await {
+                Some(new_client) => client = new_client,
+                None => return,
+            }
+        }
+    }
+
+    /// Rejoin with the same token (same identity) until it works or we give up.
+    /// Commands that arrive meanwhile are refused (or end the session, for leave).
+    async fn rejoin(
+        &mut self,
+        commands: &mut mpsc::Receiver<Command>,
+        mut last_error: String,
+    ) -> Option<MediaClient> {
+        for wait in REJOIN_BACKOFF {
+            let sleep = tokio::time::sleep(Duration::from_millis(*wait));
+            tokio::pin!(sleep);
+            loop {
+                tokio::select! {
+                    _ = &mut sleep => break,
+                    command = commands.recv() => match command {
+                        Some(Command::Leave(done)) => { let _ = done.send(()); return None; }
+                        None => return None,
+                        Some(other) => refuse(other, SessionError::NotConnected),
+                    }
+                }
+            }
+            let c = &self.config;
+            match MediaClient::connect(
+                &c.url,
+                &c.room,
+                &c.token,
+                c.options.clone(),
+                c.sinks.clone(),
+            )
+            .await
+            {
+                Ok(client) => {
+                    self.emit(SessionEvent::Rejoined(Box::new(client.info.clone())));
+                    self.emit(SessionEvent::Connection {
+                        state: ConnectionState::Connected,
+                        message: None,
+                    });
+                    return Some(client);
+                }
+                Err(MediaError::Signal(SignalError::Refused { code, message }))
+                    if !matches!(
+                        code,
+                        ErrorCode::RoomFull | ErrorCode::RateLimited | ErrorCode::ShuttingDown
+                    ) =>
+                {
+                    self.emit(SessionEvent::Ended(EndReason::Refused { code, message }));
+                    return None;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "rejoin failed");
+                    last_error = e.to_string();
+                }
+            }
+        }
+        self.emit(SessionEvent::Connection {
+            state: ConnectionState::Lost,
+            message: Some(last_error.clone()),
+        });
+        self.emit(SessionEvent::Ended(EndReason::Lost(last_error)));
+        None
+    }
+
+    fn emit(&self, event: SessionEvent) {
+        let _ = self.events.send(event);
+    }
+
+    fn request_id(&mut self) -> String {
+        self.next_request += 1;
+        format!("s{}", self.next_request)
+    }
+
+    fn fail_pending(&mut self, error: SessionError) {
+        for (_, pending) in self.pending.drain() {
+            match pending {
+                Pending::Chat(r, _) => drop(r.send(Err(error.clone()))),
+                Pending::History(r) => drop(r.send(Err(error.clone()))),
+                Pending::Delete(_, r) | Pending::Kick(_, r) => drop(r.send(Err(error.clone()))),
+            }
+        }
+    }
+
+    async fn on_command(&mut self, client: &mut MediaClient, command: Command) {
+        match command {
+            Command::SetMedia(update, reply) => {
+                let result = client.set_media(update).await.map_err(media_error);
+                if result.is_ok() {
+                    let o = &mut self.config.options;
+                    o.microphone = update.mic.unwrap_or(o.microphone);
+                    o.camera = update.camera.unwrap_or(o.camera);
+                    o.screen = update.screen.unwrap_or(o.screen);
+                }
+                let _ = reply.send(result);
+            }
+            Command::SetInput(source, video, audio, reply) => {
+                let result = client
+                    .set_input(source, video.clone(), audio.clone())
+                    .await
+                    .map_err(media_error);
+                if result.is_ok() {
+                    let o = &mut self.config.options;
+                    match source {
+                        TrackSource::Camera => {
+                            o.camera_input = video.unwrap_or(o.camera_input.clone())
+                        }
+                        TrackSource::Screen => {
+                            o.screen_input = video.unwrap_or(o.screen_input.clone())
+                        }
+                        TrackSource::Microphone => {
+                            o.microphone_input = audio.unwrap_or(o.microphone_input.clone())
+                        }
+                    }
+                }
+                let _ = reply.send(result);
+            }
+            Command::Chat(client_msg_id, text, reply) => {
+                let message = ClientMessage::ChatSend {
+                    client_msg_id: client_msg_id.clone(),
+                    text: text.clone(),
+                };
+                // The client_msg_id doubles as the request id: errors echo it.
+                if let Err(e) = client.send_request(message, &client_msg_id).await {
+                    let _ = reply.send(Err(media_error(e)));
+                    return;
+                }
+                self.pending
+                    .insert(client_msg_id, Pending::Chat(reply, text));
+            }
+            Command::History(before_seq, reply) => {
+                let id = self.request_id();
+                let message = ClientMessage::ChatHistory {
+                    before_seq,
+                    limit: None,
+                };
+                match client.send_request(message, &id).await {
+                    Ok(()) => drop(self.pending.insert(id, Pending::History(reply))),
+                    Err(e) => drop(reply.send(Err(media_error(e)))),
+                }
+            }
+            Command::Delete(seq, reply) => {
+                let id = self.request_id();
+                match client
+                    .send_request(ClientMessage::ChatDelete { seq }, &id)
+                    .await
+                {
+                    Ok(()) => drop(self.pending.insert(id, Pending::Delete(seq, reply))),
+                    Err(e) => drop(reply.send(Err(media_error(e)))),
+                }
+            }
+            Command::Kick(identity, reply) => {
+                let id = self.request_id();
+                let message = ClientMessage::Kick {
+                    identity: identity.clone(),
+                    reason: None,
+                };
+                match client.send_request(message, &id).await {
+                    Ok(()) => drop(self.pending.insert(id, Pending::Kick(identity, reply))),
+                    Err(e) => drop(reply.send(Err(media_error(e)))),
+                }
+            }
+            Command::Leave(_) => unreachable!("handled by the caller"),
+        }
+        self.expire_pending();
+    }
+
+    /// Requests have no timers of their own: a reply that never comes is failed by
+    /// [`Task::run`]'s connection end, or here once too many are waiting.
+    fn expire_pending(&mut self) {
+        const MAX_PENDING: usize = 256;
+        if self.pending.len() > MAX_PENDING {
+            self.fail_pending(SessionError::Timeout(REQUEST_TIMEOUT));
+        }
+    }
+
+    /// Resolve waiting requests from a message; `Some` when it ends the session.
+    fn on_message(&mut self, message: &ServerMessage) -> Option<EndReason> {
+        match message {
+            ServerMessage::ChatMessage { message } if message.from == self.identity => {
+                if let Some(Pending::Chat(reply, _)) = self.pending.remove(&message.client_msg_id) {
+                    let _ = reply.send(Ok(message.clone()));
+                }
+            }
+            ServerMessage::ChatAck {
+                client_msg_id,
+                seq,
+                ts,
+                duplicate: true,
+                ..
+            } => {
+                // A retry of a stored message is not broadcast again: answer from the ack.
+                if let Some(Pending::Chat(reply, text)) = self.pending.remove(client_msg_id) {
+                    let _ = reply.send(Ok(ChatMessage {
+                        seq: *seq,
+                        from: self.identity.clone(),
+                        name: self.name.clone(),
+                        text,
+                        ts: *ts,
+                        client_msg_id: client_msg_id.clone(),
+                        deleted: false,
+                    }));
+                }
+            }
+            ServerMessage::ChatPage {
+                request_id: Some(id),
+                page,
+            } => {
+                if let Some(Pending::History(reply)) = self.pending.remove(id) {
+                    let _ = reply.send(Ok(page.clone()));
+                }
+            }
+            ServerMessage::ChatDeleted { seq, .. } => {
+                let done: Vec<String> = self
+                    .pending
+                    .iter()
+                    .filter(|(_, p)| matches!(p, Pending::Delete(s, _) if s == seq))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for id in done {
+                    if let Some(Pending::Delete(_, reply)) = self.pending.remove(&id) {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+            }
+            ServerMessage::ParticipantLeft { identity, .. } => {
+                let done: Vec<String> = self
+                    .pending
+                    .iter()
+                    .filter(|(_, p)| matches!(p, Pending::Kick(i, _) if i == identity))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for id in done {
+                    if let Some(Pending::Kick(_, reply)) = self.pending.remove(&id) {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+            }
+            ServerMessage::Error {
+                request_id: Some(id),
+                code,
+                message,
+                ..
+            } => {
+                if let Some(pending) = self.pending.remove(id) {
+                    let error = SessionError::Refused {
+                        code: *code,
+                        message: message.clone(),
+                    };
+                    match pending {
+                        Pending::Chat(r, _) => drop(r.send(Err(error))),
+                        Pending::History(r) => drop(r.send(Err(error))),
+                        Pending::Delete(_, r) | Pending::Kick(_, r) => drop(r.send(Err(error))),
+                    }
+                }
+            }
+            ServerMessage::Kicked { by, reason } => {
+                return Some(EndReason::Kicked {
+                    by: by.clone(),
+                    reason: reason.clone(),
+                })
+            }
+            _ => {}
+        }
+        None
+    }
+}
+
+fn refuse(command: Command, error: SessionError) {
+    match command {
+        Command::SetMedia(_, r) | Command::SetInput(_, _, _, r) => drop(r.send(Err(error))),
+        Command::Chat(_, _, r) => drop(r.send(Err(error))),
+        Command::History(_, r) => drop(r.send(Err(error))),
+        Command::Delete(_, r) | Command::Kick(_, r) => drop(r.send(Err(error))),
+        Command::Leave(done) => drop(done.send(())),
+    }
+}
+
+fn media_error(e: MediaError) -> SessionError {
+    match e {
+        MediaError::Refused(message) => SessionError::Refused {
+            code: ErrorCode::Forbidden,
+            message,
+        },
+        MediaError::Signal(SignalError::Closed { .. }) => SessionError::NotConnected,
+        other => SessionError::Media(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_codes_decide_whether_to_rejoin() {
+        let closed = |code| {
+            classify(Err(MediaError::Signal(SignalError::Closed {
+                code,
+                reason: "r".into(),
+            })))
+        };
+        assert!(closed(1006).is_ok(), "a broken connection is rejoined");
+        assert!(closed(1001).is_ok(), "a relay restart is rejoined");
+        assert!(closed(4010).is_ok(), "a heartbeat timeout is rejoined");
+        assert_eq!(closed(4009), Err(EndReason::Replaced));
+        assert!(matches!(closed(4003), Err(EndReason::Kicked { .. })));
+        assert!(matches!(closed(4001), Err(EndReason::Refused { .. })));
+    }
+}

@@ -1,0 +1,245 @@
+//! Invite codes: a host asks for a short code; whoever holds it trades it (with the
+//! display name they chose) for a personal access token to that room.
+//!
+//! A code is 8 characters of Crockford base32 (40 random bits), shown as `K7QX-29FD`.
+//! Codes live in memory: they belong to the rooms of this relay process. Guessing is
+//! bounded by a per-address rate limit on redeeming (see [`Invites::redeem`]).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::room::limits::TokenBucket;
+
+/// Characters of a code: Crockford's base32 (no I, L, O, U).
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// Characters in a code, without the dash.
+pub const CODE_LEN: usize = 8;
+
+/// How long an invite lasts unless the host asks otherwise, and the longest allowed.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 3600);
+pub const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Most live invites kept; creating one more past this is refused.
+pub const MAX_INVITES: usize = 10_000;
+
+/// Redeem attempts per second from one address, and the burst above it.
+const REDEEM_RATE: u32 = 1;
+const REDEEM_BURST: u32 = 10;
+/// Most addresses tracked for the redeem limit (the oldest are forgotten first).
+const MAX_TRACKED_ADDRS: usize = 4096;
+
+/// A live invite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    pub code: String,
+    pub room: String,
+    /// Identity of the host who made it.
+    pub created_by: String,
+    /// When it stops working, in ms since the Unix epoch.
+    pub expires_at_ms: u64,
+    expires: Instant,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InviteError {
+    #[error("no such invite code (it may have expired, or the room's host ended it)")]
+    NotFound,
+    #[error("too many attempts; try again in {} s", .0.as_secs().max(1))]
+    RateLimited(Duration),
+    #[error("this relay holds too many invites; try again later")]
+    Full,
+}
+
+#[derive(Default)]
+pub struct Invites {
+    codes: Mutex<HashMap<String, Invite>>,
+    attempts: Mutex<HashMap<IpAddr, (TokenBucket, Instant)>>,
+}
+
+/// A new random code.
+fn new_code() -> String {
+    (0..CODE_LEN)
+        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// A code as people type it (any case, dashes and spaces, O for 0, I or L for 1) in the
+/// canonical form, or `None` when it cannot be a code.
+pub fn normalize(code: &str) -> Option<String> {
+    let mut out = String::with_capacity(CODE_LEN);
+    for c in code.chars() {
+        let c = match c.to_ascii_uppercase() {
+            '-' | ' ' => continue,
+            'O' => '0',
+            'I' | 'L' => '1',
+            c if c.is_ascii() && ALPHABET.contains(&(c as u8)) => c,
+            _ => return None,
+        };
+        out.push(c);
+    }
+    (out.len() == CODE_LEN).then_some(out)
+}
+
+/// The code as shown to people: `K7QX-29FD`.
+pub fn display(code: &str) -> String {
+    if code.len() == CODE_LEN {
+        format!("{}-{}", &code[..4], &code[4..])
+    } else {
+        code.to_string()
+    }
+}
+
+impl Invites {
+    /// Make an invite to `room` lasting `ttl` (capped at [`MAX_TTL`]).
+    pub fn create(
+        &self,
+        room: &str,
+        created_by: &str,
+        ttl: Duration,
+        now_ms: u64,
+    ) -> Result<Invite, InviteError> {
+        let ttl = ttl.min(MAX_TTL);
+        let now = Instant::now();
+        let mut codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
+        codes.retain(|_, invite| invite.expires > now);
+        if codes.len() >= MAX_INVITES {
+            return Err(InviteError::Full);
+        }
+        let code = loop {
+            let code = new_code();
+            if !codes.contains_key(&code) {
+                break code;
+            }
+        };
+        let invite = Invite {
+            code: code.clone(),
+            room: room.to_string(),
+            created_by: created_by.to_string(),
+            expires_at_ms: now_ms + ttl.as_millis() as u64,
+            expires: now + ttl,
+        };
+        codes.insert(code, invite.clone());
+        Ok(invite)
+    }
+
+    /// Look up a code on behalf of `addr`. Every attempt, found or not, counts against
+    /// the address's rate limit, so codes cannot be guessed quickly.
+    pub fn redeem(&self, code: &str, addr: IpAddr) -> Result<Invite, InviteError> {
+        let now = Instant::now();
+        {
+            let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+            if attempts.len() >= MAX_TRACKED_ADDRS && !attempts.contains_key(&addr) {
+                // Forget the address seen longest ago.
+                if let Some(oldest) = attempts.iter().min_by_key(|(_, (_, seen))| *seen) {
+                    let oldest = *oldest.0;
+                    attempts.remove(&oldest);
+                }
+            }
+            let (bucket, seen) = attempts
+                .entry(addr)
+                .or_insert_with(|| (TokenBucket::new(REDEEM_RATE, REDEEM_BURST, now), now));
+            *seen = now;
+            bucket.try_take(now).map_err(InviteError::RateLimited)?;
+        }
+        let code = normalize(code).ok_or(InviteError::NotFound)?;
+        let codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
+        codes
+            .get(&code)
+            .filter(|invite| invite.expires > now)
+            .cloned()
+            .ok_or(InviteError::NotFound)
+    }
+
+    /// Live invites (for metrics and tests).
+    pub fn len(&self) -> usize {
+        let now = Instant::now();
+        let codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
+        codes.values().filter(|i| i.expires > now).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ADDR: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    #[test]
+    fn codes_normalize_the_way_people_type_them() {
+        assert_eq!(normalize("k7qx-29fd").as_deref(), Some("K7QX29FD"));
+        assert_eq!(normalize(" K7QX 29FD ").as_deref(), Some("K7QX29FD"));
+        assert_eq!(normalize("O1LI-0000").as_deref(), Some("01110000"));
+        assert_eq!(normalize("K7QX-29F"), None, "too short");
+        assert_eq!(normalize("K7QX-29FDX"), None, "too long");
+        assert_eq!(normalize("K7QU-29FD"), None, "U is not in the alphabet");
+        assert_eq!(normalize("K7QX/29FD"), None);
+        assert_eq!(display("K7QX29FD"), "K7QX-29FD");
+    }
+
+    #[test]
+    fn created_codes_redeem_until_they_expire() {
+        let invites = Invites::default();
+        let invite = invites
+            .create("algebra", "host-1", Duration::from_secs(60), 1_000)
+            .unwrap();
+        assert_eq!(invite.code.len(), CODE_LEN);
+        assert!(normalize(&invite.code).is_some());
+        assert_eq!(invite.expires_at_ms, 61_000);
+        let typed = display(&invite.code).to_lowercase();
+        let found = invites.redeem(&typed, ADDR).unwrap();
+        assert_eq!(found.room, "algebra");
+        assert_eq!(found.created_by, "host-1");
+
+        let short = invites
+            .create("algebra", "host-1", Duration::from_millis(1), 0)
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(
+            invites.redeem(&short.code, ADDR),
+            Err(InviteError::NotFound)
+        );
+        assert_eq!(invites.len(), 1);
+    }
+
+    #[test]
+    fn guessing_is_rate_limited_per_address() {
+        let invites = Invites::default();
+        let invite = invites.create("algebra", "host-1", DEFAULT_TTL, 0).unwrap();
+        let mut limited = false;
+        for _ in 0..(REDEEM_BURST + 5) {
+            match invites.redeem("0000-0000", ADDR) {
+                Err(InviteError::NotFound) => {}
+                Err(InviteError::RateLimited(_)) => {
+                    limited = true;
+                    break;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(limited, "a burst of wrong guesses is cut off");
+        // Even the right code is refused while the address is limited ...
+        assert!(matches!(
+            invites.redeem(&invite.code, ADDR),
+            Err(InviteError::RateLimited(_))
+        ));
+        // ... but another address is not affected.
+        let other: IpAddr = "10.0.0.2".parse().unwrap();
+        assert_eq!(invites.redeem(&invite.code, other).unwrap().room, "algebra");
+    }
+
+    #[test]
+    fn ttl_is_capped() {
+        let invites = Invites::default();
+        let invite = invites
+            .create("algebra", "h", Duration::from_secs(365 * 24 * 3600), 0)
+            .unwrap();
+        assert_eq!(invite.expires_at_ms, MAX_TTL.as_millis() as u64);
+    }
+}

@@ -1,0 +1,82 @@
+import { useVideoTrack } from '../hooks/useVideoTrack';
+import type { Participant } from '../services/types';
+import { initials } from '../state/text';
+import { CameraOffIcon, MicOffIcon } from './Icons';
+
+/** One person's camera, or their initials when the camera is off or no frames came yet. */
+export function VideoTile({
+  participant,
+  speaking,
+  compact,
+}: {
+  participant: Participant;
+  speaking: boolean;
+  compact?: boolean;
+}) {
+  const trackKey = `${participant.you ? 'self' : participant.identity}:camera`;
+  const { ref, live } = useVideoTrack(participant.media.camera ? trackKey : null);
+  const showVideo = participant.media.camera && live;
+  const away = participant.presence !== 'active';
+  return (
+    <figure
+      className={`tile ${speaking ? 'tile--speaking' : ''} ${compact ? 'tile--compact' : ''}`}
+      data-testid={participant.you ? 'tile-self' : `tile-${participant.identity}`}
+      data-identity={participant.identity}
+      data-speaking={speaking}
+      data-camera={participant.media.camera}
+      data-mic={participant.media.mic}
+    >
+      {participant.media.camera && (
+        <canvas
+          ref={ref}
+          className={`tile__video ${showVideo ? 'is-live' : ''} ${participant.you ? 'tile__video--mirror' : ''}`}
+          aria-label={`${participant.name}'s camera`}
+        />
+      )}
+      {!showVideo && (
+        <div className="tile__placeholder">
+          <span className="avatar" aria-hidden="true">
+            {initials(participant.name)}
+          </span>
+        </div>
+      )}
+      <figcaption className="tile__label">
+        <span className="tile__name">
+          {participant.name}
+          {participant.you && ' (you)'}
+        </span>
+        {participant.host && (
+          <span className="badge badge--host" data-testid="host-badge">
+            Host
+          </span>
+        )}
+        {away && <span className="badge">{participant.presence === 'onBreak' ? 'On a break' : 'Away'}</span>}
+        {!participant.media.mic && (
+          <span className="tile__icon" title="Microphone off" data-testid="mic-off">
+            <MicOffIcon />
+          </span>
+        )}
+        {!participant.media.camera && (
+          <span className="tile__icon" title="Camera off" data-testid="camera-off">
+            <CameraOffIcon />
+          </span>
+        )}
+      </figcaption>
+    </figure>
+  );
+}
+
+/** Someone's shared screen, large. */
+export function ScreenStage({ participant }: { participant: Participant }) {
+  const key = `${participant.you ? 'self' : participant.identity}:screen`;
+  const { ref, live } = useVideoTrack(key);
+  return (
+    <figure className="stage" data-testid="screen-stage" data-identity={participant.identity}>
+      <canvas ref={ref} className={`stage__video ${live ? 'is-live' : ''}`} aria-label={`${participant.name}'s screen`} />
+      {!live && <div className="stage__placeholder muted">Waiting for {participant.you ? 'your' : `${participant.name}'s`} screen…</div>}
+      <figcaption className="tile__label">
+        {participant.you ? 'You are sharing your screen' : `${participant.name}'s screen`}
+      </figcaption>
+    </figure>
+  );
+}

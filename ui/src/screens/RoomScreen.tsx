@@ -1,0 +1,614 @@
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { ChatPanel } from '../components/ChatPanel';
+import { ConfirmDialog, Dialog, Spinner } from '../components/Dialog';
+import {
+  CameraIcon,
+  CameraOffIcon,
+  ChatIcon,
+  LeaveIcon,
+  LinkIcon,
+  MicIcon,
+  MicOffIcon,
+  PeopleIcon,
+  ScreenIcon,
+  StopIcon,
+} from '../components/Icons';
+import { useToast } from '../components/Toasts';
+import { ScreenStage, VideoTile } from '../components/VideoTile';
+import {
+  AppError,
+  describeError,
+  joinRoom,
+  kick,
+  leaveRoom,
+  onMediaStatus,
+  onRoomEvent,
+  setMedia,
+  stopHosting,
+  type DeviceProblem,
+  type Invite,
+  type MediaState,
+  type Participant,
+  type RoomSnapshot,
+} from '../services/studyhall';
+import { nextSpeaker, noSpeaker, type SpeakerState } from '../state/activeSpeaker';
+import type { ChatAction } from '../state/chat';
+import { joinErrorText } from '../state/errors';
+import { everyone, nameOf, roomFromSnapshot, roomReducer, sharedScreen } from '../state/room';
+import { initials } from '../state/text';
+
+/** Why the room screen closed. */
+export type RoomExit =
+  | { kind: 'left' }
+  | { kind: 'ended'; reason: string; byUs: boolean }
+  | { kind: 'kicked'; by: string; reason: string | null }
+  | { kind: 'lost'; message: string };
+
+type MediaKind = keyof MediaState;
+type Panel = 'chat' | 'people' | null;
+
+const MEDIA_WORDS: Record<MediaKind, string> = { mic: 'microphone', camera: 'camera', screen: 'screen sharing' };
+
+/** Leave quietly: the room may already be gone for us. */
+async function leaveQuietly(): Promise<void> {
+  try {
+    await leaveRoom();
+  } catch (error) {
+    if (!(error instanceof AppError && error.kind === 'notInRoom')) console.warn('leave_room failed', error);
+  }
+}
+
+export function RoomScreen({
+  snapshot,
+  invite,
+  onExit,
+}: {
+  snapshot: RoomSnapshot;
+  invite: string;
+  onExit: (exit: RoomExit) => void;
+}) {
+  const [state, dispatch] = useReducer(roomReducer, snapshot, (s) => roomFromSnapshot(s));
+  const [pending, setPending] = useState<Partial<MediaState>>({});
+  const [panel, setPanel] = useState<Panel>(null);
+  const [unread, setUnread] = useState(0);
+  const [speaker, setSpeaker] = useState<SpeakerState>(noSpeaker);
+  const [problems, setProblems] = useState<DeviceProblem[]>([]);
+  const [dialog, setDialog] = useState<'invite' | 'end' | { kick: Participant } | null>(null);
+  const [dialogBusy, setDialogBusy] = useState(false);
+  const [dialogError, setDialogError] = useState<string | null>(null);
+  const [leaving, setLeaving] = useState(false);
+  const [rejoining, setRejoining] = useState(false);
+  const [rejoinError, setRejoinError] = useState<string | null>(null);
+  const toast = useToast();
+  const exited = useRef(false);
+  const stateRef = useRef(state);
+  const panelRef = useRef(panel);
+  useEffect(() => {
+    stateRef.current = state;
+    panelRef.current = panel;
+  });
+
+  const exit = useCallback(
+    (how: RoomExit) => {
+      if (exited.current) return;
+      exited.current = true;
+      onExit(how);
+    },
+    [onExit],
+  );
+
+  useEffect(
+    () =>
+      onRoomEvent((event) => {
+        if (exited.current) return;
+        switch (event.type) {
+          case 'kicked':
+            exit({ kind: 'kicked', by: nameOf(stateRef.current, event.by), reason: event.reason });
+            return;
+          case 'roomEnded':
+            exit({ kind: 'ended', reason: event.reason, byUs: false });
+            return;
+          case 'notice':
+            toast(event.message);
+            return;
+          case 'chatMessage':
+            if (panelRef.current !== 'chat' && event.message.from !== stateRef.current.you.identity) {
+              setUnread((n) => n + 1);
+            }
+            break;
+          case 'connection':
+            if (event.state === 'connected') setRejoinError(null);
+            break;
+          default:
+            break;
+        }
+        dispatch({ type: 'event', event });
+      }),
+    [exit, toast],
+  );
+
+  useEffect(
+    () =>
+      onMediaStatus((status) => {
+        setSpeaker((s) => {
+          const next = nextSpeaker(s, status.levels, Date.now());
+          return next.key === s.key && next.lastLoudAt === s.lastLoudAt ? s : next;
+        });
+        setProblems((p) => (JSON.stringify(p) === JSON.stringify(status.problems) ? p : status.problems));
+      }),
+    [],
+  );
+
+  const chatDispatch = useCallback((action: ChatAction) => dispatch({ type: 'chat', action }), []);
+
+  const shown: MediaState = { ...state.you.media, ...pending };
+
+  function toggle(kind: MediaKind) {
+    if (pending[kind] !== undefined) return;
+    const want = !shown[kind];
+    setPending((p) => ({ ...p, [kind]: want }));
+    const update = { mic: null, camera: null, screen: null, [kind]: want };
+    setMedia(update).then(
+      (media) => {
+        dispatch({ type: 'media', media });
+        setPending(({ [kind]: _, ...rest }) => rest);
+      },
+      (error: unknown) => {
+        setPending(({ [kind]: _, ...rest }) => rest);
+        toast(`Couldn't turn ${want ? 'on' : 'off'} ${MEDIA_WORDS[kind]}: ${describeError(error)}`, 'error');
+      },
+    );
+  }
+
+  async function leave() {
+    setLeaving(true);
+    await leaveQuietly();
+    exit({ kind: 'left' });
+  }
+
+  async function rejoin() {
+    setRejoining(true);
+    setRejoinError(null);
+    try {
+      let fresh: RoomSnapshot;
+      try {
+        fresh = await joinRoom(invite);
+      } catch (error) {
+        if (!(error instanceof AppError && error.kind === 'alreadyInRoom')) throw error;
+        await leaveQuietly();
+        fresh = await joinRoom(invite);
+      }
+      if (!exited.current) dispatch({ type: 'snapshot', snapshot: fresh });
+    } catch (error) {
+      setRejoinError(joinErrorText(error, state.hosting?.relay ?? null));
+    } finally {
+      setRejoining(false);
+    }
+  }
+
+  function openPanel(which: Exclude<Panel, null>) {
+    setPanel((p) => (p === which ? null : which));
+    if (which === 'chat') setUnread(0);
+  }
+
+  function closeDialog() {
+    setDialog(null);
+    setDialogBusy(false);
+    setDialogError(null);
+  }
+
+  async function endRoom() {
+    setDialogBusy(true);
+    setDialogError(null);
+    try {
+      await stopHosting();
+    } catch (error) {
+      setDialogBusy(false);
+      setDialogError(describeError(error));
+      return;
+    }
+    await leaveQuietly();
+    exit({ kind: 'ended', reason: '', byUs: true });
+  }
+
+  async function kickParticipant(p: Participant) {
+    setDialogBusy(true);
+    setDialogError(null);
+    try {
+      await kick(p.identity);
+      closeDialog();
+      toast(`${p.name} was removed from the room.`);
+    } catch (error) {
+      setDialogBusy(false);
+      setDialogError(describeError(error));
+    }
+  }
+
+  const people = everyone(state);
+  const screenOwner = sharedScreen(state);
+  const speakingIdentity = speaker.key === 'self' ? state.you.identity : speaker.key;
+  const isHost = state.you.host;
+  const connected = state.connection.state === 'connected';
+
+  return (
+    <div className={`room ${panel ? 'room--with-panel' : ''}`} data-testid="room" data-room={state.room}>
+      <header className="room__header">
+        <div>
+          <h1 className="room__title" data-testid="room-title">
+            {state.title}
+          </h1>
+          <p className="room__subtitle muted">
+            {people.length === 1 ? 'Just you so far' : `${people.length} people`}
+            {state.hosting && ' · you are hosting'}
+          </p>
+        </div>
+      </header>
+
+      {state.connection.state !== 'connected' && (
+        <ConnectionBanner
+          state={state.connection.state}
+          message={state.connection.message}
+          rejoining={rejoining}
+          rejoinError={rejoinError}
+          onRejoin={() => void rejoin()}
+          onBack={() => void leave()}
+        />
+      )}
+
+      {problems.length > 0 && (
+        <div className="banner banner--warning" role="status" data-testid="device-problems">
+          {problems.map((p) => (
+            <span key={p.device + p.message}>
+              <strong>{p.device.charAt(0).toUpperCase() + p.device.slice(1)}:</strong> {p.message}
+            </span>
+          ))}
+        </div>
+      )}
+
+      <main className={`room__stage ${screenOwner ? 'room__stage--screen' : ''}`}>
+        {screenOwner && <ScreenStage participant={screenOwner} />}
+        <div
+          className={screenOwner ? 'strip' : 'grid'}
+          style={screenOwner ? undefined : gridStyle(people.length)}
+          data-testid="tiles"
+        >
+          {people.map((p) => (
+            <VideoTile
+              key={p.identity}
+              participant={p}
+              speaking={speakingIdentity === p.identity}
+              compact={screenOwner !== null}
+            />
+          ))}
+        </div>
+      </main>
+
+      {panel && (
+        <aside className="room__panel" aria-label={panel === 'chat' ? 'Chat' : 'People'}>
+          <div className="panel__header">
+            <h2>{panel === 'chat' ? 'Chat' : `People (${people.length})`}</h2>
+            <button className="button button--ghost button--small" onClick={() => setPanel(null)} aria-label="Close panel">
+              ×
+            </button>
+          </div>
+          {panel === 'chat' ? (
+            <ChatPanel
+              chat={state.chat}
+              dispatch={chatDispatch}
+              youIdentity={state.you.identity}
+              isHost={isHost}
+              maxChatBytes={state.maxChatBytes}
+              canSend={connected}
+            />
+          ) : (
+            <PeopleList
+              people={people}
+              isHost={isHost}
+              speakingIdentity={speakingIdentity}
+              onKick={(p) => {
+                setDialogError(null);
+                setDialog({ kick: p });
+              }}
+            />
+          )}
+        </aside>
+      )}
+
+      <nav className="toolbar" aria-label="Room controls">
+        <div className="toolbar__group">
+          <ToggleButton
+            testId="toggle-mic"
+            on={shown.mic}
+            pending={pending.mic !== undefined}
+            onClick={() => toggle('mic')}
+            labelOn="Mute"
+            labelOff="Unmute"
+            iconOn={<MicIcon />}
+            iconOff={<MicOffIcon />}
+          />
+          <ToggleButton
+            testId="toggle-camera"
+            on={shown.camera}
+            pending={pending.camera !== undefined}
+            onClick={() => toggle('camera')}
+            labelOn="Stop camera"
+            labelOff="Start camera"
+            iconOn={<CameraIcon />}
+            iconOff={<CameraOffIcon />}
+          />
+          <ToggleButton
+            testId="toggle-screen"
+            on={shown.screen}
+            pending={pending.screen !== undefined}
+            onClick={() => toggle('screen')}
+            labelOn="Stop sharing"
+            labelOff="Share screen"
+            iconOn={<ScreenIcon />}
+            iconOff={<ScreenIcon />}
+            offIsNormal
+          />
+        </div>
+        <div className="toolbar__group">
+          <button
+            className={`tool ${panel === 'people' ? 'tool--active' : ''}`}
+            onClick={() => openPanel('people')}
+            aria-pressed={panel === 'people'}
+            data-testid="toggle-people"
+          >
+            <PeopleIcon />
+            <span>People</span>
+          </button>
+          <button
+            className={`tool ${panel === 'chat' ? 'tool--active' : ''}`}
+            onClick={() => openPanel('chat')}
+            aria-pressed={panel === 'chat'}
+            data-testid="toggle-chat"
+          >
+            <ChatIcon />
+            <span>Chat</span>
+            {unread > 0 && (
+              <span className="tool__badge" data-testid="chat-unread">
+                {unread}
+              </span>
+            )}
+          </button>
+          {state.hosting && (
+            <button className="tool" onClick={() => setDialog('invite')} data-testid="open-invite">
+              <LinkIcon />
+              <span>Invite</span>
+            </button>
+          )}
+        </div>
+        <div className="toolbar__group">
+          {state.hosting && (
+            <button
+              className="tool tool--danger-outline"
+              onClick={() => {
+                setDialogError(null);
+                setDialog('end');
+              }}
+              data-testid="end-room"
+            >
+              <StopIcon />
+              <span>End room</span>
+            </button>
+          )}
+          <button className="tool tool--danger" onClick={() => void leave()} disabled={leaving} data-testid="leave">
+            {leaving ? <Spinner /> : <LeaveIcon />}
+            <span>Leave</span>
+          </button>
+        </div>
+      </nav>
+
+      {dialog === 'invite' && state.hosting && <InviteDialog invite={state.hosting} onClose={closeDialog} />}
+      {dialog === 'end' && (
+        <ConfirmDialog
+          testId="end-dialog"
+          title="End the room?"
+          message="Everyone will be disconnected and the invite stops working."
+          confirmLabel="End room"
+          danger
+          busy={dialogBusy}
+          error={dialogError}
+          onConfirm={() => void endRoom()}
+          onCancel={closeDialog}
+        />
+      )}
+      {dialog !== null && typeof dialog === 'object' && (
+        <ConfirmDialog
+          testId="kick-dialog"
+          title={`Remove ${dialog.kick.name}?`}
+          message={`${dialog.kick.name} will be disconnected from the room.`}
+          confirmLabel="Remove"
+          danger
+          busy={dialogBusy}
+          error={dialogError}
+          onConfirm={() => void kickParticipant(dialog.kick)}
+          onCancel={closeDialog}
+        />
+      )}
+    </div>
+  );
+}
+
+/** Columns and rows for n tiles, as square as the screen allows. */
+function gridStyle(n: number): React.CSSProperties {
+  const columns = n <= 1 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4;
+  const rows = Math.ceil(n / columns);
+  return { gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))`, gridTemplateRows: `repeat(${rows}, minmax(0, 1fr))` };
+}
+
+function ToggleButton({
+  testId,
+  on,
+  pending,
+  onClick,
+  labelOn,
+  labelOff,
+  iconOn,
+  iconOff,
+  offIsNormal,
+}: {
+  testId: string;
+  on: boolean;
+  pending: boolean;
+  onClick: () => void;
+  labelOn: string;
+  labelOff: string;
+  iconOn: React.ReactNode;
+  iconOff: React.ReactNode;
+  offIsNormal?: boolean;
+}) {
+  const warn = !on && !offIsNormal;
+  return (
+    <button
+      className={`tool ${warn ? 'tool--off' : ''} ${on && offIsNormal ? 'tool--active' : ''}`}
+      onClick={onClick}
+      aria-pressed={on}
+      aria-busy={pending}
+      disabled={pending}
+      data-testid={testId}
+      data-on={on}
+      data-pending={pending}
+      title={on ? labelOn : labelOff}
+    >
+      {pending ? <Spinner /> : on ? iconOn : iconOff}
+      <span>{on ? labelOn : labelOff}</span>
+    </button>
+  );
+}
+
+function ConnectionBanner({
+  state,
+  message,
+  rejoining,
+  rejoinError,
+  onRejoin,
+  onBack,
+}: {
+  state: 'reconnecting' | 'lost';
+  message: string | null;
+  rejoining: boolean;
+  rejoinError: string | null;
+  onRejoin: () => void;
+  onBack: () => void;
+}) {
+  if (state === 'reconnecting') {
+    return (
+      <div className="banner banner--warning" role="status" data-testid="banner-reconnecting">
+        <Spinner />
+        <span>Connection lost — reconnecting…</span>
+      </div>
+    );
+  }
+  return (
+    <div className="banner banner--error" role="alert" data-testid="banner-lost">
+      <span>
+        <strong>Disconnected from the room.</strong> {message ?? 'The connection could not be restored.'}
+        {rejoinError && (
+          <span className="banner__detail" data-testid="rejoin-error">
+            {rejoinError}
+          </span>
+        )}
+      </span>
+      <span className="banner__actions">
+        <button className="button button--primary button--small" onClick={onRejoin} disabled={rejoining} data-testid="rejoin">
+          {rejoining && <Spinner />}
+          Rejoin
+        </button>
+        <button className="button button--small" onClick={onBack} data-testid="back-to-start">
+          Back to start
+        </button>
+      </span>
+    </div>
+  );
+}
+
+function PeopleList({
+  people,
+  isHost,
+  speakingIdentity,
+  onKick,
+}: {
+  people: Participant[];
+  isHost: boolean;
+  speakingIdentity: string | null;
+  onKick: (p: Participant) => void;
+}) {
+  return (
+    <ul className="people" data-testid="people-list">
+      {people.map((p) => (
+        <li key={p.identity} className="person" data-testid={`person-${p.you ? 'self' : p.identity}`}>
+          <span className={`avatar avatar--small ${speakingIdentity === p.identity ? 'avatar--speaking' : ''}`}>
+            {initials(p.name)}
+          </span>
+          <span className="person__name">
+            {p.name}
+            {p.you && <span className="muted"> (you)</span>}
+            {p.host && <span className="badge badge--host">Host</span>}
+          </span>
+          <span className="person__icons">
+            {p.media.mic ? <MicIcon className="icon icon--muted" /> : <MicOffIcon className="icon icon--warn" />}
+            {p.media.camera ? <CameraIcon className="icon icon--muted" /> : <CameraOffIcon className="icon icon--warn" />}
+          </span>
+          {isHost && !p.you && (
+            <button className="button button--small button--danger-text" onClick={() => onKick(p)} data-testid={`kick-${p.identity}`}>
+              Remove
+            </button>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function InviteDialog({ invite, onClose }: { invite: Invite; onClose: () => void }) {
+  return (
+    <Dialog
+      title="Invite people"
+      onClose={onClose}
+      testId="invite-dialog"
+      actions={
+        <button className="button button--primary" onClick={onClose} data-autofocus>
+          Done
+        </button>
+      }
+    >
+      <p className="muted">Anyone on your network can join with the link or the code.</p>
+      <CopyField label="Invite link" value={invite.link} testId="invite-link" />
+      <CopyField label="Code" value={invite.code} testId="invite-code" />
+      <p className="muted small">Valid until {new Date(invite.expiresAt).toLocaleString()}.</p>
+    </Dialog>
+  );
+}
+
+function CopyField({ label, value, testId }: { label: string; value: string; testId: string }) {
+  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
+  useEffect(() => {
+    if (copied === null) return;
+    const timer = setTimeout(() => setCopied(null), 2000);
+    return () => clearTimeout(timer);
+  }, [copied]);
+  return (
+    <div className="field">
+      <span className="label">{label}</span>
+      <div className="copy">
+        <code className="copy__value" data-testid={testId}>
+          {value}
+        </code>
+        <button
+          className="button button--small"
+          onClick={() => {
+            navigator.clipboard.writeText(value).then(
+              () => setCopied('yes'),
+              () => setCopied('failed'),
+            );
+          }}
+          data-testid={`copy-${testId}`}
+        >
+          {copied === 'yes' ? 'Copied' : copied === 'failed' ? 'Copy failed' : 'Copy'}
+        </button>
+      </div>
+    </div>
+  );
+}
