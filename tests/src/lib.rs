@@ -84,6 +84,25 @@ impl TestRelay {
         Self::launch(config, dir).await
     }
 
+    /// Stop (draining) and start again on the same data directory and the same address,
+    /// as a relay restarted by its operator would: clients can rejoin where they were.
+    pub async fn restart_in_place(self) -> TestRelay {
+        let TestRelay {
+            running,
+            dir,
+            mut config,
+            ..
+        } = self;
+        config.listen = running.addr;
+        running.stop().await.expect("relay stops cleanly");
+        Self::launch(config, dir).await
+    }
+
+    /// `host:port` the relay listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.running.addr
+    }
+
     /// Drain and stop.
     pub async fn stop(self) {
         self.running.stop().await.expect("relay stops cleanly");

@@ -157,7 +157,7 @@ export function DeviceSetup({
     [],
   );
 
-  const video = useVideoTrack(previewOn && camera ? 'self:camera' : null);
+  const { ref: previewCanvas, live: previewLive } = useVideoTrack(previewOn && camera ? 'self:camera' : null);
 
   async function save(): Promise<Settings | null> {
     if (!camera || !microphone || !screen || !speaker) return null;
@@ -242,11 +242,11 @@ export function DeviceSetup({
         <section className="setup__preview">
           <div className="tile tile--preview" data-testid="preview">
             <canvas
-              ref={video.ref}
-              className={`tile__video ${video.live ? 'is-live' : ''}`}
+              ref={previewCanvas}
+              className={`tile__video ${previewLive ? 'is-live' : ''}`}
               data-testid="preview-video"
             />
-            {!video.live && (
+            {!previewLive && (
               <div className="tile__placeholder">
                 <span className="avatar">{initials(settings.displayName)}</span>
                 <span className="muted">{preview.error ? 'No preview' : 'Starting camera…'}</span>

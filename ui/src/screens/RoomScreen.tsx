@@ -151,10 +151,10 @@ export function RoomScreen({
     setMedia(update).then(
       (media) => {
         dispatch({ type: 'media', media });
-        setPending(({ [kind]: _, ...rest }) => rest);
+        setPending((p) => without(p, kind));
       },
       (error: unknown) => {
-        setPending(({ [kind]: _, ...rest }) => rest);
+        setPending((p) => without(p, kind));
         toast(`Couldn't turn ${want ? 'on' : 'off'} ${MEDIA_WORDS[kind]}: ${describeError(error)}`, 'error');
       },
     );
@@ -429,6 +429,12 @@ export function RoomScreen({
       )}
     </div>
   );
+}
+
+function without(media: Partial<MediaState>, kind: MediaKind): Partial<MediaState> {
+  const copy = { ...media };
+  delete copy[kind];
+  return copy;
 }
 
 /** Columns and rows for n tiles, as square as the screen allows. */

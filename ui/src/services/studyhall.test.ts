@@ -1,22 +1,66 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DesktopAppUnavailableError, describeError, getAppInfo } from './studyhall';
+import {
+  AppError,
+  DesktopAppUnavailableError,
+  describeError,
+  getAppInfo,
+  isAppError,
+  joinRoom,
+  onRoomEvent,
+  sendChat,
+  setMedia,
+} from './studyhall';
+import type { RoomEvent } from './types';
 
 afterEach(clearMocks);
 
-describe('getAppInfo', () => {
-  it('calls the app_info command inside the desktop app', async () => {
-    // `isTauri()` reads this global, which the Tauri webview sets.
+describe('commands', () => {
+  it('calls app_info inside the desktop app', async () => {
     vi.stubGlobal('isTauri', true);
-    const info = { name: 'Studyhall', version: '0.1.0', protocol_version: 1 };
+    const info = { name: 'Studyhall', version: '0.1.0', protocolVersion: 1 };
     const commands: string[] = [];
     mockIPC((cmd) => {
       commands.push(cmd);
       return info;
     });
-
     await expect(getAppInfo()).resolves.toEqual(info);
     expect(commands).toEqual(['app_info']);
+  });
+
+  it('passes the contract argument names', async () => {
+    vi.stubGlobal('isTauri', true);
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return null;
+    });
+    await sendChat('id-1', 'hi');
+    await setMedia({ mic: false, camera: null, screen: null });
+    await joinRoom('K7QX-29FD@192.168.1.20:7450');
+    expect(calls).toEqual([
+      ['send_chat', { clientMsgId: 'id-1', text: 'hi' }],
+      ['set_media', { update: { mic: false, camera: null, screen: null } }],
+      ['join_room', { invite: 'K7QX-29FD@192.168.1.20:7450' }],
+    ]);
+  });
+
+  it('rejects with an AppError carrying the kind', async () => {
+    vi.stubGlobal('isTauri', true);
+    mockIPC(() => Promise.reject({ kind: 'relayUnreachable', message: 'no route to 10.0.0.2:7450' }));
+    const error = await joinRoom('x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect(isAppError(error, 'relayUnreachable')).toBe(true);
+    expect(isAppError(error, 'roomFull')).toBe(false);
+    expect((error as AppError).message).toBe('no route to 10.0.0.2:7450');
+  });
+
+  it('wraps anything else as an internal AppError', async () => {
+    vi.stubGlobal('isTauri', true);
+    mockIPC(() => Promise.reject('boom'));
+    const error = await joinRoom('x').catch((e: unknown) => e);
+    expect(isAppError(error, 'internal')).toBe(true);
+    expect((error as AppError).message).toBe('boom');
   });
 
   it('rejects with DesktopAppUnavailableError in a plain browser', async () => {
@@ -24,10 +68,29 @@ describe('getAppInfo', () => {
   });
 });
 
+describe('events', () => {
+  it('delivers room-event payloads until unlistened', async () => {
+    vi.stubGlobal('isTauri', true);
+    mockIPC(() => null, { shouldMockEvents: true });
+    const seen: RoomEvent[] = [];
+    const stop = onRoomEvent((e) => seen.push(e));
+    await vi.waitFor(async () => {
+      const { emit } = await import('@tauri-apps/api/event');
+      await emit('room-event', { type: 'notice', message: 'hello' });
+      expect(seen).toEqual([{ type: 'notice', message: 'hello' }]);
+    });
+    stop();
+    const { emit } = await import('@tauri-apps/api/event');
+    await emit('room-event', { type: 'notice', message: 'again' });
+    expect(seen).toHaveLength(1);
+  });
+});
+
 describe('describeError', () => {
   it('reads errors, strings and serialized Rust errors', () => {
     expect(describeError(new Error('boom'))).toBe('boom');
     expect(describeError('denied')).toBe('denied');
+    expect(describeError({ kind: 'timeout', message: 'too slow' })).toBe('too slow');
     expect(describeError({ kind: 'not_found' })).toBe('{"kind":"not_found"}');
   });
 });
