@@ -134,7 +134,7 @@ async fn malformed_invite_requests_get_json_errors() {
         ("not json".to_string(), "400"),
         (
             r#"{"code":"K7QX-29FD","name":"a","extra":1}"#.to_string(),
-            "422",
+            "400",
         ),
     ] {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
