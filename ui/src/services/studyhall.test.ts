@@ -47,7 +47,11 @@ describe('commands', () => {
 
   it('rejects with an AppError carrying the kind', async () => {
     vi.stubGlobal('isTauri', true);
-    mockIPC(() => Promise.reject({ kind: 'relayUnreachable', message: 'no route to 10.0.0.2:7450' }));
+    mockIPC(() => {
+      // What Tauri rejects with: the serialized Rust error, not an Error.
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
+      throw { kind: 'relayUnreachable', message: 'no route to 10.0.0.2:7450' };
+    });
     const error = await joinRoom('x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
     expect(isAppError(error, 'relayUnreachable')).toBe(true);
@@ -57,7 +61,10 @@ describe('commands', () => {
 
   it('wraps anything else as an internal AppError', async () => {
     vi.stubGlobal('isTauri', true);
-    mockIPC(() => Promise.reject('boom'));
+    mockIPC(() => {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
+      throw 'boom';
+    });
     const error = await joinRoom('x').catch((e: unknown) => e);
     expect(isAppError(error, 'internal')).toBe(true);
     expect((error as AppError).message).toBe('boom');

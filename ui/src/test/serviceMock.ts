@@ -1,0 +1,97 @@
+/**
+ * Helpers for component tests that mock the service module (vi.mock('../services/studyhall')).
+ * Captures event handlers so a test can emit room-event / media-status / quit-requested.
+ */
+import { vi } from 'vitest';
+import type * as Service from '../services/studyhall';
+import type { MediaStatus, Participant, QuitRequested, RoomEvent, RoomSnapshot, Settings } from '../services/types';
+
+export type Handlers = {
+  room: ((e: RoomEvent) => void)[];
+  media: ((s: MediaStatus) => void)[];
+  quit: ((q: QuitRequested) => void)[];
+};
+
+export const handlers: Handlers = { room: [], media: [], quit: [] };
+
+/** The mocked module's factory body: real AppError & helpers, vi.fn() commands. */
+export async function mockService(importOriginal: () => Promise<typeof Service>) {
+  const actual = await importOriginal();
+  const subscribe =
+    <T,>(list: ((x: T) => void)[]) =>
+    (handler: (x: T) => void) => {
+      list.push(handler);
+      return () => {
+        const i = list.indexOf(handler);
+        if (i >= 0) list.splice(i, 1);
+      };
+    };
+  return {
+    ...actual,
+    getAppInfo: vi.fn(() => Promise.resolve({ name: 'Studyhall', version: '0.1.0', protocolVersion: 1 })),
+    getSettings: vi.fn(() => Promise.resolve(settings())),
+    saveProfile: vi.fn((p: Service.Profile) => Promise.resolve({ ...settings(), ...p })),
+    listDevices: vi.fn(() => Promise.resolve({ cameras: [], microphones: [], screens: [], speakers: [] })),
+    mediaEndpoint: vi.fn(() => new Promise<string>(() => {})),
+    startPreview: vi.fn(() => Promise.resolve(null)),
+    stopPreview: vi.fn(() => Promise.resolve(null)),
+    hostRoom: vi.fn(),
+    stopHosting: vi.fn(() => Promise.resolve(null)),
+    parseInvite: vi.fn(),
+    joinRoom: vi.fn(),
+    leaveRoom: vi.fn(() => Promise.resolve(null)),
+    setMedia: vi.fn(),
+    sendChat: vi.fn(),
+    loadOlderChat: vi.fn(),
+    deleteChat: vi.fn(() => Promise.resolve(null)),
+    kick: vi.fn(() => Promise.resolve(null)),
+    quitApp: vi.fn(() => Promise.resolve(null)),
+    onRoomEvent: vi.fn(subscribe(handlers.room)),
+    onMediaStatus: vi.fn(subscribe(handlers.media)),
+    onQuitRequested: vi.fn(subscribe(handlers.quit)),
+  };
+}
+
+export function resetHandlers() {
+  handlers.room.length = 0;
+  handlers.media.length = 0;
+  handlers.quit.length = 0;
+}
+
+export function settings(extra: Partial<Settings> = {}): Settings {
+  return {
+    displayName: 'Ada',
+    camera: { kind: 'testPattern' },
+    microphone: { kind: 'tone' },
+    screen: { kind: 'testPattern' },
+    speaker: null,
+    recentRooms: [],
+    ...extra,
+  };
+}
+
+export function participant(identity: string, name: string, extra: Partial<Participant> = {}): Participant {
+  return {
+    identity,
+    name,
+    host: false,
+    you: false,
+    media: { mic: true, camera: true, screen: false },
+    presence: 'active',
+    joinedAt: 1,
+    ...extra,
+  };
+}
+
+export function snapshot(extra: Partial<RoomSnapshot> = {}): RoomSnapshot {
+  return {
+    room: 'r1',
+    title: 'Finals week',
+    you: participant('ada-1', 'Ada', { you: true, host: true }),
+    participants: [participant('bob-2', 'Bob', { joinedAt: 2 })],
+    chat: { messages: [], hasMore: false },
+    hosting: null,
+    maxChatBytes: 40,
+    ...extra,
+  };
+}
