@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
@@ -20,8 +21,21 @@ export default defineConfig(
     extends: [reactHooks.configs.flat.recommended],
   },
   {
-    // Plain JavaScript (this file) is outside the TypeScript project.
-    files: ['**/*.js'],
+    // Plain JavaScript (this file, the browser tests) is outside the TypeScript project.
+    files: ['**/*.{js,mjs}'],
     extends: [tseslint.configs.disableTypeChecked],
+  },
+  {
+    // The fake Tauri shell runs in the page.
+    files: ['browser-tests/fake-tauri.js'],
+    languageOptions: { globals: globals.browser, sourceType: 'script' },
+    rules: { 'no-throw-literal': 'off' },
+  },
+  {
+    // Node test code; callbacks passed to page.evaluate run in the browser.
+    files: ['browser-tests/*.mjs'],
+    languageOptions: {
+      globals: { ...globals.node, ...globals.browser, VideoEncoder: 'readonly', VideoFrame: 'readonly' },
+    },
   },
 );

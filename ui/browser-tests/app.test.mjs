@@ -1,0 +1,514 @@
+// Browser tests: the built UI (dist/) in Debian's Chromium, with the Tauri shell replaced by
+// fake-tauri.js (injected before the app loads) and, for video, a WebSocket server in this
+// process sending real VP8 frames (encoded by Chromium's own VideoEncoder).
+//
+// Run: npm run test:browser (builds first). CHROMIUM_BIN overrides /usr/bin/chromium.
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startStaticServer, startWebSocketServer, videoMessage } from './server.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DIST = path.resolve(here, '../dist');
+const FAKE = path.join(here, 'fake-tauri.js');
+const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+let browser;
+let site;
+
+before(async () => {
+  assert.ok(existsSync(path.join(DIST, 'index.html')), 'no dist/: run `npm run build` first');
+  site = await startStaticServer(DIST);
+  browser = await chromium.launch({ executablePath: CHROMIUM_BIN, args: CHROMIUM_ARGS, headless: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+/** Retries `check` until it stops throwing (or `timeout` ms pass). */
+async function eventually(check, timeout = 5000) {
+  const start = Date.now();
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() - start > timeout) throw error;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** A fresh page with the fake shell; page errors fail the test in `done()`. */
+async function open(config = {}) {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: site.url });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  await page.addInitScript(`window.__FAKE_CONFIG__ = ${JSON.stringify(config)};`);
+  await page.addInitScript({ path: FAKE });
+  await page.goto(site.url);
+  const id = (testId) => page.getByTestId(testId);
+  return {
+    page,
+    id,
+    calls: (cmd) => page.evaluate((c) => window.__fake.calls.filter((x) => x.cmd === c).map((x) => x.args), cmd),
+    emit: (event, payload) => page.evaluate(([e, p]) => window.__fake.emit(e, p), [event, payload]),
+    fail: (cmd, kind, message, times = 1) =>
+      page.evaluate(([c, k, m, t]) => window.__fake.fail(c, k, m, t), [cmd, kind, message, times]),
+    delay: (cmd, ms) => page.evaluate(([c, d]) => (window.__fake.delays[c] = d), [cmd, ms]),
+    text: (testId) => id(testId).innerText(),
+    visible: (testId) => id(testId).isVisible(),
+    async done() {
+      await context.close();
+      assert.deepEqual(errors.map(String), []);
+    },
+  };
+}
+
+async function waitVisible(locator, timeout = 5000) {
+  await locator.first().waitFor({ state: 'visible', timeout });
+}
+
+async function waitGone(locator, timeout = 5000) {
+  await locator.first().waitFor({ state: 'detached', timeout });
+}
+
+/** Start screen → host → device setup → room. */
+async function hostRoom(t, title = 'Finals week') {
+  await eventually(async () => assert.equal(await t.id('display-name').inputValue(), 'Ada'));
+  await t.id('host-title').fill(title);
+  await t.id('host-submit').click();
+  await waitVisible(t.id('setup-continue'));
+  await eventually(async () => assert.equal(await t.id('setup-continue').isEnabled(), true));
+  await t.id('setup-continue').click();
+  await waitVisible(t.id('room'));
+}
+
+async function openChat(t) {
+  await t.id('toggle-chat').click();
+  await waitVisible(t.id('chat-input'));
+}
+
+describe('start and host', () => {
+  it('hosts a room: name, devices, host_room, join_room with the link, invite dialog', async () => {
+    const t = await open();
+    await eventually(async () => assert.match(await t.text('app-version'), /Studyhall 0\.1\.0-test · protocol 1/));
+    await eventually(async () => assert.equal(await t.id('display-name').inputValue(), 'Ada'));
+    await t.id('display-name').fill('Ada Lovelace');
+    await t.id('host-title').fill('Finals week');
+    await t.id('host-submit').click();
+    await waitVisible(t.id('no-devices-note'));
+    assert.equal(await t.id('select-camera').inputValue(), 'synthetic');
+    assert.equal(await t.id('select-microphone').inputValue(), 'synthetic');
+    assert.equal(await t.id('select-speaker').inputValue(), 'default');
+    await eventually(async () => assert.equal((await t.calls('start_preview')).length >= 1, true));
+    assert.deepEqual((await t.calls('start_preview'))[0], { camera: { kind: 'testPattern' }, microphone: { kind: 'tone' } });
+    await t.emit('media-status', { levels: [{ key: 'self', level: 0.6 }], problems: [] });
+    await eventually(async () => assert.equal(await t.id('mic-level').getAttribute('data-level'), '0.60'));
+    await t.id('setup-continue').click();
+    await waitVisible(t.id('room'));
+
+    const saved = await t.calls('save_profile');
+    assert.equal(saved[0].profile.displayName, 'Ada Lovelace');
+    assert.deepEqual(saved.at(-1).profile.camera, { kind: 'testPattern' });
+    assert.ok((await t.calls('stop_preview')).length >= 1);
+    assert.deepEqual(await t.calls('host_room'), [{ title: 'Finals week' }]);
+    assert.deepEqual(await t.calls('join_room'), [
+      { invite: 'studyhall://join?relay=192.168.1.20%3A7450&code=K7QX-29FD' },
+    ]);
+    assert.equal(await t.text('room-title'), 'Finals week');
+    await waitVisible(t.id('tile-self').getByTestId('host-badge'));
+    await waitVisible(t.id('tile-bob-2'));
+
+    await t.id('open-invite').click();
+    assert.equal(await t.text('invite-link'), 'studyhall://join?relay=192.168.1.20%3A7450&code=K7QX-29FD');
+    assert.equal(await t.text('invite-code'), 'K7QX-29FD@192.168.1.20:7450');
+    await t.id('copy-invite-code').click();
+    await eventually(async () => assert.equal(await t.text('copy-invite-code'), 'Copied'));
+    assert.equal(await t.page.evaluate(() => navigator.clipboard.readText()), 'K7QX-29FD@192.168.1.20:7450');
+    await t.page.keyboard.press('Escape');
+    await waitGone(t.id('invite-dialog'));
+
+    // Host actions: remove Bob (confirmed), end the room (confirmed).
+    await t.id('toggle-people').click();
+    await t.id('kick-bob-2').click();
+    await t.id('confirm-ok').click();
+    await eventually(async () => assert.deepEqual(await t.calls('kick'), [{ identity: 'bob-2' }]));
+    await t.id('end-room').click();
+    await waitVisible(t.id('end-dialog'));
+    await t.id('confirm-ok').click();
+    await waitVisible(t.id('banner-ended'));
+    assert.equal((await t.calls('stop_hosting')).length, 1);
+    await t.done();
+  });
+
+  it('joins with an invalid, then a valid invite code', async () => {
+    const t = await open();
+    await eventually(async () => assert.equal(await t.id('invite-input').isEnabled(), true));
+    await t.id('invite-input').fill('not an invite');
+    await eventually(async () => assert.match(await t.text('invite-status'), /not a Studyhall invite/));
+    await t.id('join-submit').click();
+    await eventually(async () => assert.match(await t.text('invite-status'), /not a Studyhall invite/));
+    assert.equal(await t.visible('setup-continue'), false);
+
+    await t.id('invite-input').fill('K7QX-29FD@192.168.1.20:7450');
+    await eventually(async () => assert.match(await t.text('invite-status'), /Room at 192\.168\.1\.20:7450/));
+    await t.id('join-submit').click();
+    await waitVisible(t.id('setup-continue'));
+    await eventually(async () => assert.equal(await t.id('setup-continue').isEnabled(), true));
+    await t.id('setup-continue').click();
+    await waitVisible(t.id('room'));
+    assert.deepEqual(await t.calls('join_room'), [{ invite: 'K7QX-29FD@192.168.1.20:7450' }]);
+    assert.equal(await t.visible('open-invite'), false);
+    await t.id('leave').click();
+    await waitVisible(t.id('join-submit'));
+    assert.equal((await t.calls('leave_room')).length, 1);
+    await t.done();
+  });
+
+  it("explains an unreachable host, retries, and can go back", async () => {
+    const t = await open();
+    await t.fail('join_room', 'relayUnreachable', 'connect to 192.168.1.20:7450: no route to host', 2);
+    await eventually(async () => assert.equal(await t.id('invite-input').isEnabled(), true));
+    await t.id('invite-input').fill('studyhall://join?relay=192.168.1.20%3A7450&code=K7QX-29FD');
+    await t.id('join-submit').click();
+    await eventually(async () => assert.equal(await t.id('setup-continue').isEnabled(), true));
+    await t.id('setup-continue').click();
+    await eventually(async () =>
+      assert.match(await t.text('setup-error'), /Can't reach the room's host at 192\.168\.1\.20; check you're on the same network/),
+    );
+    assert.equal(await t.text('setup-continue'), 'Try again');
+    await t.id('setup-continue').click();
+    await eventually(async () => assert.equal((await t.calls('join_room')).length, 2));
+    await waitVisible(t.id('setup-error'));
+    // The preview runs again after a failed join.
+    await eventually(async () => assert.ok((await t.calls('start_preview')).length >= 3));
+    await t.id('setup-continue').click();
+    await waitVisible(t.id('room'));
+    await t.id('leave').click();
+
+    await t.fail('join_room', 'tokenExpired', 'token expired');
+    await t.id('invite-input').fill('K7QX-29FD@192.168.1.20:7450');
+    await t.id('join-submit').click();
+    await eventually(async () => assert.equal(await t.id('setup-continue').isEnabled(), true));
+    await t.id('setup-continue').click();
+    await eventually(async () => assert.match(await t.text('setup-error'), /This invite has expired/));
+    await t.id('setup-back').click();
+    await waitVisible(t.id('join-submit'));
+    await t.done();
+  });
+});
+
+describe('room', () => {
+  it('sends chat (sending… then stored, once) and retries a failed send with the same id', async () => {
+    const t = await open();
+    await hostRoom(t);
+    await openChat(t);
+    await t.delay('send_chat', 600);
+    await t.id('chat-input').fill('Hello everyone');
+    await t.id('chat-input').press('Enter');
+    await eventually(async () => assert.equal(await t.text('chat-message-status'), 'sending…'));
+    await eventually(async () => {
+      const messages = t.id('chat-message');
+      assert.equal(await messages.count(), 1);
+      assert.equal(await messages.first().getAttribute('data-status'), 'sent');
+      assert.equal(await messages.first().getByTestId('chat-text').innerText(), 'Hello everyone');
+    });
+    assert.equal(await t.id('chat-input').inputValue(), '');
+
+    await t.delay('send_chat', 0);
+    await t.fail('send_chat', 'timeout', 'The relay did not answer.');
+    await t.id('chat-input').fill('Second');
+    await t.id('chat-send').click();
+    await eventually(async () => assert.equal(await t.text('chat-message-status'), 'not sent'));
+    await t.id('chat-retry').click();
+    await eventually(async () => {
+      assert.equal(await t.id('chat-message').count(), 2);
+      assert.equal(await t.page.locator('[data-testid=chat-message][data-status=sent]').count(), 2);
+    });
+    const sends = await t.calls('send_chat');
+    assert.equal(sends.length, 3);
+    assert.equal(sends[1].clientMsgId, sends[2].clientMsgId);
+    assert.notEqual(sends[0].clientMsgId, sends[1].clientMsgId);
+
+    // Shift+Enter is a newline; the byte counter stops messages over the limit.
+    await t.id('chat-input').focus();
+    await t.page.keyboard.type('line one');
+    await t.page.keyboard.press('Shift+Enter');
+    await t.page.keyboard.type('two');
+    assert.equal(await t.id('chat-input').inputValue(), 'line one\ntwo');
+    await t.id('chat-input').fill('é'.repeat(101));
+    assert.match(await t.text('chat-counter'), /Too long: 202 \/ 200/);
+    assert.equal(await t.id('chat-send').isDisabled(), true);
+    await t.done();
+  });
+
+  it('shows people and chat from room events', async () => {
+    const t = await open({
+      chat: {
+        messages: [{ seq: 5, from: 'bob-2', name: 'Bob', text: 'Earlier', ts: Date.now(), clientMsgId: 'b5', deleted: false }],
+        hasMore: true,
+      },
+      olderChat: {
+        messages: [{ seq: 2, from: 'bob-2', name: 'Bob', text: 'Much earlier', ts: Date.now(), clientMsgId: 'b2', deleted: false }],
+        hasMore: false,
+      },
+    });
+    await hostRoom(t);
+    const carol = {
+      identity: 'carol-3',
+      name: 'Carol Shaw',
+      host: false,
+      you: false,
+      media: { mic: true, camera: false, screen: false },
+      presence: 'active',
+      joinedAt: 3,
+    };
+    await t.emit('room-event', { type: 'participantJoined', participant: carol });
+    await waitVisible(t.id('tile-carol-3'));
+    assert.match(await t.text('tile-carol-3'), /CS/);
+    await waitVisible(t.id('tile-carol-3').getByTestId('camera-off'));
+
+    await t.emit('room-event', {
+      type: 'participantUpdated',
+      participant: { ...carol, media: { mic: false, camera: false, screen: false } },
+    });
+    await waitVisible(t.id('tile-carol-3').getByTestId('mic-off'));
+
+    await t.emit('room-event', {
+      type: 'chatMessage',
+      message: { seq: 6, from: 'carol-3', name: 'Carol Shaw', text: 'Hi all', ts: Date.now(), clientMsgId: 'c6', deleted: false },
+    });
+    await eventually(async () => assert.equal(await t.text('chat-unread'), '1'));
+    await openChat(t);
+    await eventually(async () => assert.equal(await t.id('chat-message').count(), 2));
+    await t.id('chat-load-older').click();
+    await eventually(async () => assert.equal(await t.id('chat-message').count(), 3));
+    assert.deepEqual(await t.calls('load_older_chat'), [{ beforeSeq: 5 }]);
+    assert.equal(await t.visible('chat-load-older'), false);
+    await t.emit('room-event', { type: 'chatDeleted', seq: 5 });
+    await eventually(async () => assert.equal(await t.id('chat-message').count(), 2));
+    // The host deletes a message.
+    await t.page.locator('[data-testid=chat-message][data-seq="6"]').hover();
+    await t.page.locator('[data-testid=chat-message][data-seq="6"] [data-testid=chat-delete]').click();
+    await eventually(async () => assert.equal(await t.id('chat-message').count(), 1));
+    assert.deepEqual(await t.calls('delete_chat'), [{ seq: 6 }]);
+
+    // Active speaker: the loudest above the threshold.
+    await t.emit('media-status', { levels: [{ key: 'carol-3', level: 0.4 }, { key: 'self', level: 0.01 }], problems: [] });
+    await eventually(async () => assert.equal(await t.id('tile-carol-3').getAttribute('data-speaking'), 'true'));
+    assert.equal(await t.id('tile-self').getAttribute('data-speaking'), 'false');
+
+    await t.emit('room-event', { type: 'notice', message: 'The host is recording notes.' });
+    await eventually(async () => assert.match(await t.text('toast'), /recording notes/));
+
+    await t.emit('room-event', { type: 'participantLeft', identity: 'carol-3', reason: 'left' });
+    await waitGone(t.id('tile-carol-3'));
+    await t.done();
+  });
+
+  it('toggles mic, camera and screen; a failed toggle reverts and says why', async () => {
+    const t = await open();
+    await hostRoom(t);
+    assert.equal(await t.id('toggle-mic').getAttribute('data-on'), 'true');
+    await t.delay('set_media', 400);
+    await t.id('toggle-mic').click();
+    await eventually(async () => assert.equal(await t.id('toggle-mic').getAttribute('data-pending'), 'true'));
+    await eventually(async () => {
+      assert.equal(await t.id('toggle-mic').getAttribute('data-pending'), 'false');
+      assert.equal(await t.id('toggle-mic').getAttribute('data-on'), 'false');
+    });
+    await waitVisible(t.id('tile-self').getByTestId('mic-off'));
+    assert.deepEqual((await t.calls('set_media'))[0], { update: { mic: false, camera: null, screen: null } });
+
+    await t.delay('set_media', 0);
+    await t.fail('set_media', 'deviceUnavailable', 'The camera is in use by another application.');
+    await t.id('toggle-camera').click();
+    await eventually(async () => assert.match(await t.text('toast'), /Couldn't turn off camera: The camera is in use/));
+    assert.equal(await t.id('toggle-camera').getAttribute('data-on'), 'true');
+
+    await t.id('toggle-screen').click();
+    await eventually(async () => assert.equal(await t.id('toggle-screen').getAttribute('data-on'), 'true'));
+    await waitVisible(t.id('screen-stage'));
+    assert.equal(await t.id('screen-stage').locator('canvas').getAttribute('data-track'), 'self:screen');
+
+    // Someone else's share takes the stage.
+    await t.emit('room-event', {
+      type: 'participantUpdated',
+      participant: {
+        identity: 'bob-2', name: 'Bob', host: false, you: false,
+        media: { mic: true, camera: true, screen: true }, presence: 'active', joinedAt: 2,
+      },
+    });
+    await eventually(async () => assert.equal(await t.id('screen-stage').getAttribute('data-identity'), 'bob-2'));
+    assert.equal(await t.id('screen-stage').locator('canvas').getAttribute('data-track'), 'bob-2:screen');
+    await t.done();
+  });
+
+  it('shows reconnecting and lost banners, rejoins, and leaves when kicked', async () => {
+    const t = await open();
+    await hostRoom(t);
+    await t.emit('room-event', { type: 'connection', state: 'reconnecting', message: null });
+    await eventually(async () => assert.match(await t.text('banner-reconnecting'), /Connection lost — reconnecting…/));
+    await t.emit('room-event', { type: 'connection', state: 'connected', message: null });
+    await waitGone(t.id('banner-reconnecting'));
+
+    await t.emit('room-event', { type: 'connection', state: 'lost', message: 'The host stopped answering.' });
+    await eventually(async () => assert.match(await t.text('banner-lost'), /The host stopped answering/));
+    await t.fail('join_room', 'relayUnreachable', 'no route');
+    await t.id('rejoin').click();
+    await eventually(async () => assert.match(await t.text('rejoin-error'), /Can't reach the room's host at 192\.168\.1\.20/));
+    await t.id('rejoin').click();
+    await waitGone(t.id('banner-lost'));
+    assert.equal((await t.calls('join_room')).length, 3);
+
+    await t.emit('room-event', { type: 'kicked', by: 'bob-2', reason: null });
+    await eventually(async () => assert.match(await t.text('banner-kicked'), /You were removed from the room by Bob/));
+    await waitVisible(t.id('join-submit'));
+
+    // Back to start from a lost connection.
+    await hostRoom(t, 'Second');
+    await t.emit('room-event', { type: 'connection', state: 'lost', message: null });
+    await t.id('back-to-start').click();
+    await waitVisible(t.id('join-submit'));
+
+    await hostRoom(t, 'Third');
+    await t.emit('room-event', { type: 'roomEnded', reason: 'The host ended the room.' });
+    await eventually(async () => assert.match(await t.text('banner-ended'), /The room has ended/));
+    await t.done();
+  });
+
+  it('asks before quitting while others are in the hosted room', async () => {
+    const t = await open();
+    await hostRoom(t);
+    await t.emit('quit-requested', { othersInRoom: 2 });
+    await eventually(async () =>
+      assert.match(await t.text('quit-dialog'), /2 people are still in your room\. Quit and end the room for everyone\?/),
+    );
+    await t.id('confirm-cancel').click();
+    await waitGone(t.id('quit-dialog'));
+    assert.equal((await t.calls('quit_app')).length, 0);
+    await t.emit('quit-requested', { othersInRoom: 1 });
+    await t.id('confirm-ok').click();
+    await eventually(async () => assert.equal((await t.calls('quit_app')).length, 1));
+    await t.done();
+  });
+});
+
+/** VP8 frames made by Chromium's VideoEncoder: moving colour bars, a keyframe every 15. */
+async function encodeVp8Frames(count = 45) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${site.url}/blank`);
+  const frames = await page.evaluate(async (n) => {
+    const out = [];
+    const encoder = new VideoEncoder({
+      output: (chunk) => {
+        const data = new Uint8Array(chunk.byteLength);
+        chunk.copyTo(data);
+        out.push({ key: chunk.type === 'key', data: Array.from(data) });
+      },
+      error: (e) => {
+        throw e;
+      },
+    });
+    encoder.configure({ codec: 'vp8', width: 160, height: 120, bitrate: 300_000, framerate: 30 });
+    const canvas = new OffscreenCanvas(160, 120);
+    const ctx = canvas.getContext('2d');
+    const colours = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4'];
+    for (let i = 0; i < n; i++) {
+      colours.forEach((c, j) => {
+        ctx.fillStyle = c;
+        ctx.fillRect(((j * 30 + i * 4) % 180) - 20, 0, 30, 120);
+      });
+      const frame = new VideoFrame(canvas, { timestamp: i * 33_333 });
+      encoder.encode(frame, { keyFrame: i % 15 === 0 });
+      frame.close();
+    }
+    await encoder.flush();
+    encoder.close();
+    return out;
+  }, count);
+  await context.close();
+  return frames.map((f) => ({ key: f.key, data: Uint8Array.from(f.data) }));
+}
+
+describe('video', () => {
+  it('decodes VP8 from the video socket into the tiles (and survives a socket drop)', async () => {
+    const frames = await encodeVp8Frames();
+    assert.ok(frames[0].key && frames.length === 45);
+    const clients = [];
+    const ws = await startWebSocketServer((client) => {
+      clients.push(client);
+      let i = 0;
+      const timer = setInterval(() => {
+        if (client.closed) return clearInterval(timer);
+        const f = frames[i % frames.length];
+        const ts = i * 33_333;
+        // A garbage message and a delta before any keyframe must be skipped, not fatal.
+        if (i === 0) {
+          client.send(Buffer.from([9, 9]));
+          client.send(videoMessage('bob-2:camera', false, 0, frames[1].data));
+        }
+        client.send(videoMessage('self:camera', f.key, ts, f.data));
+        client.send(videoMessage('bob-2:camera', f.key, ts, f.data));
+        i++;
+      }, 33);
+    });
+    try {
+      const t = await open({ mediaEndpoint: ws.url });
+      await eventually(async () => assert.equal(await t.id('display-name').inputValue(), 'Ada'));
+      await t.id('host-submit').click();
+      // The self-preview on the setup screen.
+      await eventually(async () => assert.ok(Number(await t.id('preview-video').getAttribute('data-frames')) > 5), 8000);
+      await t.id('setup-continue').click();
+      await waitVisible(t.id('room'));
+      const frameCount = (tile) => t.id(tile).locator('canvas').getAttribute('data-frames').then(Number);
+      await eventually(async () => {
+        assert.ok((await frameCount('tile-self')) > 10);
+        assert.ok((await frameCount('tile-bob-2')) > 10);
+      }, 8000);
+      // Pixels: colour bars, not a blank canvas.
+      const stats = await t.id('tile-bob-2').locator('canvas').evaluate((canvas) => {
+        const ctx = canvas.getContext('2d');
+        const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+        const colours = new Set();
+        let nonBlack = 0;
+        for (let p = 0; p < data.length; p += 4 * 7) {
+          if (data[p] + data[p + 1] + data[p + 2] > 60) nonBlack++;
+          colours.add(`${data[p] >> 5},${data[p + 1] >> 5},${data[p + 2] >> 5}`);
+        }
+        return { width: canvas.width, height: canvas.height, nonBlack, colours: colours.size };
+      });
+      assert.deepEqual([stats.width, stats.height], [160, 120]);
+      assert.ok(stats.nonBlack > 100, `canvas looks blank: ${JSON.stringify(stats)}`);
+      assert.ok(stats.colours >= 4, `too few colours: ${JSON.stringify(stats)}`);
+      assert.equal(await t.id('tile-bob-2').locator('canvas').evaluate((c) => c.classList.contains('is-live')), true);
+
+      // The socket drops: the hub reconnects and drawing goes on.
+      const before = await frameCount('tile-bob-2');
+      clients[0].close();
+      await eventually(async () => assert.ok(clients.length >= 2), 8000);
+      await eventually(async () => assert.ok((await frameCount('tile-bob-2')) > before + 10), 8000);
+      await t.done();
+    } finally {
+      await ws.close();
+    }
+  });
+});

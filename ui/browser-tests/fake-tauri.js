@@ -1,0 +1,229 @@
+// A stand-in for the Tauri shell, injected into the page before the app loads (Playwright
+// addInitScript). It answers the commands of docs/app-ipc.md from in-page state and lets a
+// test emit events, make commands fail or slow, and read what was called:
+//   window.__fake.calls            [{cmd, args}]
+//   window.__fake.fail(cmd, kind, message, times = 1)
+//   window.__fake.delays[cmd] = ms
+//   window.__fake.emit(event, payload)
+//   window.__fake.state            settings, devices, others, chat, media, ...
+// Optional config before this script: window.__FAKE_CONFIG__ = {mediaEndpoint, devices, ...}.
+// Test-only: never part of the app bundle.
+(() => {
+  const config = window.__FAKE_CONFIG__ || {};
+  const callbacks = new Map();
+  const listeners = new Map(); // event -> [{eventId, handlerId}]
+  let nextCallback = 1;
+  let nextEventId = 1;
+
+  const RELAY = '192.168.1.20:7450';
+  const state = {
+    settings: {
+      displayName: 'Ada',
+      camera: { kind: 'testPattern' },
+      microphone: { kind: 'tone' },
+      screen: { kind: 'testPattern' },
+      speaker: null,
+      recentRooms: [],
+      ...(config.settings || {}),
+    },
+    devices: config.devices || { cameras: [], microphones: [], screens: [], speakers: [] },
+    mediaEndpoint: config.mediaEndpoint || null,
+    others: config.others || [
+      {
+        identity: 'bob-2',
+        name: 'Bob',
+        host: false,
+        you: false,
+        media: { mic: true, camera: true, screen: false },
+        presence: 'active',
+        joinedAt: 2,
+      },
+    ],
+    chat: config.chat || { messages: [], hasMore: false },
+    olderChat: config.olderChat || { messages: [], hasMore: false },
+    media: { mic: true, camera: true, screen: false },
+    hosting: null,
+    inRoom: false,
+    seq: 100,
+    sent: new Map(), // clientMsgId -> stored message
+    maxChatBytes: config.maxChatBytes || 200,
+  };
+
+  const fake = {
+    state,
+    calls: [],
+    failures: {},
+    delays: {},
+    fail(cmd, kind, message, times = 1) {
+      const list = (fake.failures[cmd] ||= []);
+      for (let i = 0; i < times; i++) list.push({ kind, message });
+    },
+    emit(event, payload) {
+      for (const { eventId, handlerId } of listeners.get(event) || []) {
+        const cb = callbacks.get(handlerId);
+        if (cb) cb({ event, id: eventId, payload });
+      }
+    },
+    listenerCount(event) {
+      return (listeners.get(event) || []).length;
+    },
+  };
+
+  function you() {
+    return {
+      identity: 'me-1',
+      name: state.settings.displayName,
+      host: state.hosting !== null,
+      you: true,
+      media: { ...state.media },
+      presence: 'active',
+      joinedAt: 1,
+    };
+  }
+
+  function parseInvite(text) {
+    const t = String(text).trim();
+    let m = /^studyhall:\/\/join\?relay=([^&]+)&code=([A-Za-z0-9-]+)$/.exec(t);
+    if (m) return { relay: decodeURIComponent(m[1]), code: m[2].toUpperCase() };
+    m = /^([A-Za-z0-9]{4}-[A-Za-z0-9]{4})@([A-Za-z0-9.-]+:\d+)$/.exec(t);
+    if (m) return { relay: m[2], code: m[1].toUpperCase() };
+    throw { kind: 'inviteInvalid', message: 'That is not a Studyhall invite link or code.' };
+  }
+
+  const commands = {
+    app_info: () => ({ name: 'Studyhall', version: '0.1.0-test', protocolVersion: 1 }),
+    get_settings: () => state.settings,
+    save_profile: ({ profile }) => {
+      const name = String(profile.displayName || '').trim();
+      if (!name || [...name].length > 64) throw { kind: 'invalidInput', message: 'The name must be 1-64 characters.' };
+      state.settings = { ...state.settings, ...profile };
+      return state.settings;
+    },
+    list_devices: () => state.devices,
+    media_endpoint: () => {
+      if (!state.mediaEndpoint) return new Promise(() => {});
+      return state.mediaEndpoint;
+    },
+    start_preview: () => null,
+    stop_preview: () => null,
+    host_room: ({ title }) => {
+      const code = 'K7QX-29FD';
+      state.hosting = {
+        link: `studyhall://join?relay=${encodeURIComponent(RELAY)}&code=${code}`,
+        code: `${code}@${RELAY}`,
+        relay: RELAY,
+        room: 'room-1',
+        expiresAt: Date.now() + 3600_000,
+      };
+      state.title = title;
+      return state.hosting;
+    },
+    stop_hosting: () => {
+      state.hosting = null;
+      return null;
+    },
+    parse_invite: ({ text }) => parseInvite(text),
+    join_room: ({ invite }) => {
+      parseInvite(invite);
+      state.inRoom = true;
+      return {
+        room: 'room-1',
+        title: state.title || 'Finals week',
+        you: you(),
+        participants: state.others,
+        chat: state.chat,
+        hosting: state.hosting,
+        maxChatBytes: state.maxChatBytes,
+      };
+    },
+    leave_room: () => {
+      state.inRoom = false;
+      return null;
+    },
+    set_media: ({ update }) => {
+      for (const k of ['mic', 'camera', 'screen']) if (update[k] !== null) state.media[k] = update[k];
+      return { ...state.media };
+    },
+    send_chat: ({ clientMsgId, text }) => {
+      let message = state.sent.get(clientMsgId);
+      if (!message) {
+        message = {
+          seq: ++state.seq,
+          from: 'me-1',
+          name: state.settings.displayName,
+          text,
+          ts: Date.now(),
+          clientMsgId,
+          deleted: false,
+        };
+        state.sent.set(clientMsgId, message);
+      }
+      // The relay's broadcast of our own message reaches us too (same seq).
+      fake.emit('room-event', { type: 'chatMessage', message });
+      return message;
+    },
+    load_older_chat: () => state.olderChat,
+    delete_chat: () => null,
+    kick: () => null,
+    quit_app: () => null,
+    'plugin:event|listen': ({ event, handler }) => {
+      const eventId = nextEventId++;
+      if (!listeners.has(event)) listeners.set(event, []);
+      listeners.get(event).push({ eventId, handlerId: handler });
+      return eventId;
+    },
+    'plugin:event|unlisten': ({ event, eventId }) => {
+      const list = listeners.get(event) || [];
+      listeners.set(
+        event,
+        list.filter((l) => l.eventId !== eventId),
+      );
+      return null;
+    },
+  };
+
+  async function invoke(cmd, args = {}) {
+    if (!cmd.startsWith('plugin:')) fake.calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) });
+    const delay = fake.delays[cmd];
+    if (delay) await new Promise((r) => setTimeout(r, delay));
+    const failure = (fake.failures[cmd] || []).shift();
+    if (failure) throw failure;
+    const handler = commands[cmd];
+    if (!handler) throw { kind: 'internal', message: `unknown command ${cmd}` };
+    return handler(args);
+  }
+
+  window.__TAURI_INTERNALS__ = {
+    invoke,
+    transformCallback(callback, once = false) {
+      const id = nextCallback++;
+      callbacks.set(id, (data) => {
+        if (once) callbacks.delete(id);
+        return callback && callback(data);
+      });
+      return id;
+    },
+    unregisterCallback(id) {
+      callbacks.delete(id);
+    },
+    runCallback(id, data) {
+      const cb = callbacks.get(id);
+      if (cb) cb(data);
+    },
+    callbacks,
+    metadata: { currentWindow: { label: 'main' }, currentWebview: { windowLabel: 'main', label: 'main' } },
+  };
+  window.__TAURI_EVENT_PLUGIN_INTERNALS__ = {
+    unregisterListener(event, eventId) {
+      const list = listeners.get(event) || [];
+      const entry = list.find((l) => l.eventId === eventId);
+      if (entry) callbacks.delete(entry.handlerId);
+      listeners.set(
+        event,
+        list.filter((l) => l.eventId !== eventId),
+      );
+    },
+  };
+  window.isTauri = true;
+  window.__fake = fake;
+})();
