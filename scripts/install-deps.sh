@@ -72,6 +72,11 @@ if ! command -v cargo >/dev/null; then
 fi
 if [ "$want" = test ]; then
   rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt 2>/dev/null || true
+  # The desktop app's end-to-end test: the WebDriver server for Tauri apps.
+  if ! command -v tauri-driver >/dev/null; then
+    log "installing tauri-driver (cargo install, a few minutes)"
+    cargo install tauri-driver --version '^2' --locked --quiet
+  fi
 fi
 
 # Node.js >= 20.19 (Vite 7). Debian 12's nodejs is 18: then take Node from the npm registry.

@@ -8,6 +8,7 @@ pub mod codec;
 pub mod host;
 pub mod invite;
 pub mod media;
+pub mod preview;
 pub mod session;
 pub mod signal;
 pub mod source;

@@ -54,12 +54,23 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct JoinArgs {
-    /// The relay's base address, e.g. ws://127.0.0.1:7450
-    #[arg(long)]
-    url: String,
+    /// The relay's base address, e.g. ws://127.0.0.1:7450 (with `--token`).
+    #[arg(long, required_unless_present = "invite", requires = "token")]
+    url: Option<String>,
     /// Access token (from `studyhall-relay token` or the room's host).
-    #[arg(long)]
-    token: String,
+    #[arg(long, requires = "url", conflicts_with = "invite")]
+    token: Option<String>,
+    /// Join with an invite link or code from the room's host instead of a token
+    /// (`studyhall://join?...` or `K7QX-29FD@192.168.1.20:7450`).
+    #[arg(long, value_name = "LINK_OR_CODE")]
+    invite: Option<String>,
+    /// With `--invite`: the display name to join as.
+    #[arg(long, default_value = "Headless client")]
+    name: String,
+    /// Turn the microphone and camera off after this long (e.g. 5s), as a muting
+    /// participant would.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    mute_after: Option<Duration>,
     /// Room to join (default: the room named in the token).
     #[arg(long)]
     room: Option<String>,
@@ -199,6 +210,9 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
     let JoinArgs {
         url,
         token,
+        invite,
+        name,
+        mute_after,
         room,
         video,
         audio,
@@ -212,11 +226,23 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
         say,
         stats_json,
     } = args;
-    let room = match room {
-        Some(r) => r,
-        None => {
-            room_of_token(&token).context("cannot tell the room from the token; pass --room")?
+    let (url, token, room) = match (invite, url, token) {
+        (Some(text), _, _) => {
+            let target = studyhall_client::invite::parse(&text)?;
+            let redeemed = studyhall_client::invite::redeem(&target, &name)
+                .await
+                .context("cannot redeem the invite")?;
+            (target.relay_url(), redeemed.token, redeemed.room)
         }
+        (None, Some(url), Some(token)) => {
+            let room = match room {
+                Some(r) => r,
+                None => room_of_token(&token)
+                    .context("cannot tell the room from the token; pass --room")?,
+            };
+            (url, token, room)
+        }
+        _ => anyhow::bail!("pass --url and --token, or --invite"),
     };
     let camera_input = match (video_file, video) {
         (Some(path), _) => VideoInput::Y4m(path),
@@ -282,9 +308,26 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + duration;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.tick().await;
+    let mute_at = mute_after.map(|d| tokio::time::Instant::now() + d);
+    let mut muted = false;
     loop {
+        let mute_sleep = async {
+            match mute_at {
+                Some(at) if !muted => tokio::time::sleep_until(at).await,
+                _ => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => break,
+            _ = mute_sleep => {
+                muted = true;
+                client.set_media(studyhall_protocol::MediaUpdate {
+                    mic: Some(false),
+                    camera: Some(false),
+                    screen: None,
+                }).await?;
+                println!("muted microphone and camera");
+            }
             _ = tick.tick() => println!("{}", progress(started.elapsed(), &client.stats())),
             event = client.next_event() => match event {
                 Some(msg) => if let Some(line) = describe(&msg) { println!("{line}") },
@@ -319,6 +362,7 @@ async fn main() -> anyhow::Result<()> {
                 ("cameras", &list.cameras),
                 ("microphones", &list.microphones),
                 ("screens", &list.screens),
+                ("speakers", &list.speakers),
             ] {
                 println!("{kind}:");
                 if names.is_empty() {

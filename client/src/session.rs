@@ -6,6 +6,7 @@
 //! One task owns the [`MediaClient`]; handle methods send it commands.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use studyhall_protocol::{
@@ -13,7 +14,7 @@ use studyhall_protocol::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use crate::media::{MediaClient, MediaError, MediaOptions, MediaSinks};
+use crate::media::{MediaClient, MediaError, MediaOptions, MediaSinks, StatsHandle};
 use crate::signal::{JoinInfo, SignalError};
 use crate::source::{AudioInput, VideoInput};
 
@@ -60,6 +61,7 @@ pub enum EndReason {
 }
 
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // room traffic is the common case; boxing it buys nothing
 pub enum SessionEvent {
     /// Room traffic: participants, chat, errors (media negotiation is handled inside).
     Message(ServerMessage),
@@ -116,6 +118,7 @@ enum Pending {
 pub struct RoomSession {
     commands: mpsc::Sender<Command>,
     identity: String,
+    stats: Arc<Mutex<StatsHandle>>,
 }
 
 impl RoomSession {
@@ -134,6 +137,7 @@ impl RoomSession {
         .await?;
         let info = client.info.clone();
         let identity = info.you.identity.clone();
+        let stats = Arc::new(Mutex::new(client.stats_handle()));
         let (commands, rx) = mpsc::channel(32);
         let (events, events_rx) = mpsc::unbounded_channel();
         let task = Task {
@@ -143,13 +147,27 @@ impl RoomSession {
             events,
             pending: HashMap::new(),
             next_request: 0,
+            stats: stats.clone(),
         };
         tokio::spawn(task.run(client, rx));
-        Ok((RoomSession { commands, identity }, info, events_rx))
+        Ok((
+            RoomSession {
+                commands,
+                identity,
+                stats,
+            },
+            info,
+            events_rx,
+        ))
     }
 
     pub fn identity(&self) -> &str {
         &self.identity
+    }
+
+    /// The current connection's media statistics (a new set after each rejoin).
+    pub fn stats(&self) -> StatsHandle {
+        self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, SessionError> {
@@ -228,6 +246,7 @@ struct Task {
     events: mpsc::UnboundedSender<SessionEvent>,
     pending: HashMap<String, Pending>,
     next_request: u64,
+    stats: Arc<Mutex<StatsHandle>>,
 }
 
 /// What ended a connection, and whether rejoining makes sense.
@@ -345,6 +364,7 @@ impl Task {
             .await
             {
                 Ok(client) => {
+                    *self.stats.lock().unwrap_or_else(|p| p.into_inner()) = client.stats_handle();
                     self.emit(SessionEvent::Rejoined(Box::new(client.info.clone())));
                     self.emit(SessionEvent::Connection {
                         state: ConnectionState::Connected,

@@ -52,7 +52,7 @@ impl MediaError {
     }
 }
 
-pub(crate) fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -345,6 +345,11 @@ impl MediaClient {
 
     pub fn identity(&self) -> &str {
         &self.info.you.identity
+    }
+
+    /// The live statistics (cheap to clone; read with [`StatsHandle::update`]).
+    pub fn stats_handle(&self) -> StatsHandle {
+        self.stats.clone()
     }
 
     pub fn stats(&self) -> ClientStats {

@@ -73,7 +73,7 @@ impl MediaSinks {
     }
 }
 
-pub(crate) fn now_us() -> u64 {
+pub fn now_us() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_micros() as u64)

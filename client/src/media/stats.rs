@@ -63,6 +63,15 @@ pub struct ReceivedTrack {
 
 impl ReceivedTrack {
     /// Decoded frames within the counter span that verified: 1.0 means none missing.
+    /// The audio level now: the last one measured, or 0 when nothing arrived lately (the
+    /// sender muted or left).
+    pub fn current_level(&self) -> f32 {
+        match self.last_frame_at {
+            Some(t) if t.elapsed().as_millis() < 300 => self.level,
+            _ => 0.0,
+        }
+    }
+
     pub fn coverage(&self) -> f64 {
         match (self.first_counter, self.last_counter) {
             (Some(a), Some(b)) if b >= a => self.frames_verified as f64 / f64::from(b - a + 1),

@@ -1,8 +1,11 @@
 use serde::Serialize;
-use tauri::{AppHandle, Runtime};
+use tauri::State;
+
+use crate::state::AppState;
 
 /// The app's identity as the UI shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
 pub struct AppInfo {
     /// Product name from `tauri.conf.json`.
     pub name: String,
@@ -14,11 +17,7 @@ pub struct AppInfo {
 
 /// Returns the app's name and versions. Cannot fail.
 #[tauri::command]
-pub fn app_info<R: Runtime>(app: AppHandle<R>) -> AppInfo {
-    let package = app.package_info();
-    AppInfo {
-        name: package.name.clone(),
-        version: package.version.to_string(),
-        protocol_version: studyhall_protocol::PROTOCOL_VERSION,
-    }
+#[specta::specta]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    state.bridge.info()
 }

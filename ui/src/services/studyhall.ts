@@ -7,8 +7,8 @@
  * around `subscribe`, so switching the internals to the generated bindings
  * (`ui/src/bindings.ts`) touches only this file.
  */
-import { invoke, isTauri } from '@tauri-apps/api/core';
-import { listen } from '@tauri-apps/api/event';
+import { isTauri } from '@tauri-apps/api/core';
+import { commands, events } from '../bindings';
 import type {
   AppErrorKind,
   AppErrorPayload,
@@ -109,10 +109,26 @@ export function isDesktopApp(): boolean {
   return isTauri();
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+type Outcome<T> = { status: 'ok'; data: T } | { status: 'error'; error: AppErrorPayload };
+
+/** Runs a fallible command from the generated bindings; its error becomes an AppError. */
+async function call<T>(command: () => Promise<Outcome<T>>): Promise<T> {
+  if (!isTauri()) throw new DesktopAppUnavailableError();
+  let outcome: Outcome<T>;
+  try {
+    outcome = await command();
+  } catch (error) {
+    throw AppError.from(error);
+  }
+  if (outcome.status === 'error') throw AppError.from(outcome.error);
+  return outcome.data;
+}
+
+/** Runs a command that cannot fail on the Rust side. */
+async function ask<T>(command: () => Promise<T>): Promise<T> {
   if (!isTauri()) throw new DesktopAppUnavailableError();
   try {
-    return await invoke<T>(command, args);
+    return await command();
   } catch (error) {
     throw AppError.from(error);
   }
@@ -121,19 +137,23 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 /** Stops listening. */
 export type Unlisten = () => void;
 
-function subscribe<T>(event: string, handler: (payload: T) => void): Unlisten {
+type Listenable<T> = { listen: (cb: (event: { payload: T }) => void) => Promise<() => void> };
+
+function subscribe<T>(name: string, event: Listenable<T>, handler: (payload: T) => void): Unlisten {
   if (!isTauri()) return () => {};
   let stopped = false;
   let unlisten: (() => void) | null = null;
-  listen<T>(event, (e) => {
-    if (!stopped) handler(e.payload);
-  }).then(
-    (fn) => {
-      if (stopped) fn();
-      else unlisten = fn;
-    },
-    (error: unknown) => console.error(`listening to ${event} failed`, error),
-  );
+  event
+    .listen((e) => {
+      if (!stopped) handler(e.payload);
+    })
+    .then(
+      (fn) => {
+        if (stopped) fn();
+        else unlisten = fn;
+      },
+      (error: unknown) => console.error(`listening to ${name} failed`, error),
+    );
   return () => {
     stopped = true;
     unlisten?.();
@@ -142,38 +162,38 @@ function subscribe<T>(event: string, handler: (payload: T) => void): Unlisten {
 
 // Commands, in docs/app-ipc.md's order.
 
-export const getAppInfo = (): Promise<AppInfo> => call('app_info');
-export const getSettings = (): Promise<Settings> => call('get_settings');
+export const getAppInfo = (): Promise<AppInfo> => ask(() => commands.appInfo());
+export const getSettings = (): Promise<Settings> => call(() => commands.getSettings());
 export const saveProfile = (profile: Profile): Promise<Settings> =>
-  call('save_profile', { profile });
-export const listDevices = (): Promise<DeviceList> => call('list_devices');
-export const mediaEndpoint = (): Promise<string> => call('media_endpoint');
+  call(() => commands.saveProfile(profile));
+export const listDevices = (): Promise<DeviceList> => call(() => commands.listDevices());
+export const mediaEndpoint = (): Promise<string> => ask(() => commands.mediaEndpoint());
 export const startPreview = (camera: VideoDevice, microphone: AudioDevice): Promise<null> =>
-  call('start_preview', { camera, microphone });
-export const stopPreview = (): Promise<null> => call('stop_preview');
-export const hostRoom = (title: string): Promise<Invite> => call('host_room', { title });
-export const stopHosting = (): Promise<null> => call('stop_hosting');
+  call(() => commands.startPreview(camera, microphone));
+export const stopPreview = (): Promise<null> => call(() => commands.stopPreview());
+export const hostRoom = (title: string): Promise<Invite> => call(() => commands.hostRoom(title));
+export const stopHosting = (): Promise<null> => call(() => commands.stopHosting());
 export const parseInvite = (text: string): Promise<InviteTarget> =>
-  call('parse_invite', { text });
+  call(() => commands.parseInvite(text));
 export const joinRoom = (invite: string): Promise<RoomSnapshot> =>
-  call('join_room', { invite });
-export const leaveRoom = (): Promise<null> => call('leave_room');
+  call(() => commands.joinRoom(invite));
+export const leaveRoom = (): Promise<null> => call(() => commands.leaveRoom());
 export const setMedia = (update: MediaUpdate): Promise<MediaState> =>
-  call('set_media', { update });
+  call(() => commands.setMedia(update));
 export const sendChat = (clientMsgId: string, text: string): Promise<ChatMessage> =>
-  call('send_chat', { clientMsgId, text });
+  call(() => commands.sendChat(clientMsgId, text));
 export const loadOlderChat = (beforeSeq: number): Promise<ChatPage> =>
-  call('load_older_chat', { beforeSeq });
-export const deleteChat = (seq: number): Promise<null> => call('delete_chat', { seq });
-export const kick = (identity: string): Promise<null> => call('kick', { identity });
-export const quitApp = (): Promise<null> => call('quit_app');
+  call(() => commands.loadOlderChat(beforeSeq));
+export const deleteChat = (seq: number): Promise<null> => call(() => commands.deleteChat(seq));
+export const kick = (identity: string): Promise<null> => call(() => commands.kick(identity));
+export const quitApp = (): Promise<null> => call(() => commands.quitApp());
 
 // Events. Each returns a function that stops listening (safe to call at once, as React
 // effect cleanups do).
 
 export const onRoomEvent = (handler: (event: RoomEvent) => void): Unlisten =>
-  subscribe('room-event', handler);
+  subscribe('room-event', events.roomEvent, handler);
 export const onMediaStatus = (handler: (status: MediaStatus) => void): Unlisten =>
-  subscribe('media-status', handler);
+  subscribe('media-status', events.mediaStatus, handler);
 export const onQuitRequested = (handler: (request: QuitRequested) => void): Unlisten =>
-  subscribe('quit-requested', handler);
+  subscribe('quit-requested', events.quitRequested, handler);

@@ -1,0 +1,245 @@
+//! Device check before joining: the chosen camera encoded as it would be sent (for a
+//! self-preview) and the chosen microphone's level, with no room involved.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use studyhall_protocol::TrackSource;
+use tokio::sync::{mpsc, watch};
+
+use crate::codec::vp8::Vp8Encoder;
+use crate::media::publish::Feed;
+use crate::media::receive::now_us;
+use crate::media::stats::{audio_level, smooth_level};
+use crate::media::{now_ms, EncodedVideo, MediaError, VideoFormat};
+use crate::source::{AudioInput, VideoInput};
+
+/// What the preview shows right now.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PreviewStatus {
+    /// Microphone loudness, 0..1.
+    pub level: f32,
+    pub camera_error: Option<String>,
+    pub microphone_error: Option<String>,
+}
+
+/// A running preview; dropping it stops it and releases the devices.
+pub struct Preview {
+    status: Arc<Mutex<PreviewStatus>>,
+    _stop: watch::Sender<bool>,
+}
+
+impl Preview {
+    /// Open the devices and start. A device that cannot open is reported in the status
+    /// (the other one still runs), so the user sees which one is at fault.
+    pub async fn start(
+        camera: Option<VideoInput>,
+        microphone: Option<AudioInput>,
+        format: VideoFormat,
+        frames: mpsc::Sender<EncodedVideo>,
+    ) -> Preview {
+        let status = Arc::new(Mutex::new(PreviewStatus::default()));
+        let (stop, stop_rx) = watch::channel(false);
+        if let Some(input) = camera {
+            let opened =
+                tokio::task::spawn_blocking(move || Feed::video(&input, "preview", format))
+                    .await
+                    .map_err(|e| MediaError::Source(e.to_string()))
+                    .and_then(|r| r);
+            match opened {
+                Ok(Feed::Video(source)) => {
+                    tokio::spawn(run_video(
+                        source,
+                        format,
+                        frames,
+                        status.clone(),
+                        stop_rx.clone(),
+                    ));
+                }
+                Ok(Feed::Audio(_)) => unreachable!("a video input opens a video feed"),
+                Err(e) => {
+                    status
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .camera_error = Some(e.to_string())
+                }
+            }
+        }
+        if let Some(input) = microphone {
+            let opened = tokio::task::spawn_blocking(move || Feed::audio(&input, "preview"))
+                .await
+                .map_err(|e| MediaError::Source(e.to_string()))
+                .and_then(|r| r);
+            match opened {
+                Ok(Feed::Audio(source)) => {
+                    tokio::spawn(run_audio(source, status.clone(), stop_rx));
+                }
+                Ok(Feed::Video(_)) => unreachable!("an audio input opens an audio feed"),
+                Err(e) => {
+                    status
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .microphone_error = Some(e.to_string())
+                }
+            }
+        }
+        Preview {
+            status,
+            _stop: stop,
+        }
+    }
+
+    pub fn status(&self) -> PreviewStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+async fn run_video(
+    mut source: Box<dyn crate::source::VideoSource>,
+    format: VideoFormat,
+    frames: mpsc::Sender<EncodedVideo>,
+    status: Arc<Mutex<PreviewStatus>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut ticker =
+        tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(format.fps.max(1))));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut encoder: Option<((u32, u32), Vp8Encoder)> = None;
+    let mut count: u32 = 0;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let frame = match source.next_frame(now_ms()) {
+            Ok(frame) => frame,
+            Err(e) => {
+                status
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .camera_error = Some(e.to_string());
+                return;
+            }
+        };
+        let size = source.size();
+        if encoder.as_ref().is_none_or(|(s, _)| *s != size) {
+            match Vp8Encoder::new(size.0, size.1, format.fps, format.bitrate_kbps) {
+                Ok(e) => encoder = Some((size, e)),
+                Err(e) => {
+                    status
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .camera_error = Some(e.to_string());
+                    return;
+                }
+            }
+        }
+        let (_, enc) = encoder.as_mut().expect("set above");
+        // A viewer may attach at any time: a keyframe every second keeps the wait short.
+        let keyframe = count % format.fps.max(1) == 0;
+        count = count.wrapping_add(1);
+        let Ok(encoded) = enc.encode(&frame, keyframe) else {
+            continue;
+        };
+        for f in encoded {
+            let _ = frames.try_send(EncodedVideo {
+                identity: None,
+                source: TrackSource::Camera,
+                keyframe: f.keyframe,
+                timestamp_us: now_us(),
+                data: bytes::Bytes::from(f.data),
+            });
+        }
+    }
+}
+
+async fn run_audio(
+    mut source: Box<dyn crate::source::AudioSource>,
+    status: Arc<Mutex<PreviewStatus>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(Duration::from_millis(20));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match source.next_frame() {
+            Ok(pcm) => {
+                let mut s = status.lock().unwrap_or_else(|p| p.into_inner());
+                s.level = smooth_level(s.level, audio_level(&pcm));
+            }
+            Err(e) => {
+                let mut s = status.lock().unwrap_or_else(|p| p.into_inner());
+                s.microphone_error = Some(e.to_string());
+                s.level = 0.0;
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn synthetic_sources_preview_with_frames_and_a_level() {
+        let (tx, mut rx) = mpsc::channel(64);
+        let format = VideoFormat {
+            width: 160,
+            height: 120,
+            fps: 30,
+            bitrate_kbps: 200,
+        };
+        let preview = Preview::start(
+            Some(VideoInput::TestPattern),
+            Some(AudioInput::Tone),
+            format,
+            tx,
+        )
+        .await;
+        let first = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(first.keyframe);
+        assert_eq!(first.identity, None);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let status = preview.status();
+        assert!(status.level > 0.3, "the tone is loud: {status:?}");
+        assert_eq!(status.camera_error, None);
+        drop(preview);
+        // Stopped: the channel closes once the task ends.
+        let drained = tokio::time::timeout(Duration::from_secs(2), async {
+            while rx.recv().await.is_some() {}
+        })
+        .await;
+        assert!(drained.is_ok(), "the preview stops when dropped");
+    }
+
+    #[tokio::test]
+    async fn a_missing_file_is_reported_not_fatal() {
+        let (tx, _rx) = mpsc::channel(4);
+        let format = VideoFormat {
+            width: 160,
+            height: 120,
+            fps: 15,
+            bitrate_kbps: 200,
+        };
+        let preview = Preview::start(
+            Some(VideoInput::Y4m("/nonexistent.y4m".into())),
+            Some(AudioInput::Tone),
+            format,
+            tx,
+        )
+        .await;
+        let status = preview.status();
+        assert!(status.camera_error.is_some());
+        assert_eq!(status.microphone_error, None);
+    }
+}

@@ -1,0 +1,75 @@
+use serde::{Deserialize, Serialize};
+use studyhall_client::media::VideoFormat;
+use studyhall_client::preview::Preview;
+use tauri::State;
+
+use crate::error::AppError;
+use crate::settings::{AudioDevice, VideoDevice};
+use crate::state::AppState;
+
+/// Devices found on this machine, by the names the app's choices use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceList {
+    pub cameras: Vec<String>,
+    pub microphones: Vec<String>,
+    pub screens: Vec<String>,
+    pub speakers: Vec<String>,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_devices() -> Result<DeviceList, AppError> {
+    let found = tokio::task::spawn_blocking(studyhall_client::source::device::list_devices)
+        .await
+        .unwrap_or_default();
+    Ok(DeviceList {
+        cameras: found.cameras,
+        microphones: found.microphones,
+        screens: found.screens,
+        speakers: found.speakers,
+    })
+}
+
+/// Start the device check: our camera on the video socket as `self:camera`, the
+/// microphone's level in `media-status`. Replaces a running check.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_preview(
+    state: State<'_, AppState>,
+    camera: VideoDevice,
+    microphone: AudioDevice,
+) -> Result<(), AppError> {
+    let mut live = state.live.lock().await;
+    if live.room.is_some() {
+        // In a room the self-view already shows the camera.
+        return Ok(());
+    }
+    // Release the devices before opening them again.
+    live.preview = None;
+    let format = VideoFormat {
+        width: 640,
+        height: 360,
+        fps: 15,
+        bitrate_kbps: 500,
+    };
+    live.preview = Some(
+        Preview::start(
+            Some(camera.input()),
+            Some(microphone.input()),
+            format,
+            state.video.sink(),
+        )
+        .await,
+    );
+    Ok(())
+}
+
+/// Stop the device check and release the devices.
+#[tauri::command]
+#[specta::specta]
+pub async fn stop_preview(state: State<'_, AppState>) -> Result<(), AppError> {
+    state.live.lock().await.preview = None;
+    state.video.forget("self:camera");
+    Ok(())
+}

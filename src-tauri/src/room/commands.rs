@@ -1,0 +1,155 @@
+use std::sync::Arc;
+
+use tauri::State;
+
+use super::types::{
+    ChatMessage, ChatPage, Invite, InviteTarget, MediaState, MediaUpdate, RoomSnapshot,
+};
+use crate::error::{AppError, AppErrorKind};
+use crate::settings::{default_profile, Profile};
+use crate::state::AppState;
+use studyhall_client::session::RoomSession;
+
+/// URL of the local video socket (see docs/app-ipc.md, "Video").
+#[tauri::command]
+#[specta::specta]
+pub fn media_endpoint(state: State<'_, AppState>) -> String {
+    state.video.url().to_string()
+}
+
+fn profile(state: &AppState) -> Result<Profile, AppError> {
+    let saved = state
+        .settings
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .profile()?;
+    Ok(saved.unwrap_or_else(|| default_profile(false, false, false)))
+}
+
+/// Start the bundled relay on this machine and make an invite to a new room.
+#[tauri::command]
+#[specta::specta]
+pub async fn host_room(state: State<'_, AppState>, title: String) -> Result<Invite, AppError> {
+    let name = profile(&state)?.display_name;
+    super::host(&state, &title, &name).await
+}
+
+/// End the hosted room for everyone and stop the relay.
+#[tauri::command]
+#[specta::specta]
+pub async fn stop_hosting(state: State<'_, AppState>) -> Result<(), AppError> {
+    super::stop_hosting(&state).await
+}
+
+/// Check an invite link or code without joining.
+#[tauri::command]
+#[specta::specta]
+pub fn parse_invite(text: String) -> Result<InviteTarget, AppError> {
+    let target = studyhall_client::invite::parse(&text)?;
+    Ok(InviteTarget {
+        relay: target.relay,
+        code: target.code,
+    })
+}
+
+/// Redeem the invite and join with the saved profile.
+#[tauri::command]
+#[specta::specta]
+pub async fn join_room(
+    state: State<'_, AppState>,
+    invite: String,
+) -> Result<RoomSnapshot, AppError> {
+    let profile = profile(&state)?;
+    super::join(&state, &invite, profile).await
+}
+
+/// Leave the room (it goes on for the others).
+#[tauri::command]
+#[specta::specta]
+pub async fn leave_room(state: State<'_, AppState>) -> Result<(), AppError> {
+    super::leave(&state).await
+}
+
+async fn session(state: &AppState) -> Result<Arc<RoomSession>, AppError> {
+    state
+        .live
+        .lock()
+        .await
+        .room
+        .as_ref()
+        .map(|r| r.session.clone())
+        .ok_or_else(AppError::not_in_room)
+}
+
+/// Mute/unmute, camera on/off, screen share on/off; resolves with the new state.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_media(
+    state: State<'_, AppState>,
+    update: MediaUpdate,
+) -> Result<MediaState, AppError> {
+    let session = session(&state).await?;
+    session.set_media(update.into()).await?;
+    let live = state.live.lock().await;
+    let room = live.room.as_ref().ok_or_else(AppError::not_in_room)?;
+    let mut media = room.media.lock().unwrap_or_else(|p| p.into_inner());
+    media.mic = update.mic.unwrap_or(media.mic);
+    media.camera = update.camera.unwrap_or(media.camera);
+    media.screen = update.screen.unwrap_or(media.screen);
+    Ok(*media)
+}
+
+/// Post a chat message; resolves once the relay stored it.
+#[tauri::command]
+#[specta::specta]
+pub async fn send_chat(
+    state: State<'_, AppState>,
+    client_msg_id: String,
+    text: String,
+) -> Result<ChatMessage, AppError> {
+    if text.trim().is_empty() {
+        return Err(AppError::new(
+            AppErrorKind::InvalidInput,
+            "The message is empty.",
+        ));
+    }
+    let session = session(&state).await?;
+    Ok(session.send_chat(&client_msg_id, &text).await?.into())
+}
+
+/// The page of chat before `before_seq`.
+#[tauri::command]
+#[specta::specta]
+pub async fn load_older_chat(
+    state: State<'_, AppState>,
+    before_seq: u32,
+) -> Result<ChatPage, AppError> {
+    let session = session(&state).await?;
+    Ok(session.history(Some(u64::from(before_seq))).await?.into())
+}
+
+/// Host only: remove a message for everyone.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_chat(state: State<'_, AppState>, seq: u32) -> Result<(), AppError> {
+    let session = session(&state).await?;
+    Ok(session.delete_chat(u64::from(seq)).await?)
+}
+
+/// Host only: remove a participant.
+#[tauri::command]
+#[specta::specta]
+pub async fn kick(state: State<'_, AppState>, identity: String) -> Result<(), AppError> {
+    let session = session(&state).await?;
+    Ok(session.kick(&identity).await?)
+}
+
+/// Quit now, ending a hosted room (the UI asked first).
+#[tauri::command]
+#[specta::specta]
+pub async fn quit_app(state: State<'_, AppState>) -> Result<(), AppError> {
+    let _ = super::leave(&state).await;
+    super::stop_hosting(&state).await?;
+    state.bridge.exit();
+    Ok(())
+}

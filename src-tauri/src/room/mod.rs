@@ -1,0 +1,660 @@
+//! Rooms from the app's side: hosting one (the bundled relay as a child process),
+//! joining one by invite, and carrying its events, audio and levels to the UI.
+//!
+//! The logic of being in a room lives in `studyhall_client::session`; this module wires
+//! it to the window: events become [`RoomEvent`]s, received audio goes to the speaker,
+//! video frames to the [`VideoHub`](crate::video::VideoHub).
+
+pub mod commands;
+pub mod types;
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, UdpSocket};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use studyhall_client::host::{HostOptions, HostedRelay};
+use studyhall_client::invite::{self, InviteTarget as ClientTarget};
+use studyhall_client::media::{MediaOptions, MediaSinks, RemoteAudio, VideoFormat};
+use studyhall_client::session::{
+    ConnectionState as SessionConnection, EndReason, RoomSession, SessionConfig, SessionEvent,
+};
+use studyhall_client::signal::JoinInfo;
+use studyhall_client::source::device::Speaker;
+use studyhall_protocol::{ServerMessage, TrackSource};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::error::{AppError, AppErrorKind};
+use crate::settings::{Profile, RecentRoom};
+use crate::state::{AppState, Bridge, Live};
+use crate::video::VideoHub;
+use types::*;
+
+/// How long a hosted room's invite and the host's token last.
+const HOSTED_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// The room this app hosts.
+pub struct Hosting {
+    pub relay: HostedRelay,
+    pub invite: Invite,
+    pub target: ClientTarget,
+    pub host_token: String,
+    pub room: String,
+    pub title: String,
+}
+
+/// The room we are in.
+pub struct ActiveRoom {
+    pub session: Arc<RoomSession>,
+    pub room: String,
+    /// Who else is here now.
+    pub others: Arc<Mutex<HashSet<String>>>,
+    pub media: Arc<Mutex<MediaState>>,
+    pub speaker_problem: Arc<Mutex<Option<String>>>,
+    pub tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for ActiveRoom {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// The address others on the network reach this machine at: `STUDYHALL_HOST_IP` when
+/// set, else the address of the interface with the default route, else loopback.
+pub fn lan_ip() -> IpAddr {
+    if let Some(ip) = std::env::var("STUDYHALL_HOST_IP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return ip;
+    }
+    // Connecting a UDP socket sends nothing; it only picks the outgoing interface.
+    UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| s.connect("192.0.2.1:9").map(|_| s))
+        .and_then(|s| s.local_addr())
+        .map(|a| a.ip())
+        .ok()
+        .filter(|ip| !ip.is_unspecified())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+/// A room name from a title: `Linear Algebra!` → `linear-algebra-3f9a`.
+pub fn room_name(title: &str) -> String {
+    let mut slug = String::new();
+    for c in title.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+        if slug.len() >= 40 {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    let slug = if slug.is_empty() { "room" } else { slug };
+    format!("{slug}-{}", hex::encode(rand::random::<[u8; 2]>()))
+}
+
+/// A title from a room name: `linear-algebra-3f9a` → `Linear algebra`.
+pub fn title_of(room: &str) -> String {
+    let base = match room.rsplit_once('-') {
+        Some((base, suffix))
+            if suffix.len() == 4 && suffix.chars().all(|c| c.is_ascii_hexdigit()) =>
+        {
+            base
+        }
+        _ => room,
+    };
+    let words = base.replace(['-', '_', '.'], " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => room.to_string(),
+    }
+}
+
+fn now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as f64)
+        .unwrap_or(0.0)
+}
+
+/// Start the bundled relay on this machine and make an invite to a new room.
+pub async fn host(state: &AppState, title: &str, host_name: &str) -> Result<Invite, AppError> {
+    let mut live = state.live.lock().await;
+    if let Some(hosting) = &live.hosting {
+        return Ok(hosting.invite.clone());
+    }
+    let title = title.trim();
+    let title = if title.is_empty() {
+        "Study room"
+    } else {
+        title
+    };
+    let ip = lan_ip();
+    let relay = HostedRelay::start(HostOptions {
+        binary: None,
+        ip,
+        port: 0,
+        media_port: 0,
+        data_dir: state.data_dir.join("hosted-relay"),
+    })
+    .await?;
+    let room = room_name(title);
+    let identity = format!("host-{}", hex::encode(rand::random::<[u8; 4]>()));
+    let host_token = relay
+        .token(&room, &identity, host_name, true, HOSTED_TTL)
+        .await?;
+    let relay_addr = relay.addr().to_string();
+    let created = match invite::create(&relay_addr, &host_token, Some(HOSTED_TTL)).await {
+        Ok(created) => created,
+        Err(e) => {
+            relay.stop().await;
+            return Err(AppError::new(
+                AppErrorKind::HostingFailed,
+                format!("The room started but could not make an invite: {e}"),
+            ));
+        }
+    };
+    let target = ClientTarget {
+        relay: relay_addr.clone(),
+        code: created.code.clone(),
+    };
+    let invite = Invite {
+        link: target.link(),
+        code: target.short(),
+        relay: relay_addr,
+        room: room.clone(),
+        expires_at: created.expires_at as f64,
+    };
+    tracing::info!(room = %room, relay = %invite.relay, "hosting a room");
+    live.hosting = Some(Hosting {
+        relay,
+        invite: invite.clone(),
+        target,
+        host_token,
+        room,
+        title: title.to_string(),
+    });
+    Ok(invite)
+}
+
+/// End the hosted room: leave it, then stop the relay (it tells everyone).
+pub async fn stop_hosting(state: &AppState) -> Result<(), AppError> {
+    let (room, hosting) = {
+        let mut live = state.live.lock().await;
+        let hosting = live.hosting.take();
+        let in_hosted = matches!((&live.room, &hosting), (Some(r), Some(h)) if r.room == h.room);
+        (if in_hosted { live.room.take() } else { None }, hosting)
+    };
+    if let Some(room) = room {
+        leave_active(state, room).await;
+    }
+    if let Some(hosting) = hosting {
+        tracing::info!(room = %hosting.room, "ending the hosted room");
+        hosting.relay.stop().await;
+    }
+    Ok(())
+}
+
+async fn leave_active(state: &AppState, mut room: ActiveRoom) {
+    for task in room.tasks.drain(..) {
+        task.abort();
+    }
+    // The tasks held the other references to the session; once they are gone it is ours.
+    let session = room.session.clone();
+    drop(room);
+    for _ in 0..50 {
+        if Arc::strong_count(&session) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    if let Ok(session) = Arc::try_unwrap(session) {
+        session.leave().await;
+    }
+    state.video.forget_all();
+}
+
+/// Leave the room we are in (the room goes on; a hosted relay keeps running).
+pub async fn leave(state: &AppState) -> Result<(), AppError> {
+    let room = state.live.lock().await.room.take();
+    match room {
+        Some(room) => {
+            leave_active(state, room).await;
+            Ok(())
+        }
+        None => Err(AppError::not_in_room()),
+    }
+}
+
+/// Join by invite link or code, with the saved profile.
+pub async fn join(
+    state: &AppState,
+    invite_text: &str,
+    profile: Profile,
+) -> Result<RoomSnapshot, AppError> {
+    let target = invite::parse(invite_text)?;
+    if state.live.lock().await.room.is_some() {
+        return Err(AppError::new(
+            AppErrorKind::AlreadyInRoom,
+            "You are already in a room; leave it first.",
+        ));
+    }
+    // Our own hosted room: join with the host's token.
+    let hosted = {
+        let live = state.live.lock().await;
+        live.hosting
+            .as_ref()
+            .filter(|h| h.target == target)
+            .map(|h| {
+                (
+                    h.room.clone(),
+                    h.host_token.clone(),
+                    h.title.clone(),
+                    h.invite.clone(),
+                )
+            })
+    };
+    let (room, token, title, hosting) = match hosted {
+        Some((room, token, title, invite)) => (room, token, title, Some(invite)),
+        None => {
+            let redeemed = invite::redeem(&target, &profile.display_name).await?;
+            let title = title_of(&redeemed.room);
+            (redeemed.room, redeemed.token, title, None)
+        }
+    };
+    // Stop the device check: the room takes the devices.
+    state.live.lock().await.preview = None;
+
+    let (audio_tx, audio_rx) = mpsc::channel::<RemoteAudio>(256);
+    let options = MediaOptions {
+        camera: true,
+        microphone: true,
+        screen: false,
+        idle_tracks: true,
+        camera_input: profile.camera.input(),
+        microphone_input: profile.microphone.input(),
+        screen_input: profile.screen.input(),
+        camera_format: VideoFormat {
+            width: 640,
+            height: 360,
+            fps: 15,
+            bitrate_kbps: 500,
+        },
+        screen_format: VideoFormat {
+            width: 1280,
+            height: 720,
+            fps: 10,
+            bitrate_kbps: 1200,
+        },
+    };
+    let sinks = MediaSinks {
+        encoded: Some(state.video.sink()),
+        audio: Some(audio_tx),
+        decoded: None,
+    };
+    let mut config = SessionConfig {
+        url: target.relay_url(),
+        room: room.clone(),
+        token,
+        options,
+        sinks,
+    };
+    let mut problems = Vec::new();
+    let joined = match RoomSession::join(config.clone()).await {
+        Err(studyhall_client::media::MediaError::Source(message)) => {
+            // A device that will not open must not keep the user out: join with it off.
+            tracing::warn!(%message, "joining with camera and microphone off");
+            problems.push(message);
+            config.options.camera = false;
+            config.options.microphone = false;
+            RoomSession::join(config.clone()).await
+        }
+        other => other,
+    };
+    let (session, info, events) = joined?;
+    let session = Arc::new(session);
+    let others: HashSet<String> = info
+        .participants
+        .iter()
+        .filter(|p| p.identity != info.you.identity)
+        .map(|p| p.identity.clone())
+        .collect();
+    let others = Arc::new(Mutex::new(others));
+    let media = Arc::new(Mutex::new(MediaState::from(info.you.media)));
+    let speaker_problem = Arc::new(Mutex::new(None));
+    let snapshot = snapshot_of(&info, &title, hosting.clone());
+
+    let tasks = vec![
+        tokio::spawn(play_audio(
+            audio_rx,
+            profile.speaker.clone(),
+            speaker_problem.clone(),
+        )),
+        tokio::spawn(pump_events(
+            state.bridge.clone(),
+            state.live.clone(),
+            state.video.clone(),
+            session.clone(),
+            events,
+            others.clone(),
+            media.clone(),
+            title.clone(),
+            hosting.clone(),
+        )),
+    ];
+    for message in problems {
+        state.bridge.room_event(RoomEvent::Notice {
+            message: format!("Joined with camera and microphone off: {message}"),
+        });
+    }
+    let recent = RecentRoom {
+        room: room.clone(),
+        title: title.clone(),
+        invite: target.link(),
+        relay: target.relay.clone(),
+        last_joined: now_ms(),
+        hosted: hosting.is_some(),
+    };
+    if let Err(e) = state
+        .settings
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .touch_recent(&recent)
+    {
+        tracing::warn!(error = %e, "cannot remember the room");
+    }
+    let mut live = state.live.lock().await;
+    live.room = Some(ActiveRoom {
+        session,
+        room,
+        others,
+        media,
+        speaker_problem,
+        tasks,
+    });
+    Ok(snapshot)
+}
+
+fn snapshot_of(info: &JoinInfo, title: &str, hosting: Option<Invite>) -> RoomSnapshot {
+    let you = &info.you.identity;
+    RoomSnapshot {
+        room: info.room.clone(),
+        title: title.to_string(),
+        you: Participant::from_proto(&info.you, you),
+        participants: info
+            .participants
+            .iter()
+            .filter(|p| &p.identity != you)
+            .map(|p| Participant::from_proto(p, you))
+            .collect(),
+        chat: info.chat.clone().into(),
+        hosting,
+        max_chat_bytes: info.limits.max_chat_bytes as f64,
+    }
+}
+
+async fn play_audio(
+    mut audio: mpsc::Receiver<RemoteAudio>,
+    speaker: Option<String>,
+    problem: Arc<Mutex<Option<String>>>,
+) {
+    let opened = tokio::task::spawn_blocking(move || Speaker::open(speaker.as_deref())).await;
+    let speaker = match opened {
+        Ok(Ok(speaker)) => Some(speaker),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "no speaker; remote audio is not played");
+            *problem.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+            None
+        }
+        Err(e) => {
+            *problem.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+            None
+        }
+    };
+    while let Some(frame) = audio.recv().await {
+        if let Some(speaker) = &speaker {
+            speaker.push(&frame.identity, &frame.pcm);
+        }
+    }
+}
+
+/// Room events to the window, and our bookkeeping of who is here.
+#[allow(clippy::too_many_arguments)]
+async fn pump_events(
+    bridge: Arc<dyn Bridge>,
+    live: Arc<tokio::sync::Mutex<Live>>,
+    video: VideoHub,
+    session: Arc<RoomSession>,
+    mut events: mpsc::UnboundedReceiver<SessionEvent>,
+    others: Arc<Mutex<HashSet<String>>>,
+    media: Arc<Mutex<MediaState>>,
+    title: String,
+    hosting: Option<Invite>,
+) {
+    let you = session.identity().to_string();
+    while let Some(event) = events.recv().await {
+        let out = match event {
+            SessionEvent::Message(message) => match message {
+                ServerMessage::ParticipantJoined { participant } => {
+                    others
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(participant.identity.clone());
+                    Some(RoomEvent::ParticipantJoined {
+                        participant: Participant::from_proto(&participant, &you),
+                    })
+                }
+                ServerMessage::ParticipantLeft { identity, reason } => {
+                    others
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&identity);
+                    for source in [TrackSource::Camera, TrackSource::Screen] {
+                        video.forget(&format!("{identity}:{}", source.as_str()));
+                    }
+                    let reason = serde_json::to_value(reason)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    Some(RoomEvent::ParticipantLeft { identity, reason })
+                }
+                ServerMessage::ParticipantUpdated { participant } => {
+                    if participant.identity == you {
+                        *media.lock().unwrap_or_else(|p| p.into_inner()) = participant.media.into();
+                    }
+                    Some(RoomEvent::ParticipantUpdated {
+                        participant: Participant::from_proto(&participant, &you),
+                    })
+                }
+                ServerMessage::ChatMessage { message } => Some(RoomEvent::ChatMessage {
+                    message: message.into(),
+                }),
+                ServerMessage::ChatDeleted { seq, .. } => {
+                    Some(RoomEvent::ChatDeleted { seq: seq as f64 })
+                }
+                ServerMessage::Shutdown { reason, .. } => Some(RoomEvent::Notice {
+                    message: format!("The room's host is restarting ({reason}); reconnecting…"),
+                }),
+                ServerMessage::Error {
+                    message,
+                    request_id: None,
+                    ..
+                } => Some(RoomEvent::Notice { message }),
+                _ => None,
+            },
+            SessionEvent::Connection { state, message } => Some(RoomEvent::Connection {
+                state: match state {
+                    SessionConnection::Connected => ConnectionState::Connected,
+                    SessionConnection::Reconnecting => ConnectionState::Reconnecting,
+                    SessionConnection::Lost => ConnectionState::Lost,
+                },
+                message,
+            }),
+            SessionEvent::Rejoined(info) => {
+                *others.lock().unwrap_or_else(|p| p.into_inner()) = info
+                    .participants
+                    .iter()
+                    .filter(|p| p.identity != you)
+                    .map(|p| p.identity.clone())
+                    .collect();
+                Some(RoomEvent::Resynced {
+                    snapshot: snapshot_of(&info, &title, hosting.clone()),
+                })
+            }
+            SessionEvent::Ended(reason) => {
+                let event = match reason {
+                    EndReason::Kicked { by, reason } => RoomEvent::Kicked { by, reason },
+                    EndReason::Replaced => RoomEvent::RoomEnded {
+                        reason: "You joined this room from somewhere else.".into(),
+                    },
+                    EndReason::Refused { message, .. } => RoomEvent::RoomEnded {
+                        reason: format!("The room no longer admits you: {message}"),
+                    },
+                    EndReason::Lost(message) => RoomEvent::RoomEnded {
+                        reason: format!("The connection to the room was lost: {message}"),
+                    },
+                };
+                bridge.room_event(event);
+                // The room is over: forget it (if it is still this session).
+                let mut live = live.lock().await;
+                if live
+                    .room
+                    .as_ref()
+                    .is_some_and(|r| Arc::ptr_eq(&r.session, &session))
+                {
+                    if let Some(mut room) = live.room.take() {
+                        // Do not abort ourselves.
+                        room.tasks.clear();
+                    }
+                }
+                video.forget_all();
+                return;
+            }
+        };
+        if let Some(out) = out {
+            bridge.room_event(out);
+        }
+    }
+}
+
+/// Levels and device problems, 5 times a second while previewing or in a room.
+pub async fn pump_status(bridge: Arc<dyn Bridge>, live: Arc<tokio::sync::Mutex<Live>>) {
+    let mut ticker = tokio::time::interval(Duration::from_millis(200));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        ticker.tick().await;
+        let status = {
+            let live = live.lock().await;
+            if let Some(room) = &live.room {
+                Some(room_status(room))
+            } else {
+                live.preview.as_ref().map(|preview| {
+                    let s = preview.status();
+                    let mut problems = Vec::new();
+                    if let Some(m) = s.camera_error {
+                        problems.push(DeviceProblem {
+                            device: DeviceKind::Camera,
+                            message: m,
+                        });
+                    }
+                    if let Some(m) = s.microphone_error {
+                        problems.push(DeviceProblem {
+                            device: DeviceKind::Microphone,
+                            message: m,
+                        });
+                    }
+                    MediaStatus {
+                        levels: vec![Level {
+                            key: "self".into(),
+                            level: s.level,
+                        }],
+                        problems,
+                    }
+                })
+            }
+        };
+        if let Some(status) = status {
+            bridge.media_status(status);
+        }
+    }
+}
+
+fn room_status(room: &ActiveRoom) -> MediaStatus {
+    let media = *room.media.lock().unwrap_or_else(|p| p.into_inner());
+    let mut levels = Vec::new();
+    let mut problems = Vec::new();
+    room.session.stats().update(|s| {
+        let mic = s.sent.get(TrackSource::Microphone.as_str());
+        levels.push(Level {
+            key: "self".into(),
+            level: if media.mic {
+                mic.map_or(0.0, |t| t.level)
+            } else {
+                0.0
+            },
+        });
+        for (source, kind) in [
+            (TrackSource::Camera, DeviceKind::Camera),
+            (TrackSource::Microphone, DeviceKind::Microphone),
+            (TrackSource::Screen, DeviceKind::Screen),
+        ] {
+            if let Some(message) = s.sent.get(source.as_str()).and_then(|t| t.error.clone()) {
+                problems.push(DeviceProblem {
+                    device: kind,
+                    message,
+                });
+            }
+        }
+        for track in s.received.values() {
+            if track.kind == "audio" && track.active {
+                levels.push(Level {
+                    key: track.identity.clone(),
+                    level: track.current_level(),
+                });
+            }
+        }
+    });
+    if let Some(message) = room
+        .speaker_problem
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+    {
+        problems.push(DeviceProblem {
+            device: DeviceKind::Speaker,
+            message,
+        });
+    }
+    MediaStatus { levels, problems }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_names_and_titles_round_trip() {
+        let room = room_name("  Linear Algebra: week 3! ");
+        assert!(room.starts_with("linear-algebra-week-3-"), "{room}");
+        assert_eq!(room.len(), "linear-algebra-week-3-".len() + 4);
+        assert_eq!(title_of(&room), "Linear algebra week 3");
+        assert!(room_name("!!!").starts_with("room-"));
+        assert!(room_name(&"x".repeat(200)).len() <= 45);
+        assert_eq!(title_of("chem_lab"), "Chem lab");
+    }
+
+    #[test]
+    fn the_host_ip_can_be_forced() {
+        // Only checks the fallback is an address at all; the override is read at call time.
+        let ip = lan_ip();
+        assert!(!ip.is_unspecified());
+    }
+}

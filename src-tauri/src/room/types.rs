@@ -1,0 +1,252 @@
+//! What crosses the IPC boundary about rooms (camelCase for the UI; times and sequence
+//! numbers as JSON numbers, which hold them exactly up to 2^53).
+
+use serde::{Deserialize, Serialize};
+use studyhall_protocol as proto;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaState {
+    pub mic: bool,
+    pub camera: bool,
+    pub screen: bool,
+}
+
+impl From<proto::MediaState> for MediaState {
+    fn from(m: proto::MediaState) -> Self {
+        MediaState {
+            mic: m.mic,
+            camera: m.camera,
+            screen: m.screen,
+        }
+    }
+}
+
+/// A partial change; `null` leaves a source as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaUpdate {
+    pub mic: Option<bool>,
+    pub camera: Option<bool>,
+    pub screen: Option<bool>,
+}
+
+impl From<MediaUpdate> for proto::MediaUpdate {
+    fn from(m: MediaUpdate) -> Self {
+        proto::MediaUpdate {
+            mic: m.mic,
+            camera: m.camera,
+            screen: m.screen,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum Presence {
+    Active,
+    Away,
+    OnBreak,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Participant {
+    pub identity: String,
+    pub name: String,
+    pub host: bool,
+    pub you: bool,
+    pub media: MediaState,
+    pub presence: Presence,
+    /// A whole number (JSON keeps it exact up to 2^53).
+    #[specta(type = u32)]
+    pub joined_at: f64,
+}
+
+impl Participant {
+    pub fn from_proto(p: &proto::Participant, you: &str) -> Self {
+        Participant {
+            identity: p.identity.clone(),
+            name: p.name.clone(),
+            host: p.role == proto::Role::Host || p.grants.host,
+            you: p.identity == you,
+            media: p.media.into(),
+            presence: match p.presence {
+                proto::Presence::Active => Presence::Active,
+                proto::Presence::Away => Presence::Away,
+                proto::Presence::OnBreak => Presence::OnBreak,
+            },
+            joined_at: p.joined_at as f64,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    /// A whole number (JSON keeps it exact up to 2^53).
+    #[specta(type = u32)]
+    pub seq: f64,
+    pub from: String,
+    pub name: String,
+    pub text: String,
+    /// A whole number (JSON keeps it exact up to 2^53).
+    #[specta(type = u32)]
+    pub ts: f64,
+    pub client_msg_id: String,
+    pub deleted: bool,
+}
+
+impl From<proto::ChatMessage> for ChatMessage {
+    fn from(m: proto::ChatMessage) -> Self {
+        ChatMessage {
+            seq: m.seq as f64,
+            from: m.from,
+            name: m.name,
+            text: m.text,
+            ts: m.ts as f64,
+            client_msg_id: m.client_msg_id,
+            deleted: m.deleted,
+        }
+    }
+}
+
+/// Oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatPage {
+    pub messages: Vec<ChatMessage>,
+    pub has_more: bool,
+}
+
+impl From<proto::ChatPage> for ChatPage {
+    fn from(p: proto::ChatPage) -> Self {
+        ChatPage {
+            messages: p.messages.into_iter().map(Into::into).collect(),
+            has_more: p.has_more,
+        }
+    }
+}
+
+/// A room this app hosts, as others join it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Invite {
+    /// `studyhall://join?relay=…&code=…`
+    pub link: String,
+    /// `K7QX-29FD@192.168.1.20:7450`
+    pub code: String,
+    pub relay: String,
+    pub room: String,
+    /// A whole number (JSON keeps it exact up to 2^53).
+    #[specta(type = u32)]
+    pub expires_at: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteTarget {
+    pub relay: String,
+    pub code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomSnapshot {
+    pub room: String,
+    pub title: String,
+    pub you: Participant,
+    /// Everyone else.
+    pub participants: Vec<Participant>,
+    /// The newest page of chat.
+    pub chat: ChatPage,
+    /// Set when this app hosts the room.
+    pub hosting: Option<Invite>,
+    /// A whole number (JSON keeps it exact up to 2^53).
+    #[specta(type = u32)]
+    pub max_chat_bytes: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum ConnectionState {
+    Connected,
+    Reconnecting,
+    Lost,
+}
+
+/// Something happened in the room.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum RoomEvent {
+    #[serde(rename_all = "camelCase")]
+    ParticipantJoined { participant: Participant },
+    #[serde(rename_all = "camelCase")]
+    ParticipantLeft { identity: String, reason: String },
+    #[serde(rename_all = "camelCase")]
+    ParticipantUpdated { participant: Participant },
+    #[serde(rename_all = "camelCase")]
+    ChatMessage { message: ChatMessage },
+    #[serde(rename_all = "camelCase")]
+    ChatDeleted {
+        #[specta(type = u32)]
+        seq: f64,
+    },
+    #[serde(rename_all = "camelCase")]
+    Connection {
+        state: ConnectionState,
+        message: Option<String>,
+    },
+    /// After a rejoin: the room as it is now (who is here, the newest chat).
+    #[serde(rename_all = "camelCase")]
+    Resynced { snapshot: RoomSnapshot },
+    #[serde(rename_all = "camelCase")]
+    Kicked { by: String, reason: Option<String> },
+    #[serde(rename_all = "camelCase")]
+    RoomEnded { reason: String },
+    #[serde(rename_all = "camelCase")]
+    Notice { message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Level {
+    /// `self` or an identity.
+    pub key: String,
+    /// 0..1 (a fraction; typed `number` for the UI)
+    #[specta(type = u16)]
+    pub level: f32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum DeviceKind {
+    Camera,
+    Microphone,
+    Screen,
+    Speaker,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceProblem {
+    pub device: DeviceKind,
+    pub message: String,
+}
+
+/// Audio levels and device trouble, a few times a second while previewing or in a room.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaStatus {
+    pub levels: Vec<Level>,
+    pub problems: Vec<DeviceProblem>,
+}
+
+/// The window is closing while others are in the room this app hosts.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type, tauri_specta::Event,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct QuitRequested {
+    pub others_in_room: u32,
+}
