@@ -15,6 +15,9 @@ npm --prefix ui run lint
 npm --prefix ui test
 npm --prefix ui run build
 
+step "UI in headless Chromium (Tauri IPC faked behind the service module)"
+npm --prefix ui run test:browser
+
 step "Rust: format"
 cargo fmt --all --check
 
@@ -24,17 +27,24 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "Rust: build binaries"
 cargo build --workspace --bins
 
-step "Rust: tests"
+step "Rust: tests (including the app's commands on Tauri's mock runtime and the bindings check)"
 cargo test --workspace
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
 export STUDYHALL_RELAY_BIN="$target_dir/debug/studyhall-relay"
 export STUDYHALL_CLIENT_BIN="$target_dir/debug/studyhall-client"
+export STUDYHALL_APP_BIN="$target_dir/debug/studyhall"
 
 step "Protocol doc client (Node, written from docs/protocol.md) against the relay binary"
 npm --prefix tests/doc-client test
 
 step "Browser interop: headless Chromium (page written from docs/protocol.md) <-> studyhall-client"
 npm --prefix tests/browser test
+
+step "End to end: the real app under Xvfb (tauri-driver + WebKitWebDriver) with a headless client"
+npm --prefix tests/e2e test
+
+step "Packaging: the .deb builds (debug profile; scripts/package-deb.sh makes the release one)"
+scripts/package-deb.sh --debug
 
 step "all checks passed"

@@ -14,6 +14,7 @@ export class WebDriver {
       method,
       headers: { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(90000),
     });
     const json = await res.json().catch(() => ({}));
     if (!res.ok || (json.value && json.value.error)) {

@@ -25,6 +25,8 @@ export type ChatState = {
 export type ChatAction =
   | { type: 'reset'; page: ChatPage }
   | { type: 'older'; page: ChatPage }
+  /** A newer page (after a rejoin): messages missed while away are added. */
+  | { type: 'merge'; page: ChatPage }
   | { type: 'received'; message: ChatMessage }
   | { type: 'sending'; clientMsgId: string; text: string; now: number }
   | { type: 'sent'; message: ChatMessage }
@@ -70,6 +72,17 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         messages: merge(state.messages, action.page.messages),
         hasMore: action.page.hasMore,
       };
+    case 'merge': {
+      const newest = state.messages.at(-1)?.seq ?? 0;
+      const first = action.page.messages[0]?.seq;
+      // Missed more than a page: show the new page (older ones load on demand).
+      if (first !== undefined && first > newest + 1 && state.messages.length > 0) {
+        return { ...chatFromPage({ ...action.page, hasMore: true }), pending: state.pending };
+      }
+      let merged = state;
+      for (const message of action.page.messages) merged = store(merged, message);
+      return merged;
+    }
     case 'received':
     case 'sent':
       return store(state, action.message);

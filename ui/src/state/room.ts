@@ -77,6 +77,13 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
           return roomReducer(state, { type: 'chat', action: { type: 'deleted', seq: event.seq } });
         case 'connection':
           return { ...state, connection: { state: event.state, message: event.message } };
+        case 'resynced': {
+          // After a rejoin: who is here now replaces the list; the newest chat page is
+          // merged into what we already show (older pages stay loaded, pending stays).
+          const fresh = roomFromSnapshot(event.snapshot, state);
+          const chat = chatReducer(state.chat, { type: 'merge', page: event.snapshot.chat });
+          return { ...fresh, chat, connection: state.connection };
+        }
         default:
           // kicked, roomEnded and notice are handled by the screen (they leave or toast).
           return state;

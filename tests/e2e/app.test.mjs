@@ -1,0 +1,210 @@
+// The real Studyhall app under Xvfb, driven through tauri-driver (WebKitWebDriver):
+// host a room with synthetic sources, let a headless studyhall-client join by the
+// invite code with a test pattern, and check what a user would see — the remote tile
+// drawing frames, chat both ways, the remote participant's mute, the tile leaving.
+// Screenshots go to $STUDYHALL_SCREENSHOTS (the README's come from here).
+//
+// Needs: Xvfb, tauri-driver, WebKitWebDriver, pulseaudio (a null sink to play into),
+// and built binaries: $STUDYHALL_APP_BIN, $STUDYHALL_CLIENT_BIN (default target/debug).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WebDriver } from './webdriver.mjs';
+
+const root = resolve(import.meta.dirname, '../..');
+function targetDir() {
+  const meta = JSON.parse(
+    execFileSync('cargo', ['metadata', '--format-version', '1', '--no-deps'], { cwd: root }).toString(),
+  );
+  return meta.target_directory;
+}
+const target = process.env.STUDYHALL_APP_BIN ? null : targetDir();
+const appBin = process.env.STUDYHALL_APP_BIN ?? join(target, 'debug/studyhall');
+const clientBin = process.env.STUDYHALL_CLIENT_BIN ?? join(target ?? targetDir(), 'debug/studyhall-client');
+const shots = process.env.STUDYHALL_SCREENSHOTS ? resolve(process.env.STUDYHALL_SCREENSHOTS) : null;
+
+const children = [];
+function start(cmd, args, opts = {}) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  child.output = '';
+  child.stdout.on('data', (d) => (child.output += d));
+  child.stderr.on('data', (d) => (child.output += d));
+  children.push(child);
+  return child;
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+    s.on('error', rej);
+  });
+}
+
+async function until(what, fn, timeout = 20000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(150);
+  }
+}
+
+async function shot(driver, name) {
+  const png = await driver.screenshot();
+  assert.ok(png.length > 1000, 'a screenshot was taken');
+  if (shots) {
+    mkdirSync(shots, { recursive: true });
+    writeFileSync(join(shots, name), png);
+  }
+}
+
+/** Sets a <select>'s value the way a user choosing an option would (React sees it). */
+const SELECT = `const [sel, value] = arguments;
+  const el = document.querySelector(sel);
+  if (!el) return false;
+  const setter = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set;
+  setter.call(el, value);
+  el.dispatchEvent(new Event('change', { bubbles: true }));
+  return el.value === value;`;
+
+/** A canvas's frame counter and a fingerprint of its pixels. */
+const CANVAS = `const c = document.querySelector(arguments[0]);
+  if (!c || !c.width || !c.height) return null;
+  const ctx = c.getContext('2d');
+  const d = ctx.getImageData(0, 0, c.width, c.height).data;
+  let sum = 0, distinct = new Set();
+  for (let i = 0; i < d.length; i += 4 * 97) { sum = (sum * 31 + d[i] + d[i+1] * 7 + d[i+2] * 13) >>> 0; distinct.add(d[i] >> 4 << 8 | d[i+1] >> 4 << 4 | d[i+2] >> 4); }
+  return { frames: Number(c.dataset.frames || 0), sum, colours: distinct.size, w: c.width, h: c.height };`;
+
+test('host a room in the app; a headless client joins; video, chat, mute and leave show', async (t) => {
+  for (const [what, path] of [['app', appBin], ['client', clientBin]]) {
+    assert.ok(existsSync(path), `the ${what} binary is built: ${path}`);
+  }
+  const work = mkdtempSync(join(tmpdir(), 'studyhall-e2e-'));
+  t.after(() => {
+    for (const c of children.reverse()) {
+      if (c.exitCode === null) c.kill('SIGTERM');
+    }
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  // A display, and a sound server with a null sink for the app to play into.
+  const display = `:${90 + Math.floor(Math.random() * 400)}`;
+  const xvfb = start('Xvfb', [display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp', '-noreset']);
+  await until('Xvfb', async () => existsSync(`/tmp/.X11-unix/X${display.slice(1)}`));
+  const pulseRun = join(work, 'pulse');
+  mkdirSync(pulseRun, { recursive: true });
+  const pulseSocket = join(pulseRun, 'native');
+  start('pulseaudio', [
+    '-n', '--daemonize=no', '--exit-idle-time=-1', '--use-pid-file=no',
+    '-L', `module-native-protocol-unix auth-anonymous=1 socket=${pulseSocket}`,
+    '-L', 'module-null-sink sink_name=studyhall_e2e',
+  ], { env: { ...process.env, HOME: work, PULSE_RUNTIME_PATH: pulseRun, XDG_RUNTIME_DIR: pulseRun, DISPLAY: '' } });
+  await until('pulseaudio', async () => existsSync(pulseSocket), 10000);
+
+  const env = {
+    ...process.env,
+    DISPLAY: display,
+    PULSE_SERVER: `unix:${pulseSocket}`,
+    STUDYHALL_APP_DATA: join(work, 'app-data'),
+    // Host on loopback: the test machine's LAN is not ours to use.
+    STUDYHALL_HOST_IP: '127.0.0.1',
+    WEBKIT_DISABLE_COMPOSITING_MODE: '1',
+    RUST_LOG: process.env.RUST_LOG ?? 'studyhall_app=info,studyhall_client=info,warn',
+  };
+  for (const k of Object.keys(env)) if (k.startsWith('STUDYHALL_') && !['STUDYHALL_APP_DATA', 'STUDYHALL_HOST_IP'].includes(k)) delete env[k];
+
+  const port = await freePort();
+  const nativePort = await freePort();
+  const driverProc = start('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], { env });
+  t.after(() => {
+    if (process.exitCode || t.signal?.aborted) console.log('tauri-driver / app output:\n' + driverProc.output.slice(-8000));
+  });
+  await until('tauri-driver', async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok);
+
+  const driver = new WebDriver(`http://127.0.0.1:${port}`);
+  await driver.start({ 'tauri:options': { application: appBin } });
+  t.after(() => driver.quit().catch(() => {}));
+
+  try {
+    // Start screen.
+    await driver.waitFor('the start screen', `return document.querySelector('[data-testid=display-name]') && document.querySelector('[data-testid=app-version]')`);
+    await driver.type('[data-testid=display-name]', 'Ada');
+    await driver.type('[data-testid=host-title]', 'Calculus study group');
+    await shot(driver, 'start.png');
+
+    // Device setup with synthetic sources (this machine has no camera or microphone).
+    await driver.click('[data-testid=host-submit]');
+    await driver.waitFor('device setup', `return document.querySelector('[data-testid=select-camera]')`);
+    assert.ok(await driver.exec(SELECT, '[data-testid=select-camera]', 'synthetic'), 'test pattern chosen');
+    assert.ok(await driver.exec(SELECT, '[data-testid=select-microphone]', 'synthetic'), 'test tone chosen');
+    await driver.waitFor('the self-preview drawing', `const c = document.querySelector('[data-testid=preview-video]'); return c && Number(c.dataset.frames) > 3`, { timeout: 30000 });
+    await driver.waitFor('the microphone level moving', `const m = document.querySelector('[data-testid=mic-level]'); return m && Number(m.dataset.level) > 0.1`);
+    await shot(driver, 'device-setup.png');
+    await driver.click('[data-testid=setup-continue]');
+
+    // The room, hosted by this app.
+    await driver.waitFor('the room', `return document.querySelector('[data-testid=room]')`, { timeout: 40000 });
+    await driver.waitFor('our own tile drawing', `const c = document.querySelector('[data-testid=tile-self] canvas'); return c && Number(c.dataset.frames) > 3`, { timeout: 30000 });
+    await driver.click('[data-testid=open-invite]');
+    const code = (await driver.waitFor('the invite code', `const e = document.querySelector('[data-testid=invite-code]'); return e && (e.value || e.textContent).trim()`)).trim();
+    assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}@127\.0\.0\.1:\d+$/, 'a short code with the host address');
+    await driver.click('[data-testid=invite-dialog] .button--primary');
+    await driver.waitFor('the invite dialog to close', `return !document.querySelector('[data-testid=invite-dialog]')`);
+
+    // A headless participant joins by the code, with a test pattern and a tone.
+    const bob = start(clientBin, [
+      'join', '--invite', code, '--name', 'Bob', '--video', 'test-pattern', '--audio', 'tone',
+      '--say', 'hello from Bob', '--mute-after', '30s', '--duration', '45s',
+    ], { env: { ...process.env, DISPLAY: '' } });
+    const bobTile = `[data-testid^="tile-guest-"]`;
+    await driver.waitFor('Bob\'s tile', `return document.querySelector('${bobTile}')`, { timeout: 30000 });
+    const first = await until('Bob\'s video drawn', async () => {
+      const c = await driver.exec(CANVAS, `${bobTile} canvas`);
+      return c && c.frames > 5 && c.colours > 4 ? c : null;
+    }, 30000);
+    const later = await until('Bob\'s video moving', async () => {
+      const c = await driver.exec(CANVAS, `${bobTile} canvas`);
+      return c && c.frames > first.frames + 5 && c.sum !== first.sum ? c : null;
+    }, 20000);
+    assert.ok(later.w >= 160 && later.h >= 90, `a real picture: ${later.w}x${later.h}`);
+
+    // Chat both ways (the panel opens from the toolbar, showing the unread count).
+    await driver.click('[data-testid=toggle-chat]');
+    await driver.waitFor('Bob\'s chat message', `return [...document.querySelectorAll('[data-testid=chat-text]')].some(e => e.textContent.includes('hello from Bob'))`, { timeout: 20000 });
+    await driver.type('[data-testid=chat-input]', 'Hi Bob, welcome to the room');
+    await driver.click('[data-testid=chat-send]');
+    await driver.waitFor('our message stored', `return [...document.querySelectorAll('[data-testid=chat-message]')].some(e => e.dataset.status === 'sent' && e.textContent.includes('Hi Bob'))`);
+    await until('Bob receiving our message', async () => bob.output.includes('Ada: Hi Bob, welcome to the room'));
+    await shot(driver, 'room.png');
+
+    // Bob mutes: his tile shows it.
+    await driver.waitFor('Bob muted', `const t = document.querySelector('${bobTile}'); return t && t.dataset.mic === 'false' && t.querySelector('[data-testid=mic-off]')`, { timeout: 40000 });
+    assert.match(bob.output, /muted microphone and camera/);
+
+    // Bob leaves: his tile goes.
+    await driver.waitFor('Bob\'s tile gone', `return !document.querySelector('${bobTile}')`, { timeout: 40000 });
+    const code_ = await new Promise((res) => (bob.exitCode !== null ? res(bob.exitCode) : bob.on('exit', res)));
+    assert.equal(code_, 0, `the client ran cleanly:\n${bob.output.slice(-3000)}`);
+
+    // Leave: back to the start screen, the room listed as recent.
+    await driver.click('[data-testid=leave]');
+    await driver.waitFor('the start screen again', `return document.querySelector('[data-testid=recent-room]')`, { timeout: 20000 });
+  } catch (e) {
+    await shot(driver, 'failure.png').catch(() => {});
+    console.log('app output:\n' + driverProc.output.slice(-6000));
+    throw e;
+  }
+  void xvfb;
+});

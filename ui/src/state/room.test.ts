@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { roomFromSnapshot, roomReducer } from './room';
+import type { ChatMessage, Participant, RoomSnapshot } from '../services/types';
+
+function person(identity: string, extra: Partial<Participant> = {}): Participant {
+  return {
+    identity,
+    name: identity.toUpperCase(),
+    host: false,
+    you: false,
+    media: { mic: true, camera: true, screen: false },
+    presence: 'active',
+    joinedAt: identity.charCodeAt(0),
+    ...extra,
+  };
+}
+
+function msg(seq: number): ChatMessage {
+  return { seq, from: 'a', name: 'A', text: `m${seq}`, ts: seq, clientMsgId: `c${seq}`, deleted: false };
+}
+
+function snapshot(parts: Pick<RoomSnapshot, 'you' | 'participants' | 'chat'>): RoomSnapshot {
+  return { room: 'r', title: 'R', hosting: null, maxChatBytes: 4096, ...parts };
+}
+
+describe('resynced after a rejoin', () => {
+  it('replaces who is here and merges the chat, keeping pending messages', () => {
+    const you = person('me', { you: true });
+    let state = roomFromSnapshot(
+      snapshot({ you, participants: [person('a'), person('b')], chat: { messages: [msg(1), msg(2)], hasMore: false } }),
+    );
+    state = roomReducer(state, {
+      type: 'chat',
+      action: { type: 'sending', clientMsgId: 'p1', text: 'still sending', now: 0 },
+    });
+    state = roomReducer(state, {
+      type: 'event',
+      event: {
+        type: 'resynced',
+        snapshot: snapshot({ you, participants: [person('b'), person('c')], chat: { messages: [msg(2), msg(3)], hasMore: true } }),
+      },
+    });
+    expect(state.others.map((p) => p.identity)).toEqual(['b', 'c']);
+    expect(state.chat.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect(state.chat.pending.map((p) => p.clientMsgId)).toEqual(['p1']);
+  });
+});
