@@ -191,8 +191,8 @@ mod tests {
     async fn synthetic_sources_preview_with_frames_and_a_level() {
         let (tx, mut rx) = mpsc::channel(64);
         let format = VideoFormat {
-            width: 160,
-            height: 120,
+            width: 320,
+            height: 240,
             fps: 30,
             bitrate_kbps: 200,
         };
@@ -226,8 +226,8 @@ mod tests {
     async fn a_missing_file_is_reported_not_fatal() {
         let (tx, _rx) = mpsc::channel(4);
         let format = VideoFormat {
-            width: 160,
-            height: 120,
+            width: 320,
+            height: 240,
             fps: 15,
             bitrate_kbps: 200,
         };
