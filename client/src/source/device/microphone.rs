@@ -41,10 +41,10 @@ pub(super) fn is_pulse(d: &cpal::Device) -> bool {
     }
 }
 
-/// The name a microphone is listed (and chosen) by: PulseAudio's source name
+/// The name an audio device is listed (and chosen) by: PulseAudio's source or sink name
 /// ("alsa_input.…", "….monitor"), ALSA's PCM id ("default", "pulse", "hw:CARD=…"), or
 /// elsewhere the device's description.
-fn microphone_label(d: &cpal::Device) -> String {
+pub(super) fn device_label(d: &cpal::Device) -> String {
     use cpal::traits::DeviceTrait;
     if is_pulse(d) {
         if let Ok(id) = d.id() {
@@ -58,13 +58,47 @@ fn microphone_label(d: &cpal::Device) -> String {
     }
 }
 
+/// The input (or output) device called `wanted` (by label, description or id), or the
+/// default one; an error names those available.
+pub(super) fn pick_device(
+    host: &cpal::Host,
+    wanted: Option<&str>,
+    input: bool,
+    kind: &'static str,
+) -> Result<cpal::Device, SourceError> {
+    use cpal::traits::{DeviceTrait, HostTrait};
+    let devices: Vec<cpal::Device> = if input {
+        host.input_devices()
+            .map(|d| d.filter(|d| d.supports_input()).collect())
+            .unwrap_or_default()
+    } else {
+        host.output_devices()
+            .map(|d| d.filter(|d| d.supports_output()).collect())
+            .unwrap_or_default()
+    };
+    let available: Vec<String> = devices.iter().map(device_label).collect();
+    match wanted {
+        None if input => host.default_input_device(),
+        None => host.default_output_device(),
+        Some(w) => devices.into_iter().find(|d| {
+            let desc_name = d
+                .description()
+                .map(|x| x.name().to_string())
+                .unwrap_or_default();
+            let id = d.id().map(|i| i.to_string()).unwrap_or_default();
+            matches(w, &[&device_label(d), &desc_name, &id])
+        }),
+    }
+    .ok_or_else(|| no_device(kind, wanted, available))
+}
+
 pub(super) fn microphone_names() -> Result<Vec<String>, String> {
     use cpal::traits::{DeviceTrait, HostTrait};
     let host = capture_host();
     let devices = host.input_devices().map_err(|e| e.to_string())?;
     Ok(devices
         .filter(|d| d.supports_input())
-        .map(|d| microphone_label(&d))
+        .map(|d| device_label(&d))
         .collect())
 }
 
@@ -148,7 +182,7 @@ pub struct MicrophoneSource {
 impl MicrophoneSource {
     /// Open the default input device (`None`) or one by name (as [`list_devices`] shows it).
     pub fn open(name: Option<&str>) -> Result<MicrophoneSource, SourceError> {
-        use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+        use cpal::traits::{DeviceTrait, StreamTrait};
 
         let buffer = Arc::new(Mutex::new(VecDeque::with_capacity(MAX_BUFFERED + 4096)));
         let error = Arc::new(Mutex::new(None::<String>));
@@ -162,24 +196,8 @@ impl MicrophoneSource {
             .spawn(move || {
                 let opened = (|| {
                     let host = capture_host();
-                    let devices: Vec<cpal::Device> = host
-                        .input_devices()
-                        .map(|d| d.filter(|d| d.supports_input()).collect())
-                        .unwrap_or_default();
-                    let available: Vec<String> = devices.iter().map(microphone_label).collect();
-                    let device = match &wanted {
-                        None => host.default_input_device(),
-                        Some(w) => devices.into_iter().find(|d| {
-                            let desc_name = d
-                                .description()
-                                .map(|x| x.name().to_string())
-                                .unwrap_or_default();
-                            let id = d.id().map(|i| i.to_string()).unwrap_or_default();
-                            matches(w, &[&microphone_label(d), &desc_name, &id])
-                        }),
-                    }
-                    .ok_or_else(|| no_device("microphone", wanted.as_deref(), available))?;
-                    let label = microphone_label(&device);
+                    let device = pick_device(&host, wanted.as_deref(), true, "microphone")?;
+                    let label = device_label(&device);
                     let supported = device
                         .default_input_config()
                         .or_else(|e| {

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::microphone::{capture_host, is_pulse};
+use super::microphone::{capture_host, device_label, pick_device};
 use super::*;
 
 /// Samples a participant's queue fills before it plays (40 ms).
@@ -91,22 +91,8 @@ pub(super) fn speaker_names() -> Result<Vec<String>, String> {
     let devices = host.output_devices().map_err(|e| e.to_string())?;
     Ok(devices
         .filter(|d| d.supports_output())
-        .map(|d| output_label(&d))
+        .map(|d| device_label(&d))
         .collect())
-}
-
-fn output_label(d: &cpal::Device) -> String {
-    use cpal::traits::DeviceTrait;
-    if is_pulse(d) {
-        if let Ok(id) = d.id() {
-            return id.id().to_string();
-        }
-    }
-    match d.description() {
-        Ok(desc) if cfg!(target_os = "linux") => desc.driver().unwrap_or(desc.name()).to_string(),
-        Ok(desc) => desc.name().to_string(),
-        Err(_) => d.to_string(),
-    }
 }
 
 /// An output device playing the mix of everyone's audio. Dropping it stops playback.
@@ -120,7 +106,7 @@ pub struct Speaker {
 impl Speaker {
     /// Open the default output device (`None`) or one by name.
     pub fn open(name: Option<&str>) -> Result<Speaker, SourceError> {
-        use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+        use cpal::traits::{DeviceTrait, StreamTrait};
 
         let mixer = Arc::new(Mutex::new(Mixer::default()));
         let error = Arc::new(Mutex::new(None::<String>));
@@ -133,27 +119,12 @@ impl Speaker {
             .spawn(move || {
                 let opened = (|| {
                     let host = capture_host();
-                    let devices: Vec<cpal::Device> = host
-                        .output_devices()
-                        .map(|d| d.filter(|d| d.supports_output()).collect())
-                        .unwrap_or_default();
-                    let available: Vec<String> = devices.iter().map(output_label).collect();
-                    let device = match &wanted {
-                        None => host.default_output_device(),
-                        Some(w) => devices.into_iter().find(|d| {
-                            let desc_name = d
-                                .description()
-                                .map(|x| x.name().to_string())
-                                .unwrap_or_default();
-                            matches(w, &[&output_label(d), &desc_name])
-                        }),
-                    }
-                    .ok_or_else(|| no_device("speaker", wanted.as_deref(), available))?;
-                    let label = output_label(&device);
+                    let device = pick_device(&host, wanted.as_deref(), false, "speaker")?;
+                    let label = device_label(&device);
                     let supported = device
                         .default_output_config()
                         .map_err(|e| device_error("speaker", format!("{label}: {e}")))?;
-                    let pulse = is_pulse(&device);
+                    let pulse = super::microphone::is_pulse(&device);
                     let format = if pulse {
                         cpal::SampleFormat::F32
                     } else {
