@@ -25,5 +25,8 @@ cargo build "${cargo_flags[@]}" -p studyhall-relay --bin studyhall-relay
 mkdir -p src-tauri/binaries
 cp "$target_dir/$profile/studyhall-relay" "src-tauri/binaries/studyhall-relay-$triple"
 
+# The UI is built here (the overlay config drops tauri.conf.json's beforeBuildCommand,
+# which the CLI would run from a directory of its own choosing).
+npm --prefix ui run build
 ui/node_modules/.bin/tauri build "${tauri_flags[@]}" --bundles deb --config tauri.bundle.conf.json
 ls -l "$target_dir/$profile/bundle/deb/"*.deb

@@ -46,5 +46,11 @@ npm --prefix tests/e2e test
 
 step "Packaging: the .deb builds (debug profile; scripts/package-deb.sh makes the release one)"
 scripts/package-deb.sh --debug
+deb=$(ls -t "$target_dir"/debug/bundle/deb/*.deb | head -1)
+contents=$(dpkg-deb -c "$deb")
+for bin in studyhall studyhall-relay; do
+  grep -qE " (\./)?usr/bin/$bin\$" <<<"$contents" || { echo "$deb lacks usr/bin/$bin" >&2; exit 1; }
+done
+echo "$deb holds the app and the relay"
 
 step "all checks passed"
