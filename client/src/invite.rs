@@ -102,13 +102,16 @@ fn check_relay(relay: &str) -> Result<String, InviteError> {
 }
 
 fn percent_decode(s: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(h << 4 | l);
                 i += 3;
                 continue;
             }
@@ -335,6 +338,20 @@ mod tests {
         assert!(msg("https://example.com").contains("studyhall://join?"));
         assert!(msg("studyhall://join?code=K7QX-29FD").contains("no relay"));
         assert!(msg("K7QX-29FD@ho st:1").contains("not a host"));
+    }
+
+    #[test]
+    fn any_text_is_refused_without_panicking() {
+        for text in [
+            "studyhall://join?relay=%€&code=%a€",
+            "studyhall://join?relay=%",
+            "studyhall://join?relay=%4",
+            "€@€:1",
+            "studyhall://join?relay=h%3A1&code=%E2%82%AC",
+        ] {
+            assert!(parse(text).is_err(), "{text}");
+        }
+        assert_eq!(percent_decode("a%3Ab%zz%"), "a:b%zz%");
     }
 
     #[test]

@@ -127,6 +127,7 @@ fn describe(msg: &ServerMessage) -> Option<String> {
             on(participant.media.screen),
             participant.presence
         ),
+        ServerMessage::RoomEnded { by } => format!("the room was ended by {by}"),
         ServerMessage::ChatMessage { message } => {
             format!("#{} {}: {}", message.seq, message.name, message.text)
         }

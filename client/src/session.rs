@@ -49,6 +49,10 @@ pub enum EndReason {
         by: String,
         reason: Option<String>,
     },
+    /// A host ended the room for everyone.
+    RoomEnded {
+        by: String,
+    },
     /// The same identity joined from somewhere else.
     Replaced,
     /// The relay no longer accepts the token.
@@ -72,6 +76,8 @@ pub enum SessionEvent {
         message: Option<String>,
     },
     Rejoined(Box<JoinInfo>),
+    /// Something the user should know that does not end the session.
+    Notice(String),
     Ended(EndReason),
 }
 
@@ -103,6 +109,7 @@ enum Command {
     History(Option<u64>, Reply<ChatPage>),
     Delete(u64, Reply<()>),
     Kick(String, Reply<()>),
+    EndRoom(Reply<()>),
     Leave(oneshot::Sender<()>),
 }
 
@@ -112,6 +119,7 @@ enum Pending {
     History(Reply<ChatPage>),
     Delete(u64, Reply<()>),
     Kick(String, Reply<()>),
+    EndRoom(Reply<()>),
 }
 
 /// The handle to a joined room. Dropping it leaves (abruptly); prefer [`RoomSession::leave`].
@@ -146,6 +154,7 @@ impl RoomSession {
             name: info.you.name.clone(),
             events,
             pending: HashMap::new(),
+            sent_at: HashMap::new(),
             next_request: 0,
             stats: stats.clone(),
         };
@@ -230,8 +239,14 @@ impl RoomSession {
         self.request(|r| Command::Kick(identity, r)).await
     }
 
-    /// Leave the room and stop all media.
-    pub async fn leave(self) {
+    /// Host only: end the room for everyone (this session ends too).
+    pub async fn end_room(&self) -> Result<(), SessionError> {
+        self.request(Command::EndRoom).await
+    }
+
+    /// Leave the room and stop all media. Requests still waiting fail with
+    /// [`SessionError::Ended`].
+    pub async fn leave(&self) {
         let (tx, rx) = oneshot::channel();
         if self.commands.send(Command::Leave(tx)).await.is_ok() {
             let _ = tokio::time::timeout(Duration::from_secs(6), rx).await;
@@ -245,6 +260,8 @@ struct Task {
     name: String,
     events: mpsc::UnboundedSender<SessionEvent>,
     pending: HashMap<String, Pending>,
+    /// When each pending request was sent (entries may outlive their request).
+    sent_at: HashMap<String, std::time::Instant>,
     next_request: u64,
     stats: Arc<Mutex<StatsHandle>>,
 }
@@ -258,6 +275,7 @@ fn classify(result: Result<(), MediaError>) -> Result<String, EndReason> {
                 reason: Some(reason),
             }),
             4009 => Err(EndReason::Replaced),
+            4012 => Err(EndReason::RoomEnded { by: String::new() }),
             4001 => Err(EndReason::Refused {
                 code: ErrorCode::TokenInvalid,
                 message: reason,
@@ -309,7 +327,8 @@ impl Task {
             };
             self.fail_pending(SessionError::NotConnected);
             let why = if let Some(end) = ended {
-                drop(client);
+                // Close the connections (the relay closes the socket after a kick).
+                let _ = client.finish().await;
                 Err(end)
             } else {
                 classify(client.finish().await)
@@ -373,13 +392,21 @@ impl Task {
                     return Some(client);
                 }
                 Err(MediaError::Signal(SignalError::Refused { code, message }))
-                    if !matches!(
-                        code,
-                        ErrorCode::RoomFull | ErrorCode::RateLimited | ErrorCode::ShuttingDown
-                    ) =>
+                    if refusal_is_final(code) =>
                 {
                     self.emit(SessionEvent::Ended(EndReason::Refused { code, message }));
                     return None;
+                }
+                Err(MediaError::Source(message)) => {
+                    // A device that failed during the call cannot keep us out.
+                    let o = &mut self.config.options;
+                    o.camera = false;
+                    o.microphone = false;
+                    o.screen = false;
+                    self.emit(SessionEvent::Notice(format!(
+                        "Rejoining with camera and microphone off: {message}"
+                    )));
+                    last_error = message;
                 }
                 Err(e) => {
                     tracing::debug!(error = %e, "rejoin failed");
@@ -409,7 +436,9 @@ impl Task {
             match pending {
                 Pending::Chat(r, _) => drop(r.send(Err(error.clone()))),
                 Pending::History(r) => drop(r.send(Err(error.clone()))),
-                Pending::Delete(_, r) | Pending::Kick(_, r) => drop(r.send(Err(error.clone()))),
+                Pending::Delete(_, r) | Pending::Kick(_, r) | Pending::EndRoom(r) => {
+                    drop(r.send(Err(error.clone())))
+                }
             }
         }
     }
@@ -457,6 +486,8 @@ impl Task {
                     let _ = reply.send(Err(media_error(e)));
                     return;
                 }
+                self.sent_at
+                    .insert(client_msg_id.clone(), std::time::Instant::now());
                 self.pending
                     .insert(client_msg_id, Pending::Chat(reply, text));
             }
@@ -467,7 +498,10 @@ impl Task {
                     limit: None,
                 };
                 match client.send_request(message, &id).await {
-                    Ok(()) => drop(self.pending.insert(id, Pending::History(reply))),
+                    Ok(()) => {
+                        self.sent_at.insert(id.clone(), std::time::Instant::now());
+                        drop(self.pending.insert(id, Pending::History(reply)))
+                    }
                     Err(e) => drop(reply.send(Err(media_error(e)))),
                 }
             }
@@ -477,7 +511,10 @@ impl Task {
                     .send_request(ClientMessage::ChatDelete { seq }, &id)
                     .await
                 {
-                    Ok(()) => drop(self.pending.insert(id, Pending::Delete(seq, reply))),
+                    Ok(()) => {
+                        self.sent_at.insert(id.clone(), std::time::Instant::now());
+                        drop(self.pending.insert(id, Pending::Delete(seq, reply)))
+                    }
                     Err(e) => drop(reply.send(Err(media_error(e)))),
                 }
             }
@@ -488,7 +525,20 @@ impl Task {
                     reason: None,
                 };
                 match client.send_request(message, &id).await {
-                    Ok(()) => drop(self.pending.insert(id, Pending::Kick(identity, reply))),
+                    Ok(()) => {
+                        self.sent_at.insert(id.clone(), std::time::Instant::now());
+                        drop(self.pending.insert(id, Pending::Kick(identity, reply)))
+                    }
+                    Err(e) => drop(reply.send(Err(media_error(e)))),
+                }
+            }
+            Command::EndRoom(reply) => {
+                let id = self.request_id();
+                match client.send_request(ClientMessage::EndRoom, &id).await {
+                    Ok(()) => {
+                        self.sent_at.insert(id.clone(), std::time::Instant::now());
+                        drop(self.pending.insert(id, Pending::EndRoom(reply)))
+                    }
                     Err(e) => drop(reply.send(Err(media_error(e)))),
                 }
             }
@@ -497,12 +547,27 @@ impl Task {
         self.expire_pending();
     }
 
-    /// Requests have no timers of their own: a reply that never comes is failed by
-    /// [`Task::run`]'s connection end, or here once too many are waiting.
+    /// Fail the requests whose answer is overdue (their callers have given up already).
     fn expire_pending(&mut self) {
-        const MAX_PENDING: usize = 256;
-        if self.pending.len() > MAX_PENDING {
-            self.fail_pending(SessionError::Timeout(REQUEST_TIMEOUT));
+        let now = std::time::Instant::now();
+        let overdue: Vec<String> = self
+            .sent_at
+            .iter()
+            .filter(|(_, at)| now.duration_since(**at) > REQUEST_TIMEOUT)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in overdue {
+            self.sent_at.remove(&id);
+            if let Some(pending) = self.pending.remove(&id) {
+                let error = SessionError::Timeout(REQUEST_TIMEOUT);
+                match pending {
+                    Pending::Chat(r, _) => drop(r.send(Err(error))),
+                    Pending::History(r) => drop(r.send(Err(error))),
+                    Pending::Delete(_, r) | Pending::Kick(_, r) | Pending::EndRoom(r) => {
+                        drop(r.send(Err(error)))
+                    }
+                }
+            }
         }
     }
 
@@ -582,9 +647,25 @@ impl Task {
                     match pending {
                         Pending::Chat(r, _) => drop(r.send(Err(error))),
                         Pending::History(r) => drop(r.send(Err(error))),
-                        Pending::Delete(_, r) | Pending::Kick(_, r) => drop(r.send(Err(error))),
+                        Pending::Delete(_, r) | Pending::Kick(_, r) | Pending::EndRoom(r) => {
+                            drop(r.send(Err(error)))
+                        }
                     }
                 }
+            }
+            ServerMessage::RoomEnded { by } => {
+                let done: Vec<String> = self
+                    .pending
+                    .iter()
+                    .filter(|(_, p)| matches!(p, Pending::EndRoom(_)))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for id in done {
+                    if let Some(Pending::EndRoom(reply)) = self.pending.remove(&id) {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+                return Some(EndReason::RoomEnded { by: by.clone() });
             }
             ServerMessage::Kicked { by, reason } => {
                 return Some(EndReason::Kicked {
@@ -598,12 +679,29 @@ impl Task {
     }
 }
 
+/// Whether a refused rejoin should end the session (the token or the room no longer
+/// admits us) rather than be retried (a busy or restarting relay).
+fn refusal_is_final(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::TokenInvalid
+            | ErrorCode::TokenExpired
+            | ErrorCode::TokenMissing
+            | ErrorCode::TokenWrongRoom
+            | ErrorCode::Banned
+            | ErrorCode::Forbidden
+            | ErrorCode::UnsupportedProtocol
+    )
+}
+
 fn refuse(command: Command, error: SessionError) {
     match command {
         Command::SetMedia(_, r) | Command::SetInput(_, _, _, r) => drop(r.send(Err(error))),
         Command::Chat(_, _, r) => drop(r.send(Err(error))),
         Command::History(_, r) => drop(r.send(Err(error))),
-        Command::Delete(_, r) | Command::Kick(_, r) => drop(r.send(Err(error))),
+        Command::Delete(_, r) | Command::Kick(_, r) | Command::EndRoom(r) => {
+            drop(r.send(Err(error)))
+        }
         Command::Leave(done) => drop(done.send(())),
     }
 }

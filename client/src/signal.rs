@@ -102,33 +102,48 @@ impl SignalClient {
                 media,
             })
             .await?;
-        let wait = Duration::from_secs(10);
-        match client.recv_timeout(wait).await? {
-            ServerMessage::Joined {
-                room,
-                you,
-                participants,
-                chat,
-                limits,
-                heartbeat,
-                ..
-            } => Ok((
-                client,
-                JoinInfo {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match client.recv_timeout(wait).await? {
+                ServerMessage::Joined {
                     room,
                     you,
                     participants,
                     chat,
                     limits,
                     heartbeat,
-                },
-            )),
-            ServerMessage::Error { code, message, .. } => {
-                Err(SignalError::Refused { code, message })
+                    ..
+                } => {
+                    return Ok((
+                        client,
+                        JoinInfo {
+                            room,
+                            you,
+                            participants,
+                            chat,
+                            limits,
+                            heartbeat,
+                        },
+                    ))
+                }
+                // A warning before `joined` (such as history that could not be read) does
+                // not refuse the join.
+                ServerMessage::Error {
+                    fatal: false,
+                    code,
+                    message,
+                    ..
+                } => tracing::warn!(?code, %message, "the relay warned while joining"),
+                ServerMessage::Error { code, message, .. } => {
+                    return Err(SignalError::Refused { code, message })
+                }
+                other => {
+                    return Err(SignalError::Protocol(format!(
+                        "expected `joined`, got {other:?}"
+                    )))
+                }
             }
-            other => Err(SignalError::Protocol(format!(
-                "expected `joined`, got {other:?}"
-            ))),
         }
     }
 

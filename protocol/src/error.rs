@@ -125,6 +125,8 @@ impl CloseCode {
     pub const HEARTBEAT_TIMEOUT: u16 = 4010;
     /// The connection fell too far behind the room's messages.
     pub const SLOW_CONSUMER: u16 = 4011;
+    /// A host ended the room.
+    pub const ROOM_ENDED: u16 = 4012;
     /// The relay hit an internal error on this connection.
     pub const INTERNAL: u16 = 1011;
 }

@@ -111,6 +111,9 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// Host only: end the room for everyone. Each participant gets `room_ended` and the
+    /// socket closes (4012); the room is emptied (it may be joined again later).
+    EndRoom,
     /// SDP offer of the client's publish PeerConnection (sendonly tracks), with the
     /// source of each m-line. Sent again (a new offer) to add or remove tracks.
     PublishOffer {
@@ -133,6 +136,7 @@ impl ClientMessage {
         "chat_history",
         "chat_delete",
         "kick",
+        "end_room",
         "publish_offer",
         "subscribe_answer",
     ];
@@ -149,6 +153,7 @@ impl ClientMessage {
             ClientMessage::ChatHistory { .. } => "chat_history",
             ClientMessage::ChatDelete { .. } => "chat_delete",
             ClientMessage::Kick { .. } => "kick",
+            ClientMessage::EndRoom => "end_room",
             ClientMessage::PublishOffer { .. } => "publish_offer",
             ClientMessage::SubscribeAnswer { .. } => "subscribe_answer",
         }
@@ -296,6 +301,8 @@ pub enum ServerMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A host ended the room; the relay closes the socket (4012) next. Do not rejoin.
+    RoomEnded { by: String },
     /// The relay is shutting down; reconnect after `retry_after_ms`.
     Shutdown { reason: String, retry_after_ms: u64 },
     /// The relay's SDP answer to `publish_offer`.
@@ -405,7 +412,7 @@ mod tests {
             let v = serde_json::to_value(&m).unwrap();
             assert_eq!(v["type"], m.kind());
         }
-        assert_eq!(ClientMessage::TYPES.len(), 11);
+        assert_eq!(ClientMessage::TYPES.len(), 12);
     }
 
     #[test]

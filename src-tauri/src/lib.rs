@@ -123,23 +123,48 @@ fn builder<R: Runtime>() -> Builder<R> {
                 let Some(state) = window.try_state::<AppState>() else {
                     return;
                 };
-                let Ok(live) = state.live.try_lock() else {
-                    return;
-                };
-                let others = match (&live.hosting, &live.room) {
-                    (Some(h), Some(r)) if h.room == r.room => {
-                        r.others.lock().unwrap_or_else(|p| p.into_inner()).len()
+                // Decide under the lock; while it is busy (a join, a host starting), hold
+                // the close and decide as soon as it is free.
+                let others = state
+                    .live
+                    .try_lock()
+                    .ok()
+                    .map(|live| others_in_hosted_room(&live));
+                match others {
+                    Some(0) => {}
+                    Some(n) => {
+                        api.prevent_close();
+                        state
+                            .bridge
+                            .quit_requested(QuitRequested { others_in_room: n });
                     }
-                    _ => 0,
-                };
-                if others > 0 {
-                    api.prevent_close();
-                    state.bridge.quit_requested(QuitRequested {
-                        others_in_room: others as u32,
-                    });
+                    None => {
+                        api.prevent_close();
+                        let (window, live, bridge) =
+                            (window.clone(), state.live.clone(), state.bridge.clone());
+                        tauri::async_runtime::spawn(async move {
+                            let n = others_in_hosted_room(&*live.lock().await);
+                            if n > 0 {
+                                bridge.quit_requested(QuitRequested { others_in_room: n });
+                            } else if let Err(e) = window.destroy() {
+                                tracing::warn!(error = %e, "cannot close the window");
+                            }
+                        });
+                    }
                 }
             }
         })
+}
+
+/// How many others are in the room this app hosts (0 when it hosts none, or we are not in
+/// it to know).
+fn others_in_hosted_room(live: &state::Live) -> u32 {
+    match (&live.hosting, &live.room) {
+        (Some(h), Some(r)) if h.room == r.room => {
+            r.others.lock().unwrap_or_else(|p| p.into_inner()).len() as u32
+        }
+        _ => 0,
+    }
 }
 
 /// Starts the app and blocks until it quits.

@@ -68,6 +68,9 @@ pub struct Live {
     pub preview: Option<Preview>,
     pub room: Option<ActiveRoom>,
     pub hosting: Option<Hosting>,
+    /// Bumped by every leave: a join that started before a leave does not install its
+    /// room when it finishes.
+    pub leaves: u64,
 }
 
 impl AppState {

@@ -105,10 +105,10 @@ impl VideoHub {
                         key,
                         keyframe: frame.keyframe,
                     };
-                    cache
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(&packet);
+                    // Under the cache lock, so a socket's snapshot and subscription
+                    // (taken under it too) neither miss nor repeat a frame.
+                    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+                    cache.push(&packet);
                     let _ = fanout.send(packet);
                 }
             });
@@ -123,7 +123,7 @@ impl VideoHub {
                                 stream,
                                 peer,
                                 key.clone(),
-                                fanout.subscribe(),
+                                fanout.clone(),
                                 cache.clone(),
                             ));
                         }
@@ -175,7 +175,7 @@ async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     key: String,
-    mut packets: broadcast::Receiver<Packet>,
+    fanout: broadcast::Sender<Packet>,
     cache: Arc<Mutex<GopCache>>,
 ) {
     let expected = format!("key={key}");
@@ -203,7 +203,12 @@ async fn serve(
         }
     };
     let (mut sink, mut incoming) = ws.split();
-    let replay = cache.lock().unwrap_or_else(|p| p.into_inner()).snapshot();
+    // Each track from its keyframe, then live frames from exactly where that left off.
+    let resume = || {
+        let cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+        (cache.snapshot(), fanout.subscribe())
+    };
+    let (replay, mut packets) = resume();
     for packet in replay {
         if sink
             .send(Message::Binary(packet.bytes.as_ref().clone().into()))
@@ -224,7 +229,8 @@ async fn serve(
                 Err(broadcast::error::RecvError::Lagged(skipped)) => {
                     // Behind: start every track again from its keyframe.
                     tracing::debug!(skipped, "video socket fell behind; replaying keyframes");
-                    let replay = cache.lock().unwrap_or_else(|p| p.into_inner()).snapshot();
+                    let (replay, fresh) = resume();
+                    packets = fresh;
                     for packet in replay {
                         if sink.send(Message::Binary(packet.bytes.as_ref().clone().into())).await.is_err() {
                             return;

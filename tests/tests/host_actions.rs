@@ -138,3 +138,30 @@ async fn host_kicks_and_the_kicked_stay_out() {
     .unwrap();
     expect_error(&mut host, ErrorCode::Forbidden).await;
 }
+
+#[tokio::test]
+async fn host_ends_the_room_for_everyone() {
+    let relay = TestRelay::start().await;
+    let (mut host, _) = relay.join_host("r", "ada").await;
+    let (mut bob, _) = relay.join("r", "bob").await;
+    let (mut cyd, _) = relay.join("r", "cyd").await;
+
+    // A member may not.
+    bob.send(ClientMessage::EndRoom).await.unwrap();
+    expect_error(&mut bob, ErrorCode::Forbidden).await;
+
+    host.send(ClientMessage::EndRoom).await.unwrap();
+    for c in [&mut host, &mut bob, &mut cyd] {
+        let (code, seen) = expect_close(c).await;
+        assert_eq!(code, CloseCode::ROOM_ENDED);
+        assert!(
+            seen.iter()
+                .any(|m| matches!(m, ServerMessage::RoomEnded { by } if by == "ada")),
+            "{seen:?}"
+        );
+    }
+    // The room is gone; joining again starts it afresh, with its history.
+    let (_dan, info) = relay.join("r", "dan").await;
+    assert!(info.participants.iter().all(|p| p.identity == "dan"));
+    relay.stop().await;
+}

@@ -441,3 +441,32 @@ async fn requests_fail_cleanly_while_disconnected() {
     let err = session.send_chat("x", "anyone?").await.unwrap_err();
     assert_eq!(err, SessionError::NotConnected);
 }
+
+/// Ending a hosted room: everyone's session ends at once with the reason, no rejoin.
+#[tokio::test]
+async fn ending_the_room_ends_every_session_without_rejoining() {
+    let relay = TestRelay::start().await;
+    let join = |token: String| {
+        RoomSession::join(SessionConfig {
+            url: relay.url(),
+            room: "ending".into(),
+            token,
+            options: no_media(),
+            sinks: MediaSinks::default(),
+        })
+    };
+    let (host, _, mut host_events) = join(relay.host_token("ending", "hal")).await.unwrap();
+    let (_guest, _, mut guest_events) = join(relay.token("ending", "gus")).await.unwrap();
+    host.end_room().await.expect("the room ends");
+    for events in [&mut guest_events, &mut host_events] {
+        let ended = next_event(events, "the end", |e| {
+            matches!(e, SessionEvent::Ended(_) | SessionEvent::Connection { .. })
+        })
+        .await;
+        assert!(
+            matches!(ended, SessionEvent::Ended(EndReason::RoomEnded { ref by }) if by == "hal"),
+            "{ended:?}"
+        );
+    }
+    relay.stop().await;
+}

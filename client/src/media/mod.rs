@@ -222,6 +222,8 @@ impl MediaClient {
         let mut local_tracks = Vec::new();
         if !sources.is_empty() {
             let (pc, mut events) = peer::build(bind_ip).await?;
+            // Closed if anything below fails: a dropped PeerConnection keeps running.
+            let guard = CloseOnDrop(Some(pc.clone()));
             for source in &sources {
                 let mut t = publish::LocalTrack::new(*source, PUBLISH_STREAM_ID)?;
                 t.sender = Some(
@@ -315,6 +317,7 @@ impl MediaClient {
                     }
                 });
             }
+            guard.disarm();
             publish_pc = Some(pc);
         }
         let (outgoing, rx) = mpsc::channel(64);
@@ -390,14 +393,27 @@ impl MediaClient {
             (TrackSource::Camera, update.camera),
             (TrackSource::Screen, update.screen),
         ];
+        // Open what turns on; if one fails, close again what this call opened.
+        let mut opened = Vec::new();
         for (source, on) in changes {
             if on == Some(true) {
-                let slot = self.feeds.get(&source).ok_or_else(|| {
-                    MediaError::Refused(format!("no {} track was published", source.as_str()))
-                })?;
+                let Some(slot) = self.feeds.get(&source) else {
+                    self.close_feeds(&opened);
+                    return Err(MediaError::Refused(format!(
+                        "no {} track was published",
+                        source.as_str()
+                    )));
+                };
                 let open = slot.lock().unwrap_or_else(|p| p.into_inner()).is_some();
                 if !open {
-                    let feed = self.open_feed(source).await?;
+                    let feed = match self.open_feed(source).await {
+                        Ok(feed) => feed,
+                        Err(e) => {
+                            self.close_feeds(&opened);
+                            return Err(e);
+                        }
+                    };
+                    opened.push(source);
                     *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(feed);
                     self.stats.update(|s| {
                         if let Some(t) = s.sent.get_mut(source.as_str()) {
@@ -453,6 +469,14 @@ impl MediaClient {
         Ok(())
     }
 
+    fn close_feeds(&self, sources: &[TrackSource]) {
+        for source in sources {
+            if let Some(slot) = self.feeds.get(source) {
+                slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+            }
+        }
+    }
+
     fn is_device(&self, source: TrackSource) -> bool {
         match source {
             TrackSource::Microphone => {
@@ -479,7 +503,7 @@ impl MediaClient {
     /// after a normal close, else the error, such as the relay's close code).
     pub async fn finish(mut self) -> Result<(), MediaError> {
         self.stop.send_replace(true);
-        if let Some(pc) = &self.publish_pc {
+        if let Some(pc) = self.publish_pc.take() {
             let _ = pc.close().await;
         }
         match tokio::time::timeout(Duration::from_secs(5), &mut self.signaling).await {
@@ -497,7 +521,7 @@ impl MediaClient {
             .await;
         self.stop.send_replace(true);
         let result = tokio::time::timeout(Duration::from_secs(5), &mut self.signaling).await;
-        if let Some(pc) = &self.publish_pc {
+        if let Some(pc) = self.publish_pc.take() {
             let _ = pc.close().await;
         }
         match result {
@@ -509,9 +533,33 @@ impl MediaClient {
 }
 
 impl Drop for MediaClient {
+    /// As if the network went away, but tidily: the signaling task sees `stop` and closes
+    /// the subscribe connection; the publish connection is closed here (webrtc-rs keeps
+    /// a PeerConnection's tasks and socket alive until `close`).
     fn drop(&mut self) {
         self.stop.send_replace(true);
-        self.signaling.abort();
+        drop(CloseOnDrop(self.publish_pc.take()));
+    }
+}
+
+/// Closes a PeerConnection when dropped (in the background), unless disarmed.
+struct CloseOnDrop(Option<Arc<dyn PeerConnection>>);
+
+impl CloseOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        if let Some(pc) = self.0.take() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    let _ = pc.close().await;
+                });
+            }
+        }
     }
 }
 

@@ -413,6 +413,26 @@ impl Rooms {
         Ok(())
     }
 
+    /// A host ends the room: everyone (the host too) is told and closed, and the room is
+    /// removed. Returns the identities that were in it.
+    pub fn end_room(&self, room: &Arc<Room>, by: &str) -> Vec<String> {
+        let members = {
+            let mut rooms = lock(&self.rooms);
+            let members = std::mem::take(&mut lock(&room.state).members);
+            self.drop_if_empty(&mut rooms, room);
+            members
+        };
+        let ended = ServerMessage::RoomEnded { by: by.to_string() };
+        for member in members.values() {
+            member.conn.send(Outbound::message(&ended));
+            member.conn.send(Outbound::Close {
+                code: CloseCode::ROOM_ENDED,
+                reason: "the host ended the room".into(),
+            });
+        }
+        members.into_keys().collect()
+    }
+
     fn drop_if_empty(&self, rooms: &mut HashMap<String, Arc<Room>>, room: &Arc<Room>) {
         if room.len() == 0 {
             if let Some(current) = rooms.get(&room.name) {

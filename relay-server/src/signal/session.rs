@@ -422,6 +422,7 @@ impl Session {
             ClientMessage::Kick { identity, reason } => {
                 self.kick(identity, reason, request_id).await
             }
+            ClientMessage::EndRoom => self.end_room(request_id).await,
             ClientMessage::PublishOffer { .. } | ClientMessage::SubscribeAnswer { .. }
                 if !self.room.is_current(&self.identity, self.conn.id) =>
             {
@@ -663,6 +664,22 @@ impl Session {
                 warn!(error = %e, "publish offer refused");
                 self.error(ErrorCode::MediaFailed, e.to_string(), request_id);
             }
+        }
+    }
+
+    async fn end_room(&self, request_id: Option<String>) {
+        if !self.grants.host {
+            self.error(
+                ErrorCode::Forbidden,
+                "only a host can end the room",
+                request_id,
+            );
+            return;
+        }
+        let gone = self.relay.rooms.end_room(&self.room, &self.identity);
+        info!(participants = gone.len(), "room ended by host");
+        for identity in gone {
+            self.relay.sfu.leave(&self.room.name, &identity).await;
         }
     }
 

@@ -193,7 +193,15 @@ pub async fn stop_hosting(state: &AppState) -> Result<(), AppError> {
         let in_hosted = matches!((&live.room, &hosting), (Some(r), Some(h)) if r.room == h.room);
         (if in_hosted { live.room.take() } else { None }, hosting)
     };
-    if let Some(room) = room {
+    if let Some(mut room) = room {
+        // Tell everyone the room is over (so they do not wait for it to come back), then
+        // go. Our own window already knows: stop its event pump first.
+        for task in room.tasks.drain(..) {
+            task.abort();
+        }
+        if let Err(e) = room.session.end_room().await {
+            tracing::warn!(error = %e, "could not end the room cleanly");
+        }
         leave_active(state, room).await;
     }
     if let Some(hosting) = hosting {
@@ -207,24 +215,18 @@ async fn leave_active(state: &AppState, mut room: ActiveRoom) {
     for task in room.tasks.drain(..) {
         task.abort();
     }
-    // The tasks held the other references to the session; once they are gone it is ours.
-    let session = room.session.clone();
+    room.session.leave().await;
     drop(room);
-    for _ in 0..50 {
-        if Arc::strong_count(&session) == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    if let Ok(session) = Arc::try_unwrap(session) {
-        session.leave().await;
-    }
     state.video.forget_all();
 }
 
 /// Leave the room we are in (the room goes on; a hosted relay keeps running).
 pub async fn leave(state: &AppState) -> Result<(), AppError> {
-    let room = state.live.lock().await.room.take();
+    let room = {
+        let mut live = state.live.lock().await;
+        live.leaves += 1;
+        live.room.take()
+    };
     match room {
         Some(room) => {
             leave_active(state, room).await;
@@ -241,12 +243,16 @@ pub async fn join(
     profile: Profile,
 ) -> Result<RoomSnapshot, AppError> {
     let target = invite::parse(invite_text)?;
-    if state.live.lock().await.room.is_some() {
-        return Err(AppError::new(
-            AppErrorKind::AlreadyInRoom,
-            "You are already in a room; leave it first.",
-        ));
-    }
+    let leaves = {
+        let live = state.live.lock().await;
+        if live.room.is_some() {
+            return Err(AppError::new(
+                AppErrorKind::AlreadyInRoom,
+                "You are already in a room; leave it first.",
+            ));
+        }
+        live.leaves
+    };
     // Our own hosted room: join with the host's token.
     let hosted = {
         let live = state.live.lock().await;
@@ -372,6 +378,22 @@ pub async fn join(
         tracing::warn!(error = %e, "cannot remember the room");
     }
     let mut live = state.live.lock().await;
+    if live.room.is_some() || live.leaves != leaves {
+        // Another join finished first, or the user left, while this one connected.
+        let left = live.leaves != leaves;
+        drop(live);
+        session.leave().await;
+        if left {
+            return Err(AppError::new(
+                AppErrorKind::NotInRoom,
+                "You left before the room opened.",
+            ));
+        }
+        return Err(AppError::new(
+            AppErrorKind::AlreadyInRoom,
+            "You are already in a room; leave it first.",
+        ));
+    }
     live.room = Some(ActiveRoom {
         session,
         room,
@@ -419,9 +441,15 @@ async fn play_audio(
             None
         }
     };
+    let mut frames: u64 = 0;
     while let Some(frame) = audio.recv().await {
         if let Some(speaker) = &speaker {
             speaker.push(&frame.identity, &frame.pcm);
+            // Now and then: did the output stream fail (a device unplugged)?
+            frames += 1;
+            if frames % 50 == 0 {
+                *problem.lock().unwrap_or_else(|p| p.into_inner()) = speaker.last_error();
+            }
         }
     }
 }
@@ -498,6 +526,7 @@ async fn pump_events(
                 },
                 message,
             }),
+            SessionEvent::Notice(message) => Some(RoomEvent::Notice { message }),
             SessionEvent::Rejoined(info) => {
                 *others.lock().unwrap_or_else(|p| p.into_inner()) = info
                     .participants
@@ -512,6 +541,9 @@ async fn pump_events(
             SessionEvent::Ended(reason) => {
                 let event = match reason {
                     EndReason::Kicked { by, reason } => RoomEvent::Kicked { by, reason },
+                    EndReason::RoomEnded { .. } => RoomEvent::RoomEnded {
+                        reason: "The host ended the room.".into(),
+                    },
                     EndReason::Replaced => RoomEvent::RoomEnded {
                         reason: "You joined this room from somewhere else.".into(),
                     },
