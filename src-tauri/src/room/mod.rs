@@ -540,21 +540,23 @@ async fn pump_events(
             }
             SessionEvent::Ended(reason) => {
                 let event = match reason {
-                    EndReason::Kicked { by, reason } => RoomEvent::Kicked { by, reason },
-                    EndReason::RoomEnded { .. } => RoomEvent::RoomEnded {
+                    // The `lost` connection event already told the window (it offers to
+                    // rejoin); the room is only forgotten here.
+                    EndReason::Lost(_) => None,
+                    EndReason::Kicked { by, reason } => Some(RoomEvent::Kicked { by, reason }),
+                    EndReason::RoomEnded { .. } => Some(RoomEvent::RoomEnded {
                         reason: "The host ended the room.".into(),
-                    },
-                    EndReason::Replaced => RoomEvent::RoomEnded {
+                    }),
+                    EndReason::Replaced => Some(RoomEvent::RoomEnded {
                         reason: "You joined this room from somewhere else.".into(),
-                    },
-                    EndReason::Refused { message, .. } => RoomEvent::RoomEnded {
+                    }),
+                    EndReason::Refused { message, .. } => Some(RoomEvent::RoomEnded {
                         reason: format!("The room no longer admits you: {message}"),
-                    },
-                    EndReason::Lost(message) => RoomEvent::RoomEnded {
-                        reason: format!("The connection to the room was lost: {message}"),
-                    },
+                    }),
                 };
-                bridge.room_event(event);
+                if let Some(event) = event {
+                    bridge.room_event(event);
+                }
                 // The room is over: forget it (if it is still this session).
                 let mut live = live.lock().await;
                 if live
