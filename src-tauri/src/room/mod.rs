@@ -193,6 +193,7 @@ pub async fn stop_hosting(state: &AppState) -> Result<(), AppError> {
         let in_hosted = matches!((&live.room, &hosting), (Some(r), Some(h)) if r.room == h.room);
         (if in_hosted { live.room.take() } else { None }, hosting)
     };
+    let in_room = room.is_some();
     if let Some(mut room) = room {
         // Tell everyone the room is over (so they do not wait for it to come back), then
         // go. Our own window already knows: stop its event pump first.
@@ -205,10 +206,41 @@ pub async fn stop_hosting(state: &AppState) -> Result<(), AppError> {
         leave_active(state, room).await;
     }
     if let Some(hosting) = hosting {
+        if !in_room {
+            // Not in our own room: step in briefly (no media) to end it for the guests,
+            // so they are told it is over rather than waiting for it to come back.
+            end_from_outside(&hosting).await;
+        }
         tracing::info!(room = %hosting.room, "ending the hosted room");
         hosting.relay.stop().await;
     }
     Ok(())
+}
+
+async fn end_from_outside(hosting: &Hosting) {
+    let config = SessionConfig {
+        url: hosting.target.relay_url(),
+        room: hosting.room.clone(),
+        token: hosting.host_token.clone(),
+        options: MediaOptions {
+            camera: false,
+            microphone: false,
+            screen: false,
+            ..Default::default()
+        },
+        sinks: MediaSinks::default(),
+    };
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        let (session, _, _events) = RoomSession::join(config).await?;
+        session
+            .end_room()
+            .await
+            .map_err(|e| studyhall_client::media::MediaError::Refused(e.to_string()))
+    })
+    .await;
+    if !matches!(ended, Ok(Ok(()))) {
+        tracing::warn!("could not end the hosted room before stopping its relay");
+    }
 }
 
 async fn leave_active(state: &AppState, mut room: ActiveRoom) {

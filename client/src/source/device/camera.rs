@@ -14,8 +14,26 @@ pub struct CameraSource {
 }
 
 impl CameraSource {
-    /// Open a camera by index ("0") or name; `None` is the first camera.
+    /// Open a camera by index ("0") or name; `None` is the first camera. A camera that
+    /// is busy, as it is for a moment after another user of it let go (the device check
+    /// before joining a room), is tried again for up to 2 s.
     pub fn open(name: Option<&str>) -> Result<CameraSource, SourceError> {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            match Self::open_once(name) {
+                Err(SourceError::Device { reason, .. })
+                    if reason.to_ascii_lowercase().contains("busy")
+                        && Instant::now() < deadline =>
+                {
+                    tracing::debug!(%reason, "camera busy; trying again");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(name: Option<&str>) -> Result<CameraSource, SourceError> {
         use nokhwa::pixel_format::RgbFormat;
         use nokhwa::utils::{
             ApiBackend, CameraFormat, FrameFormat, RequestedFormat, RequestedFormatType,
