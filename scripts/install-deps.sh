@@ -28,8 +28,8 @@ APT_BUILD=(build-essential pkg-config curl ca-certificates libssl-dev
 # capture tests start an Xvfb screen (painted with xsetroot) and a user-mode PulseAudio
 # (read through cpal's PulseAudio host).
 # The desktop app's end-to-end test drives the real app under Xvfb through tauri-driver
-# and WebKitWebDriver.
-APT_TEST=(chromium xvfb xauth x11-xserver-utils pulseaudio webkit2gtk-driver)
+# and WebKitWebDriver. The Redis store's tests start their own redis-server.
+APT_TEST=(chromium xvfb xauth x11-xserver-utils pulseaudio webkit2gtk-driver redis-server)
 
 log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
 

@@ -5,8 +5,10 @@
 //! matter how often it is retried. The conformance tests in [`conformance`] hold every
 //! backend to that.
 
+mod redis;
 mod sqlite;
 
+pub use self::redis::{RedisChatLog, DEFAULT_MAX_LEN as REDIS_DEFAULT_MAX_LEN};
 pub use sqlite::SqliteChatLog;
 
 use async_trait::async_trait;
