@@ -102,6 +102,17 @@ fn data_dir<R: Runtime>(app: &App<R>) -> PathBuf {
         .unwrap_or_else(|_| std::env::temp_dir().join("studyhall"))
 }
 
+/// The app's state: settings opened from `dir`, the video socket started.
+fn app_state<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    dir: PathBuf,
+) -> Result<AppState, Box<dyn std::error::Error>> {
+    let store = settings::SettingsStore::open(&dir.join("settings.sqlite3"))?;
+    let hub = tauri::async_runtime::block_on(video::VideoHub::start())?;
+    let bridge: Arc<dyn Bridge> = Arc::new(app.clone());
+    Ok(AppState::new(store, hub, dir, bridge))
+}
+
 /// Builds the app on any runtime (the real one, or the mock one in tests).
 fn builder<R: Runtime>() -> Builder<R> {
     let specta = specta_builder::<R>();
@@ -110,11 +121,11 @@ fn builder<R: Runtime>() -> Builder<R> {
         .setup(move |app| {
             specta.mount_events(app);
             let dir = data_dir(app);
-            let store = settings::SettingsStore::open(&dir.join("settings.sqlite3"))?;
-            let hub = tauri::async_runtime::block_on(video::VideoHub::start())?;
-            let bridge: Arc<dyn Bridge> = Arc::new(app.handle().clone());
-            let state = AppState::new(store, hub, dir, bridge.clone());
-            tauri::async_runtime::spawn(room::pump_status(bridge, state.live.clone()));
+            let state = app_state(app.handle(), dir)?;
+            tauri::async_runtime::spawn(room::pump_status(
+                state.bridge.clone(),
+                state.live.clone(),
+            ));
             app.manage(state);
             Ok(())
         })
@@ -193,7 +204,6 @@ pub fn run() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use tauri::ipc::{CallbackFn, InvokeBody};
     use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
     use tauri::webview::InvokeRequest;
@@ -214,11 +224,8 @@ mod tests {
             .expect("build the app on the mock runtime");
         // The mock runtime does not run `setup`: do its work here.
         specta.mount_events(&app);
-        let data = dir.path().to_path_buf();
-        let store = settings::SettingsStore::open(&data.join("settings.sqlite3")).unwrap();
-        let hub = tauri::async_runtime::block_on(video::VideoHub::start()).unwrap();
-        let bridge: Arc<dyn Bridge> = Arc::new(app.handle().clone());
-        app.manage(AppState::new(store, hub, data, bridge));
+        let state = app_state(app.handle(), dir.path().to_path_buf()).expect("app state");
+        app.manage(state);
         let main_window = app
             .config()
             .app

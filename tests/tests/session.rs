@@ -170,18 +170,24 @@ async fn chat_waits_for_the_store_and_failures_come_back_to_the_sender() {
     // A retry of the same message is the same message.
     let again = session.send_chat("m-1", "hello").await.unwrap();
     assert_eq!(again.seq, 1);
-    // Too long: refused, with the relay's reason.
+    // Longer than the room's chat limit (4 KiB) but a valid frame: refused, with the
+    // relay's reason, and the session carries on.
     let err = session
-        .send_chat("m-2", &"x".repeat(100_000))
+        .send_chat("m-2", &"x".repeat(5_000))
         .await
         .unwrap_err();
     assert!(
         matches!(
             err,
-            SessionError::Refused { .. } | SessionError::NotConnected
+            SessionError::Refused {
+                code: ErrorCode::InvalidText,
+                ..
+            }
         ),
         "{err:?}"
     );
+    let next = session.send_chat("m-3", "still here").await.unwrap();
+    assert_eq!(next.seq, 2);
     relay.stop().await;
 }
 

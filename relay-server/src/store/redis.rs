@@ -148,23 +148,7 @@ impl ChatLog for RedisChatLog {
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        if fresh == 1 {
-            return Ok(Appended {
-                message: ChatMessage {
-                    seq,
-                    from: msg.from,
-                    name: msg.name,
-                    text: msg.text,
-                    ts,
-                    client_msg_id: msg.client_msg_id,
-                    deleted: false,
-                },
-                duplicate: false,
-            });
-        }
-        // A retry: answer with the stored original (or what we know of it, if the
-        // stream has been trimmed past it).
-        let message = self.get(room, seq).await?.unwrap_or(ChatMessage {
+        let sent = ChatMessage {
             seq,
             from: msg.from,
             name: msg.name,
@@ -172,7 +156,16 @@ impl ChatLog for RedisChatLog {
             ts,
             client_msg_id: msg.client_msg_id,
             deleted: false,
-        });
+        };
+        if fresh == 1 {
+            return Ok(Appended {
+                message: sent,
+                duplicate: false,
+            });
+        }
+        // A retry: answer with the stored original (or what we know of it, if the
+        // stream has been trimmed past it).
+        let message = self.get(room, seq).await?.unwrap_or(sent);
         Ok(Appended {
             message,
             duplicate: true,

@@ -6,7 +6,7 @@ use super::types::{
     ChatMessage, ChatPage, Invite, InviteTarget, MediaState, MediaUpdate, RoomSnapshot,
 };
 use crate::error::{AppError, AppErrorKind};
-use crate::settings::{default_profile, Profile};
+use crate::settings::current_profile;
 use crate::state::AppState;
 use studyhall_client::session::RoomSession;
 
@@ -17,20 +17,11 @@ pub fn media_endpoint(state: State<'_, AppState>) -> String {
     state.video.url().to_string()
 }
 
-fn profile(state: &AppState) -> Result<Profile, AppError> {
-    let saved = state
-        .settings
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .profile()?;
-    Ok(saved.unwrap_or_else(|| default_profile(false, false, false)))
-}
-
 /// Start the bundled relay on this machine and make an invite to a new room.
 #[tauri::command]
 #[specta::specta]
 pub async fn host_room(state: State<'_, AppState>, title: String) -> Result<Invite, AppError> {
-    let name = profile(&state)?.display_name;
+    let name = current_profile(&state).await?.display_name;
     super::host(&state, &title, &name).await
 }
 
@@ -59,7 +50,7 @@ pub async fn join_room(
     state: State<'_, AppState>,
     invite: String,
 ) -> Result<RoomSnapshot, AppError> {
-    let profile = profile(&state)?;
+    let profile = current_profile(&state).await?;
     super::join(&state, &invite, profile).await
 }
 

@@ -63,23 +63,26 @@ impl Drop for ActiveRoom {
     }
 }
 
-/// The address others on the network reach this machine at: `STUDYHALL_HOST_IP` when
-/// set, else the address of the interface with the default route, else loopback.
-pub fn lan_ip() -> IpAddr {
-    if let Some(ip) = std::env::var("STUDYHALL_HOST_IP")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        return ip;
+/// The address others on the network reach this machine at: `forced` (the
+/// `STUDYHALL_HOST_IP` setting) when given, else the address of the interface with the
+/// default route, else loopback.
+pub fn lan_ip(forced: Option<&str>) -> Result<IpAddr, AppError> {
+    if let Some(text) = forced {
+        return text.trim().parse().map_err(|_| {
+            AppError::new(
+                AppErrorKind::HostingFailed,
+                format!("STUDYHALL_HOST_IP is set to {text:?}, which is not an IP address."),
+            )
+        });
     }
     // Connecting a UDP socket sends nothing; it only picks the outgoing interface.
-    UdpSocket::bind("0.0.0.0:0")
+    Ok(UdpSocket::bind("0.0.0.0:0")
         .and_then(|s| s.connect("192.0.2.1:9").map(|_| s))
         .and_then(|s| s.local_addr())
         .map(|a| a.ip())
         .ok()
         .filter(|ip| !ip.is_unspecified())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)))
 }
 
 /// A room name from a title: `Linear Algebra!` → `linear-algebra-3f9a`.
@@ -137,7 +140,7 @@ pub async fn host(state: &AppState, title: &str, host_name: &str) -> Result<Invi
     } else {
         title
     };
-    let ip = lan_ip();
+    let ip = lan_ip(std::env::var("STUDYHALL_HOST_IP").ok().as_deref())?;
     let relay = HostedRelay::start(HostOptions {
         binary: None,
         ip,
@@ -718,9 +721,14 @@ mod tests {
     }
 
     #[test]
-    fn the_host_ip_can_be_forced() {
-        // Only checks the fallback is an address at all; the override is read at call time.
-        let ip = lan_ip();
-        assert!(!ip.is_unspecified());
+    fn the_host_ip_can_be_forced_and_a_bad_one_is_an_error() {
+        assert_eq!(
+            lan_ip(Some(" 10.1.2.3 ")).unwrap(),
+            IpAddr::from([10, 1, 2, 3])
+        );
+        let error = lan_ip(Some("my-laptop")).unwrap_err();
+        assert_eq!(error.kind, AppErrorKind::HostingFailed);
+        assert!(error.message.contains("my-laptop"), "{}", error.message);
+        assert!(!lan_ip(None).unwrap().is_unspecified());
     }
 }

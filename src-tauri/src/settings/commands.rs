@@ -1,6 +1,6 @@
 use tauri::State;
 
-use super::{check_display_name, default_profile, Profile, Settings};
+use super::{check_display_name, Profile, Settings};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -8,25 +8,7 @@ use crate::state::AppState;
 #[tauri::command]
 #[specta::specta]
 pub async fn get_settings(state: State<'_, AppState>) -> Result<Settings, AppError> {
-    let saved = state
-        .settings
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .profile()?;
-    let profile = match saved {
-        Some(profile) => profile,
-        None => {
-            let devices =
-                tokio::task::spawn_blocking(studyhall_client::source::device::list_devices)
-                    .await
-                    .unwrap_or_default();
-            default_profile(
-                !devices.cameras.is_empty(),
-                !devices.microphones.is_empty(),
-                !devices.screens.is_empty(),
-            )
-        }
-    };
+    let profile = super::current_profile(&state).await?;
     let store = state.settings.lock().unwrap_or_else(|p| p.into_inner());
     Ok(Settings {
         profile,

@@ -129,6 +129,27 @@ pub fn default_profile(has_camera: bool, has_microphone: bool, has_screen: bool)
     }
 }
 
+/// The saved profile, or (before one is saved) a first one made from this machine's
+/// devices: what the device check shows and what a room is joined with.
+pub async fn current_profile(state: &crate::state::AppState) -> Result<Profile, AppError> {
+    let saved = state
+        .settings
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .profile()?;
+    if let Some(profile) = saved {
+        return Ok(profile);
+    }
+    let devices = tokio::task::spawn_blocking(studyhall_client::source::device::list_devices)
+        .await
+        .unwrap_or_default();
+    Ok(default_profile(
+        !devices.cameras.is_empty(),
+        !devices.microphones.is_empty(),
+        !devices.screens.is_empty(),
+    ))
+}
+
 /// Checks a display name the way the relay will.
 pub fn check_display_name(name: &str) -> Result<String, AppError> {
     let name = name.trim();
