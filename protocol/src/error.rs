@@ -55,6 +55,9 @@ pub enum ErrorCode {
     ShuttingDown,
     /// Media negotiation failed (bad SDP, unknown mid, media unavailable).
     MediaFailed,
+    /// Cluster mode: the shared store (Redis) or the room's node cannot be reached right
+    /// now. Nothing was done; retry (chat with the same `client_msg_id`).
+    Unavailable,
     /// The relay hit a bug; details are in its log.
     Internal,
 }
@@ -87,6 +90,7 @@ impl ErrorCode {
             ErrorCode::StorageUnavailable => "storage_unavailable",
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::MediaFailed => "media_failed",
+            ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
     }
@@ -127,6 +131,13 @@ impl CloseCode {
     pub const SLOW_CONSUMER: u16 = 4011;
     /// A host ended the room.
     pub const ROOM_ENDED: u16 = 4012;
+    /// Cluster mode: the node serving the room went away, or this connection's relayed
+    /// messages had a gap. Nothing is wrong with the client: join again at once (with
+    /// the same token) and fetch what was missed.
+    pub const REJOIN: u16 = 4013;
     /// The relay hit an internal error on this connection.
     pub const INTERNAL: u16 = 1011;
+    /// Cluster mode: the shared store is unreachable, so the join cannot be placed;
+    /// retry after a short wait.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
 }

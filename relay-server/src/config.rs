@@ -89,6 +89,16 @@ pub struct Config {
     /// Where clients reach the media port: an IP (the bound port is kept) or IP:port
     /// (a host behind NAT with a forwarded port, or `listen` on 0.0.0.0).
     pub media_advertise: Option<MediaAdvertise>,
+    /// Redis URL (`redis://` or `rediss://` for TLS, with `user:password@` when the
+    /// server wants them). Set: this relay is a cluster node. Unset: embedded mode.
+    pub redis_url: Option<String>,
+    /// This node's name in the cluster registry; a random `node-xxxxxx` when unset.
+    pub node_id: Option<String>,
+    /// Where people reach this node (shown in the registry for operators), e.g.
+    /// `ws://10.0.0.5:7450/ws`; `ws://<listen>/ws` when unset.
+    pub public_url: Option<String>,
+    /// Chat messages kept per room in the Redis stream (approximately; older ones go).
+    pub redis_chat_max_len: u64,
 }
 
 /// The media address given to clients: an IP, or an IP and port.
@@ -154,6 +164,10 @@ impl Default for Config {
             log: "info".to_string(),
             media_port: DEFAULT_MEDIA_PORT,
             media_advertise: None,
+            redis_url: None,
+            node_id: None,
+            public_url: None,
+            redis_chat_max_len: crate::store::REDIS_DEFAULT_MAX_LEN,
         }
     }
 }
@@ -195,6 +209,10 @@ pub struct ConfigLayer {
     pub log: Option<String>,
     pub media_port: Option<u16>,
     pub media_advertise: Option<MediaAdvertise>,
+    pub redis_url: Option<String>,
+    pub node_id: Option<String>,
+    pub public_url: Option<String>,
+    pub redis_chat_max_len: Option<u64>,
 }
 
 /// Keys whose environment value is a comma-separated list.
@@ -300,6 +318,10 @@ impl ConfigLayer {
             log,
             media_port,
             media_advertise,
+            redis_url,
+            node_id,
+            public_url,
+            redis_chat_max_len,
         )
     }
 }
@@ -332,7 +354,17 @@ impl Config {
             word_filter,
             log,
             media_port,
+            redis_chat_max_len,
         );
+        for (slot, value) in [
+            (&mut self.redis_url, layer.redis_url),
+            (&mut self.node_id, layer.node_id),
+            (&mut self.public_url, layer.public_url),
+        ] {
+            if value.is_some() {
+                *slot = value;
+            }
+        }
         if layer.media_advertise.is_some() {
             self.media_advertise = layer.media_advertise;
         }
@@ -431,7 +463,77 @@ impl Config {
                 });
             }
         }
+        positive("redis_chat_max_len", self.redis_chat_max_len)?;
+        if let Some(url) = &self.redis_url {
+            check_redis_url(url).map_err(|message| ConfigError::Invalid {
+                key: "redis_url",
+                message,
+            })?;
+            if self.secret.is_none() {
+                return Err(ConfigError::Invalid {
+                    key: "secret",
+                    message: "cluster nodes must share one token secret: set `secret` (STUDYHALL_SECRET) to the same value on every node".into(),
+                });
+            }
+        }
+        if let Some(id) = &self.node_id {
+            if id.is_empty()
+                || id.len() > 64
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                return Err(ConfigError::Invalid {
+                    key: "node_id",
+                    message: "use 1 to 64 of a-z, A-Z, 0-9, '-', '_', '.'".into(),
+                });
+            }
+        }
         Ok(())
+    }
+
+    /// Whether this relay is a cluster node (a Redis URL is set).
+    pub fn clustered(&self) -> bool {
+        self.redis_url.is_some()
+    }
+}
+
+/// A Redis URL must parse, use `redis://` or `rediss://`, and carry credentials unless
+/// it points at this machine: an open Redis on the network would let anyone rewrite
+/// rooms and chat.
+pub fn check_redis_url(url: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("not a URL ({e})"))?;
+    match parsed.scheme() {
+        "redis" | "rediss" => {}
+        other => {
+            return Err(format!(
+                "scheme `{other}` is not supported; use redis:// or rediss:// (TLS)"
+            ))
+        }
+    }
+    let host = parsed.host().ok_or("the URL has no host")?;
+    let loopback = match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    if !loopback && parsed.password().is_none() {
+        return Err(format!(
+            "refusing Redis at {host} without credentials: a Redis reachable over the network must require a password (redis://user:password@{host}/ or redis://:password@{host}/)"
+        ));
+    }
+    Ok(())
+}
+
+/// A Redis URL with its password replaced by `***`, for logs and `/metrics`.
+pub fn redact_redis_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "<invalid url>".into(),
     }
 }
 

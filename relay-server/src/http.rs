@@ -55,7 +55,8 @@ async fn info(State(relay): State<Relay>) -> Json<serde_json::Value> {
         "version": env!("CARGO_PKG_VERSION"),
         "protocol": PROTOCOL_VERSION,
         "websocket": WS_PATH,
-        "mode": "embedded",
+        "mode": if relay.cluster.is_some() { "cluster" } else { "embedded" },
+        "node": relay.cluster.as_ref().map(|c| c.node_id.clone()),
         "shutting_down": relay.is_shutting_down(),
     }))
 }
@@ -65,7 +66,12 @@ async fn healthz(State(relay): State<Relay>) -> Response {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
     }
     if !relay.chat.healthy().await {
-        return (StatusCode::SERVICE_UNAVAILABLE, "chat store unavailable\n").into_response();
+        let what = if relay.cluster.is_some() {
+            "redis unavailable"
+        } else {
+            "chat store unavailable"
+        };
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("{what}\n")).into_response();
     }
     (StatusCode::OK, "ok\n").into_response()
 }
@@ -94,6 +100,9 @@ async fn metrics(State(relay): State<Relay>) -> Response {
         text.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
         ));
+    }
+    if let Some(cluster) = &relay.cluster {
+        cluster.render_metrics(&mut text);
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
@@ -205,15 +214,26 @@ async fn create_invite(
         .invites
         .create(&claims.room, &claims.sub, ttl, now_secs() * 1000)
     {
-        Ok(invite) => (
-            StatusCode::CREATED,
-            Json(json!({
-                "code": invites::display(&invite.code),
-                "room": invite.room,
-                "expires_at": invite.expires_at_ms,
-            })),
-        )
-            .into_response(),
+        Ok(invite) => {
+            if let Some(cluster) = &relay.cluster {
+                if let Err(e) = cluster.put_invite(&invite).await {
+                    return api_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        format!("the invite could not be stored; try again ({e})"),
+                    );
+                }
+            }
+            (
+                StatusCode::CREATED,
+                Json(json!({
+                    "code": invites::display(&invite.code),
+                    "room": invite.room,
+                    "expires_at": invite.expires_at_ms,
+                })),
+            )
+                .into_response()
+        }
         Err(e) => api_error(StatusCode::SERVICE_UNAVAILABLE, "full", e.to_string()),
     }
 }
@@ -246,7 +266,27 @@ async fn redeem_invite(
             format!("name {m}"),
         );
     }
-    let invite = match relay.invites.redeem(&request.code, peer.ip()) {
+    let found = match relay.invites.admit(peer.ip()) {
+        Err(e) => Err(e),
+        Ok(()) => match (relay.invites.find(&request.code), &relay.cluster) {
+            (Err(InviteError::NotFound), Some(cluster)) => {
+                let code = invites::normalize(&request.code).unwrap_or_default();
+                match cluster.get_invite(&code).await {
+                    Ok(Some(invite)) => Ok(invite),
+                    Ok(None) => Err(InviteError::NotFound),
+                    Err(e) => {
+                        return api_error(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "unavailable",
+                            format!("invites cannot be checked right now; try again ({e})"),
+                        )
+                    }
+                }
+            }
+            (found, _) => found,
+        },
+    };
+    let invite = match found {
         Ok(invite) => invite,
         Err(InviteError::RateLimited(wait)) => {
             let mut response = api_error(

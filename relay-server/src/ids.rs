@@ -2,6 +2,14 @@
 
 use studyhall_protocol::MAX_ID_LEN;
 
+/// Wall-clock time in ms since the Unix epoch (0 if the clock is before it).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 /// Room names: 1–64 characters of `A–Z a–z 0–9 . _ -`, so they are safe in URLs, keys
 /// and file names.
 pub fn check_room(room: &str) -> Result<(), String> {

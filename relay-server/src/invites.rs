@@ -2,7 +2,8 @@
 //! display name they chose) for a personal access token to that room.
 //!
 //! A code is 8 characters of Crockford base32 (40 random bits), shown as `K7QX-29FD`.
-//! Codes live in memory: they belong to the rooms of this relay process. Guessing is
+//! Codes live in memory (embedded mode) and, on a cluster node, in Redis too, so a code
+//! made on one node redeems on any. Guessing is
 //! bounded by a per-address rate limit on redeeming (see [`Invites::redeem`]).
 
 use std::collections::HashMap;
@@ -32,7 +33,7 @@ const REDEEM_BURST: u32 = 10;
 const MAX_TRACKED_ADDRS: usize = 4096;
 
 /// A live invite.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Invite {
     pub code: String,
     pub room: String,
@@ -40,7 +41,22 @@ pub struct Invite {
     pub created_by: String,
     /// When it stops working, in ms since the Unix epoch.
     pub expires_at_ms: u64,
+    #[serde(skip, default = "Instant::now")]
     expires: Instant,
+}
+
+impl Invite {
+    /// An invite read back from a shared store, given the wall clock now.
+    pub fn restored(mut self, now_ms: u64) -> Invite {
+        let left = self.expires_at_ms.saturating_sub(now_ms);
+        self.expires = Instant::now() + Duration::from_millis(left);
+        self
+    }
+
+    /// Whether it still works.
+    pub fn is_live(&self) -> bool {
+        self.expires > Instant::now()
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -128,22 +144,31 @@ impl Invites {
     /// Look up a code on behalf of `addr`. Every attempt, found or not, counts against
     /// the address's rate limit, so codes cannot be guessed quickly.
     pub fn redeem(&self, code: &str, addr: IpAddr) -> Result<Invite, InviteError> {
+        self.admit(addr)?;
+        self.find(code)
+    }
+
+    /// Count one redeem attempt from `addr` against its rate limit.
+    pub fn admit(&self, addr: IpAddr) -> Result<(), InviteError> {
         let now = Instant::now();
-        {
-            let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-            if attempts.len() >= MAX_TRACKED_ADDRS && !attempts.contains_key(&addr) {
-                // Forget the address seen longest ago.
-                if let Some(oldest) = attempts.iter().min_by_key(|(_, (_, seen))| *seen) {
-                    let oldest = *oldest.0;
-                    attempts.remove(&oldest);
-                }
+        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        if attempts.len() >= MAX_TRACKED_ADDRS && !attempts.contains_key(&addr) {
+            // Forget the address seen longest ago.
+            if let Some(oldest) = attempts.iter().min_by_key(|(_, (_, seen))| *seen) {
+                let oldest = *oldest.0;
+                attempts.remove(&oldest);
             }
-            let (bucket, seen) = attempts
-                .entry(addr)
-                .or_insert_with(|| (TokenBucket::new(REDEEM_RATE, REDEEM_BURST, now), now));
-            *seen = now;
-            bucket.try_take(now).map_err(InviteError::RateLimited)?;
         }
+        let (bucket, seen) = attempts
+            .entry(addr)
+            .or_insert_with(|| (TokenBucket::new(REDEEM_RATE, REDEEM_BURST, now), now));
+        *seen = now;
+        bucket.try_take(now).map_err(InviteError::RateLimited)
+    }
+
+    /// A live invite made on this relay, without counting an attempt.
+    pub fn find(&self, code: &str) -> Result<Invite, InviteError> {
+        let now = Instant::now();
         let code = normalize(code).ok_or(InviteError::NotFound)?;
         let codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
         codes

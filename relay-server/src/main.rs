@@ -143,13 +143,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         )
         .init();
     let data_dir = config.data_dir.clone();
-    let relay = studyhall_relay::Relay::open(config)?;
+    let mode = if config.clustered() {
+        "cluster"
+    } else {
+        "embedded"
+    };
+    let relay = studyhall_relay::Relay::connect(config).await?;
     let listen = relay.config.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    info!(%addr, data_dir = %data_dir.display(), mode = "embedded", "studyhall-relay listening on http://{addr} (WebSocket at ws://{addr}/ws)");
+    info!(%addr, data_dir = %data_dir.display(), mode, "studyhall-relay listening on http://{addr} (WebSocket at ws://{addr}/ws)");
     studyhall_relay::run(listener, relay, shutdown_signal()).await?;
     info!("stopped");
     Ok(())

@@ -67,7 +67,7 @@ pub struct RunningRelay {
 impl RunningRelay {
     /// Bind `config.listen` (port 0 picks a free one) and serve in a background task.
     pub async fn start(config: Config) -> Result<RunningRelay, RelayError> {
-        let relay = Relay::open(config)?;
+        let relay = Relay::connect(config).await?;
         Self::start_with(relay).await
     }
 

@@ -9,6 +9,7 @@ use studyhall_protocol::{ErrorCode, ServerMessage};
 use tokio::sync::{mpsc, watch, Semaphore};
 
 use crate::auth::{self, TokenKeys};
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::invites::Invites;
 use crate::metrics::Metrics;
@@ -16,7 +17,7 @@ use crate::room::filter::WordFilter;
 use crate::room::{Outbound, Rooms};
 use crate::sfu::runner::SfuHandle;
 use crate::sfu::Notice;
-use crate::store::{ChatLog, SqliteChatLog, StoreError};
+use crate::store::{ChatLog, RedisChatLog, SqliteChatLog, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -34,6 +35,8 @@ pub enum RelayError {
     },
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    #[error("cluster mode: {0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
     #[error("cannot open the media port {addr} (UDP): {source}")]
     Media {
         addr: SocketAddr,
@@ -56,6 +59,8 @@ pub struct RelayInner {
     pub metrics: Metrics,
     pub connections: Arc<Semaphore>,
     pub sfu: SfuHandle,
+    /// Cluster mode (a Redis URL is configured); `None` in embedded mode.
+    pub cluster: Option<Arc<Cluster>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -93,23 +98,70 @@ impl Relay {
         secret: &str,
         chat: Arc<dyn ChatLog>,
     ) -> Result<Relay, RelayError> {
+        Relay::assemble(config, secret, chat, None)
+    }
+
+    /// Embedded mode, or a cluster node when `redis_url` is set: chat, invites and room
+    /// state in Redis, rooms placed across the nodes. Must be called inside a tokio
+    /// runtime. A Redis that does not answer is an error at once.
+    pub async fn connect(config: Config) -> Result<Relay, RelayError> {
+        if !config.clustered() {
+            return Relay::open(config);
+        }
+        let secret = resolve_secret(&config)?;
+        let url = config.redis_url.clone().unwrap_or_default();
+        let cluster = Cluster::connect(&config, config.listen).await?;
+        let chat = RedisChatLog::connect(&url, config.redis_chat_max_len)
+            .await
+            .map_err(|e| {
+                crate::cluster::ClusterError::Redis(format!("{}: {e}", cluster.redis_url()))
+            })?;
+        let cluster = Arc::new(cluster);
+        tracing::info!(node = %cluster.node_id, redis = %cluster.redis_url(), "cluster mode");
+        Relay::assemble(config, &secret, Arc::new(chat), Some(cluster))
+    }
+
+    fn assemble(
+        config: Config,
+        secret: &str,
+        chat: Arc<dyn ChatLog>,
+        cluster: Option<Arc<Cluster>>,
+    ) -> Result<Relay, RelayError> {
         let (sfu, notices) = start_media(&config)?;
         let (shutdown, _) = watch::channel(false);
+        let (changes_tx, changes) = mpsc::unbounded_channel();
+        let rooms = if cluster.is_some() {
+            Rooms::observed(config.max_room_size, changes_tx)
+        } else {
+            Rooms::new(config.max_room_size)
+        };
         let relay = Relay {
             inner: Arc::new(RelayInner {
                 keys: TokenKeys::new(secret.as_bytes(), config.token_leeway),
-                rooms: Rooms::new(config.max_room_size),
+                rooms,
                 invites: Invites::default(),
                 filter: WordFilter::new(&config.word_filter),
                 metrics: Metrics::default(),
                 connections: Arc::new(Semaphore::new(config.max_connections)),
                 chat,
                 sfu,
+                cluster: cluster.clone(),
                 shutdown,
                 config,
             }),
         };
         tokio::spawn(route_notices(Arc::downgrade(&relay.inner), notices));
+        if let Some(cluster) = cluster {
+            let (opens_tx, mut opens) = mpsc::unbounded_channel();
+            cluster.start(Arc::downgrade(&relay.inner), changes, opens_tx);
+            let weak = Arc::downgrade(&relay.inner);
+            tokio::spawn(async move {
+                while let Some(open) = opens.recv().await {
+                    let Some(inner) = weak.upgrade() else { break };
+                    crate::signal::remote::spawn(Relay { inner }, open);
+                }
+            });
+        }
         Ok(relay)
     }
 
@@ -121,7 +173,9 @@ impl Relay {
     pub fn shutting_down(&self) -> watch::Receiver<bool> {
         self.shutdown.subscribe()
     }
+}
 
+impl RelayInner {
     pub fn is_shutting_down(&self) -> bool {
         *self.shutdown.borrow()
     }

@@ -85,6 +85,9 @@ pub struct ConnHandle {
     pub id: u64,
     tx: mpsc::Sender<Outbound>,
     pub control: Arc<ConnControl>,
+    /// Cluster mode: the node holding this participant's socket, when it is not this
+    /// one (its messages are relayed over the cluster bus).
+    pub origin: Option<Arc<str>>,
 }
 
 static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
@@ -98,9 +101,17 @@ impl ConnHandle {
                 id: NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed),
                 tx,
                 control: Arc::new(ConnControl::default()),
+                origin: None,
             },
             rx,
         )
+    }
+
+    /// A handle for a participant whose socket is on the cluster node `origin`.
+    pub fn relayed(queue: usize, origin: &str) -> (ConnHandle, mpsc::Receiver<Outbound>) {
+        let (mut handle, rx) = ConnHandle::new(queue);
+        handle.origin = Some(origin.into());
+        (handle, rx)
     }
 
     /// Queue a message. A connection whose queue is full cannot keep up: it is closed
@@ -141,6 +152,8 @@ struct RoomState {
 #[derive(Debug)]
 pub struct Room {
     pub name: String,
+    /// When the room came to life, in ms since the Unix epoch.
+    pub created_ms: u64,
     state: Mutex<RoomState>,
     /// Held across store-then-broadcast so chat reaches everyone in sequence order.
     pub chat_lock: tokio::sync::Mutex<()>,
@@ -150,6 +163,10 @@ impl Room {
     fn new(name: &str) -> Self {
         Room {
             name: name.to_string(),
+            created_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
             state: Mutex::new(RoomState::default()),
             chat_lock: tokio::sync::Mutex::new(()),
         }
@@ -163,6 +180,13 @@ impl Room {
             if Some(identity.as_str()) != except {
                 member.conn.send(out.clone());
             }
+        }
+    }
+
+    /// Close every participant's connection from outside its queue.
+    pub fn force_close_all(&self, close: ForcedClose) {
+        for member in lock(&self.state).members.values() {
+            member.conn.control.force_close(close.clone());
         }
     }
 
@@ -199,6 +223,25 @@ impl Room {
             None,
         );
         Some(updated)
+    }
+
+    /// Every participant with the cluster node its socket is on (`None`: this node).
+    pub fn members(&self) -> Vec<(Participant, Option<Arc<str>>)> {
+        lock(&self.state)
+            .members
+            .values()
+            .map(|m| (m.participant.clone(), m.conn.origin.clone()))
+            .collect()
+    }
+
+    /// Identities whose sockets are on the cluster node `origin`.
+    pub fn relayed_from(&self, origin: &str) -> Vec<(String, u64)> {
+        lock(&self.state)
+            .members
+            .iter()
+            .filter(|(_, m)| m.conn.origin.as_deref() == Some(origin))
+            .map(|(id, m)| (id.clone(), m.conn.id))
+            .collect()
     }
 
     pub fn participants(&self) -> Vec<Participant> {
@@ -257,6 +300,9 @@ pub struct JoinedRoom {
 pub struct Rooms {
     rooms: Mutex<HashMap<String, Arc<Room>>>,
     max_room_size: usize,
+    /// Told the name of every room whose membership or participants changed (the
+    /// cluster mirrors rooms into Redis from it).
+    changes: Option<mpsc::UnboundedSender<String>>,
 }
 
 impl Rooms {
@@ -264,7 +310,32 @@ impl Rooms {
         Rooms {
             rooms: Mutex::new(HashMap::new()),
             max_room_size,
+            changes: None,
         }
+    }
+
+    /// Rooms that report each change to `changes`.
+    pub fn observed(max_room_size: usize, changes: mpsc::UnboundedSender<String>) -> Self {
+        Rooms {
+            changes: Some(changes),
+            ..Rooms::new(max_room_size)
+        }
+    }
+
+    fn changed(&self, room: &str) {
+        if let Some(tx) = &self.changes {
+            let _ = tx.send(room.to_string());
+        }
+    }
+
+    /// Record that a participant of `room` changed (media, presence).
+    pub fn touched(&self, room: &Room) {
+        self.changed(&room.name);
+    }
+
+    /// Names of the live rooms.
+    pub fn names(&self) -> Vec<String> {
+        lock(&self.rooms).keys().cloned().collect()
     }
 
     /// Enter `room_name` (creating it), telling the others.
@@ -309,6 +380,7 @@ impl Rooms {
         drop(state);
         drop(rooms);
 
+        self.changed(room_name);
         let replaced = previous.is_some();
         if let Some(old) = previous {
             old.conn.send(Outbound::message(&ServerMessage::fatal(
@@ -361,6 +433,7 @@ impl Rooms {
             ours
         };
         if removed {
+            self.changed(&room.name);
             room.broadcast(
                 &ServerMessage::ParticipantLeft {
                     identity: identity.to_string(),
@@ -395,6 +468,7 @@ impl Rooms {
             self.drop_if_empty(&mut rooms, room);
             member
         };
+        self.changed(&room.name);
         member.conn.send(Outbound::message(&ServerMessage::Kicked {
             by: by.to_string(),
             reason: reason.clone(),
@@ -422,6 +496,7 @@ impl Rooms {
             self.drop_if_empty(&mut rooms, room);
             members
         };
+        self.changed(&room.name);
         let ended = ServerMessage::RoomEnded { by: by.to_string() };
         for member in members.values() {
             member.conn.send(Outbound::message(&ended));

@@ -4,6 +4,8 @@
 //! holds the rules (auth, limits, chat, host actions) and never touches the socket, so
 //! the two are tested apart.
 
+pub mod relayed;
+pub mod remote;
 pub mod session;
 pub mod socket;
 

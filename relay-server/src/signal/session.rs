@@ -6,7 +6,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use studyhall_protocol::{
     ClientFrame, ClientMessage, CloseCode, ErrorCode, Grants, Heartbeat, LeaveReason, Limits,
@@ -16,7 +16,7 @@ use studyhall_protocol::{
 use tracing::{debug, info, warn};
 
 use crate::auth::AuthError;
-use crate::ids;
+use crate::ids::{self, now_ms};
 use crate::room::limits::{TokenBucket, Verdict, Violations};
 use crate::room::{ConnHandle, JoinError, KickError, Outbound, Room};
 use crate::state::Relay;
@@ -65,13 +65,6 @@ impl Refusal {
             _ => ErrorCode::Internal,
         }
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 pub struct Session {
@@ -399,17 +392,22 @@ impl Session {
                             p.media.apply(update)
                         });
                     if changed.is_some() {
+                        self.relay.rooms.touched(&self.room);
                         self.apply_forwarding(update).await;
                     }
                 }
             }
             ClientMessage::SetPresence { presence } => {
-                self.room
+                let changed = self
+                    .room
                     .update_participant(&self.identity, self.conn.id, |p| {
                         let changed = p.presence != presence;
                         p.presence = presence;
                         changed
                     });
+                if changed.is_some() {
+                    self.relay.rooms.touched(&self.room);
+                }
             }
             ClientMessage::ChatSend {
                 client_msg_id,

@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use studyhall_protocol::{CloseCode, ErrorCode, LeaveReason, ServerMessage};
+use studyhall_protocol::{ClientMessage, CloseCode, ErrorCode, LeaveReason, ServerMessage};
 use tokio::sync::OwnedSemaphorePermit;
-use tracing::{debug, info, Instrument};
+use tracing::{debug, info, warn, Instrument};
 
 use super::session::{Flow, Refusal, Session};
 use crate::room::{serialize, ConnHandle, Outbound};
@@ -22,7 +22,7 @@ pub const OUTBOUND_QUEUE: usize = 1024;
 /// outright; between the two the client gets a clear `message_too_large` first.
 pub const TRANSPORT_LIMIT_FACTOR: usize = 16;
 
-enum Incoming {
+pub(super) enum Incoming {
     Text(Utf8Bytes),
     Binary,
     /// Ping/pong: liveness only.
@@ -34,7 +34,7 @@ enum Incoming {
     TooLarge(usize),
 }
 
-async fn recv(socket: &mut WebSocket, max: usize) -> Incoming {
+pub(super) async fn recv(socket: &mut WebSocket, max: usize) -> Incoming {
     match socket.recv().await {
         Some(Ok(Message::Text(t))) if t.len() > max => Incoming::TooLarge(t.len()),
         Some(Ok(Message::Text(t))) => Incoming::Text(t),
@@ -57,21 +57,21 @@ async fn recv(socket: &mut WebSocket, max: usize) -> Incoming {
 }
 
 /// Resolves once the relay starts shutting down.
-async fn until_shutdown(rx: &mut tokio::sync::watch::Receiver<bool>) {
+pub(super) async fn until_shutdown(rx: &mut tokio::sync::watch::Receiver<bool>) {
     if rx.wait_for(|down| *down).await.is_err() {
         // The relay (and its sender) is gone; nothing will ever signal.
         std::future::pending::<()>().await;
     }
 }
 
-async fn send_text(socket: &mut WebSocket, text: &str, timeout: Duration) -> bool {
+pub(super) async fn send_text(socket: &mut WebSocket, text: &str, timeout: Duration) -> bool {
     matches!(
         tokio::time::timeout(timeout, socket.send(Message::Text(text.into()))).await,
         Ok(Ok(()))
     )
 }
 
-async fn close(socket: &mut WebSocket, code: u16, reason: &str, timeout: Duration) {
+pub(super) async fn close(socket: &mut WebSocket, code: u16, reason: &str, timeout: Duration) {
     let frame = CloseFrame {
         code,
         reason: reason.chars().take(100).collect::<String>().into(),
@@ -83,7 +83,7 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str, timeout: Duratio
     let _ = tokio::time::timeout(linger, async { while socket.recv().await.is_some() {} }).await;
 }
 
-fn too_large(relay: &Relay, size: usize) -> ServerMessage {
+pub(super) fn too_large(relay: &Relay, size: usize) -> ServerMessage {
     relay.metrics.error_sent(ErrorCode::MessageTooLarge);
     let size = if size == usize::MAX {
         "more than the transport limit".to_string()
@@ -98,6 +98,35 @@ fn too_large(relay: &Relay, size: usize) -> ServerMessage {
         ),
         None,
     )
+}
+
+/// Cluster mode: where the room of a `join` lives. `Some` names another node (the
+/// socket is relayed there); `None` means here (or embedded mode, or not a join).
+async fn place(
+    relay: &Relay,
+    message: &ClientMessage,
+) -> Result<Option<(std::sync::Arc<crate::cluster::Cluster>, String)>, Refusal> {
+    let (Some(cluster), ClientMessage::Join { room, .. }) = (&relay.cluster, message) else {
+        return Ok(None);
+    };
+    if crate::ids::check_room(room).is_err() {
+        return Ok(None); // Session::join explains the problem.
+    }
+    match cluster.place(room).await {
+        Ok(home) if home == cluster.node_id => Ok(None),
+        Ok(home) => Ok(Some((cluster.clone(), home))),
+        Err(e) => {
+            warn!(room = %room, error = %e, "cannot place a room");
+            Err(Refusal {
+                error: ServerMessage::fatal(
+                    ErrorCode::Unavailable,
+                    format!("cannot join right now: {e}"),
+                    None,
+                ),
+                close_code: CloseCode::TRY_AGAIN_LATER,
+            })
+        }
+    }
 }
 
 /// Serve one upgraded socket until it closes.
@@ -156,7 +185,21 @@ pub async fn serve(
                 .messages_received
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             match super::decode(&text) {
-                Ok(frame) => Session::join(&relay, frame, conn.clone(), Instant::now()).await,
+                Ok(frame) => match place(&relay, &frame.message).await {
+                    Ok(Some((cluster, home))) => {
+                        // The room lives on another node: relay this socket there.
+                        return super::relayed::serve(
+                            relay.clone(),
+                            cluster,
+                            socket,
+                            text.to_string(),
+                            home,
+                        )
+                        .await;
+                    }
+                    Ok(None) => Session::join(&relay, frame, conn.clone(), Instant::now()).await,
+                    Err(refusal) => Err(refusal),
+                },
                 Err(e) => Err(Refusal {
                     error: ServerMessage::fatal(e.code, e.message, e.request_id),
                     close_code: CloseCode::PROTOCOL,

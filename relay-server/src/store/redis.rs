@@ -10,8 +10,6 @@
 //! An append is one Lua script, so the sequence, the stream and the id hash move
 //! together, and two nodes appending to one room never share a number.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use redis::streams::StreamRangeReply;
@@ -19,6 +17,7 @@ use redis::{AsyncCommands, Script, Value};
 use studyhall_protocol::{ChatMessage, ChatPage};
 
 use super::{Appended, ChatLog, NewChatMessage, StoreError};
+use crate::ids::now_ms;
 
 /// Stream entries kept per room unless configured otherwise.
 pub const DEFAULT_MAX_LEN: u64 = 100_000;
@@ -52,13 +51,6 @@ fn unavailable(e: redis::RedisError) -> StoreError {
 
 fn stream_key(room: &str) -> String {
     format!("studyhall:chat:{{{room}}}")
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 impl RedisChatLog {

@@ -6,13 +6,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use studyhall_protocol::{ChatMessage, ChatPage};
 
 use super::{Appended, ChatLog, NewChatMessage, StoreError};
+use crate::ids::now_ms;
 
 /// File name of the chat database inside the data directory.
 pub const CHAT_DB_FILE: &str = "chat.sqlite3";
@@ -48,13 +48,6 @@ impl std::fmt::Debug for SqliteChatLog {
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<ChatMessage> {

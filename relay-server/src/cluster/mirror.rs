@@ -1,0 +1,102 @@
+//! Each home node's live rooms, mirrored into Redis for operators and other nodes:
+//!
+//! - `studyhall:room:{room}:info` — hash: `host`, `mode`, `created_ms`,
+//!   `lecture_start_ms` (empty until lecture mode), `node`;
+//! - `studyhall:room:{room}:participants` — hash: identity → JSON
+//!   `{"participant": <Participant>, "node": "<node holding its socket>"}`;
+//! - `studyhall:room:{room}:node` — the node the room lives on (see [`super::Cluster::place`]).
+//!
+//! All three carry a 24 h TTL, refreshed while the room is live; when the room ends they
+//! are removed, and whatever a crash leaves behind expires. A room is written whole each
+//! time it changes (after a short pause that batches bursts), so writes can never apply
+//! out of order.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use studyhall_protocol::Role;
+use tokio::sync::mpsc;
+use tracing::warn;
+
+use super::{room_key, Cluster, ROOM_TTL};
+use crate::room::Room;
+use crate::state::RelayInner;
+
+/// Changes arriving within this long are written together.
+const BATCH: Duration = Duration::from_millis(50);
+
+pub async fn run(
+    cluster: Arc<Cluster>,
+    relay: Weak<RelayInner>,
+    mut changes: mpsc::UnboundedReceiver<String>,
+) {
+    while let Some(first) = changes.recv().await {
+        tokio::time::sleep(BATCH).await;
+        let mut dirty = BTreeSet::from([first]);
+        while let Ok(name) = changes.try_recv() {
+            dirty.insert(name);
+        }
+        let Some(relay) = relay.upgrade() else { break };
+        for name in dirty {
+            let result = match relay.rooms.get(&name) {
+                Some(room) => write_room(&cluster, &room).await,
+                None => cluster.release(&name).await,
+            };
+            if let Err(e) = result {
+                // The next change or the periodic refresh writes it again.
+                warn!(room = %name, error = %e, "cannot mirror room state to Redis");
+            }
+        }
+    }
+}
+
+/// Write a room's info and participants (replacing what was there) with fresh TTLs.
+pub async fn write_room(cluster: &Cluster, room: &Room) -> Result<(), super::ClusterError> {
+    let members = room.members();
+    let host = members
+        .iter()
+        .find(|(p, _)| p.role == Role::Host)
+        .map(|(p, _)| p.identity.clone())
+        .unwrap_or_default();
+    let info_key = room_key(&room.name, "info");
+    let people_key = room_key(&room.name, "participants");
+    let ttl = ROOM_TTL.as_secs() as i64;
+    let mut pipe = redis::pipe();
+    pipe.atomic()
+        .hset_multiple(
+            &info_key,
+            &[
+                ("host", host),
+                ("mode", "study".to_string()),
+                ("created_ms", room.created_ms.to_string()),
+                ("lecture_start_ms", String::new()),
+                ("node", cluster.node_id.clone()),
+            ],
+        )
+        .expire(&info_key, ttl)
+        .del(&people_key);
+    for (participant, origin) in &members {
+        let node = origin.as_deref().unwrap_or(&cluster.node_id);
+        let value = serde_json::json!({ "participant": participant, "node": node });
+        pipe.hset(&people_key, &participant.identity, value.to_string());
+    }
+    pipe.expire(&people_key, ttl)
+        .expire(room_key(&room.name, "node"), ttl);
+    let mut conn = cluster.redis();
+    pipe.query_async::<()>(&mut conn)
+        .await
+        .map_err(super::redis_err)
+}
+
+/// Refresh every live room's state (and so its TTLs).
+pub async fn refresh_all(cluster: &Cluster, relay: &RelayInner) {
+    for name in relay.rooms.names() {
+        if let Some(room) = relay.rooms.get(&name) {
+            if let Err(e) = write_room(cluster, &room).await {
+                warn!(room = %name, error = %e, "cannot refresh room state");
+                break;
+            }
+        }
+    }
+}

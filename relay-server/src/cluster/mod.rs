@@ -1,0 +1,614 @@
+//! Cluster mode: several relay nodes sharing one Redis.
+//!
+//! - [`registry`](Cluster::heartbeat): every node keeps a hash `studyhall:node:{id}` with
+//!   its address and load (rooms, participants, tracks, CPU), refreshed every
+//!   [`HEARTBEAT`] with a TTL of [`NODE_TTL`]; a node that stops is gone when it expires.
+//! - placement ([`Cluster::place`]): a room lives on one node, recorded in
+//!   `studyhall:room:{room}:node`. The first join picks the least loaded live node while
+//!   holding `studyhall:room:{room}:lock`, so two nodes never both take a room; a room
+//!   whose node is gone is placed again on the next join.
+//! - the bus ([`bus`]): a client may connect to any node. When its room lives elsewhere,
+//!   the node it reached (the *edge*) relays its frames to the room's node (the *home*)
+//!   over Redis pub/sub, channel `studyhall:bus:{node}`, and the home's replies and room
+//!   events come back the same way. Chat stays in the Redis stream, which is the source
+//!   of truth: an edge that missed bus messages fills chat gaps from the stream.
+//! - the mirror ([`mirror`]): each home node keeps its rooms' live state in Redis (room
+//!   info and participants with their media state and node), with a 24 h TTL.
+
+pub mod bus;
+pub mod mirror;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use redis::aio::ConnectionManager;
+use redis::{AsyncCommands, Script};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::config::{redact_redis_url, Config};
+use crate::state::RelayInner;
+
+pub use bus::{BusMessage, Edge, Home};
+
+/// How often a node refreshes its registry entry.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+/// A node whose entry is this old is gone.
+pub const NODE_TTL: Duration = Duration::from_secs(5);
+/// Live room state expires this long after its last refresh.
+pub const ROOM_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Refresh a live room's TTLs every this many heartbeats.
+const ROOM_REFRESH_EVERY: u64 = 30;
+/// How long a command may take before it fails (no hangs while Redis is away).
+const OP_TIMEOUT: Duration = Duration::from_secs(2);
+/// The placement lock is held at most this long (a node that dies holding it).
+const PLACE_LOCK_TTL_MS: u64 = 3000;
+/// How long a join waits for another node's placement of the same room.
+const PLACE_WAIT: Duration = Duration::from_secs(3);
+
+const NODES_KEY: &str = "studyhall:nodes";
+
+pub fn node_key(id: &str) -> String {
+    format!("studyhall:node:{id}")
+}
+
+pub fn room_key(room: &str, what: &str) -> String {
+    format!("studyhall:room:{{{room}}}:{what}")
+}
+
+pub fn bus_channel(node: &str) -> String {
+    format!("studyhall:bus:{node}")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("Redis is unreachable: {0}")]
+    Redis(String),
+    #[error("no live relay node is registered")]
+    NoNodes,
+    #[error("another node is still placing this room; try again")]
+    Busy,
+}
+
+fn redis_err(e: redis::RedisError) -> ClusterError {
+    ClusterError::Redis(e.to_string())
+}
+
+/// A node's registry entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeLoad {
+    pub id: String,
+    pub url: String,
+    pub rooms: u64,
+    pub participants: u64,
+    pub tracks: u64,
+    /// CPU used by the process over the last heartbeat, in per mille of one core.
+    pub cpu_permille: u64,
+}
+
+impl NodeLoad {
+    /// Order of preference for a new room: fewest participants, then fewest rooms, then
+    /// least CPU (the id breaks ties, so every node picks the same one).
+    fn rank(&self) -> (u64, u64, u64, &str) {
+        (self.participants, self.rooms, self.cpu_permille, &self.id)
+    }
+
+    fn from_fields(id: &str, fields: &HashMap<String, String>) -> NodeLoad {
+        let num = |k: &str| fields.get(k).and_then(|v| v.parse().ok()).unwrap_or(0);
+        NodeLoad {
+            id: id.to_string(),
+            url: fields.get("url").cloned().unwrap_or_default(),
+            rooms: num("rooms"),
+            participants: num("participants"),
+            tracks: num("tracks"),
+            cpu_permille: num("cpu"),
+        }
+    }
+}
+
+/// Releases the placement lock only if we still hold it.
+const UNLOCK: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"#;
+
+/// Take a room for this node unless a node holds it: returns the holder.
+const CLAIM: &str = r#"
+local current = redis.call('GET', KEYS[1])
+if current then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  return current
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return ARGV[1]
+"#;
+
+/// Forget a room's live state if this node still holds it.
+const RELEASE: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  return 1
+end
+return 0
+"#;
+
+/// One node's link to the cluster.
+pub struct Cluster {
+    pub node_id: String,
+    pub public_url: String,
+    redacted_url: String,
+    client: redis::Client,
+    conn: ConnectionManager,
+    up: AtomicBool,
+    /// Whether the bus subscription stands; the node registers only while it does.
+    subscribed: AtomicBool,
+    /// Distinguishes this process's connection keys from an earlier run's.
+    instance: String,
+    next_conn: AtomicU64,
+    live_nodes: AtomicU64,
+    cpu_permille: AtomicU64,
+    bus_drops: AtomicU64,
+    claim: Script,
+    unlock: Script,
+    release: Script,
+    /// Edge side: relayed sockets on this node, by connection key.
+    pub edges: Mutex<HashMap<String, Edge>>,
+    /// Home side: sessions of sockets on other nodes, by connection key.
+    pub homes: Mutex<HashMap<String, Home>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Cluster {
+    /// Connect to Redis. Fails at once with a clear message when it does not answer.
+    pub async fn connect(
+        config: &Config,
+        listen: std::net::SocketAddr,
+    ) -> Result<Cluster, ClusterError> {
+        let url = config.redis_url.clone().unwrap_or_default();
+        let redacted_url = redact_redis_url(&url);
+        let client = redis::Client::open(url.as_str())
+            .map_err(|e| ClusterError::Redis(format!("{redacted_url}: {e}")))?;
+        let settings = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(OP_TIMEOUT))
+            .set_response_timeout(Some(OP_TIMEOUT));
+        let conn = ConnectionManager::new_with_config(client.clone(), settings)
+            .await
+            .map_err(|e| ClusterError::Redis(format!("{redacted_url}: {e}")))?;
+        let node_id = config
+            .node_id
+            .clone()
+            .unwrap_or_else(|| format!("node-{}", hex::encode(rand::random::<[u8; 3]>())));
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("ws://{listen}{}", crate::http::WS_PATH));
+        Ok(Cluster {
+            node_id,
+            public_url,
+            redacted_url,
+            client,
+            conn,
+            up: AtomicBool::new(true),
+            subscribed: AtomicBool::new(false),
+            instance: hex::encode(rand::random::<[u8; 4]>()),
+            next_conn: AtomicU64::new(1),
+            live_nodes: AtomicU64::new(0),
+            cpu_permille: AtomicU64::new(0),
+            bus_drops: AtomicU64::new(0),
+            claim: Script::new(CLAIM),
+            unlock: Script::new(UNLOCK),
+            release: Script::new(RELEASE),
+            edges: Mutex::new(HashMap::new()),
+            homes: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A connection to share (multiplexed; it reconnects by itself).
+    pub fn redis(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    pub fn redis_url(&self) -> &str {
+        &self.redacted_url
+    }
+
+    /// Whether the last heartbeat reached Redis.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    fn mark(&self, ok: bool) {
+        let was = self.up.swap(ok, Ordering::Relaxed);
+        if was != ok {
+            if ok {
+                info!(redis = %self.redacted_url, "Redis is reachable again");
+            } else {
+                warn!(redis = %self.redacted_url, "Redis is unreachable");
+            }
+        }
+    }
+
+    /// Start the heartbeat, the bus subscriber and the room mirror. Remote sessions
+    /// asked for over the bus arrive on `opens`.
+    pub fn start(
+        self: &Arc<Self>,
+        relay: Weak<RelayInner>,
+        changes: mpsc::UnboundedReceiver<String>,
+        opens: mpsc::UnboundedSender<bus::OpenRequest>,
+    ) {
+        tokio::spawn(heartbeat_loop(self.clone(), relay.clone()));
+        tokio::spawn(bus::subscribe_loop(self.clone(), relay.clone(), opens));
+        tokio::spawn(mirror::run(self.clone(), relay, changes));
+    }
+
+    /// A new key for a socket relayed from this node.
+    pub fn new_conn_key(&self) -> String {
+        format!(
+            "{}.{}.{}",
+            self.node_id,
+            self.instance,
+            self.next_conn.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// Write this node's registry entry with its load.
+    async fn register(&self, load: &NodeLoad) -> Result<(), ClusterError> {
+        let key = node_key(&self.node_id);
+        let now_ms = crate::ids::now_ms();
+        let mut conn = self.conn.clone();
+        redis::pipe()
+            .atomic()
+            .hset_multiple(
+                &key,
+                &[
+                    ("url", load.url.clone()),
+                    ("rooms", load.rooms.to_string()),
+                    ("participants", load.participants.to_string()),
+                    ("tracks", load.tracks.to_string()),
+                    ("cpu", load.cpu_permille.to_string()),
+                    ("updated_ms", now_ms.to_string()),
+                ],
+            )
+            .pexpire(&key, NODE_TTL.as_millis() as i64)
+            .sadd(NODES_KEY, &self.node_id)
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(redis_err)
+    }
+
+    /// Every live node with its load. Entries whose key expired are dropped from the set.
+    pub async fn nodes(&self) -> Result<Vec<NodeLoad>, ClusterError> {
+        let mut conn = self.conn.clone();
+        let ids: Vec<String> = conn.smembers(NODES_KEY).await.map_err(redis_err)?;
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.hgetall(node_key(id));
+        }
+        let entries: Vec<HashMap<String, String>> =
+            pipe.query_async(&mut conn).await.map_err(redis_err)?;
+        let mut live = Vec::new();
+        for (id, fields) in ids.iter().zip(entries) {
+            if fields.is_empty() {
+                let _: Result<(), _> = conn.srem(NODES_KEY, id).await;
+            } else {
+                live.push(NodeLoad::from_fields(id, &fields));
+            }
+        }
+        self.live_nodes.store(live.len() as u64, Ordering::Relaxed);
+        Ok(live)
+    }
+
+    /// Whether `node` is registered (definite answers only: an error is not "gone").
+    pub async fn is_live(&self, node: &str) -> Result<bool, ClusterError> {
+        if node == self.node_id {
+            return Ok(true);
+        }
+        let mut conn = self.conn.clone();
+        conn.exists(node_key(node)).await.map_err(redis_err)
+    }
+
+    /// The node a room lives on, placing it on the least loaded live node when it has
+    /// none (or its node is gone).
+    pub async fn place(&self, room: &str) -> Result<String, ClusterError> {
+        let deadline = Instant::now() + PLACE_WAIT;
+        let node_key_of_room = room_key(room, "node");
+        let lock_key = room_key(room, "lock");
+        let token = hex::encode(rand::random::<[u8; 8]>());
+        let mut conn = self.conn.clone();
+        loop {
+            let current: Option<String> = conn.get(&node_key_of_room).await.map_err(redis_err)?;
+            if let Some(node) = &current {
+                if self.is_live(node).await? {
+                    return Ok(node.clone());
+                }
+            }
+            let locked: Option<String> = redis::cmd("SET")
+                .arg(&lock_key)
+                .arg(&token)
+                .arg("NX")
+                .arg("PX")
+                .arg(PLACE_LOCK_TTL_MS)
+                .query_async(&mut conn)
+                .await
+                .map_err(redis_err)?;
+            if locked.is_some() {
+                let placed = self.place_locked(room, &node_key_of_room).await;
+                let _: Result<i64, _> = self
+                    .unlock
+                    .key(&lock_key)
+                    .arg(&token)
+                    .invoke_async(&mut conn)
+                    .await;
+                return placed;
+            }
+            if Instant::now() > deadline {
+                return Err(ClusterError::Busy);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Placement under the room's lock: check again, then pick.
+    async fn place_locked(&self, room: &str, key: &str) -> Result<String, ClusterError> {
+        let mut conn = self.conn.clone();
+        let previous: Option<String> = conn.get(key).await.map_err(redis_err)?;
+        if let Some(node) = &previous {
+            if self.is_live(node).await? {
+                return Ok(node.clone());
+            }
+        }
+        let nodes = self.nodes().await?;
+        let chosen = nodes
+            .iter()
+            .min_by(|a, b| a.rank().cmp(&b.rank()))
+            .map(|n| n.id.clone())
+            .ok_or(ClusterError::NoNodes)?;
+        // A room taken over from a node that died: its leftover live state goes.
+        redis::pipe()
+            .atomic()
+            .del(&[room_key(room, "info"), room_key(room, "participants")])
+            .set_ex(key, &chosen, ROOM_TTL.as_secs())
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(redis_err)?;
+        info!(room, node = %chosen, previous = ?previous, "room placed");
+        Ok(chosen)
+    }
+
+    /// Hold `room` for this node unless a node holds it; returns the holder.
+    pub async fn claim(&self, room: &str) -> Result<String, ClusterError> {
+        let mut conn = self.conn.clone();
+        self.claim
+            .key(room_key(room, "node"))
+            .arg(&self.node_id)
+            .arg(ROOM_TTL.as_secs())
+            .invoke_async(&mut conn)
+            .await
+            .map_err(redis_err)
+    }
+
+    /// The room ended here: remove its live state (only if this node still holds it).
+    pub async fn release(&self, room: &str) -> Result<(), ClusterError> {
+        let mut conn = self.conn.clone();
+        self.release
+            .key(room_key(room, "node"))
+            .key(room_key(room, "info"))
+            .key(room_key(room, "participants"))
+            .arg(&self.node_id)
+            .invoke_async::<i64>(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(redis_err)
+    }
+
+    /// Publish on a node's bus channel; returns how many subscribers got it (0: the node
+    /// is not listening).
+    pub async fn publish(&self, node: &str, msg: &BusMessage) -> Result<u64, ClusterError> {
+        let payload = serde_json::to_string(msg).map_err(|e| ClusterError::Redis(e.to_string()))?;
+        let mut conn = self.conn.clone();
+        let result = conn.publish(bus_channel(node), payload).await;
+        if result.is_err() {
+            self.bus_drops.fetch_add(1, Ordering::Relaxed);
+        }
+        result.map_err(redis_err)
+    }
+
+    /// Store an invite so every node can redeem it.
+    pub async fn put_invite(&self, invite: &crate::invites::Invite) -> Result<(), ClusterError> {
+        let ttl_ms = invite
+            .expires_at_ms
+            .saturating_sub(crate::ids::now_ms())
+            .max(1);
+        let json = serde_json::to_string(invite).map_err(|e| ClusterError::Redis(e.to_string()))?;
+        let mut conn = self.conn.clone();
+        redis::cmd("SET")
+            .arg(format!("studyhall:invite:{}", invite.code))
+            .arg(json)
+            .arg("PX")
+            .arg(ttl_ms)
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(redis_err)
+    }
+
+    /// An invite made on any node.
+    pub async fn get_invite(
+        &self,
+        code: &str,
+    ) -> Result<Option<crate::invites::Invite>, ClusterError> {
+        let mut conn = self.conn.clone();
+        let json: Option<String> = conn
+            .get(format!("studyhall:invite:{code}"))
+            .await
+            .map_err(redis_err)?;
+        Ok(json
+            .and_then(|j| serde_json::from_str::<crate::invites::Invite>(&j).ok())
+            .map(|i| i.restored(crate::ids::now_ms()))
+            .filter(|i| i.is_live()))
+    }
+
+    /// Prometheus lines for the cluster.
+    pub fn render_metrics(&self, out: &mut String) {
+        use std::fmt::Write;
+        let edges = lock(&self.edges).len();
+        let homes = lock(&self.homes).len();
+        for (name, help, value) in [
+            (
+                "studyhall_redis_up",
+                "1 when the last heartbeat reached Redis.",
+                u64::from(self.is_up()),
+            ),
+            (
+                "studyhall_cluster_nodes",
+                "Live nodes in the registry (as last read).",
+                self.live_nodes.load(Ordering::Relaxed),
+            ),
+            (
+                "studyhall_node_cpu_permille",
+                "CPU used by this node over the last heartbeat, per mille of one core.",
+                self.cpu_permille.load(Ordering::Relaxed),
+            ),
+            (
+                "studyhall_relayed_out_connections",
+                "Sockets on this node whose room lives on another node.",
+                edges as u64,
+            ),
+            (
+                "studyhall_relayed_in_connections",
+                "Participants of rooms here whose sockets are on other nodes.",
+                homes as u64,
+            ),
+            (
+                "studyhall_bus_publish_failures_total",
+                "Bus messages that could not be published.",
+                self.bus_drops.load(Ordering::Relaxed),
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{node=\"{}\"}} {value}",
+                self.node_id
+            );
+        }
+    }
+}
+
+/// Drop a remote session's bus entry.
+pub fn forget_home(cluster: &Cluster, conn: &str) {
+    lock(&cluster.homes).remove(conn);
+}
+
+/// Drop a relayed socket's bus entry.
+pub fn forget_edge(cluster: &Cluster, conn: &str) {
+    lock(&cluster.edges).remove(conn);
+}
+
+/// CPU time of this process (user + system), from /proc.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    // Linux reports clock ticks; USER_HZ is 100 on every architecture it runs here.
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+async fn heartbeat_loop(cluster: Arc<Cluster>, relay: Weak<RelayInner>) {
+    let mut tick = tokio::time::interval(HEARTBEAT);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_cpu = (Instant::now(), process_cpu());
+    let mut beats: u64 = 0;
+    loop {
+        tick.tick().await;
+        let Some(relay) = relay.upgrade() else { break };
+        if relay.is_shutting_down() {
+            // Leave the registry at once so no new room is placed here.
+            let mut conn = cluster.conn.clone();
+            let _: Result<(), _> = redis::pipe()
+                .del(node_key(&cluster.node_id))
+                .srem(NODES_KEY, &cluster.node_id)
+                .query_async(&mut conn)
+                .await;
+            break;
+        }
+        let now = (Instant::now(), process_cpu());
+        if let (Some(before), Some(after)) = (last_cpu.1, now.1) {
+            let wall = now.0.duration_since(last_cpu.0).as_secs_f64().max(0.001);
+            let used = after.saturating_sub(before).as_secs_f64();
+            cluster
+                .cpu_permille
+                .store((used / wall * 1000.0) as u64, Ordering::Relaxed);
+        }
+        last_cpu = now;
+        if !cluster.subscribed.load(Ordering::Relaxed) {
+            // Not listening on the bus: rooms must not be placed here yet.
+            let mut conn = cluster.conn.clone();
+            let pong = redis::cmd("PING").query_async::<String>(&mut conn).await;
+            cluster.mark(pong.is_ok());
+            continue;
+        }
+        let load = current_load(&cluster, &relay).await;
+        let ok = tokio::time::timeout(OP_TIMEOUT, cluster.register(&load))
+            .await
+            .map_err(|_| ClusterError::Redis("timed out".into()))
+            .and_then(|r| r);
+        if let Err(e) = &ok {
+            warn!(error = %e, "heartbeat failed");
+        }
+        cluster.mark(ok.is_ok());
+        if ok.is_ok() {
+            let _ = cluster.nodes().await;
+            bus::check_peers(&cluster, &relay).await;
+            beats += 1;
+            if beats % ROOM_REFRESH_EVERY == 0 {
+                mirror::refresh_all(&cluster, &relay).await;
+            }
+        }
+    }
+}
+
+async fn current_load(cluster: &Cluster, relay: &RelayInner) -> NodeLoad {
+    let (rooms, participants) = relay.rooms.counts();
+    let (_, _, tracks) = relay.sfu.counts().await;
+    NodeLoad {
+        id: cluster.node_id.clone(),
+        url: cluster.public_url.clone(),
+        rooms: rooms as u64,
+        participants: participants as u64,
+        tracks: tracks as u64,
+        cpu_permille: cluster.cpu_permille.load(Ordering::Relaxed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn least_loaded_wins_and_ties_break_by_id() {
+        let node = |id: &str, participants, rooms| NodeLoad {
+            id: id.into(),
+            participants,
+            rooms,
+            ..Default::default()
+        };
+        let nodes = [node("b", 3, 1), node("a", 0, 2), node("c", 0, 1)];
+        let best = nodes.iter().min_by(|x, y| x.rank().cmp(&y.rank())).unwrap();
+        assert_eq!(best.id, "c");
+        let tie = [node("b", 0, 0), node("a", 0, 0)];
+        let best = tie.iter().min_by(|x, y| x.rank().cmp(&y.rank())).unwrap();
+        assert_eq!(best.id, "a");
+    }
+
+    #[test]
+    fn cpu_time_is_read() {
+        assert!(process_cpu().is_some());
+    }
+}

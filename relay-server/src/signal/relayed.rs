@@ -1,0 +1,341 @@
+//! Cluster mode, edge side: a socket whose room lives on another node. Its frames go to
+//! the room's node over the bus and what that node sends comes back the same way; this
+//! node keeps the socket's own duties (size limit, heartbeats, shutdown).
+//!
+//! Nothing is silently lost: a numbered message that does not follow the last one means
+//! the bus dropped something, and the client is asked to rejoin (close 4013, after which
+//! it gets a fresh view of the room). A chat gap is filled from the Redis stream.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message, WebSocket};
+use studyhall_protocol::{CloseCode, ErrorCode, LeaveReason, ServerMessage};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use super::socket::{close, recv, send_text, too_large, until_shutdown, Incoming};
+use crate::cluster::bus::{EdgeEvent, EVENT_QUEUE};
+use crate::cluster::{BusMessage, Cluster, Edge};
+use crate::room::serialize;
+use crate::state::Relay;
+
+/// Extra time the room's node gets to answer a join, beyond the client's join timeout.
+const OPEN_GRACE: Duration = Duration::from_secs(2);
+
+/// Removes the socket's bus entry however the task ends.
+struct Registered {
+    cluster: Arc<Cluster>,
+    conn: String,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        crate::cluster::forget_edge(&self.cluster, &self.conn);
+    }
+}
+
+/// What the socket has seen: the last numbered message and the last chat sequence.
+struct Seen {
+    room: String,
+    n: u64,
+    chat_seq: u64,
+}
+
+/// Serve `socket`, whose `join` (the frame `join_text`) is for a room living on `home`.
+pub async fn serve(
+    relay: Relay,
+    cluster: Arc<Cluster>,
+    mut socket: WebSocket,
+    join_text: String,
+    home: String,
+) {
+    let io_timeout = relay.config.heartbeat_timeout;
+    let conn = cluster.new_conn_key();
+    let (tx, mut events) = mpsc::channel(EVENT_QUEUE);
+    cluster
+        .edges
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(
+            conn.clone(),
+            Edge {
+                home: home.clone(),
+                tx,
+            },
+        );
+    let _registered = Registered {
+        cluster: cluster.clone(),
+        conn: conn.clone(),
+    };
+    let unavailable = |message: String| {
+        relay.metrics.error_sent(ErrorCode::Unavailable);
+        serialize(&ServerMessage::fatal(ErrorCode::Unavailable, message, None))
+    };
+    let open = BusMessage::Open {
+        conn: conn.clone(),
+        edge: cluster.node_id.clone(),
+        text: join_text,
+    };
+    if !matches!(cluster.publish(&home, &open).await, Ok(n) if n > 0) {
+        let text = unavailable(format!(
+            "the node serving this room ({home}) cannot be reached; try again"
+        ));
+        send_text(&mut socket, &text, io_timeout).await;
+        close(
+            &mut socket,
+            CloseCode::TRY_AGAIN_LATER,
+            "room node unreachable",
+            io_timeout,
+        )
+        .await;
+        return;
+    }
+
+    // The home's answer to the join: `joined`, or an error and a close.
+    let wait = relay.config.join_timeout + OPEN_GRACE;
+    let mut seen = match tokio::time::timeout(wait, events.recv()).await {
+        Ok(Some(EdgeEvent::Out { n, text })) => {
+            if !send_text(&mut socket, &text, io_timeout).await {
+                gone(&cluster, &home, &conn, LeaveReason::Timeout).await;
+                return;
+            }
+            match serde_json::from_str::<ServerMessage>(&text) {
+                Ok(ServerMessage::Joined { room, chat, .. }) => Seen {
+                    room,
+                    n: n.unwrap_or(0),
+                    chat_seq: chat.messages.iter().map(|m| m.seq).max().unwrap_or(0),
+                },
+                _ => {
+                    // Refused: the close follows.
+                    let (code, reason) = match tokio::time::timeout(io_timeout, events.recv()).await
+                    {
+                        Ok(Some(EdgeEvent::Close { code, reason })) => (code, reason),
+                        _ => (CloseCode::TRY_AGAIN_LATER, "join refused".to_string()),
+                    };
+                    close(&mut socket, code, &reason, io_timeout).await;
+                    return;
+                }
+            }
+        }
+        Ok(Some(EdgeEvent::Close { code, reason })) => {
+            close(&mut socket, code, &reason, io_timeout).await;
+            return;
+        }
+        _ => {
+            let text = unavailable(format!(
+                "the node serving this room ({home}) did not answer; try again"
+            ));
+            send_text(&mut socket, &text, io_timeout).await;
+            close(
+                &mut socket,
+                CloseCode::TRY_AGAIN_LATER,
+                "room node did not answer",
+                io_timeout,
+            )
+            .await;
+            gone(&cluster, &home, &conn, LeaveReason::Timeout).await;
+            return;
+        }
+    };
+    info!(room = %seen.room, home = %home, conn = %conn, "socket relayed to the room's node");
+    let (code, reason, leave) = run(
+        &relay,
+        &cluster,
+        &mut socket,
+        &home,
+        &conn,
+        &mut events,
+        &mut seen,
+    )
+    .await;
+    if let Some(leave) = leave {
+        gone(&cluster, &home, &conn, leave).await;
+    }
+    if let Some(code) = code {
+        close(&mut socket, code, &reason, io_timeout).await;
+    }
+}
+
+async fn gone(cluster: &Cluster, home: &str, conn: &str, leave: LeaveReason) {
+    let msg = BusMessage::Gone {
+        conn: conn.to_string(),
+        leave,
+    };
+    let _ = cluster.publish(home, &msg).await;
+}
+
+type Ending = (Option<u16>, String, Option<LeaveReason>);
+
+fn rejoin(why: &str) -> Ending {
+    (
+        Some(CloseCode::REJOIN),
+        why.to_string(),
+        Some(LeaveReason::Timeout),
+    )
+}
+
+async fn run(
+    relay: &Relay,
+    cluster: &Cluster,
+    socket: &mut WebSocket,
+    home: &str,
+    conn: &str,
+    events: &mut mpsc::Receiver<EdgeEvent>,
+    seen: &mut Seen,
+) -> Ending {
+    let cfg = &relay.config;
+    let io_timeout = cfg.heartbeat_timeout;
+    let mut shutdown = relay.shutting_down();
+    let mut last_heard = Instant::now();
+    let mut heartbeat = tokio::time::interval(cfg.heartbeat_interval);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    heartbeat.tick().await;
+    loop {
+        tokio::select! {
+            incoming = recv(socket, cfg.max_message_bytes) => {
+                last_heard = Instant::now();
+                match incoming {
+                    Incoming::Text(text) => {
+                        let frame = BusMessage::Frame { conn: conn.to_string(), text: text.to_string() };
+                        if !matches!(cluster.publish(home, &frame).await, Ok(n) if n > 0) {
+                            // Fail fast: the client hears at once that nothing was done.
+                            let request_id = super::decode(&text).ok().and_then(|f| f.request_id);
+                            relay.metrics.error_sent(ErrorCode::Unavailable);
+                            let msg = ServerMessage::error(
+                                ErrorCode::Unavailable,
+                                "the room's node cannot be reached right now; nothing was done, retry",
+                                request_id,
+                            );
+                            if !send_text(socket, &serialize(&msg), io_timeout).await {
+                                return (None, String::new(), Some(LeaveReason::Timeout));
+                            }
+                        }
+                    }
+                    Incoming::Binary => {
+                        relay.metrics.error_sent(ErrorCode::BinaryNotSupported);
+                        let msg = ServerMessage::error(
+                            ErrorCode::BinaryNotSupported,
+                            "binary frames are not part of the protocol; send JSON text",
+                            None,
+                        );
+                        send_text(socket, &serialize(&msg), io_timeout).await;
+                    }
+                    Incoming::Control => {}
+                    Incoming::Closed => return (None, String::new(), Some(LeaveReason::Left)),
+                    Incoming::Broken => return (None, String::new(), Some(LeaveReason::Timeout)),
+                    Incoming::TooLarge(size) => {
+                        send_text(socket, &serialize(&too_large(relay, size)), io_timeout).await;
+                        return (Some(CloseCode::TOO_BIG), "message too large".into(), Some(LeaveReason::Violation));
+                    }
+                }
+            }
+            event = events.recv() => match event {
+                Some(EdgeEvent::Out { n: Some(n), text }) => {
+                    if n != seen.n + 1 {
+                        warn!(expected = seen.n + 1, got = n, "relayed messages were lost; the client rejoins");
+                        return rejoin("messages from the room's node were lost; join again");
+                    }
+                    seen.n = n;
+                    if !send_text(socket, &text, io_timeout).await {
+                        return (None, String::new(), Some(LeaveReason::Timeout));
+                    }
+                }
+                Some(EdgeEvent::Out { n: None, text }) => {
+                    if !deliver_chat(relay, socket, seen, &text).await {
+                        return (None, String::new(), Some(LeaveReason::Timeout));
+                    }
+                }
+                Some(EdgeEvent::Close { code, reason }) => return (Some(code), reason, None),
+                Some(EdgeEvent::Synced { n, known }) => {
+                    if !catch_up(relay, socket, seen, None).await {
+                        return (None, String::new(), Some(LeaveReason::Timeout));
+                    }
+                    if !known || n != seen.n {
+                        return rejoin("messages from the room's node were lost; join again");
+                    }
+                }
+                Some(EdgeEvent::HomeGone) => {
+                    return (Some(CloseCode::REJOIN), "the room's node is gone; join again".into(), None);
+                }
+                Some(EdgeEvent::Resubscribed) => {
+                    let sync = BusMessage::Sync { conn: conn.to_string(), edge: cluster.node_id.clone() };
+                    let _ = cluster.publish(home, &sync).await;
+                }
+                None => return rejoin("relay error; join again"),
+            },
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > cfg.heartbeat_timeout {
+                    info!("no traffic within heartbeat timeout; dropping");
+                    return (Some(CloseCode::HEARTBEAT_TIMEOUT), "heartbeat timeout".into(), Some(LeaveReason::Timeout));
+                }
+                let ping = tokio::time::timeout(io_timeout, socket.send(Message::Ping(Default::default()))).await;
+                if !matches!(ping, Ok(Ok(()))) {
+                    return (None, String::new(), Some(LeaveReason::Timeout));
+                }
+            }
+            _ = until_shutdown(&mut shutdown) => {
+                let msg = ServerMessage::Shutdown {
+                    reason: "the relay is shutting down".into(),
+                    retry_after_ms: 2000,
+                };
+                send_text(socket, &serialize(&msg), io_timeout).await;
+                return (Some(CloseCode::GOING_AWAY), "shutting down".into(), Some(LeaveReason::Shutdown));
+            }
+        }
+    }
+}
+
+/// Deliver a `chat_message` in sequence: an old one is dropped (already delivered, e.g.
+/// by a catch-up), a gap before a new one is filled from the stream first.
+async fn deliver_chat(relay: &Relay, socket: &mut WebSocket, seen: &mut Seen, text: &str) -> bool {
+    let seq = match serde_json::from_str::<ServerMessage>(text) {
+        Ok(ServerMessage::ChatMessage { message }) => message.seq,
+        _ => return send_text(socket, text, relay.config.heartbeat_timeout).await,
+    };
+    if seq <= seen.chat_seq {
+        debug!(seq, "chat message already delivered");
+        return true;
+    }
+    if seq > seen.chat_seq + 1 && !catch_up(relay, socket, seen, Some(seq)).await {
+        return false;
+    }
+    seen.chat_seq = seq;
+    send_text(socket, text, relay.config.heartbeat_timeout).await
+}
+
+/// Send the chat messages after the last one delivered (up to `before`, or the newest)
+/// from the store, which holds every acknowledged message.
+async fn catch_up(
+    relay: &Relay,
+    socket: &mut WebSocket,
+    seen: &mut Seen,
+    before: Option<u64>,
+) -> bool {
+    let max = relay.config.max_history_page;
+    let limit = match before {
+        Some(b) => (b.saturating_sub(seen.chat_seq + 1)).min(u64::from(max)) as u32,
+        None => max,
+    };
+    if limit == 0 {
+        return true;
+    }
+    let page = match relay.chat.page(&seen.room, before, limit).await {
+        Ok(page) => page,
+        Err(e) => {
+            warn!(error = %e, "cannot fill a chat gap from the store");
+            return true;
+        }
+    };
+    for message in page.messages {
+        if message.seq <= seen.chat_seq {
+            continue;
+        }
+        seen.chat_seq = message.seq;
+        let text = serialize(&ServerMessage::ChatMessage { message });
+        if !send_text(socket, &text, relay.config.heartbeat_timeout).await {
+            return false;
+        }
+    }
+    true
+}
