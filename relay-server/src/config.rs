@@ -513,7 +513,13 @@ pub fn check_redis_url(url: &str) -> Result<(), String> {
     }
     let host = parsed.host().ok_or("the URL has no host")?;
     let loopback = match host {
-        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        // redis:// is not a "special" scheme to the URL parser, so IPs come as text.
+        url::Host::Domain(d) => {
+            d.eq_ignore_ascii_case("localhost")
+                || d.trim_matches(|c| c == '[' || c == ']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
         url::Host::Ipv4(ip) => ip.is_loopback(),
         url::Host::Ipv6(ip) => ip.is_loopback(),
     };
@@ -540,6 +546,47 @@ pub fn redact_redis_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redis_urls_need_credentials_off_this_machine() {
+        for ok in [
+            "redis://127.0.0.1:6379/",
+            "redis://localhost/",
+            "redis://[::1]:6379/",
+            "redis://:pw@10.0.0.5:6379/",
+            "rediss://user:pw@redis.example.org:6380/0",
+        ] {
+            assert!(
+                check_redis_url(ok).is_ok(),
+                "{ok}: {:?}",
+                check_redis_url(ok)
+            );
+        }
+        let open = check_redis_url("redis://10.0.0.5:6379/").unwrap_err();
+        assert!(open.contains("without credentials"), "{open}");
+        assert!(
+            check_redis_url("redis://user@10.0.0.5/").is_err(),
+            "a user alone is not a credential"
+        );
+        assert!(check_redis_url("http://127.0.0.1/")
+            .unwrap_err()
+            .contains("scheme"));
+        assert!(check_redis_url("not a url").is_err());
+        assert_eq!(
+            redact_redis_url("redis://u:secret@10.0.0.5:6379/"),
+            "redis://u:***@10.0.0.5:6379/"
+        );
+    }
+
+    #[test]
+    fn cluster_nodes_need_a_shared_secret() {
+        let config = Config {
+            redis_url: Some("redis://127.0.0.1/".into()),
+            ..Config::default()
+        };
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("same value on every node"), "{err}");
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

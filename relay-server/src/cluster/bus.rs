@@ -256,6 +256,9 @@ async fn gone_here(cluster: &Cluster, conn: String, home: &str) {
 /// Heartbeat check of the other side of every relayed connection: sockets whose home
 /// left the registry rejoin; sessions whose edge left end.
 pub async fn check_peers(cluster: &Cluster, relay: &RelayInner) {
+    if cluster.in_grace() {
+        return;
+    }
     let homes: HashSet<String> = lock(&cluster.edges)
         .values()
         .map(|e| e.home.clone())

@@ -48,7 +48,10 @@ const PLACE_LOCK_TTL_MS: u64 = 3000;
 /// How long a join waits for another node's placement of the same room.
 const PLACE_WAIT: Duration = Duration::from_secs(3);
 
+/// The set of node ids (an index over the `studyhall:node:{id}` entries).
 const NODES_KEY: &str = "studyhall:nodes";
+/// The index outlives its last node by this long.
+const NODES_KEY_TTL: Duration = Duration::from_secs(3600);
 
 pub fn node_key(id: &str) -> String {
     format!("studyhall:node:{id}")
@@ -144,6 +147,8 @@ pub struct Cluster {
     up: AtomicBool,
     /// Whether the bus subscription stands; the node registers only while it does.
     subscribed: AtomicBool,
+    /// When Redis last came back after being unreachable (see [`Cluster::in_grace`]).
+    recovered: Mutex<Option<Instant>>,
     /// Distinguishes this process's connection keys from an earlier run's.
     instance: String,
     next_conn: AtomicU64,
@@ -173,9 +178,7 @@ impl Cluster {
         let redacted_url = redact_redis_url(&url);
         let client = redis::Client::open(url.as_str())
             .map_err(|e| ClusterError::Redis(format!("{redacted_url}: {e}")))?;
-        let settings = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(OP_TIMEOUT))
-            .set_response_timeout(Some(OP_TIMEOUT));
+        let settings = crate::store::redis_manager_config();
         let conn = ConnectionManager::new_with_config(client.clone(), settings)
             .await
             .map_err(|e| ClusterError::Redis(format!("{redacted_url}: {e}")))?;
@@ -195,6 +198,7 @@ impl Cluster {
             conn,
             up: AtomicBool::new(true),
             subscribed: AtomicBool::new(false),
+            recovered: Mutex::new(None),
             instance: hex::encode(rand::random::<[u8; 4]>()),
             next_conn: AtomicU64::new(1),
             live_nodes: AtomicU64::new(0),
@@ -226,11 +230,20 @@ impl Cluster {
         let was = self.up.swap(ok, Ordering::Relaxed);
         if was != ok {
             if ok {
+                *lock(&self.recovered) = Some(Instant::now());
                 info!(redis = %self.redacted_url, "Redis is reachable again");
             } else {
                 warn!(redis = %self.redacted_url, "Redis is unreachable");
             }
         }
+    }
+
+    /// Shortly after Redis comes back, the other nodes' registry entries may have
+    /// expired while they simply could not renew them. Until they had time to register
+    /// again, a missing entry does not mean a node is gone: rooms stay where they are and
+    /// relayed sockets stay open.
+    pub fn in_grace(&self) -> bool {
+        lock(&self.recovered).is_some_and(|t| t.elapsed() < NODE_TTL + HEARTBEAT * 2)
     }
 
     /// Start the heartbeat, the bus subscriber and the room mirror. Remote sessions
@@ -276,6 +289,7 @@ impl Cluster {
             )
             .pexpire(&key, NODE_TTL.as_millis() as i64)
             .sadd(NODES_KEY, &self.node_id)
+            .expire(NODES_KEY, NODES_KEY_TTL.as_secs() as i64)
             .query_async::<()>(&mut conn)
             .await
             .map_err(redis_err)
@@ -323,7 +337,7 @@ impl Cluster {
         loop {
             let current: Option<String> = conn.get(&node_key_of_room).await.map_err(redis_err)?;
             if let Some(node) = &current {
-                if self.is_live(node).await? {
+                if self.in_grace() || self.is_live(node).await? {
                     return Ok(node.clone());
                 }
             }

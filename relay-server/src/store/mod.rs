@@ -8,7 +8,9 @@
 mod redis;
 mod sqlite;
 
-pub use self::redis::{RedisChatLog, DEFAULT_MAX_LEN as REDIS_DEFAULT_MAX_LEN};
+pub use self::redis::{
+    manager_config as redis_manager_config, RedisChatLog, DEFAULT_MAX_LEN as REDIS_DEFAULT_MAX_LEN,
+};
 pub use sqlite::SqliteChatLog;
 
 use async_trait::async_trait;

@@ -10,6 +10,8 @@
 //! An append is one Lua script, so the sequence, the stream and the id hash move
 //! together, and two nodes appending to one room never share a number.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use redis::streams::StreamRangeReply;
@@ -23,9 +25,9 @@ use crate::ids::now_ms;
 pub const DEFAULT_MAX_LEN: u64 = 100_000;
 
 /// How long `/healthz` waits for Redis to answer a PING.
-const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long an operation may take before it fails as unavailable (no hangs).
-const OP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+const OP_TIMEOUT: Duration = Duration::from_secs(2);
 
 const APPEND: &str = r#"
 local existing = redis.call('HGET', KEYS[3], ARGV[1])
@@ -38,6 +40,18 @@ redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[7], seq .. '-1',
 redis.call('HSET', KEYS[3], ARGV[1], seq)
 return {1, seq}
 "#;
+
+/// Settings for every Redis connection of the relay: commands fail within
+/// [`OP_TIMEOUT`], and while Redis is away a command waits for at most one quick
+/// reconnect attempt instead of a long backoff (callers fail fast and retry later).
+pub fn manager_config() -> redis::aio::ConnectionManagerConfig {
+    redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(1)))
+        .set_response_timeout(Some(OP_TIMEOUT))
+        .set_number_of_retries(1)
+        .set_min_delay(Duration::from_millis(50))
+        .set_max_delay(Duration::from_millis(500))
+}
 
 pub struct RedisChatLog {
     conn: ConnectionManager,
@@ -58,10 +72,7 @@ impl RedisChatLog {
     /// them). Fails at once when the server does not answer.
     pub async fn connect(url: &str, max_len: u64) -> Result<RedisChatLog, StoreError> {
         let client = redis::Client::open(url).map_err(unavailable)?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(OP_TIMEOUT))
-            .set_response_timeout(Some(OP_TIMEOUT));
-        let conn = ConnectionManager::new_with_config(client, config)
+        let conn = ConnectionManager::new_with_config(client, manager_config())
             .await
             .map_err(unavailable)?;
         Ok(RedisChatLog {

@@ -1,0 +1,668 @@
+//! Cluster mode: real `redis-server` processes on free ports and two or three real
+//! `studyhall-relay` processes sharing them. Clients connect to different nodes and must
+//! end up in one room, with chat, presence and media crossing nodes, through node deaths
+//! and a Redis restart.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use redis::AsyncCommands;
+use studyhall_client::media::{ClientStats, MediaClient, MediaOptions};
+use studyhall_client::{JoinInfo, SignalClient, SignalError};
+use studyhall_protocol::{
+    ClientFrame, ClientMessage, CloseCode, ErrorCode, Grants, MediaState, Presence, ServerMessage,
+    TrackSource,
+};
+use studyhall_tests::cluster::{http_get, token, Node, RedisServer};
+use studyhall_tests::{expect, expect_none, init_logging};
+
+/// Media and Redis restarts are timing-sensitive on 2 cores: one such test at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn join(node: &Node, room: &str, identity: &str) -> (SignalClient, JoinInfo) {
+    SignalClient::join(
+        &node.url(),
+        room,
+        &token(room, identity, Grants::member()),
+        MediaState::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{identity} cannot join {room} on {}: {e}", node.id))
+}
+
+async fn room_node(redis: &RedisServer, room: &str) -> Option<String> {
+    let mut conn = redis.conn().await;
+    conn.get(format!("studyhall:room:{{{room}}}:node"))
+        .await
+        .unwrap()
+}
+
+async fn participants_in_redis(redis: &RedisServer, room: &str) -> HashMap<String, String> {
+    let mut conn = redis.conn().await;
+    let raw: HashMap<String, String> = conn
+        .hgetall(format!("studyhall:room:{{{room}}}:participants"))
+        .await
+        .unwrap();
+    raw.into_iter()
+        .map(|(id, json)| {
+            let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+            (id, v["node"].as_str().unwrap_or_default().to_string())
+        })
+        .collect()
+}
+
+/// Wait until `check` holds, polling every 50 ms.
+async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn send_chat(client: &mut SignalClient, id: &str, text: &str) {
+    client
+        .send(ClientMessage::ChatSend {
+            client_msg_id: id.into(),
+            text: text.into(),
+        })
+        .await
+        .unwrap();
+}
+
+/// Collect chat messages and acks until `total` messages and `own` acks arrived; the
+/// acks map client_msg_id → seq.
+async fn collect_chat(
+    client: &mut SignalClient,
+    total: usize,
+    own: usize,
+) -> (Vec<u64>, HashMap<String, u64>) {
+    let mut seqs = Vec::new();
+    let mut acks = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while seqs.len() < total || acks.len() < own {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, client.recv()).await {
+            Ok(Ok(ServerMessage::ChatMessage { message })) => seqs.push(message.seq),
+            Ok(Ok(ServerMessage::ChatAck {
+                client_msg_id, seq, ..
+            })) => {
+                acks.insert(client_msg_id, seq);
+            }
+            Ok(Ok(ServerMessage::Error { code, message, .. })) => {
+                panic!("chat refused: {code} {message}")
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => panic!("connection ended: {e}"),
+            Err(_) => panic!("got {} of {total} chat messages: {seqs:?}", seqs.len()),
+        }
+    }
+    (seqs, acks)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_on_two_nodes_share_one_room_chat_presence_and_history() {
+    init_logging();
+    let redis = RedisServer::start();
+    let a = Node::start("node-a", &redis).await;
+    let b = Node::start("node-b", &redis).await;
+
+    let (mut ada, _) = join(&a, "algebra", "ada").await;
+    let (mut bob, bob_info) = join(&b, "algebra", "bob").await;
+    assert!(
+        bob_info.participants.iter().any(|p| p.identity == "ada"),
+        "bob, on the other node, sees ada: {:?}",
+        bob_info.participants
+    );
+    expect(&mut ada, "bob's arrival", |m| {
+        matches!(m, ServerMessage::ParticipantJoined { participant } if participant.identity == "bob")
+    })
+    .await;
+    let home = room_node(&redis, "algebra").await.expect("room is placed");
+    assert!(home == "node-a" || home == "node-b");
+    eventually(
+        Duration::from_secs(3),
+        "both mirrored with their nodes",
+        || async {
+            let nodes = participants_in_redis(&redis, "algebra").await;
+            nodes.get("ada").map(String::as_str) == Some("node-a")
+                && nodes.get("bob").map(String::as_str) == Some("node-b")
+        },
+    )
+    .await;
+
+    // Presence crosses nodes both ways.
+    bob.send(ClientMessage::SetPresence {
+        presence: Presence::Away,
+    })
+    .await
+    .unwrap();
+    expect(&mut ada, "bob away", |m| {
+        matches!(m, ServerMessage::ParticipantUpdated { participant } if participant.identity == "bob" && participant.presence == Presence::Away)
+    })
+    .await;
+
+    // Interleaved chat from both nodes (within the chat burst): everyone sees every
+    // message once, in order.
+    for i in 0..8 {
+        send_chat(&mut ada, &format!("a{i}"), &format!("from ada {i}")).await;
+        send_chat(&mut bob, &format!("b{i}"), &format!("from bob {i}")).await;
+    }
+    let ((ada_seqs, _), (bob_seqs, bob_acks)) =
+        tokio::join!(collect_chat(&mut ada, 16, 8), collect_chat(&mut bob, 16, 8));
+    let all: Vec<u64> = (1..=16).collect();
+    assert_eq!(ada_seqs, all, "ada sees every message once, in order");
+    assert_eq!(bob_seqs, all, "bob sees every message once, in order");
+
+    // A retry after an ack is not a second message.
+    send_chat(&mut bob, "b3", "from bob 3").await;
+    let dup = expect(
+        &mut bob,
+        "duplicate ack",
+        |m| matches!(m, ServerMessage::ChatAck { client_msg_id, .. } if client_msg_id == "b3"),
+    )
+    .await;
+    match dup {
+        ServerMessage::ChatAck { duplicate, seq, .. } => {
+            assert!(duplicate);
+            assert_eq!(Some(&seq), bob_acks.get("b3"));
+        }
+        _ => unreachable!(),
+    }
+
+    // History pages walk back through the Redis stream from the relayed socket.
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let frame = ClientFrame {
+            request_id: Some(format!("h{}", seen.len())),
+            message: ClientMessage::ChatHistory {
+                before_seq: before,
+                limit: Some(8),
+            },
+        };
+        bob.send_frame(&frame).await.unwrap();
+        let page = expect(&mut bob, "history page", |m| {
+            matches!(m, ServerMessage::ChatPage { request_id, .. } if *request_id == frame.request_id)
+        })
+        .await;
+        let ServerMessage::ChatPage { page, .. } = page else {
+            unreachable!()
+        };
+        let mut seqs: Vec<u64> = page.messages.iter().map(|m| m.seq).collect();
+        seqs.extend(seen);
+        seen = seqs;
+        if !page.has_more {
+            break;
+        }
+        before = page.messages.first().map(|m| m.seq);
+    }
+    assert_eq!(seen, all, "history pages hold every message, no gaps");
+    expect_none(
+        &mut ada,
+        Duration::from_millis(300),
+        "a repeated message",
+        |m| matches!(m, ServerMessage::ChatMessage { .. }),
+    )
+    .await;
+
+    // Leaving crosses nodes too, and the last one out removes the room's live state.
+    bob.leave().await.unwrap();
+    expect(
+        &mut ada,
+        "bob left",
+        |m| matches!(m, ServerMessage::ParticipantLeft { identity, .. } if identity == "bob"),
+    )
+    .await;
+    ada.leave().await.unwrap();
+    eventually(Duration::from_secs(3), "room state removed", || async {
+        room_node(&redis, "algebra").await.is_none()
+            && participants_in_redis(&redis, "algebra").await.is_empty()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn placement_picks_the_least_loaded_node_and_never_splits_a_room() {
+    init_logging();
+    let redis = RedisServer::start();
+    let a = Node::start("node-a", &redis).await;
+    let mut busy = Vec::new();
+    for who in ["u1", "u2", "u3"] {
+        busy.push(join(&a, "busy", who).await.0);
+    }
+    assert_eq!(room_node(&redis, "busy").await.as_deref(), Some("node-a"));
+    let b = Node::start("node-b", &redis).await;
+    // node-a's next heartbeat reports its 3 participants.
+    eventually(Duration::from_secs(5), "node-a's load", || async {
+        let mut conn = redis.conn().await;
+        let p: Option<u64> = conn
+            .hget("studyhall:node:node-a", "participants")
+            .await
+            .unwrap();
+        p == Some(3)
+    })
+    .await;
+
+    // A new room joined through the busy node goes to the idle one.
+    let (_x, _) = join(&a, "fresh", "x").await;
+    assert_eq!(room_node(&redis, "fresh").await.as_deref(), Some("node-b"));
+    let (m, body) = http_get(b.addr, "/metrics");
+    assert_eq!(m, 200);
+    assert!(
+        body.contains("studyhall_relayed_in_connections{node=\"node-b\"} 1"),
+        "{body}"
+    );
+
+    // Six people join one new room at once through both nodes: one room, one node.
+    let names: Vec<String> = (0..6).map(|i| format!("r{i}")).collect();
+    let joins = names.iter().enumerate().map(|(i, name)| {
+        let node = if i % 2 == 0 { &a } else { &b };
+        join(node, "race", name)
+    });
+    let racers: Vec<(SignalClient, JoinInfo)> = futures_util::future::join_all(joins).await;
+    let home = room_node(&redis, "race").await.expect("placed");
+    let (_late, info) = join(&b, "race", "late").await;
+    assert_eq!(
+        info.participants.len(),
+        7,
+        "everyone is in the same room: {:?}",
+        info.participants
+    );
+    let (_later, info) = join(&a, "race", "later").await;
+    assert_eq!(info.participants.len(), 8);
+    assert_eq!(
+        room_node(&redis, "race").await.as_deref(),
+        Some(home.as_str())
+    );
+    eventually(Duration::from_secs(3), "all 8 mirrored", || async {
+        participants_in_redis(&redis, "race").await.len() == 8
+    })
+    .await;
+    drop(racers);
+    drop(busy);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_flows_between_users_on_different_nodes() {
+    let _serial = SERIAL.lock().await;
+    init_logging();
+    let redis = RedisServer::start();
+    let a = Node::start("node-a", &redis).await;
+    let options = MediaOptions {
+        microphone: false,
+        ..Default::default()
+    };
+    let ada = MediaClient::connect(
+        &a.url(),
+        "lab",
+        &token("lab", "ada", Grants::member()),
+        options.clone(),
+        Default::default(),
+    )
+    .await
+    .expect("ada joins on node-a");
+    // Started after the room is placed on node-a, so bob's signaling is relayed.
+    let b = Node::start("node-b", &redis).await;
+    let bob = MediaClient::connect(
+        &b.url(),
+        "lab",
+        &token("lab", "bob", Grants::member()),
+        options,
+        Default::default(),
+    )
+    .await
+    .expect("bob joins on node-b");
+    assert_eq!(room_node(&redis, "lab").await.as_deref(), Some("node-a"));
+    let frames = |s: &ClientStats, from: &str| {
+        s.track(from, TrackSource::Camera)
+            .map_or(0, |t| t.frames_verified)
+    };
+    eventually(Duration::from_secs(20), "video both ways", || async {
+        frames(&bob.stats(), "ada") >= 30 && frames(&ada.stats(), "bob") >= 30
+    })
+    .await;
+    let received = bob.stats();
+    let track = received.track("ada", TrackSource::Camera).unwrap();
+    assert_eq!(track.wrong_identity, 0);
+    assert_eq!(track.out_of_order, 0);
+    bob.leave().await.unwrap();
+    ada.leave().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_nodes_room_moves_on_rejoin_with_history() {
+    init_logging();
+    let redis = RedisServer::start();
+    let mut a = Node::start("node-a", &redis).await;
+    let (_carol, _) = join(&a, "physics", "carol").await;
+    let b = Node::start("node-b", &redis).await;
+    let (mut ada, _) = join(&b, "physics", "ada").await;
+    assert_eq!(
+        room_node(&redis, "physics").await.as_deref(),
+        Some("node-a")
+    );
+    for i in 0..3 {
+        send_chat(&mut ada, &format!("m{i}"), &format!("before the crash {i}")).await;
+        expect(&mut ada, "ack", |m| {
+            matches!(m, ServerMessage::ChatAck { .. })
+        })
+        .await;
+    }
+
+    a.kill();
+    // node-b notices node-a is gone (its registry entry expires) and asks ada to rejoin.
+    let started = Instant::now();
+    let code = loop {
+        match tokio::time::timeout(Duration::from_secs(15), ada.recv()).await {
+            Ok(Err(SignalError::Closed { code, .. })) => break code,
+            Ok(Ok(_)) => continue,
+            Ok(Err(e)) => panic!("unexpected end: {e}"),
+            Err(_) => panic!("ada was not told to rejoin"),
+        }
+    };
+    assert_eq!(code, CloseCode::REJOIN);
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let (_ada, info) = join(&b, "physics", "ada").await;
+    assert_eq!(
+        room_node(&redis, "physics").await.as_deref(),
+        Some("node-b")
+    );
+    let ids: Vec<&str> = info
+        .participants
+        .iter()
+        .map(|p| p.identity.as_str())
+        .collect();
+    assert_eq!(ids, ["ada"], "carol's presence on the dead node is gone");
+    let texts: Vec<&str> = info.chat.messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "before the crash 0",
+            "before the crash 1",
+            "before the crash 2"
+        ]
+    );
+    eventually(Duration::from_secs(3), "fresh room state", || async {
+        let p = participants_in_redis(&redis, "physics").await;
+        p.len() == 1 && p.get("ada").map(String::as_str) == Some("node-b")
+    })
+    .await;
+}
+
+/// Send a chat message and wait for its outcome: `Ok(seq)` or `Err(code)`.
+async fn chat_outcome(client: &mut SignalClient, id: &str, text: &str) -> Result<u64, ErrorCode> {
+    let frame = ClientFrame {
+        request_id: Some(format!("req-{id}")),
+        message: ClientMessage::ChatSend {
+            client_msg_id: id.into(),
+            text: text.into(),
+        },
+    };
+    client
+        .send_frame(&frame)
+        .await
+        .map_err(|_| ErrorCode::Unavailable)?;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), client.recv()).await {
+            Ok(Ok(ServerMessage::ChatAck {
+                client_msg_id, seq, ..
+            })) if client_msg_id == id => return Ok(seq),
+            Ok(Ok(ServerMessage::Error {
+                code, request_id, ..
+            })) if request_id == frame.request_id => return Err(code),
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => return Err(ErrorCode::Unavailable),
+            Err(_) => panic!("no answer to chat {id} within 10 s (sends must fail fast)"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restart_keeps_media_fails_fast_then_recovers_every_acked_message() {
+    let _serial = SERIAL.lock().await;
+    init_logging();
+    let mut redis = RedisServer::start();
+    let a = Node::start("node-a", &redis).await;
+    let publisher = MediaClient::connect(
+        &a.url(),
+        "outage",
+        &token("outage", "ada", Grants::member()),
+        MediaOptions {
+            microphone: false,
+            ..Default::default()
+        },
+        Default::default(),
+    )
+    .await
+    .expect("ada joins");
+    let b = Node::start("node-b", &redis).await;
+    let viewer = MediaClient::connect(
+        &b.url(),
+        "outage",
+        &token("outage", "bob", Grants::member()),
+        MediaOptions {
+            camera: false,
+            microphone: false,
+            ..Default::default()
+        },
+        Default::default(),
+    )
+    .await
+    .expect("bob joins through node-b");
+    let (mut cyd, _) = join(&a, "outage", "cyd").await; // on the room's node
+    let (mut dan, _) = join(&b, "outage", "dan").await; // relayed
+    let frames = |c: &MediaClient| {
+        c.stats()
+            .track("ada", TrackSource::Camera)
+            .map_or(0, |t| t.frames_verified)
+    };
+    eventually(
+        Duration::from_secs(20),
+        "video before the outage",
+        || async { frames(&viewer) >= 20 },
+    )
+    .await;
+    let mut acked = vec![chat_outcome(&mut cyd, "c1", "before").await.unwrap()];
+    acked.push(
+        chat_outcome(&mut dan, "d1", "before, relayed")
+            .await
+            .unwrap(),
+    );
+
+    redis.stop();
+    let during = frames(&viewer);
+    // Sends fail fast with a clear error, on the room's node and through the relay.
+    let t = Instant::now();
+    assert_eq!(
+        chat_outcome(&mut cyd, "c2", "during").await,
+        Err(ErrorCode::StorageUnavailable)
+    );
+    assert_eq!(
+        chat_outcome(&mut dan, "d2", "during").await,
+        Err(ErrorCode::Unavailable)
+    );
+    assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
+    // New joins fail fast too.
+    let t = Instant::now();
+    let refused = SignalClient::join(
+        &b.url(),
+        "outage",
+        &token("outage", "eve", Grants::member()),
+        MediaState::default(),
+    )
+    .await;
+    match refused {
+        Err(SignalError::Refused { code, .. }) => assert_eq!(code, ErrorCode::Unavailable),
+        other => panic!(
+            "a join during the outage must be refused: {:?}",
+            other.map(|(_, i)| i.room)
+        ),
+    }
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    // Media keeps flowing: it never touches Redis.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        frames(&viewer) >= during + 15,
+        "video kept flowing during the outage ({during} → {})",
+        frames(&viewer)
+    );
+
+    redis.restart();
+    // Retries with the same ids succeed once the nodes reconnect; a relayed socket may be
+    // asked to rejoin (close 4013) if it missed bus messages.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let seq = loop {
+        match chat_outcome(&mut cyd, "c2", "during").await {
+            Ok(seq) => break seq,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(250)).await
+            }
+            Err(code) => panic!("cyd's retry never succeeded: {code}"),
+        }
+    };
+    acked.push(seq);
+    let seq = loop {
+        match chat_outcome(&mut dan, "d2", "during, relayed").await {
+            Ok(seq) => break seq,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                if let Ok((fresh, _)) = SignalClient::join(
+                    &b.url(),
+                    "outage",
+                    &token("outage", "dan", Grants::member()),
+                    MediaState::default(),
+                )
+                .await
+                {
+                    dan = fresh;
+                }
+            }
+            Err(code) => panic!("dan's retry never succeeded: {code}"),
+        }
+    };
+    acked.push(seq);
+    let (_check, info) = join(&b, "outage", "fay").await;
+    let stored: Vec<u64> = info.chat.messages.iter().map(|m| m.seq).collect();
+    for seq in &acked {
+        assert!(
+            stored.contains(seq),
+            "acknowledged message {seq} survived: {stored:?}"
+        );
+    }
+    assert_eq!(
+        stored,
+        (1..=stored.len() as u64).collect::<Vec<_>>(),
+        "no gaps"
+    );
+    publisher.leave().await.unwrap();
+    let _ = viewer.leave().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_live_key_has_a_ttl() {
+    init_logging();
+    let redis = RedisServer::start();
+    let a = Node::start("node-a", &redis).await;
+    let b = Node::start("node-b", &redis).await;
+    let (mut ada, _) = join(&a, "ttl", "ada").await;
+    let (_bob, _) = join(&b, "ttl", "bob").await;
+    send_chat(&mut ada, "1", "hello").await;
+    expect(&mut ada, "ack", |m| {
+        matches!(m, ServerMessage::ChatAck { .. })
+    })
+    .await;
+    // An invite made on one node redeems on the other.
+    let created = studyhall_client::invite::create(
+        &a.addr.to_string(),
+        &token("ttl", "host", Grants::host()),
+        None,
+    )
+    .await
+    .expect("invite");
+    let target = studyhall_client::invite::InviteTarget {
+        relay: b.addr.to_string(),
+        code: created.code.clone(),
+    };
+    let redeemed = studyhall_client::invite::redeem(&target, "Guest")
+        .await
+        .expect("redeem on node-b");
+    assert_eq!(redeemed.room, "ttl");
+
+    eventually(
+        Duration::from_secs(3),
+        "both participants mirrored",
+        || async { participants_in_redis(&redis, "ttl").await.len() == 2 },
+    )
+    .await;
+    let mut conn = redis.conn().await;
+    let keys: Vec<String> = conn.keys("studyhall:*").await.unwrap();
+    let mut live = 0;
+    for key in &keys {
+        if key.starts_with("studyhall:chat:") {
+            continue; // chat history is meant to last
+        }
+        let ttl: i64 = conn.ttl(key).await.unwrap();
+        assert!(ttl > 0, "live key {key} has no TTL ({ttl})");
+        live += 1;
+    }
+    assert!(live >= 7, "room, node and invite keys: {keys:?}");
+    let info: HashMap<String, String> = conn.hgetall("studyhall:room:{ttl}:info").await.unwrap();
+    assert!(
+        matches!(
+            info.get("node").map(String::as_str),
+            Some("node-a" | "node-b")
+        ),
+        "{info:?}"
+    );
+    assert!(info
+        .get("created_ms")
+        .is_some_and(|v| v.parse::<u64>().unwrap() > 0));
+    let ttl: i64 = conn.ttl("studyhall:node:node-a").await.unwrap();
+    assert!(
+        ttl <= 5,
+        "a node's entry expires within 5 s of its last heartbeat"
+    );
+
+    // /metrics shows the node's load and Redis health.
+    let (status, body) = http_get(a.addr, "/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("studyhall_redis_up{node=\"node-a\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("studyhall_cluster_nodes{node=\"node-a\"} 2"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_are_used_and_required_off_this_machine() {
+    init_logging();
+    let redis = RedisServer::with_password("correct-horse-battery");
+    // The right password: the node registers.
+    let _ok = Node::start("node-a", &redis).await;
+
+    // A wrong one: the node refuses to start, and says why.
+    let wrong = redis.url().replace("correct-horse-battery", "wrong");
+    let mut bad = Node::spawn("node-b", &wrong, &[]);
+    let (status, log) = bad.wait_exit(Duration::from_secs(10)).expect("exits");
+    assert!(!status.success());
+    assert!(log.contains("Redis") && !log.contains("wrong@"), "{log}");
+
+    // A Redis on another machine without credentials is refused before connecting.
+    let mut open = Node::spawn("node-c", "redis://10.255.0.1:6379/", &[]);
+    let (status, log) = open.wait_exit(Duration::from_secs(10)).expect("exits");
+    assert!(!status.success());
+    assert!(log.contains("without credentials"), "{log}");
+}
