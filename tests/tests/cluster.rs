@@ -666,3 +666,49 @@ async fn credentials_are_used_and_required_off_this_machine() {
     assert!(!status.success());
     assert!(log.contains("without credentials"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edge_that_missed_bus_messages_fills_chat_from_the_stream() {
+    init_logging();
+    let redis = RedisServer::start();
+    let a = Node::start("node-a", &redis).await;
+    let (mut ada, _) = join(&a, "gaps", "ada").await;
+    let b = Node::start("node-b", &redis).await;
+    let (mut bob, _) = join(&b, "gaps", "bob").await; // relayed to node-a
+    assert_eq!(room_node(&redis, "gaps").await.as_deref(), Some("node-a"));
+    send_chat(&mut ada, "0", "before").await;
+    collect_chat(&mut ada, 1, 1).await;
+    let (seqs, _) = collect_chat(&mut bob, 1, 0).await;
+    assert_eq!(seqs, [1]);
+
+    // Cut every bus subscription: node-b misses what node-a publishes until it is back.
+    let mut conn = redis.conn().await;
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg(&["KILL", "TYPE", "pubsub"])
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(killed >= 2, "both nodes' subscriptions cut ({killed})");
+    for i in 1..=6 {
+        send_chat(&mut ada, &format!("m{i}"), &format!("while cut {i}")).await;
+    }
+    let (ada_seqs, _) = collect_chat(&mut ada, 6, 6).await;
+    assert_eq!(ada_seqs, (2..=7).collect::<Vec<_>>());
+    // bob gets all of them, once each and in order, from the bus or from the stream.
+    let (seqs, _) = collect_chat(&mut bob, 6, 0).await;
+    assert_eq!(seqs, (2..=7).collect::<Vec<_>>());
+    expect_none(
+        &mut bob,
+        Duration::from_millis(500),
+        "a repeated message",
+        |m| matches!(m, ServerMessage::ChatMessage { .. }),
+    )
+    .await;
+    let log = b.log();
+    assert!(log.contains("bus subscription lost"), "{log}");
+    assert!(log.contains("filled a chat gap from the stream"), "{log}");
+    // The room goes on over the restored bus.
+    send_chat(&mut ada, "after", "after").await;
+    let (seqs, _) = collect_chat(&mut bob, 1, 0).await;
+    assert_eq!(seqs, [8]);
+}

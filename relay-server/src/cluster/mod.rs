@@ -566,6 +566,8 @@ async fn heartbeat_loop(cluster: Arc<Cluster>, relay: Weak<RelayInner>) {
             let mut conn = cluster.conn.clone();
             let pong = redis::cmd("PING").query_async::<String>(&mut conn).await;
             cluster.mark(pong.is_ok());
+            // Register as soon as the subscription stands.
+            tick.reset_after(Duration::from_millis(100));
             continue;
         }
         let load = current_load(&cluster, &relay).await;

@@ -23,6 +23,9 @@ use crate::state::Relay;
 /// Extra time the room's node gets to answer a join, beyond the client's join timeout.
 const OPEN_GRACE: Duration = Duration::from_secs(2);
 
+/// How often a `sync` is sent again until the room's node is listening.
+const SYNC_RETRY: Duration = Duration::from_millis(200);
+
 /// Removes the socket's bus entry however the task ends.
 struct Registered {
     cluster: Arc<Cluster>,
@@ -191,8 +194,20 @@ async fn run(
     let mut heartbeat = tokio::time::interval(cfg.heartbeat_interval);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     heartbeat.tick().await;
+    // After this node's bus subscription came back: ask the home how far it got, until
+    // it answers (its own subscription may still be coming back).
+    let mut sync_due: Option<tokio::time::Instant> = None;
     loop {
+        let sync_at =
+            sync_due.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
         tokio::select! {
+            _ = tokio::time::sleep_until(sync_at), if sync_due.is_some() => {
+                let sync = BusMessage::Sync { conn: conn.to_string(), edge: cluster.node_id.clone() };
+                sync_due = match cluster.publish(home, &sync).await {
+                    Ok(n) if n > 0 => None,
+                    _ => Some(tokio::time::Instant::now() + SYNC_RETRY),
+                };
+            }
             incoming = recv(socket, cfg.max_message_bytes) => {
                 last_heard = Instant::now();
                 match incoming {
@@ -258,10 +273,7 @@ async fn run(
                 Some(EdgeEvent::HomeGone) => {
                     return (Some(CloseCode::REJOIN), "the room's node is gone; join again".into(), None);
                 }
-                Some(EdgeEvent::Resubscribed) => {
-                    let sync = BusMessage::Sync { conn: conn.to_string(), edge: cluster.node_id.clone() };
-                    let _ = cluster.publish(home, &sync).await;
-                }
+                Some(EdgeEvent::Resubscribed) => sync_due = Some(tokio::time::Instant::now()),
                 None => return rejoin("relay error; join again"),
             },
             _ = heartbeat.tick() => {
@@ -327,10 +339,19 @@ async fn catch_up(
             return true;
         }
     };
-    for message in page.messages {
-        if message.seq <= seen.chat_seq {
-            continue;
-        }
+    let missed: Vec<_> = page
+        .messages
+        .into_iter()
+        .filter(|m| m.seq > seen.chat_seq)
+        .collect();
+    if let (Some(first), Some(last)) = (missed.first(), missed.last()) {
+        info!(
+            from = first.seq,
+            to = last.seq,
+            "filled a chat gap from the stream"
+        );
+    }
+    for message in missed {
         seen.chat_seq = message.seq;
         let text = serialize(&ServerMessage::ChatMessage { message });
         if !send_text(socket, &text, relay.config.heartbeat_timeout).await {
