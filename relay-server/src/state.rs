@@ -110,6 +110,9 @@ impl Relay {
         }
         let secret = resolve_secret(&config)?;
         let url = config.redis_url.clone().unwrap_or_default();
+        // rediss:// uses rustls; pick its crypto provider once for the process (an error
+        // means one is already installed, which is as good).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let cluster = Cluster::connect(&config, config.listen).await?;
         let chat = RedisChatLog::connect(&url, config.redis_chat_max_len)
             .await

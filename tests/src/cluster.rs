@@ -37,35 +37,81 @@ pub fn token(room: &str, identity: &str, grants: Grants) -> String {
 pub struct RedisServer {
     pub port: u16,
     password: Option<String>,
+    /// TLS only: the CA certificate (PEM) that signed the server's certificate.
+    ca: Option<PathBuf>,
     dir: tempfile::TempDir,
     child: Option<Child>,
 }
 
 impl RedisServer {
     pub fn start() -> RedisServer {
-        Self::launch(None)
+        Self::launch(None, false)
     }
 
     /// A server that requires `password` (AUTH).
     pub fn with_password(password: &str) -> RedisServer {
-        Self::launch(Some(password.to_string()))
+        Self::launch(Some(password.to_string()), false)
     }
 
-    fn launch(password: Option<String>) -> RedisServer {
+    /// A server that speaks only TLS (certificates made with the `openssl` tool, for
+    /// 127.0.0.1) and requires `password`.
+    pub fn with_tls(password: &str) -> RedisServer {
+        Self::launch(Some(password.to_string()), true)
+    }
+
+    fn launch(password: Option<String>, tls: bool) -> RedisServer {
         let mut server = RedisServer {
             port: free_tcp_port(),
             password,
+            ca: None,
             dir: tempfile::tempdir().expect("temp dir"),
             child: None,
         };
+        if tls {
+            server.ca = Some(make_certificates(server.dir.path()));
+        }
         server.spawn();
         server
     }
 
+    /// `SSL_CERT_FILE` for a node that must trust this server (TLS only).
+    pub fn trust_env(&self) -> Vec<(&'static str, String)> {
+        self.ca
+            .iter()
+            .map(|ca| ("SSL_CERT_FILE", ca.display().to_string()))
+            .collect()
+    }
+
+    pub fn client(&self) -> redis::Client {
+        match &self.ca {
+            Some(ca) => redis::Client::build_with_tls(
+                self.url(),
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(std::fs::read(ca).expect("CA certificate")),
+                },
+            ),
+            None => redis::Client::open(self.url()),
+        }
+        .expect("redis client")
+    }
+
     fn spawn(&mut self) {
         let mut cmd = Command::new("redis-server");
-        cmd.args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1"])
+        let dir = self.dir.path();
+        if self.ca.is_some() {
+            cmd.args(["--port", "0", "--tls-port", &self.port.to_string()])
+                .arg("--tls-cert-file")
+                .arg(dir.join("server.pem"))
+                .arg("--tls-key-file")
+                .arg(dir.join("server.key"))
+                .arg("--tls-ca-cert-file")
+                .arg(dir.join("ca.pem"))
+                .args(["--tls-auth-clients", "no"]);
+        } else {
+            cmd.args(["--port", &self.port.to_string()]);
+        }
+        cmd.args(["--bind", "127.0.0.1"])
             .arg("--dir")
             .arg(self.dir.path())
             .args(["--appendonly", "yes", "--appendfsync", "always"])
@@ -87,6 +133,15 @@ impl RedisServer {
     }
 
     fn answers(&self) -> bool {
+        if let Some(ca) = &self.ca {
+            let out = Command::new("redis-cli")
+                .args(["--tls", "--no-auth-warning", "-p", &self.port.to_string()])
+                .arg("--cacert")
+                .arg(ca)
+                .args(["-a", self.password.as_deref().unwrap_or_default(), "ping"])
+                .output();
+            return out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("PONG"));
+        }
         let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return false;
         };
@@ -113,9 +168,10 @@ impl RedisServer {
     }
 
     pub fn url(&self) -> String {
+        let scheme = if self.ca.is_some() { "rediss" } else { "redis" };
         match &self.password {
-            Some(p) => format!("redis://:{p}@127.0.0.1:{}/", self.port),
-            None => format!("redis://127.0.0.1:{}/", self.port),
+            Some(p) => format!("{scheme}://:{p}@127.0.0.1:{}/", self.port),
+            None => format!("{scheme}://127.0.0.1:{}/", self.port),
         }
     }
 
@@ -134,8 +190,7 @@ impl RedisServer {
     }
 
     pub async fn conn(&self) -> redis::aio::MultiplexedConnection {
-        redis::Client::open(self.url())
-            .expect("redis url")
+        self.client()
             .get_multiplexed_async_connection()
             .await
             .expect("redis connection")
@@ -159,13 +214,10 @@ pub struct Node {
 impl Node {
     /// Start a node named `id` on free ports and wait until it is registered.
     pub async fn start(id: &str, redis: &RedisServer) -> Node {
-        Self::start_with(id, &redis.url(), &[]).await
-    }
-
-    /// Start with extra `STUDYHALL_*` variables; waits until it is registered.
-    pub async fn start_with(id: &str, redis_url: &str, env: &[(&str, &str)]) -> Node {
-        let node = Self::spawn(id, redis_url, env);
-        node.wait_registered(redis_url).await;
+        let trust = redis.trust_env();
+        let env: Vec<(&str, &str)> = trust.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let node = Self::spawn(id, &redis.url(), &env);
+        node.wait_registered(redis.client()).await;
         node
     }
 
@@ -201,8 +253,7 @@ impl Node {
         }
     }
 
-    async fn wait_registered(&self, redis_url: &str) {
-        let client = redis::Client::open(redis_url).expect("redis url");
+    async fn wait_registered(&self, client: redis::Client) {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
@@ -274,6 +325,70 @@ impl Drop for Node {
             eprintln!("---- log of node {} ----\n{}", self.id, self.log());
         }
     }
+}
+
+/// A CA and a server certificate for 127.0.0.1 in `dir`; returns the CA's path.
+fn make_certificates(dir: &std::path::Path) -> PathBuf {
+    let openssl = |args: &[&str]| {
+        let status = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl runs (apt install openssl)");
+        assert!(status.success(), "openssl {args:?} failed");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Studyhall test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .expect("write ext.cnf");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    dir.join("ca.pem")
 }
 
 /// `GET path` over plain HTTP/1.0: status code and body.

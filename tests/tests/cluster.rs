@@ -712,3 +712,25 @@ async fn an_edge_that_missed_bus_messages_fills_chat_from_the_stream() {
     let (seqs, _) = collect_chat(&mut bob, 1, 0).await;
     assert_eq!(seqs, [8]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_reach_redis_over_tls() {
+    init_logging();
+    let redis = RedisServer::with_tls("tls-and-a-password");
+    assert!(redis.url().starts_with("rediss://"));
+    let a = Node::start("node-a", &redis).await;
+    let b = Node::start("node-b", &redis).await;
+    let (mut ada, _) = join(&a, "secure", "ada").await;
+    let (mut bob, _) = join(&b, "secure", "bob").await;
+    send_chat(&mut bob, "1", "over TLS").await;
+    let (seqs, _) = collect_chat(&mut ada, 1, 0).await;
+    assert_eq!(seqs, [1]);
+
+    // A node that does not trust the server's certificate refuses to start.
+    let mut untrusting = Node::spawn("node-c", &redis.url(), &[]);
+    let (status, log) = untrusting
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits");
+    assert!(!status.success(), "{log}");
+    assert!(log.contains("Redis"), "{log}");
+}
