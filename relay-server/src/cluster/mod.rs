@@ -471,41 +471,47 @@ impl Cluster {
         use std::fmt::Write;
         let edges = lock(&self.edges).len();
         let homes = lock(&self.homes).len();
-        for (name, help, value) in [
+        for (name, kind, help, value) in [
             (
                 "studyhall_redis_up",
+                "gauge",
                 "1 when the last heartbeat reached Redis.",
                 u64::from(self.is_up()),
             ),
             (
                 "studyhall_cluster_nodes",
+                "gauge",
                 "Live nodes in the registry (as last read).",
                 self.live_nodes.load(Ordering::Relaxed),
             ),
             (
                 "studyhall_node_cpu_permille",
+                "gauge",
                 "CPU used by this node over the last heartbeat, per mille of one core.",
                 self.cpu_permille.load(Ordering::Relaxed),
             ),
             (
                 "studyhall_relayed_out_connections",
+                "gauge",
                 "Sockets on this node whose room lives on another node.",
                 edges as u64,
             ),
             (
                 "studyhall_relayed_in_connections",
+                "gauge",
                 "Participants of rooms here whose sockets are on other nodes.",
                 homes as u64,
             ),
             (
                 "studyhall_bus_publish_failures_total",
+                "counter",
                 "Bus messages that could not be published.",
                 self.bus_drops.load(Ordering::Relaxed),
             ),
         ] {
             let _ = writeln!(
                 out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{node=\"{}\"}} {value}",
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name}{{node=\"{}\"}} {value}",
                 self.node_id
             );
         }
