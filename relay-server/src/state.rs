@@ -171,6 +171,9 @@ impl Relay {
     /// Tell every connection to drain and close.
     pub fn begin_shutdown(&self) {
         self.shutdown.send_replace(true);
+        if let Some(cluster) = self.cluster.clone() {
+            tokio::spawn(async move { cluster.deregister().await });
+        }
     }
 
     pub fn shutting_down(&self) -> watch::Receiver<bool> {

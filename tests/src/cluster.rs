@@ -301,6 +301,15 @@ impl Node {
         }
     }
 
+    /// Ask the process to stop (SIGTERM: it drains and leaves the registry).
+    pub fn terminate(&self) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
+    }
+
     /// Wait for the process to exit by itself; its status and log.
     pub fn wait_exit(&mut self, within: Duration) -> Option<(std::process::ExitStatus, String)> {
         let deadline = Instant::now() + within;

@@ -734,3 +734,35 @@ async fn nodes_reach_redis_over_tls() {
     assert!(!status.success(), "{log}");
     assert!(log.contains("Redis"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_shuts_down_hands_its_rooms_over_at_once() {
+    init_logging();
+    let redis = RedisServer::start();
+    let mut a = Node::start("node-a", &redis).await;
+    let (_carol, _) = join(&a, "history", "carol").await;
+    let b = Node::start("node-b", &redis).await;
+    let (mut ada, _) = join(&b, "history", "ada").await;
+    assert_eq!(
+        room_node(&redis, "history").await.as_deref(),
+        Some("node-a")
+    );
+
+    a.terminate();
+    let (code, seen) = studyhall_tests::expect_close(&mut ada).await;
+    assert_eq!(code, CloseCode::REJOIN, "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|m| matches!(m, ServerMessage::Shutdown { .. })),
+        "{seen:?}"
+    );
+    let (status, _) = a.wait_exit(Duration::from_secs(10)).expect("node-a exits");
+    assert!(status.success());
+    // node-a left the registry as it stopped: the rejoin is placed on node-b at once.
+    let (_ada, info) = join(&b, "history", "ada").await;
+    assert_eq!(
+        room_node(&redis, "history").await.as_deref(),
+        Some("node-b")
+    );
+    assert_eq!(info.participants.len(), 1);
+}

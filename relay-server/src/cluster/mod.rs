@@ -295,6 +295,16 @@ impl Cluster {
             .map_err(redis_err)
     }
 
+    /// Leave the registry (on shutdown), so no new room is placed here.
+    pub async fn deregister(&self) {
+        let mut conn = self.conn.clone();
+        let _: Result<(), _> = redis::pipe()
+            .del(node_key(&self.node_id))
+            .srem(NODES_KEY, &self.node_id)
+            .query_async(&mut conn)
+            .await;
+    }
+
     /// Every live node with its load. Entries whose key expired are dropped from the set.
     pub async fn nodes(&self) -> Result<Vec<NodeLoad>, ClusterError> {
         let mut conn = self.conn.clone();
@@ -549,13 +559,7 @@ async fn heartbeat_loop(cluster: Arc<Cluster>, relay: Weak<RelayInner>) {
         tick.tick().await;
         let Some(relay) = relay.upgrade() else { break };
         if relay.is_shutting_down() {
-            // Leave the registry at once so no new room is placed here.
-            let mut conn = cluster.conn.clone();
-            let _: Result<(), _> = redis::pipe()
-                .del(node_key(&cluster.node_id))
-                .srem(NODES_KEY, &cluster.node_id)
-                .query_async(&mut conn)
-                .await;
+            cluster.deregister().await;
             break;
         }
         let now = (Instant::now(), process_cpu());
