@@ -36,15 +36,26 @@ pub async fn run(
     let drain = relay.config.drain_timeout;
     let result = serve.await.map_err(RelayError::Serve);
     wait_for_connections(&relay, drain).await;
+    if let Some(cluster) = &relay.cluster {
+        // Leave the registry for certain before exiting (the heartbeat may have written
+        // the entry again after begin_shutdown removed it).
+        let _ = tokio::time::timeout(Duration::from_secs(2), cluster.deregister()).await;
+    }
     result
 }
 
 async fn wait_for_connections(relay: &Relay, limit: Duration) {
+    // Local sockets, and in cluster mode the sessions of sockets on other nodes (they
+    // are told to rejoin elsewhere before this node goes).
     let open = || {
+        let remote = relay.cluster.as_ref().map_or(0, |c| {
+            c.homes.lock().unwrap_or_else(|p| p.into_inner()).len() as u64
+        });
         relay
             .metrics
             .connections_open
             .load(std::sync::atomic::Ordering::Relaxed)
+            + remote
     };
     let deadline = tokio::time::Instant::now() + limit;
     while open() > 0 && tokio::time::Instant::now() < deadline {

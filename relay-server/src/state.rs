@@ -185,6 +185,10 @@ impl RelayInner {
     pub fn is_shutting_down(&self) -> bool {
         *self.shutdown.borrow()
     }
+
+    pub fn shutting_down_rx(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
 }
 
 /// Bind the media UDP socket on the listen IP and start the SFU task.

@@ -311,10 +311,13 @@ impl Node {
     }
 
     /// Wait for the process to exit by itself; its status and log.
-    pub fn wait_exit(&mut self, within: Duration) -> Option<(std::process::ExitStatus, String)> {
+    pub async fn wait_exit(
+        &mut self,
+        within: Duration,
+    ) -> Option<(std::process::ExitStatus, String)> {
         let deadline = Instant::now() + within;
-        let child = self.child.as_mut()?;
         loop {
+            let child = self.child.as_mut()?;
             if let Ok(Some(status)) = child.try_wait() {
                 self.child = None;
                 return Some((status, self.log()));
@@ -322,7 +325,7 @@ impl Node {
             if Instant::now() > deadline {
                 return None;
             }
-            std::thread::sleep(Duration::from_millis(20));
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }

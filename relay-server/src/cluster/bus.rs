@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use super::{bus_channel, lock, Cluster};
-use crate::room::ForcedClose;
+use crate::room::{ConnControl, ForcedClose};
 use crate::state::RelayInner;
 
 /// A message on the bus. `conn` names a relayed socket: `<edge node>.<instance>.<n>`.
@@ -31,7 +31,11 @@ pub enum BusMessage {
         text: String,
     },
     /// Edge → home: a later frame from the socket.
-    Frame { conn: String, text: String },
+    Frame {
+        conn: String,
+        edge: String,
+        text: String,
+    },
     /// Edge → home: the socket is gone.
     Gone { conn: String, leave: LeaveReason },
     /// Edge → home: the edge's bus subscription was interrupted; how far are we?
@@ -54,6 +58,8 @@ pub enum BusMessage {
     Synced { conn: String, n: u64, known: bool },
     /// Home → edge: is the socket still there? (An edge that lost it answers `Gone`.)
     Check { conn: String, home: String },
+    /// A node to itself: is my subscription alive? (Ignored on receipt.)
+    Probe,
 }
 
 /// What an edge's relayed socket task hears.
@@ -75,6 +81,8 @@ pub enum EdgeEvent {
     HomeGone,
     /// This node's bus subscription came back after a gap.
     Resubscribed,
+    /// The home's periodic check that the socket is still here.
+    Checked,
 }
 
 /// What a home's remote session task hears.
@@ -89,12 +97,25 @@ pub enum HomeEvent {
 pub struct Edge {
     pub home: String,
     pub tx: mpsc::Sender<EdgeEvent>,
+    /// Closes the socket (for a rejoin) when its queue overflows.
+    pub control: Arc<ConnControl>,
 }
 
 /// A home's entry for a remote session.
 pub struct Home {
     pub edge: String,
     pub tx: mpsc::Sender<HomeEvent>,
+    /// Ends the session (the client rejoins) when its queue overflows.
+    pub control: Arc<ConnControl>,
+}
+
+/// Why a relayed connection is closed so that its client joins again.
+pub fn overflow() -> ForcedClose {
+    ForcedClose {
+        code: CloseCode::REJOIN,
+        error: ErrorCode::Unavailable,
+        message: "this connection fell behind the room's node; join again".into(),
+    }
 }
 
 /// A relayed socket asking this node to host its session.
@@ -144,7 +165,18 @@ pub async fn subscribe_loop(
                     }
                 }
                 let mut messages = pubsub.on_message();
-                while let Some(msg) = messages.next().await {
+                let mut shutdown = match relay.upgrade() {
+                    Some(r) => r.shutting_down_rx(),
+                    None => break,
+                };
+                loop {
+                    let msg = tokio::select! {
+                        msg = messages.next() => msg,
+                        // The heartbeat's probe did not arrive: the link is dead.
+                        _ = cluster.resubscribe.notified() => None,
+                        _ = shutdown.wait_for(|down| *down) => return,
+                    };
+                    let Some(msg) = msg else { break };
                     let Ok(payload) = msg.get_payload::<String>() else {
                         continue;
                     };
@@ -171,12 +203,17 @@ async fn dispatch(
     msg: BusMessage,
     opens: &mpsc::UnboundedSender<OpenRequest>,
 ) {
+    // A full queue means the connection cannot keep up: it is closed for a rejoin rather
+    // than left with a hole. Returns false when the connection is unknown here.
     let home_event = |conn: &str, event: HomeEvent| {
-        let tx = lock(&cluster.homes).get(conn).map(|h| h.tx.clone());
-        match tx {
-            Some(tx) => {
-                if tx.try_send(event).is_err() {
-                    warn!(conn, "remote session queue full; message dropped");
+        let entry = lock(&cluster.homes)
+            .get(conn)
+            .map(|h| (h.tx.clone(), h.control.clone()));
+        match entry {
+            Some((tx, control)) => {
+                if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(event) {
+                    warn!(conn, "remote session queue full; the client rejoins");
+                    control.force_close(overflow());
                 }
                 true
             }
@@ -184,12 +221,14 @@ async fn dispatch(
         }
     };
     let edge_event = |conn: &str, event: EdgeEvent| {
-        let tx = lock(&cluster.edges).get(conn).map(|e| e.tx.clone());
-        match tx {
-            Some(tx) => {
+        let entry = lock(&cluster.edges)
+            .get(conn)
+            .map(|e| (e.tx.clone(), e.control.clone()));
+        match entry {
+            Some((tx, control)) => {
                 if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(event) {
-                    // The socket cannot keep up; it must rejoin rather than miss messages.
-                    let _ = tx.try_send(EdgeEvent::HomeGone);
+                    warn!(conn, "relayed socket queue full; the client rejoins");
+                    control.force_close(overflow());
                 }
                 true
             }
@@ -202,8 +241,12 @@ async fn dispatch(
                 let _ = opens.send(OpenRequest { conn, edge, text });
             }
         }
-        BusMessage::Frame { conn, text } => {
-            home_event(&conn, HomeEvent::Frame(text));
+        BusMessage::Frame { conn, edge, text } => {
+            if !home_event(&conn, HomeEvent::Frame(text)) {
+                // No session here (this node restarted, or it already ended the session
+                // and its close was lost): the client must join again.
+                lost_here(cluster, conn, &edge).await;
+            }
         }
         BusMessage::Gone { conn, leave } => {
             home_event(&conn, HomeEvent::Gone(leave));
@@ -237,11 +280,23 @@ async fn dispatch(
             edge_event(&conn, EdgeEvent::Synced { n, known });
         }
         BusMessage::Check { conn, home } => {
-            if !lock(&cluster.edges).contains_key(&conn) {
+            if !edge_event(&conn, EdgeEvent::Checked) {
                 gone_here(cluster, conn, &home).await;
             }
         }
+        BusMessage::Probe => {}
     }
+}
+
+/// An edge talks to a session this node does not have: close its socket for a rejoin.
+async fn lost_here(cluster: &Cluster, conn: String, edge: &str) {
+    let close = BusMessage::Close {
+        conn,
+        home: cluster.node_id.clone(),
+        code: CloseCode::REJOIN,
+        reason: "the room's node lost this session; join again".into(),
+    };
+    let _ = cluster.publish(edge, &close).await;
 }
 
 /// A home talks to a socket this edge no longer has: tell it to end the session.
@@ -296,7 +351,13 @@ pub async fn check_peers(cluster: &Cluster, relay: &RelayInner) {
     // Rooms this node serves must still be held by it (a Redis outage may have let
     // another node place one): when one moved, its participants rejoin there.
     for name in relay.rooms.names() {
-        match cluster.claim(&name).await {
+        let claimed = cluster.claim(&name).await;
+        if relay.rooms.get(&name).is_none() {
+            // The room ended meanwhile: do not leave a key behind for it.
+            let _ = cluster.release(&name).await;
+            continue;
+        }
+        match claimed {
             Ok(holder) if holder != cluster.node_id => {
                 warn!(room = %name, holder = %holder, "room was placed on another node; moving its participants");
                 if let Some(room) = relay.rooms.get(&name) {

@@ -25,34 +25,71 @@ use crate::state::RelayInner;
 
 /// Changes arriving within this long are written together.
 const BATCH: Duration = Duration::from_millis(50);
+/// How soon a failed write is tried again.
+const RETRY: Duration = Duration::from_secs(2);
 
 pub async fn run(
     cluster: Arc<Cluster>,
     relay: Weak<RelayInner>,
     mut changes: mpsc::UnboundedReceiver<String>,
 ) {
-    while let Some(first) = changes.recv().await {
+    // Rooms whose write failed (Redis away) are tried again with the next batch, or
+    // after RETRY when nothing else changes.
+    let mut retry: BTreeSet<String> = BTreeSet::new();
+    loop {
+        let first = if retry.is_empty() {
+            match changes.recv().await {
+                Some(name) => Some(name),
+                None => break,
+            }
+        } else {
+            match tokio::time::timeout(RETRY, changes.recv()).await {
+                Ok(None) => break,
+                Ok(some) => some,
+                Err(_) => None,
+            }
+        };
         tokio::time::sleep(BATCH).await;
-        let mut dirty = BTreeSet::from([first]);
+        let mut dirty = std::mem::take(&mut retry);
+        dirty.extend(first);
         while let Ok(name) = changes.try_recv() {
             dirty.insert(name);
         }
         let Some(relay) = relay.upgrade() else { break };
         for name in dirty {
-            let result = match relay.rooms.get(&name) {
-                Some(room) => write_room(&cluster, &room).await,
-                None => cluster.release(&name).await,
-            };
-            if let Err(e) = result {
-                // The next change or the periodic refresh writes it again.
-                warn!(room = %name, error = %e, "cannot mirror room state to Redis");
+            if let Err(e) = sync_room(&cluster, &relay, &name).await {
+                warn!(room = %name, error = %e, "cannot mirror room state to Redis; will retry");
+                retry.insert(name);
             }
         }
     }
 }
 
+/// Bring a room's live state in Redis in line with this node's memory.
+async fn sync_room(
+    cluster: &Cluster,
+    relay: &RelayInner,
+    name: &str,
+) -> Result<(), super::ClusterError> {
+    if relay.rooms.get(name).is_none() {
+        cluster.release(name).await?;
+    }
+    // Looked up again after the release: a join may have brought the room back, and
+    // then it must be held and written again.
+    match relay.rooms.get(name) {
+        Some(room) => write_room(cluster, &room).await,
+        None => Ok(()),
+    }
+}
+
 /// Write a room's info and participants (replacing what was there) with fresh TTLs.
 pub async fn write_room(cluster: &Cluster, room: &Room) -> Result<(), super::ClusterError> {
+    // Only the room's holder writes its state (another node may hold it after a split;
+    // the heartbeat then moves this node's participants there).
+    let holder = cluster.claim(&room.name).await?;
+    if holder != cluster.node_id {
+        return Ok(());
+    }
     let members = room.members();
     let host = members
         .iter()

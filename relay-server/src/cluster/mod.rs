@@ -128,6 +128,16 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return ARGV[1]
 "#;
 
+/// Record a placement, only while still holding the placement lock (a lock that
+/// expired mid-placement may be someone else's now): clears the room's leftover live
+/// state and names its node.
+const PLACE: &str = r#"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[3], KEYS[4])
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+return 1
+"#;
+
 /// Forget a room's live state if this node still holds it.
 const RELEASE: &str = r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -147,6 +157,8 @@ pub struct Cluster {
     up: AtomicBool,
     /// Whether the bus subscription stands; the node registers only while it does.
     subscribed: AtomicBool,
+    /// Tells the bus subscriber to drop its connection and subscribe again.
+    resubscribe: tokio::sync::Notify,
     /// When Redis last came back after being unreachable (see [`Cluster::in_grace`]).
     recovered: Mutex<Option<Instant>>,
     /// Distinguishes this process's connection keys from an earlier run's.
@@ -156,6 +168,7 @@ pub struct Cluster {
     cpu_permille: AtomicU64,
     bus_drops: AtomicU64,
     claim: Script,
+    place: Script,
     unlock: Script,
     release: Script,
     /// Edge side: relayed sockets on this node, by connection key.
@@ -199,12 +212,14 @@ impl Cluster {
             up: AtomicBool::new(true),
             subscribed: AtomicBool::new(false),
             recovered: Mutex::new(None),
+            resubscribe: tokio::sync::Notify::new(),
             instance: hex::encode(rand::random::<[u8; 4]>()),
             next_conn: AtomicU64::new(1),
             live_nodes: AtomicU64::new(0),
             cpu_permille: AtomicU64::new(0),
             bus_drops: AtomicU64::new(0),
             claim: Script::new(CLAIM),
+            place: Script::new(PLACE),
             unlock: Script::new(UNLOCK),
             release: Script::new(RELEASE),
             edges: Mutex::new(HashMap::new()),
@@ -361,14 +376,18 @@ impl Cluster {
                 .await
                 .map_err(redis_err)?;
             if locked.is_some() {
-                let placed = self.place_locked(room, &node_key_of_room).await;
+                let placed = self.place_locked(room, &lock_key, &token).await;
                 let _: Result<i64, _> = self
                     .unlock
                     .key(&lock_key)
                     .arg(&token)
                     .invoke_async(&mut conn)
                     .await;
-                return placed;
+                match placed {
+                    Ok(Some(node)) => return Ok(node),
+                    Ok(None) => {} // The lock expired under us: look again.
+                    Err(e) => return Err(e),
+                }
             }
             if Instant::now() > deadline {
                 return Err(ClusterError::Busy);
@@ -377,13 +396,20 @@ impl Cluster {
         }
     }
 
-    /// Placement under the room's lock: check again, then pick.
-    async fn place_locked(&self, room: &str, key: &str) -> Result<String, ClusterError> {
+    /// Placement under the room's lock: check again, then pick. `None` when the lock
+    /// was lost before the choice could be recorded.
+    async fn place_locked(
+        &self,
+        room: &str,
+        lock_key: &str,
+        token: &str,
+    ) -> Result<Option<String>, ClusterError> {
+        let key = room_key(room, "node");
         let mut conn = self.conn.clone();
-        let previous: Option<String> = conn.get(key).await.map_err(redis_err)?;
+        let previous: Option<String> = conn.get(&key).await.map_err(redis_err)?;
         if let Some(node) = &previous {
             if self.is_live(node).await? {
-                return Ok(node.clone());
+                return Ok(Some(node.clone()));
             }
         }
         let nodes = self.nodes().await?;
@@ -393,15 +419,27 @@ impl Cluster {
             .map(|n| n.id.clone())
             .ok_or(ClusterError::NoNodes)?;
         // A room taken over from a node that died: its leftover live state goes.
-        redis::pipe()
-            .atomic()
-            .del(&[room_key(room, "info"), room_key(room, "participants")])
-            .set_ex(key, &chosen, ROOM_TTL.as_secs())
-            .query_async::<()>(&mut conn)
+        let recorded: i64 = self
+            .place
+            .key(lock_key)
+            .key(&key)
+            .key(room_key(room, "info"))
+            .key(room_key(room, "participants"))
+            .arg(token)
+            .arg(&chosen)
+            .arg(ROOM_TTL.as_secs())
+            .invoke_async(&mut conn)
             .await
             .map_err(redis_err)?;
+        if recorded == 0 {
+            warn!(
+                room,
+                "placement lock expired before the choice was recorded; retrying"
+            );
+            return Ok(None);
+        }
         info!(room, node = %chosen, previous = ?previous, "room placed");
-        Ok(chosen)
+        Ok(Some(chosen))
     }
 
     /// Hold `room` for this node unless a node holds it; returns the holder.
@@ -590,6 +628,12 @@ async fn heartbeat_loop(cluster: Arc<Cluster>, relay: Weak<RelayInner>) {
         }
         cluster.mark(ok.is_ok());
         if ok.is_ok() {
+            // A subscription can die without its connection noticing (half-open TCP):
+            // a probe to ourselves that nobody receives means it is gone.
+            if let Ok(0) = cluster.publish(&cluster.node_id, &BusMessage::Probe).await {
+                warn!("bus subscription is deaf; resubscribing");
+                cluster.resubscribe.notify_one();
+            }
             let _ = cluster.nodes().await;
             bus::check_peers(&cluster, &relay).await;
             beats += 1;

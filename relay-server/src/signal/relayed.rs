@@ -17,7 +17,7 @@ use tracing::{debug, info, warn};
 use super::socket::{close, recv, send_text, too_large, until_shutdown, Incoming};
 use crate::cluster::bus::{EdgeEvent, EVENT_QUEUE};
 use crate::cluster::{BusMessage, Cluster, Edge};
-use crate::room::serialize;
+use crate::room::{serialize, ConnControl};
 use crate::state::Relay;
 
 /// Extra time the room's node gets to answer a join, beyond the client's join timeout.
@@ -42,7 +42,8 @@ impl Drop for Registered {
 struct Seen {
     room: String,
     n: u64,
-    chat_seq: u64,
+    /// `None` until known (see where it is set).
+    chat_seq: Option<u64>,
 }
 
 /// Serve `socket`, whose `join` (the frame `join_text`) is for a room living on `home`.
@@ -56,6 +57,7 @@ pub async fn serve(
     let io_timeout = relay.config.heartbeat_timeout;
     let conn = cluster.new_conn_key();
     let (tx, mut events) = mpsc::channel(EVENT_QUEUE);
+    let control = Arc::new(ConnControl::default());
     cluster
         .edges
         .lock()
@@ -65,6 +67,7 @@ pub async fn serve(
             Edge {
                 home: home.clone(),
                 tx,
+                control: control.clone(),
             },
         );
     let _registered = Registered {
@@ -107,7 +110,14 @@ pub async fn serve(
                 Ok(ServerMessage::Joined { room, chat, .. }) => Seen {
                     room,
                     n: n.unwrap_or(0),
-                    chat_seq: chat.messages.iter().map(|m| m.seq).max().unwrap_or(0),
+                    // The newest message in `joined` is where live chat continues. With no
+                    // history in it, the room has none yet, unless the room's node sends
+                    // no history on join: then the first live message sets the mark.
+                    chat_seq: match chat.messages.iter().map(|m| m.seq).max() {
+                        Some(seq) => Some(seq),
+                        None if relay.config.history_on_join > 0 => Some(0),
+                        None => None,
+                    },
                 },
                 _ => {
                     // Refused: the close follows.
@@ -146,9 +156,9 @@ pub async fn serve(
         &relay,
         &cluster,
         &mut socket,
-        &home,
-        &conn,
+        (&home, &conn),
         &mut events,
+        &control,
         &mut seen,
     )
     .await;
@@ -182,15 +192,18 @@ async fn run(
     relay: &Relay,
     cluster: &Cluster,
     socket: &mut WebSocket,
-    home: &str,
-    conn: &str,
+    (home, conn): (&str, &str),
     events: &mut mpsc::Receiver<EdgeEvent>,
+    control: &ConnControl,
     seen: &mut Seen,
 ) -> Ending {
     let cfg = &relay.config;
     let io_timeout = cfg.heartbeat_timeout;
     let mut shutdown = relay.shutting_down();
     let mut last_heard = Instant::now();
+    // The home checks in every heartbeat interval even when the room is quiet; silence
+    // for three of them means it lost this session (it restarted, or its close was lost).
+    let mut home_heard = Instant::now();
     let mut heartbeat = tokio::time::interval(cfg.heartbeat_interval);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     heartbeat.tick().await;
@@ -212,7 +225,7 @@ async fn run(
                 last_heard = Instant::now();
                 match incoming {
                     Incoming::Text(text) => {
-                        let frame = BusMessage::Frame { conn: conn.to_string(), text: text.to_string() };
+                        let frame = BusMessage::Frame { conn: conn.to_string(), edge: cluster.node_id.clone(), text: text.to_string() };
                         if !matches!(cluster.publish(home, &frame).await, Ok(n) if n > 0) {
                             // Fail fast: the client hears at once that nothing was done.
                             let request_id = super::decode(&text).ok().and_then(|f| f.request_id);
@@ -245,7 +258,13 @@ async fn run(
                     }
                 }
             }
-            event = events.recv() => match event {
+            forced = control.forced() => {
+                relay.metrics.error_sent(forced.error);
+                let msg = ServerMessage::fatal(forced.error, forced.message.clone(), None);
+                send_text(socket, &serialize(&msg), io_timeout).await;
+                return (Some(forced.code), forced.message, Some(LeaveReason::Timeout));
+            }
+            event = events.recv() => { home_heard = Instant::now(); match event {
                 Some(EdgeEvent::Out { n: Some(n), text }) => {
                     if n != seen.n + 1 {
                         warn!(expected = seen.n + 1, got = n, "relayed messages were lost; the client rejoins");
@@ -256,15 +275,17 @@ async fn run(
                         return (None, String::new(), Some(LeaveReason::Timeout));
                     }
                 }
-                Some(EdgeEvent::Out { n: None, text }) => {
-                    if !deliver_chat(relay, socket, seen, &text).await {
-                        return (None, String::new(), Some(LeaveReason::Timeout));
-                    }
-                }
+                Some(EdgeEvent::Out { n: None, text }) => match deliver_chat(relay, socket, seen, &text).await {
+                    Delivery::Done => {}
+                    Delivery::SocketGone => return (None, String::new(), Some(LeaveReason::Timeout)),
+                    Delivery::GapUnfilled => return rejoin("chat messages were missed and cannot be read now; join again"),
+                },
                 Some(EdgeEvent::Close { code, reason }) => return (Some(code), reason, None),
                 Some(EdgeEvent::Synced { n, known }) => {
-                    if !catch_up(relay, socket, seen, None).await {
-                        return (None, String::new(), Some(LeaveReason::Timeout));
+                    match catch_up(relay, socket, seen, None).await {
+                        Delivery::Done => {}
+                        Delivery::SocketGone => return (None, String::new(), Some(LeaveReason::Timeout)),
+                        Delivery::GapUnfilled => return rejoin("chat messages were missed and cannot be read now; join again"),
                     }
                     if !known || n != seen.n {
                         return rejoin("messages from the room's node were lost; join again");
@@ -274,9 +295,14 @@ async fn run(
                     return (Some(CloseCode::REJOIN), "the room's node is gone; join again".into(), None);
                 }
                 Some(EdgeEvent::Resubscribed) => sync_due = Some(tokio::time::Instant::now()),
+                Some(EdgeEvent::Checked) => {}
                 None => return rejoin("relay error; join again"),
-            },
+            }},
             _ = heartbeat.tick() => {
+                if home_heard.elapsed() > cfg.heartbeat_interval * 3 + Duration::from_secs(1) {
+                    warn!("the room's node stopped answering for this socket; the client rejoins");
+                    return rejoin("the room's node stopped answering; join again");
+                }
                 if last_heard.elapsed() > cfg.heartbeat_timeout {
                     info!("no traffic within heartbeat timeout; dropping");
                     return (Some(CloseCode::HEARTBEAT_TIMEOUT), "heartbeat timeout".into(), Some(LeaveReason::Timeout));
@@ -298,65 +324,95 @@ async fn run(
     }
 }
 
+/// How delivering chat went.
+enum Delivery {
+    Done,
+    SocketGone,
+    /// Messages were missed and the store could not supply them.
+    GapUnfilled,
+}
+
 /// Deliver a `chat_message` in sequence: an old one is dropped (already delivered, e.g.
 /// by a catch-up), a gap before a new one is filled from the stream first.
-async fn deliver_chat(relay: &Relay, socket: &mut WebSocket, seen: &mut Seen, text: &str) -> bool {
+async fn deliver_chat(
+    relay: &Relay,
+    socket: &mut WebSocket,
+    seen: &mut Seen,
+    text: &str,
+) -> Delivery {
+    let io_timeout = relay.config.heartbeat_timeout;
     let seq = match serde_json::from_str::<ServerMessage>(text) {
         Ok(ServerMessage::ChatMessage { message }) => message.seq,
-        _ => return send_text(socket, text, relay.config.heartbeat_timeout).await,
+        _ => {
+            return if send_text(socket, text, io_timeout).await {
+                Delivery::Done
+            } else {
+                Delivery::SocketGone
+            }
+        }
     };
-    if seq <= seen.chat_seq {
-        debug!(seq, "chat message already delivered");
-        return true;
+    match seen.chat_seq {
+        Some(last) if seq <= last => {
+            debug!(seq, "chat message already delivered");
+            return Delivery::Done;
+        }
+        Some(last) if seq > last + 1 => match catch_up(relay, socket, seen, Some(seq)).await {
+            Delivery::Done => {}
+            other => return other,
+        },
+        _ => {}
     }
-    if seq > seen.chat_seq + 1 && !catch_up(relay, socket, seen, Some(seq)).await {
-        return false;
+    seen.chat_seq = Some(seq);
+    if send_text(socket, text, io_timeout).await {
+        Delivery::Done
+    } else {
+        Delivery::SocketGone
     }
-    seen.chat_seq = seq;
-    send_text(socket, text, relay.config.heartbeat_timeout).await
 }
 
 /// Send the chat messages after the last one delivered (up to `before`, or the newest)
-/// from the store, which holds every acknowledged message.
+/// from the store, which holds every acknowledged message. Pages back as far as needed.
 async fn catch_up(
     relay: &Relay,
     socket: &mut WebSocket,
     seen: &mut Seen,
     before: Option<u64>,
-) -> bool {
-    let max = relay.config.max_history_page;
-    let limit = match before {
-        Some(b) => (b.saturating_sub(seen.chat_seq + 1)).min(u64::from(max)) as u32,
-        None => max,
+) -> Delivery {
+    let Some(last) = seen.chat_seq else {
+        return Delivery::Done; // No mark yet: nothing can be missing.
     };
-    if limit == 0 {
-        return true;
-    }
-    let page = match relay.chat.page(&seen.room, before, limit).await {
-        Ok(page) => page,
-        Err(e) => {
-            warn!(error = %e, "cannot fill a chat gap from the store");
-            return true;
+    let max = relay.config.max_history_page.max(1);
+    let mut missed = Vec::new();
+    let mut cursor = before;
+    loop {
+        let page = match relay.chat.page(&seen.room, cursor, max).await {
+            Ok(page) => page,
+            Err(e) => {
+                warn!(error = %e, "cannot fill a chat gap from the store");
+                return Delivery::GapUnfilled;
+            }
+        };
+        let oldest = page.messages.first().map(|m| m.seq);
+        let reached = oldest.is_none_or(|o| o <= last + 1) || !page.has_more;
+        missed.splice(0..0, page.messages.into_iter().filter(|m| m.seq > last));
+        if reached {
+            break;
         }
-    };
-    let missed: Vec<_> = page
-        .messages
-        .into_iter()
-        .filter(|m| m.seq > seen.chat_seq)
-        .collect();
-    if let (Some(first), Some(last)) = (missed.first(), missed.last()) {
+        cursor = oldest;
+    }
+    if let (Some(first), Some(newest)) = (missed.first(), missed.last()) {
         info!(
             from = first.seq,
-            to = last.seq,
+            to = newest.seq,
             "filled a chat gap from the stream"
         );
     }
     for message in missed {
-        seen.chat_seq = message.seq;
+        seen.chat_seq = Some(message.seq);
         let text = serialize(&ServerMessage::ChatMessage { message });
         if !send_text(socket, &text, relay.config.heartbeat_timeout).await {
-            return false;
+            return Delivery::SocketGone;
         }
     }
-    true
+    Delivery::Done
 }

@@ -96,6 +96,7 @@ pub fn spawn(relay: Relay, open: OpenRequest) {
         return;
     };
     let (tx, rx) = mpsc::channel(crate::cluster::bus::EVENT_QUEUE);
+    let (conn, queue) = ConnHandle::relayed(OUTBOUND_QUEUE, &open.edge);
     {
         let mut homes = cluster.homes.lock().unwrap_or_else(|p| p.into_inner());
         if homes.contains_key(&open.conn) {
@@ -106,10 +107,11 @@ pub fn spawn(relay: Relay, open: OpenRequest) {
             Home {
                 edge: open.edge.clone(),
                 tx,
+                control: conn.control.clone(),
             },
         );
     }
-    tokio::spawn(serve(relay, cluster, open, rx));
+    tokio::spawn(serve(relay, cluster, open, rx, conn, queue));
 }
 
 async fn serve(
@@ -117,6 +119,8 @@ async fn serve(
     cluster: Arc<Cluster>,
     open: OpenRequest,
     mut inbound: mpsc::Receiver<HomeEvent>,
+    conn: ConnHandle,
+    mut queue: mpsc::Receiver<Outbound>,
 ) {
     let _registered = Registered {
         cluster: cluster.clone(),
@@ -128,9 +132,8 @@ async fn serve(
         conn: open.conn.clone(),
         n: 0,
     };
-    let (conn, mut queue) = ConnHandle::relayed(OUTBOUND_QUEUE, &open.edge);
     let joined = match super::decode(&open.text) {
-        Ok(frame) => match held_here(&cluster, &frame.message).await {
+        Ok(frame) => match held_here(&relay, &cluster, &frame.message).await {
             Ok(()) => Session::join(&relay, frame, conn.clone(), Instant::now()).await,
             Err(refusal) => Err(refusal),
         },
@@ -205,12 +208,18 @@ async fn serve(
 
 /// A relayed join is served only if the room is held by this node (it may have moved
 /// since the edge looked); otherwise the client joins again and is placed afresh.
-async fn held_here(cluster: &Cluster, message: &ClientMessage) -> Result<(), Refusal> {
-    let ClientMessage::Join { room, .. } = message else {
+async fn held_here(
+    relay: &Relay,
+    cluster: &Cluster,
+    message: &ClientMessage,
+) -> Result<(), Refusal> {
+    let ClientMessage::Join { room, token, .. } = message else {
         return Ok(());
     };
-    if crate::ids::check_room(room).is_err() {
-        return Ok(()); // Session::join explains the problem.
+    // Nothing is written to Redis for a join that will be refused anyway:
+    // Session::join explains the problem.
+    if crate::ids::check_room(room).is_err() || relay.keys.verify(token, room).is_err() {
+        return Ok(());
     }
     match cluster.claim(room).await {
         Ok(holder) if holder == cluster.node_id => Ok(()),

@@ -106,11 +106,13 @@ async fn place(
     relay: &Relay,
     message: &ClientMessage,
 ) -> Result<Option<(std::sync::Arc<crate::cluster::Cluster>, String)>, Refusal> {
-    let (Some(cluster), ClientMessage::Join { room, .. }) = (&relay.cluster, message) else {
+    let (Some(cluster), ClientMessage::Join { room, token, .. }) = (&relay.cluster, message) else {
         return Ok(None);
     };
-    if crate::ids::check_room(room).is_err() {
-        return Ok(None); // Session::join explains the problem.
+    // A join that will be refused is refused here, without touching Redis (no placement
+    // state for rooms nobody may enter): Session::join explains the problem.
+    if crate::ids::check_room(room).is_err() || relay.keys.verify(token, room).is_err() {
+        return Ok(None);
     }
     match cluster.place(room).await {
         Ok(home) if home == cluster.node_id => Ok(None),
