@@ -2,6 +2,7 @@
 //! directory, real WebSocket clients, and helpers to wait for specific messages.
 
 pub mod cluster;
+pub mod loadgen;
 pub mod lossy;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,414 @@
+//! One emulated participant: a signaling WebSocket and two str0m peers (publish and
+//! subscribe), each on its own UDP socket, driven by one task.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::format::Codec;
+use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+use studyhall_client::SignalClient;
+use studyhall_protocol::{ClientMessage, MediaState, PublishedTrack, ServerMessage, TrackSource};
+use tokio::net::UdpSocket;
+
+use super::{frame_bytes, now_us, opus_packet, read_stamp, vp8_frame, Stamp};
+
+/// What a participant publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Publish {
+    /// Camera video at this bitrate (kbit/s), or none.
+    pub camera_kbps: Option<u32>,
+    /// Screen-share video at this bitrate, or none.
+    pub screen_kbps: Option<u32>,
+    /// Opus audio, 50 packets per second.
+    pub audio: bool,
+}
+
+impl Publish {
+    pub const NOTHING: Publish = Publish {
+        camera_kbps: None,
+        screen_kbps: None,
+        audio: false,
+    };
+}
+
+/// Per received track: frames, the highest sequence seen, and latencies.
+#[derive(Debug, Clone, Default)]
+pub struct TrackReceived {
+    pub frames: u64,
+    /// Frames whose send time fell inside the measuring window.
+    pub frames_in_window: u64,
+    pub packets: u64,
+    pub bytes: u64,
+    /// RTP packets and payload bytes of frames sent inside the window.
+    pub packets_in_window: u64,
+    pub bytes_in_window: u64,
+    pub out_of_order: u64,
+    last_seq: Option<u64>,
+}
+
+/// What one participant saw.
+#[derive(Debug, Clone, Default)]
+pub struct ParticipantStats {
+    pub index: u32,
+    /// Frames sent per track (0 camera, 1 microphone, 2 screen) inside the window.
+    pub sent_in_window: [u64; 3],
+    pub sent_total: [u64; 3],
+    /// By (publisher, track).
+    pub received: HashMap<(u32, u8), TrackReceived>,
+    /// Forwarding latencies (send → receive), µs, of frames inside the window.
+    pub latencies_us: Vec<u32>,
+    /// From opening the socket to the first media frame received.
+    pub join_time: Option<Duration>,
+    pub errors: Vec<String>,
+}
+
+/// A str0m peer on its own loopback UDP socket.
+struct Peer {
+    rtc: Rtc,
+    socket: UdpSocket,
+    local: SocketAddr,
+    connected: bool,
+}
+
+impl Peer {
+    async fn new(now: Instant) -> std::io::Result<Peer> {
+        let socket = UdpSocket::bind("127.0.0.1:0").await?;
+        let local = socket.local_addr()?;
+        let mut rtc = Rtc::builder()
+            .clear_codecs()
+            .enable_vp8(true)
+            .enable_opus(true, false)
+            .build(now);
+        rtc.add_local_candidate(Candidate::host(local, "udp").map_err(std::io::Error::other)?);
+        Ok(Peer {
+            rtc,
+            socket,
+            local,
+            connected: false,
+        })
+    }
+
+    fn receive(&mut self, now: Instant, source: SocketAddr, data: &[u8]) {
+        let Ok(contents) = data.try_into() else {
+            return;
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: self.local,
+                contents,
+            },
+        );
+        let _ = self.rtc.handle_input(input);
+    }
+
+    /// Hand time to the peer, send what it wants sent, collect its events; returns when
+    /// it next wants time.
+    fn drive(&mut self, now: Instant, events: &mut Vec<Event>) -> Instant {
+        let _ = self.rtc.handle_input(Input::Timeout(now));
+        loop {
+            match self.rtc.poll_output() {
+                Ok(Output::Timeout(at)) => return at,
+                Ok(Output::Transmit(t)) => {
+                    let _ = self.socket.try_send_to(&t.contents, t.destination);
+                }
+                Ok(Output::Event(Event::Connected)) => self.connected = true,
+                Ok(Output::Event(e)) => events.push(e),
+                Err(_) => return now + Duration::from_millis(10),
+            }
+        }
+    }
+}
+
+/// The measuring window: frames sent inside it count for fidelity and latency.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub from_us: u64,
+    pub to_us: u64,
+}
+
+impl Window {
+    fn holds(&self, t: u64) -> bool {
+        t >= self.from_us && t < self.to_us
+    }
+}
+
+struct Sender {
+    mid: Mid,
+    track: u8,
+    interval: Duration,
+    bytes: usize,
+    next: Instant,
+    seq: u64,
+    keyframe_due: bool,
+    video: bool,
+}
+
+/// Run one participant until `until`; it joins `room` on `url` with `token`.
+pub async fn run(
+    index: u32,
+    url: String,
+    room: String,
+    token: String,
+    publish: Publish,
+    window: Window,
+    until: Instant,
+) -> ParticipantStats {
+    let mut stats = ParticipantStats {
+        index,
+        ..Default::default()
+    };
+    let started = Instant::now();
+    if let Err(e) = session(
+        index, &url, &room, &token, publish, window, until, started, &mut stats,
+    )
+    .await
+    {
+        stats.errors.push(e);
+    }
+    stats
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn session(
+    index: u32,
+    url: &str,
+    room: &str,
+    token: &str,
+    publish: Publish,
+    window: Window,
+    until: Instant,
+    started: Instant,
+    stats: &mut ParticipantStats,
+) -> Result<(), String> {
+    let media = MediaState {
+        mic: publish.audio,
+        camera: publish.camera_kbps.is_some(),
+        screen: publish.screen_kbps.is_some(),
+    };
+    let (mut signal, _) = SignalClient::join(url, room, token, media)
+        .await
+        .map_err(|e| format!("join: {e}"))?;
+    let now = Instant::now();
+    let mut publisher = Peer::new(now).await.map_err(|e| e.to_string())?;
+    let mut subscriber = Peer::new(now).await.map_err(|e| e.to_string())?;
+
+    // The publish offer: one m-line per published source.
+    let mut senders = Vec::new();
+    let mut pending: Option<SdpPendingOffer> = None;
+    {
+        let mut api = publisher.rtc.sdp_api();
+        let mut tracks = Vec::new();
+        let mut add =
+            |api: &mut str0m::change::SdpApi, kind, source, track: u8, kbps: Option<u32>| {
+                let mid = api.add_media(kind, Direction::SendOnly, None, None, None);
+                tracks.push(PublishedTrack {
+                    mid: mid.to_string(),
+                    source,
+                });
+                let (interval, bytes, video) = match kbps {
+                    Some(kbps) => (
+                        Duration::from_secs(1) / super::VIDEO_FPS,
+                        frame_bytes(kbps, super::VIDEO_FPS),
+                        true,
+                    ),
+                    None => (super::AUDIO_INTERVAL, 80, false),
+                };
+                senders.push(Sender {
+                    mid,
+                    track,
+                    interval,
+                    bytes,
+                    next: now,
+                    seq: 0,
+                    keyframe_due: true,
+                    video,
+                });
+            };
+        if let Some(kbps) = publish.camera_kbps {
+            add(
+                &mut api,
+                MediaKind::Video,
+                TrackSource::Camera,
+                0,
+                Some(kbps),
+            );
+        }
+        if publish.audio {
+            add(&mut api, MediaKind::Audio, TrackSource::Microphone, 1, None);
+        }
+        if let Some(kbps) = publish.screen_kbps {
+            add(
+                &mut api,
+                MediaKind::Video,
+                TrackSource::Screen,
+                2,
+                Some(kbps),
+            );
+        }
+        if !tracks.is_empty() {
+            let (offer, p) = api.apply().ok_or("no publish offer")?;
+            pending = Some(p);
+            signal
+                .send(ClientMessage::PublishOffer {
+                    sdp: offer.to_sdp_string(),
+                    tracks,
+                })
+                .await
+                .map_err(|e| format!("publish offer: {e}"))?;
+        }
+    }
+
+    let mut events = Vec::new();
+    let mut buf_pub = vec![0u8; 2048];
+    let mut buf_sub = vec![0u8; 2048];
+    loop {
+        let now = Instant::now();
+        if now >= until {
+            break;
+        }
+        // Media due now.
+        if publisher.connected {
+            for s in senders.iter_mut() {
+                while s.next <= now {
+                    let stamp = Stamp {
+                        publisher: index,
+                        track: s.track,
+                        seq: s.seq,
+                        sent_us: now_us(),
+                    };
+                    let (pt, data) = {
+                        let Some(writer) = publisher.rtc.writer(s.mid) else {
+                            break;
+                        };
+                        let want = if s.video { Codec::Vp8 } else { Codec::Opus };
+                        let Some(pt) = writer
+                            .payload_params()
+                            .find(|p| p.spec().codec == want)
+                            .map(|p| p.pt())
+                        else {
+                            break;
+                        };
+                        let data = if s.video {
+                            // A keyframe every 2 s, or when asked.
+                            let key = s.keyframe_due || s.seq % 60 == 0;
+                            s.keyframe_due = false;
+                            vp8_frame(stamp, key, s.bytes)
+                        } else {
+                            opus_packet(stamp, s.bytes)
+                        };
+                        (pt, data)
+                    };
+                    let rtp_time = if s.video {
+                        MediaTime::from_90khz(s.seq * 3000)
+                    } else {
+                        MediaTime::new(s.seq * 960, Frequency::FORTY_EIGHT_KHZ)
+                    };
+                    if let Some(writer) = publisher.rtc.writer(s.mid) {
+                        let _ = writer.write(pt, now, rtp_time, data);
+                    }
+                    stats.sent_total[s.track as usize] += 1;
+                    if window.holds(stamp.sent_us) {
+                        stats.sent_in_window[s.track as usize] += 1;
+                    }
+                    s.seq += 1;
+                    s.next += s.interval;
+                }
+            }
+        }
+        let next_pub = publisher.drive(now, &mut events);
+        for e in events.drain(..) {
+            if let Event::KeyframeRequest(r) = e {
+                if let Some(s) = senders.iter_mut().find(|s| s.mid == r.mid) {
+                    s.keyframe_due = true;
+                }
+            }
+        }
+        let next_sub = subscriber.drive(now, &mut events);
+        for e in events.drain(..) {
+            if let Event::MediaData(d) = e {
+                let received_us = now_us();
+                if stats.join_time.is_none() {
+                    stats.join_time = Some(started.elapsed());
+                }
+                let Some(stamp) = read_stamp(&d.data) else {
+                    continue;
+                };
+                let t = stats
+                    .received
+                    .entry((stamp.publisher, stamp.track))
+                    .or_default();
+                let packets = (**d.seq_range.end()).saturating_sub(**d.seq_range.start()) + 1;
+                t.frames += 1;
+                t.bytes += d.data.len() as u64;
+                t.packets += packets;
+                if t.last_seq.is_some_and(|last| stamp.seq <= last) {
+                    t.out_of_order += 1;
+                } else {
+                    t.last_seq = Some(stamp.seq);
+                }
+                if window.holds(stamp.sent_us) {
+                    t.frames_in_window += 1;
+                    t.packets_in_window += packets;
+                    t.bytes_in_window += d.data.len() as u64;
+                    let latency = received_us.saturating_sub(stamp.sent_us);
+                    stats
+                        .latencies_us
+                        .push(latency.min(u64::from(u32::MAX)) as u32);
+                }
+            }
+        }
+        let mut wake = next_pub.min(next_sub).min(until);
+        if publisher.connected {
+            if let Some(next) = senders.iter().map(|s| s.next).min() {
+                wake = wake.min(next);
+            }
+        }
+        let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(wake));
+        tokio::select! {
+            r = publisher.socket.recv_from(&mut buf_pub) => {
+                if let Ok((n, from)) = r {
+                    publisher.receive(Instant::now(), from, &buf_pub[..n]);
+                }
+            }
+            r = subscriber.socket.recv_from(&mut buf_sub) => {
+                if let Ok((n, from)) = r {
+                    subscriber.receive(Instant::now(), from, &buf_sub[..n]);
+                }
+            }
+            msg = signal.recv() => match msg {
+                Ok(ServerMessage::PublishAnswer { sdp, .. }) => {
+                    let answer = SdpAnswer::from_sdp_string(&sdp).map_err(|e| e.to_string())?;
+                    if let Some(p) = pending.take() {
+                        publisher.rtc.sdp_api().accept_answer(p, answer).map_err(|e| e.to_string())?;
+                    }
+                }
+                Ok(ServerMessage::SubscribeOffer { sdp, .. }) => {
+                    let offer = SdpOffer::from_sdp_string(&sdp).map_err(|e| e.to_string())?;
+                    let answer = subscriber.rtc.sdp_api().accept_offer(offer).map_err(|e| e.to_string())?;
+                    signal
+                        .send(ClientMessage::SubscribeAnswer { sdp: answer.to_sdp_string() })
+                        .await
+                        .map_err(|e| format!("subscribe answer: {e}"))?;
+                }
+                Ok(ServerMessage::Error { code, message, fatal, .. }) => {
+                    stats.errors.push(format!("{code}: {message}"));
+                    if fatal {
+                        return Err(format!("relay closed the session: {code}"));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => return Err(format!("signaling ended: {e}")),
+            },
+            _ = sleep => {}
+        }
+    }
+    let _ = signal.send(ClientMessage::Leave).await;
+    Ok(())
+}

@@ -1,0 +1,234 @@
+//! Scenarios, running one against a relay, and what a run measured.
+
+use std::time::{Duration, Instant};
+
+use studyhall_protocol::Grants;
+use studyhall_relay::auth::TokenKeys;
+
+use super::participant::{self, ParticipantStats, Publish, Window};
+use super::relay::{cpu_time, rss_bytes};
+use super::{now_us, percentile};
+
+/// A load to put on a relay.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub participants: usize,
+    /// What participant `i` publishes.
+    pub publish: fn(usize) -> Publish,
+    /// Joins are spread evenly over this long.
+    pub join_window: Duration,
+    /// Time after the last join before measuring starts.
+    pub warmup: Duration,
+    /// How long the measuring window lasts.
+    pub measure: Duration,
+}
+
+/// Camera (400 kbit/s) and audio.
+pub fn camera_and_audio(_: usize) -> Publish {
+    Publish {
+        camera_kbps: Some(400),
+        screen_kbps: None,
+        audio: true,
+    }
+}
+
+/// Participant 0 shares a screen (1.5 Mbit/s) too.
+pub fn with_screen_share(i: usize) -> Publish {
+    Publish {
+        screen_kbps: (i == 0).then_some(1500),
+        ..camera_and_audio(i)
+    }
+}
+
+/// Participant 0 speaks, nobody else publishes.
+pub fn one_speaker(i: usize) -> Publish {
+    Publish {
+        audio: i == 0,
+        ..Publish::NOTHING
+    }
+}
+
+impl Scenario {
+    pub fn room(participants: usize) -> Scenario {
+        Scenario {
+            name: format!("room of {participants}, camera + audio"),
+            participants,
+            publish: camera_and_audio,
+            join_window: Duration::from_millis(200 * participants as u64),
+            warmup: Duration::from_secs(2),
+            measure: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What one run measured.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub scenario: String,
+    pub participants: usize,
+    /// Frames delivered ÷ frames expected (every subscriber, every other publisher).
+    pub fidelity: f64,
+    pub delivered: u64,
+    pub expected: u64,
+    pub latency_p50_us: Option<u32>,
+    pub latency_p99_us: Option<u32>,
+    pub latency_p999_us: Option<u32>,
+    pub join_p50_ms: Option<u32>,
+    pub join_p95_ms: Option<u32>,
+    /// Relay CPU (user + system) over the window.
+    pub cpu: Duration,
+    /// RTP packets delivered to subscribers in the window.
+    pub egress_packets: u64,
+    pub egress_bytes: u64,
+    pub measure: Duration,
+    pub cpu_us_per_egress_packet: Option<f64>,
+    /// Egress bitrate per core of relay CPU used.
+    pub egress_mbit_per_core: Option<f64>,
+    pub rss_per_participant: Option<u64>,
+    pub errors: Vec<String>,
+}
+
+/// Run `scenario` against the relay at `url` (process `pid`, tokens signed with
+/// `secret`) in room `room`.
+pub async fn run(url: &str, secret: &str, pid: u32, room: &str, scenario: &Scenario) -> Report {
+    let keys = TokenKeys::new(secret.as_bytes(), Duration::from_secs(30));
+    let n = scenario.participants.max(1);
+    let start = Instant::now();
+    let measure_from = start + scenario.join_window + scenario.warmup;
+    let measure_to = measure_from + scenario.measure;
+    let until = measure_to + Duration::from_millis(500);
+    let wall =
+        |t: Instant| now_us() + t.saturating_duration_since(Instant::now()).as_micros() as u64;
+    let window = Window {
+        from_us: wall(measure_from),
+        to_us: wall(measure_to),
+    };
+    let rss_before = rss_bytes(pid);
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let identity = format!("p{i}");
+        let token = keys
+            .issue(
+                room,
+                &identity,
+                &identity,
+                Grants::member(),
+                Duration::from_secs(3600),
+            )
+            .expect("token");
+        let at = start + scenario.join_window.mul_f64(i as f64 / n as f64);
+        let (url, room, publish) = (url.to_string(), room.to_string(), (scenario.publish)(i));
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep_until(at.into()).await;
+            participant::run(i as u32, url, room, token, publish, window, until).await
+        }));
+    }
+    // Relay cost over exactly the window.
+    tokio::time::sleep_until(measure_from.into()).await;
+    let cpu_from = cpu_time(pid);
+    tokio::time::sleep_until(measure_to.into()).await;
+    let cpu_to = cpu_time(pid);
+    let rss_loaded = rss_bytes(pid);
+    let mut stats = Vec::new();
+    for t in tasks {
+        if let Ok(s) = t.await {
+            stats.push(s);
+        }
+    }
+    let mut report = summarize(scenario, &stats);
+    report.cpu = match (cpu_from, cpu_to) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
+        _ => Duration::ZERO,
+    };
+    report.measure = scenario.measure;
+    if report.egress_packets > 0 && !report.cpu.is_zero() {
+        report.cpu_us_per_egress_packet =
+            Some(report.cpu.as_micros() as f64 / report.egress_packets as f64);
+        report.egress_mbit_per_core =
+            Some(report.egress_bytes as f64 * 8.0 / 1e6 / report.cpu.as_secs_f64());
+    }
+    if let (Some(before), Some(after)) = (rss_before, rss_loaded) {
+        report.rss_per_participant = Some(after.saturating_sub(before) / n as u64);
+    }
+    report
+}
+
+/// Fidelity, latency and join time from every participant's view.
+pub fn summarize(scenario: &Scenario, stats: &[ParticipantStats]) -> Report {
+    let mut report = Report {
+        scenario: scenario.name.clone(),
+        participants: scenario.participants,
+        ..Default::default()
+    };
+    let mut latencies = Vec::new();
+    let mut joins = Vec::new();
+    for sub in stats {
+        for publisher in stats.iter().filter(|p| p.index != sub.index) {
+            for track in 0..3u8 {
+                let sent = publisher.sent_in_window[track as usize];
+                if sent == 0 {
+                    continue;
+                }
+                report.expected += sent;
+                if let Some(r) = sub.received.get(&(publisher.index, track)) {
+                    report.delivered += r.frames_in_window.min(sent);
+                    report.egress_packets += r.packets_in_window;
+                    report.egress_bytes += r.bytes_in_window;
+                }
+            }
+        }
+        latencies.extend_from_slice(&sub.latencies_us);
+        // The first participant waits for someone to publish; the others join a room
+        // with media in it.
+        if sub.index > 0 {
+            if let Some(j) = sub.join_time {
+                joins.push(j.as_millis().min(u128::from(u32::MAX)) as u32);
+            }
+        }
+        report
+            .errors
+            .extend(sub.errors.iter().map(|e| format!("p{}: {e}", sub.index)));
+    }
+    report.fidelity = if report.expected == 0 {
+        0.0
+    } else {
+        report.delivered as f64 / report.expected as f64
+    };
+    latencies.sort_unstable();
+    joins.sort_unstable();
+    report.latency_p50_us = percentile(&latencies, 0.5);
+    report.latency_p99_us = percentile(&latencies, 0.99);
+    report.latency_p999_us = percentile(&latencies, 0.999);
+    report.join_p50_ms = percentile(&joins, 0.5);
+    report.join_p95_ms = percentile(&joins, 0.95);
+    report
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or("–".into(), |v| v.to_string())
+}
+
+impl Report {
+    /// The header of [`Report::markdown_row`].
+    pub const MARKDOWN_HEADER: &'static str = "| scenario | system | fidelity | latency p50 / p99 / p99.9 (µs) | join p50 / p95 (ms) | relay CPU µs per egress packet | egress Mbit/s per core | RSS per participant (KiB) | egress packets |\n|---|---|---|---|---|---|---|---|---|";
+
+    pub fn markdown_row(&self, system: &str) -> String {
+        format!(
+            "| {} | {system} | {:.4} | {} / {} / {} | {} / {} | {} | {} | {} | {} |",
+            self.scenario,
+            self.fidelity,
+            opt(self.latency_p50_us),
+            opt(self.latency_p99_us),
+            opt(self.latency_p999_us),
+            opt(self.join_p50_ms),
+            opt(self.join_p95_ms),
+            self.cpu_us_per_egress_packet
+                .map_or("–".into(), |v| format!("{v:.1}")),
+            self.egress_mbit_per_core
+                .map_or("–".into(), |v| format!("{v:.0}")),
+            opt(self.rss_per_participant.map(|b| b / 1024)),
+            self.egress_packets,
+        )
+    }
+}

@@ -1,0 +1,33 @@
+//! The load generator works: a tiny run (2 participants, 2 s) against a real relay
+//! process delivers stamped frames both ways and measures them. Speed is not asserted
+//! here; `studyhall-loadgen suite` reports it (docs/benchmarks.md).
+
+use std::time::Duration;
+
+use studyhall_tests::loadgen::relay::RelayProcess;
+use studyhall_tests::loadgen::report::{self, Scenario};
+
+const SECRET: &str = "loadgen-test-secret-loadgen-test-secret-01";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tiny_run_delivers_and_measures() {
+    let binary = studyhall_client::host::find_relay_binary().expect("relay binary is built");
+    let relay = RelayProcess::start(&binary, SECRET, None, &[]).expect("relay starts");
+    let mut scenario = Scenario::room(2);
+    scenario.join_window = Duration::from_millis(300);
+    scenario.warmup = Duration::from_secs(1);
+    scenario.measure = Duration::from_secs(2);
+    let r = report::run(&relay.url, SECRET, relay.pid(), "tiny", &scenario).await;
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    // 2 s of 30 fps video and 50 pps audio, each way.
+    assert!(r.expected >= 300, "{r:?}");
+    assert!(r.fidelity > 0.9, "{r:?}");
+    assert!(
+        r.latency_p50_us.is_some() && r.join_p50_ms.is_some(),
+        "{r:?}"
+    );
+    assert!(r.egress_packets >= r.delivered, "{r:?}");
+    assert!(!r.cpu.is_zero(), "relay CPU is read from /proc: {r:?}");
+    let row = r.markdown_row("Studyhall");
+    assert!(row.starts_with("| room of 2"), "{row}");
+}
