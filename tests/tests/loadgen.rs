@@ -17,7 +17,11 @@ async fn a_tiny_run_delivers_and_measures() {
     scenario.join_window = Duration::from_millis(300);
     scenario.warmup = Duration::from_secs(1);
     scenario.measure = Duration::from_secs(2);
-    let r = report::run(&relay.url, SECRET, relay.pid(), "tiny", &scenario).await;
+    let target = report::Target::Studyhall {
+        url: relay.url.clone(),
+        secret: SECRET.into(),
+    };
+    let r = report::run(&target, relay.pid(), "tiny", &scenario).await;
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     // 2 s of 30 fps video and 50 pps audio, each way.
     assert!(r.expected >= 300, "{r:?}");

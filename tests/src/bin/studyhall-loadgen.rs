@@ -10,8 +10,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use studyhall_tests::loadgen::relay::{pin_self, RelayProcess};
-use studyhall_tests::loadgen::report::{self, Report, Scenario};
+use studyhall_tests::cluster::RedisServer;
+use studyhall_tests::loadgen::relay::{pin_self, NullRelayProcess, RelayProcess};
+use studyhall_tests::loadgen::report::{self, Report, Scenario, Target};
+use studyhall_tests::loadgen::{chat, null};
 
 #[derive(Parser)]
 #[command(version, about = "Load generator for studyhall-relay")]
@@ -24,6 +26,14 @@ struct Cli {
     /// Pin the relay to core 0 and the generator to core 1 (needs 2 cores).
     #[arg(long, global = true)]
     pin: bool,
+    /// Systems to load: studyhall, null (comma-separated).
+    #[arg(
+        long,
+        global = true,
+        value_delimiter = ',',
+        default_value = "studyhall,null"
+    )]
+    systems: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -49,6 +59,24 @@ enum Command {
     Suite {
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
         measure: Duration,
+        /// Also write `participants<TAB>system<TAB>cpu µs per egress packet` lines here.
+        #[arg(long)]
+        plot_data: Option<PathBuf>,
+    },
+    /// Chat only: USERS each send RATE messages per second, with the embedded store and
+    /// with Redis (a redis-server started on a free port, append-only, fsync always).
+    Chat {
+        #[arg(long, default_value_t = 25)]
+        users: usize,
+        #[arg(long, default_value_t = 10)]
+        rate: u32,
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        measure: Duration,
+    },
+    /// Serve as the null relay on 127.0.0.1:PORT (started by `run` and `suite`).
+    NullRelay {
+        #[arg(long)]
+        port: u16,
     },
 }
 
@@ -56,6 +84,12 @@ const SECRET: &str = "loadgen-secret-loadgen-secret-0123456789";
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    let mut plot: Option<PathBuf> = None;
+    if let Command::NullRelay { port } = cli.command {
+        let socket = std::net::UdpSocket::bind(("127.0.0.1", port))?;
+        null::serve(socket)?;
+        return Ok(());
+    }
     let binary = match cli.relay_binary.clone() {
         Some(b) => b,
         None => studyhall_client::host::find_relay_binary()?,
@@ -90,29 +124,76 @@ fn main() -> anyhow::Result<()> {
             }
             vec![s]
         }
-        Command::Suite { measure } => suite(measure),
+        Command::Suite {
+            measure,
+            ref plot_data,
+        } => {
+            plot = plot_data.clone();
+            suite(measure)
+        }
+        Command::Chat {
+            users,
+            rate,
+            measure,
+        } => {
+            println!("{}", chat::ChatReport::MARKDOWN_HEADER);
+            for row in chat_runs(&runtime, &binary, cli.pin, users, rate, measure)? {
+                println!("{row}");
+            }
+            return Ok(());
+        }
+        Command::NullRelay { .. } => unreachable!("handled above"),
     };
+    let me = std::env::current_exe()?;
     println!("{}", Report::MARKDOWN_HEADER);
     let mut failed = false;
     for (i, scenario) in scenarios.iter().enumerate() {
-        let relay = RelayProcess::start(
-            &binary,
-            SECRET,
-            cli.pin.then_some(0),
-            &[("STUDYHALL_MAX_ROOM_SIZE".into(), "50".into())],
-        )?;
-        let report = runtime.block_on(report::run(
-            &relay.url,
-            SECRET,
-            relay.pid(),
-            &format!("bench-{i}"),
-            scenario,
-        ));
-        println!("{}", report.markdown_row("Studyhall"));
-        for e in report.errors.iter().take(5) {
-            eprintln!("  {}: {e}", scenario.name);
+        for system in &cli.systems {
+            let room = format!("bench-{i}");
+            let pin = cli.pin.then_some(0);
+            let (report, label) = match system.as_str() {
+                "studyhall" => {
+                    let relay = RelayProcess::start(
+                        &binary,
+                        SECRET,
+                        pin,
+                        &[("STUDYHALL_MAX_ROOM_SIZE".into(), "50".into())],
+                    )?;
+                    let target = Target::Studyhall {
+                        url: relay.url.clone(),
+                        secret: SECRET.into(),
+                    };
+                    (
+                        runtime.block_on(report::run(&target, relay.pid(), &room, scenario)),
+                        "Studyhall",
+                    )
+                }
+                "null" => {
+                    let relay = NullRelayProcess::start(&me, pin)?;
+                    let target = Target::Null { addr: relay.addr };
+                    (
+                        runtime.block_on(report::run(&target, relay.pid(), &room, scenario)),
+                        "null relay",
+                    )
+                }
+                other => anyhow::bail!("unknown system `{other}` (studyhall, null)"),
+            };
+            println!("{}", report.markdown_row(label));
+            if let (Some(path), true, Some(cpu)) =
+                (&plot, scenario.plotted, report.cpu_us_per_egress_packet)
+            {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)?;
+                writeln!(f, "{}\t{label}\t{cpu:.2}", scenario.participants)?;
+            }
+            for e in report.errors.iter().take(5) {
+                eprintln!("  {label}, {}: {e}", scenario.name);
+            }
+            failed |= report.delivered == 0;
         }
-        failed |= report.delivered == 0;
     }
     if failed {
         anyhow::bail!("a scenario delivered no media");
@@ -120,9 +201,57 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The chat load with each store; markdown rows.
+fn chat_runs(
+    runtime: &tokio::runtime::Runtime,
+    binary: &std::path::Path,
+    pin: bool,
+    users: usize,
+    rate: u32,
+    measure: Duration,
+) -> anyhow::Result<Vec<String>> {
+    let limits = [
+        ("STUDYHALL_CHAT_PER_SECOND", (rate * 2).to_string()),
+        ("STUDYHALL_CHAT_BURST", (rate * 2).to_string()),
+        (
+            "STUDYHALL_MESSAGES_PER_SECOND",
+            (rate * 4).max(20).to_string(),
+        ),
+        ("STUDYHALL_MESSAGE_BURST", (rate * 4).max(50).to_string()),
+    ];
+    let mut rows = Vec::new();
+    for store in ["SQLite (embedded)", "Redis"] {
+        let redis = (store == "Redis").then(RedisServer::start);
+        let mut env: Vec<(String, String)> = limits
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        if let Some(r) = &redis {
+            env.push(("STUDYHALL_REDIS_URL".into(), r.url()));
+            env.push(("STUDYHALL_NODE_ID".into(), "bench".into()));
+        }
+        let relay = RelayProcess::start(binary, SECRET, pin.then_some(0), &env)?;
+        let report = runtime.block_on(chat::run(
+            &relay.url,
+            SECRET,
+            relay.pid(),
+            "chat",
+            users,
+            rate,
+            measure,
+        ));
+        for e in report.errors.iter().take(5) {
+            eprintln!("  chat, {store}: {e}");
+        }
+        rows.push(report.markdown_row(store));
+    }
+    Ok(rows)
+}
+
 fn suite(measure: Duration) -> Vec<Scenario> {
     let mut all = Vec::new();
     let mut audio = Scenario::room(10);
+    audio.plotted = false;
     audio.publish = report::one_speaker;
     audio.name = "room of 10, audio only, one speaker".into();
     all.push(audio);
@@ -130,10 +259,12 @@ fn suite(measure: Duration) -> Vec<Scenario> {
         all.push(Scenario::room(n));
     }
     let mut screen = Scenario::room(25);
+    screen.plotted = false;
     screen.publish = report::with_screen_share;
     screen.name = "room of 25, camera + audio + screen share".into();
     all.push(screen);
     let mut storm = Scenario::room(25);
+    storm.plotted = false;
     storm.join_window = Duration::from_secs(5);
     storm.name = "join storm: 25 in 5 s".into();
     all.push(storm);

@@ -6,6 +6,8 @@
 //! time (µs), so a receiver measures loss and forwarding latency exactly. The relay
 //! forwards whole frames without looking inside them (beyond the VP8 keyframe bit).
 
+pub mod chat;
+pub mod null;
 pub mod participant;
 pub mod relay;
 pub mod report;

@@ -134,7 +134,7 @@ pub struct Window {
 }
 
 impl Window {
-    fn holds(&self, t: u64) -> bool {
+    pub fn holds(&self, t: u64) -> bool {
         t >= self.from_us && t < self.to_us
     }
 }

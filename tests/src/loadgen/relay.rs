@@ -132,3 +132,44 @@ pub fn pin_self(core: usize) -> std::io::Result<()> {
         Err(std::io::Error::other("taskset failed"))
     }
 }
+
+/// The null relay ([`super::null`]) in its own process: `program null-relay --port P`.
+pub struct NullRelayProcess {
+    pub addr: SocketAddr,
+    child: Child,
+}
+
+impl NullRelayProcess {
+    pub fn start(program: &Path, pin_core: Option<usize>) -> std::io::Result<NullRelayProcess> {
+        let port = std::net::UdpSocket::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+        let mut cmd = match pin_core {
+            Some(core) => {
+                let mut c = Command::new("taskset");
+                c.args(["-c", &core.to_string()]).arg(program);
+                c
+            }
+            None => Command::new(program),
+        };
+        let child = cmd
+            .args(["null-relay", "--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .spawn()?;
+        // It binds at once; give it a moment to get there.
+        std::thread::sleep(Duration::from_millis(200));
+        Ok(NullRelayProcess { addr, child })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for NullRelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

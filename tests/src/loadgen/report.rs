@@ -22,6 +22,8 @@ pub struct Scenario {
     pub warmup: Duration,
     /// How long the measuring window lasts.
     pub measure: Duration,
+    /// Part of the plotted series (CPU per egress packet against room size).
+    pub plotted: bool,
 }
 
 /// Camera (400 kbit/s) and audio.
@@ -58,6 +60,7 @@ impl Scenario {
             join_window: Duration::from_millis(200 * participants as u64),
             warmup: Duration::from_secs(2),
             measure: Duration::from_secs(10),
+            plotted: true,
         }
     }
 }
@@ -89,10 +92,17 @@ pub struct Report {
     pub errors: Vec<String>,
 }
 
-/// Run `scenario` against the relay at `url` (process `pid`, tokens signed with
-/// `secret`) in room `room`.
-pub async fn run(url: &str, secret: &str, pid: u32, room: &str, scenario: &Scenario) -> Report {
-    let keys = TokenKeys::new(secret.as_bytes(), Duration::from_secs(30));
+/// The system a run loads.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// `studyhall-relay` at `url`; tokens signed with `secret`.
+    Studyhall { url: String, secret: String },
+    /// The null relay's UDP address.
+    Null { addr: std::net::SocketAddr },
+}
+
+/// Run `scenario` against `target` (process `pid`) in room `room`.
+pub async fn run(target: &Target, pid: u32, room: &str, scenario: &Scenario) -> Report {
     let n = scenario.participants.max(1);
     let start = Instant::now();
     let measure_from = start + scenario.join_window + scenario.warmup;
@@ -107,22 +117,36 @@ pub async fn run(url: &str, secret: &str, pid: u32, room: &str, scenario: &Scena
     let rss_before = rss_bytes(pid);
     let mut tasks = Vec::new();
     for i in 0..n {
-        let identity = format!("p{i}");
-        let token = keys
-            .issue(
-                room,
-                &identity,
-                &identity,
-                Grants::member(),
-                Duration::from_secs(3600),
-            )
-            .expect("token");
         let at = start + scenario.join_window.mul_f64(i as f64 / n as f64);
-        let (url, room, publish) = (url.to_string(), room.to_string(), (scenario.publish)(i));
-        tasks.push(tokio::spawn(async move {
-            tokio::time::sleep_until(at.into()).await;
-            participant::run(i as u32, url, room, token, publish, window, until).await
-        }));
+        let publish = (scenario.publish)(i);
+        let task = match target {
+            Target::Studyhall { url, secret } => {
+                let keys = TokenKeys::new(secret.as_bytes(), Duration::from_secs(30));
+                let identity = format!("p{i}");
+                let token = keys
+                    .issue(
+                        room,
+                        &identity,
+                        &identity,
+                        Grants::member(),
+                        Duration::from_secs(3600),
+                    )
+                    .expect("token");
+                let (url, room) = (url.clone(), room.to_string());
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(at.into()).await;
+                    participant::run(i as u32, url, room, token, publish, window, until).await
+                })
+            }
+            Target::Null { addr } => {
+                let addr = *addr;
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(at.into()).await;
+                    super::null::participant(i as u32, addr, publish, window, until).await
+                })
+            }
+        };
+        tasks.push(task);
     }
     // Relay cost over exactly the window.
     tokio::time::sleep_until(measure_from.into()).await;
