@@ -40,6 +40,7 @@ log "chat"
 
 log "plot"
 plot=docs/benchmarks-cpu-per-packet.png
+cp "$work/plot.tsv" docs/benchmarks-plot.tsv
 gnuplot <<EOF
 set terminal pngcairo size 900,520 font "DejaVu Sans,11"
 set output "$plot"
@@ -48,10 +49,11 @@ set xlabel "participants in the room"
 set ylabel "CPU µs per egress packet"
 set key top right
 set grid
+set datafile separator "\t"
 set xrange [0:27]
 set yrange [0:*]
-plot "< grep 'Studyhall' $work/plot.tsv" using 1:3 with linespoints lw 2 title "Studyhall", \
-     "< grep 'null relay' $work/plot.tsv" using 1:3 with linespoints lw 2 title "null relay (UDP + AES-GCM floor)"
+plot "< grep 'Studyhall' docs/benchmarks-plot.tsv" using 1:3 with linespoints lw 2 title "Studyhall", \
+     "< grep 'null relay' docs/benchmarks-plot.tsv" using 1:3 with linespoints lw 2 title "null relay (UDP + AES-GCM floor)"
 EOF
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
@@ -75,5 +77,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "### Chat"
   echo
   cat "$work/chat.md"
+  # The reading of the numbers is written by hand after a run.
+  [ -f docs/benchmarks.tail.md ] && cat docs/benchmarks.tail.md
 } > docs/benchmarks.md
 log "wrote docs/benchmarks.md and $plot"
