@@ -6,7 +6,8 @@
 #
 # Installs what it needs (the build packages, redis-server, gnuplot), builds the relay
 # and the load generator in release mode, pins the relay to core 0 and the generator to
-# core 1, and loads every system with the same scenarios in the same run.
+# core 1, and loads every system (Studyhall, Janus 1.1 VideoRoom, the null relay) with the
+# same scenarios in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,9 +15,12 @@ log() { printf '\033[1m[bench]\033[0m %s\n' "$*"; }
 
 bash scripts/install-deps.sh test
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v gnuplot >/dev/null; then
-  log "installing gnuplot (for the plot)"
-  as_root apt-get install -y --no-install-recommends gnuplot-nox
+missing=()
+command -v gnuplot >/dev/null || missing+=(gnuplot-nox)   # the plot
+command -v janus >/dev/null || missing+=(janus)           # the Janus 1.1 baseline
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  as_root apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
@@ -53,6 +57,7 @@ set datafile separator "\t"
 set xrange [0:27]
 set yrange [0:*]
 plot "< grep 'Studyhall' docs/benchmarks-plot.tsv" using 1:3 with linespoints lw 2 title "Studyhall", \
+     "< grep 'Janus' docs/benchmarks-plot.tsv" using 1:3 with linespoints lw 2 title "Janus 1.1 VideoRoom", \
      "< grep 'null relay' docs/benchmarks-plot.tsv" using 1:3 with linespoints lw 2 title "null relay (UDP + AES-GCM floor)"
 EOF
 

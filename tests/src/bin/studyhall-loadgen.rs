@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use studyhall_tests::cluster::RedisServer;
 use studyhall_tests::loadgen::relay::{pin_self, NullRelayProcess, RelayProcess};
 use studyhall_tests::loadgen::report::{self, Report, Scenario, Target};
-use studyhall_tests::loadgen::{chat, null};
+use studyhall_tests::loadgen::{chat, janus, null};
 
 #[derive(Parser)]
 #[command(version, about = "Load generator for studyhall-relay")]
@@ -176,7 +176,30 @@ fn main() -> anyhow::Result<()> {
                         "null relay",
                     )
                 }
-                other => anyhow::bail!("unknown system `{other}` (studyhall, null)"),
+                "janus" => {
+                    let (iface, ip) = janus::lan_address().ok_or_else(|| {
+                        anyhow::anyhow!("Janus needs a non-loopback IPv4 address")
+                    })?;
+                    let janus = janus::JanusProcess::start(
+                        &iface,
+                        pin,
+                        std::path::Path::new("/etc/janus"),
+                    )?;
+                    let room_id = 1000 + i as u64;
+                    runtime
+                        .block_on(janus::create_room(janus.api, room_id))
+                        .map_err(|e| anyhow::anyhow!(e))?;
+                    let target = Target::Janus {
+                        api: janus.api,
+                        ip,
+                        room: room_id,
+                    };
+                    (
+                        runtime.block_on(report::run(&target, janus.pid(), &room, scenario)),
+                        "Janus 1.1",
+                    )
+                }
+                other => anyhow::bail!("unknown system `{other}` (studyhall, janus, null)"),
             };
             println!("{}", report.markdown_row(label));
             if let (Some(path), true, Some(cpu)) =

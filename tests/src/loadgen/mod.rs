@@ -7,6 +7,7 @@
 //! forwards whole frames without looking inside them (beyond the VP8 keyframe bit).
 
 pub mod chat;
+pub mod janus;
 pub mod null;
 pub mod participant;
 pub mod relay;

@@ -75,8 +75,8 @@ struct Peer {
 }
 
 impl Peer {
-    async fn new(now: Instant) -> std::io::Result<Peer> {
-        let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    async fn new(now: Instant, ip: std::net::IpAddr) -> std::io::Result<Peer> {
+        let socket = UdpSocket::bind((ip, 0)).await?;
         let local = socket.local_addr()?;
         let mut rtc = Rtc::builder()
             .clear_codecs()
@@ -175,6 +175,107 @@ pub async fn run(
     stats
 }
 
+/// Offer/answer traffic between a participant's media loop and its system's signaling.
+#[derive(Debug)]
+pub enum Negotiation {
+    /// The answer to the publish offer.
+    PublishAnswer(String),
+    /// An offer for the subscribe peer; its answer goes back on the link.
+    SubscribeOffer(String),
+    /// Signaling failed; the participant stops.
+    Failed(String),
+}
+
+/// A participant's two str0m peers, its publish offer and what it will send.
+pub struct Media {
+    publisher: Peer,
+    subscriber: Peer,
+    senders: Vec<Sender>,
+    pending: Option<SdpPendingOffer>,
+}
+
+impl Media {
+    /// Peers bound on `ip`, and a publish offer with one m-line per published source:
+    /// the offer's SDP and the tracks (none when nothing is published).
+    pub async fn new(
+        ip: std::net::IpAddr,
+        publish: Publish,
+    ) -> Result<(Media, Option<(String, Vec<PublishedTrack>)>), String> {
+        let now = Instant::now();
+        let mut publisher = Peer::new(now, ip).await.map_err(|e| e.to_string())?;
+        let subscriber = Peer::new(now, ip).await.map_err(|e| e.to_string())?;
+        let mut senders = Vec::new();
+        let mut offer = None;
+        let mut pending = None;
+        // The publish offer: one m-line per published source.
+        {
+            let mut api = publisher.rtc.sdp_api();
+            let mut tracks = Vec::new();
+            let mut add =
+                |api: &mut str0m::change::SdpApi, kind, source, track: u8, kbps: Option<u32>| {
+                    let mid = api.add_media(kind, Direction::SendOnly, None, None, None);
+                    tracks.push(PublishedTrack {
+                        mid: mid.to_string(),
+                        source,
+                    });
+                    let (interval, bytes, video) = match kbps {
+                        Some(kbps) => (
+                            Duration::from_secs(1) / super::VIDEO_FPS,
+                            frame_bytes(kbps, super::VIDEO_FPS),
+                            true,
+                        ),
+                        None => (super::AUDIO_INTERVAL, 80, false),
+                    };
+                    senders.push(Sender {
+                        mid,
+                        track,
+                        interval,
+                        bytes,
+                        next: now,
+                        seq: 0,
+                        keyframe_due: true,
+                        video,
+                    });
+                };
+            if let Some(kbps) = publish.camera_kbps {
+                add(
+                    &mut api,
+                    MediaKind::Video,
+                    TrackSource::Camera,
+                    0,
+                    Some(kbps),
+                );
+            }
+            if publish.audio {
+                add(&mut api, MediaKind::Audio, TrackSource::Microphone, 1, None);
+            }
+            if let Some(kbps) = publish.screen_kbps {
+                add(
+                    &mut api,
+                    MediaKind::Video,
+                    TrackSource::Screen,
+                    2,
+                    Some(kbps),
+                );
+            }
+            if !tracks.is_empty() {
+                let (sdp, p) = api.apply().ok_or("no publish offer")?;
+                pending = Some(p);
+                offer = Some((sdp.to_sdp_string(), tracks));
+            }
+        }
+        Ok((
+            Media {
+                publisher,
+                subscriber,
+                senders,
+                pending,
+            },
+            offer,
+        ))
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn session(
     index: u32,
@@ -187,84 +288,80 @@ async fn session(
     started: Instant,
     stats: &mut ParticipantStats,
 ) -> Result<(), String> {
-    let media = MediaState {
+    let media_state = MediaState {
         mic: publish.audio,
         camera: publish.camera_kbps.is_some(),
         screen: publish.screen_kbps.is_some(),
     };
-    let (mut signal, _) = SignalClient::join(url, room, token, media)
+    let (mut signal, _) = SignalClient::join(url, room, token, media_state)
         .await
         .map_err(|e| format!("join: {e}"))?;
-    let now = Instant::now();
-    let mut publisher = Peer::new(now).await.map_err(|e| e.to_string())?;
-    let mut subscriber = Peer::new(now).await.map_err(|e| e.to_string())?;
-
-    // The publish offer: one m-line per published source.
-    let mut senders = Vec::new();
-    let mut pending: Option<SdpPendingOffer> = None;
-    {
-        let mut api = publisher.rtc.sdp_api();
-        let mut tracks = Vec::new();
-        let mut add =
-            |api: &mut str0m::change::SdpApi, kind, source, track: u8, kbps: Option<u32>| {
-                let mid = api.add_media(kind, Direction::SendOnly, None, None, None);
-                tracks.push(PublishedTrack {
-                    mid: mid.to_string(),
-                    source,
-                });
-                let (interval, bytes, video) = match kbps {
-                    Some(kbps) => (
-                        Duration::from_secs(1) / super::VIDEO_FPS,
-                        frame_bytes(kbps, super::VIDEO_FPS),
-                        true,
-                    ),
-                    None => (super::AUDIO_INTERVAL, 80, false),
-                };
-                senders.push(Sender {
-                    mid,
-                    track,
-                    interval,
-                    bytes,
-                    next: now,
-                    seq: 0,
-                    keyframe_due: true,
-                    video,
-                });
-            };
-        if let Some(kbps) = publish.camera_kbps {
-            add(
-                &mut api,
-                MediaKind::Video,
-                TrackSource::Camera,
-                0,
-                Some(kbps),
-            );
-        }
-        if publish.audio {
-            add(&mut api, MediaKind::Audio, TrackSource::Microphone, 1, None);
-        }
-        if let Some(kbps) = publish.screen_kbps {
-            add(
-                &mut api,
-                MediaKind::Video,
-                TrackSource::Screen,
-                2,
-                Some(kbps),
-            );
-        }
-        if !tracks.is_empty() {
-            let (offer, p) = api.apply().ok_or("no publish offer")?;
-            pending = Some(p);
-            signal
-                .send(ClientMessage::PublishOffer {
-                    sdp: offer.to_sdp_string(),
-                    tracks,
-                })
-                .await
-                .map_err(|e| format!("publish offer: {e}"))?;
-        }
+    let (media, offer) = Media::new(std::net::Ipv4Addr::LOCALHOST.into(), publish).await?;
+    if let Some((sdp, tracks)) = offer {
+        signal
+            .send(ClientMessage::PublishOffer { sdp, tracks })
+            .await
+            .map_err(|e| format!("publish offer: {e}"))?;
     }
+    // The relay's signaling runs beside the media loop.
+    let (events_tx, events) = tokio::sync::mpsc::channel(16);
+    let (answers, mut answers_rx) = tokio::sync::mpsc::channel::<String>(16);
+    let link = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                msg = signal.recv() => {
+                    let event = match msg {
+                        Ok(ServerMessage::PublishAnswer { sdp, .. }) => Negotiation::PublishAnswer(sdp),
+                        Ok(ServerMessage::SubscribeOffer { sdp, .. }) => Negotiation::SubscribeOffer(sdp),
+                        Ok(ServerMessage::Error { code, message, fatal: true, .. }) => {
+                            Negotiation::Failed(format!("relay closed the session: {code} {message}"))
+                        }
+                        Ok(_) => continue,
+                        Err(e) => Negotiation::Failed(format!("signaling ended: {e}")),
+                    };
+                    let failed = matches!(event, Negotiation::Failed(_));
+                    if events_tx.send(event).await.is_err() || failed {
+                        break;
+                    }
+                }
+                answer = answers_rx.recv() => match answer {
+                    Some(sdp) => {
+                        if signal.send(ClientMessage::SubscribeAnswer { sdp }).await.is_err() {
+                            break;
+                        }
+                    }
+                    None => {
+                        let _ = signal.send(ClientMessage::Leave).await;
+                        break;
+                    }
+                },
+            }
+        }
+    });
+    let result = media_loop(index, media, events, answers, window, until, started, stats).await;
+    let _ = link.await;
+    result
+}
 
+/// Send media on schedule, receive and measure, and carry out negotiations, until `until`.
+/// Dropping `answers` at the end tells the signaling side to leave.
+#[allow(clippy::too_many_arguments)]
+pub async fn media_loop(
+    index: u32,
+    media: Media,
+    mut negotiation: tokio::sync::mpsc::Receiver<Negotiation>,
+    answers: tokio::sync::mpsc::Sender<String>,
+    window: Window,
+    until: Instant,
+    started: Instant,
+    stats: &mut ParticipantStats,
+) -> Result<(), String> {
+    let Media {
+        mut publisher,
+        mut subscriber,
+        mut senders,
+        mut pending,
+    } = media;
     let mut events = Vec::new();
     let mut buf_pub = vec![0u8; 2048];
     let mut buf_sub = vec![0u8; 2048];
@@ -382,33 +479,25 @@ async fn session(
                     subscriber.receive(Instant::now(), from, &buf_sub[..n]);
                 }
             }
-            msg = signal.recv() => match msg {
-                Ok(ServerMessage::PublishAnswer { sdp, .. }) => {
+            event = negotiation.recv() => match event {
+                Some(Negotiation::PublishAnswer(sdp)) => {
                     let answer = SdpAnswer::from_sdp_string(&sdp).map_err(|e| e.to_string())?;
                     if let Some(p) = pending.take() {
                         publisher.rtc.sdp_api().accept_answer(p, answer).map_err(|e| e.to_string())?;
                     }
                 }
-                Ok(ServerMessage::SubscribeOffer { sdp, .. }) => {
+                Some(Negotiation::SubscribeOffer(sdp)) => {
                     let offer = SdpOffer::from_sdp_string(&sdp).map_err(|e| e.to_string())?;
                     let answer = subscriber.rtc.sdp_api().accept_offer(offer).map_err(|e| e.to_string())?;
-                    signal
-                        .send(ClientMessage::SubscribeAnswer { sdp: answer.to_sdp_string() })
-                        .await
-                        .map_err(|e| format!("subscribe answer: {e}"))?;
-                }
-                Ok(ServerMessage::Error { code, message, fatal, .. }) => {
-                    stats.errors.push(format!("{code}: {message}"));
-                    if fatal {
-                        return Err(format!("relay closed the session: {code}"));
+                    if answers.send(answer.to_sdp_string()).await.is_err() {
+                        return Err("signaling ended".into());
                     }
                 }
-                Ok(_) => {}
-                Err(e) => return Err(format!("signaling ended: {e}")),
+                Some(Negotiation::Failed(e)) => return Err(e),
+                None => return Err("signaling ended".into()),
             },
             _ = sleep => {}
         }
     }
-    let _ = signal.send(ClientMessage::Leave).await;
     Ok(())
 }

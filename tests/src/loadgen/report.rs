@@ -99,6 +99,12 @@ pub enum Target {
     Studyhall { url: String, secret: String },
     /// The null relay's UDP address.
     Null { addr: std::net::SocketAddr },
+    /// Janus's HTTP API, the address its peers use, and the VideoRoom room.
+    Janus {
+        api: std::net::SocketAddr,
+        ip: std::net::IpAddr,
+        room: u64,
+    },
 }
 
 /// Run `scenario` against `target` (process `pid`) in room `room`.
@@ -143,6 +149,13 @@ pub async fn run(target: &Target, pid: u32, room: &str, scenario: &Scenario) -> 
                 tokio::spawn(async move {
                     tokio::time::sleep_until(at.into()).await;
                     super::null::participant(i as u32, addr, publish, window, until).await
+                })
+            }
+            Target::Janus { api, ip, room } => {
+                let (api, ip, room) = (*api, *ip, *room);
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(at.into()).await;
+                    super::janus::participant(i as u32, api, ip, room, publish, window, until).await
                 })
             }
         };
