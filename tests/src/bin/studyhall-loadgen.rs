@@ -26,12 +26,12 @@ struct Cli {
     /// Pin the relay to core 0 and the generator to core 1 (needs 2 cores).
     #[arg(long, global = true)]
     pin: bool,
-    /// Systems to load: studyhall, null (comma-separated).
+    /// Systems to load: studyhall, janus, null (comma-separated).
     #[arg(
         long,
         global = true,
         value_delimiter = ',',
-        default_value = "studyhall,null"
+        default_value = "studyhall,janus,null"
     )]
     systems: Vec<String>,
 }
