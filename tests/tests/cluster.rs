@@ -807,3 +807,38 @@ async fn a_node_that_shuts_down_hands_its_rooms_over_at_once() {
     );
     assert_eq!(info.participants.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_serves_joins_as_soon_as_it_listens() {
+    let _serial = SERIAL.lock().await;
+    init_logging();
+    let redis = RedisServer::start();
+    // No waiting for the registry: join the moment the port answers.
+    let a = Node::spawn("node-a", &redis.url(), &[]);
+    eventually(Duration::from_secs(10), "node-a listening", || async {
+        tokio::net::TcpStream::connect(a.addr).await.is_ok()
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let info = loop {
+        match SignalClient::join(
+            &a.url(),
+            "early",
+            &token("early", "ada", Grants::member()),
+            MediaState::default(),
+        )
+        .await
+        {
+            Ok((_, info)) => break info,
+            // Until its bus listens a node cannot take rooms; it says so clearly.
+            Err(SignalError::Refused { code, message }) if Instant::now() < deadline => {
+                assert_eq!(code, ErrorCode::Unavailable, "{message}");
+                assert!(!message.contains("empty command"), "{message}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("join on a fresh node failed: {e}"),
+        }
+    };
+    assert_eq!(info.room, "early");
+    assert_eq!(room_node(&redis, "early").await.as_deref(), Some("node-a"));
+}

@@ -324,6 +324,11 @@ impl Cluster {
     pub async fn nodes(&self) -> Result<Vec<NodeLoad>, ClusterError> {
         let mut conn = self.conn.clone();
         let ids: Vec<String> = conn.smembers(NODES_KEY).await.map_err(redis_err)?;
+        if ids.is_empty() {
+            // (An empty pipeline is an error to the Redis client.)
+            self.live_nodes.store(0, Ordering::Relaxed);
+            return Ok(Vec::new());
+        }
         let mut pipe = redis::pipe();
         for id in &ids {
             pipe.hgetall(node_key(id));
@@ -412,7 +417,16 @@ impl Cluster {
                 return Ok(Some(node.clone()));
             }
         }
-        let nodes = self.nodes().await?;
+        let mut nodes = self.nodes().await?;
+        // A node that has just started may not be registered yet, but it is alive and can
+        // take the room once its bus listens.
+        if self.subscribed.load(Ordering::Relaxed) && !nodes.iter().any(|n| n.id == self.node_id) {
+            nodes.push(NodeLoad {
+                id: self.node_id.clone(),
+                url: self.public_url.clone(),
+                ..Default::default()
+            });
+        }
         let chosen = nodes
             .iter()
             .min_by(|a, b| a.rank().cmp(&b.rank()))
