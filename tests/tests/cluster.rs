@@ -263,6 +263,27 @@ async fn placement_picks_the_least_loaded_node_and_never_splits_a_room() {
         "{body}"
     );
 
+    // A burst of new rooms, faster than heartbeats: they spread over the nodes, because
+    // each placement counts at once on the chosen node.
+    let mut burst = Vec::new();
+    for i in 0..4 {
+        burst.push(join(&a, &format!("burst-{i}"), "host").await.0);
+    }
+    let mut placed = Vec::new();
+    for i in 0..4 {
+        placed.push(
+            room_node(&redis, &format!("burst-{i}"))
+                .await
+                .expect("placed"),
+        );
+    }
+    let on_a = placed.iter().filter(|n| *n == "node-a").count();
+    assert!(
+        (1..=3).contains(&on_a),
+        "a burst of 4 rooms went to one node: {placed:?}"
+    );
+    drop(burst);
+
     // Six people join one new room at once through both nodes: one room, one node.
     let names: Vec<String> = (0..6).map(|i| format!("r{i}")).collect();
     let joins = names.iter().enumerate().map(|(i, name)| {

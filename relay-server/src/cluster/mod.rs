@@ -131,10 +131,18 @@ return ARGV[1]
 /// Record a placement, only while still holding the placement lock (a lock that
 /// expired mid-placement may be someone else's now): clears the room's leftover live
 /// state and names its node.
+///
+/// The chosen node's registry entry counts the room and its first participant at once
+/// (its next heartbeat writes the real figures), so a burst of new rooms spreads over the
+/// nodes instead of all going to whichever looked least loaded a moment ago.
 const PLACE: &str = r#"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[3], KEYS[4])
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+if redis.call('EXISTS', KEYS[5]) == 1 then
+  redis.call('HINCRBY', KEYS[5], 'rooms', 1)
+  redis.call('HINCRBY', KEYS[5], 'participants', 1)
+end
 return 1
 "#;
 
@@ -439,6 +447,7 @@ impl Cluster {
             .key(&key)
             .key(room_key(room, "info"))
             .key(room_key(room, "participants"))
+            .key(node_key(&chosen))
             .arg(token)
             .arg(&chosen)
             .arg(ROOM_TTL.as_secs())
