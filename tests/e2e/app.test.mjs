@@ -9,7 +9,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -96,6 +96,9 @@ test('host a room in the app; a headless client joins; video, chat, mute and lea
     for (const c of children.reverse()) {
       if (c.exitCode === null) c.kill('SIGTERM');
     }
+    // The app's hosted relay is its child; when the driver kills the app it is left
+    // running (orphaned), so it is stopped here by its data directory.
+    spawnSync('pkill', ['-TERM', '-f', join(work, 'app-data')]);
     rmSync(work, { recursive: true, force: true });
   });
 
