@@ -109,6 +109,9 @@ impl HostedRelay {
             .arg(options.media_port.to_string())
             .arg("--data-dir")
             .arg(&options.data_dir)
+            // If this process dies without stopping it, the relay stops by itself.
+            .arg("--exit-with-parent")
+            .arg(std::process::id().to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -58,6 +58,10 @@ struct ServeArgs {
     /// Log filter, e.g. info or studyhall_relay=debug (also STUDYHALL_LOG).
     #[arg(long, value_name = "FILTER")]
     log: Option<String>,
+    /// Drain and stop when the process PID ends (the desktop app passes its own, so a
+    /// hosted relay never outlives an app that crashed or was killed).
+    #[arg(long, value_name = "PID")]
+    exit_with_parent: Option<u32>,
 }
 
 #[derive(Args, Debug)]
@@ -155,9 +159,38 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     info!(%addr, data_dir = %data_dir.display(), mode, "studyhall-relay listening on http://{addr} (WebSocket at ws://{addr}/ws)");
-    studyhall_relay::run(listener, relay, shutdown_signal()).await?;
+    let parent = args.exit_with_parent;
+    let stop = async move {
+        tokio::select! {
+            _ = shutdown_signal() => {}
+            _ = parent_gone(parent) => info!(pid = ?parent, "the parent process ended: stopping"),
+        }
+    };
+    studyhall_relay::run(listener, relay, stop).await?;
     info!("stopped");
     Ok(())
+}
+
+/// Resolves once process `pid` no longer exists (never when `None`).
+async fn parent_gone(pid: Option<u32>) {
+    let Some(pid) = pid else {
+        return std::future::pending().await;
+    };
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{pid}"));
+    loop {
+        // A zombie still has a /proc entry; its state letter says it has ended.
+        let alive = std::fs::read_to_string(proc_dir.join("stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit_once(')')
+                    .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+            })
+            .is_some_and(|zombie| !zombie);
+        if !alive {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }
 
 /// Resolves on the first SIGTERM or Ctrl-C; a second one exits at once.

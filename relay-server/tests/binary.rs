@@ -234,3 +234,32 @@ fn sigterm_drains_and_exits_cleanly_and_flags_override_env() {
     let status = wait_exit(&mut child, Duration::from_secs(10));
     assert!(status.success(), "{status}");
 }
+
+#[test]
+fn exits_when_its_parent_process_ends() {
+    let home = tempfile::tempdir().unwrap();
+    // A stand-in for the desktop app that hosts the relay.
+    let mut parent = Command::new("sleep").arg("60").spawn().unwrap();
+    let mut child = relay(home.path())
+        .args(["--listen", "127.0.0.1:0", "--media-port", "0", "--data-dir"])
+        .arg(home.path().join("d"))
+        .arg("--exit-with-parent")
+        .arg(parent.id().to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = listening_addr(&mut child);
+    wait_healthy(&addr, &mut child);
+    // Still serving while the parent lives ...
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the relay stopped early"
+    );
+    // ... and drains and exits once it is gone (reaped or not).
+    parent.kill().unwrap();
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+    let _ = parent.wait();
+}
