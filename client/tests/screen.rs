@@ -136,12 +136,17 @@ fn captures_an_xvfb_screen() {
         std::thread::sleep(Duration::from_millis(40));
     }
 
-    // How fast the capture thread runs (capped at 60 fps).
+    // The capture thread keeps producing frames on its own (its rate is reported, not
+    // asserted: speed belongs in benchmarks, and a loaded CI machine is slower).
     let (start_frames, started) = (screen.frames_captured(), Instant::now());
     std::thread::sleep(Duration::from_secs(2));
-    let fps = (screen.frames_captured() - start_frames) as f64 / started.elapsed().as_secs_f64();
+    let captured = screen.frames_captured() - start_frames;
+    let fps = captured as f64 / started.elapsed().as_secs_f64();
     eprintln!("screen capture: {fps:.1} fps at {w}x{h} (cap 60)");
-    assert!(fps >= 5.0, "{fps:.1} fps");
+    assert!(
+        captured >= 2,
+        "the capture thread stalled: {captured} frames in 2 s"
+    );
     drop(screen);
     drop(xvfb);
 }
