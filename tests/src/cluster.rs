@@ -12,7 +12,7 @@ use studyhall_protocol::Grants;
 use studyhall_relay::auth::TokenKeys;
 
 use crate::lossy::free_udp_port;
-use crate::{display_name, TEST_SECRET};
+use crate::TEST_SECRET;
 
 fn free_tcp_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -23,15 +23,8 @@ fn free_tcp_port() -> u16 {
 
 /// A token every node accepts (the nodes share [`TEST_SECRET`]).
 pub fn token(room: &str, identity: &str, grants: Grants) -> String {
-    TokenKeys::new(TEST_SECRET.as_bytes(), Duration::ZERO)
-        .issue(
-            room,
-            identity,
-            &display_name(identity),
-            grants,
-            Duration::from_secs(600),
-        )
-        .expect("token")
+    let keys = TokenKeys::new(TEST_SECRET.as_bytes(), Duration::ZERO);
+    crate::issue_token(&keys, room, identity, grants)
 }
 
 pub struct RedisServer {

@@ -234,16 +234,6 @@ impl Room {
             .collect()
     }
 
-    /// Identities whose sockets are on the cluster node `origin`.
-    pub fn relayed_from(&self, origin: &str) -> Vec<(String, u64)> {
-        lock(&self.state)
-            .members
-            .iter()
-            .filter(|(_, m)| m.conn.origin.as_deref() == Some(origin))
-            .map(|(id, m)| (id.clone(), m.conn.id))
-            .collect()
-    }
-
     pub fn participants(&self) -> Vec<Participant> {
         lock(&self.state)
             .members

@@ -137,10 +137,7 @@ async fn serve(
             Ok(()) => Session::join(&relay, frame, conn.clone(), Instant::now()).await,
             Err(refusal) => Err(refusal),
         },
-        Err(e) => Err(Refusal {
-            error: ServerMessage::fatal(e.code, e.message, e.request_id),
-            close_code: CloseCode::PROTOCOL,
-        }),
+        Err(e) => Err(Refusal::undecodable(e)),
     };
     let (mut session, welcome) = match joined {
         Ok(ok) => ok,

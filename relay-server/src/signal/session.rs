@@ -59,6 +59,14 @@ impl Refusal {
         }
     }
 
+    /// A first frame that could not be decoded.
+    pub fn undecodable(e: super::DecodeError) -> Self {
+        Refusal {
+            error: ServerMessage::fatal(e.code, e.message, e.request_id),
+            close_code: CloseCode::PROTOCOL,
+        }
+    }
+
     pub fn code(&self) -> ErrorCode {
         match &self.error {
             ServerMessage::Error { code, .. } => *code,

@@ -202,10 +202,7 @@ pub async fn serve(
                     Ok(None) => Session::join(&relay, frame, conn.clone(), Instant::now()).await,
                     Err(refusal) => Err(refusal),
                 },
-                Err(e) => Err(Refusal {
-                    error: ServerMessage::fatal(e.code, e.message, e.request_id),
-                    close_code: CloseCode::PROTOCOL,
-                }),
+                Err(e) => Err(Refusal::undecodable(e)),
             }
         }
     };

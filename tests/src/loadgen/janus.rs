@@ -102,6 +102,12 @@ async fn message(
     http(api, "POST", &format!("/janus/{session}/{handle}"), Some(&m)).await
 }
 
+/// End a Janus session (and its handles); errors do not matter at this point.
+async fn destroy_session(api: SocketAddr, session: u64) {
+    let body = json!({"janus": "destroy", "transaction": transaction()});
+    let _ = http(api, "POST", &format!("/janus/{session}"), Some(&body)).await;
+}
+
 /// Make a VideoRoom room for up to 64 publishers, with no bitrate cap.
 pub async fn create_room(api: SocketAddr, room: u64) -> Result<(), String> {
     let session = create_session(api).await?;
@@ -112,13 +118,7 @@ pub async fn create_room(api: SocketAddr, room: u64) -> Result<(), String> {
     });
     let r = message(api, session, handle, body, None).await?;
     let created = r["plugindata"]["data"]["videoroom"].as_str() == Some("created");
-    let _ = http(
-        api,
-        "POST",
-        &format!("/janus/{session}"),
-        Some(&json!({"janus": "destroy", "transaction": transaction()})),
-    )
-    .await;
+    destroy_session(api, session).await;
     if created {
         Ok(())
     } else {
@@ -262,13 +262,7 @@ async fn session(
                 in_flight = message(api, session, subscriber, body, None).await.is_ok();
             }
         }
-        let _ = http(
-            api,
-            "POST",
-            &format!("/janus/{session}"),
-            Some(&json!({"janus": "destroy", "transaction": transaction()})),
-        )
-        .await;
+        destroy_session(api, session).await;
     });
     let result = media_loop(index, media, events, answers, window, until, started, stats).await;
     let _ = signaling.await;
