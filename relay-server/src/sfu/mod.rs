@@ -23,8 +23,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid, Pt};
 use str0m::net::{Protocol, Receive};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, SeqNo, Ssrc};
 use str0m::{Candidate, Event, Input, Output, Rtc, RtcError};
 use studyhall_protocol::{ForwardedTrack, PublishedTrack, TrackSource};
 use tracing::{debug, info, warn};
@@ -35,8 +36,11 @@ pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
 /// Resend history per forwarded video stream, and the share of resends above which str0m
 /// drops queued ones. str0m's default cap (15%) is tight: receivers that cannot tell
 /// recovered packets apart (webrtc-rs) NACK some twice, so 5% loss already costs ~10%.
+/// One second covers a NACK's round trip on any usable connection; str0m's default (3 s)
+/// tripled the relay's memory, since every receiver keeps its own history of every
+/// video stream it gets (about 600 bytes of bookkeeping per packet).
 const RTX_CACHE_PACKETS: usize = 1024;
-const RTX_CACHE_AGE: Duration = Duration::from_secs(3);
+const RTX_CACHE_AGE: Duration = Duration::from_secs(1);
 const RTX_RATIO_CAP: f32 = 0.3;
 
 /// Inactive m-lines a subscribe connection may collect before the relay replaces it with
@@ -120,6 +124,33 @@ struct TrackOut {
     source: TrackSource,
     kind: MediaKind,
     state: OutState,
+    /// The payload type the subscriber negotiated for this track's codec (found on the
+    /// first forwarded packet).
+    pt: Option<Pt>,
+    /// The SSRC str0m sends this m-line's stream on (found on the first write): a map
+    /// lookup per packet instead of a search of the peer's streams by mid.
+    ssrc: Option<Ssrc>,
+    /// Subtracted from the publisher's extended sequence numbers so that this m-line
+    /// starts at rollover count 0, as a fresh SRTP receiver expects, however long the
+    /// publisher has been sending.
+    seq_base: Option<u64>,
+}
+
+impl TrackOut {
+    fn new(publisher: PeerId, mid_in: Mid, identity: String, source: TrackSource) -> Self {
+        TrackOut {
+            track_id: String::new(),
+            publisher,
+            mid_in,
+            identity,
+            source,
+            kind: kind_of(source),
+            state: OutState::ToOpen,
+            pt: None,
+            ssrc: None,
+            seq_base: None,
+        }
+    }
 }
 
 struct Peer {
@@ -138,6 +169,8 @@ struct Peer {
     next_track: u64,
     /// m-lines set inactive (their tracks were removed); they are never reused.
     inactive_mlines: usize,
+    /// Written to since it was last polled; polled once per batch (see [`Sfu::flush`]).
+    dirty: bool,
 }
 
 #[derive(Debug, Default)]
@@ -158,8 +191,17 @@ pub struct Sfu {
     /// Remote address → peer, learned from `accepts`, checked again on each use.
     routes: HashMap<SocketAddr, PeerId>,
     transmits: VecDeque<(SocketAddr, Vec<u8>)>,
+    /// Sent transmit buffers, reused for the next ones.
+    spare: Vec<Vec<u8>>,
+    /// Subscribe peers with forwarded packets not yet polled out, and the time of the
+    /// latest poll, which is what wrote them (they are polled with it).
+    dirty: Vec<PeerId>,
+    last_now: Option<Instant>,
     notices: VecDeque<Notice>,
 }
+
+/// Sent buffers kept for reuse; about one burst's worth.
+const SPARE_BUFFERS: usize = 512;
 
 fn key(group: &str, identity: &str) -> (String, String) {
     (group.to_string(), identity.to_string())
@@ -184,9 +226,14 @@ fn new_rtc(now: Instant, local: SocketAddr) -> Result<Rtc, SfuError> {
     // ICE-lite: the relay only answers connectivity checks and never starts its own, so
     // clients always reach it at the advertised address (what a NAT or proxy in front of
     // the relay expects), never at an address learned from the relay's own checks.
+    // RTP mode: packets are forwarded as they arrive (payload shared, not copied, between
+    // receivers) instead of being reassembled into frames and cut up again per receiver.
     let mut rtc = Rtc::builder()
         .set_ice_lite(true)
-        .set_stats_interval(Some(Duration::from_secs(1)))
+        .set_rtp_mode(true)
+        // No per-stream statistics events: nothing reads them, and in a room of 25 each
+        // subscriber would produce 48 a second.
+        .set_stats_interval(None)
         .clear_codecs()
         .enable_opus(true, false)
         .enable_vp8(true)
@@ -231,6 +278,9 @@ impl Sfu {
             next_id: 1,
             routes: HashMap::new(),
             transmits: VecDeque::new(),
+            spare: Vec::new(),
+            dirty: Vec::new(),
+            last_now: None,
             notices: VecDeque::new(),
         }
     }
@@ -510,6 +560,7 @@ impl Sfu {
 
     /// Drive timers; call at [`Sfu::next_timeout`] (or earlier).
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.flush(now);
         let due: Vec<PeerId> = self
             .peers
             .iter()
@@ -538,7 +589,30 @@ impl Sfu {
 
     /// The next datagram to send.
     pub fn poll_transmit(&mut self) -> Option<(SocketAddr, Vec<u8>)> {
+        if let Some(now) = self.last_now.filter(|_| !self.dirty.is_empty()) {
+            self.flush(now);
+        }
         self.transmits.pop_front()
+    }
+
+    /// Poll every subscribe peer that forwarded packets were written to. Forwarding only
+    /// queues packets: one poll per peer per batch of received datagrams costs far less
+    /// than one per packet, since each poll walks all of the peer's streams.
+    fn flush(&mut self, now: Instant) {
+        for id in std::mem::take(&mut self.dirty) {
+            if let Some(peer) = self.peers.get_mut(&id) {
+                peer.dirty = false;
+            }
+            self.drain(now, id);
+        }
+    }
+
+    /// Give back a buffer from [`Sfu::poll_transmit`] once sent, to be reused.
+    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+        if self.spare.len() < SPARE_BUFFERS {
+            buf.clear();
+            self.spare.push(buf);
+        }
     }
 
     /// The next signaling notice.
@@ -586,6 +660,7 @@ impl Sfu {
                 pending: None,
                 next_track: 0,
                 inactive_mlines: 0,
+                dirty: false,
             },
         );
         Ok(id)
@@ -597,15 +672,7 @@ impl Sfu {
         for (id, p) in &self.peers {
             if p.role == Role::Publish && p.group == group && p.identity != identity && p.alive {
                 for (mid, t) in &p.tracks_in {
-                    out.push(TrackOut {
-                        track_id: String::new(),
-                        publisher: *id,
-                        mid_in: *mid,
-                        identity: p.identity.clone(),
-                        source: t.source,
-                        kind: t.kind,
-                        state: OutState::ToOpen,
-                    });
+                    out.push(TrackOut::new(*id, *mid, p.identity.clone(), t.source));
                 }
             }
         }
@@ -629,15 +696,7 @@ impl Sfu {
             .map(|((_, i), _)| i.clone())
             .collect();
         for receiver in receivers {
-            let track = TrackOut {
-                track_id: String::new(),
-                publisher,
-                mid_in: mid,
-                identity: identity.to_string(),
-                source,
-                kind: kind_of(source),
-                state: OutState::ToOpen,
-            };
+            let track = TrackOut::new(publisher, mid, identity.to_string(), source);
             self.add_outgoing(now, group, &receiver, vec![track]);
         }
     }
@@ -851,20 +910,18 @@ impl Sfu {
         track.last_keyframe_request = Some(now);
         debug!(%mid, force, "asking the publisher for a keyframe");
         guarded(peer, "request_keyframe", |rtc| {
-            let Some(mut writer) = rtc.writer(mid) else {
-                return Ok(());
-            };
-            if writer.is_request_keyframe_possible(KeyframeRequestKind::Pli) {
-                writer.request_keyframe(None, KeyframeRequestKind::Pli)
-            } else {
-                Ok(())
+            if let Some(rx) = rtc.direct_api().stream_rx_by_mid(mid, None) {
+                rx.request_keyframe(KeyframeRequestKind::Pli);
             }
+            Ok(())
         });
         self.drain(now, publisher);
     }
 
     /// Poll one peer's outputs until it has nothing more, handling its events.
     fn drain(&mut self, now: Instant, id: PeerId) {
+        // Forwarding (the only thing that marks peers dirty) happens inside a drain.
+        self.last_now = Some(now);
         let mut events = Vec::new();
         if let Some(peer) = self.peers.get_mut(&id) {
             loop {
@@ -873,9 +930,11 @@ impl Sfu {
                         peer.timeout = t;
                         break;
                     }
-                    Some(Output::Transmit(t)) => self
-                        .transmits
-                        .push_back((t.destination, t.contents.to_vec())),
+                    Some(Output::Transmit(t)) => {
+                        let mut buf = self.spare.pop().unwrap_or_default();
+                        buf.extend_from_slice(&t.contents);
+                        self.transmits.push_back((t.destination, buf));
+                    }
                     Some(Output::Event(e)) => events.push(e),
                     None => break,
                 }
@@ -888,7 +947,7 @@ impl Sfu {
 
     fn on_event(&mut self, now: Instant, id: PeerId, event: Event) {
         match event {
-            Event::MediaData(data) => self.forward(now, id, data),
+            Event::RtpPacket(packet) => self.forward(id, packet),
             Event::KeyframeRequest(req) => {
                 let source = self.peers.get(&id).and_then(|p| {
                     p.tracks_out.iter().find_map(|t| match t.state {
@@ -906,12 +965,6 @@ impl Sfu {
                     debug!(identity = %p.identity, role = ?p.role, ?state, "ice state");
                 }
             }
-            Event::MediaEgressStats(st) => {
-                debug!(mid = %st.mid, packets = st.packets, nacks = st.nacks, plis = st.plis, "egress stats");
-            }
-            Event::MediaIngressStats(st) => {
-                debug!(mid = %st.mid, packets = st.packets, nacks = st.nacks, loss = ?st.loss, "ingress stats");
-            }
             Event::Connected => {
                 if let Some(p) = self.peers.get(&id) {
                     info!(identity = %p.identity, role = ?p.role, "media connected");
@@ -921,21 +974,47 @@ impl Sfu {
         }
     }
 
-    fn forward(&mut self, now: Instant, publisher: PeerId, data: MediaData) {
-        let Some(p) = self.peers.get(&publisher) else {
+    /// Forward one publisher RTP packet to every subscriber of its track.
+    fn forward(&mut self, publisher: PeerId, packet: RtpPacket) {
+        let Some(p) = self.peers.get_mut(&publisher) else {
             return;
         };
-        let Some(track) = p.tracks_in.get(&data.mid) else {
+        let Some(mid) = p
+            .rtc
+            .direct_api()
+            .stream_rx(&packet.header.ssrc)
+            .map(|rx| rx.mid())
+        else {
+            return;
+        };
+        let Some(track) = p.tracks_in.get(&mid) else {
             return;
         };
         if !track.enabled {
             return;
         }
+        let video = track.kind == MediaKind::Video;
+        let Some(params) = p
+            .rtc
+            .codec_config()
+            .params()
+            .iter()
+            .find(|c| c.pt() == packet.header.payload_type)
+            .copied()
+        else {
+            debug!(pt = %packet.header.payload_type, "packet with an unknown payload type");
+            return;
+        };
+        // What receivers may use: the codec's own extensions, not transport ones (str0m
+        // sets mid, send time and transport-wide sequence numbers per connection).
+        let mut ext = ExtensionValues::default();
+        let inc = &packet.header.ext_vals;
+        ext.audio_level = inc.audio_level;
+        ext.voice_activity = inc.voice_activity;
+        ext.video_orientation = inc.video_orientation;
+        ext.video_content_type = inc.video_content_type;
         let group = p.group.clone();
-        let needs_keyframe = !data.contiguous && track.kind == MediaKind::Video;
-        if !data.contiguous {
-            debug!(identity = %p.identity, mid = %data.mid, seq = ?data.seq_range, "frame after a gap in the publisher's stream");
-        }
+        let in_seq = *packet.seq_no;
         let subs: Vec<PeerId> = self
             .peers
             .iter()
@@ -944,28 +1023,61 @@ impl Sfu {
             .collect();
         for sub in subs {
             let peer = self.peers.get_mut(&sub).expect("listed above");
-            let Some(out_mid) = peer.tracks_out.iter().find_map(|t| match t.state {
-                OutState::Open(mid) if t.publisher == publisher && t.mid_in == data.mid => {
-                    Some(mid)
-                }
-                _ => None,
+            let Some(out) = peer.tracks_out.iter_mut().find(|t| {
+                t.publisher == publisher && t.mid_in == mid && matches!(t.state, OutState::Open(_))
             }) else {
                 continue;
             };
-            guarded(peer, "write", |rtc| {
-                let Some(writer) = rtc.writer(out_mid) else {
-                    return Ok(());
+            let OutState::Open(out_mid) = out.state else {
+                continue;
+            };
+            let pt = match out.pt {
+                Some(pt) => pt,
+                None => match peer.rtc.codec_config().match_params(params) {
+                    Some(found) => *out.pt.insert(found.pt()),
+                    None => continue,
+                },
+            };
+            let base = *out.seq_base.get_or_insert(in_seq & !0xffff);
+            // Older than the first packet this receiver got: it cannot be numbered.
+            let Some(seq) = in_seq.checked_sub(base) else {
+                continue;
+            };
+            let write = RtpWrite::new(
+                pt,
+                SeqNo::from(seq),
+                packet.header.timestamp,
+                packet.timestamp,
+                packet.payload.clone(),
+            )
+            .marker(packet.header.marker)
+            .nackable(video)
+            .ext_vals(ext.clone());
+            let known = out.ssrc;
+            let written = guarded(peer, "write_rtp", |rtc| {
+                let mut api = rtc.direct_api();
+                let tx = match known {
+                    Some(ssrc) => api.stream_tx(&ssrc),
+                    None => api.stream_tx_by_mid(out_mid, None),
                 };
-                let Some(pt) = writer.match_params(data.params) else {
-                    return Ok(());
-                };
-                writer.write(pt, data.network_time, data.time, data.data.clone())
+                Ok(tx.map(|tx| {
+                    tx.write_rtp(write);
+                    tx.ssrc()
+                }))
             });
-            self.drain(now, sub);
-        }
-        // Frames were lost on the way in and could not be recovered: ask for a keyframe.
-        if needs_keyframe {
-            self.request_keyframe(now, publisher, data.mid, false);
+            if let (None, Some(Some(ssrc))) = (known, written) {
+                if let Some(out) = peer
+                    .tracks_out
+                    .iter_mut()
+                    .find(|t| t.state == OutState::Open(out_mid))
+                {
+                    out.ssrc = Some(ssrc);
+                }
+            }
+            if !peer.dirty {
+                peer.dirty = true;
+                self.dirty.push(sub);
+            }
         }
     }
 

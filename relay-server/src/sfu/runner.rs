@@ -168,6 +168,9 @@ pub fn spawn(
     Ok((SfuHandle { tx, local }, notices_rx))
 }
 
+/// Datagrams taken from the socket in one go before the transmits they cause are sent.
+const RECEIVE_BATCH: usize = 64;
+
 async fn run(
     socket: UdpSocket,
     mut sfu: Sfu,
@@ -179,7 +182,21 @@ async fn run(
         let deadline = sfu.next_timeout(Instant::now());
         tokio::select! {
             received = socket.recv_from(&mut buf) => match received {
-                Ok((n, source)) => sfu.handle_receive(Instant::now(), source, &buf[..n]),
+                Ok((n, source)) => {
+                    sfu.handle_receive(Instant::now(), source, &buf[..n]);
+                    // Whatever else is already queued is handled before sending, so one
+                    // wake-up serves a burst.
+                    for _ in 1..RECEIVE_BATCH {
+                        match socket.try_recv_from(&mut buf) {
+                            Ok((n, source)) => sfu.handle_receive(Instant::now(), source, &buf[..n]),
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                            Err(e) => {
+                                warn!(error = %e, "udp receive error");
+                                break;
+                            }
+                        }
+                    }
+                }
                 // ICMP port unreachable and the like surface here; they are not fatal.
                 Err(e) => warn!(error = %e, "udp receive error"),
             },
@@ -189,17 +206,38 @@ async fn run(
             }
             _ = tokio::time::sleep_until(deadline.into()) => {}
         }
-        sfu.handle_timeout(Instant::now());
-        while let Some((dest, bytes)) = sfu.poll_transmit() {
-            if let Err(e) = socket.send_to(&bytes, dest).await {
-                warn!(%dest, error = %e, "udp send failed");
-            }
+        let now = Instant::now();
+        if now >= deadline {
+            sfu.handle_timeout(now);
         }
+        send_all(&socket, &mut sfu).await;
         while let Some(n) = sfu.poll_notice() {
             let _ = notices.send(n);
         }
     }
     info!("media relay stopped");
+}
+
+/// Send every queued transmit; waits only when the socket's send buffer is full.
+async fn send_all(socket: &UdpSocket, sfu: &mut Sfu) {
+    while let Some((dest, bytes)) = sfu.poll_transmit() {
+        loop {
+            match socket.try_send_to(&bytes, dest) {
+                Ok(_) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if let Err(e) = socket.writable().await {
+                        warn!(error = %e, "udp socket failed");
+                        break;
+                    }
+                }
+                Err(e) => {
+                    warn!(%dest, error = %e, "udp send failed");
+                    break;
+                }
+            }
+        }
+        sfu.recycle(bytes);
+    }
 }
 
 fn apply(sfu: &mut Sfu, command: Command) {
