@@ -130,7 +130,7 @@ impl ConnHandle {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these short locks leaves consistent data (no
     // multi-step invariants span an unlock), so poisoning is not fatal.
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -157,7 +157,16 @@ pub struct Room {
     state: Mutex<RoomState>,
     /// Held across store-then-broadcast so chat reaches everyone in sequence order.
     pub chat_lock: tokio::sync::Mutex<()>,
+    /// Messages waiting to be stored: whoever holds `chat_lock` next stores all of them
+    /// in one write (group commit) and answers each through its channel.
+    pub chat_pending: Mutex<Vec<PendingChat>>,
 }
+
+/// A chat message waiting for the room's next store write, and where its result goes.
+pub type PendingChat = (
+    crate::store::NewChatMessage,
+    tokio::sync::oneshot::Sender<Result<crate::store::Appended, crate::store::StoreError>>,
+);
 
 impl Room {
     fn new(name: &str) -> Self {
@@ -169,6 +178,7 @@ impl Room {
                 .unwrap_or(0),
             state: Mutex::new(RoomState::default()),
             chat_lock: tokio::sync::Mutex::new(()),
+            chat_pending: Mutex::new(Vec::new()),
         }
     }
 

@@ -18,9 +18,9 @@ use tracing::{debug, info, warn};
 use crate::auth::AuthError;
 use crate::ids::{self, now_ms};
 use crate::room::limits::{TokenBucket, Verdict, Violations};
-use crate::room::{ConnHandle, JoinError, KickError, Outbound, Room};
+use crate::room::{lock, ConnHandle, JoinError, KickError, Outbound, Room};
 use crate::state::Relay;
-use crate::store::NewChatMessage;
+use crate::store::{NewChatMessage, StoreError};
 
 /// Publish renegotiations per second per connection, and the burst above that: each
 /// one makes the SFU offer again to everyone in the room.
@@ -504,26 +504,18 @@ impl Session {
             client_msg_id: client_msg_id.clone(),
             text: self.relay.filter.mask(&text),
         };
-        // Store, then broadcast, under the room's chat lock: everyone sees seq order.
-        let stored = {
-            let _order = self.room.chat_lock.lock().await;
-            let stored = self.relay.chat.append(&self.room.name, new).await;
-            if let Ok(a) = &stored {
-                if !a.duplicate {
-                    self.relay
-                        .metrics
-                        .chat_messages
-                        .fetch_add(1, Ordering::Relaxed);
-                    self.room.broadcast(
-                        &ServerMessage::ChatMessage {
-                            message: a.message.clone(),
-                        },
-                        None,
-                    );
-                }
-            }
-            stored
-        };
+        // Queue the message, then store and broadcast whatever is queued under the room's
+        // chat lock (in a task of its own, so a closing socket cannot abandon other
+        // people's messages halfway): everyone sees seq order, and messages that arrive
+        // during one store write go out together in the next.
+        let (reply, result) = tokio::sync::oneshot::channel();
+        lock(&self.room.chat_pending).push((new, reply));
+        tokio::spawn(store_pending_chat(self.relay.clone(), self.room.clone()));
+        let stored = result.await.unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(
+                "the chat writer stopped before storing the message".into(),
+            ))
+        });
         match stored {
             Ok(a) => self.reply(ServerMessage::ChatAck {
                 request_id,
@@ -738,5 +730,32 @@ impl Session {
             self.span.in_scope(|| info!(?reason, "left"));
             self.relay.sfu.leave(&self.room.name, &self.identity).await;
         }
+    }
+}
+
+/// Store every queued chat message of `room` in one batch, broadcast the new ones in
+/// sequence order and answer each sender. Queued messages already taken by an earlier
+/// call leave nothing to do.
+async fn store_pending_chat(relay: Relay, room: Arc<Room>) {
+    let _order = room.chat_lock.lock().await;
+    let batch = std::mem::take(&mut *lock(&room.chat_pending));
+    if batch.is_empty() {
+        return;
+    }
+    let (msgs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    let results = relay.chat.append_batch(&room.name, msgs).await;
+    for (result, reply) in results.into_iter().zip(replies) {
+        if let Ok(a) = &result {
+            if !a.duplicate {
+                relay.metrics.chat_messages.fetch_add(1, Ordering::Relaxed);
+                room.broadcast(
+                    &ServerMessage::ChatMessage {
+                        message: a.message.clone(),
+                    },
+                    None,
+                );
+            }
+        }
+        let _ = reply.send(result);
     }
 }

@@ -16,7 +16,7 @@ pub use sqlite::SqliteChatLog;
 use async_trait::async_trait;
 use studyhall_protocol::{ChatMessage, ChatPage};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("storage unavailable: {0}")]
     Unavailable(String),
@@ -48,6 +48,22 @@ pub trait ChatLog: Send + Sync + 'static {
     /// Store a message and return it with its sequence number. Idempotent per
     /// `(room, from, client_msg_id)`.
     async fn append(&self, room: &str, msg: NewChatMessage) -> Result<Appended, StoreError>;
+
+    /// Store several messages of one room, in this order, with one durable write where
+    /// the backend can (group commit): messages that arrive while a write is under way
+    /// wait for one more write, not one each. Results come back in the same order; each
+    /// has the meaning of [`ChatLog::append`].
+    async fn append_batch(
+        &self,
+        room: &str,
+        msgs: Vec<NewChatMessage>,
+    ) -> Vec<Result<Appended, StoreError>> {
+        let mut out = Vec::with_capacity(msgs.len());
+        for msg in msgs {
+            out.push(self.append(room, msg).await);
+        }
+        out
+    }
 
     /// Up to `limit` messages with `seq < before_seq` (or the newest), oldest first.
     async fn page(
@@ -134,6 +150,36 @@ pub mod conformance {
         assert_eq!(seen, (1..=120).collect::<Vec<_>>());
         let empty = log.page("nobody-here", None, 50).await.unwrap();
         assert!(empty.messages.is_empty() && !empty.has_more);
+    }
+
+    pub async fn batches_store_in_order_once(log: &dyn ChatLog) {
+        log.append("g", msg("ada", "0", "before")).await.unwrap();
+        let results = log
+            .append_batch(
+                "g",
+                vec![
+                    msg("ada", "1", "one"),
+                    msg("bob", "1", "two"),
+                    msg("ada", "1", "one again"),
+                    msg("ada", "0", "retry of the first"),
+                    msg("cyd", "9", "three"),
+                ],
+            )
+            .await;
+        let got: Vec<(u64, bool)> = results
+            .into_iter()
+            .map(|r| r.unwrap())
+            .map(|a| (a.message.seq, a.duplicate))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(2, false), (3, false), (2, true), (1, true), (4, false)],
+            "new messages numbered in batch order; retries, in the batch or not, answered with the original"
+        );
+        let page = log.page("g", None, 50).await.unwrap();
+        let texts: Vec<&str> = page.messages.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, vec!["before", "one", "two", "three"]);
+        assert!(log.append_batch("g", vec![]).await.is_empty());
     }
 
     pub async fn delete_keeps_the_slot(log: &dyn ChatLog) {
