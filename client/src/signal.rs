@@ -77,7 +77,10 @@ impl SignalClient {
     /// Open the WebSocket (no `join` yet).
     pub async fn connect(base_url: &str) -> Result<SignalClient, SignalError> {
         let url = websocket_url(base_url);
-        let (ws, _) = tokio_tungstenite::connect_async(url.as_str())
+        // Nagle off: signaling messages are small and each one should leave at once
+        // (with Nagle, a message written while an earlier one is unacknowledged waits for
+        // the peer's delayed ACK, about 40 ms).
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), None, true)
             .await
             .map_err(|e| SignalError::Connect {
                 url: url.clone(),

@@ -4,10 +4,11 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::Config;
 use crate::http;
@@ -23,6 +24,14 @@ pub async fn run(
 ) -> Result<(), RelayError> {
     let app = http::router(relay.clone());
     let draining = relay.clone();
+    // Nagle off on every connection: a small message (a chat line, an ICE answer) written
+    // while an earlier one is unacknowledged would otherwise wait for the client's
+    // delayed ACK, about 40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let serve = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
