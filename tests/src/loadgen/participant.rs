@@ -1,7 +1,7 @@
 //! One emulated participant: a signaling WebSocket and two str0m peers (publish and
 //! subscribe), each on its own UDP socket, driven by one task.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -9,6 +9,7 @@ use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
+use str0m::rtp::RtpPacket;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use studyhall_client::SignalClient;
 use studyhall_protocol::{ClientMessage, MediaState, PublishedTrack, ServerMessage, TrackSource};
@@ -50,6 +51,80 @@ pub struct TrackReceived {
     last_seq: Option<u64>,
 }
 
+/// One incoming video stream's frames being put together from RTP packets (keyed by
+/// extended RTP time): a frame counts once its first packet (VP8 start of partition 0,
+/// which holds the stamp), its last (marker) and everything between have arrived.
+#[derive(Debug, Default)]
+struct Assembly {
+    frames: BTreeMap<u64, FrameParts>,
+}
+
+#[derive(Debug, Default)]
+struct FrameParts {
+    stamp: Option<Stamp>,
+    first_seq: Option<u64>,
+    last_seq: Option<u64>,
+    packets: u64,
+    bytes: u64,
+}
+
+/// Frames still incomplete after this many newer ones have started are given up.
+const ASSEMBLY_DEPTH: usize = 32;
+
+/// The VP8 payload after the RTP payload descriptor (RFC 7741), and whether the packet
+/// starts a frame.
+fn vp8_payload(p: &[u8]) -> Option<(bool, &[u8])> {
+    let b0 = *p.first()?;
+    let start = b0 & 0x10 != 0 && b0 & 0x07 == 0;
+    let mut i = 1;
+    if b0 & 0x80 != 0 {
+        let x = *p.get(1)?;
+        i = 2;
+        if x & 0x80 != 0 {
+            i += if *p.get(i)? & 0x80 != 0 { 2 } else { 1 };
+        }
+        if x & 0x40 != 0 {
+            i += 1;
+        }
+        if x & 0x30 != 0 {
+            i += 1;
+        }
+    }
+    Some((start, p.get(i..)?))
+}
+
+impl Assembly {
+    /// Add a packet; returns a frame (its stamp, packets and bytes) once complete.
+    fn add(&mut self, packet: &RtpPacket) -> Option<(Stamp, u64, u64)> {
+        let (start, payload) = vp8_payload(&packet.payload)?;
+        let key = packet.time.numer();
+        let seq = *packet.seq_no;
+        let parts = self.frames.entry(key).or_default();
+        parts.packets += 1;
+        parts.bytes += payload.len() as u64;
+        if start {
+            parts.first_seq = Some(seq);
+            parts.stamp = read_stamp(payload);
+        }
+        if packet.header.marker {
+            parts.last_seq = Some(seq);
+        }
+        let done = match (parts.first_seq, parts.last_seq, parts.stamp) {
+            (Some(first), Some(last), Some(stamp)) if last >= first => {
+                (parts.packets == last - first + 1).then_some((stamp, parts.packets, parts.bytes))
+            }
+            _ => None,
+        };
+        if done.is_some() {
+            self.frames.remove(&key);
+        }
+        while self.frames.len() > ASSEMBLY_DEPTH {
+            self.frames.pop_first();
+        }
+        done
+    }
+}
+
 /// What one participant saw.
 #[derive(Debug, Clone, Default)]
 pub struct ParticipantStats {
@@ -72,13 +147,19 @@ struct Peer {
     socket: UdpSocket,
     local: SocketAddr,
     connected: bool,
+    /// When the peer next wants time.
+    due: Instant,
 }
 
 impl Peer {
-    async fn new(now: Instant, ip: std::net::IpAddr) -> std::io::Result<Peer> {
+    /// A peer; `rtp_mode` for receiving (packets are counted as they come, with no
+    /// jitter buffer or frame assembly in str0m: the generator must stay cheaper than what
+    /// it measures).
+    async fn new(now: Instant, ip: std::net::IpAddr, rtp_mode: bool) -> std::io::Result<Peer> {
         let socket = UdpSocket::bind((ip, 0)).await?;
         let local = socket.local_addr()?;
         let mut rtc = Rtc::builder()
+            .set_rtp_mode(rtp_mode)
             .clear_codecs()
             .enable_vp8(true)
             .enable_opus(true, false)
@@ -89,6 +170,7 @@ impl Peer {
             socket,
             local,
             connected: false,
+            due: now,
         })
     }
 
@@ -108,10 +190,16 @@ impl Peer {
         let _ = self.rtc.handle_input(input);
     }
 
-    /// Hand time to the peer, send what it wants sent, collect its events; returns when
-    /// it next wants time.
-    fn drive(&mut self, now: Instant, events: &mut Vec<Event>) -> Instant {
-        let _ = self.rtc.handle_input(Input::Timeout(now));
+    /// Hand time to the peer if it is due, send what it wants sent, collect its events
+    /// and note when it next wants time.
+    fn drive(&mut self, now: Instant, events: &mut Vec<Event>) {
+        if now >= self.due {
+            let _ = self.rtc.handle_input(Input::Timeout(now));
+        }
+        self.due = self.poll(now, events);
+    }
+
+    fn poll(&mut self, now: Instant, events: &mut Vec<Event>) -> Instant {
         loop {
             match self.rtc.poll_output() {
                 Ok(Output::Timeout(at)) => return at,
@@ -202,8 +290,8 @@ impl Media {
         publish: Publish,
     ) -> Result<(Media, Option<(String, Vec<PublishedTrack>)>), String> {
         let now = Instant::now();
-        let mut publisher = Peer::new(now, ip).await.map_err(|e| e.to_string())?;
-        let subscriber = Peer::new(now, ip).await.map_err(|e| e.to_string())?;
+        let mut publisher = Peer::new(now, ip, false).await.map_err(|e| e.to_string())?;
+        let subscriber = Peer::new(now, ip, true).await.map_err(|e| e.to_string())?;
         let mut senders = Vec::new();
         let mut offer = None;
         let mut pending = None;
@@ -365,6 +453,9 @@ pub async fn media_loop(
     let mut events = Vec::new();
     let mut buf_pub = vec![0u8; 2048];
     let mut buf_sub = vec![0u8; 2048];
+    let mut assembly: HashMap<u32, Assembly> = HashMap::new();
+    let mut pub_touched = true;
+    let mut sub_touched = true;
     loop {
         let now = Instant::now();
         if now >= until {
@@ -410,6 +501,7 @@ pub async fn media_loop(
                     if let Some(writer) = publisher.rtc.writer(s.mid) {
                         let _ = writer.write(pt, now, rtp_time, data);
                     }
+                    pub_touched = true;
                     stats.sent_total[s.track as usize] += 1;
                     if window.holds(stamp.sent_us) {
                         stats.sent_in_window[s.track as usize] += 1;
@@ -419,7 +511,13 @@ pub async fn media_loop(
                 }
             }
         }
-        let next_pub = publisher.drive(now, &mut events);
+        // A peer is polled when it was given something or wants time; polling walks all
+        // of its streams, so doing it on every wake-up would make the generator the
+        // bottleneck.
+        if pub_touched || now >= publisher.due {
+            publisher.drive(now, &mut events);
+            pub_touched = false;
+        }
         for e in events.drain(..) {
             if let Event::KeyframeRequest(r) = e {
                 if let Some(s) = senders.iter_mut().find(|s| s.mid == r.mid) {
@@ -427,41 +525,57 @@ pub async fn media_loop(
                 }
             }
         }
-        let next_sub = subscriber.drive(now, &mut events);
+        if sub_touched || now >= subscriber.due {
+            subscriber.drive(now, &mut events);
+            sub_touched = false;
+        }
         for e in events.drain(..) {
-            if let Event::MediaData(d) = e {
-                let received_us = now_us();
-                if stats.join_time.is_none() {
-                    stats.join_time = Some(started.elapsed());
-                }
-                let Some(stamp) = read_stamp(&d.data) else {
-                    continue;
-                };
-                let t = stats
-                    .received
-                    .entry((stamp.publisher, stamp.track))
-                    .or_default();
-                let packets = (**d.seq_range.end()).saturating_sub(**d.seq_range.start()) + 1;
-                t.frames += 1;
-                t.bytes += d.data.len() as u64;
-                t.packets += packets;
-                if t.last_seq.is_some_and(|last| stamp.seq <= last) {
-                    t.out_of_order += 1;
-                } else {
-                    t.last_seq = Some(stamp.seq);
-                }
-                if window.holds(stamp.sent_us) {
-                    t.frames_in_window += 1;
-                    t.packets_in_window += packets;
-                    t.bytes_in_window += d.data.len() as u64;
-                    let latency = received_us.saturating_sub(stamp.sent_us);
-                    stats
-                        .latencies_us
-                        .push(latency.min(u64::from(u32::MAX)) as u32);
-                }
+            let Event::RtpPacket(packet) = e else {
+                continue;
+            };
+            let received_us = now_us();
+            if stats.join_time.is_none() {
+                stats.join_time = Some(started.elapsed());
+            }
+            let ssrc = packet.header.ssrc;
+            let video = subscriber
+                .rtc
+                .direct_api()
+                .stream_rx(&ssrc)
+                .map(|rx| rx.mid())
+                .and_then(|mid| subscriber.rtc.media(mid).map(|m| m.kind()))
+                == Some(MediaKind::Video);
+            let frame = if video {
+                assembly.entry(*ssrc).or_default().add(&packet)
+            } else {
+                read_stamp(&packet.payload).map(|s| (s, 1, packet.payload.len() as u64))
+            };
+            let Some((stamp, packets, bytes)) = frame else {
+                continue;
+            };
+            let t = stats
+                .received
+                .entry((stamp.publisher, stamp.track))
+                .or_default();
+            t.frames += 1;
+            t.bytes += bytes;
+            t.packets += packets;
+            if t.last_seq.is_some_and(|last| stamp.seq <= last) {
+                t.out_of_order += 1;
+            } else {
+                t.last_seq = Some(stamp.seq);
+            }
+            if window.holds(stamp.sent_us) {
+                t.frames_in_window += 1;
+                t.packets_in_window += packets;
+                t.bytes_in_window += bytes;
+                let latency = received_us.saturating_sub(stamp.sent_us);
+                stats
+                    .latencies_us
+                    .push(latency.min(u64::from(u32::MAX)) as u32);
             }
         }
-        let mut wake = next_pub.min(next_sub).min(until);
+        let mut wake = publisher.due.min(subscriber.due).min(until);
         if publisher.connected {
             if let Some(next) = senders.iter().map(|s| s.next).min() {
                 wake = wake.min(next);
@@ -472,11 +586,13 @@ pub async fn media_loop(
             r = publisher.socket.recv_from(&mut buf_pub) => {
                 if let Ok((n, from)) = r {
                     publisher.receive(Instant::now(), from, &buf_pub[..n]);
+                    pub_touched = true;
                 }
             }
             r = subscriber.socket.recv_from(&mut buf_sub) => {
                 if let Ok((n, from)) = r {
                     subscriber.receive(Instant::now(), from, &buf_sub[..n]);
+                    sub_touched = true;
                 }
             }
             event = negotiation.recv() => match event {
@@ -485,10 +601,12 @@ pub async fn media_loop(
                     if let Some(p) = pending.take() {
                         publisher.rtc.sdp_api().accept_answer(p, answer).map_err(|e| e.to_string())?;
                     }
+                    pub_touched = true;
                 }
                 Some(Negotiation::SubscribeOffer(sdp)) => {
                     let offer = SdpOffer::from_sdp_string(&sdp).map_err(|e| e.to_string())?;
                     let answer = subscriber.rtc.sdp_api().accept_offer(offer).map_err(|e| e.to_string())?;
+                    sub_touched = true;
                     if answers.send(answer.to_sdp_string()).await.is_err() {
                         return Err("signaling ended".into());
                     }
