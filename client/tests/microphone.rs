@@ -59,14 +59,16 @@ fn start_pulseaudio() -> Option<Pulse> {
             "--use-pid-file=no",
             "--log-target=stderr",
             "-L",
+            "module-null-sink sink_name=studyhall_null",
+            "-L",
+            "module-sine sink=studyhall_null frequency=440",
+            // Last: modules load in order, so once the socket exists the sink and its
+            // monitor do too (loaded first, the socket raced the sink on a cold start).
+            "-L",
             &format!(
                 "module-native-protocol-unix auth-anonymous=1 socket={}",
                 socket.display()
             ),
-            "-L",
-            "module-null-sink sink_name=studyhall_null",
-            "-L",
-            "module-sine sink=studyhall_null frequency=440",
         ])
         .env("HOME", &home)
         .env("PULSE_RUNTIME_PATH", &run)
