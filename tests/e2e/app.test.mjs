@@ -142,7 +142,8 @@ test('host a room in the app; a headless client joins; video, chat, mute and lea
 
   try {
     // Start screen.
-    await driver.waitFor('the start screen', `return document.querySelector('[data-testid=display-name]') && document.querySelector('[data-testid=app-version]')`);
+    // The name field is disabled until the app's settings have loaded.
+    await driver.waitFor('the start screen, loaded', `const n = document.querySelector('[data-testid=display-name]'); return n && !n.disabled && document.querySelector('[data-testid=app-version]')`);
     await driver.type('[data-testid=display-name]', 'Ada');
     await driver.type('[data-testid=host-title]', 'Calculus study group');
     await shot(driver, 'start.png');
