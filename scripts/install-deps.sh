@@ -29,7 +29,7 @@ APT_BUILD=(build-essential pkg-config curl ca-certificates libssl-dev
 # (read through cpal's PulseAudio host).
 # The desktop app's end-to-end test drives the real app under Xvfb through tauri-driver
 # and WebKitWebDriver. The Redis store's tests start their own redis-server.
-APT_TEST=(chromium xvfb xauth x11-xserver-utils pulseaudio webkit2gtk-driver redis-server redis-tools openssl)
+APT_TEST=(chromium xvfb xauth x11-xserver-utils pulseaudio pulseaudio-utils webkit2gtk-driver redis-server redis-tools openssl)
 
 log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
 

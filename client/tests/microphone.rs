@@ -92,6 +92,26 @@ fn start_pulseaudio() -> Option<Pulse> {
         assert!(Instant::now() < deadline, "pulseaudio did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // The socket file exists from bind(), before the server listens and answers: wait
+    // for a real handshake, or cpal's PulseAudio host (2 s to connect) falls back to ALSA.
+    // That race failed the capture test on a fresh machine.
+    while on_path("pactl")
+        && !Command::new("pactl")
+            .arg("-s")
+            .arg(&pulse.socket)
+            .arg("info")
+            .env_remove("DISPLAY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    {
+        if let Ok(Some(status)) = pulse.child.try_wait() {
+            panic!("pulseaudio exited: {status}");
+        }
+        assert!(Instant::now() < deadline, "pulseaudio does not answer");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     Some(pulse)
 }
 

@@ -4,7 +4,7 @@
 // drawing frames, chat both ways, the remote participant's mute, the tile leaving.
 // Screenshots go to $STUDYHALL_SCREENSHOTS (the README's come from here).
 //
-// Needs: Xvfb, tauri-driver, WebKitWebDriver, pulseaudio (a null sink to play into),
+// Needs: Xvfb, tauri-driver, WebKitWebDriver, pulseaudio and pactl (a null sink to play into),
 // and built binaries: $STUDYHALL_APP_BIN, $STUDYHALL_CLIENT_BIN (default target/debug).
 
 import { test } from 'node:test';
@@ -111,10 +111,13 @@ test('host a room in the app; a headless client joins; video, chat, mute and lea
   const pulseSocket = join(pulseRun, 'native');
   start('pulseaudio', [
     '-n', '--daemonize=no', '--exit-idle-time=-1', '--use-pid-file=no',
-    '-L', `module-native-protocol-unix auth-anonymous=1 socket=${pulseSocket}`,
     '-L', 'module-null-sink sink_name=studyhall_e2e',
+    // Last, so the sink exists once the socket does.
+    '-L', `module-native-protocol-unix auth-anonymous=1 socket=${pulseSocket}`,
   ], { env: { ...process.env, HOME: work, PULSE_RUNTIME_PATH: pulseRun, XDG_RUNTIME_DIR: pulseRun, DISPLAY: '' } });
-  await until('pulseaudio', async () => existsSync(pulseSocket), 10000);
+  // The socket file appears before the server answers: wait for a real handshake.
+  await until('pulseaudio', async () => existsSync(pulseSocket)
+    && spawnSync('pactl', ['-s', pulseSocket, 'info'], { stdio: 'ignore', env: { ...process.env, DISPLAY: '' } }).status === 0, 10000);
 
   const env = {
     ...process.env,
