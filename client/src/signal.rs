@@ -14,6 +14,33 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+/// Why a WebSocket connect failed. An HTTP refusal (503 at the relay's connection cap, 429
+/// when too many sockets from this address are still joining) carries the relay's reason
+/// in its body; say that, not only the status line.
+fn connect_failure(e: tokio_tungstenite::tungstenite::Error) -> String {
+    use tokio_tungstenite::tungstenite::Error;
+    match e {
+        Error::Http(response) => {
+            let status = response.status();
+            let reason = response
+                .body()
+                .as_deref()
+                .map(|b| {
+                    String::from_utf8_lossy(&b[..b.len().min(512)])
+                        .trim()
+                        .to_string()
+                })
+                .unwrap_or_default();
+            if reason.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                format!("HTTP {status}: {reason}")
+            }
+        }
+        e => e.to_string(),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SignalError {
     #[error("cannot reach the relay at {url}: {message}")]
@@ -84,7 +111,7 @@ impl SignalClient {
             .await
             .map_err(|e| SignalError::Connect {
                 url: url.clone(),
-                message: e.to_string(),
+                message: connect_failure(e),
             })?;
         Ok(SignalClient { ws })
     }

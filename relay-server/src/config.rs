@@ -54,6 +54,8 @@ pub struct Config {
     pub max_room_size: usize,
     /// Most simultaneous WebSocket connections.
     pub max_connections: usize,
+    /// Most sockets from one address (an IPv6 /64) that are open but have not joined yet.
+    pub max_pending_per_address: usize,
     /// Largest WebSocket message accepted, in bytes.
     pub max_message_bytes: usize,
     /// Largest chat text, in bytes of UTF-8.
@@ -146,6 +148,7 @@ impl Default for Config {
             secret: None,
             max_room_size: 25,
             max_connections: 1024,
+            max_pending_per_address: 32,
             max_message_bytes: 64 * 1024,
             max_chat_bytes: 4 * 1024,
             messages_per_second: 20,
@@ -186,6 +189,7 @@ pub struct ConfigLayer {
     pub secret: Option<String>,
     pub max_room_size: Option<usize>,
     pub max_connections: Option<usize>,
+    pub max_pending_per_address: Option<usize>,
     pub max_message_bytes: Option<usize>,
     pub max_chat_bytes: Option<usize>,
     pub messages_per_second: Option<u32>,
@@ -300,6 +304,7 @@ impl ConfigLayer {
             secret,
             max_room_size,
             max_connections,
+            max_pending_per_address,
             max_message_bytes,
             max_chat_bytes,
             messages_per_second,
@@ -337,6 +342,7 @@ impl Config {
             data_dir,
             max_room_size,
             max_connections,
+            max_pending_per_address,
             max_message_bytes,
             max_chat_bytes,
             messages_per_second,
@@ -415,6 +421,10 @@ impl Config {
         }
         positive("max_room_size", self.max_room_size as u64)?;
         positive("max_connections", self.max_connections as u64)?;
+        positive(
+            "max_pending_per_address",
+            self.max_pending_per_address as u64,
+        )?;
         positive("max_chat_bytes", self.max_chat_bytes as u64)?;
         positive("messages_per_second", self.messages_per_second.into())?;
         positive("message_burst", self.message_burst.into())?;

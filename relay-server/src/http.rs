@@ -119,6 +119,26 @@ async fn websocket(
         )
             .into_response();
     }
+    // Checked first, so sockets refused here never take a place under max_connections.
+    let Some(pending) = relay.pending.try_take(peer.ip()) else {
+        relay
+            .metrics
+            .connections_refused_pending
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::debug!(%peer, "refused a socket: too many from this address have not joined yet");
+        let mut response = (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "too many connections from your address are still joining (at most {}); try again shortly\n",
+                relay.config.max_pending_per_address
+            ),
+        )
+            .into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        return response;
+    };
     let Ok(permit) = relay.connections.clone().try_acquire_owned() else {
         relay
             .metrics
@@ -134,7 +154,7 @@ async fn websocket(
     upgrade
         .max_message_size(transport_limit)
         .max_frame_size(transport_limit)
-        .on_upgrade(move |ws| socket::serve(relay, ws, peer, permit))
+        .on_upgrade(move |ws| socket::serve(relay, ws, peer, permit, pending))
 }
 
 /// An HTTP API error: a status and `{"error": {"code", "message"}}`.

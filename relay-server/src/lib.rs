@@ -16,6 +16,7 @@ pub mod http;
 pub mod ids;
 pub mod invites;
 pub mod metrics;
+pub mod pending;
 pub mod room;
 pub mod server;
 pub mod sfu;

@@ -13,6 +13,7 @@ pub struct Metrics {
     pub connections_open: AtomicU64,
     pub connections_total: AtomicU64,
     pub connections_refused: AtomicU64,
+    pub connections_refused_pending: AtomicU64,
     pub joins_total: AtomicU64,
     pub messages_received: AtomicU64,
     pub chat_messages: AtomicU64,
@@ -72,6 +73,12 @@ impl Metrics {
             "WebSocket upgrades refused because max_connections was reached.",
             "counter",
             self.connections_refused.load(Ordering::Relaxed),
+        );
+        gauge(
+            "studyhall_connections_refused_pending_total",
+            "WebSocket upgrades refused because too many sockets from the same address had not joined yet (max_pending_per_address).",
+            "counter",
+            self.connections_refused_pending.load(Ordering::Relaxed),
         );
         gauge(
             "studyhall_joins_total",

@@ -13,6 +13,7 @@ use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::invites::Invites;
 use crate::metrics::Metrics;
+use crate::pending::PendingJoins;
 use crate::room::filter::WordFilter;
 use crate::room::{Outbound, Rooms};
 use crate::sfu::runner::SfuHandle;
@@ -58,6 +59,8 @@ pub struct RelayInner {
     pub filter: WordFilter,
     pub metrics: Metrics,
     pub connections: Arc<Semaphore>,
+    /// Sockets that have not joined yet, per client address.
+    pub pending: Arc<PendingJoins>,
     pub sfu: SfuHandle,
     /// Cluster mode (a Redis URL is configured); `None` in embedded mode.
     pub cluster: Option<Arc<Cluster>>,
@@ -146,6 +149,7 @@ impl Relay {
                 filter: WordFilter::new(&config.word_filter),
                 metrics: Metrics::default(),
                 connections: Arc::new(Semaphore::new(config.max_connections)),
+                pending: PendingJoins::new(config.max_pending_per_address),
                 chat,
                 sfu,
                 cluster: cluster.clone(),

@@ -351,9 +351,60 @@ async fn connection_cap_refuses_upgrades_clearly() {
     let (_b, _) = relay.join("r", "bob").await;
     match SignalClient::connect(&relay.url()).await {
         Err(studyhall_client::SignalError::Connect { message, .. }) => {
-            assert!(message.contains("503"), "{message}")
+            assert!(message.contains("503"), "{message}");
+            assert!(
+                message.contains("too many connections"),
+                "the relay's reason: {message}"
+            );
         }
         Err(e) => panic!("unexpected error: {e}"),
         Ok(_) => panic!("a third connection was accepted"),
     }
+}
+
+#[tokio::test]
+async fn sockets_that_have_not_joined_are_capped_per_address() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let relay = TestRelay::start_with(|c| c.max_pending_per_address = 2).await;
+    let state = &relay.running.relay;
+    let here: std::net::IpAddr = [127, 0, 0, 1].into();
+    let refused = |what: &str, r: Result<SignalClient, studyhall_client::SignalError>| match r {
+        Err(studyhall_client::SignalError::Connect { message, .. }) => {
+            assert!(message.contains("429"), "{what}: {message}");
+            assert!(message.contains("still joining"), "{what}: {message}");
+        }
+        Err(e) => panic!("{what}: unexpected error: {e}"),
+        Ok(_) => panic!("{what}: accepted"),
+    };
+
+    let idle_a = SignalClient::connect(&relay.url()).await.unwrap();
+    let _idle_b = SignalClient::connect(&relay.url()).await.unwrap();
+    refused(
+        "a third socket that has not joined",
+        SignalClient::connect(&relay.url()).await,
+    );
+    assert_eq!(state.metrics.connections_refused_pending.load(Relaxed), 1);
+    assert_eq!(state.pending.count(here), 2);
+
+    // Closing one frees its place once the relay sees the close.
+    drop(idle_a);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while state.pending.count(here) > 1 {
+        assert!(Instant::now() < deadline, "the closed socket still counts");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // A joined socket does not count: ada joins on the freed place, one more may wait.
+    let (mut ada, _) = relay.join("r", "ada").await;
+    assert_eq!(state.pending.count(here), 1);
+    let _idle_c = SignalClient::connect(&relay.url()).await.unwrap();
+    refused(
+        "a socket over the cap again",
+        SignalClient::connect(&relay.url()).await,
+    );
+    assert_eq!(state.metrics.connections_refused_pending.load(Relaxed), 2);
+
+    // Refused sockets took no place under max_connections, and ada is still served.
+    assert_eq!(state.metrics.connections_refused.load(Relaxed), 0);
+    ping_pong(&mut ada, 7).await;
 }

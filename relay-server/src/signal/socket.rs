@@ -9,6 +9,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tracing::{debug, info, warn, Instrument};
 
 use super::session::{Flow, Refusal, Session};
+use crate::pending::PendingSlot;
 use crate::room::{serialize, ConnHandle, Outbound};
 use crate::state::Relay;
 
@@ -137,6 +138,7 @@ pub async fn serve(
     mut socket: WebSocket,
     peer: std::net::SocketAddr,
     _permit: OwnedSemaphorePermit,
+    pending: PendingSlot,
 ) {
     let gauge = relay.clone();
     let _open = gauge.metrics.connection_opened();
@@ -190,6 +192,7 @@ pub async fn serve(
                 Ok(frame) => match place(&relay, &frame.message).await {
                     Ok(Some((cluster, home))) => {
                         // The room lives on another node: relay this socket there.
+                        drop(pending);
                         return super::relayed::serve(
                             relay.clone(),
                             cluster,
@@ -207,7 +210,11 @@ pub async fn serve(
         }
     };
     let (mut session, welcome) = match joined {
-        Ok(ok) => ok,
+        Ok(ok) => {
+            // Joined: no longer counted against the address's not-yet-joined sockets.
+            drop(pending);
+            ok
+        }
         Err(refusal) => {
             let code = refusal.code();
             if code != ErrorCode::MessageTooLarge {

@@ -74,6 +74,7 @@ impl RelayProcess {
             .env("STUDYHALL_LOG", "warn")
             // Every participant of a large room joins through the same address.
             .env("STUDYHALL_MAX_CONNECTIONS", "4096")
+            .env("STUDYHALL_MAX_PENDING_PER_ADDRESS", "4096")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (k, v) in env {
