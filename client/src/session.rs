@@ -22,6 +22,12 @@ use crate::source::{AudioInput, VideoInput};
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Waits between rejoin attempts; after the last one the session gives up.
 const REJOIN_BACKOFF: &[u64] = &[250, 500, 1000, 2000, 3000, 5000, 5000, 5000, 5000, 5000];
+/// A media connection the relay gave up on (`media_failed`) is recovered by rejoining,
+/// which negotiates both connections afresh. After this many failures within
+/// [`MEDIA_FAILURE_WINDOW`] (UDP to the relay is likely blocked) the session stops trying,
+/// says so once, and stays in the room for chat.
+const MEDIA_FAILURES_BEFORE_GIVING_UP: usize = 3;
+const MEDIA_FAILURE_WINDOW: Duration = Duration::from_secs(180);
 
 /// Where and as whom to join.
 #[derive(Debug, Clone)]
@@ -157,6 +163,7 @@ impl RoomSession {
             sent_at: HashMap::new(),
             next_request: 0,
             stats: stats.clone(),
+            media_failures: Vec::new(),
         };
         tokio::spawn(task.run(client, rx));
         Ok((
@@ -264,6 +271,8 @@ struct Task {
     sent_at: HashMap<String, std::time::Instant>,
     next_request: u64,
     stats: Arc<Mutex<StatsHandle>>,
+    /// When the relay reported media connections failed (recent ones only).
+    media_failures: Vec<std::time::Instant>,
 }
 
 /// What ended a connection, and whether rejoining makes sense.
@@ -298,6 +307,7 @@ impl Task {
     async fn run(mut self, mut client: MediaClient, mut commands: mpsc::Receiver<Command>) {
         loop {
             // Serve the connection until it ends or we leave.
+            let mut media_failed = None;
             let ended = loop {
                 tokio::select! {
                     event = client.next_event() => match event {
@@ -306,7 +316,12 @@ impl Task {
                                 self.emit(SessionEvent::Message(message));
                                 break Some(end);
                             }
+                            let failed = self.media_failure(&message);
                             self.emit(SessionEvent::Message(message));
+                            if failed.is_some() {
+                                media_failed = failed;
+                                break None;
+                            }
                         }
                         None => break None,
                     },
@@ -330,6 +345,10 @@ impl Task {
                 // Close the connections (the relay closes the socket after a kick).
                 let _ = client.finish().await;
                 Err(end)
+            } else if let Some(message) = media_failed {
+                // Leave (so the relay closes at once) and join again with fresh media.
+                let _ = client.leave().await;
+                Ok(message)
             } else {
                 classify(client.finish().await)
             };
@@ -420,6 +439,36 @@ impl Task {
         });
         self.emit(SessionEvent::Ended(EndReason::Lost(last_error)));
         None
+    }
+
+    /// For a `media_failed` the session should recover from by rejoining: why. Past the
+    /// limit, tells the user once instead and stays (signaling, chat) as it is.
+    fn media_failure(&mut self, message: &ServerMessage) -> Option<String> {
+        let ServerMessage::Error {
+            code: ErrorCode::MediaFailed,
+            message,
+            ..
+        } = message
+        else {
+            return None;
+        };
+        let message = message.trim_end_matches("; negotiate again");
+        let now = std::time::Instant::now();
+        self.media_failures
+            .retain(|t| now.duration_since(*t) < MEDIA_FAILURE_WINDOW);
+        self.media_failures.push(now);
+        match self.media_failures.len() {
+            n if n < MEDIA_FAILURES_BEFORE_GIVING_UP => Some(format!("{message}; reconnecting")),
+            n if n == MEDIA_FAILURES_BEFORE_GIVING_UP => {
+                tracing::warn!(%message, "media keeps failing; no more rejoins for it");
+                self.emit(SessionEvent::Notice(format!(
+                    "Audio and video cannot connect to the room: {message}. Chat still works; \
+                     leave and join again to retry."
+                )));
+                None
+            }
+            _ => None,
+        }
     }
 
     fn emit(&self, event: SessionEvent) {

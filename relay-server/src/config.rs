@@ -74,6 +74,9 @@ pub struct Config {
     pub heartbeat_timeout: Duration,
     /// Time a new socket has to send `join`.
     pub join_timeout: Duration,
+    /// Time a new media connection has to connect (ICE and DTLS) before the relay drops it
+    /// and tells its participant (`media_failed`).
+    pub media_connect_timeout: Duration,
     /// On shutdown, how long to wait for clients to be told and sockets to close.
     pub drain_timeout: Duration,
     /// Allowed clock skew when checking token times.
@@ -159,6 +162,7 @@ impl Default for Config {
             heartbeat_interval: Duration::from_secs(5),
             heartbeat_timeout: Duration::from_secs(15),
             join_timeout: Duration::from_secs(10),
+            media_connect_timeout: crate::sfu::DEFAULT_CONNECT_TIMEOUT,
             drain_timeout: Duration::from_secs(5),
             token_leeway: Duration::from_secs(30),
             history_on_join: 50,
@@ -203,6 +207,8 @@ pub struct ConfigLayer {
     pub heartbeat_timeout: Option<Duration>,
     #[serde(default, with = "humantime_serde::option")]
     pub join_timeout: Option<Duration>,
+    #[serde(default, with = "humantime_serde::option")]
+    pub media_connect_timeout: Option<Duration>,
     #[serde(default, with = "humantime_serde::option")]
     pub drain_timeout: Option<Duration>,
     #[serde(default, with = "humantime_serde::option")]
@@ -315,6 +321,7 @@ impl ConfigLayer {
             heartbeat_interval,
             heartbeat_timeout,
             join_timeout,
+            media_connect_timeout,
             drain_timeout,
             token_leeway,
             history_on_join,
@@ -353,6 +360,7 @@ impl Config {
             heartbeat_interval,
             heartbeat_timeout,
             join_timeout,
+            media_connect_timeout,
             drain_timeout,
             token_leeway,
             history_on_join,
@@ -435,6 +443,10 @@ impl Config {
             self.violations_before_disconnect.into(),
         )?;
         positive("max_history_page", self.max_history_page.into())?;
+        positive(
+            "media_connect_timeout",
+            self.media_connect_timeout.as_millis() as u64,
+        )?;
         if self.max_message_bytes < 1024 {
             return Err(ConfigError::Invalid {
                 key: "max_message_bytes",

@@ -476,3 +476,85 @@ async fn ending_the_room_ends_every_session_without_rejoining() {
     }
     relay.stop().await;
 }
+
+/// UDP to the relay's media port is blocked (the relay advertises an address that swallows
+/// everything): the relay gives up on the connection and says why, the session rejoins
+/// for fresh media a couple of times, then tells the user once and keeps chat working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_that_cannot_reach_the_relay_is_retried_then_reported_and_chat_still_works() {
+    use studyhall_relay::config::MediaAdvertise;
+    let black_hole = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let swallowed = black_hole.local_addr().unwrap();
+    let relay = TestRelay::start_with(|c| {
+        c.media_advertise = Some(MediaAdvertise::Addr(swallowed));
+        c.media_connect_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let config = SessionConfig {
+        url: relay.url(),
+        room: "r".into(),
+        token: relay.token("r", "ada"),
+        options: MediaOptions {
+            microphone: false,
+            ..Default::default()
+        },
+        sinks: MediaSinks::default(),
+    };
+    let (session, _, mut events) = RoomSession::join(config).await.expect("ada joins");
+
+    let mut reconnects = Vec::new();
+    let notice = loop {
+        match next_event(
+            &mut events,
+            "a media failure to recover from or report",
+            |e| {
+                matches!(
+                    e,
+                    SessionEvent::Connection {
+                        state: ConnectionState::Reconnecting,
+                        ..
+                    } | SessionEvent::Notice(_)
+                        | SessionEvent::Ended(_)
+                )
+            },
+        )
+        .await
+        {
+            SessionEvent::Connection { message, .. } => {
+                reconnects.push(message.unwrap_or_default())
+            }
+            SessionEvent::Notice(n) => break n,
+            other => panic!("the session ended: {other:?}"),
+        }
+    };
+    assert_eq!(
+        reconnects.len(),
+        2,
+        "rejoined twice before giving up: {reconnects:?}"
+    );
+    for r in &reconnects {
+        assert!(
+            r.contains("media connection failed") && r.contains("did not connect within 1s"),
+            "the reason reaches the user: {r}"
+        );
+    }
+    assert!(
+        notice.contains("Audio and video cannot connect") && notice.contains("UDP"),
+        "{notice}"
+    );
+
+    // The session stays in the room: chat works, and no more rejoins for media.
+    let sent = session.send_chat("m-1", "can you hear me?").await.unwrap();
+    assert_eq!(sent.text, "can you hear me?");
+    let quiet = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            if let Some(SessionEvent::Connection { .. }) = events.recv().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(quiet.is_err(), "no rejoin after giving up");
+    session.leave().await;
+    drop(black_hole);
+}

@@ -26,7 +26,7 @@ use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, SeqNo, Ssrc};
-use str0m::{Candidate, Event, Input, Output, Rtc, RtcError};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcError};
 use studyhall_protocol::{ForwardedTrack, PublishedTrack, TrackSource};
 use tracing::{debug, info, warn};
 
@@ -49,6 +49,11 @@ pub const MAX_INACTIVE_MLINES: usize = 16;
 
 /// Most tracks one participant may publish.
 pub const MAX_PUBLISHED_TRACKS: usize = 4;
+
+/// How long a new media connection may take to connect (ICE and DTLS) by default. str0m's
+/// ICE-lite agent waits forever for a first binding request, so without this a client whose
+/// UDP never reaches the relay would sit on black tiles with no word of why.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SfuError {
@@ -159,6 +164,10 @@ struct Peer {
     role: Role,
     rtc: Rtc,
     alive: bool,
+    /// Why the peer is being dropped, for its participant (`None`: an engine error).
+    failure: Option<String>,
+    /// Until str0m reports `Connected` (ICE and DTLS up): when to give up on it.
+    connect_by: Option<Instant>,
     timeout: Instant,
     /// Publish peers: tracks by mid.
     tracks_in: HashMap<Mid, TrackIn>,
@@ -198,6 +207,7 @@ pub struct Sfu {
     dirty: Vec<PeerId>,
     last_now: Option<Instant>,
     notices: VecDeque<Notice>,
+    connect_timeout: Duration,
 }
 
 /// Sent buffers kept for reuse; about one burst's worth.
@@ -282,7 +292,15 @@ impl Sfu {
             dirty: Vec::new(),
             last_now: None,
             notices: VecDeque::new(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }
+    }
+
+    /// How long new media connections may take to connect before they are dropped and
+    /// their participant told (`MediaFailed`).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -654,6 +672,8 @@ impl Sfu {
                 role,
                 rtc: new_rtc(now, self.local)?,
                 alive: true,
+                failure: None,
+                connect_by: Some(now + self.connect_timeout),
                 timeout: now,
                 tracks_in: HashMap::new(),
                 tracks_out: Vec::new(),
@@ -961,12 +981,21 @@ impl Sfu {
                 }
             }
             Event::IceConnectionStateChange(state) => {
-                if let Some(p) = self.peers.get(&id) {
+                if let Some(p) = self.peers.get_mut(&id) {
                     debug!(identity = %p.identity, role = ?p.role, ?state, "ice state");
+                    // str0m does not close on its own. Its ICE-lite agent reports
+                    // `Disconnected` once no binding request came for 15 s: the client's
+                    // network is gone, and ICE restarts are not part of the protocol.
+                    if state == IceConnectionState::Disconnected && p.alive {
+                        warn!(identity = %p.identity, role = ?p.role, "media connection lost (no ICE traffic); dropping media peer");
+                        p.alive = false;
+                        p.failure = Some("no ICE traffic from the client for 15 s".into());
+                    }
                 }
             }
             Event::Connected => {
-                if let Some(p) = self.peers.get(&id) {
+                if let Some(p) = self.peers.get_mut(&id) {
+                    p.connect_by = None;
                     info!(identity = %p.identity, role = ?p.role, "media connected");
                 }
             }
@@ -1083,6 +1112,17 @@ impl Sfu {
 
     /// Remove dead peers: tell their participants and unpublish their tracks.
     fn reap(&mut self, now: Instant) {
+        let limit = self.connect_timeout;
+        for p in self.peers.values_mut() {
+            if p.alive && p.connect_by.is_some_and(|t| now >= t) {
+                warn!(identity = %p.identity, role = ?p.role, "media connection did not connect in time; dropping media peer");
+                p.alive = false;
+                p.failure = Some(format!(
+                    "it did not connect within {}; UDP to the relay's media port may be blocked",
+                    humantime::format_duration(limit)
+                ));
+            }
+        }
         let dead: Vec<PeerId> = self
             .peers
             .iter()
@@ -1101,14 +1141,16 @@ impl Sfu {
                     Role::Subscribe if m.subscribe == Some(id) => m.subscribe = None,
                     _ => {}
                 }
+                let role = format!("{:?}", peer.role).to_lowercase();
                 self.notices.push_back(Notice::MediaFailed {
                     group: peer.group.clone(),
                     identity: peer.identity.clone(),
-                    message: format!(
-                        "the {:?} media connection failed; negotiate again",
-                        peer.role
-                    )
-                    .to_lowercase(),
+                    message: match &peer.failure {
+                        Some(why) => {
+                            format!("the {role} media connection failed ({why}); negotiate again")
+                        }
+                        None => format!("the {role} media connection failed; negotiate again"),
+                    },
                 });
             }
             if peer.role == Role::Publish {

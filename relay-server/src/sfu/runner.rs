@@ -159,12 +159,14 @@ impl SfuHandle {
 pub fn spawn(
     socket: UdpSocket,
     advertised: Option<SocketAddr>,
+    connect_timeout: std::time::Duration,
 ) -> std::io::Result<(SfuHandle, mpsc::UnboundedReceiver<Notice>)> {
     let local = advertised.unwrap_or(socket.local_addr()?);
     let (tx, rx) = mpsc::channel(1024);
     let (notices_tx, notices_rx) = mpsc::unbounded_channel();
     info!(%local, "media relay (SFU) listening on UDP");
-    tokio::spawn(run(socket, Sfu::new(local), rx, notices_tx));
+    let sfu = Sfu::new(local).with_connect_timeout(connect_timeout);
+    tokio::spawn(run(socket, sfu, rx, notices_tx));
     Ok((SfuHandle { tx, local }, notices_rx))
 }
 

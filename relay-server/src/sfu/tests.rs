@@ -277,3 +277,110 @@ fn a_subscriber_connection_does_not_grow_without_bound() {
     );
     assert!(ufrags.len() >= 2, "the subscribe connection was replaced");
 }
+
+/// Every `MediaFailed` notice so far, as (identity, message).
+fn media_failures(sfu: &mut Sfu) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    while let Some(n) = sfu.poll_notice() {
+        if let Notice::MediaFailed {
+            identity, message, ..
+        } = n
+        {
+            out.push((identity, message));
+        }
+    }
+    out
+}
+
+/// Ada publishes one camera track and bob subscribes; both connect.
+fn connected_pair(sfu: &mut Sfu, now: &mut Instant) -> (Client, Client) {
+    let mut ada = Client::new(*now, "10.0.0.2:5000");
+    let mut bob = Client::new(*now, "10.0.0.3:5000");
+    sfu.join(*now, "r", "ada", true);
+    sfu.join(*now, "r", "bob", true);
+    let (sdp, mid, pending) = ada.publish_offer();
+    let tracks = [PublishedTrack {
+        mid: mid.to_string(),
+        source: TrackSource::Camera,
+    }];
+    let answer = sfu.publish(*now, "r", "ada", &sdp, &tracks).unwrap();
+    ada.rtc
+        .sdp_api()
+        .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap())
+        .unwrap();
+    let Some(Notice::SubscribeOffer { sdp, .. }) = sfu.poll_notice() else {
+        panic!("bob is offered ada's camera")
+    };
+    let answer = bob.answer(&sdp);
+    sfu.subscribe_answer(*now, "r", "bob", &answer).unwrap();
+    pump(sfu, &mut [&mut ada, &mut bob], now, 100);
+    assert!(ada.connected && bob.connected);
+    (ada, bob)
+}
+
+#[test]
+fn a_connection_that_never_connects_is_dropped_and_its_participant_told() {
+    let mut now = Instant::now();
+    let mut sfu = Sfu::new(RELAY.parse().unwrap()).with_connect_timeout(Duration::from_secs(5));
+    let mut ada = Client::new(now, "10.0.0.2:5000");
+    sfu.join(now, "r", "ada", true);
+    let (sdp, mid, _) = ada.publish_offer();
+    let tracks = [PublishedTrack {
+        mid: mid.to_string(),
+        source: TrackSource::Camera,
+    }];
+    sfu.publish(now, "r", "ada", &sdp, &tracks).unwrap();
+    // Nothing ever reaches the relay from ada (her UDP is blocked).
+    let start = now;
+    while now < start + Duration::from_millis(4900) {
+        now += Duration::from_millis(100);
+        sfu.handle_timeout(now);
+    }
+    assert!(media_failures(&mut sfu).is_empty(), "not before the limit");
+    assert_eq!(sfu.counts().0, 1);
+    now += Duration::from_millis(200);
+    sfu.handle_timeout(now);
+    let failed = media_failures(&mut sfu);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].0, "ada");
+    assert!(
+        failed[0].1.contains("publish media connection failed")
+            && failed[0].1.contains("did not connect within 5s"),
+        "{}",
+        failed[0].1
+    );
+    assert_eq!(sfu.counts(), (0, 0, 0), "the peer and its track are gone");
+}
+
+#[test]
+fn connected_peers_are_not_dropped_by_the_connect_limit() {
+    let mut now = Instant::now();
+    let mut sfu = Sfu::new(RELAY.parse().unwrap()).with_connect_timeout(Duration::from_secs(2));
+    let (mut ada, mut bob) = connected_pair(&mut sfu, &mut now);
+    // Long past the limit, both keep talking (ICE consent checks): nothing is dropped.
+    for _ in 0..40 {
+        pump(&mut sfu, &mut [&mut ada, &mut bob], &mut now, 10);
+    }
+    assert!(media_failures(&mut sfu).is_empty());
+    assert_eq!(sfu.counts(), (1, 1, 1));
+}
+
+#[test]
+fn a_connection_that_goes_quiet_is_dropped_and_others_keep_theirs() {
+    let mut now = Instant::now();
+    let mut sfu = Sfu::new(RELAY.parse().unwrap());
+    let (_ada, mut bob) = connected_pair(&mut sfu, &mut now);
+    // Ada's network goes away; bob's stays.
+    for _ in 0..220 {
+        pump(&mut sfu, &mut [&mut bob], &mut now, 10);
+    }
+    let failed = media_failures(&mut sfu);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].0, "ada");
+    assert!(failed[0].1.contains("no ICE traffic"), "{}", failed[0].1);
+    assert_eq!(
+        sfu.counts(),
+        (0, 1, 0),
+        "ada's publish peer and track are gone"
+    );
+}

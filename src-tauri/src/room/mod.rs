@@ -21,7 +21,7 @@ use studyhall_client::session::{
 };
 use studyhall_client::signal::JoinInfo;
 use studyhall_client::source::device::Speaker;
-use studyhall_protocol::{ServerMessage, TrackSource};
+use studyhall_protocol::{ErrorCode, ServerMessage, TrackSource};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -546,6 +546,12 @@ async fn pump_events(
                 ServerMessage::Shutdown { reason, .. } => Some(RoomEvent::Notice {
                     message: format!("The room's host is restarting ({reason}); reconnecting…"),
                 }),
+                // The session recovers from these itself (it rejoins, and past a limit
+                // sends its own notice); the relay's wording is for clients, not people.
+                ServerMessage::Error {
+                    code: ErrorCode::MediaFailed,
+                    ..
+                } => None,
                 ServerMessage::Error {
                     message,
                     request_id: None,
