@@ -52,5 +52,11 @@ for bin in studyhall studyhall-relay; do
   grep -qE " (\./)?usr/bin/$bin\$" <<<"$contents" || { echo "$deb lacks usr/bin/$bin" >&2; exit 1; }
 done
 echo "$deb holds the app and the relay"
+# Invite links (studyhall://) open the app: its desktop entry claims the scheme and
+# passes the link on.
+entry=$(dpkg-deb --fsys-tarfile "$deb" | tar -xOf - --wildcards '*usr/share/applications/*.desktop')
+grep -qx 'MimeType=x-scheme-handler/studyhall;' <<<"$entry" || { echo "the desktop entry does not claim studyhall:// links:" >&2; echo "$entry" >&2; exit 1; }
+grep -qE '^Exec=studyhall %u$' <<<"$entry" || { echo "the desktop entry does not pass the link on:" >&2; echo "$entry" >&2; exit 1; }
+echo "its desktop entry opens studyhall:// links with the app"
 
 step "all checks passed"

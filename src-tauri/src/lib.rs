@@ -44,6 +44,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             room::commands::host_room,
             room::commands::stop_hosting,
             room::commands::parse_invite,
+            room::commands::take_launch_invite,
             room::commands::join_room,
             room::commands::leave_room,
             room::commands::set_media,
@@ -122,6 +123,14 @@ fn builder<R: Runtime>() -> Builder<R> {
             specta.mount_events(app);
             let dir = data_dir(app);
             let state = app_state(app.handle(), dir)?;
+            let link = state::invite_link_in(std::env::args().skip(1));
+            if let Some(link) = &link {
+                tracing::info!(chars = link.len(), "started with an invite link");
+            }
+            *state
+                .launch_invite
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = link;
             tauri::async_runtime::spawn(room::pump_status(
                 state.bridge.clone(),
                 state.live.clone(),
@@ -329,6 +338,34 @@ mod tests {
             error.as_str().is_some_and(|e| e.contains("profile")),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_launch_invite_link_is_found_and_taken_once() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(state::invite_link_in(args(&[])), None);
+        assert_eq!(state::invite_link_in(args(&["--verbose", "k7qx"])), None);
+        let link = "studyhall://join?relay=192.168.1.20%3A7450&code=K7QX-29FD";
+        assert_eq!(
+            state::invite_link_in(args(&["--flag", link])).as_deref(),
+            Some(link)
+        );
+        assert_eq!(
+            state::invite_link_in(args(&["StudyHall://join?code=A"])).as_deref(),
+            Some("StudyHall://join?code=A"),
+            "the scheme is case-insensitive"
+        );
+        let huge = format!("studyhall://join?code={}", "A".repeat(4000));
+        assert_eq!(state::invite_link_in([huge]), None, "absurdly long");
+
+        let (app, webview, _dir) = app();
+        let none = invoke(&webview, "take_launch_invite", serde_json::json!({})).unwrap();
+        assert_eq!(none, serde_json::Value::Null);
+        *app.state::<AppState>().launch_invite.lock().unwrap() = Some(link.to_string());
+        let taken = invoke(&webview, "take_launch_invite", serde_json::json!({})).unwrap();
+        assert_eq!(taken, link);
+        let again = invoke(&webview, "take_launch_invite", serde_json::json!({})).unwrap();
+        assert_eq!(again, serde_json::Value::Null, "taken once");
     }
 
     #[test]

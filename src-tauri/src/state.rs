@@ -60,6 +60,9 @@ pub struct AppState {
     /// Where the app keeps its data (settings, the hosted relay's data).
     pub data_dir: PathBuf,
     pub bridge: Arc<dyn Bridge>,
+    /// The invite link the app was started with (the system opens `studyhall://` links
+    /// with the app), until the start screen takes it.
+    pub launch_invite: Mutex<Option<String>>,
 }
 
 /// What is going on right now: at most one device check, one room, one hosted room.
@@ -86,6 +89,15 @@ impl AppState {
             live: Arc::new(tokio::sync::Mutex::new(Live::default())),
             data_dir,
             bridge,
+            launch_invite: Mutex::new(None),
         }
     }
+}
+
+/// The first `studyhall://` link among the command-line arguments (the desktop entry runs
+/// `studyhall %u` when a link is opened).
+pub fn invite_link_in<I: IntoIterator<Item = String>>(args: I) -> Option<String> {
+    args.into_iter()
+        .map(|a| a.trim().to_string())
+        .find(|a| a.len() <= 2048 && a.to_ascii_lowercase().starts_with("studyhall://"))
 }

@@ -140,13 +140,18 @@ test('host a room in the app; a headless client joins; video, chat, mute and lea
   await until('tauri-driver', async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok);
 
   const driver = new WebDriver(`http://127.0.0.1:${port}`);
-  await driver.start({ 'tauri:options': { application: appBin } });
+  // Started the way the desktop entry starts it for a clicked invite link.
+  const launchLink = 'studyhall://join?relay=192.0.2.10%3A7450&code=K7QX-29FD';
+  await driver.start({ 'tauri:options': { application: appBin, args: [launchLink] } });
   t.after(() => driver.quit().catch(() => {}));
 
   try {
     // Start screen.
     // The name field is disabled until the app's settings have loaded.
     await driver.waitFor('the start screen, loaded', `const n = document.querySelector('[data-testid=display-name]'); return n && !n.disabled && document.querySelector('[data-testid=app-version]')`);
+    // The link the app was opened with waits in the join field, checked.
+    await driver.waitFor('the launch link in the join field', `const i = document.querySelector('[data-testid=invite-input]'); return i && i.value === ${JSON.stringify(launchLink)}`);
+    await driver.waitFor('the launch link checked', `const s = document.querySelector('[data-testid=invite-status]'); return s && s.textContent.includes('Room at 192.0.2.10:7450')`);
     await driver.type('[data-testid=display-name]', 'Ada');
     await driver.type('[data-testid=host-title]', 'Calculus study group');
     await shot(driver, 'start.png');

@@ -123,6 +123,11 @@
       return null;
     },
     parse_invite: ({ text }) => parseInvite(text),
+    take_launch_invite: () => {
+      const link = state.launchInvite ?? null;
+      state.launchInvite = null;
+      return link;
+    },
     join_room: ({ invite }) => {
       parseInvite(invite);
       state.inRoom = true;

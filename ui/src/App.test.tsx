@@ -45,6 +45,17 @@ describe('start screen', () => {
     expect(await screen.findByText('✓ Room at 192.168.1.20:7450')).toBeTruthy();
   });
 
+  it('puts the invite link the app was opened with into the join field, checked', async () => {
+    const link = 'studyhall://join?relay=192.168.1.20%3A7450&code=K7QX-29FD';
+    vi.mocked(service.takeLaunchInvite).mockResolvedValueOnce(link);
+    vi.mocked(service.parseInvite).mockResolvedValue({ relay: '192.168.1.20:7450', code: 'K7QX-29FD' });
+    render(<App />);
+    const input = await screen.findByTestId<HTMLInputElement>('invite-input');
+    await waitFor(() => expect(input.value).toBe(link));
+    expect(await screen.findByText('✓ Room at 192.168.1.20:7450')).toBeTruthy();
+    expect(service.parseInvite).toHaveBeenCalledWith(link);
+  });
+
   it('refuses a blank name', async () => {
     render(<App />);
     const name = await screen.findByTestId('display-name');

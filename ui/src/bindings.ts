@@ -29,6 +29,11 @@ export const commands = {
 	stopHosting: () => typedError<null, AppError>(__TAURI_INVOKE("stop_hosting")),
 	/**  Check an invite link or code without joining. */
 	parseInvite: (text: string) => typedError<InviteTarget, AppError>(__TAURI_INVOKE("parse_invite", { text })),
+	/**
+	 *  The invite link the app was started with, once: later calls get `null`. The start
+	 *  screen puts it in the join field, so a clicked link ends one click from the room.
+	 */
+	takeLaunchInvite: () => __TAURI_INVOKE<string | null>("take_launch_invite"),
 	/**  Redeem the invite and join with the saved profile. */
 	joinRoom: (invite: string) => typedError<RoomSnapshot_Serialize, AppError>(__TAURI_INVOKE("join_room", { invite })),
 	/**  Leave the room (it goes on for the others). */

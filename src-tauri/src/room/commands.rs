@@ -43,6 +43,18 @@ pub fn parse_invite(text: String) -> Result<InviteTarget, AppError> {
     })
 }
 
+/// The invite link the app was started with, once: later calls get `null`. The start
+/// screen puts it in the join field, so a clicked link ends one click from the room.
+#[tauri::command]
+#[specta::specta]
+pub fn take_launch_invite(state: State<'_, AppState>) -> Option<String> {
+    state
+        .launch_invite
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+}
+
 /// Redeem the invite and join with the saved profile.
 #[tauri::command]
 #[specta::specta]

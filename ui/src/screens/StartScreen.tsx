@@ -6,6 +6,7 @@ import {
   getAppInfo,
   parseInvite,
   saveProfile,
+  takeLaunchInvite,
   type AppInfo,
   type InviteTarget,
   type RecentRoom,
@@ -55,6 +56,22 @@ export function StartScreen({
 
   const displayName = name ?? settings?.displayName ?? '';
   const ready = settings !== null;
+
+  // A studyhall:// link the app was opened with (a clicked invite) goes into the join field,
+  // where it is checked like a typed one. The app hands it out once. Not cancelled on
+  // unmount: under StrictMode's double effect the first call is the one that gets it.
+  useEffect(() => {
+    if (!ready) return;
+    takeLaunchInvite().then(
+      (link) => {
+        if (link) {
+          setInviteText(link);
+          setJoinError(null);
+        }
+      },
+      (error: unknown) => console.warn('cannot read the launch invite', error),
+    );
+  }, [ready]);
 
   // Check the invite with the app as it is typed (debounced).
   const trimmed = normalizeInviteText(inviteText);

@@ -175,6 +175,8 @@ export const hostRoom = (title: string): Promise<Invite> => call(() => commands.
 export const stopHosting = (): Promise<null> => call(() => commands.stopHosting());
 export const parseInvite = (text: string): Promise<InviteTarget> =>
   call(() => commands.parseInvite(text));
+/** The `studyhall://` link the app was opened with, once (later calls: null). */
+export const takeLaunchInvite = (): Promise<string | null> => ask(() => commands.takeLaunchInvite());
 export const joinRoom = (invite: string): Promise<RoomSnapshot> =>
   call(() => commands.joinRoom(invite));
 export const leaveRoom = (): Promise<null> => call(() => commands.leaveRoom());

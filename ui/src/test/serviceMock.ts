@@ -38,6 +38,7 @@ export async function mockService(importOriginal: () => Promise<typeof Service>)
     hostRoom: vi.fn(),
     stopHosting: vi.fn(() => Promise.resolve(null)),
     parseInvite: vi.fn(),
+    takeLaunchInvite: vi.fn(() => Promise.resolve(null)),
     joinRoom: vi.fn(),
     leaveRoom: vi.fn(() => Promise.resolve(null)),
     setMedia: vi.fn(),
