@@ -123,7 +123,11 @@ fn builder<R: Runtime>() -> Builder<R> {
             specta.mount_events(app);
             let dir = data_dir(app);
             let state = app_state(app.handle(), dir)?;
-            let link = state::invite_link_in(std::env::args().skip(1));
+            // args_os: `args` panics on an argument that is not UTF-8.
+            let args = std::env::args_os()
+                .skip(1)
+                .filter_map(|a| a.into_string().ok());
+            let link = state::invite_link_in(args);
             if let Some(link) = &link {
                 tracing::info!(chars = link.len(), "started with an invite link");
             }
