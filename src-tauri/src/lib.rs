@@ -15,6 +15,7 @@ mod devices;
 pub mod error;
 mod room;
 mod settings;
+mod single;
 mod state;
 mod video;
 
@@ -22,9 +23,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tauri::{App, Builder, Manager, RunEvent, Runtime, WindowEvent};
-use tauri_specta::{collect_commands, collect_events};
+use tauri_specta::{collect_commands, collect_events, Event as _};
 
-use crate::room::types::{MediaStatus, QuitRequested, RoomEvent};
+use crate::room::types::{InviteOpened, MediaStatus, QuitRequested, RoomEvent};
 use crate::state::{AppState, Bridge};
 
 /// Where the generated bindings live, relative to the package root.
@@ -54,7 +55,12 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             room::commands::kick,
             room::commands::quit_app,
         ])
-        .events(collect_events![RoomEvent, MediaStatus, QuitRequested])
+        .events(collect_events![
+            RoomEvent,
+            MediaStatus,
+            QuitRequested,
+            InviteOpened
+        ])
 }
 
 /// The TypeScript bindings as they should be committed.
@@ -123,11 +129,7 @@ fn builder<R: Runtime>() -> Builder<R> {
             specta.mount_events(app);
             let dir = data_dir(app);
             let state = app_state(app.handle(), dir)?;
-            // args_os: `args` panics on an argument that is not UTF-8.
-            let args = std::env::args_os()
-                .skip(1)
-                .filter_map(|a| a.into_string().ok());
-            let link = state::invite_link_in(args);
+            let link = launch_link();
             if let Some(link) = &link {
                 tracing::info!(chars = link.len(), "started with an invite link");
             }
@@ -191,27 +193,77 @@ fn others_in_hosted_room(live: &state::Live) -> u32 {
     }
 }
 
-/// Starts the app and blocks until it quits.
+/// The `studyhall://` link among the app's arguments.
+fn launch_link() -> Option<String> {
+    // args_os: `args` panics on an argument that is not UTF-8.
+    let args = std::env::args_os()
+        .skip(1)
+        .filter_map(|a| a.into_string().ok());
+    state::invite_link_in(args)
+}
+
+/// A later start handed over a link (or just asked to be shown): keep the link for the
+/// start screen, tell the UI, bring the window forward.
+fn on_later_start<R: Runtime>(app: &tauri::AppHandle<R>, link: Option<String>) {
+    tracing::info!(
+        link = link.is_some(),
+        "a later start of the app handed over"
+    );
+    if let Some(link) = link {
+        if let Some(state) = app.try_state::<AppState>() {
+            *state
+                .launch_invite
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(link);
+        }
+        let _ = InviteOpened { waiting: true }.emit(app);
+    }
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+/// Starts the app and blocks until it quits. When the app already runs, hands it this
+/// start's invite link instead and returns.
 ///
 /// # Panics
 ///
 /// Panics if the window system or the webview cannot be initialised.
 pub fn run() {
     init_logging();
-    builder::<tauri::Wry>()
+    let listener = match single::start(&single::socket_path(), launch_link().as_deref()) {
+        single::Start::HandedOff => {
+            tracing::info!("Studyhall already runs; handed it this start's invite link");
+            return;
+        }
+        single::Start::First(listener) => Some(listener),
+        single::Start::Alone(why) => {
+            tracing::warn!(%why, "later starts (clicked invite links) cannot reach this app");
+            None
+        }
+    };
+    let app = builder::<tauri::Wry>()
         .build(tauri::generate_context!())
-        .expect("failed to start the Studyhall app")
-        .run(|app, event| {
-            if let RunEvent::Exit = event {
-                // Stop a hosted relay cleanly: everyone in the room is told.
-                if let Some(state) = app.try_state::<AppState>() {
-                    tauri::async_runtime::block_on(async {
-                        let _ = room::leave(&state).await;
-                        let _ = room::stop_hosting(&state).await;
-                    });
-                }
+        .expect("failed to start the Studyhall app");
+    if let Some(listener) = listener {
+        let handle = app.handle().clone();
+        if let Err(e) = single::serve(listener, move |link| on_later_start(&handle, link)) {
+            tracing::warn!(error = %e, "cannot serve later starts");
+        }
+    }
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            // Stop a hosted relay cleanly: everyone in the room is told.
+            if let Some(state) = app.try_state::<AppState>() {
+                tauri::async_runtime::block_on(async {
+                    let _ = room::leave(&state).await;
+                    let _ = room::stop_hosting(&state).await;
+                });
             }
-        });
+        }
+    });
 }
 
 #[cfg(test)]

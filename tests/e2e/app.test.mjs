@@ -213,6 +213,13 @@ test('host a room in the app; a headless client joins; video, chat, mute and lea
     // Leave: back to the start screen, the room listed as recent.
     await driver.click('[data-testid=leave]');
     await driver.waitFor('the start screen again', `return document.querySelector('[data-testid=recent-room]')`, { timeout: 20000 });
+
+    // A link clicked while the app runs starts it again: that start hands the link over
+    // and exits, and the running app offers it in the join field.
+    const clicked = 'studyhall://join?relay=192.0.2.11%3A7450&code=ABCD-2345';
+    const again = spawnSync(appBin, [clicked], { env, timeout: 20000, encoding: 'utf8' });
+    assert.equal(again.status, 0, `the second start exits at once:\n${again.stdout}${again.stderr}`);
+    await driver.waitFor('the clicked link in the join field', `const i = document.querySelector('[data-testid=invite-input]'); return i && i.value === ${JSON.stringify(clicked)}`);
   } catch (e) {
     await shot(driver, 'failure.png').catch(() => {});
     console.log('app output:\n' + driverProc.output.slice(-6000));

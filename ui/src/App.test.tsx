@@ -56,6 +56,19 @@ describe('start screen', () => {
     expect(service.parseInvite).toHaveBeenCalledWith(link);
   });
 
+  it('takes an invite link clicked while the app runs', async () => {
+    const link = 'studyhall://join?relay=192.168.1.20%3A7450&code=K7QX-29FD';
+    vi.mocked(service.parseInvite).mockResolvedValue({ relay: '192.168.1.20:7450', code: 'K7QX-29FD' });
+    render(<App />);
+    const input = await screen.findByTestId<HTMLInputElement>('invite-input');
+    await waitFor(() => expect(handlers.invite.length).toBeGreaterThan(0));
+    expect(input.value).toBe('');
+    vi.mocked(service.takeLaunchInvite).mockResolvedValueOnce(link);
+    act(() => handlers.invite.forEach((h) => h({ waiting: true })));
+    await waitFor(() => expect(input.value).toBe(link));
+    expect(await screen.findByText('✓ Room at 192.168.1.20:7450')).toBeTruthy();
+  });
+
   it('refuses a blank name', async () => {
     render(<App />);
     const name = await screen.findByTestId('display-name');

@@ -54,6 +54,7 @@ export const commands = {
 
 /** Events */
 export const events = {
+	inviteOpened: makeEvent<InviteOpened, InviteOpened>("invite-opened"),
 	mediaStatus: makeEvent<MediaStatus, MediaStatus>("media-status"),
 	quitRequested: makeEvent<QuitRequested, QuitRequested>("quit-requested"),
 	roomEvent: makeEvent<RoomEvent_Serialize, RoomEvent_Deserialize>("room-event"),
@@ -128,6 +129,15 @@ export type Invite = {
 	room: string,
 	/**  A whole number (JSON keeps it exact up to 2^53). */
 	expiresAt: number,
+};
+
+/**
+ *  A later start of the app (a `studyhall://` link clicked while it runs) handed over a
+ *  link: `take_launch_invite` has it now.
+ */
+export type InviteOpened = {
+	/**  Always true; present so the payload is an object. */
+	waiting: boolean,
 };
 
 export type InviteTarget = {

@@ -242,6 +242,17 @@ pub struct MediaStatus {
     pub problems: Vec<DeviceProblem>,
 }
 
+/// A later start of the app (a `studyhall://` link clicked while it runs) handed over a
+/// link: `take_launch_invite` has it now.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type, tauri_specta::Event,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteOpened {
+    /// Always true; present so the payload is an object.
+    pub waiting: bool,
+}
+
 /// The window is closing while others are in the room this app hosts.
 #[derive(
     Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type, tauri_specta::Event,

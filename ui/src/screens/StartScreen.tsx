@@ -6,6 +6,7 @@ import {
   getAppInfo,
   parseInvite,
   saveProfile,
+  onInviteOpened,
   takeLaunchInvite,
   type AppInfo,
   type InviteTarget,
@@ -57,20 +58,24 @@ export function StartScreen({
   const displayName = name ?? settings?.displayName ?? '';
   const ready = settings !== null;
 
-  // A studyhall:// link the app was opened with (a clicked invite) goes into the join field,
-  // where it is checked like a typed one. The app hands it out once. Not cancelled on
-  // unmount: under StrictMode's double effect the first call is the one that gets it.
+  // A studyhall:// link the app was opened with (a clicked invite), or that a later click
+  // handed to it while it runs, goes into the join field, where it is checked like a typed
+  // one. The app hands each link out once. Not cancelled on unmount: under StrictMode's
+  // double effect the first call is the one that gets it.
   useEffect(() => {
     if (!ready) return;
-    takeLaunchInvite().then(
-      (link) => {
-        if (link) {
-          setInviteText(link);
-          setJoinError(null);
-        }
-      },
-      (error: unknown) => console.warn('cannot read the launch invite', error),
-    );
+    const take = () =>
+      takeLaunchInvite().then(
+        (link) => {
+          if (link) {
+            setInviteText(link);
+            setJoinError(null);
+          }
+        },
+        (error: unknown) => console.warn('cannot read the launch invite', error),
+      );
+    void take();
+    return onInviteOpened(() => void take());
   }, [ready]);
 
   // Check the invite with the app as it is typed (debounced).

@@ -18,6 +18,7 @@ import type {
   ChatPage,
   DeviceList,
   Invite,
+  InviteOpened,
   InviteTarget,
   MediaState,
   MediaStatus,
@@ -199,3 +200,6 @@ export const onMediaStatus = (handler: (status: MediaStatus) => void): Unlisten 
   subscribe('media-status', events.mediaStatus, handler);
 export const onQuitRequested = (handler: (request: QuitRequested) => void): Unlisten =>
   subscribe('quit-requested', events.quitRequested, handler);
+/** A link clicked while the app runs was handed over: `takeLaunchInvite` has it. */
+export const onInviteOpened = (handler: (event: InviteOpened) => void): Unlisten =>
+  subscribe('invite-opened', events.inviteOpened, handler);

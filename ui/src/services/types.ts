@@ -29,5 +29,6 @@ export type DeviceKind = B.DeviceKind;
 export type DeviceProblem = B.DeviceProblem;
 export type MediaStatus = B.MediaStatus;
 export type QuitRequested = B.QuitRequested;
+export type InviteOpened = B.InviteOpened;
 export type AppErrorKind = B.AppErrorKind;
 export type AppErrorPayload = B.AppError;

@@ -4,15 +4,24 @@
  */
 import { vi } from 'vitest';
 import type * as Service from '../services/studyhall';
-import type { MediaStatus, Participant, QuitRequested, RoomEvent, RoomSnapshot, Settings } from '../services/types';
+import type {
+  InviteOpened,
+  MediaStatus,
+  Participant,
+  QuitRequested,
+  RoomEvent,
+  RoomSnapshot,
+  Settings,
+} from '../services/types';
 
 export type Handlers = {
   room: ((e: RoomEvent) => void)[];
   media: ((s: MediaStatus) => void)[];
   quit: ((q: QuitRequested) => void)[];
+  invite: ((i: InviteOpened) => void)[];
 };
 
-export const handlers: Handlers = { room: [], media: [], quit: [] };
+export const handlers: Handlers = { room: [], media: [], quit: [], invite: [] };
 
 /** The mocked module's factory body: real AppError & helpers, vi.fn() commands. */
 export async function mockService(importOriginal: () => Promise<typeof Service>) {
@@ -50,6 +59,7 @@ export async function mockService(importOriginal: () => Promise<typeof Service>)
     onRoomEvent: vi.fn(subscribe(handlers.room)),
     onMediaStatus: vi.fn(subscribe(handlers.media)),
     onQuitRequested: vi.fn(subscribe(handlers.quit)),
+    onInviteOpened: vi.fn(subscribe(handlers.invite)),
   };
 }
 
@@ -57,6 +67,7 @@ export function resetHandlers() {
   handlers.room.length = 0;
   handlers.media.length = 0;
   handlers.quit.length = 0;
+  handlers.invite.length = 0;
 }
 
 export function settings(extra: Partial<Settings> = {}): Settings {
