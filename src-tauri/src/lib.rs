@@ -233,7 +233,11 @@ fn on_later_start<R: Runtime>(app: &tauri::AppHandle<R>, link: Option<String>) {
 /// Panics if the window system or the webview cannot be initialised.
 pub fn run() {
     init_logging();
-    let listener = match single::start(&single::socket_path(), launch_link().as_deref()) {
+    let start = match single::socket_path() {
+        Some(path) => single::start(&path, launch_link().as_deref()),
+        None => single::Start::Alone("no runtime or home directory for its socket".into()),
+    };
+    let listener = match start {
         single::Start::HandedOff => {
             tracing::info!("Studyhall already runs; handed it this start's invite link");
             return;

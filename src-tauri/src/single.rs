@@ -26,17 +26,23 @@ pub enum Start {
 }
 
 /// Where the running app listens: beside `STUDYHALL_APP_DATA` when set (so tests and
-/// separate profiles do not meet), else in the user's runtime directory.
-pub fn socket_path() -> PathBuf {
-    if let Some(dir) = std::env::var_os("STUDYHALL_APP_DATA") {
-        return PathBuf::from(dir).join("app.sock");
+/// separate profiles do not meet), else in the user's runtime directory, else in their
+/// data directory. Never in a shared directory such as /tmp, where another user could
+/// put a socket first and collect the links.
+pub fn socket_path() -> Option<PathBuf> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|d| d.is_absolute())
+    };
+    if let Some(dir) = var("STUDYHALL_APP_DATA") {
+        return Some(dir.join("app.sock"));
     }
-    let dir = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .filter(|d| d.is_absolute())
-        .unwrap_or_else(std::env::temp_dir);
-    let user = std::env::var("USER").unwrap_or_default();
-    dir.join(format!("studyhall-app-{user}.sock"))
+    if let Some(dir) = var("XDG_RUNTIME_DIR") {
+        return Some(dir.join("studyhall-app.sock"));
+    }
+    let data = var("XDG_DATA_HOME").or_else(|| var("HOME").map(|h| h.join(".local/share")))?;
+    Some(data.join("app.studyhall.desktop").join("app.sock"))
 }
 
 /// Hand `link` (or nothing, which just brings the app forward) to an app listening at
