@@ -105,6 +105,12 @@ describe('start screen', () => {
     expect(service.joinRoom).toHaveBeenCalledWith(invite.link);
     expect(screen.getByTestId('tile-self')).toBeTruthy();
     expect(screen.getByTestId('tile-bob-2')).toBeTruthy();
+
+    // An invite link clicked meanwhile is not lost: the room says where it waits.
+    act(() => handlers.invite.forEach((h) => h({ waiting: true })));
+    await waitFor(() =>
+      expect(screen.getAllByTestId('toast').some((t) => t.textContent?.includes('waiting in the join field'))).toBe(true),
+    );
   });
 
   it('explains a failed join in plain words and can try again', async () => {

@@ -21,6 +21,7 @@ import {
   joinRoom,
   kick,
   leaveRoom,
+  onInviteOpened,
   onMediaStatus,
   onRoomEvent,
   setMedia,
@@ -95,6 +96,15 @@ export function RoomScreen({
       onExit(how);
     },
     [onExit],
+  );
+
+  // A link clicked while we are in a room waits for the start screen; say where it went.
+  useEffect(
+    () =>
+      onInviteOpened(() =>
+        toast('An invite link was opened. It is waiting in the join field when you leave this room.'),
+      ),
+    [toast],
   );
 
   useEffect(
