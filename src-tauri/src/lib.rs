@@ -216,7 +216,7 @@ fn on_later_start<R: Runtime>(app: &tauri::AppHandle<R>, link: Option<String>) {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()) = Some(link);
         }
-        let _ = InviteOpened { waiting: true }.emit(app);
+        let _ = InviteOpened.emit(app);
     }
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.unminimize();

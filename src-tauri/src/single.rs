@@ -97,11 +97,7 @@ pub fn serve(
                 let _ = conn.set_read_timeout(Some(ANSWER_TIMEOUT));
                 let _ = conn.set_write_timeout(Some(ANSWER_TIMEOUT));
                 let mut line = String::new();
-                let read = match conn.try_clone() {
-                    Ok(c) => BufReader::new(c.take(MAX_LINE)).read_line(&mut line),
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = read {
+                if let Err(e) = BufReader::new((&conn).take(MAX_LINE)).read_line(&mut line) {
                     tracing::debug!(error = %e, "a later start sent nothing readable");
                     continue;
                 }

@@ -64,7 +64,7 @@ describe('start screen', () => {
     await waitFor(() => expect(handlers.invite.length).toBeGreaterThan(0));
     expect(input.value).toBe('');
     vi.mocked(service.takeLaunchInvite).mockResolvedValueOnce(link);
-    act(() => handlers.invite.forEach((h) => h({ waiting: true })));
+    act(() => handlers.invite.forEach((h) => h(null)));
     await waitFor(() => expect(input.value).toBe(link));
     expect(await screen.findByText('✓ Room at 192.168.1.20:7450')).toBeTruthy();
   });
@@ -107,7 +107,7 @@ describe('start screen', () => {
     expect(screen.getByTestId('tile-bob-2')).toBeTruthy();
 
     // An invite link clicked meanwhile is not lost: the room says where it waits.
-    act(() => handlers.invite.forEach((h) => h({ waiting: true })));
+    act(() => handlers.invite.forEach((h) => h(null)));
     await waitFor(() =>
       expect(screen.getAllByTestId('toast').some((t) => t.textContent?.includes('waiting in the join field'))).toBe(true),
     );

@@ -135,10 +135,7 @@ export type Invite = {
  *  A later start of the app (a `studyhall://` link clicked while it runs) handed over a
  *  link: `take_launch_invite` has it now.
  */
-export type InviteOpened = {
-	/**  Always true; present so the payload is an object. */
-	waiting: boolean,
-};
+export type InviteOpened = null;
 
 export type InviteTarget = {
 	relay: string,

@@ -247,11 +247,7 @@ pub struct MediaStatus {
 #[derive(
     Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type, tauri_specta::Event,
 )]
-#[serde(rename_all = "camelCase")]
-pub struct InviteOpened {
-    /// Always true; present so the payload is an object.
-    pub waiting: bool,
-}
+pub struct InviteOpened;
 
 /// The window is closing while others are in the room this app hosts.
 #[derive(

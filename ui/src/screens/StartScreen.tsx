@@ -4,9 +4,9 @@ import { SettingsIcon } from '../components/Icons';
 import {
   describeError,
   getAppInfo,
+  onInviteOpened,
   parseInvite,
   saveProfile,
-  onInviteOpened,
   takeLaunchInvite,
   type AppInfo,
   type InviteTarget,
