@@ -13,13 +13,17 @@
 
 mod chat;
 mod error;
+pub mod hands;
 mod media;
+pub mod presence;
 mod room;
 
 pub use chat::{ChatMessage, ChatPage};
 pub use error::{CloseCode, ErrorCode};
+pub use hands::{HandEvent, HandRequest, RaisedHand};
 pub use media::{ForwardedTrack, PublishedTrack, TrackSource};
-pub use room::{Grants, MediaState, MediaUpdate, Participant, Presence, Role};
+pub use presence::PresenceRequest;
+pub use room::{Grant, Grants, MediaState, MediaUpdate, Participant, Presence, Role};
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +33,9 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Longest accepted `request_id` / `client_msg_id`, in bytes.
 pub const MAX_ID_LEN: usize = 64;
+
+/// The path of the relay's WebSocket endpoint.
+pub const WS_PATH: &str = "/ws";
 
 /// A frame sent by a client: an optional correlation id plus the message itself.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -90,8 +97,6 @@ pub enum ClientMessage {
     },
     /// Change own microphone / camera / screen state. Absent fields stay as they are.
     SetMedia(MediaUpdate),
-    /// Change own presence (active, away, on a break).
-    SetPresence { presence: Presence },
     /// Post a chat message. `client_msg_id` makes retries safe: the same id from the
     /// same identity in the same room is stored once and acknowledged with the same seq.
     ChatSend { client_msg_id: String, text: String },
@@ -122,16 +127,110 @@ pub enum ClientMessage {
     },
     /// The client's SDP answer to the relay's latest `subscribe_offer`.
     SubscribeAnswer { sdp: String },
+    /// A request of a room feature (raise hand, presence, ...): its own `type`s.
+    #[serde(untagged)]
+    Feature(FeatureRequest),
+}
+
+/// Requests of the room features, one variant per feature. Each feature's request enum
+/// is tagged by `type` like every message; this enum adds no layer on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(untagged)]
+pub enum FeatureRequest {
+    Presence(PresenceRequest),
+    Hands(HandRequest),
+}
+
+impl FeatureRequest {
+    /// The wire name of this request (its `"type"`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FeatureRequest::Presence(r) => r.kind(),
+            FeatureRequest::Hands(r) => r.kind(),
+        }
+    }
+
+    /// Decode the request whose `"type"` is `kind`; `None` when no feature has it. The
+    /// error names the field at fault (an untagged decode could only say "no variant").
+    pub fn decode(
+        kind: &str,
+        value: serde_json::Value,
+    ) -> Option<Result<FeatureRequest, serde_json::Error>> {
+        fn into<T: serde::de::DeserializeOwned>(
+            v: serde_json::Value,
+            f: fn(T) -> FeatureRequest,
+        ) -> Option<Result<FeatureRequest, serde_json::Error>> {
+            Some(serde_json::from_value(v).map(f))
+        }
+        if PresenceRequest::TYPES.contains(&kind) {
+            return into(value, FeatureRequest::Presence);
+        }
+        if HandRequest::TYPES.contains(&kind) {
+            return into(value, FeatureRequest::Hands);
+        }
+        None
+    }
+}
+
+impl From<PresenceRequest> for ClientMessage {
+    fn from(r: PresenceRequest) -> Self {
+        ClientMessage::Feature(FeatureRequest::Presence(r))
+    }
+}
+
+impl From<HandRequest> for ClientMessage {
+    fn from(r: HandRequest) -> Self {
+        ClientMessage::Feature(FeatureRequest::Hands(r))
+    }
+}
+
+/// Events of the room features, one variant per feature (each tagged by `type`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(untagged)]
+pub enum FeatureEvent {
+    Hands(HandEvent),
+}
+
+/// What each room feature holds, as `joined` gives it to a joiner.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct FeatureSnapshot {
+    /// Raised hands, first raised first.
+    #[serde(default)]
+    pub hands: Vec<RaisedHand>,
+}
+
+/// Which grant of the token each client message needs, by `type`: the one table the
+/// relay checks before a message reaches its handler. Messages not listed need only a
+/// joined socket. (Turning a source on with `set_media` needs `publish` too; that
+/// depends on the fields, so the media rules check it.)
+pub const GRANT_TABLE: &[(&str, Grant)] = &[
+    ("chat_send", Grant::Chat),
+    ("chat_delete", Grant::Host),
+    ("kick", Grant::Host),
+    ("end_room", Grant::Host),
+    ("publish_offer", Grant::Publish),
+    ("lower_hand_of", Grant::Host),
+];
+
+/// The grant a message of this `type` needs, if any.
+pub fn required_grant(kind: &str) -> Option<Grant> {
+    GRANT_TABLE
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, g)| *g)
 }
 
 impl ClientMessage {
-    /// Every `"type"` a client may send in this protocol version.
+    /// Every core `"type"` a client may send in this protocol version (the room
+    /// features add theirs: see [`ClientMessage::is_known`]).
     pub const TYPES: &'static [&'static str] = &[
         "join",
         "leave",
         "ping",
         "set_media",
-        "set_presence",
         "chat_send",
         "chat_history",
         "chat_delete",
@@ -148,7 +247,6 @@ impl ClientMessage {
             ClientMessage::Leave => "leave",
             ClientMessage::Ping { .. } => "ping",
             ClientMessage::SetMedia(_) => "set_media",
-            ClientMessage::SetPresence { .. } => "set_presence",
             ClientMessage::ChatSend { .. } => "chat_send",
             ClientMessage::ChatHistory { .. } => "chat_history",
             ClientMessage::ChatDelete { .. } => "chat_delete",
@@ -156,6 +254,21 @@ impl ClientMessage {
             ClientMessage::EndRoom => "end_room",
             ClientMessage::PublishOffer { .. } => "publish_offer",
             ClientMessage::SubscribeAnswer { .. } => "subscribe_answer",
+            ClientMessage::Feature(r) => r.kind(),
+        }
+    }
+
+    /// Whether a client may send this `"type"`.
+    pub fn is_known(kind: &str) -> bool {
+        Self::TYPES.contains(&kind)
+            || FeatureRequest::decode(kind, serde_json::Value::Null).is_some()
+    }
+
+    /// Decode a message whose `"type"` is `kind` (the `request_id` is ignored).
+    pub fn decode(kind: &str, value: serde_json::Value) -> Result<Self, serde_json::Error> {
+        match FeatureRequest::decode(kind, value.clone()) {
+            Some(r) => r.map(ClientMessage::Feature),
+            None => serde_json::from_value(value),
         }
     }
 }
@@ -253,7 +366,12 @@ pub enum ServerMessage {
         chat: ChatPage,
         limits: Limits,
         heartbeat: Heartbeat,
+        /// What each room feature holds now (raised hands, ...).
+        #[serde(default)]
+        features: FeatureSnapshot,
     },
+    /// A request that carried a `request_id` succeeded and has no reply of its own.
+    Ack { request_id: String },
     /// Reply to `leave`, just before the relay closes the socket.
     Left {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -330,6 +448,9 @@ pub enum ServerMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
     },
+    /// An event of a room feature (`hand_queue`, ...).
+    #[serde(untagged)]
+    Feature(FeatureEvent),
 }
 
 impl ServerMessage {
@@ -398,9 +519,15 @@ mod tests {
             ClientMessage::Leave,
             ClientMessage::Ping { nonce: None },
             ClientMessage::SetMedia(MediaUpdate::default()),
-            ClientMessage::SetPresence {
+            PresenceRequest::SetPresence {
                 presence: Presence::Away,
-            },
+            }
+            .into(),
+            HandRequest::RaiseHand.into(),
+            HandRequest::LowerHandOf {
+                identity: "a".into(),
+            }
+            .into(),
             ClientMessage::ChatHistory {
                 before_seq: None,
                 limit: None,
@@ -408,11 +535,59 @@ mod tests {
             ClientMessage::ChatDelete { seq: 1 },
         ];
         for m in samples {
-            assert!(ClientMessage::TYPES.contains(&m.kind()), "{}", m.kind());
+            assert!(ClientMessage::is_known(m.kind()), "{}", m.kind());
             let v = serde_json::to_value(&m).unwrap();
             assert_eq!(v["type"], m.kind());
+            let back = ClientMessage::decode(m.kind(), v).unwrap();
+            assert_eq!(back, m, "round trip of {}", m.kind());
         }
-        assert_eq!(ClientMessage::TYPES.len(), 12);
+        assert!(!ClientMessage::is_known("fly"));
+        for kind in ["set_presence", "raise_hand", "lower_hand", "lower_hand_of"] {
+            assert!(ClientMessage::is_known(kind), "{kind}");
+        }
+    }
+
+    #[test]
+    fn feature_requests_decode_with_the_field_named() {
+        let err = ClientMessage::decode("lower_hand_of", json!({"type":"lower_hand_of"}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("identity"), "{err}");
+        let frame: ClientFrame =
+            serde_json::from_value(json!({"type":"raise_hand","request_id":"r9"})).unwrap();
+        assert_eq!(frame.request_id.as_deref(), Some("r9"));
+        assert_eq!(frame.message, HandRequest::RaiseHand.into());
+    }
+
+    #[test]
+    fn feature_events_and_acks_are_flat_on_the_wire() {
+        let queue = ServerMessage::Feature(FeatureEvent::Hands(HandEvent::HandQueue {
+            hands: vec![RaisedHand {
+                identity: "bob".into(),
+                raised_at: 5,
+            }],
+            by: None,
+        }));
+        let v = serde_json::to_value(&queue).unwrap();
+        assert_eq!(v["type"], "hand_queue");
+        assert_eq!(v["hands"][0]["identity"], "bob");
+        assert_eq!(serde_json::from_value::<ServerMessage>(v).unwrap(), queue);
+        let ack = serde_json::to_value(ServerMessage::Ack {
+            request_id: "r1".into(),
+        })
+        .unwrap();
+        assert_eq!(ack, json!({"type":"ack","request_id":"r1"}));
+    }
+
+    #[test]
+    fn the_grant_table_names_host_actions() {
+        assert_eq!(required_grant("kick"), Some(Grant::Host));
+        assert_eq!(required_grant("lower_hand_of"), Some(Grant::Host));
+        assert_eq!(required_grant("chat_send"), Some(Grant::Chat));
+        assert_eq!(required_grant("raise_hand"), None);
+        for (kind, _) in GRANT_TABLE {
+            assert!(ClientMessage::is_known(kind), "{kind} is not a message");
+        }
     }
 
     #[test]

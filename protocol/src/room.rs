@@ -43,6 +43,7 @@ impl MediaState {
 
 /// How present a participant says they are.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     #[default]
@@ -75,7 +76,38 @@ pub struct Grants {
     pub host: bool,
 }
 
+/// One grant of a token, as the grant table ([`crate::GRANT_TABLE`]) names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grant {
+    Publish,
+    Subscribe,
+    Chat,
+    Host,
+}
+
+impl Grant {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grant::Publish => "publish",
+            Grant::Subscribe => "subscribe",
+            Grant::Chat => "chat",
+            Grant::Host => "host",
+        }
+    }
+}
+
 impl Grants {
+    /// Whether these grants include `grant`.
+    pub fn has(&self, grant: Grant) -> bool {
+        match grant {
+            Grant::Publish => self.publish,
+            Grant::Subscribe => self.subscribe,
+            Grant::Chat => self.chat,
+            Grant::Host => self.host,
+        }
+    }
+
     /// What an ordinary member gets: everything but `host`.
     pub fn member() -> Self {
         Grants {

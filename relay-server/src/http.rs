@@ -22,8 +22,9 @@ use crate::invites::{self, InviteError};
 use crate::signal::socket::{self, TRANSPORT_LIMIT_FACTOR};
 use crate::state::Relay;
 
-/// Path of the WebSocket endpoint.
-pub const WS_PATH: &str = "/ws";
+/// The WebSocket endpoint (the protocol crate owns the path).
+pub use studyhall_protocol::WS_PATH;
+
 /// Hosts create invite codes here; guests trade a code for a token at [`REDEEM_PATH`].
 pub const INVITES_PATH: &str = "/v1/invites";
 pub const REDEEM_PATH: &str = "/v1/invites/redeem";
@@ -65,7 +66,7 @@ async fn healthz(State(relay): State<Relay>) -> Response {
     if relay.is_shutting_down() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
     }
-    if !relay.chat.healthy().await {
+    if !relay.chat().healthy().await {
         let what = if relay.cluster.is_some() {
             "redis unavailable"
         } else {

@@ -1,4 +1,4 @@
-//! Running the relay: bind, serve, drain on shutdown.
+//! Assembling the relay from its parts, and running it: bind, serve, drain on shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,9 +10,25 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
+use std::sync::{Arc, Weak};
+
+use studyhall_protocol::{ErrorCode, ServerMessage};
+use tokio::sync::{mpsc, watch, Semaphore};
+
+use crate::auth::TokenKeys;
+use crate::cluster::{Cluster, NodeHandles};
 use crate::config::Config;
 use crate::http;
-use crate::state::{Relay, RelayError};
+use crate::invites::Invites;
+use crate::metrics::Metrics;
+use crate::pending::PendingJoins;
+use crate::room::features::{ChatLimits, Services};
+use crate::room::filter::WordFilter;
+use crate::room::{Outbound, Rooms};
+use crate::sfu::runner::SfuHandle;
+use crate::sfu::Notice;
+use crate::state::{resolve_secret, Relay, RelayError, RelayInner};
+use crate::store::{ChatLog, RedisChatLog, SqliteChatLog};
 
 /// Serve `relay` on `listener` until `shutdown` resolves, then drain: every client is
 /// told (`shutdown` message, close 1001) and the call returns once all sockets closed or
@@ -114,7 +130,7 @@ impl RunningRelay {
 
     /// `ws://ADDR/ws`.
     pub fn ws_url(&self) -> String {
-        format!("ws://{}{}", self.addr, http::WS_PATH)
+        format!("ws://{}{}", self.addr, studyhall_protocol::WS_PATH)
     }
 
     pub fn http_url(&self) -> String {
@@ -137,6 +153,156 @@ impl Drop for RunningRelay {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+    }
+}
+
+impl Relay {
+    /// The embedded default: chat in SQLite under the data directory. Must be called
+    /// inside a tokio runtime (it starts the media task).
+    pub fn open(config: Config) -> Result<Relay, RelayError> {
+        let secret = resolve_secret(&config)?;
+        let chat = SqliteChatLog::open_in(&config.data_dir)?;
+        Relay::with_parts(config, &secret, Arc::new(chat))
+    }
+
+    pub fn with_parts(
+        config: Config,
+        secret: &str,
+        chat: Arc<dyn ChatLog>,
+    ) -> Result<Relay, RelayError> {
+        Relay::assemble(config, secret, chat, None)
+    }
+
+    /// Embedded mode, or a cluster node when `redis_url` is set: chat, invites and room
+    /// state in Redis, rooms placed across the nodes. Must be called inside a tokio
+    /// runtime. A Redis that does not answer is an error at once.
+    pub async fn connect(config: Config) -> Result<Relay, RelayError> {
+        if !config.clustered() {
+            return Relay::open(config);
+        }
+        let secret = resolve_secret(&config)?;
+        let url = config.redis_url.clone().unwrap_or_default();
+        // rediss:// uses rustls; pick its crypto provider once for the process (an error
+        // means one is already installed, which is as good).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let cluster = Cluster::connect(&config, config.listen).await?;
+        let chat = RedisChatLog::connect(&url, config.redis_chat_max_len)
+            .await
+            .map_err(|e| {
+                crate::cluster::ClusterError::Redis(format!("{}: {e}", cluster.redis_url()))
+            })?;
+        let cluster = Arc::new(cluster);
+        tracing::info!(node = %cluster.node_id, redis = %cluster.redis_url(), "cluster mode");
+        Relay::assemble(config, &secret, Arc::new(chat), Some(cluster))
+    }
+
+    fn assemble(
+        config: Config,
+        secret: &str,
+        chat: Arc<dyn ChatLog>,
+        cluster: Option<Arc<Cluster>>,
+    ) -> Result<Relay, RelayError> {
+        let (sfu, notices) = start_media(&config)?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (changes_tx, changes) = mpsc::unbounded_channel();
+        let rooms = Arc::new(if cluster.is_some() {
+            Rooms::observed(config.max_room_size, changes_tx)
+        } else {
+            Rooms::new(config.max_room_size)
+        });
+        let metrics = Arc::new(Metrics::default());
+        let features = Arc::new(Services {
+            chat,
+            filter: WordFilter::new(&config.word_filter),
+            metrics: metrics.clone(),
+            limits: ChatLimits {
+                max_chat_bytes: config.max_chat_bytes,
+                history_on_join: config.history_on_join,
+                max_history_page: config.max_history_page,
+                chat_per_second: config.chat_per_second,
+                chat_burst: config.chat_burst,
+            },
+        });
+        let node = cluster
+            .as_ref()
+            .map(|_| Arc::new(NodeHandles::new(rooms.clone(), sfu.clone(), shutdown_rx)));
+        let relay = Relay {
+            inner: Arc::new(RelayInner {
+                keys: TokenKeys::new(secret.as_bytes(), config.token_leeway),
+                rooms,
+                invites: Invites::default(),
+                features,
+                metrics,
+                connections: Arc::new(Semaphore::new(config.max_connections)),
+                pending: PendingJoins::new(config.max_pending_per_address),
+                sfu,
+                cluster: cluster.clone(),
+                _node: node.clone(),
+                shutdown,
+                config,
+            }),
+        };
+        tokio::spawn(route_notices(Arc::downgrade(&relay.inner), notices));
+        if let (Some(cluster), Some(node)) = (cluster, node) {
+            let (opens_tx, mut opens) = mpsc::unbounded_channel();
+            cluster.start(Arc::downgrade(&node), changes, opens_tx);
+            let weak = Arc::downgrade(&relay.inner);
+            tokio::spawn(async move {
+                while let Some(open) = opens.recv().await {
+                    let Some(inner) = weak.upgrade() else { break };
+                    crate::signal::remote::spawn(Relay { inner }, open);
+                }
+            });
+        }
+        Ok(relay)
+    }
+}
+
+/// Bind the media UDP socket on the listen IP and start the SFU task.
+fn start_media(
+    config: &Config,
+) -> Result<(SfuHandle, mpsc::UnboundedReceiver<Notice>), RelayError> {
+    let bind = SocketAddr::new(config.listen.ip(), config.media_port);
+    let err = |source| RelayError::Media { addr: bind, source };
+    let socket = std::net::UdpSocket::bind(bind).map_err(err)?;
+    socket.set_nonblocking(true).map_err(err)?;
+    let socket = tokio::net::UdpSocket::from_std(socket).map_err(err)?;
+    let port = socket.local_addr().map_err(err)?.port();
+    let advertised = config.media_advertise.map(|a| a.address(port));
+    crate::sfu::runner::spawn(socket, advertised, config.media_connect_timeout).map_err(err)
+}
+
+/// Deliver the SFU's notices to participants. Ends when the relay is dropped.
+async fn route_notices(relay: Weak<RelayInner>, mut notices: mpsc::UnboundedReceiver<Notice>) {
+    while let Some(notice) = notices.recv().await {
+        let Some(relay) = relay.upgrade() else { break };
+        let (group, identity, msg) = match notice {
+            Notice::SubscribeOffer {
+                group,
+                identity,
+                sdp,
+                tracks,
+            } => (
+                group,
+                identity,
+                ServerMessage::SubscribeOffer { sdp, tracks },
+            ),
+            Notice::MediaFailed {
+                group,
+                identity,
+                message,
+            } => {
+                relay.metrics.error_sent(ErrorCode::MediaFailed);
+                (
+                    group,
+                    identity,
+                    ServerMessage::error(ErrorCode::MediaFailed, message, None),
+                )
+            }
+        };
+        if let Some(room) = relay.rooms.get(&group) {
+            room.send_to(&identity, Outbound::message(&msg));
         }
     }
 }

@@ -1,24 +1,24 @@
-//! The relay's shared state: config, keys, rooms, chat log, metrics, shutdown flag.
-//! Cheap to clone (one `Arc`).
+//! What the relay's edges (the WebSocket sessions and the HTTP routes) share: config,
+//! keys, rooms, feature services, invites, the SFU handle, the cluster, the shutdown
+//! flag. Cheap to clone (one `Arc`). It is assembled in [`crate::server`]; lower layers
+//! (rooms and their features, stores, the SFU, the cluster) never see it.
 
 use std::net::SocketAddr;
 use std::ops::Deref;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
-use studyhall_protocol::{ErrorCode, ServerMessage};
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{watch, Semaphore};
 
 use crate::auth::{self, TokenKeys};
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, NodeHandles};
 use crate::config::Config;
 use crate::invites::Invites;
 use crate::metrics::Metrics;
 use crate::pending::PendingJoins;
-use crate::room::filter::WordFilter;
-use crate::room::{Outbound, Rooms};
+use crate::room::features::Services;
+use crate::room::Rooms;
 use crate::sfu::runner::SfuHandle;
-use crate::sfu::Notice;
-use crate::store::{ChatLog, RedisChatLog, SqliteChatLog, StoreError};
+use crate::store::{ChatLog, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -47,24 +47,26 @@ pub enum RelayError {
 
 #[derive(Clone)]
 pub struct Relay {
-    inner: Arc<RelayInner>,
+    pub(crate) inner: Arc<RelayInner>,
 }
 
 pub struct RelayInner {
     pub config: Config,
     pub keys: TokenKeys,
-    pub rooms: Rooms,
+    pub rooms: Arc<Rooms>,
     pub invites: Invites,
-    pub chat: Arc<dyn ChatLog>,
-    pub filter: WordFilter,
-    pub metrics: Metrics,
+    /// What room features use: the chat log, the word filter, limits, metrics.
+    pub features: Arc<Services>,
+    pub metrics: Arc<Metrics>,
     pub connections: Arc<Semaphore>,
     /// Sockets that have not joined yet, per client address.
     pub pending: Arc<PendingJoins>,
     pub sfu: SfuHandle,
     /// Cluster mode (a Redis URL is configured); `None` in embedded mode.
     pub cluster: Option<Arc<Cluster>>,
-    shutdown: watch::Sender<bool>,
+    /// What the cluster's tasks see of this node (they hold it weakly).
+    pub(crate) _node: Option<Arc<NodeHandles>>,
+    pub(crate) shutdown: watch::Sender<bool>,
 }
 
 impl Deref for Relay {
@@ -88,90 +90,6 @@ pub fn resolve_secret(config: &Config) -> Result<String, RelayError> {
 }
 
 impl Relay {
-    /// The embedded default: chat in SQLite under the data directory. Must be called
-    /// inside a tokio runtime (it starts the media task).
-    pub fn open(config: Config) -> Result<Relay, RelayError> {
-        let secret = resolve_secret(&config)?;
-        let chat = SqliteChatLog::open_in(&config.data_dir)?;
-        Relay::with_parts(config, &secret, Arc::new(chat))
-    }
-
-    pub fn with_parts(
-        config: Config,
-        secret: &str,
-        chat: Arc<dyn ChatLog>,
-    ) -> Result<Relay, RelayError> {
-        Relay::assemble(config, secret, chat, None)
-    }
-
-    /// Embedded mode, or a cluster node when `redis_url` is set: chat, invites and room
-    /// state in Redis, rooms placed across the nodes. Must be called inside a tokio
-    /// runtime. A Redis that does not answer is an error at once.
-    pub async fn connect(config: Config) -> Result<Relay, RelayError> {
-        if !config.clustered() {
-            return Relay::open(config);
-        }
-        let secret = resolve_secret(&config)?;
-        let url = config.redis_url.clone().unwrap_or_default();
-        // rediss:// uses rustls; pick its crypto provider once for the process (an error
-        // means one is already installed, which is as good).
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let cluster = Cluster::connect(&config, config.listen).await?;
-        let chat = RedisChatLog::connect(&url, config.redis_chat_max_len)
-            .await
-            .map_err(|e| {
-                crate::cluster::ClusterError::Redis(format!("{}: {e}", cluster.redis_url()))
-            })?;
-        let cluster = Arc::new(cluster);
-        tracing::info!(node = %cluster.node_id, redis = %cluster.redis_url(), "cluster mode");
-        Relay::assemble(config, &secret, Arc::new(chat), Some(cluster))
-    }
-
-    fn assemble(
-        config: Config,
-        secret: &str,
-        chat: Arc<dyn ChatLog>,
-        cluster: Option<Arc<Cluster>>,
-    ) -> Result<Relay, RelayError> {
-        let (sfu, notices) = start_media(&config)?;
-        let (shutdown, _) = watch::channel(false);
-        let (changes_tx, changes) = mpsc::unbounded_channel();
-        let rooms = if cluster.is_some() {
-            Rooms::observed(config.max_room_size, changes_tx)
-        } else {
-            Rooms::new(config.max_room_size)
-        };
-        let relay = Relay {
-            inner: Arc::new(RelayInner {
-                keys: TokenKeys::new(secret.as_bytes(), config.token_leeway),
-                rooms,
-                invites: Invites::default(),
-                filter: WordFilter::new(&config.word_filter),
-                metrics: Metrics::default(),
-                connections: Arc::new(Semaphore::new(config.max_connections)),
-                pending: PendingJoins::new(config.max_pending_per_address),
-                chat,
-                sfu,
-                cluster: cluster.clone(),
-                shutdown,
-                config,
-            }),
-        };
-        tokio::spawn(route_notices(Arc::downgrade(&relay.inner), notices));
-        if let Some(cluster) = cluster {
-            let (opens_tx, mut opens) = mpsc::unbounded_channel();
-            cluster.start(Arc::downgrade(&relay.inner), changes, opens_tx);
-            let weak = Arc::downgrade(&relay.inner);
-            tokio::spawn(async move {
-                while let Some(open) = opens.recv().await {
-                    let Some(inner) = weak.upgrade() else { break };
-                    crate::signal::remote::spawn(Relay { inner }, open);
-                }
-            });
-        }
-        Ok(relay)
-    }
-
     /// Tell every connection to drain and close.
     pub fn begin_shutdown(&self) {
         self.shutdown.send_replace(true);
@@ -182,6 +100,11 @@ impl Relay {
 
     pub fn shutting_down(&self) -> watch::Receiver<bool> {
         self.shutdown.subscribe()
+    }
+
+    /// The chat log.
+    pub fn chat(&self) -> &Arc<dyn ChatLog> {
+        &self.features.chat
     }
 }
 
@@ -195,50 +118,3 @@ impl RelayInner {
     }
 }
 
-/// Bind the media UDP socket on the listen IP and start the SFU task.
-fn start_media(
-    config: &Config,
-) -> Result<(SfuHandle, mpsc::UnboundedReceiver<Notice>), RelayError> {
-    let bind = SocketAddr::new(config.listen.ip(), config.media_port);
-    let err = |source| RelayError::Media { addr: bind, source };
-    let socket = std::net::UdpSocket::bind(bind).map_err(err)?;
-    socket.set_nonblocking(true).map_err(err)?;
-    let socket = tokio::net::UdpSocket::from_std(socket).map_err(err)?;
-    let port = socket.local_addr().map_err(err)?.port();
-    let advertised = config.media_advertise.map(|a| a.address(port));
-    crate::sfu::runner::spawn(socket, advertised, config.media_connect_timeout).map_err(err)
-}
-
-/// Deliver the SFU's notices to participants. Ends when the relay is dropped.
-async fn route_notices(relay: Weak<RelayInner>, mut notices: mpsc::UnboundedReceiver<Notice>) {
-    while let Some(notice) = notices.recv().await {
-        let Some(relay) = relay.upgrade() else { break };
-        let (group, identity, msg) = match notice {
-            Notice::SubscribeOffer {
-                group,
-                identity,
-                sdp,
-                tracks,
-            } => (
-                group,
-                identity,
-                ServerMessage::SubscribeOffer { sdp, tracks },
-            ),
-            Notice::MediaFailed {
-                group,
-                identity,
-                message,
-            } => {
-                relay.metrics.error_sent(ErrorCode::MediaFailed);
-                (
-                    group,
-                    identity,
-                    ServerMessage::error(ErrorCode::MediaFailed, message, None),
-                )
-            }
-        };
-        if let Some(room) = relay.rooms.get(&group) {
-            room.send_to(&identity, Outbound::message(&msg));
-        }
-    }
-}

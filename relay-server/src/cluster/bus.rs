@@ -17,8 +17,8 @@ use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use super::{bus_channel, lock, Cluster};
+use super::NodeHandles;
 use crate::room::{ConnControl, ForcedClose};
-use crate::state::RelayInner;
 
 /// A message on the bus. `conn` names a relayed socket: `<edge node>.<instance>.<n>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,7 +133,7 @@ pub const EVENT_QUEUE: usize = 1024;
 /// and hand each message to its connection. `opens` receives new remote sessions.
 pub async fn subscribe_loop(
     cluster: Arc<Cluster>,
-    relay: std::sync::Weak<RelayInner>,
+    relay: std::sync::Weak<NodeHandles>,
     opens: mpsc::UnboundedSender<OpenRequest>,
 ) {
     let channel = bus_channel(&cluster.node_id);
@@ -310,7 +310,7 @@ async fn gone_here(cluster: &Cluster, conn: String, home: &str) {
 
 /// Heartbeat check of the other side of every relayed connection: sockets whose home
 /// left the registry rejoin; sessions whose edge left end.
-pub async fn check_peers(cluster: &Cluster, relay: &RelayInner) {
+pub async fn check_peers(cluster: &Cluster, relay: &NodeHandles) {
     if cluster.in_grace() {
         return;
     }

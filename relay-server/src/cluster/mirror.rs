@@ -20,8 +20,8 @@ use tokio::sync::mpsc;
 use tracing::warn;
 
 use super::{room_key, Cluster, ROOM_TTL};
+use super::NodeHandles;
 use crate::room::Room;
-use crate::state::RelayInner;
 
 /// Changes arriving within this long are written together.
 const BATCH: Duration = Duration::from_millis(50);
@@ -30,7 +30,7 @@ const RETRY: Duration = Duration::from_secs(2);
 
 pub async fn run(
     cluster: Arc<Cluster>,
-    relay: Weak<RelayInner>,
+    relay: Weak<NodeHandles>,
     mut changes: mpsc::UnboundedReceiver<String>,
 ) {
     // Rooms whose write failed (Redis away) are tried again with the next batch, or
@@ -68,7 +68,7 @@ pub async fn run(
 /// Bring a room's live state in Redis in line with this node's memory.
 async fn sync_room(
     cluster: &Cluster,
-    relay: &RelayInner,
+    relay: &NodeHandles,
     name: &str,
 ) -> Result<(), super::ClusterError> {
     if relay.rooms.get(name).is_none() {
@@ -127,7 +127,7 @@ pub async fn write_room(cluster: &Cluster, room: &Room) -> Result<(), super::Clu
 }
 
 /// Refresh every live room's state (and so its TTLs).
-pub async fn refresh_all(cluster: &Cluster, relay: &RelayInner) {
+pub async fn refresh_all(cluster: &Cluster, relay: &NodeHandles) {
     for name in relay.rooms.names() {
         if let Some(room) = relay.rooms.get(&name) {
             if let Err(e) = write_room(cluster, &room).await {

@@ -29,9 +29,41 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::config::{redact_redis_url, Config};
-use crate::state::RelayInner;
+use crate::room::Rooms;
+use crate::sfu::runner::SfuHandle;
 
 pub use bus::{BusMessage, Edge, Home};
+
+/// What the cluster needs of its node, and nothing more: the rooms it serves, its media
+/// load, and whether it is draining. The relay holds it; the cluster's tasks hold it
+/// weakly and end when the relay is gone.
+pub struct NodeHandles {
+    pub rooms: Arc<Rooms>,
+    pub sfu: SfuHandle,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+impl NodeHandles {
+    pub fn new(
+        rooms: Arc<Rooms>,
+        sfu: SfuHandle,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
+        NodeHandles {
+            rooms,
+            sfu,
+            shutdown,
+        }
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    pub fn shutting_down_rx(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutdown.clone()
+    }
+}
 
 /// How often a node refreshes its registry entry.
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
@@ -210,7 +242,7 @@ impl Cluster {
         let public_url = config
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("ws://{listen}{}", crate::http::WS_PATH));
+            .unwrap_or_else(|| format!("ws://{listen}{}", studyhall_protocol::WS_PATH));
         Ok(Cluster {
             node_id,
             public_url,
@@ -273,7 +305,7 @@ impl Cluster {
     /// asked for over the bus arrive on `opens`.
     pub fn start(
         self: &Arc<Self>,
-        relay: Weak<RelayInner>,
+        relay: Weak<NodeHandles>,
         changes: mpsc::UnboundedReceiver<String>,
         opens: mpsc::UnboundedSender<bus::OpenRequest>,
     ) {
@@ -611,7 +643,7 @@ fn process_cpu() -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
-async fn heartbeat_loop(cluster: Arc<Cluster>, relay: Weak<RelayInner>) {
+async fn heartbeat_loop(cluster: Arc<Cluster>, relay: Weak<NodeHandles>) {
     let mut tick = tokio::time::interval(HEARTBEAT);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_cpu = (Instant::now(), process_cpu());
@@ -667,7 +699,7 @@ async fn heartbeat_loop(cluster: Arc<Cluster>, relay: Weak<RelayInner>) {
     }
 }
 
-async fn current_load(cluster: &Cluster, relay: &RelayInner) -> NodeLoad {
+async fn current_load(cluster: &Cluster, relay: &NodeHandles) -> NodeLoad {
     let (rooms, participants) = relay.rooms.counts();
     let (_, _, tracks) = relay.sfu.counts().await;
     NodeLoad {

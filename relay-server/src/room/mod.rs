@@ -6,9 +6,11 @@
 //! leaves a ghost behind. Locks are std mutexes held for short sections without
 //! `.await`; the lock order is registry → room.
 
+pub mod features;
 pub mod filter;
 pub mod limits;
 
+use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -155,30 +157,42 @@ pub struct Room {
     /// When the room came to life, in ms since the Unix epoch.
     pub created_ms: u64,
     state: Mutex<RoomState>,
-    /// Held across store-then-broadcast so chat reaches everyone in sequence order.
-    pub chat_lock: tokio::sync::Mutex<()>,
-    /// Messages waiting to be stored: whoever holds `chat_lock` next stores all of them
-    /// in one write (group commit) and answers each through its channel.
-    pub chat_pending: Mutex<Vec<PendingChat>>,
+    /// Each room feature's state for this room, by type (see [`Room::feature`]).
+    features: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    /// Told this room's name when a participant changes (the cluster mirror listens).
+    changes: Option<mpsc::UnboundedSender<String>>,
 }
 
-/// A chat message waiting for the room's next store write, and where its result goes.
-pub type PendingChat = (
-    crate::store::NewChatMessage,
-    tokio::sync::oneshot::Sender<Result<crate::store::Appended, crate::store::StoreError>>,
-);
-
 impl Room {
-    fn new(name: &str) -> Self {
+    fn new(name: &str, changes: Option<mpsc::UnboundedSender<String>>) -> Self {
         Room {
+            changes,
             name: name.to_string(),
             created_ms: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
                 .unwrap_or(0),
             state: Mutex::new(RoomState::default()),
-            chat_lock: tokio::sync::Mutex::new(()),
-            chat_pending: Mutex::new(Vec::new()),
+            features: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// This room's state of type `T` (a feature's), created on first use. It lives as
+    /// long as the room.
+    pub fn feature<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut features = lock(&self.features);
+        let entry = features
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()));
+        match entry.clone().downcast::<T>() {
+            Ok(state) => state,
+            // The map is keyed by the type itself, so this cannot happen; start afresh
+            // rather than panic.
+            Err(_) => {
+                let state = Arc::new(T::default());
+                *entry = state.clone();
+                state
+            }
         }
     }
 
@@ -226,6 +240,9 @@ impl Room {
             }
             member.participant.clone()
         };
+        if let Some(tx) = &self.changes {
+            let _ = tx.send(self.name.clone());
+        }
         self.broadcast(
             &ServerMessage::ParticipantUpdated {
                 participant: updated.clone(),
@@ -328,11 +345,6 @@ impl Rooms {
         }
     }
 
-    /// Record that a participant of `room` changed (media, presence).
-    pub fn touched(&self, room: &Room) {
-        self.changed(&room.name);
-    }
-
     /// Names of the live rooms.
     pub fn names(&self) -> Vec<String> {
         lock(&self.rooms).keys().cloned().collect()
@@ -348,7 +360,7 @@ impl Rooms {
         let mut rooms = lock(&self.rooms);
         let room = rooms
             .entry(room_name.to_string())
-            .or_insert_with(|| Arc::new(Room::new(room_name)))
+            .or_insert_with(|| Arc::new(Room::new(room_name, self.changes.clone())))
             .clone();
         let mut state = lock(&room.state);
         if state.banned.contains(&participant.identity) {
@@ -402,6 +414,7 @@ impl Rooms {
                 Some(&identity),
             );
         }
+        features::joined(&room, &identity, replaced, std::time::Instant::now());
         Ok(JoinedRoom {
             room,
             participants,
@@ -441,6 +454,7 @@ impl Rooms {
                 },
                 None,
             );
+            features::left(room, identity, reason, std::time::Instant::now());
         }
         removed
     }
@@ -484,6 +498,7 @@ impl Rooms {
             },
             None,
         );
+        features::left(room, target, LeaveReason::Kicked, std::time::Instant::now());
         Ok(())
     }
 

@@ -60,18 +60,22 @@ pub fn decode(text: &str) -> Result<ClientFrame, DecodeError> {
             "missing string field `type`".into(),
             request_id,
         )),
-        Some(kind) if !ClientMessage::TYPES.contains(&kind) => Err(fail(
+        Some(kind) if !ClientMessage::is_known(kind) => Err(fail(
             ErrorCode::UnknownType,
             format!("unknown message type `{kind}`"),
             request_id,
         )),
-        Some(kind) => serde_json::from_value::<ClientFrame>(value.clone()).map_err(|e| {
-            fail(
+        Some(kind) => match ClientMessage::decode(kind, value.clone()) {
+            Ok(message) => Ok(ClientFrame {
+                request_id,
+                message,
+            }),
+            Err(e) => Err(fail(
                 ErrorCode::BadMessage,
                 format!("invalid `{kind}`: {e}"),
                 request_id,
-            )
-        }),
+            )),
+        },
     }
 }
 
@@ -104,6 +108,11 @@ mod tests {
             ErrorCode::BadMessage
         );
         assert!(decode(r#"{"type":"ping","nonce":3}"#).is_ok());
+        assert!(decode(r#"{"type":"raise_hand"}"#).is_ok());
+        let e = decode(r#"{"type":"lower_hand_of","request_id":"q"}"#).unwrap_err();
+        assert_eq!(e.code, ErrorCode::BadMessage);
+        assert!(e.message.contains("identity"), "{}", e.message);
+        assert_eq!(e.request_id.as_deref(), Some("q"));
     }
 
     #[test]

@@ -385,7 +385,7 @@ async fn catch_up(
     let mut missed = Vec::new();
     let mut cursor = before;
     loop {
-        let page = match relay.chat.page(&seen.room, cursor, max).await {
+        let page = match relay.chat().page(&seen.room, cursor, max).await {
             Ok(page) => page,
             Err(e) => {
                 warn!(error = %e, "cannot fill a chat gap from the store");

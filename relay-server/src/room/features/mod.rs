@@ -1,0 +1,326 @@
+//! Room features: everything a room holds beyond people and media (chat, presence,
+//! raised hands, and next the whiteboard, questions, polls, the timer, materials).
+//!
+//! A feature is one module implementing [`RoomFeature`]:
+//! - the client message `type`s it handles ([`RoomFeature::kinds`]) and what it does
+//!   with each ([`RoomFeature::handle`]); the grant each needs is in the protocol's one
+//!   table ([`studyhall_protocol::GRANT_TABLE`]), checked before `handle` is called;
+//! - its per-room state, kept in the room ([`Room::feature`]) and created on first use;
+//! - what a joiner receives ([`RoomFeature::snapshot`]);
+//! - what happens when someone joins or leaves, and when the room ends.
+//!
+//! A feature whose data must last declares a store trait under `store/` with an
+//! embedded (SQLite) and a Redis backend that pass one conformance suite (chat's
+//! [`ChatLog`](crate::store::ChatLog) is the model). Features never touch sockets: the
+//! session authenticates, rate-limits, checks grants and dispatches here, and the
+//! cluster relays frames without knowing features, so a feature works across nodes
+//! once its state lives with the room (on the room's node) or in its store.
+//!
+//! Adding a feature: its module here and a line in [`FEATURES`].
+
+pub mod chat;
+pub mod hands;
+pub mod presence;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use studyhall_protocol::{
+    ChatPage, ClientMessage, ErrorCode, FeatureSnapshot, Grants, LeaveReason, ServerMessage,
+};
+
+use super::filter::WordFilter;
+use super::limits::TokenBucket;
+use super::{ConnHandle, Outbound, Room};
+use crate::metrics::Metrics;
+use crate::store::ChatLog;
+
+/// Every room feature, in the order joiners' snapshots are filled.
+pub static FEATURES: &[&dyn RoomFeature] = &[&chat::Chat, &presence::Presence, &hands::Hands];
+
+/// The feature that handles messages of type `kind`.
+pub fn for_kind(kind: &str) -> Option<&'static dyn RoomFeature> {
+    FEATURES.iter().copied().find(|f| f.kinds().contains(&kind))
+}
+
+/// What features share across rooms: stores, limits, the word filter, metrics.
+pub struct Services {
+    pub chat: Arc<dyn ChatLog>,
+    pub filter: WordFilter,
+    pub metrics: Arc<Metrics>,
+    pub limits: ChatLimits,
+}
+
+/// The configured chat limits.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatLimits {
+    pub max_chat_bytes: usize,
+    pub history_on_join: u32,
+    pub max_history_page: u32,
+    pub chat_per_second: u32,
+    pub chat_burst: u32,
+}
+
+/// Rate limits a feature keeps per connection.
+pub struct SessionBuckets {
+    pub chat: TokenBucket,
+}
+
+impl SessionBuckets {
+    pub fn new(limits: &ChatLimits, now: Instant) -> Self {
+        SessionBuckets {
+            chat: TokenBucket::new(limits.chat_per_second, limits.chat_burst, now),
+        }
+    }
+}
+
+/// Who sent a request, where, and what is at hand to answer it.
+pub struct Cx<'a> {
+    pub services: &'a Services,
+    pub room: &'a Arc<Room>,
+    pub identity: &'a str,
+    pub name: &'a str,
+    pub grants: Grants,
+    pub conn: &'a ConnHandle,
+    pub request_id: Option<String>,
+    pub buckets: &'a mut SessionBuckets,
+    pub now: Instant,
+}
+
+impl Cx<'_> {
+    /// Whether this connection still acts for its identity (not replaced or kicked).
+    pub fn is_current(&self) -> bool {
+        self.room.is_current(self.identity, self.conn.id)
+    }
+}
+
+/// A handled request's answer to its sender.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// Done; `ack` when the request carried a `request_id`.
+    Ack,
+    /// Done, with a reply of its own (which echoes the `request_id`).
+    Message(ServerMessage),
+}
+
+/// A request that was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refused {
+    /// An `error` with this code and message goes back to the sender.
+    Error { code: ErrorCode, message: String },
+    /// Over a rate limit: the session decides between a warning and a disconnect.
+    RateLimited(Duration),
+}
+
+impl Refused {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Refused::Error {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+pub type Outcome = Result<Reply, Refused>;
+
+/// What a joiner receives, filled by every feature.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub chat: ChatPage,
+    pub features: FeatureSnapshot,
+}
+
+/// One room feature. Features are stateless values; their per-room state lives in the
+/// room ([`Room::feature`]).
+#[async_trait::async_trait]
+pub trait RoomFeature: Send + Sync {
+    /// Its name, for logs.
+    fn name(&self) -> &'static str;
+
+    /// The client message `type`s it handles.
+    fn kinds(&self) -> &'static [&'static str];
+
+    /// Handle one of its messages (grants already checked).
+    async fn handle(&self, cx: &mut Cx<'_>, message: ClientMessage) -> Outcome;
+
+    /// Fill in what a joiner of `room` receives. Trouble is told to `conn` (the join
+    /// still succeeds).
+    async fn snapshot(
+        &self,
+        _services: &Services,
+        _room: &Arc<Room>,
+        _conn: &ConnHandle,
+        _into: &mut Snapshot,
+    ) {
+    }
+
+    /// `identity` entered `room` (`replaced`: it was already there, on an older
+    /// connection). Called before its snapshot is taken.
+    fn joined(&self, _room: &Room, _identity: &str, _replaced: bool, _now: Instant) {}
+
+    /// `identity` is no longer in `room`.
+    fn left(&self, _room: &Room, _identity: &str, _reason: LeaveReason, _now: Instant) {}
+}
+
+/// Tell every feature that `identity` joined.
+pub fn joined(room: &Room, identity: &str, replaced: bool, now: Instant) {
+    for f in FEATURES {
+        f.joined(room, identity, replaced, now);
+    }
+}
+
+/// Tell every feature that `identity` left.
+pub fn left(room: &Room, identity: &str, reason: LeaveReason, now: Instant) {
+    for f in FEATURES {
+        f.left(room, identity, reason, now);
+    }
+}
+
+/// What a joiner of `room` receives from every feature.
+pub async fn snapshot(services: &Services, room: &Arc<Room>, conn: &ConnHandle) -> Snapshot {
+    let mut snapshot = Snapshot::default();
+    for f in FEATURES {
+        f.snapshot(services, room, conn, &mut snapshot).await;
+    }
+    snapshot
+}
+
+/// Send `msg` to everyone in `room`.
+pub fn broadcast(room: &Room, msg: &ServerMessage) {
+    room.broadcast(msg, None);
+}
+
+/// Tell `conn` (only) about a problem that does not refuse anything.
+pub fn warn_conn(services: &Services, conn: &ConnHandle, code: ErrorCode, message: &str) {
+    services.metrics.error_sent(code);
+    conn.send(Outbound::message(&ServerMessage::error(code, message, None)));
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A room with members on plain queues, for feature tests without sockets.
+    use super::*;
+    use crate::room::Rooms;
+    use crate::store::SqliteChatLog;
+    use studyhall_protocol::{MediaState, Participant, Presence, Role};
+    use tokio::sync::mpsc;
+
+    pub struct Member {
+        pub identity: String,
+        pub grants: Grants,
+        pub conn: ConnHandle,
+        pub rx: mpsc::Receiver<Outbound>,
+        pub buckets: SessionBuckets,
+    }
+
+    impl Member {
+        /// Everything queued for this member, as JSON values.
+        pub fn drain(&mut self) -> Vec<serde_json::Value> {
+            let mut out = vec![];
+            while let Ok(o) = self.rx.try_recv() {
+                if let Outbound::Text(t) = o {
+                    out.push(serde_json::from_str(&t).unwrap());
+                }
+            }
+            out
+        }
+    }
+
+    pub struct Harness {
+        pub rooms: Rooms,
+        pub services: Services,
+        pub room: Arc<Room>,
+        _dir: tempfile::TempDir,
+    }
+
+    pub fn limits() -> ChatLimits {
+        ChatLimits {
+            max_chat_bytes: 100,
+            history_on_join: 50,
+            max_history_page: 100,
+            chat_per_second: 5,
+            chat_burst: 10,
+        }
+    }
+
+    impl Harness {
+        pub fn new() -> (Harness, Member) {
+            let dir = tempfile::tempdir().unwrap();
+            let chat = SqliteChatLog::open_in(dir.path()).unwrap();
+            let services = Services {
+                chat: Arc::new(chat),
+                filter: WordFilter::default(),
+                metrics: Arc::default(),
+                limits: limits(),
+            };
+            let rooms = Rooms::new(10);
+            let (conn, rx) = ConnHandle::new(64);
+            let joined = rooms
+                .join("r", person("host", Grants::host()), conn.clone())
+                .unwrap();
+            let host = Member {
+                identity: "host".into(),
+                grants: Grants::host(),
+                conn,
+                rx,
+                buckets: SessionBuckets::new(&limits(), Instant::now()),
+            };
+            let h = Harness {
+                rooms,
+                services,
+                room: joined.room,
+                _dir: dir,
+            };
+            (h, host)
+        }
+
+        pub fn join(&self, identity: &str) -> Member {
+            let (conn, rx) = ConnHandle::new(64);
+            self.rooms
+                .join("r", person(identity, Grants::member()), conn.clone())
+                .unwrap();
+            Member {
+                identity: identity.into(),
+                grants: Grants::member(),
+                conn,
+                rx,
+                buckets: SessionBuckets::new(&limits(), Instant::now()),
+            }
+        }
+
+        /// Send `message` as `member` the way the session does: the grant table first.
+        pub async fn send(&self, member: &mut Member, message: ClientMessage) -> Outcome {
+            let kind = message.kind();
+            if let Some(grant) = studyhall_protocol::required_grant(kind) {
+                if !member.grants.has(grant) {
+                    return Err(Refused::new(ErrorCode::Forbidden, grant.as_str()));
+                }
+            }
+            let feature = for_kind(kind).expect("a feature message");
+            let mut cx = Cx {
+                services: &self.services,
+                room: &self.room,
+                identity: &member.identity,
+                name: &member.identity,
+                grants: member.grants,
+                conn: &member.conn,
+                request_id: Some("t1".into()),
+                buckets: &mut member.buckets,
+                now: Instant::now(),
+            };
+            feature.handle(&mut cx, message).await
+        }
+    }
+
+    pub fn person(id: &str, grants: Grants) -> Participant {
+        Participant {
+            identity: id.into(),
+            name: id.to_uppercase(),
+            role: if grants.host { Role::Host } else { Role::Member },
+            grants,
+            media: MediaState::default(),
+            presence: Presence::Active,
+            joined_at: 0,
+        }
+    }
+}

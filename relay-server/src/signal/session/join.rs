@@ -1,0 +1,188 @@
+//! The first message of a socket: authenticate, enter the room, start media, and build
+//! the `joined` welcome from every feature's snapshot.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use studyhall_protocol::{
+    ClientFrame, ClientMessage, CloseCode, ErrorCode, Heartbeat, Limits, MediaState, Participant,
+    Role, ServerMessage, TrackSource, PROTOCOL_VERSION,
+};
+use tracing::info;
+
+use super::{Refusal, Session, PUBLISH_OFFERS_PER_SECOND, PUBLISH_OFFER_BURST};
+use crate::auth::AuthError;
+use crate::ids::{self, now_ms};
+use crate::room::features::{self, SessionBuckets};
+use crate::room::limits::{TokenBucket, Violations};
+use crate::room::{ConnHandle, JoinError};
+use crate::state::Relay;
+
+impl Session {
+    /// Handle the first message of a socket. On success the participant is in the room
+    /// and the returned `joined` message must be sent before anything queued.
+    pub async fn join(
+        relay: &Relay,
+        frame: ClientFrame,
+        conn: ConnHandle,
+        now: Instant,
+    ) -> Result<(Session, ServerMessage), Refusal> {
+        let request_id = frame.request_id;
+        let ClientMessage::Join {
+            room,
+            token,
+            protocol,
+            media,
+        } = frame.message
+        else {
+            return Err(Refusal::new(
+                ErrorCode::NotJoined,
+                format!(
+                    "the first message must be `join`, not `{}`",
+                    frame.message.kind()
+                ),
+                request_id,
+                CloseCode::PROTOCOL,
+            ));
+        };
+        if relay.is_shutting_down() {
+            return Err(Refusal::new(
+                ErrorCode::ShuttingDown,
+                "the relay is shutting down",
+                request_id,
+                CloseCode::GOING_AWAY,
+            ));
+        }
+        if protocol != PROTOCOL_VERSION {
+            return Err(Refusal::new(
+                ErrorCode::UnsupportedProtocol,
+                format!(
+                    "this relay speaks protocol {PROTOCOL_VERSION}, the client sent {protocol}"
+                ),
+                request_id,
+                CloseCode::PROTOCOL,
+            ));
+        }
+        if let Err(m) = ids::check_room(&room) {
+            return Err(Refusal::new(
+                ErrorCode::InvalidId,
+                format!("room: {m}"),
+                request_id,
+                CloseCode::PROTOCOL,
+            ));
+        }
+        let claims = relay.keys.verify(&token, &room).map_err(|e: AuthError| {
+            Refusal::new(
+                e.code(),
+                e.to_string(),
+                request_id.clone(),
+                CloseCode::UNAUTHORIZED,
+            )
+        })?;
+        let span = tracing::info_span!("participant", room = %room, identity = %claims.sub);
+
+        let mut media = media;
+        if !claims.grants.publish {
+            media = MediaState::default();
+        }
+        let participant = Participant {
+            identity: claims.sub.clone(),
+            name: claims.name.clone(),
+            role: if claims.grants.host {
+                Role::Host
+            } else {
+                Role::Member
+            },
+            grants: claims.grants,
+            media,
+            presence: Default::default(),
+            joined_at: now_ms(),
+        };
+        let joined = relay
+            .rooms
+            .join(&room, participant.clone(), conn.clone())
+            .map_err(|e| match e {
+                JoinError::Full { .. } => Refusal::new(
+                    ErrorCode::RoomFull,
+                    e.to_string(),
+                    request_id.clone(),
+                    CloseCode::ROOM_FULL,
+                ),
+                JoinError::Banned => Refusal::new(
+                    ErrorCode::Banned,
+                    e.to_string(),
+                    request_id.clone(),
+                    CloseCode::KICKED,
+                ),
+            })?;
+        relay.metrics.joins_total.fetch_add(1, Ordering::Relaxed);
+        relay
+            .sfu
+            .join(&room, &claims.sub, claims.grants.subscribe)
+            .await;
+        for (source, on) in [
+            (TrackSource::Microphone, media.mic),
+            (TrackSource::Camera, media.camera),
+            (TrackSource::Screen, media.screen),
+        ] {
+            if !on {
+                relay
+                    .sfu
+                    .set_enabled(&room, &claims.sub, source, false)
+                    .await;
+            }
+        }
+        span.in_scope(|| {
+            info!(
+                replaced = joined.replaced,
+                participants = joined.participants.len(),
+                "joined"
+            )
+        });
+
+        // Each feature's state is read after entering the room: a change made in between
+        // may arrive both in the snapshot and as an event (clients de-duplicate), but none
+        // can fall between the two.
+        let snapshot = features::snapshot(&relay.features, &joined.room, &conn).await;
+        let config = &relay.config;
+        let welcome = ServerMessage::Joined {
+            request_id,
+            protocol: PROTOCOL_VERSION,
+            server_version: env!("CARGO_PKG_VERSION").to_string(),
+            room: room.clone(),
+            you: participant,
+            participants: joined.participants,
+            chat: snapshot.chat,
+            limits: Limits {
+                max_message_bytes: config.max_message_bytes,
+                max_chat_bytes: config.max_chat_bytes,
+                messages_per_second: config.messages_per_second,
+                message_burst: config.message_burst,
+                chat_per_second: config.chat_per_second,
+                chat_burst: config.chat_burst,
+                max_room_size: config.max_room_size,
+                max_history_page: config.max_history_page,
+            },
+            heartbeat: Heartbeat {
+                interval_ms: config.heartbeat_interval.as_millis() as u64,
+                timeout_ms: config.heartbeat_timeout.as_millis() as u64,
+            },
+            features: snapshot.features,
+        };
+        let session = Session {
+            relay: relay.clone(),
+            room: joined.room,
+            identity: claims.sub,
+            name: claims.name,
+            grants: claims.grants,
+            signal_bucket: TokenBucket::new(config.messages_per_second, config.message_burst, now),
+            buckets: SessionBuckets::new(&relay.features.limits, now),
+            publish_bucket: TokenBucket::new(PUBLISH_OFFERS_PER_SECOND, PUBLISH_OFFER_BURST, now),
+            violations: Violations::new(config.violations_before_disconnect),
+            conn,
+            span,
+        };
+        Ok((session, welcome))
+    }
+
+}

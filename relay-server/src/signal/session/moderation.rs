@@ -1,0 +1,58 @@
+//! Host actions of a session: removing a participant and ending the room. The grant
+//! table has already checked `host`.
+
+use studyhall_protocol::ErrorCode;
+use tracing::info;
+
+use super::Session;
+use crate::room::KickError;
+
+/// Longest reason a host may give for a kick, in characters.
+const MAX_KICK_REASON: usize = 200;
+
+impl Session {
+    pub(super) async fn end_room(&self, request_id: Option<String>) {
+        // The ack goes before the room's end closes this socket too.
+        self.ack(request_id);
+        let gone = self.relay.rooms.end_room(&self.room, &self.identity);
+        info!(participants = gone.len(), "room ended by host");
+        for identity in gone {
+            self.relay.sfu.leave(&self.room.name, &identity).await;
+        }
+    }
+
+    pub(super) async fn kick(
+        &self,
+        target: String,
+        reason: Option<String>,
+        request_id: Option<String>,
+    ) {
+        if let Some(r) = &reason {
+            if r.chars().count() > MAX_KICK_REASON {
+                self.error(
+                    ErrorCode::BadMessage,
+                    format!("reason is longer than {MAX_KICK_REASON} characters"),
+                    request_id,
+                );
+                return;
+            }
+        }
+        match self
+            .relay
+            .rooms
+            .kick(&self.room, &target, &self.identity, reason)
+        {
+            Ok(()) => {
+                info!(target = %target, "participant kicked by host");
+                self.relay.sfu.leave(&self.room.name, &target).await;
+                self.ack(request_id);
+            }
+            Err(e @ KickError::NotFound(_)) => {
+                self.error(ErrorCode::NotFound, e.to_string(), request_id)
+            }
+            Err(e @ KickError::SelfKick) => {
+                self.error(ErrorCode::Forbidden, e.to_string(), request_id)
+            }
+        }
+    }
+}
