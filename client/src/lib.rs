@@ -5,6 +5,7 @@
 //! media path join with the media issue.
 
 pub mod codec;
+pub mod features;
 pub mod host;
 pub mod invite;
 pub mod media;

@@ -106,6 +106,8 @@ struct JoinArgs {
     /// Chat message to send after joining (may be repeated).
     #[arg(long)]
     say: Vec<String>,
+    #[command(flatten)]
+    features: studyhall_client::features::FeatureArgs,
     /// Write the final statistics (JSON) to this file.
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
@@ -138,7 +140,8 @@ fn describe(msg: &ServerMessage) -> Option<String> {
             format!("#{seq} deleted by {deleted_by}")
         }
         ServerMessage::Error { code, message, .. } => format!("error {code}: {message}"),
-        ServerMessage::Pong { .. } => return None,
+        ServerMessage::Feature(event) => studyhall_client::features::describe(event),
+        ServerMessage::Pong { .. } | ServerMessage::Ack { .. } => return None,
         other => serde_json::to_string(other).unwrap_or_default(),
     })
 }
@@ -225,6 +228,7 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
         screen,
         duration,
         say,
+        features,
         stats_json,
     } = args;
     let (url, token, room) = match (invite, url, token) {
@@ -304,6 +308,9 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
                 text,
             })
             .await?;
+    }
+    for request in features.requests() {
+        client.send(request).await?;
     }
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + duration;

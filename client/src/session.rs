@@ -113,9 +113,8 @@ enum Command {
     ),
     Chat(String, String, Reply<ChatMessage>),
     History(Option<u64>, Reply<ChatPage>),
-    Delete(u64, Reply<()>),
-    Kick(String, Reply<()>),
-    EndRoom(Reply<()>),
+    /// A request the relay answers with `ack` (or an error).
+    Acked(ClientMessage, Reply<()>),
     Leave(oneshot::Sender<()>),
 }
 
@@ -123,9 +122,17 @@ enum Command {
 enum Pending {
     Chat(Reply<ChatMessage>, String),
     History(Reply<ChatPage>),
-    Delete(u64, Reply<()>),
-    Kick(String, Reply<()>),
-    EndRoom(Reply<()>),
+    Acked(Reply<()>),
+}
+
+impl Pending {
+    fn fail(self, error: SessionError) {
+        match self {
+            Pending::Chat(r, _) => drop(r.send(Err(error))),
+            Pending::History(r) => drop(r.send(Err(error))),
+            Pending::Acked(r) => drop(r.send(Err(error))),
+        }
+    }
 }
 
 /// The handle to a joined room. Dropping it leaves (abruptly); prefer [`RoomSession::leave`].
@@ -235,20 +242,29 @@ impl RoomSession {
         self.request(|r| Command::History(before_seq, r)).await
     }
 
+    /// Send a request and wait for the relay's `ack` (or its error). Room features'
+    /// typed calls (the `features` module) are built on this.
+    pub async fn acked(&self, message: ClientMessage) -> Result<(), SessionError> {
+        self.request(|r| Command::Acked(message, r)).await
+    }
+
     /// Host only: remove a chat message for everyone.
     pub async fn delete_chat(&self, seq: u64) -> Result<(), SessionError> {
-        self.request(|r| Command::Delete(seq, r)).await
+        self.acked(ClientMessage::ChatDelete { seq }).await
     }
 
     /// Host only: remove a participant.
     pub async fn kick(&self, identity: &str) -> Result<(), SessionError> {
-        let identity = identity.to_string();
-        self.request(|r| Command::Kick(identity, r)).await
+        self.acked(ClientMessage::Kick {
+            identity: identity.to_string(),
+            reason: None,
+        })
+        .await
     }
 
     /// Host only: end the room for everyone (this session ends too).
     pub async fn end_room(&self) -> Result<(), SessionError> {
-        self.request(Command::EndRoom).await
+        self.acked(ClientMessage::EndRoom).await
     }
 
     /// Leave the room and stop all media. Requests still waiting fail with
@@ -482,13 +498,7 @@ impl Task {
 
     fn fail_pending(&mut self, error: SessionError) {
         for (_, pending) in self.pending.drain() {
-            match pending {
-                Pending::Chat(r, _) => drop(r.send(Err(error.clone()))),
-                Pending::History(r) => drop(r.send(Err(error.clone()))),
-                Pending::Delete(_, r) | Pending::Kick(_, r) | Pending::EndRoom(r) => {
-                    drop(r.send(Err(error.clone())))
-                }
-            }
+            pending.fail(error.clone());
         }
     }
 
@@ -554,39 +564,12 @@ impl Task {
                     Err(e) => drop(reply.send(Err(media_error(e)))),
                 }
             }
-            Command::Delete(seq, reply) => {
+            Command::Acked(message, reply) => {
                 let id = self.request_id();
-                match client
-                    .send_request(ClientMessage::ChatDelete { seq }, &id)
-                    .await
-                {
-                    Ok(()) => {
-                        self.sent_at.insert(id.clone(), std::time::Instant::now());
-                        drop(self.pending.insert(id, Pending::Delete(seq, reply)))
-                    }
-                    Err(e) => drop(reply.send(Err(media_error(e)))),
-                }
-            }
-            Command::Kick(identity, reply) => {
-                let id = self.request_id();
-                let message = ClientMessage::Kick {
-                    identity: identity.clone(),
-                    reason: None,
-                };
                 match client.send_request(message, &id).await {
                     Ok(()) => {
                         self.sent_at.insert(id.clone(), std::time::Instant::now());
-                        drop(self.pending.insert(id, Pending::Kick(identity, reply)))
-                    }
-                    Err(e) => drop(reply.send(Err(media_error(e)))),
-                }
-            }
-            Command::EndRoom(reply) => {
-                let id = self.request_id();
-                match client.send_request(ClientMessage::EndRoom, &id).await {
-                    Ok(()) => {
-                        self.sent_at.insert(id.clone(), std::time::Instant::now());
-                        drop(self.pending.insert(id, Pending::EndRoom(reply)))
+                        drop(self.pending.insert(id, Pending::Acked(reply)))
                     }
                     Err(e) => drop(reply.send(Err(media_error(e)))),
                 }
@@ -608,14 +591,7 @@ impl Task {
         for id in overdue {
             self.sent_at.remove(&id);
             if let Some(pending) = self.pending.remove(&id) {
-                let error = SessionError::Timeout(REQUEST_TIMEOUT);
-                match pending {
-                    Pending::Chat(r, _) => drop(r.send(Err(error))),
-                    Pending::History(r) => drop(r.send(Err(error))),
-                    Pending::Delete(_, r) | Pending::Kick(_, r) | Pending::EndRoom(r) => {
-                        drop(r.send(Err(error)))
-                    }
-                }
+                pending.fail(SessionError::Timeout(REQUEST_TIMEOUT));
             }
         }
     }
@@ -656,30 +632,9 @@ impl Task {
                     let _ = reply.send(Ok(page.clone()));
                 }
             }
-            ServerMessage::ChatDeleted { seq, .. } => {
-                let done: Vec<String> = self
-                    .pending
-                    .iter()
-                    .filter(|(_, p)| matches!(p, Pending::Delete(s, _) if s == seq))
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                for id in done {
-                    if let Some(Pending::Delete(_, reply)) = self.pending.remove(&id) {
-                        let _ = reply.send(Ok(()));
-                    }
-                }
-            }
-            ServerMessage::ParticipantLeft { identity, .. } => {
-                let done: Vec<String> = self
-                    .pending
-                    .iter()
-                    .filter(|(_, p)| matches!(p, Pending::Kick(i, _) if i == identity))
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                for id in done {
-                    if let Some(Pending::Kick(_, reply)) = self.pending.remove(&id) {
-                        let _ = reply.send(Ok(()));
-                    }
+            ServerMessage::Ack { request_id } => {
+                if let Some(Pending::Acked(reply)) = self.pending.remove(request_id) {
+                    let _ = reply.send(Ok(()));
                 }
             }
             ServerMessage::Error {
@@ -689,31 +644,13 @@ impl Task {
                 ..
             } => {
                 if let Some(pending) = self.pending.remove(id) {
-                    let error = SessionError::Refused {
+                    pending.fail(SessionError::Refused {
                         code: *code,
                         message: message.clone(),
-                    };
-                    match pending {
-                        Pending::Chat(r, _) => drop(r.send(Err(error))),
-                        Pending::History(r) => drop(r.send(Err(error))),
-                        Pending::Delete(_, r) | Pending::Kick(_, r) | Pending::EndRoom(r) => {
-                            drop(r.send(Err(error)))
-                        }
-                    }
+                    });
                 }
             }
             ServerMessage::RoomEnded { by } => {
-                let done: Vec<String> = self
-                    .pending
-                    .iter()
-                    .filter(|(_, p)| matches!(p, Pending::EndRoom(_)))
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                for id in done {
-                    if let Some(Pending::EndRoom(reply)) = self.pending.remove(&id) {
-                        let _ = reply.send(Ok(()));
-                    }
-                }
                 return Some(EndReason::RoomEnded { by: by.clone() });
             }
             ServerMessage::Kicked { by, reason } => {
@@ -748,9 +685,7 @@ fn refuse(command: Command, error: SessionError) {
         Command::SetMedia(_, r) | Command::SetInput(_, _, _, r) => drop(r.send(Err(error))),
         Command::Chat(_, _, r) => drop(r.send(Err(error))),
         Command::History(_, r) => drop(r.send(Err(error))),
-        Command::Delete(_, r) | Command::Kick(_, r) | Command::EndRoom(r) => {
-            drop(r.send(Err(error)))
-        }
+        Command::Acked(_, r) => drop(r.send(Err(error))),
         Command::Leave(done) => drop(done.send(())),
     }
 }

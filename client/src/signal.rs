@@ -5,8 +5,8 @@ use std::time::Duration;
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use studyhall_protocol::{
-    ChatPage, ClientFrame, ClientMessage, ErrorCode, Heartbeat, Limits, MediaState, Participant,
-    ServerMessage, PROTOCOL_VERSION,
+    ChatPage, ClientFrame, ClientMessage, ErrorCode, FeatureSnapshot, Heartbeat, Limits,
+    MediaState, Participant, ServerMessage, PROTOCOL_VERSION,
 };
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
@@ -66,6 +66,8 @@ pub struct JoinInfo {
     pub chat: ChatPage,
     pub limits: Limits,
     pub heartbeat: Heartbeat,
+    /// What each room feature held at the join (raised hands, ...).
+    pub features: FeatureSnapshot,
 }
 
 /// `ws://host:port` → `ws://host:port/ws`; a URL with a path is used as given.
@@ -143,6 +145,7 @@ impl SignalClient {
                     chat,
                     limits,
                     heartbeat,
+                    features,
                     ..
                 } => {
                     return Ok((
@@ -154,6 +157,7 @@ impl SignalClient {
                             chat,
                             limits,
                             heartbeat,
+                            features,
                         },
                     ))
                 }

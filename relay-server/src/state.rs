@@ -1,6 +1,6 @@
 //! What the relay's edges (the WebSocket sessions and the HTTP routes) share: config,
 //! keys, rooms, feature services, invites, the SFU handle, the cluster, the shutdown
-//! flag. Cheap to clone (one `Arc`). It is assembled in [`crate::server`]; lower layers
+//! flag. Cheap to clone (one `Arc`). It is assembled in `server.rs`; lower layers
 //! (rooms and their features, stores, the SFU, the cluster) never see it.
 
 use std::net::SocketAddr;
@@ -117,4 +117,3 @@ impl RelayInner {
         self.shutdown.subscribe()
     }
 }
-

@@ -13,10 +13,11 @@
 mod about;
 mod devices;
 pub mod error;
+mod features;
+mod hosting;
 mod room;
 mod settings;
 mod single;
-mod state;
 mod video;
 
 use std::path::PathBuf;
@@ -25,8 +26,31 @@ use std::sync::Arc;
 use tauri::{App, Builder, Manager, RunEvent, Runtime, WindowEvent};
 use tauri_specta::{collect_commands, collect_events, Event as _};
 
+use crate::about::commands::AppInfo;
 use crate::room::types::{InviteOpened, MediaStatus, QuitRequested, RoomEvent};
-use crate::state::{AppState, Bridge};
+use crate::room::{Bridge, Live, RoomContext};
+use crate::settings::SettingsState;
+
+/// The window side of [`Bridge`]: events go to the UI, `exit` quits the app.
+impl<R: Runtime> Bridge for tauri::AppHandle<R> {
+    fn room_event(&self, event: RoomEvent) {
+        if let Err(e) = event.emit(self) {
+            tracing::warn!(error = %e, "cannot send a room event to the window");
+        }
+    }
+
+    fn media_status(&self, status: MediaStatus) {
+        let _ = status.emit(self);
+    }
+
+    fn quit_requested(&self, request: QuitRequested) {
+        let _ = request.emit(self);
+    }
+
+    fn exit(&self) {
+        tauri::AppHandle::exit(self, 0);
+    }
+}
 
 /// Where the generated bindings live, relative to the package root.
 pub const BINDINGS_PATH: &str = "ui/src/bindings.ts";
@@ -42,8 +66,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             devices::commands::start_preview,
             devices::commands::stop_preview,
             room::commands::media_endpoint,
-            room::commands::host_room,
-            room::commands::stop_hosting,
+            hosting::commands::host_room,
+            hosting::commands::stop_hosting,
             room::commands::parse_invite,
             room::commands::take_launch_invite,
             room::commands::join_room,
@@ -53,7 +77,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             room::commands::load_older_chat,
             room::commands::delete_chat,
             room::commands::kick,
-            room::commands::quit_app,
+            features::commands::feature_request,
+            hosting::commands::quit_app,
         ])
         .events(collect_events![
             RoomEvent,
@@ -109,15 +134,24 @@ fn data_dir<R: Runtime>(app: &App<R>) -> PathBuf {
         .unwrap_or_else(|_| std::env::temp_dir().join("studyhall"))
 }
 
-/// The app's state: settings opened from `dir`, the video socket started.
-fn app_state<R: Runtime>(
+/// What the app manages: the settings opened from `dir`, the room side (the video
+/// socket started) and the app's identity.
+fn manage_state<R: Runtime>(
     app: &tauri::AppHandle<R>,
     dir: PathBuf,
-) -> Result<AppState, Box<dyn std::error::Error>> {
+) -> Result<(), Box<dyn std::error::Error>> {
     let store = settings::SettingsStore::open(&dir.join("settings.sqlite3"))?;
     let hub = tauri::async_runtime::block_on(video::VideoHub::start())?;
     let bridge: Arc<dyn Bridge> = Arc::new(app.clone());
-    Ok(AppState::new(store, hub, dir, bridge))
+    let package = app.package_info();
+    app.manage(AppInfo {
+        name: package.name.clone(),
+        version: package.version.to_string(),
+        protocol_version: studyhall_protocol::PROTOCOL_VERSION,
+    });
+    app.manage(SettingsState(std::sync::Mutex::new(store)));
+    app.manage(RoomContext::new(hub, dir, bridge));
+    Ok(())
 }
 
 /// Builds the app on any runtime (the real one, or the mock one in tests).
@@ -128,7 +162,8 @@ fn builder<R: Runtime>() -> Builder<R> {
         .setup(move |app| {
             specta.mount_events(app);
             let dir = data_dir(app);
-            let state = app_state(app.handle(), dir)?;
+            manage_state(app.handle(), dir)?;
+            let state = app.state::<RoomContext>();
             let link = launch_link();
             if let Some(link) = &link {
                 tracing::info!(chars = link.len(), "started with an invite link");
@@ -141,12 +176,11 @@ fn builder<R: Runtime>() -> Builder<R> {
                 state.bridge.clone(),
                 state.live.clone(),
             ));
-            app.manage(state);
             Ok(())
         })
         .on_window_event(|window, event| {
             if let WindowEvent::CloseRequested { api, .. } = event {
-                let Some(state) = window.try_state::<AppState>() else {
+                let Some(state) = window.try_state::<RoomContext>() else {
                     return;
                 };
                 // Decide under the lock; while it is busy (a join, a host starting), hold
@@ -184,7 +218,7 @@ fn builder<R: Runtime>() -> Builder<R> {
 
 /// How many others are in the room this app hosts (0 when it hosts none, or we are not in
 /// it to know).
-fn others_in_hosted_room(live: &state::Live) -> u32 {
+fn others_in_hosted_room(live: &Live) -> u32 {
     match (&live.hosting, &live.room) {
         (Some(h), Some(r)) if h.room == r.room => {
             r.others.lock().unwrap_or_else(|p| p.into_inner()).len() as u32
@@ -199,7 +233,7 @@ fn launch_link() -> Option<String> {
     let args = std::env::args_os()
         .skip(1)
         .filter_map(|a| a.into_string().ok());
-    state::invite_link_in(args)
+    single::invite_link_in(args)
 }
 
 /// A later start handed over a link (or just asked to be shown): keep the link for the
@@ -210,7 +244,7 @@ fn on_later_start<R: Runtime>(app: &tauri::AppHandle<R>, link: Option<String>) {
         "a later start of the app handed over"
     );
     if let Some(link) = link {
-        if let Some(state) = app.try_state::<AppState>() {
+        if let Some(state) = app.try_state::<RoomContext>() {
             *state
                 .launch_invite
                 .lock()
@@ -260,10 +294,10 @@ pub fn run() {
     app.run(|app, event| {
         if let RunEvent::Exit = event {
             // Stop a hosted relay cleanly: everyone in the room is told.
-            if let Some(state) = app.try_state::<AppState>() {
+            if let Some(state) = app.try_state::<RoomContext>() {
                 tauri::async_runtime::block_on(async {
                     let _ = room::leave(&state).await;
-                    let _ = room::stop_hosting(&state).await;
+                    let _ = hosting::stop_hosting(&state).await;
                 });
             }
         }
@@ -293,8 +327,7 @@ mod tests {
             .expect("build the app on the mock runtime");
         // The mock runtime does not run `setup`: do its work here.
         specta.mount_events(&app);
-        let state = app_state(app.handle(), dir.path().to_path_buf()).expect("app state");
-        app.manage(state);
+        manage_state(app.handle(), dir.path().to_path_buf()).expect("app state");
         let main_window = app
             .config()
             .app
@@ -403,25 +436,25 @@ mod tests {
     #[test]
     fn the_launch_invite_link_is_found_and_taken_once() {
         let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(state::invite_link_in(args(&[])), None);
-        assert_eq!(state::invite_link_in(args(&["--verbose", "k7qx"])), None);
+        assert_eq!(single::invite_link_in(args(&[])), None);
+        assert_eq!(single::invite_link_in(args(&["--verbose", "k7qx"])), None);
         let link = "studyhall://join?relay=192.168.1.20%3A7450&code=K7QX-29FD";
         assert_eq!(
-            state::invite_link_in(args(&["--flag", link])).as_deref(),
+            single::invite_link_in(args(&["--flag", link])).as_deref(),
             Some(link)
         );
         assert_eq!(
-            state::invite_link_in(args(&["StudyHall://join?code=A"])).as_deref(),
+            single::invite_link_in(args(&["StudyHall://join?code=A"])).as_deref(),
             Some("StudyHall://join?code=A"),
             "the scheme is case-insensitive"
         );
         let huge = format!("studyhall://join?code={}", "A".repeat(4000));
-        assert_eq!(state::invite_link_in([huge]), None, "absurdly long");
+        assert_eq!(single::invite_link_in([huge]), None, "absurdly long");
 
         let (app, webview, _dir) = app();
         let none = invoke(&webview, "take_launch_invite", serde_json::json!({})).unwrap();
         assert_eq!(none, serde_json::Value::Null);
-        *app.state::<AppState>().launch_invite.lock().unwrap() = Some(link.to_string());
+        *app.state::<RoomContext>().launch_invite.lock().unwrap() = Some(link.to_string());
         let taken = invoke(&webview, "take_launch_invite", serde_json::json!({})).unwrap();
         assert_eq!(taken, link);
         let again = invoke(&webview, "take_launch_invite", serde_json::json!({})).unwrap();

@@ -101,11 +101,19 @@ pub fn serve(
                     tracing::debug!(error = %e, "a later start sent nothing readable");
                     continue;
                 }
-                on_start(crate::state::invite_link_in([line]));
+                on_start(invite_link_in([line]));
                 let _ = conn.write_all(b"ok\n");
             }
         })
         .map(|_| ())
+}
+
+/// The first `studyhall://` link among the command-line arguments (the desktop entry runs
+/// `studyhall %u` when a link is opened).
+pub fn invite_link_in<I: IntoIterator<Item = String>>(args: I) -> Option<String> {
+    args.into_iter()
+        .map(|a| a.trim().to_string())
+        .find(|a| a.len() <= 2048 && a.to_ascii_lowercase().starts_with("studyhall://"))
 }
 
 #[cfg(test)]

@@ -127,7 +127,13 @@ async fn ack_carries_the_sequence_and_retries_never_duplicate() {
     // Another sender may use the same client id: it is a different message.
     bob.send(say("m-1", "mine")).await.unwrap();
     assert_eq!(next_ack(&mut bob).await, ("m-1".into(), 2, false));
-    let page = relay.running.relay.chat.page("r", None, 50).await.unwrap();
+    let page = relay
+        .running
+        .relay
+        .chat()
+        .page("r", None, 50)
+        .await
+        .unwrap();
     assert_eq!(page.messages.len(), 2);
     expect_none(
         &mut bob,
@@ -265,7 +271,7 @@ async fn word_filter_masks_listed_words() {
         .unwrap();
     let msg = next_chat(&mut ada).await;
     assert_eq!(msg.text, "****, what the **** is a darning needle?");
-    let stored = relay.running.relay.chat.page("r", None, 1).await.unwrap();
+    let stored = relay.running.relay.chat().page("r", None, 1).await.unwrap();
     assert_eq!(
         stored.messages[0].text, msg.text,
         "the filtered text is what is stored"

@@ -10,8 +10,8 @@ use redis::AsyncCommands;
 use studyhall_client::media::{ClientStats, MediaClient, MediaOptions};
 use studyhall_client::{JoinInfo, SignalClient, SignalError};
 use studyhall_protocol::{
-    ClientFrame, ClientMessage, CloseCode, ErrorCode, Grants, MediaState, Presence, ServerMessage,
-    TrackSource,
+    ClientFrame, ClientMessage, CloseCode, ErrorCode, FeatureEvent, Grants, HandEvent, HandRequest,
+    MediaState, Presence, PresenceRequest, ServerMessage, TrackSource,
 };
 use studyhall_tests::cluster::{http_get, token, Node, RedisServer};
 use studyhall_tests::{expect, expect_none, init_logging};
@@ -106,6 +106,60 @@ async fn collect_chat(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raised_hands_cross_nodes_and_a_host_on_another_node_lowers_them() {
+    let _serial = SERIAL.lock().await;
+    init_logging();
+    let redis = RedisServer::start();
+    let a = Node::start("node-a", &redis).await;
+    let b = Node::start("node-b", &redis).await;
+    let (mut ada, _) = SignalClient::join(
+        &a.url(),
+        "hands",
+        &token("hands", "ada", Grants::host()),
+        MediaState::default(),
+    )
+    .await
+    .unwrap();
+    let (mut bob, _) = join(&b, "hands", "bob").await;
+    let queue_of = |m: &ServerMessage| match m {
+        ServerMessage::Feature(FeatureEvent::Hands(HandEvent::HandQueue { hands, .. })) => {
+            Some(hands.iter().map(|h| h.identity.clone()).collect::<Vec<_>>())
+        }
+        _ => None,
+    };
+    bob.send(HandRequest::RaiseHand.into()).await.unwrap();
+    expect(&mut ada, "bob's hand, from the other node", |m| {
+        queue_of(m) == Some(vec!["bob".to_string()])
+    })
+    .await;
+    // A late joiner on the other node gets the queue in `joined`.
+    let (_cat, info) = join(&b, "hands", "cat").await;
+    assert_eq!(info.features.hands.len(), 1);
+    assert_eq!(info.features.hands[0].identity, "bob");
+    ada.send_frame(&ClientFrame::with_request_id(
+        HandRequest::LowerHandOf {
+            identity: "bob".into(),
+        }
+        .into(),
+        "low",
+    ))
+    .await
+    .unwrap();
+    expect(
+        &mut ada,
+        "the ack",
+        |m| matches!(m, ServerMessage::Ack { request_id } if request_id == "low"),
+    )
+    .await;
+    expect(
+        &mut bob,
+        "his hand lowered by the host on the other node",
+        |m| queue_of(m) == Some(vec![]),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_on_two_nodes_share_one_room_chat_presence_and_history() {
     let _serial = SERIAL.lock().await;
     init_logging();
@@ -140,9 +194,12 @@ async fn users_on_two_nodes_share_one_room_chat_presence_and_history() {
     .await;
 
     // Presence crosses nodes both ways.
-    bob.send(ClientMessage::SetPresence {
-        presence: Presence::Away,
-    })
+    bob.send(
+        PresenceRequest::SetPresence {
+            presence: Presence::Away,
+        }
+        .into(),
+    )
     .await
     .unwrap();
     expect(&mut ada, "bob away", |m| {

@@ -76,7 +76,13 @@ async fn members_cannot_delete_or_kick() {
     .unwrap();
     expect_error(&mut bob, ErrorCode::Forbidden).await;
 
-    let page = relay.running.relay.chat.page("r", None, 10).await.unwrap();
+    let page = relay
+        .running
+        .relay
+        .chat()
+        .page("r", None, 10)
+        .await
+        .unwrap();
     assert!(!page.messages[0].deleted, "the message is untouched");
     assert_eq!(
         relay.running.relay.rooms.counts(),

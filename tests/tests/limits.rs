@@ -60,7 +60,7 @@ async fn oversized_frame_gets_1009_and_others_keep_going() {
         relay
             .running
             .relay
-            .chat
+            .chat()
             .page("r", None, 10)
             .await
             .unwrap()

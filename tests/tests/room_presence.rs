@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use studyhall_client::SignalClient;
 use studyhall_protocol::{
-    ClientMessage, CloseCode, ErrorCode, LeaveReason, MediaState, MediaUpdate, Presence, Role,
-    ServerMessage,
+    ClientMessage, CloseCode, ErrorCode, LeaveReason, MediaState, MediaUpdate, Presence,
+    PresenceRequest, Role, ServerMessage,
 };
 use studyhall_tests::{expect, expect_close, expect_error, expect_none, join_refused, TestRelay};
 
@@ -77,9 +77,12 @@ async fn join_leave_and_media_state_reach_everyone() {
         "absent fields keep their value"
     );
 
-    bob.send(ClientMessage::SetPresence {
-        presence: Presence::OnBreak,
-    })
+    bob.send(
+        PresenceRequest::SetPresence {
+            presence: Presence::OnBreak,
+        }
+        .into(),
+    )
     .await
     .unwrap();
     let msg = expect(&mut ada, "bob on a break", |m| {

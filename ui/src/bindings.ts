@@ -48,6 +48,12 @@ export const commands = {
 	deleteChat: (seq: number) => typedError<null, AppError>(__TAURI_INVOKE("delete_chat", { seq })),
 	/**  Host only: remove a participant. */
 	kick: (identity: string) => typedError<null, AppError>(__TAURI_INVOKE("kick", { identity })),
+	/**
+	 *  Send a room feature's request (`{type: "raise_hand"}`, `{type: "set_presence",
+	 *  presence: "away"}`, ...); resolves once the relay acknowledged it, or fails with its
+	 *  reason (`forbidden`, `notFound`, ...).
+	 */
+	featureRequest: (request: FeatureRequest) => typedError<null, AppError>(__TAURI_INVOKE("feature_request", { request })),
 	/**  Quit now, ending a hosted room (the UI asked first). */
 	quitApp: () => typedError<null, AppError>(__TAURI_INVOKE("quit_app")),
 };
@@ -119,6 +125,62 @@ export type DeviceProblem = {
 	message: string,
 };
 
+/**  Events of the room features, one variant per feature (each tagged by `type`). */
+export type FeatureEvent = FeatureEvent_Serialize | FeatureEvent_Deserialize;
+
+/**  Events of the room features, one variant per feature (each tagged by `type`). */
+export type FeatureEvent_Deserialize = HandEvent_Deserialize;
+
+/**  Events of the room features, one variant per feature (each tagged by `type`). */
+export type FeatureEvent_Serialize = HandEvent_Serialize;
+
+/**
+ *  Requests of the room features, one variant per feature. Each feature's request enum
+ *  is tagged by `type` like every message; this enum adds no layer on the wire.
+ */
+export type FeatureRequest = PresenceRequest | HandRequest;
+
+/**  What each room feature holds, as `joined` gives it to a joiner. */
+export type FeatureSnapshot = FeatureSnapshot_Serialize | FeatureSnapshot_Deserialize;
+
+/**  What each room feature holds, as `joined` gives it to a joiner. */
+export type FeatureSnapshot_Deserialize = {
+	/**  Raised hands, first raised first. */
+	hands?: RaisedHand[],
+};
+
+/**  What each room feature holds, as `joined` gives it to a joiner. */
+export type FeatureSnapshot_Serialize = {
+	/**  Raised hands, first raised first. */
+	hands: RaisedHand[],
+};
+
+/**  Events of the raise-hand feature. */
+export type HandEvent = HandEvent_Serialize | HandEvent_Deserialize;
+
+/**  Events of the raise-hand feature. */
+export type HandEvent_Deserialize = 
+/**  The queue changed: every raised hand, first raised first. Sent to everyone. */
+{ type: "hand_queue"; hands: RaisedHand[]; 
+/**  Who changed it (`null` when the relay did: its owner left). */
+by?: string | null };
+
+/**  Events of the raise-hand feature. */
+export type HandEvent_Serialize = 
+/**  The queue changed: every raised hand, first raised first. Sent to everyone. */
+{ type: "hand_queue"; hands: RaisedHand[]; 
+/**  Who changed it (`null` when the relay did: its owner left). */
+by?: string };
+
+/**  Requests of the raise-hand feature. */
+export type HandRequest = 
+/**  Raise your hand (a hand already up keeps its place in the queue). */
+{ type: "raise_hand" } | 
+/**  Lower your own hand (no-op when it is down). */
+{ type: "lower_hand" } | 
+/**  Lower someone else's hand. Needs the `host` grant. */
+{ type: "lower_hand_of"; identity: string };
+
 /**  A room this app hosts, as others join it. */
 export type Invite = {
 	/**  `studyhall://join?relay=…&code=…` */
@@ -184,12 +246,19 @@ export type Participant = {
 	host: boolean,
 	you: boolean,
 	media: MediaState,
+	/**  `active`, `away` or `on_break` (the protocol's own type). */
 	presence: Presence,
 	/**  A whole number (JSON keeps it exact up to 2^53). */
 	joinedAt: number,
 };
 
-export type Presence = "active" | "away" | "onBreak";
+/**  How present a participant says they are. */
+export type Presence = "active" | "away" | "on_break";
+
+/**  Requests of the presence feature. */
+export type PresenceRequest = 
+/**  Change own presence (active, away, on a break). */
+{ type: "set_presence"; presence: Presence };
 
 /**  Who the user is in rooms and what they use. */
 export type Profile = Profile_Serialize | Profile_Deserialize;
@@ -219,6 +288,13 @@ export type QuitRequested = {
 	othersInRoom: number,
 };
 
+/**  One raised hand. */
+export type RaisedHand = {
+	identity: string,
+	/**  When the hand went up, ms since the Unix epoch. */
+	raised_at: number,
+};
+
 export type RecentRoom = {
 	room: string,
 	title: string,
@@ -239,12 +315,16 @@ export type RoomEvent = RoomEvent_Serialize | RoomEvent_Deserialize;
 /**  Something happened in the room. */
 export type RoomEvent_Deserialize = { type: "participantJoined"; participant: Participant } | { type: "participantLeft"; identity: string; reason: string } | { type: "participantUpdated"; participant: Participant } | { type: "chatMessage"; message: ChatMessage } | { type: "chatDeleted"; seq: number } | { type: "connection"; state: ConnectionState; message?: string | null } | 
 /**  After a rejoin: the room as it is now (who is here, the newest chat). */
-{ type: "resynced"; snapshot: RoomSnapshot_Deserialize } | { type: "kicked"; by: string; reason?: string | null } | { type: "roomEnded"; reason: string } | { type: "notice"; message: string };
+{ type: "resynced"; snapshot: RoomSnapshot_Deserialize } | { type: "kicked"; by: string; reason?: string | null } | { type: "roomEnded"; reason: string } | { type: "notice"; message: string } | 
+/**  An event of a room feature (`hand_queue`, ...), as the protocol describes it. */
+{ type: "feature"; event: FeatureEvent_Deserialize };
 
 /**  Something happened in the room. */
 export type RoomEvent_Serialize = { type: "participantJoined"; participant: Participant } | { type: "participantLeft"; identity: string; reason: string } | { type: "participantUpdated"; participant: Participant } | { type: "chatMessage"; message: ChatMessage } | { type: "chatDeleted"; seq: number } | { type: "connection"; state: ConnectionState; message: string | null } | 
 /**  After a rejoin: the room as it is now (who is here, the newest chat). */
-{ type: "resynced"; snapshot: RoomSnapshot_Serialize } | { type: "kicked"; by: string; reason: string | null } | { type: "roomEnded"; reason: string } | { type: "notice"; message: string };
+{ type: "resynced"; snapshot: RoomSnapshot_Serialize } | { type: "kicked"; by: string; reason: string | null } | { type: "roomEnded"; reason: string } | { type: "notice"; message: string } | 
+/**  An event of a room feature (`hand_queue`, ...), as the protocol describes it. */
+{ type: "feature"; event: FeatureEvent_Serialize };
 
 export type RoomSnapshot = RoomSnapshot_Serialize | RoomSnapshot_Deserialize;
 
@@ -260,6 +340,8 @@ export type RoomSnapshot_Deserialize = {
 	hosting?: Invite | null,
 	/**  A whole number (JSON keeps it exact up to 2^53). */
 	maxChatBytes: number,
+	/**  What each room feature holds (raised hands, ...), as the protocol describes it. */
+	features: FeatureSnapshot_Deserialize,
 };
 
 export type RoomSnapshot_Serialize = {
@@ -274,6 +356,8 @@ export type RoomSnapshot_Serialize = {
 	hosting: Invite | null,
 	/**  A whole number (JSON keeps it exact up to 2^53). */
 	maxChatBytes: number,
+	/**  What each room feature holds (raised hands, ...), as the protocol describes it. */
+	features: FeatureSnapshot_Serialize,
 };
 
 export type ScreenDevice = ScreenDevice_Serialize | ScreenDevice_Deserialize;

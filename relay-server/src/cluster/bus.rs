@@ -16,8 +16,8 @@ use studyhall_protocol::{CloseCode, ErrorCode, LeaveReason};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use super::{bus_channel, lock, Cluster};
 use super::NodeHandles;
+use super::{bus_channel, lock, Cluster};
 use crate::room::{ConnControl, ForcedClose};
 
 /// A message on the bus. `conn` names a relayed socket: `<edge node>.<instance>.<n>`.

@@ -19,8 +19,8 @@ use studyhall_protocol::Role;
 use tokio::sync::mpsc;
 use tracing::warn;
 
-use super::{room_key, Cluster, ROOM_TTL};
 use super::NodeHandles;
+use super::{room_key, Cluster, ROOM_TTL};
 use crate::room::Room;
 
 /// Changes arriving within this long are written together.

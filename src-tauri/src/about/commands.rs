@@ -1,8 +1,6 @@
 use serde::Serialize;
 use tauri::State;
 
-use crate::state::AppState;
-
 /// The app's identity as the UI shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -18,6 +16,6 @@ pub struct AppInfo {
 /// Returns the app's name and versions. Cannot fail.
 #[tauri::command]
 #[specta::specta]
-pub fn app_info(state: State<'_, AppState>) -> AppInfo {
-    state.bridge.info()
+pub fn app_info(info: State<'_, AppInfo>) -> AppInfo {
+    info.inner().clone()
 }

@@ -4,8 +4,8 @@ use studyhall_client::preview::Preview;
 use tauri::State;
 
 use crate::error::AppError;
+use crate::room::RoomContext;
 use crate::settings::{AudioDevice, VideoDevice};
-use crate::state::AppState;
 
 /// Devices found on this machine, by the names the app's choices use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -36,7 +36,7 @@ pub async fn list_devices() -> Result<DeviceList, AppError> {
 #[tauri::command]
 #[specta::specta]
 pub async fn start_preview(
-    state: State<'_, AppState>,
+    state: State<'_, RoomContext>,
     camera: VideoDevice,
     microphone: AudioDevice,
 ) -> Result<(), AppError> {
@@ -68,7 +68,7 @@ pub async fn start_preview(
 /// Stop the device check and release the devices.
 #[tauri::command]
 #[specta::specta]
-pub async fn stop_preview(state: State<'_, AppState>) -> Result<(), AppError> {
+pub async fn stop_preview(state: State<'_, RoomContext>) -> Result<(), AppError> {
     state.live.lock().await.preview = None;
     state.video.forget("self:camera");
     Ok(())

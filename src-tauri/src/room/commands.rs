@@ -2,34 +2,17 @@ use std::sync::Arc;
 
 use tauri::State;
 
-use super::types::{
-    ChatMessage, ChatPage, Invite, InviteTarget, MediaState, MediaUpdate, RoomSnapshot,
-};
+use super::types::{ChatMessage, ChatPage, InviteTarget, MediaState, MediaUpdate, RoomSnapshot};
+use super::RoomContext;
 use crate::error::{AppError, AppErrorKind};
-use crate::settings::current_profile;
-use crate::state::AppState;
+use crate::settings::{current_profile, SettingsState};
 use studyhall_client::session::RoomSession;
 
 /// URL of the local video socket (see docs/app-ipc.md, "Video").
 #[tauri::command]
 #[specta::specta]
-pub fn media_endpoint(state: State<'_, AppState>) -> String {
+pub fn media_endpoint(state: State<'_, RoomContext>) -> String {
     state.video.url().to_string()
-}
-
-/// Start the bundled relay on this machine and make an invite to a new room.
-#[tauri::command]
-#[specta::specta]
-pub async fn host_room(state: State<'_, AppState>, title: String) -> Result<Invite, AppError> {
-    let name = current_profile(&state).await?.display_name;
-    super::host(&state, &title, &name).await
-}
-
-/// End the hosted room for everyone and stop the relay.
-#[tauri::command]
-#[specta::specta]
-pub async fn stop_hosting(state: State<'_, AppState>) -> Result<(), AppError> {
-    super::stop_hosting(&state).await
 }
 
 /// Check an invite link or code without joining.
@@ -47,7 +30,7 @@ pub fn parse_invite(text: String) -> Result<InviteTarget, AppError> {
 /// screen puts it in the join field, so a clicked link ends one click from the room.
 #[tauri::command]
 #[specta::specta]
-pub fn take_launch_invite(state: State<'_, AppState>) -> Option<String> {
+pub fn take_launch_invite(state: State<'_, RoomContext>) -> Option<String> {
     state
         .launch_invite
         .lock()
@@ -59,21 +42,22 @@ pub fn take_launch_invite(state: State<'_, AppState>) -> Option<String> {
 #[tauri::command]
 #[specta::specta]
 pub async fn join_room(
-    state: State<'_, AppState>,
+    state: State<'_, RoomContext>,
+    settings: State<'_, SettingsState>,
     invite: String,
 ) -> Result<RoomSnapshot, AppError> {
-    let profile = current_profile(&state).await?;
-    super::join(&state, &invite, profile).await
+    let profile = current_profile(&settings).await?;
+    super::join(&state, &settings, &invite, profile).await
 }
 
 /// Leave the room (it goes on for the others).
 #[tauri::command]
 #[specta::specta]
-pub async fn leave_room(state: State<'_, AppState>) -> Result<(), AppError> {
+pub async fn leave_room(state: State<'_, RoomContext>) -> Result<(), AppError> {
     super::leave(&state).await
 }
 
-async fn session(state: &AppState) -> Result<Arc<RoomSession>, AppError> {
+pub(crate) async fn session(state: &RoomContext) -> Result<Arc<RoomSession>, AppError> {
     state
         .live
         .lock()
@@ -88,7 +72,7 @@ async fn session(state: &AppState) -> Result<Arc<RoomSession>, AppError> {
 #[tauri::command]
 #[specta::specta]
 pub async fn set_media(
-    state: State<'_, AppState>,
+    state: State<'_, RoomContext>,
     update: MediaUpdate,
 ) -> Result<MediaState, AppError> {
     let session = session(&state).await?;
@@ -106,7 +90,7 @@ pub async fn set_media(
 #[tauri::command]
 #[specta::specta]
 pub async fn send_chat(
-    state: State<'_, AppState>,
+    state: State<'_, RoomContext>,
     client_msg_id: String,
     text: String,
 ) -> Result<ChatMessage, AppError> {
@@ -124,7 +108,7 @@ pub async fn send_chat(
 #[tauri::command]
 #[specta::specta]
 pub async fn load_older_chat(
-    state: State<'_, AppState>,
+    state: State<'_, RoomContext>,
     before_seq: u32,
 ) -> Result<ChatPage, AppError> {
     let session = session(&state).await?;
@@ -134,7 +118,7 @@ pub async fn load_older_chat(
 /// Host only: remove a message for everyone.
 #[tauri::command]
 #[specta::specta]
-pub async fn delete_chat(state: State<'_, AppState>, seq: u32) -> Result<(), AppError> {
+pub async fn delete_chat(state: State<'_, RoomContext>, seq: u32) -> Result<(), AppError> {
     let session = session(&state).await?;
     Ok(session.delete_chat(u64::from(seq)).await?)
 }
@@ -142,17 +126,7 @@ pub async fn delete_chat(state: State<'_, AppState>, seq: u32) -> Result<(), App
 /// Host only: remove a participant.
 #[tauri::command]
 #[specta::specta]
-pub async fn kick(state: State<'_, AppState>, identity: String) -> Result<(), AppError> {
+pub async fn kick(state: State<'_, RoomContext>, identity: String) -> Result<(), AppError> {
     let session = session(&state).await?;
     Ok(session.kick(&identity).await?)
-}
-
-/// Quit now, ending a hosted room (the UI asked first).
-#[tauri::command]
-#[specta::specta]
-pub async fn quit_app(state: State<'_, AppState>) -> Result<(), AppError> {
-    let _ = super::leave(&state).await;
-    super::stop_hosting(&state).await?;
-    state.bridge.exit();
-    Ok(())
 }

@@ -41,14 +41,6 @@ impl From<MediaUpdate> for proto::MediaUpdate {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub enum Presence {
-    Active,
-    Away,
-    OnBreak,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Participant {
@@ -57,7 +49,8 @@ pub struct Participant {
     pub host: bool,
     pub you: bool,
     pub media: MediaState,
-    pub presence: Presence,
+    /// `active`, `away` or `on_break` (the protocol's own type).
+    pub presence: proto::Presence,
     /// A whole number (JSON keeps it exact up to 2^53).
     #[specta(type = u32)]
     pub joined_at: f64,
@@ -71,11 +64,7 @@ impl Participant {
             host: p.role == proto::Role::Host || p.grants.host,
             you: p.identity == you,
             media: p.media.into(),
-            presence: match p.presence {
-                proto::Presence::Active => Presence::Active,
-                proto::Presence::Away => Presence::Away,
-                proto::Presence::OnBreak => Presence::OnBreak,
-            },
+            presence: p.presence,
             joined_at: p.joined_at as f64,
         }
     }
@@ -165,6 +154,8 @@ pub struct RoomSnapshot {
     /// A whole number (JSON keeps it exact up to 2^53).
     #[specta(type = u32)]
     pub max_chat_bytes: f64,
+    /// What each room feature holds (raised hands, ...), as the protocol describes it.
+    pub features: proto::FeatureSnapshot,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -206,6 +197,9 @@ pub enum RoomEvent {
     RoomEnded { reason: String },
     #[serde(rename_all = "camelCase")]
     Notice { message: String },
+    /// An event of a room feature (`hand_queue`, ...), as the protocol describes it.
+    #[serde(rename_all = "camelCase")]
+    Feature { event: proto::FeatureEvent },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]

@@ -129,11 +129,15 @@ pub fn default_profile(has_camera: bool, has_microphone: bool, has_screen: bool)
     }
 }
 
+/// The settings store as the app manages it (shared by the commands that read the
+/// profile).
+pub struct SettingsState(pub std::sync::Mutex<SettingsStore>);
+
 /// The saved profile, or (before one is saved) a first one made from this machine's
 /// devices: what the device check shows and what a room is joined with.
-pub async fn current_profile(state: &crate::state::AppState) -> Result<Profile, AppError> {
-    let saved = state
-        .settings
+pub async fn current_profile(settings: &SettingsState) -> Result<Profile, AppError> {
+    let saved = settings
+        .0
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .profile()?;

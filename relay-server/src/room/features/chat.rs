@@ -21,7 +21,10 @@ use crate::store::{Appended, NewChatMessage, StoreError};
 pub struct Chat;
 
 /// A chat message waiting for the room's next store write, and where its result goes.
-type PendingChat = (NewChatMessage, oneshot::Sender<Result<Appended, StoreError>>);
+type PendingChat = (
+    NewChatMessage,
+    oneshot::Sender<Result<Appended, StoreError>>,
+);
 
 /// A room's chat writer state.
 #[derive(Default)]
@@ -49,7 +52,14 @@ impl RoomFeature for Chat {
                 text,
             } => send(cx, client_msg_id, text).await,
             ClientMessage::ChatHistory { before_seq, limit } => {
-                history(cx.services, &cx.room.name, before_seq, limit, &cx.request_id).await
+                history(
+                    cx.services,
+                    &cx.room.name,
+                    before_seq,
+                    limit,
+                    &cx.request_id,
+                )
+                .await
             }
             ClientMessage::ChatDelete { seq } => delete(cx, seq).await,
             other => Err(unhandled(other.kind())),
@@ -287,7 +297,13 @@ mod tests {
                 },
             )
             .await;
-        assert!(matches!(empty, Err(Refused::Error { code: ErrorCode::InvalidText, .. })));
+        assert!(matches!(
+            empty,
+            Err(Refused::Error {
+                code: ErrorCode::InvalidText,
+                ..
+            })
+        ));
         let long = h
             .send(
                 &mut bob,
@@ -297,7 +313,13 @@ mod tests {
                 },
             )
             .await;
-        assert!(matches!(long, Err(Refused::Error { code: ErrorCode::InvalidText, .. })));
+        assert!(matches!(
+            long,
+            Err(Refused::Error {
+                code: ErrorCode::InvalidText,
+                ..
+            })
+        ));
         let delete = h.send(&mut bob, ClientMessage::ChatDelete { seq: 1 }).await;
         assert!(
             matches!(delete, Err(Refused::Error { code: ErrorCode::Forbidden, ref message }) if message == "host"),
@@ -319,13 +341,18 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(
-            h.send(&mut host, ClientMessage::ChatDelete { seq: 1 }).await,
+            h.send(&mut host, ClientMessage::ChatDelete { seq: 1 })
+                .await,
             Ok(Reply::Ack)
         );
         assert!(bob.drain().iter().any(|m| m["type"] == "chat_deleted"));
         assert!(matches!(
-            h.send(&mut host, ClientMessage::ChatDelete { seq: 9 }).await,
-            Err(Refused::Error { code: ErrorCode::NotFound, .. })
+            h.send(&mut host, ClientMessage::ChatDelete { seq: 9 })
+                .await,
+            Err(Refused::Error {
+                code: ErrorCode::NotFound,
+                ..
+            })
         ));
     }
 }

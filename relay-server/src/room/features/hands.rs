@@ -146,7 +146,8 @@ impl RoomFeature for Hands {
             }
         };
         if changed {
-            cx.room.broadcast(&queue_event(cx.room, Some(cx.identity)), None);
+            cx.room
+                .broadcast(&queue_event(cx.room, Some(cx.identity)), None);
         }
         Ok(Reply::Ack)
     }
@@ -218,14 +219,23 @@ mod tests {
         let mut bob = h.join("bob");
         let mut cat = h.join("cat");
         host.drain();
-        assert_eq!(h.send(&mut cat, HandRequest::RaiseHand.into()).await, Ok(Reply::Ack));
-        assert_eq!(h.send(&mut bob, HandRequest::RaiseHand.into()).await, Ok(Reply::Ack));
+        assert_eq!(
+            h.send(&mut cat, HandRequest::RaiseHand.into()).await,
+            Ok(Reply::Ack)
+        );
+        assert_eq!(
+            h.send(&mut bob, HandRequest::RaiseHand.into()).await,
+            Ok(Reply::Ack)
+        );
         let last = host.drain().pop().unwrap();
         assert_eq!(last["type"], "hand_queue");
         assert_eq!(last["hands"][0]["identity"], "cat");
         assert_eq!(last["hands"][1]["identity"], "bob");
         assert_eq!(last["by"], "bob");
-        assert_eq!(h.send(&mut cat, HandRequest::LowerHand.into()).await, Ok(Reply::Ack));
+        assert_eq!(
+            h.send(&mut cat, HandRequest::LowerHand.into()).await,
+            Ok(Reply::Ack)
+        );
         let last = bob.drain().pop().unwrap();
         assert_eq!(last["hands"].as_array().unwrap().len(), 1);
     }
@@ -235,7 +245,9 @@ mod tests {
         let (h, mut host) = Harness::new();
         let mut bob = h.join("bob");
         let mut cat = h.join("cat");
-        h.send(&mut bob, HandRequest::RaiseHand.into()).await.unwrap();
+        h.send(&mut bob, HandRequest::RaiseHand.into())
+            .await
+            .unwrap();
         let by_cat = h
             .send(
                 &mut cat,
@@ -246,7 +258,13 @@ mod tests {
             )
             .await;
         assert!(
-            matches!(by_cat, Err(Refused::Error { code: ErrorCode::Forbidden, .. })),
+            matches!(
+                by_cat,
+                Err(Refused::Error {
+                    code: ErrorCode::Forbidden,
+                    ..
+                })
+            ),
             "{by_cat:?}"
         );
         assert_eq!(who(&h.room.feature::<HandQueue>().hands()), ["bob"]);
@@ -259,7 +277,13 @@ mod tests {
                 .into(),
             )
             .await;
-        assert!(matches!(missing, Err(Refused::Error { code: ErrorCode::NotFound, .. })));
+        assert!(matches!(
+            missing,
+            Err(Refused::Error {
+                code: ErrorCode::NotFound,
+                ..
+            })
+        ));
         host.drain();
         let by_host = h
             .send(
@@ -282,11 +306,19 @@ mod tests {
         let (h, mut host) = Harness::new();
         let mut bob = h.join("bob");
         let mut cat = h.join("cat");
-        h.send(&mut bob, HandRequest::RaiseHand.into()).await.unwrap();
-        h.send(&mut cat, HandRequest::RaiseHand.into()).await.unwrap();
+        h.send(&mut bob, HandRequest::RaiseHand.into())
+            .await
+            .unwrap();
+        h.send(&mut cat, HandRequest::RaiseHand.into())
+            .await
+            .unwrap();
         host.drain();
-        assert!(h.rooms.leave(&h.room, "cat", cat.conn.id, LeaveReason::Left));
-        assert!(h.rooms.leave(&h.room, "bob", bob.conn.id, LeaveReason::Timeout));
+        assert!(h
+            .rooms
+            .leave(&h.room, "cat", cat.conn.id, LeaveReason::Left));
+        assert!(h
+            .rooms
+            .leave(&h.room, "bob", bob.conn.id, LeaveReason::Timeout));
         let queues: Vec<_> = host
             .drain()
             .into_iter()

@@ -193,7 +193,9 @@ pub fn broadcast(room: &Room, msg: &ServerMessage) {
 /// Tell `conn` (only) about a problem that does not refuse anything.
 pub fn warn_conn(services: &Services, conn: &ConnHandle, code: ErrorCode, message: &str) {
     services.metrics.error_sent(code);
-    conn.send(Outbound::message(&ServerMessage::error(code, message, None)));
+    conn.send(Outbound::message(&ServerMessage::error(
+        code, message, None,
+    )));
 }
 
 #[cfg(test)]
@@ -316,7 +318,11 @@ pub(crate) mod testing {
         Participant {
             identity: id.into(),
             name: id.to_uppercase(),
-            role: if grants.host { Role::Host } else { Role::Member },
+            role: if grants.host {
+                Role::Host
+            } else {
+                Role::Member
+            },
             grants,
             media: MediaState::default(),
             presence: Presence::Active,

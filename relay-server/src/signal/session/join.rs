@@ -184,5 +184,4 @@ impl Session {
         };
         Ok((session, welcome))
     }
-
 }

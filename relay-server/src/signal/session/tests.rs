@@ -23,7 +23,9 @@ struct Person {
 
 impl Person {
     async fn send(&mut self, frame: Value) -> Flow {
-        self.session.on_text(&frame.to_string(), Instant::now()).await
+        self.session
+            .on_text(&frame.to_string(), Instant::now())
+            .await
     }
 
     async fn send_at(&mut self, frame: Value, now: Instant) -> Flow {
@@ -88,7 +90,8 @@ async fn requests_with_a_request_id_get_an_ack_and_others_get_nothing_extra() {
     let relay = relay(dir.path());
     let mut ann = join(&relay, "ann", Grants::member()).await;
     ann.drain();
-    ann.send(json!({"type":"raise_hand","request_id":"h1"})).await;
+    ann.send(json!({"type":"raise_hand","request_id":"h1"}))
+        .await;
     let got = ann.drain();
     assert!(got.iter().any(|m| m["type"] == "hand_queue"), "{got:?}");
     assert!(
@@ -189,8 +192,7 @@ async fn host_actions_are_acknowledged() {
     assert_eq!(got[ack]["type"], "ack");
     assert!(left < ack, "the ack follows the change: {got:?}");
     assert!(bob.drain().iter().any(|m| m["type"] == "kicked"));
-    host.send(json!({"type":"end_room","request_id":"e"}))
-        .await;
+    host.send(json!({"type":"end_room","request_id":"e"})).await;
     let got = host.drain();
     assert_eq!(got[0], json!({"type":"ack","request_id":"e"}));
     assert_eq!(got[1]["type"], "room_ended");
@@ -218,7 +220,10 @@ async fn chat_rate_limits_warn_then_disconnect() {
     }
     let got = ann.drain();
     let acks = got.iter().filter(|m| m["type"] == "chat_ack").count();
-    assert!((2..=6).contains(&acks), "the burst and the rate pass: {got:?}");
+    assert!(
+        (2..=6).contains(&acks),
+        "the burst and the rate pass: {got:?}"
+    );
     assert!(got
         .iter()
         .any(|m| m["code"] == "rate_limited" && m["fatal"] == false));
@@ -268,6 +273,10 @@ async fn a_hand_survives_a_dropped_connection_but_not_a_leave() {
     bob.send(json!({"type":"leave"})).await;
     bob.session.end(LeaveReason::Left).await;
     let got = host.drain();
-    let queue = got.iter().rev().find(|m| m["type"] == "hand_queue").unwrap();
+    let queue = got
+        .iter()
+        .rev()
+        .find(|m| m["type"] == "hand_queue")
+        .unwrap();
     assert!(queue["hands"].as_array().unwrap().is_empty(), "{got:?}");
 }

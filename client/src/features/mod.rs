@@ -1,0 +1,58 @@
+//! Room features from a participant's side: one module per feature with its typed calls
+//! on [`RoomSession`](crate::session::RoomSession), how its events change what the
+//! client knows ([`FeatureState`]), and its command-line options ([`FeatureArgs`]).
+//!
+//! Adding a feature: its module here, its field in [`FeatureState`] and in
+//! [`FeatureArgs`], and its arm in [`FeatureState::apply`] and [`describe`].
+
+pub mod hands;
+pub mod presence;
+
+use studyhall_protocol::{ClientMessage, FeatureEvent, FeatureSnapshot};
+
+/// What the room's features hold, as this client knows it: the snapshot from `joined`,
+/// kept current by the features' events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeatureState {
+    pub hands: hands::HandQueue,
+}
+
+impl FeatureState {
+    pub fn new(snapshot: &FeatureSnapshot) -> Self {
+        FeatureState {
+            hands: hands::HandQueue::new(&snapshot.hands),
+        }
+    }
+
+    /// Apply an event; true when something changed.
+    pub fn apply(&mut self, event: &FeatureEvent) -> bool {
+        match event {
+            FeatureEvent::Hands(e) => self.hands.apply(e),
+        }
+    }
+}
+
+/// One line for a person reading the command line's output.
+pub fn describe(event: &FeatureEvent) -> String {
+    match event {
+        FeatureEvent::Hands(e) => hands::describe(e),
+    }
+}
+
+/// What the command line does with the room's features once joined.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FeatureArgs {
+    #[command(flatten)]
+    pub hands: hands::HandArgs,
+    #[command(flatten)]
+    pub presence: presence::PresenceArgs,
+}
+
+impl FeatureArgs {
+    /// The requests to send once joined, in order.
+    pub fn requests(&self) -> Vec<ClientMessage> {
+        let mut out = self.presence.requests();
+        out.extend(self.hands.requests());
+        out
+    }
+}

@@ -1,0 +1,18 @@
+use studyhall_protocol::{ClientMessage, FeatureRequest};
+use tauri::State;
+
+use crate::error::AppError;
+use crate::room::RoomContext;
+
+/// Send a room feature's request (`{type: "raise_hand"}`, `{type: "set_presence",
+/// presence: "away"}`, ...); resolves once the relay acknowledged it, or fails with its
+/// reason (`forbidden`, `notFound`, ...).
+#[tauri::command]
+#[specta::specta]
+pub async fn feature_request(
+    state: State<'_, RoomContext>,
+    request: FeatureRequest,
+) -> Result<(), AppError> {
+    let session = crate::room::commands::session(&state).await?;
+    Ok(session.acked(ClientMessage::Feature(request)).await?)
+}

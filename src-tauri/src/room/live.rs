@@ -1,0 +1,89 @@
+//! What the room side of the app holds while it runs: at most one device check, one
+//! room, one hosted room, and the window it reports to. Managed by Tauri as
+//! [`RoomContext`]; the room, hosting, device and feature commands take it.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use studyhall_client::host::HostedRelay;
+use studyhall_client::invite::InviteTarget as ClientTarget;
+use studyhall_client::preview::Preview;
+use studyhall_client::session::RoomSession;
+use tokio::task::JoinHandle;
+
+use super::types::{Invite, MediaState, MediaStatus, QuitRequested, RoomEvent};
+use crate::video::VideoHub;
+
+/// What the app's logic needs of the window, whatever the runtime (the real one, or the
+/// mock one in tests): emitting events and quitting.
+pub trait Bridge: Send + Sync {
+    fn room_event(&self, event: RoomEvent);
+    fn media_status(&self, status: MediaStatus);
+    fn quit_requested(&self, request: QuitRequested);
+    fn exit(&self);
+}
+
+/// The room this app hosts.
+pub struct Hosting {
+    pub relay: HostedRelay,
+    pub invite: Invite,
+    pub target: ClientTarget,
+    pub host_token: String,
+    pub room: String,
+    pub title: String,
+}
+
+/// The room we are in.
+pub struct ActiveRoom {
+    pub session: Arc<RoomSession>,
+    pub room: String,
+    /// Who else is here now.
+    pub others: Arc<Mutex<HashSet<String>>>,
+    pub media: Arc<Mutex<MediaState>>,
+    pub speaker_problem: Arc<Mutex<Option<String>>>,
+    pub tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for ActiveRoom {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// What is going on right now: at most one device check, one room, one hosted room.
+#[derive(Default)]
+pub struct Live {
+    pub preview: Option<Preview>,
+    pub room: Option<ActiveRoom>,
+    pub hosting: Option<Hosting>,
+    /// Bumped by every leave: a join that started before a leave does not install its
+    /// room when it finishes.
+    pub leaves: u64,
+}
+
+/// The room side's managed state.
+pub struct RoomContext {
+    pub video: VideoHub,
+    pub live: Arc<tokio::sync::Mutex<Live>>,
+    /// Where the app keeps its data (the hosted relay's data goes under it).
+    pub data_dir: PathBuf,
+    pub bridge: Arc<dyn Bridge>,
+    /// The invite link the app was started with (the system opens `studyhall://` links
+    /// with the app), until the start screen takes it.
+    pub launch_invite: Mutex<Option<String>>,
+}
+
+impl RoomContext {
+    pub fn new(video: VideoHub, data_dir: PathBuf, bridge: Arc<dyn Bridge>) -> Self {
+        RoomContext {
+            video,
+            live: Arc::new(tokio::sync::Mutex::new(Live::default())),
+            data_dir,
+            bridge,
+            launch_invite: Mutex::new(None),
+        }
+    }
+}
