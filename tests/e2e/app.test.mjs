@@ -87,7 +87,7 @@ const CANVAS = `const c = document.querySelector(arguments[0]);
   for (let i = 0; i < d.length; i += 4 * 97) { sum = (sum * 31 + d[i] + d[i+1] * 7 + d[i+2] * 13) >>> 0; distinct.add(d[i] >> 4 << 8 | d[i+1] >> 4 << 4 | d[i+2] >> 4); }
   return { frames: Number(c.dataset.frames || 0), sum, colours: distinct.size, w: c.width, h: c.height };`;
 
-test('host a room in the app; a headless client joins; video, chat, mute and leave show', async (t) => {
+test('host a room in the app; headless clients join; video, chat, raised hands, presence, mute and leave show', async (t) => {
   for (const [what, path] of [['app', appBin], ['client', clientBin]]) {
     assert.ok(existsSync(path), `the ${what} binary is built: ${path}`);
   }
@@ -180,8 +180,9 @@ test('host a room in the app; a headless client joins; video, chat, mute and lea
       'join', '--invite', code, '--name', 'Bob', '--video', 'test-pattern', '--audio', 'tone',
       '--say', 'hello from Bob', '--mute-after', '30s', '--duration', '45s',
     ], { env: { ...process.env, DISPLAY: '' } });
-    const bobTile = `[data-testid^="tile-guest-"]`;
-    await driver.waitFor('Bob\'s tile', `return document.querySelector('${bobTile}')`, { timeout: 30000 });
+    const bobTileId = await driver.waitFor('Bob\'s tile', `const t = document.querySelector('[data-testid^="tile-guest-"]'); return t && t.dataset.testid`, { timeout: 30000 });
+    // Exactly Bob's tile: another guest joins below.
+    const bobTile = `[data-testid="${bobTileId}"]`;
     const first = await until('Bob\'s video drawn', async () => {
       const c = await driver.exec(CANVAS, `${bobTile} canvas`);
       return c && c.frames > 5 && c.colours > 4 ? c : null;
@@ -201,6 +202,27 @@ test('host a room in the app; a headless client joins; video, chat, mute and lea
     await until('Bob receiving our message', async () => bob.output.includes('Ada: Hi Bob, welcome to the room'));
     await shot(driver, 'room.png');
 
+    // Raise hand and presence: a second headless participant joins away, with a hand up.
+    // The app shows the hand on the tile and in the queue; the host lowers it.
+    const cat = start(clientBin, [
+      'join', '--invite', code, '--name', 'Cat', '--video', 'none', '--audio', 'none',
+      '--raise-hand', '--presence', 'away', '--duration', '25s',
+    ], { env: { ...process.env, DISPLAY: '' } });
+    const catId = (await driver.waitFor('Cat\'s hand on a tile', `const h = document.querySelector('[data-testid^="hand-guest-"]'); return h && h.dataset.testid`, { timeout: 30000 })).slice('hand-'.length);
+    assert.notEqual(`tile-${catId}`, bobTileId, 'the hand is Cat\'s, not Bob\'s');
+    await driver.click('[data-testid=toggle-people]');
+    await driver.waitFor('Cat in the queue', `const q = document.querySelector('[data-testid=hand-queue] [data-testid="queued-${catId}"]'); return q && q.textContent.includes('Cat')`);
+    await driver.waitFor('Cat away', `const p = document.querySelector('[data-testid="presence-${catId}"]'); return p && p.textContent.includes('Away')`);
+    await shot(driver, 'hands.png');
+    await driver.click(`[data-testid="lower-hand-${catId}"]`);
+    await driver.waitFor('the queue empty', `const q = document.querySelector('[data-testid=hand-queue]'); return q && q.textContent.includes('No hands raised') && !document.querySelector('[data-testid="hand-${catId}"]')`);
+    await until('Cat hearing that the host lowered the hand', async () => cat.output.includes('hands: none raised'));
+    // Our presence reaches the others.
+    assert.ok(await driver.exec(SELECT, '[data-testid=presence]', 'on_break'), 'on a break chosen');
+    await until('Cat seeing us on a break', async () => /~ host-[0-9a-f]+: .*presence OnBreak/.test(cat.output));
+    assert.ok(await driver.exec(SELECT, '[data-testid=presence]', 'active'), 'back to active');
+    await driver.click('[data-testid=toggle-chat]');
+
     // Bob mutes: his tile shows it.
     await driver.waitFor('Bob muted', `const t = document.querySelector('${bobTile}'); return t && t.dataset.mic === 'false' && t.querySelector('[data-testid=mic-off]')`, { timeout: 40000 });
     assert.match(bob.output, /muted microphone and camera/);
@@ -209,6 +231,8 @@ test('host a room in the app; a headless client joins; video, chat, mute and lea
     await driver.waitFor('Bob\'s tile gone', `return !document.querySelector('${bobTile}')`, { timeout: 40000 });
     const code_ = await new Promise((res) => (bob.exitCode !== null ? res(bob.exitCode) : bob.on('exit', res)));
     assert.equal(code_, 0, `the client ran cleanly:\n${bob.output.slice(-3000)}`);
+    const catCode = await new Promise((res) => (cat.exitCode !== null ? res(cat.exitCode) : cat.on('exit', res)));
+    assert.equal(catCode, 0, `the second client ran cleanly:\n${cat.output.slice(-3000)}`);
 
     // Leave: back to the start screen, the room listed as recent.
     await driver.click('[data-testid=leave]');

@@ -78,6 +78,10 @@ async fn hands_queue_in_order_and_a_host_lowers_them_with_an_ack() {
     .await;
     assert_eq!(next_queue(&mut cat, "cat's queue").await, ["cat"]);
     assert_eq!(
+        next_queue(&mut cat, "bob joins the queue").await,
+        ["cat", "bob"]
+    );
+    assert_eq!(
         next_queue(&mut cat, "cat lowered, as cat sees it").await,
         ["bob"]
     );

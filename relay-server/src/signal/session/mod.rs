@@ -237,13 +237,17 @@ impl Session {
                 self.kick(identity, reason, request_id).await
             }
             ClientMessage::EndRoom => self.end_room(request_id).await,
-            feature_message => return self.to_feature(feature_message, request_id, now).await,
+            feature_message => {
+                return self
+                    .dispatch_feature(feature_message, request_id, now)
+                    .await
+            }
         }
         Flow::Continue
     }
 
     /// Hand a room feature's message to its feature and answer with the outcome.
-    async fn to_feature(
+    async fn dispatch_feature(
         &mut self,
         message: ClientMessage,
         request_id: Option<String>,
