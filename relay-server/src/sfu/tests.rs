@@ -384,3 +384,31 @@ fn a_connection_that_goes_quiet_is_dropped_and_others_keep_theirs() {
         "ada's publish peer and track are gone"
     );
 }
+
+#[test]
+fn packets_find_subscribers_through_their_room_only() {
+    let mut now = Instant::now();
+    let mut sfu = Sfu::new(RELAY.parse().unwrap());
+    let (_ada, _bob) = connected_pair(&mut sfu, &mut now);
+    // Someone in another room gets a subscribe peer of their own once a track is there.
+    sfu.join(now, "other", "cat", true);
+    let listed = |sfu: &Sfu, group: &str| sfu.subscribers.get(group).map_or(0, Vec::len);
+    assert_eq!(listed(&sfu, "r"), 1, "bob's subscribe peer, in room r");
+    assert_eq!(
+        listed(&sfu, "other"),
+        0,
+        "nothing published in the other room"
+    );
+    let bob_sub = sfu.subscribers["r"][0];
+    assert_eq!(sfu.peers[&bob_sub].identity, "bob");
+    sfu.leave(now, "r", "bob");
+    assert_eq!(
+        listed(&sfu, "r"),
+        0,
+        "a peer that leaves is no longer listed"
+    );
+    assert!(
+        !sfu.subscribers.contains_key("r"),
+        "no empty lists are kept"
+    );
+}

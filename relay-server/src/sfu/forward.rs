@@ -1,0 +1,147 @@
+//! Forwarding: each RTP packet of a publisher goes to the subscribers of its room that
+//! receive its track (found through the room's subscriber list, never by walking every
+//! peer of the node), renumbered per receiver; keyframe requests go back the other way.
+
+use super::*;
+
+impl Sfu {
+    /// Forward one publisher RTP packet to every subscriber of its track.
+    pub(super) fn forward(&mut self, publisher: PeerId, packet: RtpPacket) {
+        let Some(p) = self.peers.get_mut(&publisher) else {
+            return;
+        };
+        let Some(mid) = p
+            .rtc
+            .direct_api()
+            .stream_rx(&packet.header.ssrc)
+            .map(|rx| rx.mid())
+        else {
+            return;
+        };
+        let Some(track) = p.tracks_in.get(&mid) else {
+            return;
+        };
+        if !track.enabled {
+            return;
+        }
+        let video = track.kind == MediaKind::Video;
+        let Some(params) = p
+            .rtc
+            .codec_config()
+            .params()
+            .iter()
+            .find(|c| c.pt() == packet.header.payload_type)
+            .copied()
+        else {
+            debug!(pt = %packet.header.payload_type, "packet with an unknown payload type");
+            return;
+        };
+        // What receivers may use: the codec's own extensions, not transport ones (str0m
+        // sets mid, send time and transport-wide sequence numbers per connection).
+        let mut ext = ExtensionValues::default();
+        let inc = &packet.header.ext_vals;
+        ext.audio_level = inc.audio_level;
+        ext.voice_activity = inc.voice_activity;
+        ext.video_orientation = inc.video_orientation;
+        ext.video_content_type = inc.video_content_type;
+        let in_seq = *packet.seq_no;
+        let Some(subs) = self.subscribers.get(&p.group) else {
+            return;
+        };
+        for &sub in subs {
+            let Some(peer) = self.peers.get_mut(&sub).filter(|s| s.alive) else {
+                continue;
+            };
+            let Some(out) = peer.tracks_out.iter_mut().find(|t| {
+                t.publisher == publisher && t.mid_in == mid && matches!(t.state, OutState::Open(_))
+            }) else {
+                continue;
+            };
+            let OutState::Open(out_mid) = out.state else {
+                continue;
+            };
+            let pt = match out.pt {
+                Some(pt) => pt,
+                None => match peer.rtc.codec_config().match_params(params) {
+                    Some(found) => *out.pt.insert(found.pt()),
+                    None => continue,
+                },
+            };
+            let base = *out.seq_base.get_or_insert(in_seq & !0xffff);
+            // Older than the first packet this receiver got: it cannot be numbered.
+            let Some(seq) = in_seq.checked_sub(base) else {
+                continue;
+            };
+            let write = RtpWrite::new(
+                pt,
+                SeqNo::from(seq),
+                packet.header.timestamp,
+                packet.timestamp,
+                packet.payload.clone(),
+            )
+            .marker(packet.header.marker)
+            .nackable(video)
+            .ext_vals(ext.clone());
+            let known = out.ssrc;
+            let written = guarded(peer, "write_rtp", |rtc| {
+                let mut api = rtc.direct_api();
+                let tx = match known {
+                    Some(ssrc) => api.stream_tx(&ssrc),
+                    None => api.stream_tx_by_mid(out_mid, None),
+                };
+                Ok(tx.map(|tx| {
+                    tx.write_rtp(write);
+                    tx.ssrc()
+                }))
+            });
+            if let (None, Some(Some(ssrc))) = (known, written) {
+                if let Some(out) = peer
+                    .tracks_out
+                    .iter_mut()
+                    .find(|t| t.state == OutState::Open(out_mid))
+                {
+                    out.ssrc = Some(ssrc);
+                }
+            }
+            if !peer.dirty {
+                peer.dirty = true;
+                self.dirty.push(sub);
+            }
+        }
+    }
+
+    pub(super) fn request_keyframe(
+        &mut self,
+        now: Instant,
+        publisher: PeerId,
+        mid: Mid,
+        force: bool,
+    ) {
+        let Some(peer) = self.peers.get_mut(&publisher) else {
+            return;
+        };
+        let Some(track) = peer.tracks_in.get_mut(&mid) else {
+            return;
+        };
+        if track.kind != MediaKind::Video {
+            return;
+        }
+        if let Some(last) = track.last_keyframe_request {
+            if !force && now.saturating_duration_since(last) < KEYFRAME_REQUEST_INTERVAL {
+                return;
+            }
+            if force && now.saturating_duration_since(last) < Duration::from_millis(50) {
+                return;
+            }
+        }
+        track.last_keyframe_request = Some(now);
+        debug!(%mid, force, "asking the publisher for a keyframe");
+        guarded(peer, "request_keyframe", |rtc| {
+            if let Some(rx) = rtc.direct_api().stream_rx_by_mid(mid, None) {
+                rx.request_keyframe(KeyframeRequestKind::Pli);
+            }
+            Ok(())
+        });
+        self.drain(now, publisher);
+    }
+}
