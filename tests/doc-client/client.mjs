@@ -60,6 +60,11 @@ export class StudyhallClient {
     /** {code, reason} once the socket has closed, else null. */
     this.closeInfo = null;
     this.joined = null;
+    /**
+     * The room's raised hands, first raised first: `joined.features.hands` (missing counts
+     * as empty), then replaced by every `hand_queue`.
+     */
+    this.hands = [];
 
     // No subprotocol, no compression (the relay negotiates neither).
     this.ws = new WebSocket(url, { perMessageDeflate: false });
@@ -114,6 +119,8 @@ export class StudyhallClient {
       this.badFrames.push({ reason: 'not an object with a string "type"', data: frame });
       return;
     }
+    if (frame.type === 'joined') this.hands = frame.features?.hands ?? [];
+    if (frame.type === 'hand_queue') this.hands = frame.hands;
     const index = this.frames.length;
     this.frames.push(frame);
     for (const w of [...this._waiters]) w.onFrame(frame, index);
@@ -194,6 +201,34 @@ export class StudyhallClient {
     const request_id = frame.request_id ?? this.requestId();
     this.send({ ...frame, request_id });
     return this.waitFor((f) => f.request_id === request_id, timeoutMs, `reply to ${frame.type} ${request_id}`);
+  }
+
+  /**
+   * Send a request that has no reply of its own (`set_media`, `set_presence`,
+   * `chat_delete`, `kick`, `end_room`, `subscribe_answer`, `raise_hand`, `lower_hand`,
+   * `lower_hand_of`) with a request_id and wait for its `ack`. Rejects with a
+   * ProtocolError on an `error`. The broadcasts it causes may come before or after the ack.
+   */
+  async act(frame, timeoutMs = 5000) {
+    const reply = await this.request(frame, timeoutMs);
+    if (reply.type === 'error') throw new ProtocolError(reply);
+    if (reply.type !== 'ack') throw new Error(`expected an ack to ${frame.type}, got ${JSON.stringify(reply)}`);
+    return reply;
+  }
+
+  /** Raise your hand; resolves with the ack. */
+  raiseHand(timeoutMs) {
+    return this.act({ type: 'raise_hand' }, timeoutMs);
+  }
+
+  /** Lower your own hand; resolves with the ack. */
+  lowerHand(timeoutMs) {
+    return this.act({ type: 'lower_hand' }, timeoutMs);
+  }
+
+  /** Host: lower the hand of `identity`; resolves with the ack. */
+  lowerHandOf(identity, timeoutMs) {
+    return this.act({ type: 'lower_hand_of', identity }, timeoutMs);
   }
 
   /**

@@ -505,9 +505,9 @@ test('refusals: wrong room, bad token, not joined, forbidden, unknown type', { t
     const bare = await bob.waitForType('pong');
     assert.equal(bare.nonce, undefined);
 
-    // The host may delete; everyone gets chat_deleted; history shows it deleted.
-    // The doc names no direct reply to chat_delete; the broadcast chat_deleted is it.
-    ada.send({ type: 'chat_delete', seq: ack.seq, request_id: 'd2' });
+    // The host may delete; the host gets `ack`, everyone gets chat_deleted; history
+    // shows it deleted.
+    assert.deepEqual(await ada.act({ type: 'chat_delete', seq: ack.seq, request_id: 'd2' }), { type: 'ack', request_id: 'd2' });
     const del = await ada.waitForType('chat_deleted');
     assert.equal(del.seq, 1);
     const seenByBob = await bob.waitForType('chat_deleted');
@@ -568,5 +568,358 @@ test('errors follow the doc to the letter', { timeout: TEST_TIMEOUT }, async (t)
       ada.send({ type: 'ping', nonce: 1, request_id: 'x'.repeat(65) });
       assertError(await ada.waitForType('error'), 'invalid_id', false);
     });
+  });
+});
+
+// ---------------------------------------------------------------- acks, grants, raise hand
+//
+// What docs/protocol.md says about the generic `ack`, the grant table, room features and
+// raise hand.
+
+let settleNonce = 1000;
+
+/**
+ * A `ping` round trip on each client, so that what the relay sent them before has
+ * arrived. Used before checking that something was *not* sent.
+ */
+async function settle(...clients) {
+  for (const c of clients) await c.ping(settleNonce++);
+}
+
+/** The identities of a list of RaisedHands, in order. */
+const who = (hands) => hands.map((h) => h.identity);
+
+/** Assert that a RaisedHand has every documented field with the right type. */
+function assertRaisedHand(h) {
+  assert.equal(typeof h.identity, 'string');
+  assert.ok(Number.isSafeInteger(h.raised_at), `raised_at: ${JSON.stringify(h)}`);
+}
+
+/**
+ * Wait for the next `hand_queue` on every client and check that all of them got the same
+ * one: `hands` with these identities in this order, and `by` (undefined: absent).
+ * Returns the frame.
+ */
+async function expectHandQueue(clients, identities, by) {
+  const frames = [];
+  for (const c of clients) frames.push(await c.waitForType('hand_queue'));
+  for (const f of frames) {
+    assert.ok(Array.isArray(f.hands), `hand_queue.hands: ${JSON.stringify(f)}`);
+    f.hands.forEach(assertRaisedHand);
+    assert.deepEqual(who(f.hands), identities, `hand_queue order: ${JSON.stringify(f)}`);
+    if (by === undefined) assert.ok(!('by' in f), `hand_queue has no \`by\` when the relay changed it: ${JSON.stringify(f)}`);
+    else assert.equal(f.by, by, `hand_queue.by: ${JSON.stringify(f)}`);
+    assert.ok(!('request_id' in f), 'broadcasts never carry request_id');
+    assert.deepEqual(f, frames[0], 'everyone gets the same hand_queue');
+  }
+  return frames[0];
+}
+
+/** Assert a non-fatal `forbidden` whose message names the grant. */
+function assertForbidden(frame, grant, request_id) {
+  assertError(frame, 'forbidden', false, request_id);
+  assert.match(frame.message, new RegExp(`\\b${grant}\\b`), `forbidden names the \`${grant}\` grant: ${JSON.stringify(frame)}`);
+}
+
+/** Assert a non-fatal `bad_message` whose message names the field. */
+function assertBadField(frame, field, request_id) {
+  assertError(frame, 'bad_message', false, request_id);
+  assert.match(frame.message, new RegExp(`\\b${field}\\b`), `bad_message names the field \`${field}\`: ${JSON.stringify(frame)}`);
+}
+
+test('generic ack: requests with a request_id get ack, without one none', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (ctx) => {
+    const dir = await ctx.dataDir();
+    const relay = await ctx.relay(dir);
+    const room = 'algebra';
+    const [ada] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'ada', name: 'Ada', host: true }));
+    const [bob] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'bob', name: 'Bob' }));
+    await ada.waitForType('participant_joined');
+    const bobUpdated = (c) => c.waitForType('participant_updated', 5000, (f) => f.participant.identity === 'bob');
+    const adaUpdated = (c) => c.waitForType('participant_updated', 5000, (f) => f.participant.identity === 'ada');
+
+    // set_media with a request_id: `{"type":"ack","request_id":…}` and the broadcast.
+    assert.deepEqual(await bob.act({ type: 'set_media', mic: true, request_id: 'm1' }), { type: 'ack', request_id: 'm1' });
+    assert.equal((await bobUpdated(ada)).participant.media.mic, true);
+    assert.equal((await bobUpdated(bob)).participant.media.mic, true);
+
+    // Changing nothing still gets ack, and no broadcast.
+    assert.deepEqual(await bob.act({ type: 'set_media', mic: true, request_id: 'm2' }), { type: 'ack', request_id: 'm2' });
+    await settle(ada, bob);
+    assert.deepEqual(ada.pending('participant_updated'), [], 'no broadcast when nothing changed');
+    assert.deepEqual(bob.pending('participant_updated'), []);
+
+    // Without a request_id: the broadcast, but no ack.
+    bob.send({ type: 'set_media', mic: false });
+    assert.equal((await bobUpdated(ada)).participant.media.mic, false);
+    assert.equal((await bobUpdated(bob)).participant.media.mic, false);
+    await settle(bob);
+    assert.deepEqual(bob.pending('ack'), [], 'no ack without a request_id');
+
+    // set_presence acks the same way.
+    assert.deepEqual(await ada.act({ type: 'set_presence', presence: 'on_break', request_id: 's1' }), { type: 'ack', request_id: 's1' });
+    assert.equal((await adaUpdated(bob)).participant.presence, 'on_break');
+    assert.equal((await adaUpdated(ada)).participant.presence, 'on_break');
+    assert.deepEqual(await ada.act({ type: 'set_presence', presence: 'on_break', request_id: 's2' }), { type: 'ack', request_id: 's2' });
+    await settle(ada, bob);
+    assert.deepEqual(bob.pending('participant_updated'), [], 'same presence again: no broadcast');
+    ada.send({ type: 'set_presence', presence: 'active' });
+    assert.equal((await adaUpdated(bob)).participant.presence, 'active');
+    assert.equal((await adaUpdated(ada)).participant.presence, 'active');
+    await settle(ada);
+    assert.deepEqual(ada.pending('ack'), [], 'set_presence without a request_id: no ack');
+
+    // A request that fails gets its error, and no ack.
+    assertError(await bob.request({ type: 'set_presence', presence: 'sleeping', request_id: 's9' }), 'bad_message', false, 's9');
+    await settle(bob);
+    assert.deepEqual(bob.pending('ack'), []);
+
+    // kick: the host gets ack; the kicked one `kicked` and close 4003; the others
+    // participant_left "kicked".
+    const [cat] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'cat', name: 'Cat' }));
+    assert.deepEqual(await ada.act({ type: 'kick', identity: 'cat', reason: 'testing', request_id: 'k1' }), { type: 'ack', request_id: 'k1' });
+    const kicked = await cat.waitForType('kicked');
+    assert.equal(kicked.by, 'ada');
+    assert.equal(kicked.reason, 'testing');
+    assert.equal((await cat.waitClose()).code, 4003);
+    for (const c of [ada, bob]) {
+      const pl = await c.waitForType('participant_left', 5000, (f) => f.identity === 'cat');
+      assert.equal(pl.reason, 'kicked');
+    }
+
+    // end_room: "The host first gets ack. Then each participant gets room_ended and close 4012".
+    ada.send({ type: 'end_room', request_id: 'e1' });
+    assert.equal((await ada.waitClose()).code, 4012);
+    const ackAt = ada.frames.findIndex((f) => f.type === 'ack' && f.request_id === 'e1');
+    const endedAt = ada.frames.findIndex((f) => f.type === 'room_ended');
+    assert.ok(ackAt >= 0, `end_room is acked: ${JSON.stringify(ada.frames)}`);
+    assert.ok(endedAt > ackAt, 'the ack comes before room_ended');
+    assert.equal(ada.frames[endedAt].by, 'ada');
+    assert.equal((await bob.waitForType('room_ended')).by, 'ada');
+    assert.equal((await bob.waitClose()).code, 4012);
+  });
+});
+
+test('grant table: forbidden names the grant, and nothing else happens', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (ctx) => {
+    const dir = await ctx.dataDir();
+    const relay = await ctx.relay(dir);
+    const room = 'algebra';
+    const [ada] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'ada', name: 'Ada', host: true }));
+    const [bob] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'bob', name: 'Bob' }));
+    // eve may join and receive, nothing more.
+    const [eve, eveJoined] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'eve', name: 'Eve', grants: 'join,subscribe' }));
+    assert.deepEqual(eveJoined.you.grants, { join: true, publish: false, subscribe: true, chat: false, host: false });
+    const seq = (await ada.chat('a-1', 'something')).seq;
+
+    // Raising a hand needs no grant ("any other: none; a joined socket is enough").
+    await eve.raiseHand();
+    await expectHandQueue([ada, bob, eve], ['eve'], 'eve');
+
+    // A member's host-only requests: forbidden naming `host`, not fatal.
+    const hostOnly = [
+      { type: 'kick', identity: 'eve' },
+      { type: 'chat_delete', seq },
+      { type: 'end_room' },
+      { type: 'lower_hand_of', identity: 'eve' },
+    ];
+    for (const frame of hostOnly) {
+      const request_id = `f-${frame.type}`;
+      assertForbidden(await bob.request({ ...frame, request_id }), 'host', request_id);
+    }
+    // The rest of the room sees nothing of it.
+    await settle(ada, bob, eve);
+    for (const c of [ada, bob, eve]) {
+      for (const type of ['participant_left', 'kicked', 'chat_deleted', 'room_ended', 'hand_queue', 'ack']) {
+        assert.deepEqual(c.pending(type), [], `a forbidden request causes no ${type}`);
+      }
+    }
+    assert.equal(eve.closeInfo, null, 'eve was not kicked');
+    assert.deepEqual(who(ada.hands), ['eve'], "eve's hand is still up");
+    assert.equal((await ada.history()).messages[0].deleted, false, 'the message was not deleted');
+
+    // chat_send needs `chat`; reading history needs no grant.
+    assertForbidden(await eve.request({ type: 'chat_send', client_msg_id: 'e-1', text: 'hi', request_id: 'c1' }), 'chat', 'c1');
+    assert.deepEqual((await eve.history()).messages.map((m) => m.seq), [seq]);
+
+    // set_media: turning on needs `publish`, turning off needs nothing.
+    assertForbidden(await eve.request({ type: 'set_media', mic: true, request_id: 'm1' }), 'publish', 'm1');
+    assert.deepEqual(await eve.act({ type: 'set_media', mic: false, camera: false, request_id: 'm2' }), { type: 'ack', request_id: 'm2' });
+    // publish_offer needs `publish`.
+    const offer = { type: 'publish_offer', sdp: 'v=0\r\n', tracks: [{ mid: '0', source: 'microphone' }], request_id: 'p1' };
+    assertForbidden(await eve.request(offer), 'publish', 'p1');
+
+    // Kicking yourself is forbidden too (not a grant).
+    assertError(await ada.request({ type: 'kick', identity: 'ada', request_id: 'k0' }), 'forbidden', false, 'k0');
+    assert.equal(ada.closeInfo, null);
+
+    // Without the `join` grant: fatal forbidden naming `join`, close 4001.
+    {
+      const c = await ctx.connect(relay);
+      const token = await mintToken(dir, { room, identity: 'zed', name: 'Zed', grants: 'chat' });
+      await assert.rejects(c.join({ room, token, request_id: 'jz' }), (e) => {
+        assertError(e.frame, 'forbidden', true, 'jz');
+        assert.match(e.frame.message, /\bjoin\b/, `forbidden names the \`join\` grant: ${e.frame.message}`);
+        return true;
+      });
+      assert.equal((await c.waitClose()).code, 4001);
+    }
+  });
+});
+
+test('raise hand: one queue in raise order, acks, host lowers, late joiner, leave, kick', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (ctx) => {
+    const dir = await ctx.dataDir();
+    const relay = await ctx.relay(dir);
+    const room = 'algebra';
+    const adaToken = await mintToken(dir, { room, identity: 'ada', name: 'Ada', host: true });
+    const [ada, adaJoined] = await joinAs(ctx, relay, room, adaToken);
+    const [bob] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'bob', name: 'Bob' }));
+    const [cat] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'cat', name: 'Cat' }));
+    // "This relay always sends `features`, and every field in it."
+    assert.deepEqual(adaJoined.features, { hands: [] });
+
+    // bob raises: everyone, bob included, gets the whole queue with `by`; bob gets ack.
+    const before = Date.now();
+    assert.deepEqual(await bob.act({ type: 'raise_hand', request_id: 'r1' }), { type: 'ack', request_id: 'r1' });
+    const q1 = await expectHandQueue([ada, bob, cat], ['bob'], 'bob');
+    const bobRaisedAt = q1.hands[0].raised_at;
+    assert.ok(bobRaisedAt >= before - 2000 && bobRaisedAt <= Date.now() + 2000, `raised_at is ms since the epoch: ${bobRaisedAt}`);
+
+    // cat raises without a request_id: the queue, but no ack.
+    cat.send({ type: 'raise_hand' });
+    const q2 = await expectHandQueue([ada, bob, cat], ['bob', 'cat'], 'cat');
+    assert.equal(q2.hands[0].raised_at, bobRaisedAt, 'bob keeps his raised_at');
+    assert.ok(q2.hands[1].raised_at >= bobRaisedAt);
+    await settle(cat);
+    assert.deepEqual(cat.pending('ack'), [], 'raise_hand without a request_id: no ack');
+
+    // Raising a hand that is up: ack, keeps its place, no hand_queue.
+    await bob.raiseHand();
+    await settle(ada, bob, cat);
+    for (const c of [ada, bob, cat]) assert.deepEqual(c.pending('hand_queue'), [], 'no hand_queue for a hand already up');
+
+    // A late joiner reads the queue in joined.features.hands.
+    const [dan, danJoined] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'dan', name: 'Dan' }));
+    assert.deepEqual(danJoined.features.hands, q2.hands, 'joined.features.hands is the queue, first raised first');
+    danJoined.features.hands.forEach(assertRaisedHand);
+    assert.deepEqual(dan.hands, q2.hands);
+    const all = [ada, bob, cat, dan];
+
+    // cat lowers her own hand; lowering it again changes nothing (ack, no hand_queue).
+    await cat.lowerHand();
+    await expectHandQueue(all, ['bob'], 'cat');
+    assert.deepEqual(await cat.act({ type: 'lower_hand', request_id: 'l2' }), { type: 'ack', request_id: 'l2' });
+    await settle(...all);
+    for (const c of all) assert.deepEqual(c.pending('hand_queue'), [], 'no hand_queue for a hand already down');
+
+    // The host lowers bob's hand; again: still ack, no hand_queue.
+    assert.deepEqual(await ada.act({ type: 'lower_hand_of', identity: 'bob', request_id: 'h1' }), { type: 'ack', request_id: 'h1' });
+    await expectHandQueue(all, [], 'ada');
+    assert.deepEqual(await ada.act({ type: 'lower_hand_of', identity: 'bob', request_id: 'h2' }), { type: 'ack', request_id: 'h2' });
+    await settle(...all);
+    for (const c of all) assert.deepEqual(c.pending('hand_queue'), [], 'lower_hand_of a hand that is down: no hand_queue');
+
+    // lower_hand_of errors: not_found, and bad_message naming the field.
+    assertError(await ada.request({ type: 'lower_hand_of', identity: 'zed', request_id: 'h3' }), 'not_found', false, 'h3');
+    const missing = await ada.request({ type: 'lower_hand_of', request_id: 'h4' });
+    assertBadField(missing, 'identity', 'h4');
+    assert.match(missing.message, /lower_hand_of/, `the doc's example names the message too: ${missing.message}`);
+    // The same for presence. (A field of the wrong type or a value that isn't allowed:
+    // see the test below.)
+    assertBadField(await bob.request({ type: 'set_presence', request_id: 'p1' }), 'presence', 'p1');
+    assert.equal(ada.closeInfo, null, 'bad_message after join is not fatal');
+    assert.equal(bob.closeInfo, null);
+
+    // A hand is lowered when its owner leaves (`by` absent: the relay changed it).
+    await cat.raiseHand();
+    await expectHandQueue(all, ['cat'], 'cat');
+    await dan.raiseHand();
+    await expectHandQueue(all, ['cat', 'dan'], 'dan');
+    await cat.leave();
+    const rest = [ada, bob, dan];
+    for (const c of rest) assert.equal((await c.waitForType('participant_left', 5000, (f) => f.identity === 'cat')).reason, 'left');
+    await expectHandQueue(rest, ['dan'], undefined);
+
+    // ... and when its owner is kicked.
+    await bob.raiseHand();
+    await expectHandQueue(rest, ['dan', 'bob'], 'bob');
+    await ada.act({ type: 'kick', identity: 'dan' });
+    for (const c of [ada, bob]) assert.equal((await c.waitForType('participant_left', 5000, (f) => f.identity === 'dan')).reason, 'kicked');
+    await expectHandQueue([ada, bob], ['bob'], undefined);
+    assert.equal((await dan.waitClose()).code, 4003);
+
+    // end_room: chat history stays, raised hands do not.
+    await ada.act({ type: 'end_room' });
+    assert.equal((await bob.waitClose()).code, 4012);
+    const [, again] = await joinAs(ctx, relay, room, adaToken);
+    assert.deepEqual(again.features, { hands: [] }, 'a room started afresh has no raised hands');
+  });
+});
+
+// docs/protocol.md (Frames, and Room features): a known type with "a field of the wrong
+// type, or a value that isn't allowed (e.g. "presence":"sleeping")" gets `bad_message`, and
+// "for `set_presence` and the raise hand messages, the `message` names the field".
+test('bad_message names a feature field of the wrong type or value', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (ctx) => {
+    const dir = await ctx.dataDir();
+    const relay = await ctx.relay(dir);
+    const room = 'algebra';
+    const [ada] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'ada', name: 'Ada', host: true }));
+    const failures = [];
+    for (const [frame, field] of [
+      [{ type: 'lower_hand_of', identity: 7 }, 'identity'],
+      [{ type: 'set_presence', presence: 5 }, 'presence'],
+      [{ type: 'set_presence', presence: 'sleeping' }, 'presence'],
+    ]) {
+      const reply = await ada.request(frame);
+      assertError(reply, 'bad_message', false, reply.request_id);
+      if (!new RegExp(`\\b${field}\\b`).test(reply.message)) failures.push(`${JSON.stringify(frame)} -> ${JSON.stringify(reply.message)}`);
+    }
+    assert.deepEqual(failures, [], 'bad_message names the mistyped field');
+  });
+});
+
+test('raise hand: a dropped connection sets the hand aside; rejoining restores its place', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (ctx) => {
+    const dir = await ctx.dataDir();
+    const relay = await ctx.relay(dir);
+    const room = 'algebra';
+    const bobToken = await mintToken(dir, { room, identity: 'bob', name: 'Bob' });
+    const [ada] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'ada', name: 'Ada', host: true }));
+    const [bob] = await joinAs(ctx, relay, room, bobToken);
+    const [cat] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'cat', name: 'Cat' }));
+
+    await bob.raiseHand();
+    await expectHandQueue([ada, bob, cat], ['bob'], 'bob');
+    await cat.raiseHand();
+    const full = await expectHandQueue([ada, bob, cat], ['bob', 'cat'], 'cat');
+
+    // bob's connection drops without a close frame: participant_left "timeout", and the
+    // hand leaves the visible queue (`by` absent).
+    bob.terminate();
+    for (const c of [ada, cat]) assert.equal((await c.waitForType('participant_left', 5000, (f) => f.identity === 'bob')).reason, 'timeout');
+    await expectHandQueue([ada, cat], ['cat'], undefined);
+
+    // A hand raised meanwhile goes behind cat's.
+    await ada.raiseHand();
+    await expectHandQueue([ada, cat], ['cat', 'ada'], 'ada');
+
+    // bob joins again (well within 120 s): his hand is back at its old place, first.
+    const [bob2, bobJoined] = await joinAs(ctx, relay, room, bobToken);
+    assert.deepEqual(who(bobJoined.features.hands), ['bob', 'cat', 'ada'], 'the one who came back sees the queue in joined.features.hands');
+    assert.deepEqual(bobJoined.features.hands.slice(0, 2), full.hands, 'bob and cat keep their raised_at');
+    for (const c of [ada, cat]) assert.equal((await c.waitForType('participant_joined')).participant.identity, 'bob');
+    const restored = await expectHandQueue([ada, cat], ['bob', 'cat', 'ada'], undefined);
+    assert.deepEqual(restored.hands, bobJoined.features.hands);
+
+    // A connection replaced by a newer one of the same identity keeps the hand in its place.
+    const [, bobJoined3] = await joinAs(ctx, relay, room, bobToken);
+    assertError(await bob2.waitForType('error'), 'replaced', true);
+    assert.equal((await bob2.waitClose()).code, 4009);
+    assert.deepEqual(bobJoined3.features.hands, restored.hands, 'a replaced connection keeps the hand');
+    await settle(ada, cat);
+    assert.deepEqual(ada.hands, restored.hands);
+    assert.deepEqual(cat.hands, restored.hands);
   });
 });

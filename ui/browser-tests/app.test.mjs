@@ -15,6 +15,8 @@ import { startStaticServer, startWebSocketServer, videoMessage } from './server.
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DIST = path.resolve(here, '../dist');
 const FAKE = path.join(here, 'fake-tauri.js');
+// The fixtures the fake shell builds its answers with (shared with the vitest mock).
+const FIXTURES = path.resolve(here, '../src/test/fixtures.js');
 const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
@@ -31,7 +33,7 @@ let site;
 
 before(async () => {
   assert.ok(existsSync(path.join(DIST, 'index.html')), 'no dist/: run `npm run build` first');
-  site = await startStaticServer(DIST);
+  site = await startStaticServer(DIST, { '/__test__/fixtures.js': FIXTURES });
   browser = await chromium.launch({ executablePath: CHROMIUM_BIN, args: CHROMIUM_ARGS, headless: true });
 });
 
@@ -391,6 +393,56 @@ describe('room', () => {
     await hostRoom(t, 'Third');
     await t.emit('room-event', { type: 'roomEnded', reason: 'The host ended the room.' });
     await eventually(async () => assert.match(await t.text('banner-ended'), /The room has ended/));
+    await t.done();
+  });
+
+  it('shows raised hands on the tiles and in the people panel; the host lowers one', async () => {
+    const t = await open();
+    await hostRoom(t);
+    // Bob raises his hand (the relay's hand_queue, as the app forwards it).
+    await t.emit('room-event', {
+      type: 'feature',
+      event: { type: 'hand_queue', hands: [{ identity: 'bob-2', raised_at: Date.now() }], by: 'bob-2' },
+    });
+    await waitVisible(t.id('tile-bob-2').getByTestId('hand-bob-2'));
+    assert.equal(await t.id('tile-bob-2').getByTestId('hand-bob-2').innerText(), '1');
+
+    // Ours goes up after Bob's once the (fake) relay sends the queue.
+    await t.id('toggle-hand').click();
+    await eventually(async () => assert.equal(await t.id('toggle-hand').getAttribute('aria-pressed'), 'true'));
+    assert.equal(await t.text('toggle-hand'), 'Lower hand');
+    assert.equal(await t.id('tile-self').getByTestId('hand-me-1').innerText(), '2');
+    assert.deepEqual(await t.calls('feature_request'), [{ request: { type: 'raise_hand' } }]);
+
+    await t.id('toggle-people').click();
+    await waitVisible(t.id('hand-queue'));
+    const queue = t.id('hand-queue').locator('li');
+    assert.deepEqual(await queue.evaluateAll((items) => items.map((li) => li.dataset.testid)), ['queued-bob-2', 'queued-me-1']);
+    assert.match(await t.text('queued-bob-2'), /Bob/);
+    assert.match(await t.text('queued-me-1'), /Ada \(you\)/);
+
+    // The host lowers Bob's hand.
+    await t.id('lower-hand-bob-2').click();
+    await eventually(async () =>
+      assert.deepEqual((await t.calls('feature_request')).at(-1), { request: { type: 'lower_hand_of', identity: 'bob-2' } }),
+    );
+    await waitGone(t.id('hand-bob-2'));
+    await waitGone(t.id('queued-bob-2'));
+    assert.equal(await t.id('tile-self').getByTestId('hand-me-1').innerText(), '1');
+
+    // A refused request says why; the hand stays up.
+    await t.fail('feature_request', 'refused', 'The relay refused that.');
+    await t.id('toggle-hand').click();
+    await eventually(async () => assert.match(await t.text('toast'), /Couldn't lower your hand: The relay refused that\./));
+    assert.equal(await t.id('toggle-hand').getAttribute('aria-pressed'), 'true');
+    await t.id('lower-hand-me-1').click();
+    await eventually(async () => assert.equal(await t.id('hand-queue').innerText().then((s) => s.includes('No hands raised')), true));
+    assert.deepEqual((await t.calls('feature_request')).at(-1), { request: { type: 'lower_hand' } });
+
+    // Presence: on a break, as the relay echoes it, on our row.
+    await t.id('presence').selectOption('on_break');
+    await eventually(async () => assert.equal(await t.text('presence-me-1'), 'On a break'));
+    assert.deepEqual((await t.calls('feature_request')).at(-1), { request: { type: 'set_presence', presence: 'on_break' } });
     await t.done();
   });
 

@@ -5,8 +5,12 @@
 //   window.__fake.fail(cmd, kind, message, times = 1)
 //   window.__fake.delays[cmd] = ms
 //   window.__fake.emit(event, payload)
-//   window.__fake.state            settings, devices, others, chat, media, ...
+//   window.__fake.state            settings, devices, others, chat, media, hands, ... (once ready)
 // Optional config before this script: window.__FAKE_CONFIG__ = {mediaEndpoint, devices, ...}.
+//
+// Its answers are built by the fixtures the vitest mock uses too (ui/src/test/fixtures.js),
+// which the test server serves at /__test__/fixtures.js: this script is a classic script,
+// so it loads them with import() and every command waits for them.
 // Test-only: never part of the app bundle.
 (() => {
   const config = window.__FAKE_CONFIG__ || {};
@@ -16,41 +20,39 @@
   let nextEventId = 1;
 
   const RELAY = '192.168.1.20:7450';
-  const state = {
-    settings: {
-      displayName: 'Ada',
-      camera: { kind: 'testPattern' },
-      microphone: { kind: 'tone' },
-      screen: { kind: 'testPattern' },
-      speaker: null,
-      recentRooms: [],
-      ...(config.settings || {}),
-    },
-    devices: config.devices || { cameras: [], microphones: [], screens: [], speakers: [] },
-    mediaEndpoint: config.mediaEndpoint || null,
-    others: config.others || [
-      {
-        identity: 'bob-2',
-        name: 'Bob',
-        host: false,
-        you: false,
-        media: { mic: true, camera: true, screen: false },
-        presence: 'active',
-        joinedAt: 2,
-      },
-    ],
-    chat: config.chat || { messages: [], hasMore: false },
-    olderChat: config.olderChat || { messages: [], hasMore: false },
-    media: { mic: true, camera: true, screen: false },
-    hosting: null,
-    inRoom: false,
-    seq: 100,
-    sent: new Map(), // clientMsgId -> stored message
-    maxChatBytes: config.maxChatBytes || 200,
-  };
+  const ME = 'me-1';
+  /** The shared fixtures module (set once loaded). */
+  let fx = null;
+  let state = null;
+
+  function initialState() {
+    return {
+      settings: fx.settings(config.settings || {}),
+      devices: config.devices || fx.devices(),
+      mediaEndpoint: config.mediaEndpoint || null,
+      others: config.others || [fx.participant('bob-2', 'Bob', { joinedAt: 2 })],
+      chat: config.chat || fx.chatPage(),
+      olderChat: config.olderChat || fx.chatPage(),
+      media: fx.media(),
+      presence: 'active',
+      hands: config.hands || [],
+      hosting: null,
+      inRoom: false,
+      seq: 100,
+      sent: new Map(), // clientMsgId -> stored message
+      maxChatBytes: config.maxChatBytes || 200,
+    };
+  }
+
+  const ready = import(new URL(config.fixturesUrl || '/__test__/fixtures.js', location.href).href).then((module) => {
+    fx = module;
+    state = initialState();
+    fake.state = state;
+  });
 
   const fake = {
-    state,
+    state: null,
+    ready,
     calls: [],
     failures: {},
     delays: {},
@@ -59,6 +61,10 @@
       for (let i = 0; i < times; i++) list.push({ kind, message });
     },
     emit(event, payload) {
+      // The fake keeps the queue it told the app about, as the relay would.
+      if (state && event === 'room-event' && payload.type === 'feature' && payload.event.type === 'hand_queue') {
+        state.hands = payload.event.hands;
+      }
       for (const { eventId, handlerId } of listeners.get(event) || []) {
         const cb = callbacks.get(handlerId);
         if (cb) cb({ event, id: eventId, payload });
@@ -70,16 +76,43 @@
   };
 
   function you() {
-    return {
-      identity: 'me-1',
-      name: state.settings.displayName,
+    return fx.participant(ME, state.settings.displayName, {
       host: state.hosting !== null,
       you: true,
       media: { ...state.media },
-      presence: 'active',
+      presence: state.presence,
       joinedAt: 1,
-    };
+    });
   }
+
+  function handQueue(hands, by) {
+    fake.emit('room-event', { type: 'feature', event: { type: 'hand_queue', hands, by } });
+  }
+
+  function lowerHand(identity) {
+    if (!state.hands.some((h) => h.identity === identity)) return;
+    handQueue(
+      state.hands.filter((h) => h.identity !== identity),
+      ME,
+    );
+  }
+
+  // The room features' requests, answered as the relay would (after its broadcast).
+  const featureRequests = {
+    raise_hand: () => {
+      if (!state.hands.some((h) => h.identity === ME)) handQueue([...state.hands, fx.raisedHand(ME, Date.now())], ME);
+    },
+    lower_hand: () => lowerHand(ME),
+    lower_hand_of: ({ identity }) => {
+      if (state.hosting === null) throw { kind: 'refused', message: 'Only the host can lower hands.' };
+      lowerHand(identity);
+    },
+    set_presence: ({ presence }) => {
+      if (presence === state.presence) return;
+      state.presence = presence;
+      fake.emit('room-event', { type: 'participantUpdated', participant: you() });
+    },
+  };
 
   function parseInvite(text) {
     const t = String(text).trim();
@@ -91,7 +124,7 @@
   }
 
   const commands = {
-    app_info: () => ({ name: 'Studyhall', version: '0.1.0-test', protocolVersion: 1 }),
+    app_info: () => fx.appInfo({ version: '0.1.0-test' }),
     get_settings: () => state.settings,
     save_profile: ({ profile }) => {
       const name = String(profile.displayName || '').trim();
@@ -107,14 +140,7 @@
     start_preview: () => null,
     stop_preview: () => null,
     host_room: ({ title }) => {
-      const code = 'K7QX-29FD';
-      state.hosting = {
-        link: `studyhall://join?relay=${encodeURIComponent(RELAY)}&code=${code}`,
-        code: `${code}@${RELAY}`,
-        relay: RELAY,
-        room: 'room-1',
-        expiresAt: Date.now() + 3600_000,
-      };
+      state.hosting = fx.invite(RELAY, 'K7QX-29FD', { room: 'room-1' });
       state.title = title;
       return state.hosting;
     },
@@ -131,7 +157,7 @@
     join_room: ({ invite }) => {
       parseInvite(invite);
       state.inRoom = true;
-      return {
+      return fx.snapshot({
         room: 'room-1',
         title: state.title || 'Finals week',
         you: you(),
@@ -139,7 +165,8 @@
         chat: state.chat,
         hosting: state.hosting,
         maxChatBytes: state.maxChatBytes,
-      };
+        features: fx.features({ hands: state.hands }),
+      });
     },
     leave_room: () => {
       state.inRoom = false;
@@ -154,7 +181,7 @@
       if (!message) {
         message = {
           seq: ++state.seq,
-          from: 'me-1',
+          from: ME,
           name: state.settings.displayName,
           text,
           ts: Date.now(),
@@ -170,6 +197,13 @@
     load_older_chat: () => state.olderChat,
     delete_chat: () => null,
     kick: () => null,
+    feature_request: ({ request }) => {
+      if (!state.inRoom) throw { kind: 'notInRoom', message: 'Not in a room.' };
+      const handle = featureRequests[request.type];
+      if (!handle) throw { kind: 'invalidInput', message: `unknown feature request ${request.type}` };
+      handle(request);
+      return null;
+    },
     quit_app: () => null,
     'plugin:event|listen': ({ event, handler }) => {
       const eventId = nextEventId++;
@@ -189,6 +223,7 @@
 
   async function invoke(cmd, args = {}) {
     if (!cmd.startsWith('plugin:')) fake.calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) });
+    await ready;
     const delay = fake.delays[cmd];
     if (delay) await new Promise((r) => setTimeout(r, delay));
     const failure = (fake.failures[cmd] || []).shift();

@@ -21,12 +21,21 @@ function listen(server) {
   });
 }
 
-/** Serves `root` (falls back to index.html); `/blank` is an empty page on the same origin. */
-export async function startStaticServer(root) {
+/**
+ * Serves `root` (falls back to index.html); `/blank` is an empty page on the same origin.
+ * `extra` maps more URL paths to files outside `root` (e.g. the test fixtures the fake
+ * shell loads).
+ */
+export async function startStaticServer(root, extra = {}) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/blank') {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>blank</title>');
+      return;
+    }
+    if (Object.hasOwn(extra, url.pathname)) {
+      const file = extra[url.pathname];
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' }).end(await readFile(file));
       return;
     }
     const rel = path.normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');

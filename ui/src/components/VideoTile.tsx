@@ -3,15 +3,20 @@ import type { Participant } from '../services/types';
 import { initials } from '../state/text';
 import { CameraOffIcon, MicOffIcon } from './Icons';
 
-/** One person's camera, or their initials when the camera is off or no frames came yet. */
+/**
+ * One person's camera, or their initials when the camera is off or no frames came yet.
+ * `badges` (e.g. the room features' badges) go in the tile's top corner.
+ */
 export function VideoTile({
   participant,
   speaking,
   compact,
+  badges,
 }: {
   participant: Participant;
   speaking: boolean;
   compact?: boolean;
+  badges?: React.ReactNode;
 }) {
   const trackKey = `${participant.you ? 'self' : participant.identity}:camera`;
   const { ref, live } = useVideoTrack(participant.media.camera ? trackKey : null);
@@ -40,6 +45,7 @@ export function VideoTile({
           </span>
         </div>
       )}
+      {badges && <div className="tile__badges">{badges}</div>}
       <figcaption className="tile__label">
         <span className="tile__name">
           {participant.name}
@@ -50,7 +56,7 @@ export function VideoTile({
             Host
           </span>
         )}
-        {away && <span className="badge">{participant.presence === 'onBreak' ? 'On a break' : 'Away'}</span>}
+        {away && <span className="badge">{participant.presence === 'on_break' ? 'On a break' : 'Away'}</span>}
         {!participant.media.mic && (
           <span className="tile__icon" title="Microphone off" data-testid="mic-off">
             <MicOffIcon />
@@ -66,14 +72,15 @@ export function VideoTile({
   );
 }
 
-/** Someone's shared screen, large. */
-export function ScreenStage({ participant }: { participant: Participant }) {
+/** Someone's shared screen, large; `badges` as on their tile. */
+export function ScreenStage({ participant, badges }: { participant: Participant; badges?: React.ReactNode }) {
   const key = `${participant.you ? 'self' : participant.identity}:screen`;
   const { ref, live } = useVideoTrack(key);
   return (
     <figure className="stage" data-testid="screen-stage" data-identity={participant.identity}>
       <canvas ref={ref} className={`stage__video ${live ? 'is-live' : ''}`} aria-label={`${participant.name}'s screen`} />
       {!live && <div className="stage__placeholder muted">Waiting for {participant.you ? 'your' : `${participant.name}'s`} screen…</div>}
+      {badges && <div className="tile__badges">{badges}</div>}
       <figcaption className="tile__label">
         {participant.you ? 'You are sharing your screen' : `${participant.name}'s screen`}
       </figcaption>

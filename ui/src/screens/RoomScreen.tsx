@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { ChatPanel } from '../components/ChatPanel';
-import { ConfirmDialog, Dialog, Spinner } from '../components/Dialog';
+import { ConnectionBanner } from '../components/ConnectionBanner';
+import { ConfirmDialog, Spinner } from '../components/Dialog';
 import {
   CameraIcon,
   CameraOffIcon,
@@ -13,8 +14,18 @@ import {
   ScreenIcon,
   StopIcon,
 } from '../components/Icons';
+import { InviteDialog } from '../components/InviteDialog';
+import { PeopleList } from '../components/PeopleList';
 import { useToast } from '../components/Toasts';
+import { ToggleButton } from '../components/ToggleButton';
 import { ScreenStage, VideoTile } from '../components/VideoTile';
+import {
+  FeaturePeopleSections,
+  FeaturePersonBadges,
+  FeatureTileBadges,
+  FeatureToolbar,
+  type FeatureContext,
+} from '../features';
 import {
   AppError,
   describeError,
@@ -27,7 +38,6 @@ import {
   setMedia,
   stopHosting,
   type DeviceProblem,
-  type Invite,
   type MediaState,
   type Participant,
   type RoomSnapshot,
@@ -36,7 +46,6 @@ import { nextSpeaker, noSpeaker, type SpeakerState } from '../state/activeSpeake
 import type { ChatAction } from '../state/chat';
 import { joinErrorText } from '../state/errors';
 import { everyone, nameOf, roomFromSnapshot, roomReducer, sharedScreen } from '../state/room';
-import { initials } from '../state/text';
 
 /** Why the room screen closed. */
 export type RoomExit =
@@ -239,6 +248,7 @@ export function RoomScreen({
   const speakingIdentity = speaker.key === 'self' ? state.you.identity : speaker.key;
   const isHost = state.you.host;
   const connected = state.connection.state === 'connected';
+  const featureContext: FeatureContext = { features: state.features, you: state.you, people, isHost, toast };
 
   return (
     <div className={`room ${panel ? 'room--with-panel' : ''}`} data-testid="room" data-room={state.room}>
@@ -276,7 +286,12 @@ export function RoomScreen({
       )}
 
       <main className={`room__stage ${screenOwner ? 'room__stage--screen' : ''}`}>
-        {screenOwner && <ScreenStage participant={screenOwner} />}
+        {screenOwner && (
+          <ScreenStage
+            participant={screenOwner}
+            badges={<FeatureTileBadges context={featureContext} participant={screenOwner} />}
+          />
+        )}
         <div
           className={screenOwner ? 'strip' : 'grid'}
           style={screenOwner ? undefined : gridStyle(people.length)}
@@ -288,6 +303,7 @@ export function RoomScreen({
               participant={p}
               speaking={speakingIdentity === p.identity}
               compact={screenOwner !== null}
+              badges={<FeatureTileBadges context={featureContext} participant={p} />}
             />
           ))}
         </div>
@@ -311,15 +327,21 @@ export function RoomScreen({
               canSend={connected}
             />
           ) : (
-            <PeopleList
-              people={people}
-              isHost={isHost}
-              speakingIdentity={speakingIdentity}
-              onKick={(p) => {
-                setDialogError(null);
-                setDialog({ kick: p });
-              }}
-            />
+            <div className="people-panel">
+              <div className="people-panel__sections">
+                <FeaturePeopleSections context={featureContext} />
+              </div>
+              <PeopleList
+                people={people}
+                isHost={isHost}
+                speakingIdentity={speakingIdentity}
+                onKick={(p) => {
+                  setDialogError(null);
+                  setDialog({ kick: p });
+                }}
+                badges={(p) => <FeaturePersonBadges context={featureContext} participant={p} />}
+              />
+            </div>
           )}
         </aside>
       )}
@@ -359,6 +381,7 @@ export function RoomScreen({
           />
         </div>
         <div className="toolbar__group">
+          <FeatureToolbar context={featureContext} />
           <button
             className={`tool ${panel === 'people' ? 'tool--active' : ''}`}
             onClick={() => openPanel('people')}
@@ -452,179 +475,4 @@ function gridStyle(n: number): React.CSSProperties {
   const columns = n <= 1 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4;
   const rows = Math.ceil(n / columns);
   return { gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))`, gridTemplateRows: `repeat(${rows}, minmax(0, 1fr))` };
-}
-
-function ToggleButton({
-  testId,
-  on,
-  pending,
-  onClick,
-  labelOn,
-  labelOff,
-  iconOn,
-  iconOff,
-  offIsNormal,
-}: {
-  testId: string;
-  on: boolean;
-  pending: boolean;
-  onClick: () => void;
-  labelOn: string;
-  labelOff: string;
-  iconOn: React.ReactNode;
-  iconOff: React.ReactNode;
-  offIsNormal?: boolean;
-}) {
-  const warn = !on && !offIsNormal;
-  return (
-    <button
-      className={`tool ${warn ? 'tool--off' : ''} ${on && offIsNormal ? 'tool--active' : ''}`}
-      onClick={onClick}
-      aria-pressed={on}
-      aria-busy={pending}
-      disabled={pending}
-      data-testid={testId}
-      data-on={on}
-      data-pending={pending}
-      title={on ? labelOn : labelOff}
-    >
-      {pending ? <Spinner /> : on ? iconOn : iconOff}
-      <span>{on ? labelOn : labelOff}</span>
-    </button>
-  );
-}
-
-function ConnectionBanner({
-  state,
-  message,
-  rejoining,
-  rejoinError,
-  onRejoin,
-  onBack,
-}: {
-  state: 'reconnecting' | 'lost';
-  message: string | null;
-  rejoining: boolean;
-  rejoinError: string | null;
-  onRejoin: () => void;
-  onBack: () => void;
-}) {
-  if (state === 'reconnecting') {
-    return (
-      <div className="banner banner--warning" role="status" data-testid="banner-reconnecting">
-        <Spinner />
-        <span>Connection lost — reconnecting…</span>
-      </div>
-    );
-  }
-  return (
-    <div className="banner banner--error" role="alert" data-testid="banner-lost">
-      <span>
-        <strong>Disconnected from the room.</strong> {message ?? 'The connection could not be restored.'}
-        {rejoinError && (
-          <span className="banner__detail" data-testid="rejoin-error">
-            {rejoinError}
-          </span>
-        )}
-      </span>
-      <span className="banner__actions">
-        <button className="button button--primary button--small" onClick={onRejoin} disabled={rejoining} data-testid="rejoin">
-          {rejoining && <Spinner />}
-          Rejoin
-        </button>
-        <button className="button button--small" onClick={onBack} data-testid="back-to-start">
-          Back to start
-        </button>
-      </span>
-    </div>
-  );
-}
-
-function PeopleList({
-  people,
-  isHost,
-  speakingIdentity,
-  onKick,
-}: {
-  people: Participant[];
-  isHost: boolean;
-  speakingIdentity: string | null;
-  onKick: (p: Participant) => void;
-}) {
-  return (
-    <ul className="people" data-testid="people-list">
-      {people.map((p) => (
-        <li key={p.identity} className="person" data-testid={`person-${p.you ? 'self' : p.identity}`}>
-          <span className={`avatar avatar--small ${speakingIdentity === p.identity ? 'avatar--speaking' : ''}`}>
-            {initials(p.name)}
-          </span>
-          <span className="person__name">
-            {p.name}
-            {p.you && <span className="muted"> (you)</span>}
-            {p.host && <span className="badge badge--host">Host</span>}
-          </span>
-          <span className="person__icons">
-            {p.media.mic ? <MicIcon className="icon icon--muted" /> : <MicOffIcon className="icon icon--warn" />}
-            {p.media.camera ? <CameraIcon className="icon icon--muted" /> : <CameraOffIcon className="icon icon--warn" />}
-          </span>
-          {isHost && !p.you && (
-            <button className="button button--small button--danger-text" onClick={() => onKick(p)} data-testid={`kick-${p.identity}`}>
-              Remove
-            </button>
-          )}
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-function InviteDialog({ invite, onClose }: { invite: Invite; onClose: () => void }) {
-  return (
-    <Dialog
-      title="Invite people"
-      onClose={onClose}
-      testId="invite-dialog"
-      actions={
-        <button className="button button--primary" onClick={onClose} data-autofocus>
-          Done
-        </button>
-      }
-    >
-      <p className="muted">Anyone on your network can join with the link or the code.</p>
-      <CopyField label="Invite link" value={invite.link} testId="invite-link" />
-      <CopyField label="Code" value={invite.code} testId="invite-code" />
-      <p className="muted small">Valid until {new Date(invite.expiresAt).toLocaleString()}.</p>
-    </Dialog>
-  );
-}
-
-function CopyField({ label, value, testId }: { label: string; value: string; testId: string }) {
-  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
-  useEffect(() => {
-    if (copied === null) return;
-    const timer = setTimeout(() => setCopied(null), 2000);
-    return () => clearTimeout(timer);
-  }, [copied]);
-  return (
-    <div className="field">
-      <span className="label">{label}</span>
-      <div className="copy">
-        <code className="copy__value" data-testid={testId}>
-          {value}
-        </code>
-        <button
-          className="button button--small"
-          onClick={() => {
-            navigator.clipboard.writeText(value).then(
-              () => setCopied('yes'),
-              () => setCopied('failed'),
-            );
-          }}
-          data-testid={`copy-${testId}`}
-        >
-          {copied === 'yes' ? 'Copied' : copied === 'failed' ? 'Copy failed' : 'Copy'}
-        </button>
-      </div>
-    </div>
-  );
 }

@@ -4,6 +4,7 @@ import {
   AppError,
   DesktopAppUnavailableError,
   describeError,
+  featureRequest,
   getAppInfo,
   isAppError,
   joinRoom,
@@ -57,6 +58,27 @@ describe('commands', () => {
     expect(isAppError(error, 'relayUnreachable')).toBe(true);
     expect(isAppError(error, 'roomFull')).toBe(false);
     expect((error as AppError).message).toBe('no route to 10.0.0.2:7450');
+  });
+
+  it("sends a room feature's request as it is, and its refusal as an AppError", async () => {
+    vi.stubGlobal('isTauri', true);
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (calls.length === 2) {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error
+        throw { kind: 'refused', message: 'Only a host can lower hands.' };
+      }
+      return null;
+    });
+    await expect(featureRequest({ type: 'raise_hand' })).resolves.toBeNull();
+    const error = await featureRequest({ type: 'lower_hand_of', identity: 'bob-2' }).catch((e: unknown) => e);
+    expect(isAppError(error, 'refused')).toBe(true);
+    expect((error as AppError).message).toBe('Only a host can lower hands.');
+    expect(calls).toEqual([
+      ['feature_request', { request: { type: 'raise_hand' } }],
+      ['feature_request', { request: { type: 'lower_hand_of', identity: 'bob-2' } }],
+    ]);
   });
 
   it('wraps anything else as an internal AppError', async () => {

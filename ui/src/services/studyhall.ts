@@ -17,6 +17,7 @@ import type {
   ChatMessage,
   ChatPage,
   DeviceList,
+  FeatureRequest,
   Invite,
   InviteOpened,
   InviteTarget,
@@ -189,6 +190,9 @@ export const loadOlderChat = (beforeSeq: number): Promise<ChatPage> =>
   call(() => commands.loadOlderChat(beforeSeq));
 export const deleteChat = (seq: number): Promise<null> => call(() => commands.deleteChat(seq));
 export const kick = (identity: string): Promise<null> => call(() => commands.kick(identity));
+/** A room feature's request (raise a hand, set presence, ...); resolves once the relay acknowledged it. */
+export const featureRequest = (request: FeatureRequest): Promise<null> =>
+  call(() => commands.featureRequest(request));
 export const quitApp = (): Promise<null> => call(() => commands.quitApp());
 
 // Events. Each returns a function that stops listening (safe to call at once, as React

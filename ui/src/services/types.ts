@@ -18,6 +18,7 @@ export type Invite = B.Invite;
 export type InviteTarget = B.InviteTarget;
 export type MediaState = B.MediaState;
 export type MediaUpdate = B.MediaUpdate_Serialize;
+/** `active`, `away` or `on_break` (the protocol's own strings). */
 export type Presence = B.Presence;
 export type Participant = B.Participant;
 export type ChatMessage = B.ChatMessage;
@@ -31,4 +32,12 @@ export type MediaStatus = B.MediaStatus;
 export type QuitRequested = B.QuitRequested;
 export type InviteOpened = B.InviteOpened;
 export type AppErrorKind = B.AppErrorKind;
+// Room features: the protocol's own types (snake_case fields, as on the wire).
+export type FeatureRequest = B.FeatureRequest;
+export type PresenceRequest = B.PresenceRequest;
+export type HandRequest = B.HandRequest;
+export type FeatureEvent = B.FeatureEvent_Serialize;
+export type HandEvent = B.HandEvent_Serialize;
+export type FeatureSnapshot = B.FeatureSnapshot_Serialize;
+export type RaisedHand = B.RaisedHand;
 export type AppErrorPayload = B.AppError;

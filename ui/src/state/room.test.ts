@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { roomFromSnapshot, roomReducer } from './room';
-import type { ChatMessage, Participant, RoomSnapshot } from '../services/types';
+import type { ChatMessage, Participant, RaisedHand, RoomSnapshot } from '../services/types';
 
 function person(identity: string, extra: Partial<Participant> = {}): Participant {
   return {
@@ -19,8 +19,14 @@ function msg(seq: number): ChatMessage {
   return { seq, from: 'a', name: 'A', text: `m${seq}`, ts: seq, clientMsgId: `c${seq}`, deleted: false };
 }
 
-function snapshot(parts: Pick<RoomSnapshot, 'you' | 'participants' | 'chat'>): RoomSnapshot {
-  return { room: 'r', title: 'R', hosting: null, maxChatBytes: 4096, ...parts };
+function snapshot(
+  parts: Pick<RoomSnapshot, 'you' | 'participants' | 'chat'> & Partial<RoomSnapshot>,
+): RoomSnapshot {
+  return { room: 'r', title: 'R', hosting: null, maxChatBytes: 4096, features: { hands: [] }, ...parts };
+}
+
+function hand(identity: string): RaisedHand {
+  return { identity, raised_at: identity.charCodeAt(0) };
 }
 
 describe('resynced after a rejoin', () => {
@@ -43,5 +49,43 @@ describe('resynced after a rejoin', () => {
     expect(state.others.map((p) => p.identity)).toEqual(['b', 'c']);
     expect(state.chat.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
     expect(state.chat.pending.map((p) => p.clientMsgId)).toEqual(['p1']);
+  });
+});
+
+describe('room features', () => {
+  const you = person('me', { you: true });
+  const empty = { messages: [], hasMore: false };
+
+  it('start from the snapshot', () => {
+    const state = roomFromSnapshot(
+      snapshot({ you, participants: [person('a')], chat: empty, features: { hands: [hand('a'), hand('me')] } }),
+    );
+    expect(state.features.hands.queue.map((h) => h.identity)).toEqual(['a', 'me']);
+  });
+
+  it('change with feature events, and only then', () => {
+    const before = roomFromSnapshot(snapshot({ you, participants: [person('a')], chat: empty }));
+    const after = roomReducer(before, {
+      type: 'event',
+      event: { type: 'feature', event: { type: 'hand_queue', hands: [hand('a')], by: 'a' } },
+    });
+    expect(after.features.hands.queue).toEqual([hand('a')]);
+    expect(after.others).toBe(before.others);
+    const chatted = roomReducer(after, { type: 'event', event: { type: 'chatDeleted', seq: 1 } });
+    expect(chatted.features).toBe(after.features);
+  });
+
+  it('come from the fresh snapshot after a rejoin', () => {
+    let state = roomFromSnapshot(
+      snapshot({ you, participants: [person('a')], chat: empty, features: { hands: [hand('a')] } }),
+    );
+    state = roomReducer(state, {
+      type: 'event',
+      event: {
+        type: 'resynced',
+        snapshot: snapshot({ you, participants: [person('b')], chat: empty, features: { hands: [hand('b'), hand('me')] } }),
+      },
+    });
+    expect(state.features.hands.queue.map((h) => h.identity)).toEqual(['b', 'me']);
   });
 });

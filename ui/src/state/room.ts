@@ -1,4 +1,5 @@
-/** The room screen's state: who is there, the chat, the connection. */
+/** The room screen's state: who is there, the chat, the connection, the room features. */
+import { featuresFromSnapshot, featuresReducer, type FeaturesState } from '../features';
 import { chatFromPage, chatReducer, type ChatAction, type ChatState } from './chat';
 import type {
   ConnectionState,
@@ -19,6 +20,8 @@ export type RoomState = {
   hosting: Invite | null;
   maxChatBytes: number;
   connection: { state: ConnectionState; message: string | null };
+  /** Each room feature's state (raised hands, ...), by feature key. */
+  features: FeaturesState;
 };
 
 export type RoomAction =
@@ -42,6 +45,7 @@ export function roomFromSnapshot(snapshot: RoomSnapshot, previous?: RoomState): 
     hosting: snapshot.hosting,
     maxChatBytes: snapshot.maxChatBytes,
     connection: { state: 'connected', message: null },
+    features: featuresFromSnapshot(snapshot.features),
   };
 }
 
@@ -77,9 +81,14 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
           return roomReducer(state, { type: 'chat', action: { type: 'deleted', seq: event.seq } });
         case 'connection':
           return { ...state, connection: { state: event.state, message: event.message } };
+        case 'feature': {
+          const features = featuresReducer(state.features, event.event);
+          return features === state.features ? state : { ...state, features };
+        }
         case 'resynced': {
-          // After a rejoin: who is here now replaces the list; the newest chat page is
-          // merged into what we already show (older pages stay loaded, pending stays).
+          // After a rejoin: who is here now replaces the list, and the features' state
+          // comes from the fresh snapshot; the newest chat page is merged into what we
+          // already show (older pages stay loaded, pending stays).
           const fresh = roomFromSnapshot(event.snapshot, state);
           const chat = chatReducer(state.chat, { type: 'merge', page: event.snapshot.chat });
           return { ...fresh, chat, connection: state.connection };

@@ -1,18 +1,15 @@
 /**
  * Helpers for component tests that mock the service module (vi.mock('../services/studyhall')).
  * Captures event handlers so a test can emit room-event / media-status / quit-requested.
+ * The answers (settings, participants, snapshots, ...) come from ./fixtures.js, which the
+ * browser tests' fake Tauri shell uses too.
  */
 import { vi } from 'vitest';
 import type * as Service from '../services/studyhall';
-import type {
-  InviteOpened,
-  MediaStatus,
-  Participant,
-  QuitRequested,
-  RoomEvent,
-  RoomSnapshot,
-  Settings,
-} from '../services/types';
+import type { InviteOpened, MediaStatus, QuitRequested, RoomEvent } from '../services/types';
+import { appInfo, devices, settings } from './fixtures';
+
+export { chatPage, features, invite, media, participant, raisedHand, settings, snapshot } from './fixtures';
 
 export type Handlers = {
   room: ((e: RoomEvent) => void)[];
@@ -37,10 +34,10 @@ export async function mockService(importOriginal: () => Promise<typeof Service>)
     };
   return {
     ...actual,
-    getAppInfo: vi.fn(() => Promise.resolve({ name: 'Studyhall', version: '0.1.0', protocolVersion: 1 })),
+    getAppInfo: vi.fn(() => Promise.resolve(appInfo())),
     getSettings: vi.fn(() => Promise.resolve(settings())),
     saveProfile: vi.fn((p: Service.Profile) => Promise.resolve({ ...settings(), ...p })),
-    listDevices: vi.fn(() => Promise.resolve({ cameras: [], microphones: [], screens: [], speakers: [] })),
+    listDevices: vi.fn(() => Promise.resolve(devices())),
     mediaEndpoint: vi.fn(() => new Promise<string>(() => {})),
     startPreview: vi.fn(() => Promise.resolve(null)),
     stopPreview: vi.fn(() => Promise.resolve(null)),
@@ -55,6 +52,7 @@ export async function mockService(importOriginal: () => Promise<typeof Service>)
     loadOlderChat: vi.fn(),
     deleteChat: vi.fn(() => Promise.resolve(null)),
     kick: vi.fn(() => Promise.resolve(null)),
+    featureRequest: vi.fn(() => Promise.resolve(null)),
     quitApp: vi.fn(() => Promise.resolve(null)),
     onRoomEvent: vi.fn(subscribe(handlers.room)),
     onMediaStatus: vi.fn(subscribe(handlers.media)),
@@ -68,42 +66,4 @@ export function resetHandlers() {
   handlers.media.length = 0;
   handlers.quit.length = 0;
   handlers.invite.length = 0;
-}
-
-export function settings(extra: Partial<Settings> = {}): Settings {
-  return {
-    displayName: 'Ada',
-    camera: { kind: 'testPattern' },
-    microphone: { kind: 'tone' },
-    screen: { kind: 'testPattern' },
-    speaker: null,
-    recentRooms: [],
-    ...extra,
-  };
-}
-
-export function participant(identity: string, name: string, extra: Partial<Participant> = {}): Participant {
-  return {
-    identity,
-    name,
-    host: false,
-    you: false,
-    media: { mic: true, camera: true, screen: false },
-    presence: 'active',
-    joinedAt: 1,
-    ...extra,
-  };
-}
-
-export function snapshot(extra: Partial<RoomSnapshot> = {}): RoomSnapshot {
-  return {
-    room: 'r1',
-    title: 'Finals week',
-    you: participant('ada-1', 'Ada', { you: true, host: true }),
-    participants: [participant('bob-2', 'Bob', { joinedAt: 2 })],
-    chat: { messages: [], hasMore: false },
-    hosting: null,
-    maxChatBytes: 40,
-    ...extra,
-  };
 }

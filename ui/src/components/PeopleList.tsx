@@ -1,0 +1,50 @@
+import type { Participant } from '../services/types';
+import { initials } from '../state/text';
+import { CameraIcon, CameraOffIcon, MicIcon, MicOffIcon } from './Icons';
+
+/**
+ * Everyone in the room, one row each; a host can remove the others. `badges` adds what
+ * else a row shows (e.g. the room features' badges).
+ */
+export function PeopleList({
+  people,
+  isHost,
+  speakingIdentity,
+  onKick,
+  badges,
+}: {
+  people: Participant[];
+  isHost: boolean;
+  speakingIdentity: string | null;
+  onKick: (p: Participant) => void;
+  badges?: (p: Participant) => React.ReactNode;
+}) {
+  return (
+    <ul className="people" data-testid="people-list">
+      {people.map((p) => (
+        <li key={p.identity} className="person" data-testid={`person-${p.you ? 'self' : p.identity}`}>
+          <span className={`avatar avatar--small ${speakingIdentity === p.identity ? 'avatar--speaking' : ''}`}>
+            {initials(p.name)}
+          </span>
+          <span className="person__main">
+            <span className="person__name">
+              {p.name}
+              {p.you && <span className="muted"> (you)</span>}
+              {p.host && <span className="badge badge--host">Host</span>}
+            </span>
+            {badges && <span className="person__badges">{badges(p)}</span>}
+          </span>
+          <span className="person__icons">
+            {p.media.mic ? <MicIcon className="icon icon--muted" /> : <MicOffIcon className="icon icon--warn" />}
+            {p.media.camera ? <CameraIcon className="icon icon--muted" /> : <CameraOffIcon className="icon icon--warn" />}
+          </span>
+          {isHost && !p.you && (
+            <button className="button button--small button--danger-text" onClick={() => onKick(p)} data-testid={`kick-${p.identity}`}>
+              Remove
+            </button>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}

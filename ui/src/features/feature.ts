@@ -1,0 +1,47 @@
+/**
+ * The contract between the room screen and a room feature's UI (raise hand, presence, ...).
+ * A feature module exports one `RoomFeatureUi`; the registry (`./index.tsx`) lists them.
+ * This file imports no feature and no registry, so feature modules can import it without
+ * an import circle.
+ */
+import type { ComponentType } from 'react';
+import type { FeatureEvent, FeatureSnapshot, Participant } from '../services/types';
+
+/** What a feature's components know of the room; the room screen fills it in. */
+export type FeatureRoom = {
+  /** This user. */
+  you: Participant;
+  /** Everyone in the room, you first. */
+  people: Participant[];
+  isHost: boolean;
+  /** A short message in a corner; `'error'` for a failed action. */
+  toast: (message: string, tone?: 'error') => void;
+};
+
+/** Props of every slot component: the room, and the feature's own state. */
+export type FeatureSlotProps<S> = FeatureRoom & { state: S };
+
+/** Props of the slots drawn for one participant (a video tile, a person row). */
+export type ParticipantSlotProps<S> = FeatureSlotProps<S> & { participant: Participant };
+
+/**
+ * A room feature's UI. Its state comes from the room snapshot (`features`) and changes
+ * only with the feature's events; the slots are where it shows up on the room screen,
+ * each optional.
+ */
+export type RoomFeatureUi<S, K extends string = string> = {
+  /** Where its state lives in `FeaturesState`; unique among the features. */
+  readonly key: K;
+  /** Its state at join (and after a rejoin, from the fresh snapshot). */
+  fromSnapshot: (features: FeatureSnapshot) => S;
+  /** The next state; the same object when `event` is not this feature's. */
+  reduce: (state: S, event: FeatureEvent) => S;
+  /** A control in the room's toolbar. */
+  Toolbar?: ComponentType<FeatureSlotProps<S>>;
+  /** A badge on a participant's video tile (and on their shared screen). */
+  TileBadge?: ComponentType<ParticipantSlotProps<S>>;
+  /** A section at the top of the people panel. */
+  PeopleSection?: ComponentType<FeatureSlotProps<S>>;
+  /** A badge on a participant's row in the people panel. */
+  PersonBadge?: ComponentType<ParticipantSlotProps<S>>;
+};

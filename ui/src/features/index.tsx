@@ -1,0 +1,97 @@
+/**
+ * The room features' UI registry. Each feature is one module exporting a `RoomFeatureUi`
+ * (its state, its reducer and its components); adding one is that module plus a line in
+ * `FEATURES`. The room state keeps every feature's state under its key (`FeaturesState`),
+ * and the room screen draws the slots below without knowing which features exist.
+ */
+import type { FeatureEvent, FeatureSnapshot, Participant } from '../services/types';
+import type { FeatureRoom, RoomFeatureUi } from './feature';
+import { hands } from './hands';
+import { presence } from './presence';
+
+export type * from './feature';
+
+/** Every room feature's UI, in the order their slots are drawn. */
+export const FEATURES = [hands, presence] as const;
+
+type Feature = (typeof FEATURES)[number];
+type StateOf<F> = F extends RoomFeatureUi<infer S, string> ? S : never;
+
+/** The key of a feature in `FeaturesState`. */
+export type FeatureKey = Feature['key'];
+
+/** Every feature's state, under its key. */
+export type FeaturesState = { readonly [F in Feature as F['key']]: StateOf<F> };
+
+/** What the slots below are given: the room, and every feature's state. */
+export type FeatureContext = FeatureRoom & { features: FeaturesState };
+
+/** A feature with its own part of `FeaturesState`. */
+type Slice = { feature: RoomFeatureUi<unknown>; state: unknown };
+
+/**
+ * Every feature with its own state. TypeScript cannot follow "the value under a feature's
+ * key is that feature's state" through a loop over features of different state types, so
+ * this is the one place that relies on it; `featuresFromSnapshot` and `featuresReducer`,
+ * the only writers of a `FeaturesState`, keep it true.
+ */
+function slices(features: FeaturesState): Slice[] {
+  const byKey: Readonly<Record<string, unknown>> = features;
+  return (FEATURES as readonly RoomFeatureUi<unknown>[]).map((feature) => ({ feature, state: byKey[feature.key] }));
+}
+
+/** Every feature's state as the room snapshot gives it. */
+export function featuresFromSnapshot(snapshot: FeatureSnapshot): FeaturesState {
+  const entries = (FEATURES as readonly RoomFeatureUi<unknown>[]).map((f) => [f.key, f.fromSnapshot(snapshot)]);
+  return Object.fromEntries(entries) as FeaturesState;
+}
+
+/** Every feature's state after `event`; the same object when no feature's state changed. */
+export function featuresReducer(state: FeaturesState, event: FeatureEvent): FeaturesState {
+  let next: Record<string, unknown> | null = null;
+  for (const { feature, state: own } of slices(state)) {
+    const reduced = feature.reduce(own, event);
+    if (reduced !== own) (next ??= { ...state })[feature.key] = reduced;
+  }
+  return next === null ? state : (next as FeaturesState);
+}
+
+function roomOf({ you, people, isHost, toast }: FeatureContext): FeatureRoom {
+  return { you, people, isHost, toast };
+}
+
+/** Every feature's toolbar control. */
+export function FeatureToolbar({ context }: { context: FeatureContext }) {
+  const room = roomOf(context);
+  return slices(context.features).map(({ feature, state }) => {
+    const Slot = feature.Toolbar;
+    return Slot && <Slot key={feature.key} {...room} state={state} />;
+  });
+}
+
+/** Every feature's badge for `participant`'s video tile. */
+export function FeatureTileBadges({ context, participant }: { context: FeatureContext; participant: Participant }) {
+  const room = roomOf(context);
+  return slices(context.features).map(({ feature, state }) => {
+    const Slot = feature.TileBadge;
+    return Slot && <Slot key={feature.key} {...room} state={state} participant={participant} />;
+  });
+}
+
+/** Every feature's section of the people panel. */
+export function FeaturePeopleSections({ context }: { context: FeatureContext }) {
+  const room = roomOf(context);
+  return slices(context.features).map(({ feature, state }) => {
+    const Slot = feature.PeopleSection;
+    return Slot && <Slot key={feature.key} {...room} state={state} />;
+  });
+}
+
+/** Every feature's badge for `participant`'s row in the people panel. */
+export function FeaturePersonBadges({ context, participant }: { context: FeatureContext; participant: Participant }) {
+  const room = roomOf(context);
+  return slices(context.features).map(({ feature, state }) => {
+    const Slot = feature.PersonBadge;
+    return Slot && <Slot key={feature.key} {...room} state={state} participant={participant} />;
+  });
+}

@@ -1,0 +1,181 @@
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ToastProvider } from '../components/Toasts';
+import * as service from '../services/studyhall';
+import { AppError, type RoomEvent, type RoomSnapshot } from '../services/studyhall';
+import { features, handlers, participant, raisedHand, resetHandlers, snapshot } from '../test/serviceMock';
+import { RoomScreen } from './RoomScreen';
+
+vi.mock('../services/studyhall', async (importOriginal) =>
+  (await import('../test/serviceMock')).mockService(importOriginal),
+);
+
+afterEach(() => {
+  cleanup();
+  resetHandlers();
+});
+
+function renderRoom(snap: RoomSnapshot = snapshot()) {
+  render(
+    <ToastProvider>
+      <RoomScreen snapshot={snap} invite="K7QX-29FD@192.168.1.20:7450" onExit={() => {}} />
+    </ToastProvider>,
+  );
+}
+
+function emit(event: RoomEvent) {
+  act(() => handlers.room.forEach((h) => h(event)));
+}
+
+function handQueue(...identities: string[]): RoomEvent {
+  return { type: 'feature', event: { type: 'hand_queue', hands: identities.map((id) => raisedHand(id)), by: 'bob-2' } };
+}
+
+/** A promise the test settles. */
+function deferred() {
+  let resolve: (value: null) => void = () => {};
+  let reject: (error: unknown) => void = () => {};
+  const promise = new Promise<null>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const openPeople = () => fireEvent.click(screen.getByTestId('toggle-people'));
+const queued = () => within(screen.getByTestId('hand-queue')).queryAllByRole('listitem');
+
+describe('raise hand', () => {
+  it('sends raise_hand, waits with a spinner, and shows the hand once the relay sends the queue', async () => {
+    const request = deferred();
+    vi.mocked(service.featureRequest).mockReturnValueOnce(request.promise);
+    renderRoom();
+    const button = screen.getByTestId<HTMLButtonElement>('toggle-hand');
+    expect(button.textContent).toBe('Raise hand');
+    expect(button.getAttribute('aria-pressed')).toBe('false');
+
+    fireEvent.click(button);
+    expect(service.featureRequest).toHaveBeenCalledWith({ type: 'raise_hand' });
+    expect(button.disabled).toBe(true);
+    expect(button.querySelector('.spinner')).not.toBeNull();
+    await act(async () => {
+      request.resolve(null);
+      await request.promise;
+    });
+    expect(button.disabled).toBe(false);
+    // Not optimistic: still down until the relay's queue says otherwise.
+    expect(button.textContent).toBe('Raise hand');
+    expect(screen.queryByTestId('hand-ada-1')).toBeNull();
+
+    emit(handQueue('ada-1'));
+    expect(button.textContent).toBe('Lower hand');
+    expect(button.getAttribute('aria-pressed')).toBe('true');
+    expect(within(screen.getByTestId('tile-self')).getByTestId('hand-ada-1').textContent).toBe('1');
+
+    fireEvent.click(button);
+    expect(service.featureRequest).toHaveBeenLastCalledWith({ type: 'lower_hand' });
+    await waitFor(() => expect(button.disabled).toBe(false));
+  });
+
+  it('shows a hand_queue as badges with places and as the queue, in order', () => {
+    renderRoom(snapshot({ participants: [participant('bob-2', 'Bob', { joinedAt: 2 }), participant('cat-3', 'Cat', { joinedAt: 3 })] }));
+    openPeople();
+    expect(screen.getByTestId('hand-queue').textContent).toContain('No hands raised');
+
+    emit(handQueue('cat-3', 'ada-1', 'bob-2'));
+    expect(within(screen.getByTestId('tile-cat-3')).getByTestId('hand-cat-3').textContent).toBe('1');
+    expect(within(screen.getByTestId('tile-self')).getByTestId('hand-ada-1').textContent).toBe('2');
+    expect(within(screen.getByTestId('tile-bob-2')).getByTestId('hand-bob-2').textContent).toBe('3');
+    expect(queued().map((li) => li.dataset.testid)).toEqual(['queued-cat-3', 'queued-ada-1', 'queued-bob-2']);
+    expect(screen.getByTestId('queued-cat-3').textContent).toContain('Cat');
+    expect(screen.getByTestId('queued-ada-1').textContent).toContain('Ada (you)');
+
+    emit(handQueue('bob-2'));
+    expect(screen.queryByTestId('hand-cat-3')).toBeNull();
+    expect(screen.getByTestId('hand-bob-2').textContent).toBe('1');
+    expect(queued().map((li) => li.dataset.testid)).toEqual(['queued-bob-2']);
+  });
+
+  it('shows the queue the snapshot brought, names falling back to the identity', () => {
+    renderRoom(snapshot({ features: features({ hands: [raisedHand('gone-9'), raisedHand('bob-2')] }) }));
+    openPeople();
+    expect(screen.getByTestId('queued-gone-9').textContent).toContain('gone-9');
+    expect(screen.getByTestId('hand-bob-2').textContent).toBe('2');
+  });
+
+  it("lets a host lower anyone's hand (their own with lower_hand)", async () => {
+    renderRoom();
+    openPeople();
+    emit(handQueue('bob-2', 'ada-1'));
+    fireEvent.click(screen.getByTestId('lower-hand-bob-2'));
+    expect(service.featureRequest).toHaveBeenCalledWith({ type: 'lower_hand_of', identity: 'bob-2' });
+    fireEvent.click(screen.getByTestId('lower-hand-ada-1'));
+    expect(service.featureRequest).toHaveBeenLastCalledWith({ type: 'lower_hand' });
+    await waitFor(() => expect(screen.getByTestId<HTMLButtonElement>('lower-hand-bob-2').disabled).toBe(false));
+
+    emit(handQueue());
+    expect(screen.getByTestId('hand-queue').textContent).toContain('No hands raised');
+    expect(screen.queryByTestId('hand-bob-2')).toBeNull();
+  });
+
+  it('shows no Lower buttons to someone who is not a host', () => {
+    renderRoom(snapshot({ you: participant('ada-1', 'Ada', { you: true, host: false }) }));
+    openPeople();
+    emit(handQueue('bob-2', 'ada-1'));
+    expect(queued()).toHaveLength(2);
+    expect(screen.queryByTestId('lower-hand-bob-2')).toBeNull();
+    expect(screen.queryByTestId('lower-hand-ada-1')).toBeNull();
+  });
+
+  it('says in a toast why a request was refused, and changes nothing', async () => {
+    vi.mocked(service.featureRequest).mockRejectedValueOnce(new AppError('refused', 'Hands are closed in this room.'));
+    renderRoom();
+    fireEvent.click(screen.getByTestId('toggle-hand'));
+    const toast = await screen.findByTestId('toast');
+    expect(toast.textContent).toContain("Couldn't raise your hand: Hands are closed in this room.");
+    expect(screen.getByTestId<HTMLButtonElement>('toggle-hand').disabled).toBe(false);
+    expect(screen.getByTestId('toggle-hand').textContent).toBe('Raise hand');
+
+    openPeople();
+    emit(handQueue('bob-2'));
+    vi.mocked(service.featureRequest).mockRejectedValueOnce(new AppError('notInRoom', 'You are not in a room.'));
+    fireEvent.click(screen.getByTestId('lower-hand-bob-2'));
+    await waitFor(() =>
+      expect(screen.getAllByTestId('toast').some((t) => t.textContent?.includes('You are not in a room.'))).toBe(true),
+    );
+    expect(screen.getByTestId('queued-bob-2')).toBeTruthy();
+  });
+});
+
+describe('presence', () => {
+  it('sends the chosen presence and shows what the relay says', async () => {
+    renderRoom();
+    const select = screen.getByTestId<HTMLSelectElement>('presence');
+    expect(select.value).toBe('active');
+    fireEvent.change(select, { target: { value: 'on_break' } });
+    expect(service.featureRequest).toHaveBeenCalledWith({ type: 'set_presence', presence: 'on_break' });
+    expect(select.value).toBe('on_break');
+    await waitFor(() => expect(select.disabled).toBe(false));
+    emit({ type: 'participantUpdated', participant: participant('ada-1', 'Ada', { you: true, host: true, presence: 'on_break' }) });
+    expect(select.value).toBe('on_break');
+  });
+
+  it('puts "Away" and "On a break" on the person rows', () => {
+    renderRoom();
+    openPeople();
+    expect(screen.queryByTestId('presence-bob-2')).toBeNull();
+    emit({ type: 'participantUpdated', participant: participant('bob-2', 'Bob', { joinedAt: 2, presence: 'away' }) });
+    expect(within(screen.getByTestId('person-bob-2')).getByTestId('presence-bob-2').textContent).toBe('Away');
+    emit({ type: 'participantUpdated', participant: participant('bob-2', 'Bob', { joinedAt: 2, presence: 'on_break' }) });
+    expect(screen.getByTestId('presence-bob-2').textContent).toBe('On a break');
+  });
+
+  it('says why a presence change failed and shows the presence as it was', async () => {
+    vi.mocked(service.featureRequest).mockRejectedValueOnce(new AppError('timeout', 'The relay did not answer.'));
+    renderRoom();
+    const select = screen.getByTestId<HTMLSelectElement>('presence');
+    fireEvent.change(select, { target: { value: 'away' } });
+    expect((await screen.findByTestId('toast')).textContent).toContain('The relay did not answer.');
+    expect(select.value).toBe('active');
+  });
+});
