@@ -77,7 +77,7 @@ function RaiseHandButton({ state, you, toast }: FeatureSlotProps<HandsState>) {
   const label = raised ? 'Lower hand' : 'Raise hand';
   return (
     <button
-      className={`tool ${raised ? 'tool--hand' : ''}`}
+      className={`tool ${raised ? 'tool--attention' : ''}`}
       onClick={toggle}
       aria-pressed={raised}
       aria-busy={pending}
@@ -98,7 +98,7 @@ function HandBadge({ state, participant }: ParticipantSlotProps<HandsState>) {
   if (position === null) return null;
   const words = `Hand raised, number ${position} in the queue`;
   return (
-    <span className="hand-badge" role="img" aria-label={words} title={words} data-testid={`hand-${participant.identity}`}>
+    <span className="feature-badge" role="img" aria-label={words} title={words} data-testid={`hand-${participant.identity}`}>
       <HandIcon />
       {position}
     </span>
@@ -133,20 +133,20 @@ function HandQueue({ state, you, people, isHost, toast }: FeatureSlotProps<Hands
       {state.queue.length === 0 ? (
         <p className="feature-section__empty muted">No hands raised</p>
       ) : (
-        <ol className="hand-queue">
+        <ol className="feature-list">
           {state.queue.map((hand, i) => {
             const busy = lowering.has(hand.identity);
             return (
               <li
                 key={hand.identity}
-                className="hand-queue__item"
+                className="feature-list__item"
                 title={`Raised at ${new Date(hand.raised_at).toLocaleTimeString()}`}
                 data-testid={`queued-${hand.identity}`}
               >
-                <span className="hand-queue__position" aria-hidden="true">
+                <span className="feature-list__position" aria-hidden="true">
                   {i + 1}
                 </span>
-                <span className="hand-queue__name">
+                <span className="feature-list__name">
                   {names.get(hand.identity) ?? hand.identity}
                   {hand.identity === you.identity && <span className="muted"> (you)</span>}
                 </span>
