@@ -234,27 +234,22 @@ async fn create_invite(
     match relay
         .invites
         .create(&claims.room, &claims.sub, ttl, now_secs() * 1000)
+        .await
     {
-        Ok(invite) => {
-            if let Some(cluster) = &relay.cluster {
-                if let Err(e) = cluster.put_invite(&invite).await {
-                    return api_error(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "unavailable",
-                        format!("the invite could not be stored; try again ({e})"),
-                    );
-                }
-            }
-            (
-                StatusCode::CREATED,
-                Json(json!({
-                    "code": invites::display(&invite.code),
-                    "room": invite.room,
-                    "expires_at": invite.expires_at_ms,
-                })),
-            )
-                .into_response()
-        }
+        Ok(invite) => (
+            StatusCode::CREATED,
+            Json(json!({
+                "code": invites::display(&invite.code),
+                "room": invite.room,
+                "expires_at": invite.expires_at_ms,
+            })),
+        )
+            .into_response(),
+        Err(e @ InviteError::Unavailable(_)) => api_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("the invite could not be stored; try again ({e})"),
+        ),
         Err(e) => api_error(StatusCode::SERVICE_UNAVAILABLE, "full", e.to_string()),
     }
 }
@@ -287,26 +282,14 @@ async fn redeem_invite(
             format!("name {m}"),
         );
     }
-    let found = match relay.invites.admit(peer.ip()) {
-        Err(e) => Err(e),
-        Ok(()) => match (relay.invites.find(&request.code), &relay.cluster) {
-            (Err(InviteError::NotFound), Some(cluster)) => {
-                let code = invites::normalize(&request.code).unwrap_or_default();
-                match cluster.get_invite(&code).await {
-                    Ok(Some(invite)) => Ok(invite),
-                    Ok(None) => Err(InviteError::NotFound),
-                    Err(e) => {
-                        return api_error(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "unavailable",
-                            format!("invites cannot be checked right now; try again ({e})"),
-                        )
-                    }
-                }
-            }
-            (found, _) => found,
-        },
-    };
+    let found = relay.invites.redeem(&request.code, peer.ip()).await;
+    if let Err(e @ InviteError::Unavailable(_)) = &found {
+        return api_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("invites cannot be checked right now; {e}"),
+        );
+    }
     let invite = match found {
         Ok(invite) => invite,
         Err(InviteError::RateLimited(wait)) => {

@@ -2,16 +2,19 @@
 //! display name they chose) for a personal access token to that room.
 //!
 //! A code is 8 characters of Crockford base32 (40 random bits), shown as `K7QX-29FD`.
-//! Codes live in memory (embedded mode) and, on a cluster node, in Redis too, so a code
-//! made on one node redeems on any. Guessing is
-//! bounded by a per-address rate limit on redeeming (see [`Invites::redeem`]).
+//! Codes live in an [`InviteStore`]: in memory on an embedded relay, in Redis on a
+//! cluster node, so a code made on one node redeems on any. Guessing is bounded by a
+//! per-address rate limit on redeeming (see [`Invites::redeem`]).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::room::limits::TokenBucket;
+pub use crate::store::invites::MAX_INVITES;
+pub use crate::store::Invite;
+use crate::store::{InviteStore, MemoryInvites, StoreError};
 
 /// Characters of a code: Crockford's base32 (no I, L, O, U).
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -23,41 +26,13 @@ pub const CODE_LEN: usize = 8;
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 3600);
 pub const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// Most live invites kept; creating one more past this is refused.
-pub const MAX_INVITES: usize = 10_000;
-
 /// Redeem attempts per second from one address, and the burst above it.
 const REDEEM_RATE: u32 = 1;
 const REDEEM_BURST: u32 = 10;
 /// Most addresses tracked for the redeem limit (the oldest are forgotten first).
 const MAX_TRACKED_ADDRS: usize = 4096;
-
-/// A live invite.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Invite {
-    pub code: String,
-    pub room: String,
-    /// Identity of the host who made it.
-    pub created_by: String,
-    /// When it stops working, in ms since the Unix epoch.
-    pub expires_at_ms: u64,
-    #[serde(skip, default = "Instant::now")]
-    expires: Instant,
-}
-
-impl Invite {
-    /// An invite read back from a shared store, given the wall clock now.
-    pub fn restored(mut self, now_ms: u64) -> Invite {
-        let left = self.expires_at_ms.saturating_sub(now_ms);
-        self.expires = Instant::now() + Duration::from_millis(left);
-        self
-    }
-
-    /// Whether it still works.
-    pub fn is_live(&self) -> bool {
-        self.expires > Instant::now()
-    }
-}
+/// Tries at a free code before giving up (40 random bits: a clash is already rare).
+const CODE_TRIES: usize = 8;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum InviteError {
@@ -67,12 +42,31 @@ pub enum InviteError {
     RateLimited(Duration),
     #[error("this relay holds too many invites; try again later")]
     Full,
+    #[error("invites cannot be reached right now; try again ({0})")]
+    Unavailable(String),
 }
 
-#[derive(Default)]
+impl From<StoreError> for InviteError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Full(_) => InviteError::Full,
+            other => InviteError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// Invite codes: made by hosts, redeemed by guests (rate-limited per address), kept in
+/// an [`InviteStore`].
 pub struct Invites {
-    codes: Mutex<HashMap<String, Invite>>,
+    store: Arc<dyn InviteStore>,
     attempts: Mutex<HashMap<IpAddr, (TokenBucket, Instant)>>,
+}
+
+impl Default for Invites {
+    /// Invites in memory (an embedded relay).
+    fn default() -> Self {
+        Invites::new(Arc::new(MemoryInvites::default()))
+    }
 }
 
 /// A new random code.
@@ -109,8 +103,15 @@ pub fn display(code: &str) -> String {
 }
 
 impl Invites {
+    pub fn new(store: Arc<dyn InviteStore>) -> Self {
+        Invites {
+            store,
+            attempts: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// Make an invite to `room` lasting `ttl` (capped at [`MAX_TTL`]).
-    pub fn create(
+    pub async fn create(
         &self,
         room: &str,
         created_by: &str,
@@ -118,34 +119,20 @@ impl Invites {
         now_ms: u64,
     ) -> Result<Invite, InviteError> {
         let ttl = ttl.min(MAX_TTL);
-        let now = Instant::now();
-        let mut codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
-        codes.retain(|_, invite| invite.expires > now);
-        if codes.len() >= MAX_INVITES {
-            return Err(InviteError::Full);
-        }
-        let code = loop {
-            let code = new_code();
-            if !codes.contains_key(&code) {
-                break code;
+        for _ in 0..CODE_TRIES {
+            let invite = Invite::new(new_code(), room, created_by, ttl, now_ms);
+            if self.store.put(&invite).await? {
+                return Ok(invite);
             }
-        };
-        let invite = Invite {
-            code: code.clone(),
-            room: room.to_string(),
-            created_by: created_by.to_string(),
-            expires_at_ms: now_ms + ttl.as_millis() as u64,
-            expires: now + ttl,
-        };
-        codes.insert(code, invite.clone());
-        Ok(invite)
+        }
+        Err(InviteError::Full)
     }
 
     /// Look up a code on behalf of `addr`. Every attempt, found or not, counts against
     /// the address's rate limit, so codes cannot be guessed quickly.
-    pub fn redeem(&self, code: &str, addr: IpAddr) -> Result<Invite, InviteError> {
+    pub async fn redeem(&self, code: &str, addr: IpAddr) -> Result<Invite, InviteError> {
         self.admit(addr)?;
-        self.find(code)
+        self.find(code).await
     }
 
     /// Count one redeem attempt from `addr` against its rate limit.
@@ -166,27 +153,10 @@ impl Invites {
         bucket.try_take(now).map_err(InviteError::RateLimited)
     }
 
-    /// A live invite made on this relay, without counting an attempt.
-    pub fn find(&self, code: &str) -> Result<Invite, InviteError> {
-        let now = Instant::now();
+    /// A live invite, without counting an attempt.
+    pub async fn find(&self, code: &str) -> Result<Invite, InviteError> {
         let code = normalize(code).ok_or(InviteError::NotFound)?;
-        let codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
-        codes
-            .get(&code)
-            .filter(|invite| invite.expires > now)
-            .cloned()
-            .ok_or(InviteError::NotFound)
-    }
-
-    /// Live invites (for metrics and tests).
-    pub fn len(&self) -> usize {
-        let now = Instant::now();
-        let codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
-        codes.values().filter(|i| i.expires > now).count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.store.get(&code).await?.ok_or(InviteError::NotFound)
     }
 }
 
@@ -208,38 +178,44 @@ mod tests {
         assert_eq!(display("K7QX29FD"), "K7QX-29FD");
     }
 
-    #[test]
-    fn created_codes_redeem_until_they_expire() {
-        let invites = Invites::default();
+    #[tokio::test]
+    async fn created_codes_redeem_until_they_expire() {
+        let store = Arc::new(MemoryInvites::default());
+        let invites = Invites::new(store.clone());
         let invite = invites
             .create("algebra", "host-1", Duration::from_secs(60), 1_000)
+            .await
             .unwrap();
         assert_eq!(invite.code.len(), CODE_LEN);
         assert!(normalize(&invite.code).is_some());
         assert_eq!(invite.expires_at_ms, 61_000);
         let typed = display(&invite.code).to_lowercase();
-        let found = invites.redeem(&typed, ADDR).unwrap();
+        let found = invites.redeem(&typed, ADDR).await.unwrap();
         assert_eq!(found.room, "algebra");
         assert_eq!(found.created_by, "host-1");
 
         let short = invites
             .create("algebra", "host-1", Duration::from_millis(1), 0)
+            .await
             .unwrap();
         std::thread::sleep(Duration::from_millis(5));
         assert_eq!(
-            invites.redeem(&short.code, ADDR),
+            invites.redeem(&short.code, ADDR).await,
             Err(InviteError::NotFound)
         );
-        assert_eq!(invites.len(), 1);
+        assert_eq!(store.len(), 1);
     }
 
-    #[test]
-    fn guessing_is_rate_limited_per_address() {
+    #[tokio::test]
+    async fn guessing_is_rate_limited_per_address() {
         let invites = Invites::default();
-        let invite = invites.create("algebra", "host-1", DEFAULT_TTL, 0).unwrap();
+        let invite = invites
+            .create("algebra", "host-1", DEFAULT_TTL, 0)
+            .await
+            .unwrap();
         let mut limited = false;
         for _ in 0..(REDEEM_BURST + 5) {
-            match invites.redeem("0000-0000", ADDR) {
+            match invites.redeem("0000-0000", ADDR).await {
                 Err(InviteError::NotFound) => {}
                 Err(InviteError::RateLimited(_)) => {
                     limited = true;
@@ -251,19 +227,23 @@ mod tests {
         assert!(limited, "a burst of wrong guesses is cut off");
         // Even the right code is refused while the address is limited ...
         assert!(matches!(
-            invites.redeem(&invite.code, ADDR),
+            invites.redeem(&invite.code, ADDR).await,
             Err(InviteError::RateLimited(_))
         ));
         // ... but another address is not affected.
         let other: IpAddr = "10.0.0.2".parse().unwrap();
-        assert_eq!(invites.redeem(&invite.code, other).unwrap().room, "algebra");
+        assert_eq!(
+            invites.redeem(&invite.code, other).await.unwrap().room,
+            "algebra"
+        );
     }
 
-    #[test]
-    fn ttl_is_capped() {
+    #[tokio::test]
+    async fn ttl_is_capped() {
         let invites = Invites::default();
         let invite = invites
             .create("algebra", "h", Duration::from_secs(365 * 24 * 3600), 0)
+            .await
             .unwrap();
         assert_eq!(invite.expires_at_ms, MAX_TTL.as_millis() as u64);
     }

@@ -28,7 +28,7 @@ use crate::room::{Outbound, Rooms};
 use crate::sfu::runner::SfuHandle;
 use crate::sfu::Notice;
 use crate::state::{resolve_secret, Relay, RelayError, RelayInner};
-use crate::store::{ChatLog, RedisChatLog, SqliteChatLog};
+use crate::store::{ChatLog, RedisChatLog, RedisInvites, SqliteChatLog};
 
 /// Serve `relay` on `listener` until `shutdown` resolves, then drain: every client is
 /// told (`shutdown` message, close 1001) and the call returns once all sockets closed or
@@ -171,7 +171,7 @@ impl Relay {
         secret: &str,
         chat: Arc<dyn ChatLog>,
     ) -> Result<Relay, RelayError> {
-        Relay::assemble(config, secret, chat, None)
+        Relay::assemble(config, secret, chat, Invites::default(), None)
     }
 
     /// Embedded mode, or a cluster node when `redis_url` is set: chat, invites and room
@@ -187,20 +187,28 @@ impl Relay {
         // means one is already installed, which is as good).
         let _ = rustls::crypto::ring::default_provider().install_default();
         let cluster = Cluster::connect(&config, config.listen).await?;
+        let redis_down =
+            |e| crate::cluster::ClusterError::Redis(format!("{}: {e}", cluster.redis_url()));
         let chat = RedisChatLog::connect(&url, config.redis_chat_max_len)
             .await
-            .map_err(|e| {
-                crate::cluster::ClusterError::Redis(format!("{}: {e}", cluster.redis_url()))
-            })?;
+            .map_err(redis_down)?;
+        let invites = RedisInvites::connect(&url).await.map_err(redis_down)?;
         let cluster = Arc::new(cluster);
         tracing::info!(node = %cluster.node_id, redis = %cluster.redis_url(), "cluster mode");
-        Relay::assemble(config, &secret, Arc::new(chat), Some(cluster))
+        Relay::assemble(
+            config,
+            &secret,
+            Arc::new(chat),
+            Invites::new(Arc::new(invites)),
+            Some(cluster),
+        )
     }
 
     fn assemble(
         config: Config,
         secret: &str,
         chat: Arc<dyn ChatLog>,
+        invites: Invites,
         cluster: Option<Arc<Cluster>>,
     ) -> Result<Relay, RelayError> {
         let (sfu, notices) = start_media(&config)?;
@@ -231,7 +239,7 @@ impl Relay {
             inner: Arc::new(RelayInner {
                 keys: TokenKeys::new(secret.as_bytes(), config.token_leeway),
                 rooms,
-                invites: Invites::default(),
+                invites,
                 features,
                 metrics,
                 connections: Arc::new(Semaphore::new(config.max_connections)),

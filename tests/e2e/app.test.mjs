@@ -220,6 +220,8 @@ test('host a room in the app; headless clients join; video, chat, raised hands, 
     // Our presence reaches the others.
     assert.ok(await driver.exec(SELECT, '[data-testid=presence]', 'on_break'), 'on a break chosen');
     await until('Cat seeing us on a break', async () => /~ host-[0-9a-f]+: .*presence OnBreak/.test(cat.output));
+    // The choice is shown as made once the relay took it (the control is busy until then).
+    await driver.waitFor('our presence taken', `const s = document.querySelector('[data-testid=presence]'); return s && !s.disabled && s.value === 'on_break'`);
     assert.ok(await driver.exec(SELECT, '[data-testid=presence]', 'active'), 'back to active');
     await driver.click('[data-testid=toggle-chat]');
 

@@ -535,40 +535,6 @@ impl Cluster {
         result.map_err(redis_err)
     }
 
-    /// Store an invite so every node can redeem it.
-    pub async fn put_invite(&self, invite: &crate::invites::Invite) -> Result<(), ClusterError> {
-        let ttl_ms = invite
-            .expires_at_ms
-            .saturating_sub(crate::ids::now_ms())
-            .max(1);
-        let json = serde_json::to_string(invite).map_err(|e| ClusterError::Redis(e.to_string()))?;
-        let mut conn = self.conn.clone();
-        redis::cmd("SET")
-            .arg(format!("studyhall:invite:{}", invite.code))
-            .arg(json)
-            .arg("PX")
-            .arg(ttl_ms)
-            .query_async::<()>(&mut conn)
-            .await
-            .map_err(redis_err)
-    }
-
-    /// An invite made on any node.
-    pub async fn get_invite(
-        &self,
-        code: &str,
-    ) -> Result<Option<crate::invites::Invite>, ClusterError> {
-        let mut conn = self.conn.clone();
-        let json: Option<String> = conn
-            .get(format!("studyhall:invite:{code}"))
-            .await
-            .map_err(redis_err)?;
-        Ok(json
-            .and_then(|j| serde_json::from_str::<crate::invites::Invite>(&j).ok())
-            .map(|i| i.restored(crate::ids::now_ms()))
-            .filter(|i| i.is_live()))
-    }
-
     /// Prometheus lines for the cluster.
     pub fn render_metrics(&self, out: &mut String) {
         use std::fmt::Write;

@@ -5,12 +5,14 @@
 //! matter how often it is retried. The conformance tests in [`conformance`] hold every
 //! backend to that.
 
+pub mod invites;
 mod redis;
 mod sqlite;
 
 pub use self::redis::{
     manager_config as redis_manager_config, RedisChatLog, DEFAULT_MAX_LEN as REDIS_DEFAULT_MAX_LEN,
 };
+pub use invites::{Invite, InviteStore, MemoryInvites, RedisInvites};
 pub use sqlite::SqliteChatLog;
 
 use async_trait::async_trait;
@@ -22,6 +24,8 @@ pub enum StoreError {
     Unavailable(String),
     #[error("storage is corrupt or inconsistent: {0}")]
     Corrupt(String),
+    #[error("storage is full: {0}")]
+    Full(String),
 }
 
 /// A message to append; the store assigns `seq` and `ts`.

@@ -391,6 +391,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_redis_invite_store_passes_the_conformance_suite() {
+        use crate::store::invites::{conformance as invites, RedisInvites};
+        let server = start_redis().unwrap();
+        let url = format!("redis://127.0.0.1:{}/", server.port);
+        let store = RedisInvites::connect(&url).await.unwrap();
+        invites::an_invite_is_found_until_it_expires(&store).await;
+        invites::a_taken_code_is_not_overwritten(&store).await;
+        // Another node sees the same codes.
+        let other = RedisInvites::connect(&url).await.unwrap();
+        use crate::store::InviteStore;
+        assert!(other.get("LIVE0001").await.unwrap().is_some());
+    }
+
+    #[tokio::test]
     async fn two_nodes_appending_to_one_room_never_share_a_number() {
         let server = start_redis().unwrap();
         let (a, b) = (log(&server).await, log(&server).await);
