@@ -212,6 +212,32 @@ impl Relay {
         cluster: Option<Arc<Cluster>>,
     ) -> Result<Relay, RelayError> {
         let (sfu, notices) = start_media(&config)?;
+        Ok(Relay::build(
+            config, secret, chat, invites, cluster, sfu, notices,
+        ))
+    }
+
+    /// An embedded relay whose SFU is `sfu` (the session's tests give a recording one).
+    #[cfg(test)]
+    pub(crate) fn with_sfu(
+        config: Config,
+        secret: &str,
+        chat: Arc<dyn ChatLog>,
+        sfu: SfuHandle,
+    ) -> Relay {
+        let (_, notices) = mpsc::unbounded_channel();
+        Relay::build(config, secret, chat, Invites::default(), None, sfu, notices)
+    }
+
+    fn build(
+        config: Config,
+        secret: &str,
+        chat: Arc<dyn ChatLog>,
+        invites: Invites,
+        cluster: Option<Arc<Cluster>>,
+        sfu: SfuHandle,
+        notices: mpsc::UnboundedReceiver<Notice>,
+    ) -> Relay {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (changes_tx, changes) = mpsc::unbounded_channel();
         let rooms = Arc::new(if cluster.is_some() {
@@ -263,7 +289,7 @@ impl Relay {
                 }
             });
         }
-        Ok(relay)
+        relay
     }
 }
 

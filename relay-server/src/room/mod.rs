@@ -132,6 +132,11 @@ impl ConnHandle {
     }
 }
 
+/// The time features are told (tokio's clock, so tests can pause and advance it).
+fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
+
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these short locks leaves consistent data (no
     // multi-step invariants span an unlock), so poisoning is not fatal.
@@ -414,7 +419,7 @@ impl Rooms {
                 Some(&identity),
             );
         }
-        features::joined(&room, &identity, replaced, std::time::Instant::now());
+        features::joined(&room, &identity, replaced, now());
         Ok(JoinedRoom {
             room,
             participants,
@@ -454,7 +459,7 @@ impl Rooms {
                 },
                 None,
             );
-            features::left(room, identity, reason, std::time::Instant::now());
+            features::left(room, identity, reason, now());
         }
         removed
     }
@@ -498,7 +503,7 @@ impl Rooms {
             },
             None,
         );
-        features::left(room, target, LeaveReason::Kicked, std::time::Instant::now());
+        features::left(room, target, LeaveReason::Kicked, now());
         Ok(())
     }
 

@@ -153,6 +153,73 @@ impl SfuHandle {
     }
 }
 
+/// A handle with no media task behind it, for the session's tests: each command is
+/// recorded as one line (`join r ann`, `set_enabled r ann microphone false`, ...), and
+/// requests that want an answer get [`SfuError::Unavailable`].
+#[cfg(test)]
+pub(crate) fn recording() -> (SfuHandle, SfuRecording) {
+    let (tx, rx) = mpsc::channel(1024);
+    let local = SocketAddr::from(([127, 0, 0, 1], 9));
+    (SfuHandle { tx, local }, SfuRecording(rx))
+}
+
+/// What a [`recording`] handle was asked.
+#[cfg(test)]
+pub(crate) struct SfuRecording(mpsc::Receiver<Command>);
+
+#[cfg(test)]
+impl SfuRecording {
+    /// The commands sent since the last call, one line each.
+    pub(crate) fn drain(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Ok(command) = self.0.try_recv() {
+            out.push(match command {
+                Command::Join {
+                    group,
+                    identity,
+                    wants_media,
+                } => format!(
+                    "join {group} {identity}{}",
+                    if wants_media { "" } else { " (no media)" }
+                ),
+                Command::Leave { group, identity } => format!("leave {group} {identity}"),
+                Command::SetEnabled {
+                    group,
+                    identity,
+                    source,
+                    enabled,
+                } => format!(
+                    "set_enabled {group} {identity} {} {enabled}",
+                    source.as_str()
+                ),
+                Command::Publish {
+                    group,
+                    identity,
+                    reply,
+                    ..
+                } => {
+                    let _ = reply.send(Err(SfuError::Unavailable));
+                    format!("publish {group} {identity}")
+                }
+                Command::SubscribeAnswer {
+                    group,
+                    identity,
+                    reply,
+                    ..
+                } => {
+                    let _ = reply.send(Err(SfuError::Unavailable));
+                    format!("subscribe_answer {group} {identity}")
+                }
+                Command::Counts { reply } => {
+                    let _ = reply.send((0, 0, 0));
+                    "counts".into()
+                }
+            });
+        }
+        out
+    }
+}
+
 /// Start the media task on `socket`. `advertised` is the address peers are told to send
 /// to (default: the socket's own). Notices for participants come out of the returned
 /// receiver; the task ends when every handle is dropped.

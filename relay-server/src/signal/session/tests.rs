@@ -1,6 +1,7 @@
 //! The session's rules without sockets: frames go in as strings, the participant's
-//! queue is read back. The relay is real (SQLite chat in a temp dir, the SFU task on a
-//! loopback UDP port nobody sends to).
+//! queue is read back, and what the session asked of the SFU is read from a recording
+//! handle (no media task). Chat is real (SQLite in a temp dir). Timed rules run in tokio's
+//! paused time.
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,9 @@ use tokio::sync::mpsc;
 
 use super::{Flow, Session};
 use crate::config::Config;
+use crate::room::features::hands::KEPT_THROUGH_RECONNECT;
 use crate::room::{ConnHandle, Outbound};
+use crate::sfu::runner::{recording, SfuRecording};
 use crate::state::Relay;
 use crate::store::SqliteChatLog;
 
@@ -53,6 +56,10 @@ impl Person {
 }
 
 fn relay(dir: &std::path::Path) -> Relay {
+    relay_and_sfu(dir).0
+}
+
+fn relay_and_sfu(dir: &std::path::Path) -> (Relay, SfuRecording) {
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         media_port: 0,
@@ -62,13 +69,20 @@ fn relay(dir: &std::path::Path) -> Relay {
         ..Config::default()
     };
     let chat = SqliteChatLog::open_in(dir).unwrap();
-    Relay::with_parts(config, SECRET, std::sync::Arc::new(chat)).unwrap()
+    let (sfu, recording) = recording();
+    let relay = Relay::with_sfu(config, SECRET, std::sync::Arc::new(chat), sfu);
+    (relay, recording)
 }
 
 async fn join(relay: &Relay, identity: &str, grants: Grants) -> Person {
+    join_with_welcome(relay, identity, grants).await.0
+}
+
+/// Join, and the `joined` welcome as JSON.
+async fn join_with_welcome(relay: &Relay, identity: &str, grants: Grants) -> (Person, Value) {
     let token = relay
         .keys
-        .issue("r", identity, identity, grants, Duration::from_secs(60))
+        .issue("r", identity, identity, grants, Duration::from_secs(3600))
         .unwrap();
     let frame = ClientFrame::new(ClientMessage::Join {
         room: "r".into(),
@@ -77,11 +91,14 @@ async fn join(relay: &Relay, identity: &str, grants: Grants) -> Person {
         media: Default::default(),
     });
     let (conn, rx) = ConnHandle::new(256);
-    let (session, _welcome) = Session::join(relay, frame, conn, Instant::now())
+    let (session, welcome) = Session::join(relay, frame, conn, Instant::now())
         .await
         .map_err(|r| r.error)
         .unwrap();
-    Person { session, rx }
+    (
+        Person { session, rx },
+        serde_json::to_value(&welcome).unwrap(),
+    )
 }
 
 #[tokio::test]
@@ -248,24 +265,8 @@ async fn a_hand_survives_a_dropped_connection_but_not_a_leave() {
     bob.send(json!({"type":"raise_hand"})).await;
     bob.session.end(LeaveReason::Timeout).await;
     host.drain();
-    let (conn, rx) = ConnHandle::new(64);
-    let token = relay
-        .keys
-        .issue("r", "bob", "bob", Grants::member(), Duration::from_secs(60))
-        .unwrap();
-    let frame = ClientFrame::new(ClientMessage::Join {
-        room: "r".into(),
-        token,
-        protocol: PROTOCOL_VERSION,
-        media: Default::default(),
-    });
-    let (session, welcome) = Session::join(&relay, frame, conn, Instant::now())
-        .await
-        .map_err(|r| r.error)
-        .unwrap();
-    let welcome = serde_json::to_value(&welcome).unwrap();
+    let (mut bob, welcome) = join_with_welcome(&relay, "bob", Grants::member()).await;
     assert_eq!(welcome["features"]["hands"][0]["identity"], "bob");
-    let mut bob = Person { session, rx };
     assert!(host
         .drain()
         .iter()
@@ -279,4 +280,80 @@ async fn a_hand_survives_a_dropped_connection_but_not_a_leave() {
         .find(|m| m["type"] == "hand_queue")
         .unwrap();
     assert!(queue["hands"].as_array().unwrap().is_empty(), "{got:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hand_set_aside_is_gone_when_its_owner_comes_back_too_late() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(dir.path());
+    let _host = join(&relay, "host", Grants::host()).await;
+    let mut bob = join(&relay, "bob", Grants::member()).await;
+    let mut cat = join(&relay, "cat", Grants::member()).await;
+    bob.send(json!({"type":"raise_hand"})).await;
+    cat.send(json!({"type":"raise_hand"})).await;
+    bob.session.end(LeaveReason::Timeout).await;
+    cat.session.end(LeaveReason::Timeout).await;
+    // Cat comes back within the grace period, Bob after it.
+    tokio::time::advance(KEPT_THROUGH_RECONNECT - Duration::from_secs(1)).await;
+    let (_cat, welcome) = join_with_welcome(&relay, "cat", Grants::member()).await;
+    assert_eq!(welcome["features"]["hands"][0]["identity"], "cat");
+    tokio::time::advance(Duration::from_secs(2)).await;
+    let (_bob, welcome) = join_with_welcome(&relay, "bob", Grants::member()).await;
+    let hands: Vec<&str> = welcome["features"]["hands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["identity"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        hands,
+        ["cat"],
+        "bob's hand waited {KEPT_THROUGH_RECONNECT:?} and no more"
+    );
+}
+
+#[tokio::test]
+async fn media_rules_reach_the_sfu_and_host_actions_take_media_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let (relay, mut sfu) = relay_and_sfu(dir.path());
+    let mut host = join(&relay, "host", Grants::host()).await;
+    let mut bob = join(&relay, "bob", Grants::member()).await;
+    let watcher = Grants {
+        publish: false,
+        ..Grants::member()
+    };
+    let mut quiet = join(&relay, "quiet", watcher).await;
+    let joined = sfu.drain();
+    assert!(joined.contains(&"join r host".to_string()), "{joined:?}");
+    assert!(
+        joined.contains(&"set_enabled r bob camera false".to_string()),
+        "joined with media off: {joined:?}"
+    );
+
+    bob.send(json!({"type":"set_media","mic":true})).await;
+    assert_eq!(sfu.drain(), ["set_enabled r bob microphone true"]);
+    // Without `publish`, turning on is refused and the SFU hears nothing.
+    quiet
+        .send(json!({"type":"set_media","camera":true,"request_id":"q"}))
+        .await;
+    assert_eq!(quiet.reply_to("q")["code"], "forbidden");
+    assert!(sfu.drain().is_empty());
+
+    // A connection replaced by a newer one of the same identity no longer acts for it.
+    let mut bob_again = join(&relay, "bob", Grants::member()).await;
+    sfu.drain();
+    bob.send(json!({"type":"set_media","mic":true})).await;
+    assert!(
+        sfu.drain().is_empty(),
+        "the old connection does not act for the new one"
+    );
+    bob_again.send(json!({"type":"set_media","mic":true})).await;
+    assert_eq!(sfu.drain(), ["set_enabled r bob microphone true"]);
+
+    host.send(json!({"type":"kick","identity":"quiet"})).await;
+    assert_eq!(sfu.drain(), ["leave r quiet"]);
+    host.send(json!({"type":"end_room"})).await;
+    let mut left = sfu.drain();
+    left.sort();
+    assert_eq!(left, ["leave r bob", "leave r host"]);
 }
