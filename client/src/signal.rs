@@ -206,10 +206,18 @@ impl SignalClient {
     pub async fn recv(&mut self) -> Result<ServerMessage, SignalError> {
         loop {
             match self.ws.next().await {
-                Some(Ok(Message::Text(text))) => {
-                    return serde_json::from_str(&text)
-                        .map_err(|e| SignalError::Protocol(format!("cannot decode {text}: {e}")))
-                }
+                Some(Ok(Message::Text(text))) => match serde_json::from_str(&text) {
+                    Ok(message) => return Ok(message),
+                    // A newer relay may send messages this client does not know: they are
+                    // skipped, as the protocol asks, not taken for a broken connection.
+                    Err(e) => {
+                        let kind = serde_json::from_str::<serde_json::Value>(&text)
+                            .ok()
+                            .and_then(|v| v.get("type")?.as_str().map(str::to_string));
+                        tracing::warn!(kind = ?kind, error = %e, "skipping a message this client cannot read");
+                        continue;
+                    }
+                },
                 Some(Ok(Message::Close(frame))) => {
                     // Send the close reply tungstenite queued, so the relay sees a clean close.
                     let _ = self.ws.flush().await;

@@ -135,7 +135,7 @@ pub enum ClientMessage {
 
 /// Requests of the room features, one variant per feature. Each feature's request enum
 /// is tagged by `type` like every message; this enum adds no layer on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(untagged)]
 pub enum FeatureRequest {
@@ -150,6 +150,11 @@ impl FeatureRequest {
             FeatureRequest::Presence(r) => r.kind(),
             FeatureRequest::Hands(r) => r.kind(),
         }
+    }
+
+    /// Whether a feature has a request of this `"type"`.
+    pub fn is_kind(kind: &str) -> bool {
+        PresenceRequest::TYPES.contains(&kind) || HandRequest::TYPES.contains(&kind)
     }
 
     /// Decode the request whose `"type"` is `kind`; `None` when no feature has it. The
@@ -195,6 +200,9 @@ impl std::error::Error for DecodeError {
 /// the field is found by elimination: the one whose removal makes the error "missing
 /// field" for it, or lets the message decode (an optional field). A missing field is
 /// named by serde itself.
+/// Most fields of a malformed message searched for the one at fault.
+const MAX_FIELDS_SEARCHED: usize = 16;
+
 fn decode_value<T>(
     value: serde_json::Value,
     decode: impl Fn(serde_json::Value) -> Result<T, serde_json::Error>,
@@ -205,7 +213,9 @@ fn decode_value<T>(
     };
     let mut field = None;
     if !source.to_string().starts_with("missing field") {
-        if let serde_json::Value::Object(map) = &value {
+        // A real message has a handful of fields; a frame stuffed with thousands must
+        // not cost thousands of decodes.
+        if let Some(map) = value.as_object().filter(|m| m.len() <= MAX_FIELDS_SEARCHED) {
             for key in map.keys().filter(|k| *k != "type" && *k != "request_id") {
                 let mut without = map.clone();
                 without.remove(key);
@@ -275,6 +285,23 @@ enum CoreWire {
     SubscribeAnswer {
         sdp: String,
     },
+}
+
+impl<'de> Deserialize<'de> for FeatureRequest {
+    /// By `type`, naming the field at fault (the app's IPC decodes requests this way).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        let kind = match value.get("type") {
+            Some(serde_json::Value::String(kind)) => kind.clone(),
+            _ => return Err(serde::de::Error::missing_field("type")),
+        };
+        match FeatureRequest::decode(&kind, value) {
+            Some(r) => r.map_err(serde::de::Error::custom),
+            None => Err(serde::de::Error::custom(format!(
+                "unknown feature request `{kind}`"
+            ))),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for ClientMessage {
@@ -375,17 +402,19 @@ impl ClientMessage {
 
     /// Whether a client may send this `"type"`.
     pub fn is_known(kind: &str) -> bool {
-        Self::TYPES.contains(&kind)
-            || FeatureRequest::decode(kind, serde_json::Value::Null).is_some()
+        Self::TYPES.contains(&kind) || FeatureRequest::is_kind(kind)
     }
 
     /// Decode a message whose `"type"` is `kind` (the `request_id` is ignored). The
     /// error names the field at fault.
     pub fn decode(kind: &str, value: serde_json::Value) -> Result<Self, DecodeError> {
-        match FeatureRequest::decode(kind, value.clone()) {
-            Some(r) => r.map(ClientMessage::Feature),
-            None => decode_value(value, CoreWire::deserialize),
+        if FeatureRequest::is_kind(kind) {
+            if let Some(r) = FeatureRequest::decode(kind, value) {
+                return r.map(ClientMessage::Feature);
+            }
+            unreachable!("is_kind and decode list the same features");
         }
+        decode_value(value, CoreWire::deserialize)
     }
 }
 

@@ -248,7 +248,7 @@ async fn create_invite(
         Err(e @ InviteError::Unavailable(_)) => api_error(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
-            format!("the invite could not be stored; try again ({e})"),
+            format!("the invite could not be stored: {e}"),
         ),
         Err(e) => api_error(StatusCode::SERVICE_UNAVAILABLE, "full", e.to_string()),
     }
@@ -287,7 +287,7 @@ async fn redeem_invite(
         return api_error(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
-            format!("invites cannot be checked right now; {e}"),
+            e.to_string(),
         );
     }
     let invite = match found {

@@ -50,8 +50,9 @@ export const commands = {
 	kick: (identity: string) => typedError<null, AppError>(__TAURI_INVOKE("kick", { identity })),
 	/**
 	 *  Send a room feature's request (`{type: "raise_hand"}`, `{type: "set_presence",
-	 *  presence: "away"}`, ...); resolves once the relay acknowledged it, or fails with its
-	 *  reason (`forbidden`, `notFound`, ...).
+	 *  presence: "away"}`, ...); resolves once the relay acknowledged it, or fails with the
+	 *  relay's reason in plain words (kind `refused`; `notInRoom`, `timeout` as for every
+	 *  room command).
 	 */
 	featureRequest: (request: FeatureRequest) => typedError<null, AppError>(__TAURI_INVOKE("feature_request", { request })),
 	/**  Quit now, ending a hosted room (the UI asked first). */

@@ -158,9 +158,15 @@ impl InviteStore for RedisInvites {
         let mut conn = self.conn.clone();
         let json: Option<String> = conn.get(invite_key(code)).await.map_err(unavailable)?;
         let Some(json) = json else { return Ok(None) };
-        let invite = serde_json::from_str::<Invite>(&json)
-            .map_err(|e| StoreError::Corrupt(format!("invite {code}: {e}")))?;
-        Ok(Some(invite.restored(crate::ids::now_ms())).filter(Invite::is_live))
+        match serde_json::from_str::<Invite>(&json) {
+            Ok(invite) => Ok(Some(invite.restored(crate::ids::now_ms())).filter(Invite::is_live)),
+            // Not ours to read (another version wrote it, or it was damaged): no such
+            // invite, as far as this node can tell.
+            Err(e) => {
+                tracing::warn!(error = %e, "unreadable invite in Redis");
+                Ok(None)
+            }
+        }
     }
 }
 

@@ -5,8 +5,9 @@ use crate::error::AppError;
 use crate::room::RoomContext;
 
 /// Send a room feature's request (`{type: "raise_hand"}`, `{type: "set_presence",
-/// presence: "away"}`, ...); resolves once the relay acknowledged it, or fails with its
-/// reason (`forbidden`, `notFound`, ...).
+/// presence: "away"}`, ...); resolves once the relay acknowledged it, or fails with the
+/// relay's reason in plain words (kind `refused`; `notInRoom`, `timeout` as for every
+/// room command).
 #[tauri::command]
 #[specta::specta]
 pub async fn feature_request(

@@ -62,7 +62,7 @@ impl RoomFeature for Chat {
                 .await
             }
             ClientMessage::ChatDelete { seq } => delete(cx, seq).await,
-            other => Err(unhandled(other.kind())),
+            other => Err(super::unhandled(other.kind())),
         }
     }
 
@@ -93,14 +93,6 @@ impl RoomFeature for Chat {
             }
         }
     }
-}
-
-/// A message routed to a feature that does not handle it: a bug in the registry.
-pub(super) fn unhandled(kind: &str) -> Refused {
-    Refused::new(
-        ErrorCode::Internal,
-        format!("`{kind}` reached the wrong feature"),
-    )
 }
 
 async fn send(cx: &mut Cx<'_>, client_msg_id: String, text: String) -> Outcome {

@@ -16,7 +16,7 @@ use studyhall_protocol::{
 };
 
 use super::{Cx, Outcome, Refused, Reply, RoomFeature, Services, Snapshot};
-use crate::ids::now_ms;
+use crate::ids::{self, now_ms};
 use crate::room::{lock, ConnHandle, Room};
 
 /// How long the hand of a dropped connection waits for its owner to rejoin.
@@ -39,26 +39,19 @@ struct QueueState {
     next: u64,
 }
 
-impl HandQueue {
-    /// The queue as everyone sees it.
-    pub fn hands(&self) -> Vec<RaisedHand> {
-        lock(&self.state)
-            .up
-            .iter()
-            .map(|(_, h)| h.clone())
-            .collect()
+impl QueueState {
+    fn hands(&self) -> Vec<RaisedHand> {
+        self.up.iter().map(|(_, h)| h.clone()).collect()
     }
 
-    /// Raise `identity`'s hand; false when it was already up.
-    pub fn raise(&self, identity: &str, at_ms: u64) -> bool {
-        let mut s = lock(&self.state);
-        if s.up.iter().any(|(_, h)| h.identity == identity) {
+    fn raise(&mut self, identity: &str, at_ms: u64) -> bool {
+        if self.up.iter().any(|(_, h)| h.identity == identity) {
             return false;
         }
-        s.parked.remove(identity);
-        s.next += 1;
-        let order = s.next;
-        s.up.push((
+        self.parked.remove(identity);
+        self.next += 1;
+        let order = self.next;
+        self.up.push((
             order,
             RaisedHand {
                 identity: identity.to_string(),
@@ -68,47 +61,89 @@ impl HandQueue {
         true
     }
 
-    /// Lower `identity`'s hand; false when it was down.
+    /// Lower a raised or set-aside hand; true when the visible queue changed.
+    fn lower(&mut self, identity: &str) -> bool {
+        self.parked.remove(identity);
+        let before = self.up.len();
+        self.up.retain(|(_, h)| h.identity != identity);
+        self.up.len() != before
+    }
+
+    fn park(&mut self, identity: &str, now: Instant) -> bool {
+        let Some(i) = self.up.iter().position(|(_, h)| h.identity == identity) else {
+            return false;
+        };
+        let (order, hand) = self.up.remove(i);
+        self.parked.insert(identity.to_string(), (order, hand, now));
+        true
+    }
+
+    fn restore(&mut self, identity: &str, now: Instant) -> bool {
+        self.parked
+            .retain(|_, (_, _, at)| now.duration_since(*at) < KEPT_THROUGH_RECONNECT);
+        let Some((order, hand, _)) = self.parked.remove(identity) else {
+            return false;
+        };
+        let at = self.up.partition_point(|(o, _)| *o < order);
+        self.up.insert(at, (order, hand));
+        true
+    }
+
+    fn holds(&self, identity: &str) -> bool {
+        self.parked.contains_key(identity) || self.up.iter().any(|(_, h)| h.identity == identity)
+    }
+}
+
+impl HandQueue {
+    /// The queue as everyone sees it.
+    pub fn hands(&self) -> Vec<RaisedHand> {
+        lock(&self.state).hands()
+    }
+
+    /// Apply `change`; when it changed the visible queue, tell `room` (everyone but
+    /// `except`) while still holding the queue, so two changes can never reach anyone
+    /// in the wrong order. Returns whether it changed. (Lock order: queue, then room;
+    /// no caller holds a room lock.)
+    fn change(
+        &self,
+        room: &Room,
+        by: Option<&str>,
+        except: Option<&str>,
+        change: impl FnOnce(&mut QueueState) -> bool,
+    ) -> bool {
+        let mut state = lock(&self.state);
+        if !change(&mut state) {
+            return false;
+        }
+        let event = ServerMessage::Feature(FeatureEvent::Hands(HandEvent::HandQueue {
+            hands: state.hands(),
+            by: by.map(str::to_string),
+        }));
+        room.broadcast(&event, except);
+        true
+    }
+
+    /// Raise `identity`'s hand; false when it was already up.
+    pub fn raise(&self, identity: &str, at_ms: u64) -> bool {
+        lock(&self.state).raise(identity, at_ms)
+    }
+
+    /// Lower `identity`'s hand (raised or set aside); false when the queue did not change.
     pub fn lower(&self, identity: &str) -> bool {
-        let mut s = lock(&self.state);
-        let before = s.up.len();
-        s.up.retain(|(_, h)| h.identity != identity);
-        let parked = s.parked.remove(identity).is_some();
-        s.up.len() != before || parked
+        lock(&self.state).lower(identity)
     }
 
     /// Set `identity`'s hand aside while its connection may come back; true when the
     /// visible queue changed.
     pub fn park(&self, identity: &str, now: Instant) -> bool {
-        let mut s = lock(&self.state);
-        let Some(i) = s.up.iter().position(|(_, h)| h.identity == identity) else {
-            return false;
-        };
-        let (order, hand) = s.up.remove(i);
-        s.parked.insert(identity.to_string(), (order, hand, now));
-        true
+        lock(&self.state).park(identity, now)
     }
 
     /// `identity` is back: its set-aside hand returns to its place if it is recent
     /// enough. True when the visible queue changed. Old set-aside hands are dropped.
     pub fn restore(&self, identity: &str, now: Instant) -> bool {
-        let mut s = lock(&self.state);
-        s.parked
-            .retain(|_, (_, _, at)| now.duration_since(*at) < KEPT_THROUGH_RECONNECT);
-        let Some((order, hand, _)) = s.parked.remove(identity) else {
-            return false;
-        };
-        let at = s.up.partition_point(|(o, _)| *o < order);
-        s.up.insert(at, (order, hand));
-        true
+        lock(&self.state).restore(identity, now)
     }
-}
-
-fn queue_event(room: &Room, by: Option<&str>) -> ServerMessage {
-    ServerMessage::Feature(FeatureEvent::Hands(HandEvent::HandQueue {
-        hands: room.feature::<HandQueue>().hands(),
-        by: by.map(str::to_string),
-    }))
 }
 
 #[async_trait::async_trait]
@@ -123,31 +158,45 @@ impl RoomFeature for Hands {
 
     async fn handle(&self, cx: &mut Cx<'_>, message: ClientMessage) -> Outcome {
         let ClientMessage::Feature(FeatureRequest::Hands(request)) = message else {
-            return Err(super::chat::unhandled(message.kind()));
+            return Err(super::unhandled(message.kind()));
         };
         if !cx.is_current() {
-            return Err(Refused::new(
-                ErrorCode::Replaced,
-                "this connection was replaced by a newer one",
-            ));
+            return Err(super::replaced());
         }
         let queue = cx.room.feature::<HandQueue>();
-        let changed = match &request {
-            HandRequest::RaiseHand => queue.raise(cx.identity, now_ms()),
-            HandRequest::LowerHand => queue.lower(cx.identity),
+        let (room, by) = (cx.room, Some(cx.identity));
+        match &request {
+            HandRequest::RaiseHand => {
+                queue.change(room, by, None, |q| q.raise(cx.identity, now_ms()));
+                // Kicked or replaced meanwhile: the room has forgotten this identity's
+                // hand already, so this one must not stay up.
+                if !cx.is_current() {
+                    queue.change(room, None, None, |q| q.lower(cx.identity));
+                    return Err(super::replaced());
+                }
+            }
+            HandRequest::LowerHand => {
+                queue.change(room, by, None, |q| q.lower(cx.identity));
+            }
             HandRequest::LowerHandOf { identity } => {
-                if !cx.room.contains(identity) {
+                if let Err(m) = ids::check_identity(identity) {
+                    return Err(Refused::new(ErrorCode::InvalidId, format!("identity: {m}")));
+                }
+                let lowered = queue.change(room, by, None, |q| {
+                    if q.holds(identity) {
+                        q.lower(identity);
+                        true
+                    } else {
+                        false
+                    }
+                });
+                if !lowered && !cx.room.contains(identity) {
                     return Err(Refused::new(
                         ErrorCode::NotFound,
                         format!("`{identity}` is not in the room"),
                     ));
                 }
-                queue.lower(identity)
             }
-        };
-        if changed {
-            cx.room
-                .broadcast(&queue_event(cx.room, Some(cx.identity)), None);
         }
         Ok(Reply::Ack)
     }
@@ -163,20 +212,19 @@ impl RoomFeature for Hands {
     }
 
     fn joined(&self, room: &Room, identity: &str, _replaced: bool, now: Instant) {
-        if room.feature::<HandQueue>().restore(identity, now) {
-            room.broadcast(&queue_event(room, None), Some(identity));
-        }
+        // The joiner sees the queue in its snapshot; the others are told.
+        room.feature::<HandQueue>()
+            .change(room, None, Some(identity), |q| q.restore(identity, now));
     }
 
     fn left(&self, room: &Room, identity: &str, reason: LeaveReason, now: Instant) {
-        let queue = room.feature::<HandQueue>();
-        let changed = match reason {
-            LeaveReason::Timeout => queue.park(identity, now),
-            _ => queue.lower(identity),
-        };
-        if changed {
-            room.broadcast(&queue_event(room, None), None);
-        }
+        room.feature::<HandQueue>()
+            .change(room, None, None, |q| match reason {
+                // Back already (a fast rejoin ran first): nothing to set aside.
+                LeaveReason::Timeout if room.contains(identity) => false,
+                LeaveReason::Timeout => q.park(identity, now),
+                _ => q.lower(identity),
+            });
     }
 }
 
@@ -299,6 +347,34 @@ mod tests {
         assert_eq!(last["type"], "hand_queue");
         assert_eq!(last["by"], "host");
         assert!(last["hands"].as_array().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_host_lowers_a_hand_set_aside_and_bad_identities_are_refused() {
+        let (h, mut host) = Harness::new();
+        let mut bob = h.join("bob");
+        h.send(&mut bob, HandRequest::RaiseHand.into()).await.unwrap();
+        assert!(h.rooms.leave(&h.room, "bob", bob.conn.id, LeaveReason::Timeout));
+        let lower = |identity: &str| {
+            ClientMessage::from(HandRequest::LowerHandOf {
+                identity: identity.into(),
+            })
+        };
+        assert_eq!(h.send(&mut host, lower("bob")).await, Ok(Reply::Ack), "set aside, not gone");
+        let _bob_again = h.join("bob");
+        assert!(h.room.feature::<HandQueue>().hands().is_empty(), "it stays down");
+        let bad = h.send(&mut host, lower("bad name\u{0}")).await;
+        assert!(matches!(bad, Err(Refused::Error { code: ErrorCode::InvalidId, .. })), "{bad:?}");
+    }
+
+    #[tokio::test]
+    async fn a_drop_reported_after_its_owner_is_back_sets_nothing_aside() {
+        let (h, _host) = Harness::new();
+        let mut bob = h.join("bob");
+        h.send(&mut bob, HandRequest::RaiseHand.into()).await.unwrap();
+        // The old connection's timeout is reported while bob is (again) in the room.
+        Hands.left(&h.room, "bob", LeaveReason::Timeout, Instant::now());
+        assert_eq!(who(&h.room.feature::<HandQueue>().hands()), ["bob"]);
     }
 
     #[tokio::test]

@@ -186,9 +186,21 @@ pub async fn snapshot(services: &Services, room: &Arc<Room>, conn: &ConnHandle) 
     snapshot
 }
 
-/// Send `msg` to everyone in `room`.
-pub fn broadcast(room: &Room, msg: &ServerMessage) {
-    room.broadcast(msg, None);
+/// A message routed to a feature that does not handle it: a bug in the registry.
+pub(crate) fn unhandled(kind: &str) -> Refused {
+    Refused::new(
+        ErrorCode::Internal,
+        format!("`{kind}` reached the wrong feature"),
+    )
+}
+
+/// The sender's connection was replaced by a newer one of the same identity (or it was
+/// kicked): it no longer acts for it.
+pub(crate) fn replaced() -> Refused {
+    Refused::new(
+        ErrorCode::Replaced,
+        "this connection was replaced by a newer one",
+    )
 }
 
 /// Tell `conn` (only) about a problem that does not refuse anything.

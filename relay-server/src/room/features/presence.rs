@@ -23,10 +23,13 @@ impl RoomFeature for Presence {
             presence,
         })) = message
         else {
-            return Err(super::chat::unhandled(message.kind()));
+            return Err(super::unhandled(message.kind()));
         };
-        // Only the connection that owns the identity may change it (a replaced one is
-        // ignored); the room tells everyone, the sender included.
+        // Only the connection that owns the identity may change it; the room tells
+        // everyone, the sender included.
+        if !cx.is_current() {
+            return Err(super::replaced());
+        }
         cx.room.update_participant(cx.identity, cx.conn.id, |p| {
             let changed = p.presence != presence;
             p.presence = presence;

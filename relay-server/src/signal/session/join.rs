@@ -8,7 +8,7 @@ use studyhall_protocol::{
     ClientFrame, ClientMessage, CloseCode, ErrorCode, Heartbeat, Limits, MediaState, Participant,
     Role, ServerMessage, TrackSource, PROTOCOL_VERSION,
 };
-use tracing::info;
+use tracing::{info, Instrument};
 
 use super::{Refusal, Session, PUBLISH_OFFERS_PER_SECOND, PUBLISH_OFFER_BURST};
 use crate::auth::AuthError;
@@ -143,7 +143,9 @@ impl Session {
         // Each feature's state is read after entering the room: a change made in between
         // may arrive both in the snapshot and as an event (clients de-duplicate), but none
         // can fall between the two.
-        let snapshot = features::snapshot(&relay.features, &joined.room, &conn).await;
+        let snapshot = features::snapshot(&relay.features, &joined.room, &conn)
+            .instrument(span.clone())
+            .await;
         let config = &relay.config;
         let welcome = ServerMessage::Joined {
             request_id,

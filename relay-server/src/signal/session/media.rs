@@ -12,6 +12,9 @@ use crate::ids;
 
 impl Session {
     pub(super) async fn set_media(&self, update: MediaUpdate, request_id: Option<String>) {
+        if self.replaced(request_id.clone()) {
+            return;
+        }
         let turns_on =
             update.mic == Some(true) || update.camera == Some(true) || update.screen == Some(true);
         if turns_on && !self.grants.publish {

@@ -143,6 +143,18 @@ impl Session {
                 });
                 Flow::Continue
             }
+            // Within the warned window: a request that waits for its answer still gets
+            // one (the signaling limit bounds how many); anything else is dropped quietly.
+            Verdict::Quiet if request_id.is_some() => {
+                self.reply(ServerMessage::Error {
+                    request_id,
+                    code: ErrorCode::RateLimited,
+                    message: "too many messages; slow down".into(),
+                    fatal: false,
+                    retry_after_ms: Some(retry_after_ms.max(1)),
+                });
+                Flow::Continue
+            }
             Verdict::Quiet => {
                 self.relay.metrics.error_sent(ErrorCode::RateLimited);
                 Flow::Continue
