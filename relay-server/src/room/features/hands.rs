@@ -353,25 +353,47 @@ mod tests {
     async fn a_host_lowers_a_hand_set_aside_and_bad_identities_are_refused() {
         let (h, mut host) = Harness::new();
         let mut bob = h.join("bob");
-        h.send(&mut bob, HandRequest::RaiseHand.into()).await.unwrap();
-        assert!(h.rooms.leave(&h.room, "bob", bob.conn.id, LeaveReason::Timeout));
+        h.send(&mut bob, HandRequest::RaiseHand.into())
+            .await
+            .unwrap();
+        assert!(h
+            .rooms
+            .leave(&h.room, "bob", bob.conn.id, LeaveReason::Timeout));
         let lower = |identity: &str| {
             ClientMessage::from(HandRequest::LowerHandOf {
                 identity: identity.into(),
             })
         };
-        assert_eq!(h.send(&mut host, lower("bob")).await, Ok(Reply::Ack), "set aside, not gone");
+        assert_eq!(
+            h.send(&mut host, lower("bob")).await,
+            Ok(Reply::Ack),
+            "set aside, not gone"
+        );
         let _bob_again = h.join("bob");
-        assert!(h.room.feature::<HandQueue>().hands().is_empty(), "it stays down");
+        assert!(
+            h.room.feature::<HandQueue>().hands().is_empty(),
+            "it stays down"
+        );
         let bad = h.send(&mut host, lower("bad name\u{0}")).await;
-        assert!(matches!(bad, Err(Refused::Error { code: ErrorCode::InvalidId, .. })), "{bad:?}");
+        assert!(
+            matches!(
+                bad,
+                Err(Refused::Error {
+                    code: ErrorCode::InvalidId,
+                    ..
+                })
+            ),
+            "{bad:?}"
+        );
     }
 
     #[tokio::test]
     async fn a_drop_reported_after_its_owner_is_back_sets_nothing_aside() {
         let (h, _host) = Harness::new();
         let mut bob = h.join("bob");
-        h.send(&mut bob, HandRequest::RaiseHand.into()).await.unwrap();
+        h.send(&mut bob, HandRequest::RaiseHand.into())
+            .await
+            .unwrap();
         // The old connection's timeout is reported while bob is (again) in the room.
         Hands.left(&h.room, "bob", LeaveReason::Timeout, Instant::now());
         assert_eq!(who(&h.room.feature::<HandQueue>().hands()), ["bob"]);
