@@ -250,8 +250,22 @@ async fn create_invite(
             "unavailable",
             format!("the invite could not be stored: {e}"),
         ),
+        Err(InviteError::RateLimited(wait)) => rate_limited(wait),
         Err(e) => api_error(StatusCode::SERVICE_UNAVAILABLE, "full", e.to_string()),
     }
+}
+
+/// 429 with `Retry-After` (whole seconds, at least 1).
+fn rate_limited(wait: Duration) -> Response {
+    let mut response = api_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        InviteError::RateLimited(wait).to_string(),
+    );
+    if let Ok(value) = wait.as_secs().max(1).to_string().parse() {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 #[derive(Debug, Deserialize)]
@@ -292,18 +306,7 @@ async fn redeem_invite(
     }
     let invite = match found {
         Ok(invite) => invite,
-        Err(InviteError::RateLimited(wait)) => {
-            let mut response = api_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                InviteError::RateLimited(wait).to_string(),
-            );
-            let secs = wait.as_secs().max(1).to_string();
-            if let Ok(value) = secs.parse() {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            return response;
-        }
+        Err(InviteError::RateLimited(wait)) => return rate_limited(wait),
         Err(e) => return api_error(StatusCode::NOT_FOUND, "invite_not_found", e.to_string()),
     };
     let identity = format!("guest-{}", hex::encode(rand::random::<[u8; 6]>()));

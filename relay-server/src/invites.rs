@@ -29,7 +29,11 @@ pub const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Redeem attempts per second from one address, and the burst above it.
 const REDEEM_RATE: u32 = 1;
 const REDEEM_BURST: u32 = 10;
-/// Most addresses tracked for the redeem limit (the oldest are forgotten first).
+/// Invites one host identity may make per second, and the burst above it: a host
+/// token must not be able to fill the store (Redis keeps what it is given).
+const CREATE_RATE: u32 = 1;
+const CREATE_BURST: u32 = 20;
+/// Most addresses (or hosts) tracked for these limits (the oldest are forgotten first).
 const MAX_TRACKED_ADDRS: usize = 4096;
 /// Tries at a free code before giving up (40 random bits: a clash is already rare).
 const CODE_TRIES: usize = 8;
@@ -60,6 +64,34 @@ impl From<StoreError> for InviteError {
 pub struct Invites {
     store: Arc<dyn InviteStore>,
     attempts: Mutex<HashMap<IpAddr, (TokenBucket, Instant)>>,
+    /// Invites made, per host identity.
+    made: Mutex<HashMap<String, (TokenBucket, Instant)>>,
+}
+
+/// Take one token from `key`'s bucket in `buckets`, made with `rate`/`burst` on first use;
+/// the key seen longest ago is forgotten when too many are tracked.
+fn take<K: std::hash::Hash + Eq + Clone>(
+    buckets: &Mutex<HashMap<K, (TokenBucket, Instant)>>,
+    key: &K,
+    rate: u32,
+    burst: u32,
+) -> Result<(), Duration> {
+    let now = Instant::now();
+    let mut buckets = buckets.lock().unwrap_or_else(|p| p.into_inner());
+    if buckets.len() >= MAX_TRACKED_ADDRS && !buckets.contains_key(key) {
+        if let Some(oldest) = buckets
+            .iter()
+            .min_by_key(|(_, (_, seen))| *seen)
+            .map(|(k, _)| k.clone())
+        {
+            buckets.remove(&oldest);
+        }
+    }
+    let (bucket, seen) = buckets
+        .entry(key.clone())
+        .or_insert_with(|| (TokenBucket::new(rate, burst, now), now));
+    *seen = now;
+    bucket.try_take(now)
 }
 
 impl Default for Invites {
@@ -107,10 +139,12 @@ impl Invites {
         Invites {
             store,
             attempts: Mutex::new(HashMap::new()),
+            made: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Make an invite to `room` lasting `ttl` (capped at [`MAX_TTL`]).
+    /// Make an invite to `room` lasting `ttl` (capped at [`MAX_TTL`]). Each host identity
+    /// may make [`CREATE_BURST`] at once, then one a second.
     pub async fn create(
         &self,
         room: &str,
@@ -118,6 +152,13 @@ impl Invites {
         ttl: Duration,
         now_ms: u64,
     ) -> Result<Invite, InviteError> {
+        take(
+            &self.made,
+            &created_by.to_string(),
+            CREATE_RATE,
+            CREATE_BURST,
+        )
+        .map_err(InviteError::RateLimited)?;
         let ttl = ttl.min(MAX_TTL);
         for _ in 0..CODE_TRIES {
             let invite = Invite::new(new_code(), room, created_by, ttl, now_ms);
@@ -137,20 +178,7 @@ impl Invites {
 
     /// Count one redeem attempt from `addr` against its rate limit.
     pub fn admit(&self, addr: IpAddr) -> Result<(), InviteError> {
-        let now = Instant::now();
-        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-        if attempts.len() >= MAX_TRACKED_ADDRS && !attempts.contains_key(&addr) {
-            // Forget the address seen longest ago.
-            if let Some(oldest) = attempts.iter().min_by_key(|(_, (_, seen))| *seen) {
-                let oldest = *oldest.0;
-                attempts.remove(&oldest);
-            }
-        }
-        let (bucket, seen) = attempts
-            .entry(addr)
-            .or_insert_with(|| (TokenBucket::new(REDEEM_RATE, REDEEM_BURST, now), now));
-        *seen = now;
-        bucket.try_take(now).map_err(InviteError::RateLimited)
+        take(&self.attempts, &addr, REDEEM_RATE, REDEEM_BURST).map_err(InviteError::RateLimited)
     }
 
     /// A live invite, without counting an attempt.
@@ -235,6 +263,28 @@ mod tests {
         assert_eq!(
             invites.redeem(&invite.code, other).await.unwrap().room,
             "algebra"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_host_cannot_make_invites_without_limit() {
+        let invites = Invites::default();
+        for _ in 0..CREATE_BURST {
+            invites
+                .create("algebra", "host-1", DEFAULT_TTL, 0)
+                .await
+                .unwrap();
+        }
+        assert!(matches!(
+            invites.create("algebra", "host-1", DEFAULT_TTL, 0).await,
+            Err(InviteError::RateLimited(_))
+        ));
+        assert!(
+            invites
+                .create("algebra", "host-2", DEFAULT_TTL, 0)
+                .await
+                .is_ok(),
+            "another host is not affected"
         );
     }
 
