@@ -362,8 +362,10 @@ impl Task {
                 let _ = client.finish().await;
                 Err(end)
             } else if let Some(message) = media_failed {
-                // Leave (so the relay closes at once) and join again with fresh media.
-                let _ = client.leave().await;
+                // Close (without `leave`, so the relay counts a dropped connection and
+                // keeps what the room holds for us, such as a raised hand) and join
+                // again with fresh media.
+                let _ = client.finish().await;
                 Ok(message)
             } else {
                 classify(client.finish().await)

@@ -500,7 +500,10 @@ async fn media_that_cannot_reach_the_relay_is_retried_then_reported_and_chat_sti
         },
         sinks: MediaSinks::default(),
     };
+    // Bob keeps the room alive meanwhile (a room ends with its last participant).
+    let (_bob, _) = relay.join("r", "bob").await;
     let (session, _, mut events) = RoomSession::join(config).await.expect("ada joins");
+    session.raise_hand().await.expect("ada raises her hand");
 
     let mut reconnects = Vec::new();
     let notice = loop {
@@ -542,6 +545,16 @@ async fn media_that_cannot_reach_the_relay_is_retried_then_reported_and_chat_sti
         notice.contains("Audio and video cannot connect") && notice.contains("UDP"),
         "{notice}"
     );
+
+    // The rejoins for media kept her place in the room: her hand is still up.
+    let (_cat, info) = relay.join("r", "cat").await;
+    let hands: Vec<&str> = info
+        .features
+        .hands
+        .iter()
+        .map(|h| h.identity.as_str())
+        .collect();
+    assert_eq!(hands, ["ada"], "the hand outlives the media rejoins");
 
     // The session stays in the room: chat works, and no more rejoins for media.
     let sent = session.send_chat("m-1", "can you hear me?").await.unwrap();
