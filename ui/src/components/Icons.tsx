@@ -1,7 +1,8 @@
 /** Small line icons (24×24, currentColor). */
 type IconProps = { className?: string };
 
-function Svg({ children, className }: { children: React.ReactNode; className?: string }) {
+/** The frame every icon shares; features draw their own icons in it. */
+export function Svg({ children, className }: { children: React.ReactNode; className?: string }) {
   return (
     <svg
       className={className ?? 'icon'}

@@ -5,6 +5,7 @@
  */
 import { useState } from 'react';
 import { Spinner } from '../components/Dialog';
+import { Svg } from '../components/Icons';
 import {
   describeError,
   featureRequest,
@@ -41,19 +42,10 @@ export function queuePosition(state: HandsState, identity: string): number | nul
 
 function HandIcon() {
   return (
-    <svg
-      className="icon"
-      viewBox="0 0 24 24"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth="1.8"
-      strokeLinecap="round"
-      strokeLinejoin="round"
-      aria-hidden="true"
-    >
+    <Svg>
       <path d="M8 12.5V6a1.5 1.5 0 0 1 3 0v5M11 10.5V4.5a1.5 1.5 0 0 1 3 0v6M14 10.5V6a1.5 1.5 0 0 1 3 0v6" />
       <path d="M17 11a1.5 1.5 0 0 1 3 0v3a7 7 0 0 1-7 7h-.6a6 6 0 0 1-4.8-2.4l-3.2-4.3a1.5 1.5 0 0 1 2.3-1.9L8 14" />
-    </svg>
+    </Svg>
   );
 }
 

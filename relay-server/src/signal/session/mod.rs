@@ -125,6 +125,18 @@ impl Session {
         }
     }
 
+    /// The non-fatal `rate_limited` answer.
+    fn slow_down(&self, retry_after_ms: u64, request_id: Option<String>) -> Flow {
+        self.reply(ServerMessage::Error {
+            request_id,
+            code: ErrorCode::RateLimited,
+            message: "too many messages; slow down".into(),
+            fatal: false,
+            retry_after_ms: Some(retry_after_ms.max(1)),
+        });
+        Flow::Continue
+    }
+
     /// A message was refused for rate: warn once per window, disconnect when it persists.
     fn rate_limited(
         &mut self,
@@ -133,28 +145,11 @@ impl Session {
         request_id: Option<String>,
     ) -> Flow {
         match self.violations.record(now) {
-            Verdict::Warn => {
-                self.reply(ServerMessage::Error {
-                    request_id,
-                    code: ErrorCode::RateLimited,
-                    message: "too many messages; slow down".into(),
-                    fatal: false,
-                    retry_after_ms: Some(retry_after_ms.max(1)),
-                });
-                Flow::Continue
-            }
-            // Within the warned window: a request that waits for its answer still gets
-            // one (the signaling limit bounds how many); anything else is dropped quietly.
-            Verdict::Quiet if request_id.is_some() => {
-                self.reply(ServerMessage::Error {
-                    request_id,
-                    code: ErrorCode::RateLimited,
-                    message: "too many messages; slow down".into(),
-                    fatal: false,
-                    retry_after_ms: Some(retry_after_ms.max(1)),
-                });
-                Flow::Continue
-            }
+            // The first refusal of a window warns; within the window, a request that
+            // waits for its answer still gets one (the signaling limit bounds how many),
+            // and anything else is dropped quietly.
+            Verdict::Warn => self.slow_down(retry_after_ms, request_id),
+            Verdict::Quiet if request_id.is_some() => self.slow_down(retry_after_ms, request_id),
             Verdict::Quiet => {
                 self.relay.metrics.error_sent(ErrorCode::RateLimited);
                 Flow::Continue
