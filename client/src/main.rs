@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use studyhall_client::features::timer;
 use studyhall_client::media::{ClientStats, MediaClient, MediaOptions};
 use studyhall_client::room_of_token;
 use studyhall_client::source::device::list_devices;
@@ -312,6 +313,14 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
     for request in features.requests() {
         client.send(request).await?;
     }
+    // The room's features as they change, and the relay's clock (for the timer's time
+    // left): a few pings now, the quickest round trip wins.
+    let mut state = studyhall_client::features::FeatureState::new(&info.features);
+    let mut clock = timer::ClockSync::default();
+    for nonce in 1..=5 {
+        clock.sent(nonce, timer::local_ms());
+        client.send(ClientMessage::Ping { nonce: Some(nonce) }).await?;
+    }
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + duration;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -336,9 +345,24 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
                 }).await?;
                 println!("muted microphone and camera");
             }
-            _ = tick.tick() => println!("{}", progress(started.elapsed(), &client.stats())),
+            _ = tick.tick() => {
+                println!("{}", progress(started.elapsed(), &client.stats()));
+                if state.timer.0.run.is_some() {
+                    let relay_now = timer::local_ms() as i64 + clock.offset().unwrap_or(0);
+                    println!("{}", timer::status(&state.timer.0, relay_now.max(0) as u64));
+                }
+            }
             event = client.next_event() => match event {
-                Some(msg) => if let Some(line) = describe(&msg) { println!("{line}") },
+                Some(msg) => {
+                    match &msg {
+                        ServerMessage::Feature(event) => drop(state.apply(event)),
+                        ServerMessage::Pong { nonce: Some(n), time: Some(t), .. } => {
+                            clock.answered(*n, *t, timer::local_ms());
+                        }
+                        _ => {}
+                    }
+                    if let Some(line) = describe(&msg) { println!("{line}") }
+                }
                 None => anyhow::bail!("the relay closed the connection"),
             },
         }

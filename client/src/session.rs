@@ -115,6 +115,8 @@ enum Command {
     History(Option<u64>, Reply<ChatPage>),
     /// A request the relay answers with `ack` (or an error).
     Acked(ClientMessage, Reply<()>),
+    /// A `ping`, answered with the relay's clock from its `pong`.
+    Ping(Reply<Option<u64>>),
     Leave(oneshot::Sender<()>),
 }
 
@@ -123,6 +125,7 @@ enum Pending {
     Chat(Reply<ChatMessage>, String),
     History(Reply<ChatPage>),
     Acked(Reply<()>),
+    Ping(Reply<Option<u64>>),
 }
 
 impl Pending {
@@ -131,6 +134,7 @@ impl Pending {
             Pending::Chat(r, _) => drop(r.send(Err(error))),
             Pending::History(r) => drop(r.send(Err(error))),
             Pending::Acked(r) => drop(r.send(Err(error))),
+            Pending::Ping(r) => drop(r.send(Err(error))),
         }
     }
 }
@@ -246,6 +250,11 @@ impl RoomSession {
     /// typed calls (the `features` module) are built on this.
     pub async fn acked(&self, message: ClientMessage) -> Result<(), SessionError> {
         self.request(|r| Command::Acked(message, r)).await
+    }
+
+    /// Ping the relay; its clock (ms since the epoch) when it answered, if it says.
+    pub async fn ping(&self) -> Result<Option<u64>, SessionError> {
+        self.request(Command::Ping).await
     }
 
     /// Host only: remove a chat message for everyone.
@@ -576,6 +585,19 @@ impl Task {
                     Err(e) => drop(reply.send(Err(media_error(e)))),
                 }
             }
+            Command::Ping(reply) => {
+                let id = self.request_id();
+                match client
+                    .send_request(ClientMessage::Ping { nonce: None }, &id)
+                    .await
+                {
+                    Ok(()) => {
+                        self.sent_at.insert(id.clone(), std::time::Instant::now());
+                        drop(self.pending.insert(id, Pending::Ping(reply)))
+                    }
+                    Err(e) => drop(reply.send(Err(media_error(e)))),
+                }
+            }
             Command::Leave(_) => unreachable!("handled by the caller"),
         }
         self.expire_pending();
@@ -634,6 +656,15 @@ impl Task {
                     let _ = reply.send(Ok(page.clone()));
                 }
             }
+            ServerMessage::Pong {
+                request_id: Some(id),
+                time,
+                ..
+            } => {
+                if let Some(Pending::Ping(reply)) = self.pending.remove(id) {
+                    let _ = reply.send(Ok(*time));
+                }
+            }
             ServerMessage::Ack { request_id } => {
                 if let Some(Pending::Acked(reply)) = self.pending.remove(request_id) {
                     let _ = reply.send(Ok(()));
@@ -688,6 +719,7 @@ fn refuse(command: Command, error: SessionError) {
         Command::Chat(_, _, r) => drop(r.send(Err(error))),
         Command::History(_, r) => drop(r.send(Err(error))),
         Command::Acked(_, r) => drop(r.send(Err(error))),
+        Command::Ping(r) => drop(r.send(Err(error))),
         Command::Leave(done) => drop(done.send(())),
     }
 }

@@ -45,6 +45,10 @@ pub enum ErrorCode {
     InvalidId,
     /// The message or participant named does not exist.
     NotFound,
+    /// A value is outside its allowed range; the message names the field and the range.
+    OutOfRange,
+    /// The request does not fit the current state (pausing a timer that is stopped).
+    InvalidState,
     /// The same identity joined from another connection; this one is closed.
     Replaced,
     /// This connection could not keep up with the room's messages and is closed.
@@ -78,6 +82,8 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "token_expired",
             ErrorCode::TokenWrongRoom => "token_wrong_room",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::OutOfRange => "out_of_range",
+            ErrorCode::InvalidState => "invalid_state",
             ErrorCode::RoomFull => "room_full",
             ErrorCode::Banned => "banned",
             ErrorCode::RateLimited => "rate_limited",

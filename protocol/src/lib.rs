@@ -17,6 +17,7 @@ pub mod hands;
 mod media;
 pub mod presence;
 mod room;
+pub mod timer;
 
 pub use chat::{ChatMessage, ChatPage};
 pub use error::{CloseCode, ErrorCode};
@@ -24,6 +25,9 @@ pub use hands::{HandEvent, HandRequest, RaisedHand};
 pub use media::{ForwardedTrack, PublishedTrack, TrackSource};
 pub use presence::PresenceRequest;
 pub use room::{Grant, Grants, MediaState, MediaUpdate, Participant, Presence, Role};
+pub use timer::{
+    Phase, TimerChange, TimerEvent, TimerRequest, TimerRun, TimerSettings, TimerState,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -141,6 +145,7 @@ pub enum ClientMessage {
 pub enum FeatureRequest {
     Presence(PresenceRequest),
     Hands(HandRequest),
+    Timer(TimerRequest),
 }
 
 impl FeatureRequest {
@@ -149,12 +154,15 @@ impl FeatureRequest {
         match self {
             FeatureRequest::Presence(r) => r.kind(),
             FeatureRequest::Hands(r) => r.kind(),
+            FeatureRequest::Timer(r) => r.kind(),
         }
     }
 
     /// Whether a feature has a request of this `"type"`.
     pub fn is_kind(kind: &str) -> bool {
-        PresenceRequest::TYPES.contains(&kind) || HandRequest::TYPES.contains(&kind)
+        PresenceRequest::TYPES.contains(&kind)
+            || HandRequest::TYPES.contains(&kind)
+            || TimerRequest::TYPES.contains(&kind)
     }
 
     /// Decode the request whose `"type"` is `kind`; `None` when no feature has it. The
@@ -168,6 +176,9 @@ impl FeatureRequest {
         }
         if HandRequest::TYPES.contains(&kind) {
             return Some(decode_value(value, from_value).map(FeatureRequest::Hands));
+        }
+        if TimerRequest::TYPES.contains(&kind) {
+            return Some(decode_value(value, from_value).map(FeatureRequest::Timer));
         }
         None
     }
@@ -327,12 +338,19 @@ impl From<HandRequest> for ClientMessage {
     }
 }
 
+impl From<TimerRequest> for ClientMessage {
+    fn from(r: TimerRequest) -> Self {
+        ClientMessage::Feature(FeatureRequest::Timer(r))
+    }
+}
+
 /// Events of the room features, one variant per feature (each tagged by `type`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(untagged)]
 pub enum FeatureEvent {
     Hands(HandEvent),
+    Timer(TimerEvent),
 }
 
 /// What each room feature holds, as `joined` gives it to a joiner.
@@ -342,6 +360,9 @@ pub struct FeatureSnapshot {
     /// Raised hands, first raised first.
     #[serde(default)]
     pub hands: Vec<RaisedHand>,
+    /// The room's focus timer (stopped, with default settings, until someone starts it).
+    #[serde(default)]
+    pub timer: TimerState,
 }
 
 /// Which grant of the token each client message needs, by `type`: the one table the
@@ -355,6 +376,7 @@ pub const GRANT_TABLE: &[(&str, Grant)] = &[
     ("end_room", Grant::Host),
     ("publish_offer", Grant::Publish),
     ("lower_hand_of", Grant::Host),
+    ("timer_options", Grant::Host),
 ];
 
 /// The grant a message of this `type` needs, if any.
@@ -527,6 +549,10 @@ pub enum ServerMessage {
         request_id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         nonce: Option<u64>,
+        /// The relay's clock when it answered, ms since the Unix epoch: with the round
+        /// trip, a client works out its clock's offset from the relay's (the timer).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        time: Option<u64>,
     },
     /// Someone entered the room (never sent about yourself).
     ParticipantJoined { participant: Participant },

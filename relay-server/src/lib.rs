@@ -10,6 +10,7 @@
 //! directory, and generates its token secret there once.
 
 pub mod auth;
+pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod http;

@@ -16,6 +16,7 @@ use studyhall_protocol::{ErrorCode, ServerMessage};
 use tokio::sync::{mpsc, watch, Semaphore};
 
 use crate::auth::TokenKeys;
+use crate::clock::Clock;
 use crate::cluster::{Cluster, NodeHandles};
 use crate::config::Config;
 use crate::http;
@@ -28,7 +29,10 @@ use crate::room::{Outbound, Rooms};
 use crate::sfu::runner::SfuHandle;
 use crate::sfu::Notice;
 use crate::state::{resolve_secret, Relay, RelayError, RelayInner};
-use crate::store::{ChatLog, RedisChatLog, RedisInvites, SqliteChatLog};
+use crate::store::{
+    ChatLog, RedisChatLog, RedisInvites, RedisRoomState, RoomStateStore, SqliteChatLog,
+    SqliteRoomState,
+};
 
 /// Serve `relay` on `listener` until `shutdown` resolves, then drain: every client is
 /// told (`shutdown` message, close 1001) and the call returns once all sockets closed or
@@ -157,21 +161,33 @@ impl Drop for RunningRelay {
     }
 }
 
+/// The stores of an embedded relay or a cluster node.
+pub struct Stores {
+    pub chat: Arc<dyn ChatLog>,
+    pub room_state: Arc<dyn RoomStateStore>,
+}
+
+impl Stores {
+    /// The embedded stores: SQLite files in `data_dir`.
+    pub fn open_in(data_dir: &std::path::Path) -> Result<Stores, RelayError> {
+        Ok(Stores {
+            chat: Arc::new(SqliteChatLog::open_in(data_dir)?),
+            room_state: Arc::new(SqliteRoomState::open_in(data_dir)?),
+        })
+    }
+}
+
 impl Relay {
     /// The embedded default: chat in SQLite under the data directory. Must be called
     /// inside a tokio runtime (it starts the media task).
     pub fn open(config: Config) -> Result<Relay, RelayError> {
         let secret = resolve_secret(&config)?;
-        let chat = SqliteChatLog::open_in(&config.data_dir)?;
-        Relay::with_parts(config, &secret, Arc::new(chat))
+        let stores = Stores::open_in(&config.data_dir)?;
+        Relay::with_parts(config, &secret, stores)
     }
 
-    pub fn with_parts(
-        config: Config,
-        secret: &str,
-        chat: Arc<dyn ChatLog>,
-    ) -> Result<Relay, RelayError> {
-        Relay::assemble(config, secret, chat, Invites::default(), None)
+    pub fn with_parts(config: Config, secret: &str, stores: Stores) -> Result<Relay, RelayError> {
+        Relay::assemble(config, secret, stores, Invites::default(), None)
     }
 
     /// Embedded mode, or a cluster node when `redis_url` is set: chat, invites and room
@@ -193,12 +209,16 @@ impl Relay {
             .await
             .map_err(redis_down)?;
         let invites = RedisInvites::connect(&url).await.map_err(redis_down)?;
+        let room_state = RedisRoomState::connect(&url).await.map_err(redis_down)?;
         let cluster = Arc::new(cluster);
         tracing::info!(node = %cluster.node_id, redis = %cluster.redis_url(), "cluster mode");
         Relay::assemble(
             config,
             &secret,
-            Arc::new(chat),
+            Stores {
+                chat: Arc::new(chat),
+                room_state: Arc::new(room_state),
+            },
             Invites::new(Arc::new(invites)),
             Some(cluster),
         )
@@ -207,32 +227,35 @@ impl Relay {
     fn assemble(
         config: Config,
         secret: &str,
-        chat: Arc<dyn ChatLog>,
+        stores: Stores,
         invites: Invites,
         cluster: Option<Arc<Cluster>>,
     ) -> Result<Relay, RelayError> {
         let (sfu, notices) = start_media(&config)?;
         Ok(Relay::build(
-            config, secret, chat, invites, cluster, sfu, notices,
+            config, secret, stores, invites, cluster, sfu, notices,
         ))
     }
 
     /// An embedded relay whose SFU is `sfu` (the session's tests give a recording one).
     #[cfg(test)]
-    pub(crate) fn with_sfu(
-        config: Config,
-        secret: &str,
-        chat: Arc<dyn ChatLog>,
-        sfu: SfuHandle,
-    ) -> Relay {
+    pub(crate) fn with_sfu(config: Config, secret: &str, stores: Stores, sfu: SfuHandle) -> Relay {
         let (_, notices) = mpsc::unbounded_channel();
-        Relay::build(config, secret, chat, Invites::default(), None, sfu, notices)
+        Relay::build(
+            config,
+            secret,
+            stores,
+            Invites::default(),
+            None,
+            sfu,
+            notices,
+        )
     }
 
     fn build(
         config: Config,
         secret: &str,
-        chat: Arc<dyn ChatLog>,
+        stores: Stores,
         invites: Invites,
         cluster: Option<Arc<Cluster>>,
         sfu: SfuHandle,
@@ -247,7 +270,9 @@ impl Relay {
         });
         let metrics = Arc::new(Metrics::default());
         let features = Arc::new(Services {
-            chat,
+            chat: stores.chat,
+            room_state: stores.room_state,
+            clock: Clock::new(),
             filter: WordFilter::new(&config.word_filter),
             metrics: metrics.clone(),
             limits: ChatLimits {

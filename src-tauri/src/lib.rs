@@ -18,6 +18,7 @@ mod hosting;
 mod room;
 mod settings;
 mod single;
+mod study;
 mod video;
 
 use std::path::PathBuf;
@@ -79,6 +80,10 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             room::commands::kick,
             features::commands::feature_request,
             hosting::commands::quit_app,
+            study::commands::study_summary,
+            study::commands::set_study_goal,
+            study::commands::dismiss_study_notice,
+            study::commands::export_study_csv,
         ])
         .events(collect_events![
             RoomEvent,
@@ -150,7 +155,12 @@ fn manage_state<R: Runtime>(
         protocol_version: studyhall_protocol::PROTOCOL_VERSION,
     });
     app.manage(SettingsState(std::sync::Mutex::new(store)));
-    app.manage(RoomContext::new(hub, dir, bridge));
+    let study = Arc::new(study::Study::open(
+        &dir.join(study::STUDY_DB_FILE),
+        Arc::new(study::SystemClocks::default()),
+    )?);
+    app.manage(study::commands::StudyState(study.clone()));
+    app.manage(RoomContext::new(hub, dir, bridge, study));
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 
 pub mod hands;
 pub mod presence;
+pub mod timer;
 
 use studyhall_protocol::{ClientMessage, FeatureEvent, FeatureSnapshot};
 
@@ -15,12 +16,14 @@ use studyhall_protocol::{ClientMessage, FeatureEvent, FeatureSnapshot};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeatureState {
     pub hands: hands::HandQueue,
+    pub timer: timer::RoomTimer,
 }
 
 impl FeatureState {
     pub fn new(snapshot: &FeatureSnapshot) -> Self {
         FeatureState {
             hands: hands::HandQueue::new(&snapshot.hands),
+            timer: timer::RoomTimer(snapshot.timer.clone()),
         }
     }
 
@@ -28,6 +31,7 @@ impl FeatureState {
     pub fn apply(&mut self, event: &FeatureEvent) -> bool {
         match event {
             FeatureEvent::Hands(e) => self.hands.apply(e),
+            FeatureEvent::Timer(e) => self.timer.apply(e),
         }
     }
 }
@@ -36,6 +40,7 @@ impl FeatureState {
 pub fn describe(event: &FeatureEvent) -> String {
     match event {
         FeatureEvent::Hands(e) => hands::describe(e),
+        FeatureEvent::Timer(e) => timer::describe(e),
     }
 }
 
@@ -46,6 +51,8 @@ pub struct FeatureArgs {
     pub hands: hands::HandArgs,
     #[command(flatten)]
     pub presence: presence::PresenceArgs,
+    #[command(flatten)]
+    pub timer: timer::TimerArgs,
 }
 
 impl FeatureArgs {
@@ -53,6 +60,7 @@ impl FeatureArgs {
     pub fn requests(&self) -> Vec<ClientMessage> {
         let mut out = self.presence.requests();
         out.extend(self.hands.requests());
+        out.extend(self.timer.requests());
         out
     }
 }

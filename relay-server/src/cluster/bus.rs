@@ -401,6 +401,7 @@ mod tests {
         let pong = ServerMessage::Pong {
             request_id: None,
             nonce: None,
+            time: None,
         };
         assert!(!is_chat_message(&crate::room::serialize(&pong)));
     }

@@ -7,12 +7,14 @@
 
 pub mod invites;
 mod redis;
+pub mod room_state;
 mod sqlite;
 
 pub use self::redis::{
     manager_config as redis_manager_config, RedisChatLog, DEFAULT_MAX_LEN as REDIS_DEFAULT_MAX_LEN,
 };
 pub use invites::{Invite, InviteStore, MemoryInvites, RedisInvites};
+pub use room_state::{RedisRoomState, RoomStateStore, SqliteRoomState, ROOM_STATE_TTL};
 pub use sqlite::SqliteChatLog;
 
 use async_trait::async_trait;

@@ -391,6 +391,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_redis_room_state_store_passes_the_conformance_suite() {
+        use crate::store::room_state::{conformance as state, RedisRoomState};
+        let server = start_redis().unwrap();
+        let url = format!("redis://127.0.0.1:{}/", server.port);
+        let store = RedisRoomState::connect(&url).await.unwrap();
+        state::values_are_kept_per_room_and_key(&store).await;
+        state::values_expire_after_their_ttl(&store).await;
+        state::oversized_values_are_refused(&store).await;
+    }
+
+    #[tokio::test]
     async fn the_redis_invite_store_passes_the_conformance_suite() {
         use crate::store::invites::{conformance as invites, RedisInvites};
         let server = start_redis().unwrap();

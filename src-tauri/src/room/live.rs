@@ -13,6 +13,7 @@ use studyhall_client::session::RoomSession;
 use tokio::task::JoinHandle;
 
 use super::types::{Invite, MediaState, MediaStatus, QuitRequested, RoomEvent};
+use crate::study::{Study, Tracking};
 use crate::video::VideoHub;
 
 /// What the app's logic needs of the window, whatever the runtime (the real one, or the
@@ -42,6 +43,8 @@ pub struct ActiveRoom {
     pub others: Arc<Mutex<HashSet<String>>>,
     pub media: Arc<Mutex<MediaState>>,
     pub speaker_problem: Arc<Mutex<Option<String>>>,
+    /// Time in this room being written to the study record (written down on drop).
+    pub study: Arc<Tracking>,
     pub tasks: Vec<JoinHandle<()>>,
 }
 
@@ -74,11 +77,19 @@ pub struct RoomContext {
     /// The invite link the app was started with (the system opens `studyhall://` links
     /// with the app), until the start screen takes it.
     pub launch_invite: Mutex<Option<String>>,
+    /// The user's study record: time in rooms and focus phases are written to it.
+    pub study: Arc<Study>,
 }
 
 impl RoomContext {
-    pub fn new(video: VideoHub, data_dir: PathBuf, bridge: Arc<dyn Bridge>) -> Self {
+    pub fn new(
+        video: VideoHub,
+        data_dir: PathBuf,
+        bridge: Arc<dyn Bridge>,
+        study: Arc<Study>,
+    ) -> Self {
         RoomContext {
+            study,
             video,
             live: Arc::new(tokio::sync::Mutex::new(Live::default())),
             data_dir,

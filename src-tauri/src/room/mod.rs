@@ -20,7 +20,7 @@ use studyhall_client::session::{
 };
 use studyhall_client::signal::JoinInfo;
 use studyhall_client::source::device::Speaker;
-use studyhall_protocol::{ErrorCode, ServerMessage, TrackSource};
+use studyhall_protocol::{self as proto, ErrorCode, ServerMessage, TrackSource};
 use tokio::sync::mpsc;
 
 use crate::error::{AppError, AppErrorKind};
@@ -57,6 +57,9 @@ fn now_ms() -> f64 {
 pub(crate) async fn leave_active(state: &RoomContext, mut room: ActiveRoom) {
     for task in room.tasks.drain(..) {
         task.abort();
+    }
+    if let Err(e) = room.study.flush() {
+        tracing::warn!(error = %e.message, "study time not written");
     }
     room.session.leave().await;
     drop(room);
@@ -181,8 +184,11 @@ pub async fn join(
     let media = Arc::new(Mutex::new(MediaState::from(info.you.media)));
     let speaker_problem = Arc::new(Mutex::new(None));
     let snapshot = snapshot_of(&info, &title, hosting.clone());
+    let study = state.study.track(&room, &title);
 
     let tasks = vec![
+        crate::study::Study::spawn_flusher(&study),
+        tokio::spawn(sync_clock(state.bridge.clone(), session.clone())),
         tokio::spawn(play_audio(
             audio_rx,
             profile.speaker.clone(),
@@ -198,6 +204,7 @@ pub async fn join(
             media.clone(),
             title.clone(),
             hosting.clone(),
+            study.clone(),
         )),
     ];
     for message in problems {
@@ -244,6 +251,7 @@ pub async fn join(
         others,
         media,
         speaker_problem,
+        study,
         tasks,
     });
     Ok(snapshot)
@@ -311,6 +319,7 @@ async fn pump_events(
     media: Arc<Mutex<MediaState>>,
     title: String,
     hosting: Option<Invite>,
+    study: Arc<crate::study::Tracking>,
 ) {
     let you = session.identity().to_string();
     while let Some(event) = events.recv().await {
@@ -353,7 +362,14 @@ async fn pump_events(
                 ServerMessage::ChatDeleted { seq, .. } => {
                     Some(RoomEvent::ChatDeleted { seq: seq as f64 })
                 }
-                ServerMessage::Feature(event) => Some(RoomEvent::Feature { event }),
+                ServerMessage::Feature(event) => {
+                    if let Some(seconds) = focus_completed(&event) {
+                        if let Err(e) = study.focus_completed(seconds) {
+                            tracing::warn!(error = %e.message, "focus phase not recorded");
+                        }
+                    }
+                    Some(RoomEvent::Feature { event })
+                }
                 ServerMessage::Shutdown { reason, .. } => Some(RoomEvent::Notice {
                     message: format!("The room's host is restarting ({reason}); reconnecting…"),
                 }),
@@ -427,6 +443,44 @@ async fn pump_events(
         };
         if let Some(out) = out {
             bridge.room_event(out);
+        }
+    }
+}
+
+/// The seconds of focus a timer event completed: a focus phase ran out and a break
+/// began. (A skipped phase was not completed.)
+fn focus_completed(event: &proto::FeatureEvent) -> Option<u64> {
+    let proto::FeatureEvent::Timer(proto::TimerEvent::Timer {
+        timer,
+        change: proto::TimerChange::PhaseEnded,
+        ..
+    }) = event
+    else {
+        return None;
+    };
+    let run = timer.run?;
+    (run.phase != proto::Phase::Focus).then_some(u64::from(timer.settings.focus_secs))
+}
+
+/// How far the relay's clock is from ours, told to the window so the focus timer shows
+/// the same time left everywhere: at once, then every minute (clocks drift, and a
+/// rejoin may land on another node).
+async fn sync_clock(bridge: Arc<dyn Bridge>, session: Arc<RoomSession>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut told: Option<i64> = None;
+    loop {
+        tick.tick().await;
+        match session.relay_clock_offset(5).await {
+            // Only changes worth a redraw are told.
+            Ok(offset) if told.is_none_or(|t| (t - offset).abs() >= 20) => {
+                told = Some(offset);
+                bridge.room_event(RoomEvent::ClockOffset {
+                    offset_ms: offset as f64,
+                });
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "clock offset not measured"),
         }
     }
 }

@@ -200,6 +200,13 @@ pub enum RoomEvent {
     /// An event of a room feature (`hand_queue`, ...), as the protocol describes it.
     #[serde(rename_all = "camelCase")]
     Feature { event: proto::FeatureEvent },
+    /// How far the relay's clock is ahead of this machine's (ms; negative when behind):
+    /// the time left on the focus timer is `run.endsAt - (Date.now() + offsetMs)`.
+    #[serde(rename_all = "camelCase")]
+    ClockOffset {
+        #[specta(type = i32)]
+        offset_ms: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]

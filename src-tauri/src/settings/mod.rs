@@ -72,6 +72,13 @@ pub struct Profile {
     pub screen: ScreenDevice,
     /// The output device; `None` is the system default.
     pub speaker: Option<String>,
+    /// Play a soft chime when the room's focus timer changes phase.
+    #[serde(default = "chime_on")]
+    pub timer_chime: bool,
+}
+
+fn chime_on() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -126,6 +133,7 @@ pub fn default_profile(has_camera: bool, has_microphone: bool, has_screen: bool)
             ScreenDevice::TestPattern
         },
         speaker: None,
+        timer_chime: true,
     }
 }
 
@@ -295,6 +303,7 @@ mod tests {
             microphone: AudioDevice::Tone,
             screen: ScreenDevice::TestPattern,
             speaker: Some("out".into()),
+            timer_chime: false,
         };
         store.save_profile(&profile).unwrap();
         for i in 0..(MAX_RECENT + 3) {

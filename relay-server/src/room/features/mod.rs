@@ -21,6 +21,7 @@
 pub mod chat;
 pub mod hands;
 pub mod presence;
+pub mod timer;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,11 +33,17 @@ use studyhall_protocol::{
 use super::filter::WordFilter;
 use super::limits::TokenBucket;
 use super::{ConnHandle, Outbound, Room};
+use crate::clock::Clock;
 use crate::metrics::Metrics;
-use crate::store::ChatLog;
+use crate::store::{ChatLog, RoomStateStore};
 
 /// Every room feature, in the order joiners' snapshots are filled.
-pub static FEATURES: &[&dyn RoomFeature] = &[&chat::Chat, &presence::Presence, &hands::Hands];
+pub static FEATURES: &[&dyn RoomFeature] = &[
+    &chat::Chat,
+    &presence::Presence,
+    &hands::Hands,
+    &timer::Timer,
+];
 
 /// The feature that handles messages of type `kind`.
 pub fn for_kind(kind: &str) -> Option<&'static dyn RoomFeature> {
@@ -46,6 +53,10 @@ pub fn for_kind(kind: &str) -> Option<&'static dyn RoomFeature> {
 /// What features share across rooms: stores, limits, the word filter, metrics.
 pub struct Services {
     pub chat: Arc<dyn ChatLog>,
+    /// Small per-room values that outlive the process (the timer).
+    pub room_state: Arc<dyn RoomStateStore>,
+    /// The clock clients count down to.
+    pub clock: Clock,
     pub filter: WordFilter,
     pub metrics: Arc<Metrics>,
     pub limits: ChatLimits,
@@ -216,7 +227,7 @@ pub(crate) mod testing {
     //! A room with members on plain queues, for feature tests without sockets.
     use super::*;
     use crate::room::Rooms;
-    use crate::store::SqliteChatLog;
+    use crate::store::{SqliteChatLog, SqliteRoomState};
     use studyhall_protocol::{MediaState, Participant, Presence, Role};
     use tokio::sync::mpsc;
 
@@ -264,6 +275,8 @@ pub(crate) mod testing {
             let chat = SqliteChatLog::open_in(dir.path()).unwrap();
             let services = Services {
                 chat: Arc::new(chat),
+                room_state: Arc::new(SqliteRoomState::open_in(dir.path()).unwrap()),
+                clock: Clock::new(),
                 filter: WordFilter::default(),
                 metrics: Arc::default(),
                 limits: limits(),

@@ -234,7 +234,11 @@ impl Session {
                     leave: LeaveReason::Left,
                 };
             }
-            ClientMessage::Ping { nonce } => self.reply(ServerMessage::Pong { request_id, nonce }),
+            ClientMessage::Ping { nonce } => self.reply(ServerMessage::Pong {
+                request_id,
+                nonce,
+                time: Some(self.relay.features.clock.now_ms()),
+            }),
             ClientMessage::SetMedia(update) => self.set_media(update, request_id).await,
             ClientMessage::PublishOffer { sdp, tracks } => {
                 return self.publish_offer(sdp, tracks, request_id, now).await

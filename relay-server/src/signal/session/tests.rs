@@ -13,9 +13,9 @@ use super::{Flow, Session};
 use crate::config::Config;
 use crate::room::features::hands::KEPT_THROUGH_RECONNECT;
 use crate::room::{ConnHandle, Outbound};
+use crate::server::Stores;
 use crate::sfu::runner::{recording, SfuRecording};
 use crate::state::Relay;
-use crate::store::SqliteChatLog;
 
 const SECRET: &str = "session-test-secret-0123456789abcdef";
 
@@ -68,9 +68,8 @@ fn relay_and_sfu(dir: &std::path::Path) -> (Relay, SfuRecording) {
         chat_burst: 2,
         ..Config::default()
     };
-    let chat = SqliteChatLog::open_in(dir).unwrap();
     let (sfu, recording) = recording();
-    let relay = Relay::with_sfu(config, SECRET, std::sync::Arc::new(chat), sfu);
+    let relay = Relay::with_sfu(config, SECRET, Stores::open_in(dir).unwrap(), sfu);
     (relay, recording)
 }
 
