@@ -319,7 +319,9 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
     let mut clock = timer::ClockSync::default();
     for nonce in 1..=5 {
         clock.sent(nonce, timer::local_ms());
-        client.send(ClientMessage::Ping { nonce: Some(nonce) }).await?;
+        client
+            .send(ClientMessage::Ping { nonce: Some(nonce) })
+            .await?;
     }
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + duration;

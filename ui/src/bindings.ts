@@ -54,9 +54,20 @@ export const commands = {
 	 *  relay's reason in plain words (kind `refused`; `notInRoom`, `timeout` as for every
 	 *  room command).
 	 */
-	featureRequest: (request: FeatureRequest) => typedError<null, AppError>(__TAURI_INVOKE("feature_request", { request })),
+	featureRequest: (request: FeatureRequest_Deserialize) => typedError<null, AppError>(__TAURI_INVOKE("feature_request", { request })),
 	/**  Quit now, ending a hosted room (the UI asked first). */
 	quitApp: () => typedError<null, AppError>(__TAURI_INVOKE("quit_app")),
+	/**  Totals per day and room, streaks and the daily goal, for the Study page. */
+	studySummary: () => typedError<StudySummary_Serialize, AppError>(__TAURI_INVOKE("study_summary")),
+	/**  Set the daily goal (5 to 960 minutes). */
+	setStudyGoal: (minutes: number) => typedError<StudySummary_Serialize, AppError>(__TAURI_INVOKE("set_study_goal", { minutes })),
+	/**  The user has read the notice that the record was started afresh. */
+	dismissStudyNotice: () => __TAURI_INVOKE<void>("dismiss_study_notice"),
+	/**
+	 *  Write the whole record as CSV into the Downloads folder (or, without one, the
+	 *  app's data folder); resolves with the file's path.
+	 */
+	exportStudyCsv: () => typedError<string, AppError>(__TAURI_INVOKE("export_study_csv")),
 };
 
 /** Events */
@@ -111,6 +122,16 @@ export type ChatPage = {
 
 export type ConnectionState = "connected" | "reconnecting" | "lost";
 
+/**  One day's totals. */
+export type DayTotal = {
+	/**  `YYYY-MM-DD`, in the user's time zone. */
+	day: string,
+	/**  Seconds in rooms. */
+	seconds: number,
+	focusPhases: number,
+	focusSeconds: number,
+};
+
 export type DeviceKind = "camera" | "microphone" | "screen" | "speaker";
 
 /**  Devices found on this machine, by the names the app's choices use. */
@@ -130,16 +151,28 @@ export type DeviceProblem = {
 export type FeatureEvent = FeatureEvent_Serialize | FeatureEvent_Deserialize;
 
 /**  Events of the room features, one variant per feature (each tagged by `type`). */
-export type FeatureEvent_Deserialize = HandEvent_Deserialize;
+export type FeatureEvent_Deserialize = HandEvent_Deserialize | TimerEvent_Deserialize;
 
 /**  Events of the room features, one variant per feature (each tagged by `type`). */
-export type FeatureEvent_Serialize = HandEvent_Serialize;
+export type FeatureEvent_Serialize = HandEvent_Serialize | TimerEvent_Serialize;
 
 /**
  *  Requests of the room features, one variant per feature. Each feature's request enum
  *  is tagged by `type` like every message; this enum adds no layer on the wire.
  */
-export type FeatureRequest = PresenceRequest | HandRequest;
+export type FeatureRequest = FeatureRequest_Serialize | FeatureRequest_Deserialize;
+
+/**
+ *  Requests of the room features, one variant per feature. Each feature's request enum
+ *  is tagged by `type` like every message; this enum adds no layer on the wire.
+ */
+export type FeatureRequest_Deserialize = PresenceRequest | HandRequest | TimerRequest_Deserialize;
+
+/**
+ *  Requests of the room features, one variant per feature. Each feature's request enum
+ *  is tagged by `type` like every message; this enum adds no layer on the wire.
+ */
+export type FeatureRequest_Serialize = PresenceRequest | HandRequest | TimerRequest_Serialize;
 
 /**  What each room feature holds, as `joined` gives it to a joiner. */
 export type FeatureSnapshot = FeatureSnapshot_Serialize | FeatureSnapshot_Deserialize;
@@ -148,12 +181,16 @@ export type FeatureSnapshot = FeatureSnapshot_Serialize | FeatureSnapshot_Deseri
 export type FeatureSnapshot_Deserialize = {
 	/**  Raised hands, first raised first. */
 	hands?: RaisedHand[],
+	/**  The room's focus timer (stopped, with default settings, until someone starts it). */
+	timer?: TimerState_Deserialize,
 };
 
 /**  What each room feature holds, as `joined` gives it to a joiner. */
 export type FeatureSnapshot_Serialize = {
 	/**  Raised hands, first raised first. */
 	hands: RaisedHand[],
+	/**  The room's focus timer (stopped, with default settings, until someone starts it). */
+	timer: TimerState_Serialize,
 };
 
 /**  Events of the raise-hand feature. */
@@ -253,6 +290,9 @@ export type Participant = {
 	joinedAt: number,
 };
 
+/**  Phases of the timer, in the order a round goes through them. */
+export type Phase = "focus" | "short_break" | "long_break";
+
 /**  How present a participant says they are. */
 export type Presence = "active" | "away" | "on_break";
 
@@ -272,6 +312,8 @@ export type Profile_Deserialize = {
 	screen: ScreenDevice_Deserialize,
 	/**  The output device; `None` is the system default. */
 	speaker?: string | null,
+	/**  Play a soft chime when the room's focus timer changes phase. */
+	timerChime?: boolean,
 };
 
 /**  Who the user is in rooms and what they use. */
@@ -282,6 +324,8 @@ export type Profile_Serialize = {
 	screen: ScreenDevice_Serialize,
 	/**  The output device; `None` is the system default. */
 	speaker: string | null,
+	/**  Play a soft chime when the room's focus timer changes phase. */
+	timerChime: boolean,
 };
 
 /**  The window is closing while others are in the room this app hosts. */
@@ -318,14 +362,24 @@ export type RoomEvent_Deserialize = { type: "participantJoined"; participant: Pa
 /**  After a rejoin: the room as it is now (who is here, the newest chat). */
 { type: "resynced"; snapshot: RoomSnapshot_Deserialize } | { type: "kicked"; by: string; reason?: string | null } | { type: "roomEnded"; reason: string } | { type: "notice"; message: string } | 
 /**  An event of a room feature (`hand_queue`, ...), as the protocol describes it. */
-{ type: "feature"; event: FeatureEvent_Deserialize };
+{ type: "feature"; event: FeatureEvent_Deserialize } | 
+/**
+ *  How far the relay's clock is ahead of this machine's (ms; negative when behind):
+ *  the time left on the focus timer is `run.endsAt - (Date.now() + offsetMs)`.
+ */
+{ type: "clockOffset"; offsetMs: number };
 
 /**  Something happened in the room. */
 export type RoomEvent_Serialize = { type: "participantJoined"; participant: Participant } | { type: "participantLeft"; identity: string; reason: string } | { type: "participantUpdated"; participant: Participant } | { type: "chatMessage"; message: ChatMessage } | { type: "chatDeleted"; seq: number } | { type: "connection"; state: ConnectionState; message: string | null } | 
 /**  After a rejoin: the room as it is now (who is here, the newest chat). */
 { type: "resynced"; snapshot: RoomSnapshot_Serialize } | { type: "kicked"; by: string; reason: string | null } | { type: "roomEnded"; reason: string } | { type: "notice"; message: string } | 
 /**  An event of a room feature (`hand_queue`, ...), as the protocol describes it. */
-{ type: "feature"; event: FeatureEvent_Serialize };
+{ type: "feature"; event: FeatureEvent_Serialize } | 
+/**
+ *  How far the relay's clock is ahead of this machine's (ms; negative when behind):
+ *  the time left on the focus timer is `run.endsAt - (Date.now() + offsetMs)`.
+ */
+{ type: "clockOffset"; offsetMs: number };
 
 export type RoomSnapshot = RoomSnapshot_Serialize | RoomSnapshot_Deserialize;
 
@@ -361,6 +415,14 @@ export type RoomSnapshot_Serialize = {
 	features: FeatureSnapshot_Serialize,
 };
 
+/**  One room's totals. */
+export type RoomTotal = {
+	room: string,
+	title: string,
+	seconds: number,
+	focusPhases: number,
+};
+
 export type ScreenDevice = ScreenDevice_Serialize | ScreenDevice_Deserialize;
 
 export type ScreenDevice_Deserialize = { kind: "testPattern" } | { kind: "screen"; name?: string | null };
@@ -378,6 +440,224 @@ export type Settings_Serialize = {
 	/**  Newest first. */
 	recentRooms: RecentRoom[],
 } & Profile_Serialize;
+
+/**  What the Study page shows. */
+export type StudySummary = StudySummary_Serialize | StudySummary_Deserialize;
+
+/**  What the Study page shows. */
+export type StudySummary_Deserialize = {
+	/**  Today, `YYYY-MM-DD`, in the user's time zone. */
+	today: string,
+	/**  Days with any record in the last 400, oldest first. */
+	days: DayTotal[],
+	/**  Every room ever studied in, most time first. */
+	rooms: RoomTotal[],
+	/**  Today's time per room, most first. */
+	todayRooms: RoomTotal[],
+	/**
+	 *  Days in a row, up to today (or yesterday, while today has not counted yet), with
+	 *  at least `streakMinSeconds` in rooms.
+	 */
+	streakDays: number,
+	bestStreakDays: number,
+	streakMinSeconds: number,
+	goalMinutes: number,
+	/**  Set once when the record could not be read and was started afresh. */
+	notice?: string | null,
+};
+
+/**  What the Study page shows. */
+export type StudySummary_Serialize = {
+	/**  Today, `YYYY-MM-DD`, in the user's time zone. */
+	today: string,
+	/**  Days with any record in the last 400, oldest first. */
+	days: DayTotal[],
+	/**  Every room ever studied in, most time first. */
+	rooms: RoomTotal[],
+	/**  Today's time per room, most first. */
+	todayRooms: RoomTotal[],
+	/**
+	 *  Days in a row, up to today (or yesterday, while today has not counted yet), with
+	 *  at least `streakMinSeconds` in rooms.
+	 */
+	streakDays: number,
+	bestStreakDays: number,
+	streakMinSeconds: number,
+	goalMinutes: number,
+	/**  Set once when the record could not be read and was started afresh. */
+	notice: string | null,
+};
+
+/**  What changed the timer. */
+export type TimerChange = "started" | "paused" | "resumed" | 
+/**  Someone ended the phase early; the next one began. */
+"skipped" | "stopped" | 
+/**  The phase ran out and the next one began (sent by the relay, `by` is `null`). */
+"phase_ended" | 
+/**  Settings or options changed. */
+"options";
+
+/**  Events of the focus timer. */
+export type TimerEvent = TimerEvent_Serialize | TimerEvent_Deserialize;
+
+/**  Events of the focus timer. */
+export type TimerEvent_Deserialize = 
+/**  The timer changed: its whole state. Sent to everyone in the room. */
+{ type: "timer"; timer: TimerState_Deserialize; change: TimerChange; 
+/**  Who changed it (`null` when the relay did: a phase ran out). */
+by?: string | null };
+
+/**  Events of the focus timer. */
+export type TimerEvent_Serialize = 
+/**  The timer changed: its whole state. Sent to everyone in the room. */
+{ type: "timer"; timer: TimerState_Serialize; change: TimerChange; 
+/**  Who changed it (`null` when the relay did: a phase ran out). */
+by?: string };
+
+/**
+ *  Requests of the focus timer. Starting, pausing, resuming, skipping and stopping need
+ *  the `host` grant unless the host allowed everyone (`anyone_controls`); changing the
+ *  options always needs `host`.
+ */
+export type TimerRequest = TimerRequest_Serialize | TimerRequest_Deserialize;
+
+/**
+ *  Requests of the focus timer. Starting, pausing, resuming, skipping and stopping need
+ *  the `host` grant unless the host allowed everyone (`anyone_controls`); changing the
+ *  options always needs `host`.
+ */
+export type TimerRequest_Deserialize = 
+/**
+ *  Start at round 1's focus phase (restarting a running timer), with these settings
+ *  or, when absent, the room's current ones.
+ */
+{ type: "timer_start"; settings?: TimerSettings | null } | 
+/**  Pause the running phase (no-op when paused). */
+{ type: "timer_pause" } | 
+/**  Resume a paused phase (no-op when running). */
+{ type: "timer_resume" } | 
+/**  End the current phase now and start the next. */
+{ type: "timer_skip" } | 
+/**  Stop the timer. */
+{ type: "timer_stop" } | 
+/**
+ *  Change settings (taking effect from the next phase when running) or options.
+ *  Absent fields stay as they are. Needs `host`.
+ */
+{ type: "timer_options"; settings?: TimerSettings | null; anyone_controls?: boolean | null; quiet_during_focus?: boolean | null };
+
+/**
+ *  Requests of the focus timer. Starting, pausing, resuming, skipping and stopping need
+ *  the `host` grant unless the host allowed everyone (`anyone_controls`); changing the
+ *  options always needs `host`.
+ */
+export type TimerRequest_Serialize = 
+/**
+ *  Start at round 1's focus phase (restarting a running timer), with these settings
+ *  or, when absent, the room's current ones.
+ */
+{ type: "timer_start"; settings?: TimerSettings } | 
+/**  Pause the running phase (no-op when paused). */
+{ type: "timer_pause" } | 
+/**  Resume a paused phase (no-op when running). */
+{ type: "timer_resume" } | 
+/**  End the current phase now and start the next. */
+{ type: "timer_skip" } | 
+/**  Stop the timer. */
+{ type: "timer_stop" } | 
+/**
+ *  Change settings (taking effect from the next phase when running) or options.
+ *  Absent fields stay as they are. Needs `host`.
+ */
+{ type: "timer_options"; settings?: TimerSettings; anyone_controls?: boolean; quiet_during_focus?: boolean };
+
+/**  A running (or paused) timer's current phase. */
+export type TimerRun = TimerRun_Serialize | TimerRun_Deserialize;
+
+/**  A running (or paused) timer's current phase. */
+export type TimerRun_Deserialize = {
+	phase: Phase,
+	/**
+	 *  The focus round this phase belongs to, from 1 to `settings.rounds` (a break
+	 *  belongs to the round before it).
+	 */
+	round: number,
+	/**  Length of this phase, ms. */
+	phase_ms: number,
+	/**  When this phase ends (relay clock, ms since the epoch); `null` while paused. */
+	ends_at?: number | null,
+	/**
+	 *  Ms left in this phase: exact while paused; while running, what was left at the
+	 *  timer's `now`.
+	 */
+	remaining_ms: number,
+	paused: boolean,
+};
+
+/**  A running (or paused) timer's current phase. */
+export type TimerRun_Serialize = {
+	phase: Phase,
+	/**
+	 *  The focus round this phase belongs to, from 1 to `settings.rounds` (a break
+	 *  belongs to the round before it).
+	 */
+	round: number,
+	/**  Length of this phase, ms. */
+	phase_ms: number,
+	/**  When this phase ends (relay clock, ms since the epoch); `null` while paused. */
+	ends_at: number | null,
+	/**
+	 *  Ms left in this phase: exact while paused; while running, what was left at the
+	 *  timer's `now`.
+	 */
+	remaining_ms: number,
+	paused: boolean,
+};
+
+/**  Lengths of the phases, and how many focus rounds come before a long break. */
+export type TimerSettings = {
+	/**  Seconds of one focus phase. */
+	focus_secs: number,
+	/**  Seconds of a short break (after each focus round but the last). */
+	short_break_secs: number,
+	/**  Seconds of the long break (after the last round; then round 1 starts again). */
+	long_break_secs: number,
+	/**  Focus rounds before the long break. */
+	rounds: number,
+};
+
+/**  The whole state of a room's timer, as every change sends it. */
+export type TimerState = TimerState_Serialize | TimerState_Deserialize;
+
+/**  The whole state of a room's timer, as every change sends it. */
+export type TimerState_Deserialize = {
+	settings: TimerSettings,
+	/**  The current phase; `null` when the timer is stopped. */
+	run?: TimerRun_Deserialize | null,
+	/**  Whether everyone may start, pause, resume, skip and stop it (else only hosts). */
+	anyone_controls?: boolean,
+	/**  Whether clients hold back chat notifications during focus phases. */
+	quiet_during_focus?: boolean,
+	/**  Focus phases this room has completed since the timer was started. */
+	focus_completed?: number,
+	/**  The relay's clock when this state was sent (ms since the epoch). */
+	now?: number | null,
+};
+
+/**  The whole state of a room's timer, as every change sends it. */
+export type TimerState_Serialize = {
+	settings: TimerSettings,
+	/**  The current phase; `null` when the timer is stopped. */
+	run: TimerRun_Serialize | null,
+	/**  Whether everyone may start, pause, resume, skip and stop it (else only hosts). */
+	anyone_controls: boolean,
+	/**  Whether clients hold back chat notifications during focus phases. */
+	quiet_during_focus: boolean,
+	/**  Focus phases this room has completed since the timer was started. */
+	focus_completed: number,
+	/**  The relay's clock when this state was sent (ms since the epoch). */
+	now: number | null,
+};
 
 export type VideoDevice = VideoDevice_Serialize | VideoDevice_Deserialize;
 

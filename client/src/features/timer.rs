@@ -179,7 +179,10 @@ pub fn describe(event: &TimerEvent) -> String {
                 TimerChange::PhaseEnded => "moved on",
                 TimerChange::Options => "options changed",
             };
-            let by = by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
+            let by = by
+                .as_deref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default();
             format!("{} [{what}{by}]", status(timer, timer.now))
         }
     }
@@ -214,7 +217,9 @@ impl TimerArgs {
             || self.timer_long_break.is_some()
             || self.timer_rounds.is_some();
         any.then(|| TimerSettings {
-            focus_secs: self.timer_focus.map_or(d.focus_secs, |m| m.saturating_mul(60)),
+            focus_secs: self
+                .timer_focus
+                .map_or(d.focus_secs, |m| m.saturating_mul(60)),
             short_break_secs: self
                 .timer_break
                 .map_or(d.short_break_secs, |m| m.saturating_mul(60)),

@@ -130,6 +130,8 @@ pub struct StudySummary {
     pub days: Vec<DayTotal>,
     /// Every room ever studied in, most time first.
     pub rooms: Vec<RoomTotal>,
+    /// Today's time per room, most first.
+    pub today_rooms: Vec<RoomTotal>,
     /// Days in a row, up to today (or yesterday, while today has not counted yet), with
     /// at least `streakMinSeconds` in rooms.
     pub streak_days: u32,
@@ -235,7 +237,9 @@ impl Study {
             tick.tick().await;
             loop {
                 tick.tick().await;
-                let Some(tracking) = weak.upgrade() else { return };
+                let Some(tracking) = weak.upgrade() else {
+                    return;
+                };
                 if let Err(e) = tracking.flush() {
                     tracing::warn!(error = %e.message, "study time not written");
                 }
@@ -246,9 +250,11 @@ impl Study {
     pub fn goal_minutes(&self) -> Result<u32, AppError> {
         let value: Option<String> = self
             .conn()
-            .query_row("SELECT value FROM prefs WHERE key = 'goal_minutes'", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT value FROM prefs WHERE key = 'goal_minutes'",
+                [],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(storage)?;
         Ok(value
@@ -285,6 +291,7 @@ impl Study {
         let (days, rooms) = self.totals(&cutoff)?;
         let (streak_days, best_streak_days) = streaks(&days, &today);
         Ok(StudySummary {
+            today_rooms: self.rooms_on(&today)?,
             today,
             days,
             rooms,
@@ -292,7 +299,11 @@ impl Study {
             best_streak_days,
             streak_min_seconds: STREAK_MIN_SECONDS as f64,
             goal_minutes: self.goal_minutes()?,
-            notice: self.notice.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            notice: self
+                .notice
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
         })
     }
 
@@ -315,9 +326,7 @@ impl Study {
                 .seconds = seconds.max(0) as f64;
         }
         let mut stmt = conn
-            .prepare(
-                "SELECT day, COUNT(*), SUM(seconds) FROM focus WHERE day >= ?1 GROUP BY day",
-            )
+            .prepare("SELECT day, COUNT(*), SUM(seconds) FROM focus WHERE day >= ?1 GROUP BY day")
             .map_err(storage)?;
         let rows = stmt
             .query_map(params![cutoff], |r| {
@@ -334,26 +343,13 @@ impl Study {
             entry.focus_phases = count.max(0) as u32;
             entry.focus_seconds = seconds.max(0) as f64;
         }
-        let mut stmt = conn
-            .prepare(
-                "SELECT room, MAX(title), SUM(seconds),
-                        (SELECT COUNT(*) FROM focus f WHERE f.room = t.room)
-                 FROM room_time t GROUP BY room ORDER BY SUM(seconds) DESC",
-            )
-            .map_err(storage)?;
-        let rooms = stmt
-            .query_map([], |r| {
-                Ok(RoomTotal {
-                    room: r.get(0)?,
-                    title: r.get(1)?,
-                    seconds: r.get::<_, i64>(2)?.max(0) as f64,
-                    focus_phases: r.get::<_, i64>(3)?.max(0) as u32,
-                })
-            })
-            .map_err(storage)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(storage)?;
+        let rooms = room_totals(&conn, "", "9999")?;
         Ok((days.into_values().collect(), rooms))
+    }
+
+    /// Time per room on `day` (`YYYY-MM-DD`), most first.
+    pub fn rooms_on(&self, day: &str) -> Result<Vec<RoomTotal>, AppError> {
+        room_totals(&self.conn(), day, day)
     }
 
     /// The user has seen the notice.
@@ -395,6 +391,32 @@ impl Study {
         }
         Ok(out)
     }
+}
+
+/// Time and focus phases per room on the days from `first` to `last`, most time first.
+fn room_totals(conn: &Connection, first: &str, last: &str) -> Result<Vec<RoomTotal>, AppError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT room, MAX(title), SUM(seconds),
+                    (SELECT COUNT(*) FROM focus f
+                     WHERE f.room = t.room AND f.day BETWEEN ?1 AND ?2)
+             FROM room_time t WHERE day BETWEEN ?1 AND ?2
+             GROUP BY room ORDER BY SUM(seconds) DESC, room",
+        )
+        .map_err(storage)?;
+    let rooms = stmt
+        .query_map(params![first, last], |r| {
+            Ok(RoomTotal {
+                room: r.get(0)?,
+                title: r.get(1)?,
+                seconds: r.get::<_, i64>(2)?.max(0) as f64,
+                focus_phases: r.get::<_, i64>(3)?.max(0) as u32,
+            })
+        })
+        .map_err(storage)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(storage)?;
+    Ok(rooms)
 }
 
 fn empty_day(day: String) -> DayTotal {

@@ -71,8 +71,14 @@ fn time_in_rooms_and_focus_phases_add_up_per_day_and_room() {
     assert_eq!(s.rooms[0].room, "maths");
     assert_eq!((s.rooms[0].seconds, s.rooms[0].focus_phases), (120.0, 1));
     assert_eq!(s.rooms[1].seconds, 30.0);
+    assert_eq!(s.today_rooms, s.rooms, "all of it was today");
+    clocks.set_day("2026-12-02");
+    assert!(study.summary().unwrap().today_rooms.is_empty());
     let csv = study.csv().unwrap();
-    assert!(csv.starts_with("kind,day,room,title,started,seconds\n"), "{csv}");
+    assert!(
+        csv.starts_with("kind,day,room,title,started,seconds\n"),
+        "{csv}"
+    );
     assert!(csv.contains("focus,2026-12-01,maths,Maths,"), "{csv}");
     assert_eq!(csv.lines().count(), 4, "{csv}");
 }
@@ -103,7 +109,10 @@ fn clock_jumps_never_make_negative_or_absurd_entries() {
     let s = study.summary().unwrap();
     let total: f64 = s.days.iter().map(|d| d.seconds).sum();
     assert_eq!(total, 20.0 + 20.0 + 20.0 + 60.0 + 5.0);
-    assert!(s.days.iter().all(|d| d.seconds >= 0.0 && d.seconds <= 86_400.0));
+    assert!(s
+        .days
+        .iter()
+        .all(|d| d.seconds >= 0.0 && d.seconds <= 86_400.0));
     assert_eq!(day_seconds(&s, "2026-12-01"), 20.0);
 }
 
@@ -170,7 +179,11 @@ fn the_goal_is_kept_and_checked() {
 fn a_corrupt_record_is_moved_aside_and_started_afresh() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(STUDY_DB_FILE);
-    std::fs::write(&path, b"this is not a database, just some bytes ".repeat(200)).unwrap();
+    std::fs::write(
+        &path,
+        b"this is not a database, just some bytes ".repeat(200),
+    )
+    .unwrap();
     let clocks = TestClocks::new("2026-12-03");
     let study = open(dir.path(), &clocks);
     let s = study.summary().unwrap();
