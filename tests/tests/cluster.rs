@@ -11,7 +11,8 @@ use studyhall_client::media::{ClientStats, MediaClient, MediaOptions};
 use studyhall_client::{JoinInfo, SignalClient, SignalError};
 use studyhall_protocol::{
     ClientFrame, ClientMessage, CloseCode, ErrorCode, FeatureEvent, Grants, HandEvent, HandRequest,
-    MediaState, Presence, PresenceRequest, ServerMessage, TrackSource,
+    MediaState, Presence, PresenceRequest, ServerMessage, TimerEvent, TimerRequest, TimerSettings,
+    TrackSource,
 };
 use studyhall_tests::cluster::{http_get, token, Node, RedisServer};
 use studyhall_tests::{expect, expect_none, init_logging};
@@ -481,6 +482,84 @@ async fn a_killed_nodes_room_moves_on_rejoin_with_history() {
         p.len() == 1 && p.get("ada").map(String::as_str) == Some("node-b")
     })
     .await;
+}
+
+#[tokio::test]
+async fn the_focus_timer_crosses_nodes_and_outlives_the_node_that_held_it() {
+    let _serial = SERIAL.lock().await;
+    init_logging();
+    let redis = RedisServer::start();
+    let mut a = Node::start("node-a", &redis).await;
+    let room = "pomodoro";
+    let (mut host, _) = SignalClient::join(
+        &a.url(),
+        room,
+        &token(room, "host", Grants::host()),
+        MediaState::default(),
+    )
+    .await
+    .unwrap();
+    let b = Node::start("node-b", &redis).await;
+    let (mut ada, _) = join(&b, room, "ada").await;
+    assert_eq!(room_node(&redis, room).await.as_deref(), Some("node-a"));
+
+    let settings = TimerSettings {
+        focus_secs: 50 * 60,
+        short_break_secs: 300,
+        long_break_secs: 900,
+        rounds: 4,
+    };
+    host.send(
+        TimerRequest::TimerStart {
+            settings: Some(settings),
+        }
+        .into(),
+    )
+    .await
+    .unwrap();
+    let timer_of = |m: ServerMessage| match m {
+        ServerMessage::Feature(FeatureEvent::Timer(TimerEvent::Timer { timer, .. })) => timer,
+        other => panic!("{other:?}"),
+    };
+    let is_timer = |m: &ServerMessage| matches!(m, ServerMessage::Feature(FeatureEvent::Timer(_)));
+    let at_host = timer_of(expect(&mut host, "started, on node-a", is_timer).await);
+    let at_ada = timer_of(expect(&mut ada, "started, across nodes", is_timer).await);
+    let ends_at = at_host.run.and_then(|r| r.ends_at);
+    assert!(ends_at.is_some());
+    assert_eq!(
+        at_ada.run.and_then(|r| r.ends_at),
+        ends_at,
+        "one clock for both"
+    );
+
+    // The node holding the room dies; ada rejoins and the room moves to node-b, which
+    // loads the timer from Redis.
+    a.kill();
+    drop(host);
+    loop {
+        match tokio::time::timeout(Duration::from_secs(15), ada.recv()).await {
+            Ok(Err(SignalError::Closed { .. })) => break,
+            Ok(Ok(_)) => continue,
+            Ok(Err(e)) => panic!("unexpected end: {e}"),
+            Err(_) => panic!("ada was not told to rejoin"),
+        }
+    }
+    let (_ada, info) = join(&b, room, "ada").await;
+    assert_eq!(room_node(&redis, room).await.as_deref(), Some("node-b"));
+    let run = info
+        .features
+        .timer
+        .run
+        .expect("the timer outlived its node");
+    assert_eq!(run.ends_at, ends_at);
+    assert_eq!(info.features.timer.settings, settings);
+    let mut conn = redis.conn().await;
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(format!("studyhall:state:{{{room}}}:timer"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(ttl > 0, "the timer's key expires ({ttl})");
 }
 
 /// What became of a chat message.

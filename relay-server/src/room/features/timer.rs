@@ -663,6 +663,35 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_reconnect_in_the_middle_of_a_phase_finds_it_running_on() {
+        let (h, mut host) = Harness::new();
+        let start = TimerRequest::TimerStart {
+            settings: Some(short()),
+        };
+        h.send(&mut host, start.into()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_secs(50)).await;
+        let ada = h.join("ada");
+        h.rooms.leave(
+            &h.room,
+            "ada",
+            ada.conn.id,
+            studyhall_protocol::LeaveReason::Timeout,
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(20)).await;
+        let back = h.join("ada");
+        let snapshot = super::super::snapshot(&h.services, &h.room, &back.conn).await;
+        let run = snapshot.features.timer.run.unwrap();
+        assert_eq!((run.phase, run.round, run.paused), (Phase::Focus, 1, false));
+        assert_eq!(run.remaining_ms, 50_000, "two minutes less the 70 s gone");
+        tokio::time::sleep(std::time::Duration::from_secs(51)).await;
+        let snapshot = super::super::snapshot(&h.services, &h.room, &back.conn).await;
+        assert_eq!(
+            snapshot.features.timer.run.map(|r| r.phase),
+            Some(Phase::ShortBreak)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_running_timer_loaded_later_is_where_the_clock_says() {
         let (h, mut host) = Harness::new();
         let start = TimerRequest::TimerStart {
