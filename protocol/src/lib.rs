@@ -520,6 +520,9 @@ pub enum LeaveReason {
 /// Messages from the relay to a client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// `joined` (with every feature's snapshot) is the large one; a message is built, sent and
+// dropped, so boxing it would only add an allocation to every message.
+#[allow(clippy::large_enum_variant)]
 pub enum ServerMessage {
     /// Reply to `join`: who you are, who is here, the newest chat page and the limits.
     Joined {

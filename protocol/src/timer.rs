@@ -161,7 +161,7 @@ impl TimerRun {
 }
 
 /// The whole state of a room's timer, as every change sends it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TimerState {
     pub settings: TimerSettings,
@@ -181,19 +181,6 @@ pub struct TimerState {
     #[cfg_attr(feature = "specta", specta(type = f64))]
     #[serde(default)]
     pub now: u64,
-}
-
-impl Default for TimerState {
-    fn default() -> Self {
-        TimerState {
-            settings: TimerSettings::default(),
-            run: None,
-            anyone_controls: false,
-            quiet_during_focus: false,
-            focus_completed: 0,
-            now: 0,
-        }
-    }
 }
 
 /// Requests of the focus timer. Starting, pausing, resuming, skipping and stopping need

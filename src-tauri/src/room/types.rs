@@ -169,6 +169,8 @@ pub enum ConnectionState {
 /// Something happened in the room.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 #[serde(tag = "type", rename_all = "camelCase")]
+// `resynced` (a whole snapshot) is the large one; events are built, emitted and dropped.
+#[allow(clippy::large_enum_variant)]
 pub enum RoomEvent {
     #[serde(rename_all = "camelCase")]
     ParticipantJoined { participant: Participant },
