@@ -350,8 +350,14 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
             _ = tick.tick() => {
                 println!("{}", progress(started.elapsed(), &client.stats()));
                 if state.timer.0.run.is_some() {
-                    let relay_now = timer::local_ms() as i64 + clock.offset().unwrap_or(0);
-                    println!("{}", timer::status(&state.timer.0, relay_now.max(0) as u64));
+                    // With this machine's clock, so a reader can compare it with another
+                    // client's figure taken at another moment.
+                    let local = timer::local_ms();
+                    let relay_now = local as i64 + clock.offset().unwrap_or(0);
+                    println!(
+                        "{} at {local}",
+                        timer::status(&state.timer.0, relay_now.max(0) as u64)
+                    );
                 }
             }
             event = client.next_event() => match event {
