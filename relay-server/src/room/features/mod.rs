@@ -75,12 +75,15 @@ pub struct ChatLimits {
 /// Rate limits a feature keeps per connection.
 pub struct SessionBuckets {
     pub chat: TokenBucket,
+    /// Timer changes: each is stored and sent to everyone.
+    pub timer: TokenBucket,
 }
 
 impl SessionBuckets {
     pub fn new(limits: &ChatLimits, now: Instant) -> Self {
         SessionBuckets {
             chat: TokenBucket::new(limits.chat_per_second, limits.chat_burst, now),
+            timer: TokenBucket::new(timer::CHANGES_PER_SECOND, timer::CHANGES_BURST, now),
         }
     }
 }

@@ -32,6 +32,10 @@ const MAX_CATCH_UP: u32 = 20_000;
 
 pub struct Timer;
 
+/// How many timer requests one connection may send: a burst, then this many a second.
+pub const CHANGES_PER_SECOND: u32 = 2;
+pub const CHANGES_BURST: u32 = 10;
+
 /// The timer's state machine: pure, with time passed in (relay ms).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Machine {
@@ -329,6 +333,10 @@ impl RoomFeature for Timer {
         if !cx.is_current() {
             return Err(super::replaced());
         }
+        cx.buckets
+            .timer
+            .try_take(cx.now)
+            .map_err(Refused::RateLimited)?;
         let timer = cx.room.feature::<RoomTimer>();
         let mut guard = timer.load(cx.services, cx.room).await?;
         let Some(held) = guard.as_mut() else {
@@ -660,6 +668,37 @@ mod tests {
         let loaded = guard.as_ref().unwrap().machine.state.run.unwrap();
         assert!(loaded.paused);
         assert_eq!(loaded.phase, Phase::ShortBreak);
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_timer_requests_is_rate_limited_per_connection() {
+        let (h, mut host) = Harness::new();
+        let mut ada = h.join("ada");
+        let start = TimerRequest::TimerStart {
+            settings: Some(short()),
+        };
+        h.send(&mut host, start.into()).await.unwrap();
+        let mut limited = 0;
+        for _ in 0..30 {
+            let r = h.send(&mut host, TimerRequest::TimerPause.into()).await;
+            if matches!(r, Err(Refused::RateLimited(_))) {
+                limited += 1;
+            }
+        }
+        assert!(limited >= 15, "only {limited} of 30 limited");
+        // Someone else is not slowed by it.
+        let options = TimerRequest::TimerOptions {
+            settings: None,
+            anyone_controls: Some(true),
+            quiet_during_focus: None,
+        };
+        let mut other = h.join("host2");
+        other.grants = studyhall_protocol::Grants::host();
+        assert_eq!(h.send(&mut other, options.into()).await, Ok(Reply::Ack));
+        assert_eq!(
+            h.send(&mut ada, TimerRequest::TimerResume.into()).await,
+            Ok(Reply::Ack)
+        );
     }
 
     #[tokio::test(start_paused = true)]
