@@ -588,4 +588,43 @@ mod tests {
         );
         assert_eq!(title_of("chem_lab"), "Chem lab");
     }
+
+    #[test]
+    fn only_a_focus_phase_that_ran_out_is_recorded() {
+        let event = |change, phase| {
+            let mut timer = proto::TimerState::default();
+            timer.run = Some(proto::TimerRun {
+                phase,
+                round: 1,
+                phase_ms: 300_000,
+                ends_at: Some(1),
+                remaining_ms: 300_000,
+                paused: false,
+            });
+            proto::FeatureEvent::Timer(proto::TimerEvent::Timer {
+                timer,
+                change,
+                by: None,
+            })
+        };
+        use proto::{Phase, TimerChange};
+        let focus = u64::from(proto::TimerSettings::default().focus_secs);
+        assert_eq!(
+            focus_completed(&event(TimerChange::PhaseEnded, Phase::ShortBreak)),
+            Some(focus)
+        );
+        assert_eq!(
+            focus_completed(&event(TimerChange::PhaseEnded, Phase::LongBreak)),
+            Some(focus)
+        );
+        // A break that ran out, and a skipped focus, complete no focus.
+        assert_eq!(
+            focus_completed(&event(TimerChange::PhaseEnded, Phase::Focus)),
+            None
+        );
+        assert_eq!(
+            focus_completed(&event(TimerChange::Skipped, Phase::ShortBreak)),
+            None
+        );
+    }
 }

@@ -230,9 +230,16 @@ impl Study {
 
     /// Write down time in rooms every [`FLUSH_EVERY`] while `tracking` lives.
     pub fn spawn_flusher(tracking: &Arc<Tracking>) -> tokio::task::JoinHandle<()> {
+        Self::spawn_flusher_every(tracking, FLUSH_EVERY)
+    }
+
+    fn spawn_flusher_every(
+        tracking: &Arc<Tracking>,
+        every: Duration,
+    ) -> tokio::task::JoinHandle<()> {
         let weak: Weak<Tracking> = Arc::downgrade(tracking);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(FLUSH_EVERY);
+            let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             tick.tick().await;
             loop {

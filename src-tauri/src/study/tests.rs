@@ -209,3 +209,62 @@ fn csv_fields_are_quoted_and_formulas_defused() {
     assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
     assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
 }
+
+/// The child side of [`a_killed_app_process_keeps_what_it_wrote`]: count time in a room
+/// with the real clocks, flushing every 250 ms, until killed.
+fn record_until_killed(dir: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let study = Arc::new(
+            Study::open(
+                &Path::new(dir).join(STUDY_DB_FILE),
+                Arc::new(SystemClocks::default()),
+            )
+            .unwrap(),
+        );
+        let tracking = study.track("killed", "Killed");
+        let _flusher = Study::spawn_flusher_every(&tracking, Duration::from_millis(250));
+        std::fs::write(Path::new(dir).join("started"), b"").unwrap();
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        panic!("the parent should have killed this process");
+    });
+}
+
+#[test]
+fn a_killed_app_process_keeps_what_it_wrote() {
+    const NAME: &str = "study::tests::a_killed_app_process_keeps_what_it_wrote";
+    if let Ok(dir) = std::env::var("STUDYHALL_STUDY_CHILD") {
+        record_until_killed(&dir);
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+        .env("STUDYHALL_STUDY_CHILD", dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !dir.path().join("started").exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the recording process did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(3_100));
+    child.kill().unwrap(); // SIGKILL: no drop, no last flush
+    child.wait().unwrap();
+    let clocks = TestClocks::new(&chrono::Local::now().format("%Y-%m-%d").to_string());
+    let study = open(dir.path(), &clocks);
+    let s = study.summary().unwrap();
+    let total: f64 = s.days.iter().map(|d| d.seconds).sum();
+    // 3.1 s in the room; the last step (≤ 250 ms) and the part-second carried over are
+    // lost, nothing more.
+    assert!((2.0..=4.0).contains(&total), "{total} s recorded of 3.1 s");
+    assert_eq!(s.rooms[0].room, "killed");
+}
