@@ -191,7 +191,8 @@ pub struct TimerState {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TimerRequest {
     /// Start at round 1's focus phase (restarting a running timer), with these settings
-    /// or, when absent, the room's current ones.
+    /// or, when absent, the room's current ones. Only a host may start with settings
+    /// other than the current ones.
     TimerStart {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         settings: Option<TimerSettings>,
@@ -249,7 +250,7 @@ pub enum TimerChange {
     /// Someone ended the phase early; the next one began.
     Skipped,
     Stopped,
-    /// The phase ran out and the next one began (sent by the relay, `by` is `null`).
+    /// The phase ran out and the next one began (sent by the relay, without `by`).
     PhaseEnded,
     /// Settings or options changed.
     Options,
@@ -274,7 +275,7 @@ pub enum TimerEvent {
     Timer {
         timer: TimerState,
         change: TimerChange,
-        /// Who changed it (`null` when the relay did: a phase ran out).
+        /// Who changed it (absent when the relay did: a phase ran out).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<String>,
     },

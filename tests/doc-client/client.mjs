@@ -8,6 +8,14 @@ import WebSocket from 'ws';
 
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * The doc's limit on timer requests: 2 a second per connection, with a burst of 10. The
+ * client keeps below it (a smaller burst and a slower rate, for the network's jitter) so
+ * that a test's requests are never refused with `rate_limited`.
+ */
+const TIMER_RATE_PER_SECOND = 1.8;
+const TIMER_BURST = 8;
+
 /** Build the WebSocket URL for a relay listening on host:port. */
 export function wsUrl(host, port) {
   return `ws://${host}:${port}/ws`;
@@ -65,6 +73,19 @@ export class StudyhallClient {
      * as empty), then replaced by every `hand_queue`.
      */
     this.hands = [];
+    /**
+     * The room's focus timer (a TimerState): `joined.features.timer`, then replaced by the
+     * `timer` of every `timer` event. null until joined, or when the relay sent none.
+     */
+    this.timer = null;
+    /**
+     * The relay's clock minus ours, in ms, once measured with `measureClock` (the doc's
+     * "Time left": several pings, the one with the smallest round trip wins).
+     */
+    this.clockOffsetMs = null;
+    this._clockNonce = 1_000_000;
+    this._timerTokens = TIMER_BURST;
+    this._timerLast = Date.now();
 
     // No subprotocol, no compression (the relay negotiates neither).
     this.ws = new WebSocket(url, { perMessageDeflate: false });
@@ -121,6 +142,8 @@ export class StudyhallClient {
     }
     if (frame.type === 'joined') this.hands = frame.features?.hands ?? [];
     if (frame.type === 'hand_queue') this.hands = frame.hands;
+    if (frame.type === 'joined') this.timer = frame.features?.timer ?? null;
+    if (frame.type === 'timer') this.timer = frame.timer;
     const index = this.frames.length;
     this.frames.push(frame);
     for (const w of [...this._waiters]) w.onFrame(frame, index);
@@ -198,6 +221,7 @@ export class StudyhallClient {
    * (the answer or an `error`).
    */
   async request(frame, timeoutMs = 5000) {
+    if (frame.type.startsWith('timer_')) await this._timerToken();
     const request_id = frame.request_id ?? this.requestId();
     this.send({ ...frame, request_id });
     return this.waitFor((f) => f.request_id === request_id, timeoutMs, `reply to ${frame.type} ${request_id}`);
@@ -206,7 +230,7 @@ export class StudyhallClient {
   /**
    * Send a request that has no reply of its own (`set_media`, `set_presence`,
    * `chat_delete`, `kick`, `end_room`, `subscribe_answer`, `raise_hand`, `lower_hand`,
-   * `lower_hand_of`) with a request_id and wait for its `ack`. Rejects with a
+   * `lower_hand_of`, the `timer_*` requests) with a request_id and wait for its `ack`. Rejects with a
    * ProtocolError on an `error`. The broadcasts it causes may come before or after the ack.
    */
   async act(frame, timeoutMs = 5000) {
@@ -231,6 +255,86 @@ export class StudyhallClient {
     return this.act({ type: 'lower_hand_of', identity }, timeoutMs);
   }
 
+  // ------------------------------------------------------------ focus timer
+
+  /** Wait until one more timer request stays within the doc's limit, and count it. */
+  async _timerToken() {
+    for (;;) {
+      const now = Date.now();
+      this._timerTokens = Math.min(TIMER_BURST, this._timerTokens + ((now - this._timerLast) / 1000) * TIMER_RATE_PER_SECOND);
+      this._timerLast = now;
+      if (this._timerTokens >= 1) {
+        this._timerTokens -= 1;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.ceil(((1 - this._timerTokens) / TIMER_RATE_PER_SECOND) * 1000)));
+    }
+  }
+
+  /** timer_start, with `settings` (all four fields) or the room's current ones; resolves with the ack. */
+  timerStart(settings, timeoutMs) {
+    return this.act(settings === undefined ? { type: 'timer_start' } : { type: 'timer_start', settings }, timeoutMs);
+  }
+
+  timerPause(timeoutMs) {
+    return this.act({ type: 'timer_pause' }, timeoutMs);
+  }
+
+  timerResume(timeoutMs) {
+    return this.act({ type: 'timer_resume' }, timeoutMs);
+  }
+
+  timerSkip(timeoutMs) {
+    return this.act({ type: 'timer_skip' }, timeoutMs);
+  }
+
+  timerStop(timeoutMs) {
+    return this.act({ type: 'timer_stop' }, timeoutMs);
+  }
+
+  /** Host: timer_options; fields left out keep their value. Resolves with the ack. */
+  timerOptions(options, timeoutMs) {
+    return this.act({ type: 'timer_options', ...options }, timeoutMs);
+  }
+
+  /**
+   * Measure the relay clock's offset from ours, as docs/protocol.md ("Time left") says:
+   * `samples` pings one after another; for each, rtt = received - sent and
+   * offset = pong.time - (sent + rtt / 2); keep the offset of the smallest rtt.
+   * Resolves with {offsetMs, rttMs} and remembers the offset.
+   */
+  async measureClock(samples = 5, timeoutMs = 5000) {
+    let best = null;
+    for (let i = 0; i < samples; i++) {
+      const nonce = this._clockNonce++;
+      const sent = Date.now();
+      const pong = await this.ping(nonce, timeoutMs);
+      const received = Date.now();
+      if (!Number.isSafeInteger(pong.time)) throw new Error(`pong without a time: ${JSON.stringify(pong)}`);
+      const rtt = received - sent;
+      const offset = pong.time - (sent + rtt / 2);
+      if (best === null || rtt < best.rttMs) best = { offsetMs: offset, rttMs: rtt };
+    }
+    this.clockOffsetMs = best.offsetMs;
+    return best;
+  }
+
+  /** The relay's clock now, in ms since the epoch (our clock plus the measured offset). */
+  relayNow() {
+    if (this.clockOffsetMs === null) throw new Error('measure the clock first (measureClock)');
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /**
+   * Ms left in `run` (a TimerRun; default: the current timer's), by the doc's formula:
+   * `remaining_ms` while paused, else max(0, ends_at - relay now). null when stopped.
+   */
+  timeLeft(run = this.timer?.run) {
+    if (!run) return null;
+    if (run.paused) return run.remaining_ms;
+    return Math.max(0, run.ends_at - this.relayNow());
+  }
+
   /**
    * Send `join` and wait for `joined` (resolves with it) or an `error` (rejects with a
    * ProtocolError carrying the frame). `joined` is always the first message after join.
@@ -247,7 +351,7 @@ export class StudyhallClient {
     throw new Error(`unexpected reply to join: ${JSON.stringify(reply)}`);
   }
 
-  /** Application-level ping; resolves with the pong. */
+  /** Application-level ping; resolves with the pong (which carries the relay's `time`). */
   async ping(nonce, timeoutMs = 5000) {
     this.send(nonce === undefined ? { type: 'ping' } : { type: 'ping', nonce });
     return this.waitFor((f) => f.type === 'pong' && f.nonce === nonce, timeoutMs, `pong ${nonce}`);

@@ -495,7 +495,10 @@ test('refusals: wrong room, bad token, not joined, forbidden, unknown type', { t
     bob.send({ type: 'frobnicate', request_id: 'u1' });
     assertError(await bob.waitForType('error'), 'unknown_type', false, 'u1');
     const pong = await bob.ping(42);
-    assert.deepEqual(pong, { type: 'pong', nonce: 42 });
+    // `request_id` only if the ping had one; `time` always (the relay's clock).
+    assert.deepEqual(Object.keys(pong).sort(), ['nonce', 'time', 'type']);
+    assert.equal(pong.nonce, 42);
+    assert.ok(Number.isSafeInteger(pong.time), `pong.time: ${JSON.stringify(pong)}`);
     // Reserved media types are unknown to a relay without media.
     bob.send({ type: 'media_offer', request_id: 'mo' });
     assertError(await bob.waitForType('error'), 'unknown_type', false);
@@ -777,7 +780,8 @@ test('raise hand: one queue in raise order, acks, host lowers, late joiner, leav
     const [bob] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'bob', name: 'Bob' }));
     const [cat] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'cat', name: 'Cat' }));
     // "This relay always sends `features`, and every field in it."
-    assert.deepEqual(adaJoined.features, { hands: [] });
+    assert.deepEqual(Object.keys(adaJoined.features).sort(), ['hands', 'timer']);
+    assert.deepEqual(adaJoined.features.hands, []);
 
     // bob raises: everyone, bob included, gets the whole queue with `by`; bob gets ack.
     const before = Date.now();
@@ -853,7 +857,7 @@ test('raise hand: one queue in raise order, acks, host lowers, late joiner, leav
     await ada.act({ type: 'end_room' });
     assert.equal((await bob.waitClose()).code, 4012);
     const [, again] = await joinAs(ctx, relay, room, adaToken);
-    assert.deepEqual(again.features, { hands: [] }, 'a room started afresh has no raised hands');
+    assert.deepEqual(again.features.hands, [], 'a room started afresh has no raised hands');
   });
 });
 
@@ -921,5 +925,265 @@ test('raise hand: a dropped connection sets the hand aside; rejoining restores i
     await settle(ada, cat);
     assert.deepEqual(ada.hands, restored.hands);
     assert.deepEqual(cat.hands, restored.hands);
+  });
+});
+
+// ---------------------------------------------------------------- focus timer
+//
+// What docs/protocol.md says about the focus timer ("Focus timer", "TimerState", the grant
+// table, `pong.time`, the `out_of_range` and `invalid_state` errors). Phases last at
+// least a minute, so these tests never wait for one to run out.
+
+const DEFAULT_TIMER_SETTINGS = { focus_secs: 1500, short_break_secs: 300, long_break_secs: 900, rounds: 4 };
+/** How far two readings of "the relay's clock now" may differ here (same machine). */
+const CLOCK_SLACK_MS = 1500;
+
+/** Assert a TimerState has every documented field with the right type. */
+function assertTimerState(t) {
+  assert.ok(t && typeof t === 'object', `a TimerState: ${JSON.stringify(t)}`);
+  for (const k of ['focus_secs', 'short_break_secs', 'long_break_secs', 'rounds']) {
+    assert.ok(Number.isSafeInteger(t.settings?.[k]), `settings.${k}: ${JSON.stringify(t)}`);
+  }
+  assert.equal(typeof t.anyone_controls, 'boolean');
+  assert.equal(typeof t.quiet_during_focus, 'boolean');
+  assert.ok(Number.isSafeInteger(t.focus_completed) && t.focus_completed >= 0);
+  assert.ok(Number.isSafeInteger(t.now), `now: ${JSON.stringify(t)}`);
+  if (t.run === null) return;
+  const r = t.run;
+  assert.ok(['focus', 'short_break', 'long_break'].includes(r.phase), `phase: ${JSON.stringify(r)}`);
+  assert.ok(Number.isSafeInteger(r.round) && r.round >= 1);
+  assert.ok(Number.isSafeInteger(r.phase_ms) && r.phase_ms > 0);
+  assert.ok(Number.isSafeInteger(r.remaining_ms) && r.remaining_ms >= 0 && r.remaining_ms <= r.phase_ms);
+  assert.equal(typeof r.paused, 'boolean');
+  if (r.paused) {
+    assert.equal(r.ends_at, null, `a paused run has ends_at null: ${JSON.stringify(r)}`);
+  } else {
+    assert.ok(Number.isSafeInteger(r.ends_at), `a running run has ends_at: ${JSON.stringify(r)}`);
+    // "While running: what was left at the state's `now`."
+    assert.equal(r.ends_at - t.now, r.remaining_ms, `remaining_ms is ends_at - now: ${JSON.stringify(t)}`);
+  }
+}
+
+/**
+ * Wait for the next `timer` event on every client; check all got the same one, with this
+ * `change` and `by` (undefined: absent). Returns the frame.
+ */
+async function expectTimer(clients, change, by) {
+  const frames = [];
+  for (const c of clients) frames.push(await c.waitForType('timer'));
+  for (const f of frames) {
+    assert.equal(f.change, change, `timer.change: ${JSON.stringify(f)}`);
+    if (by === undefined) assert.ok(!('by' in f), `no \`by\`: ${JSON.stringify(f)}`);
+    else assert.equal(f.by, by, `timer.by: ${JSON.stringify(f)}`);
+    assert.ok(!('request_id' in f), 'broadcasts never carry request_id');
+    assertTimerState(f.timer);
+    assert.deepEqual(f, frames[0], 'everyone gets the same timer event');
+  }
+  return frames[0];
+}
+
+/** After a round trip on each client, none has an unread `timer` event. */
+async function expectNoTimer(clients, why) {
+  await settle(...clients);
+  for (const c of clients) assert.deepEqual(c.pending('timer'), [], why);
+}
+
+test('focus timer: who controls it, ranges, start, pause, skip, reconnect, stop, pong.time', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (ctx) => {
+    const dir = await ctx.dataDir();
+    const relay = await ctx.relay(dir);
+    const room = 'focus';
+    const bobToken = await mintToken(dir, { room, identity: 'bob', name: 'Bob' });
+    const [ada, adaJoined] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'ada', name: 'Ada', host: true }));
+    let [bob] = await joinAs(ctx, relay, room, bobToken);
+    await ada.waitForType('participant_joined');
+
+    // joined.features.timer: always there; a room whose timer was never started has the
+    // stopped timer with the default settings.
+    const t0 = adaJoined.features.timer;
+    assertTimerState(t0);
+    assert.equal(t0.run, null, 'stopped until started');
+    assert.deepEqual(t0.settings, DEFAULT_TIMER_SETTINGS);
+    assert.equal(t0.anyone_controls, false);
+    assert.equal(t0.quiet_during_focus, false);
+    assert.equal(t0.focus_completed, 0);
+
+    // pong: the relay's clock, ms since the epoch; with request_id and nonce echoed.
+    const before = Date.now();
+    const pong = await ada.request({ type: 'ping', nonce: 7, request_id: 'p1' });
+    const after = Date.now();
+    assert.equal(pong.type, 'pong');
+    assert.equal(pong.request_id, 'p1');
+    assert.equal(pong.nonce, 7);
+    assert.ok(Number.isSafeInteger(pong.time), `pong.time is a whole number: ${JSON.stringify(pong)}`);
+    assert.ok(pong.time >= before - CLOCK_SLACK_MS && pong.time <= after + CLOCK_SLACK_MS, `pong.time ${pong.time} is close to Date.now() (${before}..${after})`);
+    // The doc's clock sync (smallest round trip wins). Same machine: the offset is small.
+    for (const c of [ada, bob]) {
+      const { offsetMs, rttMs } = await c.measureClock(5);
+      assert.ok(rttMs >= 0);
+      assert.ok(Math.abs(offsetMs) < CLOCK_SLACK_MS, `clock offset ${offsetMs} ms`);
+    }
+    assert.ok(Math.abs(t0.now - ada.relayNow()) < 60_000, 'joined.features.timer.now is the relay clock');
+
+    // A member may not control the timer: forbidden naming `host`; nothing else happens.
+    assertForbidden(await bob.request({ type: 'timer_start', request_id: 'b1' }), 'host', 'b1');
+    // That check comes first: a member's pause of a stopped timer is forbidden too.
+    assertForbidden(await bob.request({ type: 'timer_pause', request_id: 'b2' }), 'host', 'b2');
+    // ... and timer_options needs the `host` grant (the grant table).
+    assertForbidden(await bob.request({ type: 'timer_options', anyone_controls: true, request_id: 'b3' }), 'host', 'b3');
+    await expectNoTimer([ada, bob], 'a forbidden request causes no timer event');
+
+    // A stopped timer: pause, resume and skip are invalid_state; stop is ack, no event.
+    for (const type of ['timer_pause', 'timer_resume', 'timer_skip']) {
+      assertError(await ada.request({ type, request_id: `s-${type}` }), 'invalid_state', false, `s-${type}`);
+    }
+    assert.deepEqual(await ada.act({ type: 'timer_stop', request_id: 's0' }), { type: 'ack', request_id: 's0' });
+    await expectNoTimer([ada, bob], 'stopping a stopped timer sends no timer event');
+
+    // Settings out of range: out_of_range naming the field (and its range); nothing starts.
+    const settings = { focus_secs: 1200, short_break_secs: 300, long_break_secs: 600, rounds: 3 };
+    const zeroFocus = await ada.request({ type: 'timer_start', settings: { ...settings, focus_secs: 0 }, request_id: 'o1' });
+    assertError(zeroFocus, 'out_of_range', false, 'o1');
+    assert.match(zeroFocus.message, /\bfocus_secs\b/, `names the field: ${zeroFocus.message}`);
+    assert.match(zeroFocus.message, /\b60s?\b.*\b14400s?\b/, `names the range: ${zeroFocus.message}`);
+    const manyRounds = await ada.request({ type: 'timer_start', settings: { ...settings, rounds: 1000 }, request_id: 'o2' });
+    assertError(manyRounds, 'out_of_range', false, 'o2');
+    assert.match(manyRounds.message, /\brounds\b/, `names the field: ${manyRounds.message}`);
+    assert.match(manyRounds.message, /\b1\b.*\b12\b/, `names the range: ${manyRounds.message}`);
+    const optionsOut = await ada.request({ type: 'timer_options', settings: { ...settings, long_break_secs: 7201 }, anyone_controls: true, request_id: 'o3' });
+    assertError(optionsOut, 'out_of_range', false, 'o3');
+    assert.match(optionsOut.message, /\blong_break_secs\b/, optionsOut.message);
+    // Not a whole number in range of the type: bad_message, naming `settings`; a missing
+    // field: bad_message naming it.
+    assertBadField(await ada.request({ type: 'timer_start', settings: { ...settings, focus_secs: -1 }, request_id: 'o4' }), 'settings', 'o4');
+    assertBadField(await ada.request({ type: 'timer_start', settings: { focus_secs: 600 }, request_id: 'o5' }), '(short_break_secs|long_break_secs|rounds)', 'o5');
+    await expectNoTimer([ada, bob], 'refused settings change nothing');
+
+    // The host starts it: ack, and `timer` to both, the sender included.
+    const startedAt = ada.relayNow();
+    assert.deepEqual(await ada.act({ type: 'timer_start', settings, request_id: 't1' }), { type: 'ack', request_id: 't1' });
+    const startedBy = ada.relayNow();
+    const started = await expectTimer([ada, bob], 'started', 'ada');
+    const run1 = started.timer.run;
+    assert.deepEqual(started.timer.settings, settings, 'the sent settings are the room\'s now');
+    assert.equal(run1.phase, 'focus');
+    assert.equal(run1.round, 1);
+    assert.equal(run1.paused, false);
+    assert.equal(run1.phase_ms, settings.focus_secs * 1000, 'phase_ms is ms, focus_secs s');
+    assert.equal(started.timer.focus_completed, 0);
+    assert.equal(started.timer.anyone_controls, false, 'options stay as they were');
+    assert.ok(
+      run1.ends_at >= startedAt + run1.phase_ms - CLOCK_SLACK_MS && run1.ends_at <= startedBy + run1.phase_ms + CLOCK_SLACK_MS,
+      `ends_at ${run1.ends_at} is about relay now + focus (${startedAt}..${startedBy} + ${run1.phase_ms})`,
+    );
+    // Time left by the doc's formula, on both clients.
+    for (const c of [ada, bob]) {
+      const left = c.timeLeft();
+      assert.ok(left > run1.phase_ms - 5000 && left <= run1.phase_ms + CLOCK_SLACK_MS, `time left ${left}`);
+    }
+
+    // Pause: ends_at null, remaining_ms held. Pausing again: ack, no event.
+    assert.deepEqual(await ada.act({ type: 'timer_pause', request_id: 't2' }), { type: 'ack', request_id: 't2' });
+    const paused = await expectTimer([ada, bob], 'paused', 'ada');
+    assert.equal(paused.timer.run.paused, true);
+    assert.equal(paused.timer.run.ends_at, null);
+    assert.ok(paused.timer.run.remaining_ms <= run1.phase_ms && paused.timer.run.remaining_ms > run1.phase_ms - 10_000, `remaining_ms ${paused.timer.run.remaining_ms}`);
+    assert.deepEqual([paused.timer.run.phase, paused.timer.run.round], ['focus', 1]);
+    assert.equal(bob.timeLeft(), paused.timer.run.remaining_ms, 'while paused, the time left is remaining_ms');
+    assert.deepEqual(await ada.act({ type: 'timer_pause', request_id: 't3' }), { type: 'ack', request_id: 't3' });
+    await expectNoTimer([ada, bob], 'pausing a paused timer sends no timer event');
+
+    // The host lets everyone control it (options event); the same again changes nothing.
+    await ada.timerOptions({ anyone_controls: true });
+    const opened = await expectTimer([ada, bob], 'options', 'ada');
+    assert.equal(opened.timer.anyone_controls, true);
+    assert.deepEqual(opened.timer.run, paused.timer.run, 'options leave the phase as it is');
+    await ada.timerOptions({ anyone_controls: true });
+    await expectNoTimer([ada, bob], 'options that change nothing send no timer event');
+    // Still: only a host changes the options.
+    assertForbidden(await bob.request({ type: 'timer_options', quiet_during_focus: true, request_id: 'b4' }), 'host', 'b4');
+
+    // Now the member may skip: the short break of round 1 begins, paused (the timer was
+    // paused), with its whole length left; the skipped focus does not count.
+    assert.deepEqual(await bob.act({ type: 'timer_skip', request_id: 'b5' }), { type: 'ack', request_id: 'b5' });
+    const skipped = await expectTimer([ada, bob], 'skipped', 'bob');
+    const brk = skipped.timer.run;
+    assert.deepEqual([brk.phase, brk.round, brk.paused, brk.ends_at], ['short_break', 1, true, null]);
+    assert.equal(brk.phase_ms, settings.short_break_secs * 1000);
+    assert.equal(brk.remaining_ms, brk.phase_ms, 'the next phase begins with its whole length');
+    assert.equal(skipped.timer.focus_completed, 0, 'a skipped focus phase is not completed');
+
+    // The member resumes it: ends_at = relay now + remaining.
+    const resumedAt = bob.relayNow();
+    await bob.timerResume();
+    const resumed = await expectTimer([ada, bob], 'resumed', 'bob');
+    const run2 = resumed.timer.run;
+    assert.equal(run2.paused, false);
+    assert.ok(
+      Math.abs(run2.ends_at - (resumedAt + brk.remaining_ms)) < CLOCK_SLACK_MS,
+      `ends_at ${run2.ends_at} is about relay now + remaining (${resumedAt} + ${brk.remaining_ms})`,
+    );
+    // Resuming a running timer: ack, no event.
+    await bob.timerResume();
+    await expectNoTimer([ada, bob], 'resuming a running timer sends no timer event');
+
+    // bob reconnects (closes his socket, joins again): the same run.
+    bob.close();
+    await bob.waitClose();
+    await ada.waitForType('participant_left', 5000, (f) => f.identity === 'bob');
+    let bobJoined;
+    [bob, bobJoined] = await joinAs(ctx, relay, room, bobToken);
+    const back = bobJoined.features.timer;
+    assertTimerState(back);
+    const { remaining_ms: _r, ...sameRun } = run2;
+    const { remaining_ms: _b, ...backRun } = back.run;
+    assert.deepEqual(backRun, sameRun, 'a reconnecting member gets the same run');
+    assert.deepEqual(back.settings, settings);
+    assert.equal(back.anyone_controls, true);
+    await bob.measureClock(3);
+
+    // The host stops it: run null; settings and options stay. Stopping again: ack, no event.
+    await ada.timerStop();
+    const stopped = await expectTimer([ada, bob], 'stopped', 'ada');
+    assert.equal(stopped.timer.run, null);
+    assert.deepEqual(stopped.timer.settings, settings);
+    assert.equal(stopped.timer.anyone_controls, true);
+    assert.equal(bob.timeLeft(), null);
+    await ada.timerStop();
+    await expectNoTimer([ada, bob], 'stopping a stopped timer sends no timer event');
+    const [, catJoined] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'cat', name: 'Cat' }));
+    assert.equal(catJoined.features.timer.run, null, 'a late joiner sees it stopped');
+  });
+});
+
+test('focus timer: it outlasts end_room and a relay restart', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (ctx) => {
+    const dir = await ctx.dataDir();
+    const room = 'lasting';
+    let relay = await ctx.relay(dir);
+    const adaToken = await mintToken(dir, { room, identity: 'ada', name: 'Ada', host: true });
+    const [ada] = await joinAs(ctx, relay, room, adaToken);
+    const settings = { focus_secs: 3000, short_break_secs: 600, long_break_secs: 1800, rounds: 2 };
+    await ada.timerStart(settings);
+    const started = (await expectTimer([ada], 'started', 'ada')).timer;
+
+    // end_room does not reset the timer: a room joined again finds it running.
+    await ada.act({ type: 'end_room' });
+    assert.equal((await ada.waitClose()).code, 4012);
+    const [ada2, again] = await joinAs(ctx, relay, room, adaToken);
+    assert.equal(again.features.timer.run?.ends_at, started.run.ends_at, 'the same run after end_room');
+
+    // A restart of the relay (SIGTERM, then start on the same data dir) keeps it.
+    relay.child.kill('SIGTERM');
+    await ada2.waitClose(5000);
+    await relay.exited;
+    relay = await ctx.relay(dir);
+    const [ada3, restarted] = await joinAs(ctx, relay, room, adaToken);
+    const t = restarted.features.timer;
+    assertTimerState(t);
+    assert.deepEqual(t.settings, settings);
+    assert.deepEqual([t.run?.phase, t.run?.round, t.run?.ends_at, t.run?.phase_ms], ['focus', 1, started.run.ends_at, started.run.phase_ms], 'the same run after a restart');
+    await ada3.measureClock();
+    assert.ok(ada3.timeLeft() > settings.focus_secs * 1000 - 20_000, `time left after the restart: ${ada3.timeLeft()}`);
   });
 });

@@ -365,7 +365,7 @@ export type RoomEvent_Deserialize = { type: "participantJoined"; participant: Pa
 { type: "feature"; event: FeatureEvent_Deserialize } | 
 /**
  *  How far the relay's clock is ahead of this machine's (ms; negative when behind):
- *  the time left on the focus timer is `run.endsAt - (Date.now() + offsetMs)`.
+ *  the time left on the focus timer is `run.ends_at - (Date.now() + offsetMs)`.
  */
 { type: "clockOffset"; offsetMs: number };
 
@@ -377,7 +377,7 @@ export type RoomEvent_Serialize = { type: "participantJoined"; participant: Part
 { type: "feature"; event: FeatureEvent_Serialize } | 
 /**
  *  How far the relay's clock is ahead of this machine's (ms; negative when behind):
- *  the time left on the focus timer is `run.endsAt - (Date.now() + offsetMs)`.
+ *  the time left on the focus timer is `run.ends_at - (Date.now() + offsetMs)`.
  */
 { type: "clockOffset"; offsetMs: number };
 
@@ -492,7 +492,7 @@ export type StudySummary_Serialize = {
 export type TimerChange = "started" | "paused" | "resumed" | 
 /**  Someone ended the phase early; the next one began. */
 "skipped" | "stopped" | 
-/**  The phase ran out and the next one began (sent by the relay, `by` is `null`). */
+/**  The phase ran out and the next one began (sent by the relay, without `by`). */
 "phase_ended" | 
 /**  Settings or options changed. */
 "options";
@@ -504,14 +504,14 @@ export type TimerEvent = TimerEvent_Serialize | TimerEvent_Deserialize;
 export type TimerEvent_Deserialize = 
 /**  The timer changed: its whole state. Sent to everyone in the room. */
 { type: "timer"; timer: TimerState_Deserialize; change: TimerChange; 
-/**  Who changed it (`null` when the relay did: a phase ran out). */
+/**  Who changed it (absent when the relay did: a phase ran out). */
 by?: string | null };
 
 /**  Events of the focus timer. */
 export type TimerEvent_Serialize = 
 /**  The timer changed: its whole state. Sent to everyone in the room. */
 { type: "timer"; timer: TimerState_Serialize; change: TimerChange; 
-/**  Who changed it (`null` when the relay did: a phase ran out). */
+/**  Who changed it (absent when the relay did: a phase ran out). */
 by?: string };
 
 /**
@@ -529,7 +529,8 @@ export type TimerRequest = TimerRequest_Serialize | TimerRequest_Deserialize;
 export type TimerRequest_Deserialize = 
 /**
  *  Start at round 1's focus phase (restarting a running timer), with these settings
- *  or, when absent, the room's current ones.
+ *  or, when absent, the room's current ones. Only a host may start with settings
+ *  other than the current ones.
  */
 { type: "timer_start"; settings?: TimerSettings | null } | 
 /**  Pause the running phase (no-op when paused). */
@@ -554,7 +555,8 @@ export type TimerRequest_Deserialize =
 export type TimerRequest_Serialize = 
 /**
  *  Start at round 1's focus phase (restarting a running timer), with these settings
- *  or, when absent, the room's current ones.
+ *  or, when absent, the room's current ones. Only a host may start with settings
+ *  other than the current ones.
  */
 { type: "timer_start"; settings?: TimerSettings } | 
 /**  Pause the running phase (no-op when paused). */

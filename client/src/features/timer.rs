@@ -152,15 +152,16 @@ pub fn status(state: &TimerState, relay_now: u64) -> String {
     match state.run {
         None => "timer: stopped".into(),
         Some(run) => {
-            let left = Duration::from_millis(run.remaining_at(relay_now));
+            let left = run.remaining_at(relay_now);
+            // Whole seconds rounded up, as a countdown shows them (0:00 only at the end).
+            let secs = Duration::from_millis(left).as_secs() + u64::from(left % 1000 != 0);
             format!(
-                "timer: {}, round {} of {}, {}:{:02} left ({} ms){}",
+                "timer: {}, round {} of {}, {}:{:02} left ({left} ms){}",
                 phase_name(run.phase),
                 run.round,
                 state.settings.rounds,
-                left.as_secs() / 60,
-                left.as_secs() % 60,
-                left.as_millis(),
+                secs / 60,
+                secs % 60,
                 if run.paused { ", paused" } else { "" }
             )
         }
@@ -274,7 +275,7 @@ mod tests {
         });
         assert_eq!(
             status(&state, 40_500),
-            "timer: focus, round 2 of 4, 0:59 left (59500 ms)"
+            "timer: focus, round 2 of 4, 1:00 left (59500 ms)"
         );
         let args = TimerArgs {
             timer_start: true,

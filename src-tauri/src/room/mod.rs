@@ -205,6 +205,7 @@ pub async fn join(
             title.clone(),
             hosting.clone(),
             study.clone(),
+            info.features.timer.clone(),
         )),
     ];
     for message in problems {
@@ -320,8 +321,11 @@ async fn pump_events(
     title: String,
     hosting: Option<Invite>,
     study: Arc<crate::study::Tracking>,
+    timer: proto::TimerState,
 ) {
     let you = session.identity().to_string();
+    // The timer as last seen, to tell how long a focus phase that ran out was.
+    let mut timer = Some(timer);
     while let Some(event) = events.recv().await {
         let out = match event {
             SessionEvent::Message(message) => match message {
@@ -363,10 +367,16 @@ async fn pump_events(
                     Some(RoomEvent::ChatDeleted { seq: seq as f64 })
                 }
                 ServerMessage::Feature(event) => {
-                    if let Some(seconds) = focus_completed(&event) {
+                    for seconds in focus_completed(timer.as_ref(), &event) {
                         if let Err(e) = study.focus_completed(seconds) {
                             tracing::warn!(error = %e.message, "focus phase not recorded");
                         }
+                    }
+                    if let proto::FeatureEvent::Timer(proto::TimerEvent::Timer {
+                        timer: t, ..
+                    }) = &event
+                    {
+                        timer = Some(t.clone());
                     }
                     Some(RoomEvent::Feature { event })
                 }
@@ -396,6 +406,7 @@ async fn pump_events(
             }),
             SessionEvent::Notice(message) => Some(RoomEvent::Notice { message }),
             SessionEvent::Rejoined(info) => {
+                timer = Some(info.features.timer.clone());
                 *others.lock().unwrap_or_else(|p| p.into_inner()) = info
                     .participants
                     .iter()
@@ -447,19 +458,34 @@ async fn pump_events(
     }
 }
 
-/// The seconds of focus a timer event completed: a focus phase ran out and a break
-/// began. (A skipped phase was not completed.)
-fn focus_completed(event: &proto::FeatureEvent) -> Option<u64> {
+/// The lengths (seconds) of the focus phases a timer event completed: phases that ran
+/// out, not skipped ones. `before` is the timer as last seen (its running phase's length
+/// is the one that ended, whatever the settings say now).
+fn focus_completed(before: Option<&proto::TimerState>, event: &proto::FeatureEvent) -> Vec<u64> {
     let proto::FeatureEvent::Timer(proto::TimerEvent::Timer {
         timer,
         change: proto::TimerChange::PhaseEnded,
         ..
     }) = event
     else {
-        return None;
+        return vec![];
     };
-    let run = timer.run?;
-    (run.phase != proto::Phase::Focus).then_some(u64::from(timer.settings.focus_secs))
+    let Some(run) = timer.run else {
+        return vec![];
+    };
+    let count = match before {
+        Some(b) => timer.focus_completed.saturating_sub(b.focus_completed),
+        None => u32::from(run.phase != proto::Phase::Focus),
+    };
+    let setting = u64::from(timer.settings.focus_secs);
+    let first = before
+        .and_then(|b| b.run)
+        .filter(|r| r.phase == proto::Phase::Focus)
+        .map_or(setting, |r| r.phase_ms / 1000);
+    // A rejoin after a long absence may cover many; a day's worth at most.
+    (0..count.min(96))
+        .map(|i| if i == 0 { first } else { setting })
+        .collect()
 }
 
 /// How far the relay's clock is from ours, told to the window so the focus timer shows
@@ -590,41 +616,49 @@ mod tests {
     }
 
     #[test]
-    fn only_a_focus_phase_that_ran_out_is_recorded() {
-        let event = |change, phase| {
+    fn only_focus_phases_that_ran_out_are_recorded_with_their_own_length() {
+        use proto::{Phase, TimerChange};
+        let state = |phase, phase_ms, completed| {
             let mut timer = proto::TimerState::default();
+            timer.focus_completed = completed;
             timer.run = Some(proto::TimerRun {
                 phase,
                 round: 1,
-                phase_ms: 300_000,
+                phase_ms,
                 ends_at: Some(1),
-                remaining_ms: 300_000,
+                remaining_ms: phase_ms,
                 paused: false,
             });
+            timer
+        };
+        let event = |change, timer| {
             proto::FeatureEvent::Timer(proto::TimerEvent::Timer {
                 timer,
                 change,
                 by: None,
             })
         };
-        use proto::{Phase, TimerChange};
-        let focus = u64::from(proto::TimerSettings::default().focus_secs);
-        assert_eq!(
-            focus_completed(&event(TimerChange::PhaseEnded, Phase::ShortBreak)),
-            Some(focus)
+        let setting = u64::from(proto::TimerSettings::default().focus_secs);
+        // A 50-minute focus ran out (the settings say 25 now).
+        let before = state(Phase::Focus, 3_000_000, 0);
+        let ended = event(
+            TimerChange::PhaseEnded,
+            state(Phase::ShortBreak, 300_000, 1),
         );
-        assert_eq!(
-            focus_completed(&event(TimerChange::PhaseEnded, Phase::LongBreak)),
-            Some(focus)
+        assert_eq!(focus_completed(Some(&before), &ended), vec![3000]);
+        // Without an earlier view: one phase of the set length.
+        assert_eq!(focus_completed(None, &ended), vec![setting]);
+        // One event covering two focus phases (after a stall).
+        let two = event(
+            TimerChange::PhaseEnded,
+            state(Phase::ShortBreak, 300_000, 2),
         );
-        // A break that ran out, and a skipped focus, complete no focus.
-        assert_eq!(
-            focus_completed(&event(TimerChange::PhaseEnded, Phase::Focus)),
-            None
-        );
-        assert_eq!(
-            focus_completed(&event(TimerChange::Skipped, Phase::ShortBreak)),
-            None
-        );
+        assert_eq!(focus_completed(Some(&before), &two), vec![3000, setting]);
+        // A break that ran out, and a skipped focus, complete none.
+        let brk = state(Phase::ShortBreak, 300_000, 1);
+        let after_break = event(TimerChange::PhaseEnded, state(Phase::Focus, 1_500_000, 1));
+        assert!(focus_completed(Some(&brk), &after_break).is_empty());
+        let skipped = event(TimerChange::Skipped, state(Phase::ShortBreak, 300_000, 0));
+        assert!(focus_completed(Some(&before), &skipped).is_empty());
     }
 }

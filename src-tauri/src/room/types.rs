@@ -203,7 +203,7 @@ pub enum RoomEvent {
     #[serde(rename_all = "camelCase")]
     Feature { event: proto::FeatureEvent },
     /// How far the relay's clock is ahead of this machine's (ms; negative when behind):
-    /// the time left on the focus timer is `run.endsAt - (Date.now() + offsetMs)`.
+    /// the time left on the focus timer is `run.ends_at - (Date.now() + offsetMs)`.
     #[serde(rename_all = "camelCase")]
     ClockOffset {
         #[specta(type = i32)]

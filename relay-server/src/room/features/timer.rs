@@ -46,7 +46,7 @@ impl Machine {
     /// The phase after `run` under `settings`, starting at `start_ms`.
     fn next_run(settings: &TimerSettings, run: &TimerRun, start_ms: u64) -> TimerRun {
         let (phase, round) = match run.phase {
-            Phase::Focus if run.round >= settings.rounds => (Phase::LongBreak, run.round),
+            Phase::Focus if run.round >= settings.rounds => (Phase::LongBreak, settings.rounds),
             Phase::Focus => (Phase::ShortBreak, run.round),
             Phase::ShortBreak => (Phase::Focus, (run.round + 1).min(settings.rounds)),
             Phase::LongBreak => (Phase::Focus, 1),
@@ -350,10 +350,25 @@ impl RoomFeature for Timer {
             ));
         }
         let now = cx.services.clock.now_ms();
+        // A phase that ran out just now, before its scheduled wake-up: told first, as
+        // the wake-up would have.
+        if held.machine.catch_up(now) > 0 {
+            held.generation += 1;
+            schedule(cx.room, held);
+            cx.room.broadcast(
+                &event(held.machine.view(now), TimerChange::PhaseEnded, None),
+                None,
+            );
+        }
         let mut next = held.machine.clone();
-        next.catch_up(now);
         let change = match request {
             TimerRequest::TimerStart { settings } => {
+                if settings.is_some_and(|s| s != next.state.settings) && !cx.grants.host {
+                    return Err(Refused::new(
+                        ErrorCode::Forbidden,
+                        "host: only a host changes the timer's settings",
+                    ));
+                }
                 next.start(settings, now)?;
                 Some(TimerChange::Started)
             }
@@ -698,6 +713,85 @@ mod tests {
         assert_eq!(
             h.send(&mut ada, TimerRequest::TimerResume.into()).await,
             Ok(Reply::Ack)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn students_allowed_to_control_still_cannot_change_settings() {
+        let (h, mut host) = Harness::new();
+        let mut ada = h.join("ada");
+        let allow = TimerRequest::TimerOptions {
+            settings: Some(short()),
+            anyone_controls: Some(true),
+            quiet_during_focus: None,
+        };
+        h.send(&mut host, allow.into()).await.unwrap();
+        let other = TimerSettings {
+            focus_secs: 3600,
+            ..short()
+        };
+        let start = |settings| TimerRequest::TimerStart { settings }.into();
+        let refused = h.send(&mut ada, start(Some(other))).await;
+        assert!(
+            matches!(
+                &refused,
+                Err(Refused::Error {
+                    code: ErrorCode::Forbidden,
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+        assert_eq!(h.send(&mut ada, start(Some(short()))).await, Ok(Reply::Ack));
+        assert_eq!(h.send(&mut ada, start(None)).await, Ok(Reply::Ack));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_as_a_phase_runs_out_tells_the_phase_end_first_and_keeps_time() {
+        let (h, mut host) = Harness::new();
+        let mut ada = h.join("ada");
+        let start = TimerRequest::TimerStart {
+            settings: Some(short()),
+        };
+        h.send(&mut host, start.into()).await.unwrap();
+        ada.drain();
+        // Exactly at the end of focus, before the scheduled wake-up has run.
+        tokio::time::advance(std::time::Duration::from_secs(120)).await;
+        h.send(&mut host, TimerRequest::TimerStop.into())
+            .await
+            .unwrap();
+        let changes: Vec<_> = timer_events(&ada.drain())
+            .iter()
+            .map(|e| e["change"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(changes, ["phase_ended", "stopped"]);
+        // A refused request at a phase end still leaves the timer moving.
+        let (h, mut host) = Harness::new();
+        let mut ada = h.join("ada");
+        let start = TimerRequest::TimerStart {
+            settings: Some(short()),
+        };
+        h.send(&mut host, start.into()).await.unwrap();
+        tokio::time::advance(std::time::Duration::from_secs(120)).await;
+        let _ = h.send(&mut ada, TimerRequest::TimerPause.into()).await;
+        ada.drain();
+        tokio::time::sleep(std::time::Duration::from_secs(61)).await;
+        let later: Vec<_> = timer_events(&ada.drain())
+            .iter()
+            .map(|e| {
+                let run = &e["timer"]["run"];
+                (
+                    run["phase"].as_str().unwrap().to_string(),
+                    run["round"].as_u64(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            later,
+            [
+                ("short_break".to_string(), Some(1)),
+                ("focus".to_string(), Some(2))
+            ]
         );
     }
 
