@@ -5,107 +5,22 @@
 // Run: npm run test:browser (builds first). CHROMIUM_BIN overrides /usr/bin/chromium.
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startStaticServer, startWebSocketServer, videoMessage } from './server.mjs';
+import {
+  env,
+  eventually,
+  hostRoom,
+  open,
+  openChat,
+  startBrowser,
+  stopBrowser,
+  waitGone,
+  waitVisible,
+} from './harness.mjs';
+import { startWebSocketServer, videoMessage } from './server.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const DIST = path.resolve(here, '../dist');
-const FAKE = path.join(here, 'fake-tauri.js');
-// The fixtures the fake shell builds its answers with (shared with the vitest mock).
-const FIXTURES = path.resolve(here, '../src/test/fixtures.js');
-const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-let browser;
-let site;
-
-before(async () => {
-  assert.ok(existsSync(path.join(DIST, 'index.html')), 'no dist/: run `npm run build` first');
-  site = await startStaticServer(DIST, { '/__test__/fixtures.js': FIXTURES });
-  browser = await chromium.launch({ executablePath: CHROMIUM_BIN, args: CHROMIUM_ARGS, headless: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
-
-/** Retries `check` until it stops throwing (or `timeout` ms pass). */
-async function eventually(check, timeout = 5000) {
-  const start = Date.now();
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() - start > timeout) throw error;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
-/** A fresh page with the fake shell; page errors fail the test in `done()`. */
-async function open(config = {}) {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: site.url });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e));
-  await page.addInitScript(`window.__FAKE_CONFIG__ = ${JSON.stringify(config)};`);
-  await page.addInitScript({ path: FAKE });
-  await page.goto(site.url);
-  const id = (testId) => page.getByTestId(testId);
-  return {
-    page,
-    id,
-    calls: (cmd) => page.evaluate((c) => window.__fake.calls.filter((x) => x.cmd === c).map((x) => x.args), cmd),
-    emit: (event, payload) => page.evaluate(([e, p]) => window.__fake.emit(e, p), [event, payload]),
-    fail: (cmd, kind, message, times = 1) =>
-      page.evaluate(([c, k, m, t]) => window.__fake.fail(c, k, m, t), [cmd, kind, message, times]),
-    delay: (cmd, ms) => page.evaluate(([c, d]) => (window.__fake.delays[c] = d), [cmd, ms]),
-    text: (testId) => id(testId).innerText(),
-    visible: (testId) => id(testId).isVisible(),
-    async done() {
-      await context.close();
-      assert.deepEqual(errors.map(String), []);
-    },
-  };
-}
-
-async function waitVisible(locator, timeout = 5000) {
-  await locator.first().waitFor({ state: 'visible', timeout });
-}
-
-async function waitGone(locator, timeout = 5000) {
-  await locator.first().waitFor({ state: 'detached', timeout });
-}
-
-/** Start screen → host → device setup → room. */
-async function hostRoom(t, title = 'Finals week') {
-  await eventually(async () => assert.equal(await t.id('display-name').inputValue(), 'Ada'));
-  await t.id('host-title').fill(title);
-  await t.id('host-submit').click();
-  await waitVisible(t.id('setup-continue'));
-  await eventually(async () => assert.equal(await t.id('setup-continue').isEnabled(), true));
-  await t.id('setup-continue').click();
-  await waitVisible(t.id('room'));
-}
-
-async function openChat(t) {
-  await t.id('toggle-chat').click();
-  await waitVisible(t.id('chat-input'));
-}
+before(startBrowser);
+after(stopBrowser);
 
 describe('start and host', () => {
   it('hosts a room: name, devices, host_room, join_room with the link, invite dialog', async () => {
@@ -465,9 +380,9 @@ describe('room', () => {
 
 /** VP8 frames made by Chromium's VideoEncoder: moving colour bars, a keyframe every 15. */
 async function encodeVp8Frames(count = 45) {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${site.url}/blank`);
+  await page.goto(`${env.site.url}/blank`);
   const frames = await page.evaluate(async (n) => {
     const out = [];
     const encoder = new VideoEncoder({

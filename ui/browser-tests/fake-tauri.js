@@ -5,7 +5,8 @@
 //   window.__fake.fail(cmd, kind, message, times = 1)
 //   window.__fake.delays[cmd] = ms
 //   window.__fake.emit(event, payload)
-//   window.__fake.state            settings, devices, others, chat, media, hands, ... (once ready)
+//   window.__fake.state            settings, devices, others, chat, media, hands, timer, study, ...
+//                                  (once ready)
 // Optional config before this script: window.__FAKE_CONFIG__ = {mediaEndpoint, devices, ...}.
 //
 // Its answers are built by the fixtures the vitest mock uses too (ui/src/test/fixtures.js),
@@ -36,6 +37,11 @@
       media: fx.media(),
       presence: 'active',
       hands: config.hands || [],
+      // The room's focus timer, kept and moved on as the relay would (see timerRequests).
+      timer: fx.timerState({ ...(config.timer || {}) }),
+      timerEnds: null, // the pending phase_ended
+      study: fx.studySummary(config.study || {}),
+      exportPath: config.exportPath || '/home/ada/Downloads/studyhall-study-2026-12-05.csv',
       hosting: null,
       inRoom: false,
       seq: 100,
@@ -64,6 +70,11 @@
       // The fake keeps the queue it told the app about, as the relay would.
       if (state && event === 'room-event' && payload.type === 'feature' && payload.event.type === 'hand_queue') {
         state.hands = payload.event.hands;
+      }
+      if (state && event === 'room-event' && payload.type === 'feature' && payload.event.type === 'timer') {
+        // A copy: the page's state must not change when the fake moves its timer on.
+        state.timer = structuredClone(payload.event.timer);
+        scheduleTimer();
       }
       for (const { eventId, handlerId } of listeners.get(event) || []) {
         const cb = callbacks.get(handlerId);
@@ -97,8 +108,125 @@
     );
   }
 
+  // The focus timer, as the relay's state machine runs it: focus, a short break after each
+  // round but the last, a long break after it, then round 1 again.
+  const TIMER_RANGES = [
+    ['focus_secs', 60, 4 * 3600, 's'],
+    ['short_break_secs', 60, 3600, 's'],
+    ['long_break_secs', 60, 2 * 3600, 's'],
+    ['rounds', 1, 12, ''],
+  ];
+  const PHASE_SECS = { focus: 'focus_secs', short_break: 'short_break_secs', long_break: 'long_break_secs' };
+
+  function checkTimerSettings(settings) {
+    for (const [field, min, max, unit] of TIMER_RANGES) {
+      const v = settings[field];
+      if (!Number.isInteger(v) || v < min || v > max) {
+        throw { kind: 'refused', message: `${field} must be between ${min}${unit} and ${max}${unit} (got ${v}${unit})` };
+      }
+    }
+  }
+
+  function beginPhase(phase, round, startMs) {
+    const phaseMs = state.timer.settings[PHASE_SECS[phase]] * 1000;
+    return { phase, round, phase_ms: phaseMs, ends_at: startMs + phaseMs, remaining_ms: phaseMs, paused: false };
+  }
+
+  function nextPhase(run, startMs) {
+    const rounds = state.timer.settings.rounds;
+    if (run.phase === 'focus') return beginPhase(run.round >= rounds ? 'long_break' : 'short_break', run.round, startMs);
+    if (run.phase === 'short_break') return beginPhase('focus', Math.min(run.round + 1, rounds), startMs);
+    return beginPhase('focus', 1, startMs);
+  }
+
+  /** Sends the timer's state as of now to everyone (us), as the relay does on a change. */
+  function timerChanged(change, by) {
+    const now = Date.now();
+    const run = state.timer.run && { ...state.timer.run };
+    if (run && !run.paused) run.remaining_ms = Math.max(0, run.ends_at - now);
+    const timer = { ...state.timer, run, now };
+    fake.emit('room-event', { type: 'feature', event: by ? { type: 'timer', timer, change, by } : { type: 'timer', timer, change } });
+  }
+
+  /** Ends the running phase when its time is up (`phase_ended`, from the relay). */
+  function scheduleTimer() {
+    clearTimeout(state.timerEnds);
+    const run = state.timer.run;
+    if (!run || run.paused) return;
+    state.timerEnds = setTimeout(() => {
+      if (run.phase === 'focus') state.timer.focus_completed += 1;
+      state.timer.run = nextPhase(run, run.ends_at);
+      timerChanged('phase_ended', null);
+    }, Math.max(0, run.ends_at - Date.now()));
+  }
+
+  function timerRequest(request) {
+    const host = state.hosting !== null;
+    if (request.type === 'timer_options' ? !host : !host && !state.timer.anyone_controls) {
+      throw { kind: 'refused', message: 'host: only a host controls the timer (a host can allow everyone)' };
+    }
+    const now = Date.now();
+    const timer = state.timer;
+    const run = timer.run;
+    if (['timer_pause', 'timer_resume', 'timer_skip'].includes(request.type) && !run) {
+      throw { kind: 'refused', message: 'the timer is stopped: start it first' };
+    }
+    let change = null;
+    switch (request.type) {
+      case 'timer_start':
+        if (request.settings) {
+          checkTimerSettings(request.settings);
+          timer.settings = { ...request.settings };
+        }
+        timer.run = beginPhase('focus', 1, now);
+        timer.focus_completed = 0;
+        change = 'started';
+        break;
+      case 'timer_pause':
+        if (!run.paused) {
+          timer.run = { ...run, remaining_ms: Math.max(0, run.ends_at - now), ends_at: null, paused: true };
+          change = 'paused';
+        }
+        break;
+      case 'timer_resume':
+        if (run.paused) {
+          timer.run = { ...run, ends_at: now + run.remaining_ms, paused: false };
+          change = 'resumed';
+        }
+        break;
+      case 'timer_skip': {
+        const next = nextPhase(run, now);
+        timer.run = run.paused ? { ...next, ends_at: null, paused: true } : next;
+        change = 'skipped';
+        break;
+      }
+      case 'timer_stop':
+        if (run) {
+          timer.run = null;
+          change = 'stopped';
+        }
+        break;
+      case 'timer_options':
+        if (request.settings) {
+          checkTimerSettings(request.settings);
+          timer.settings = { ...request.settings };
+        }
+        if (request.anyone_controls != null) timer.anyone_controls = request.anyone_controls;
+        if (request.quiet_during_focus != null) timer.quiet_during_focus = request.quiet_during_focus;
+        change = 'options';
+        break;
+    }
+    if (change) timerChanged(change, ME);
+  }
+
   // The room features' requests, answered as the relay would (after its broadcast).
   const featureRequests = {
+    timer_start: timerRequest,
+    timer_pause: timerRequest,
+    timer_resume: timerRequest,
+    timer_skip: timerRequest,
+    timer_stop: timerRequest,
+    timer_options: timerRequest,
     raise_hand: () => {
       if (!state.hands.some((h) => h.identity === ME)) handQueue([...state.hands, fx.raisedHand(ME, Date.now())], ME);
     },
@@ -165,7 +293,7 @@
         chat: state.chat,
         hosting: state.hosting,
         maxChatBytes: state.maxChatBytes,
-        features: fx.features({ hands: state.hands }),
+        features: fx.features({ hands: state.hands, timer: { ...structuredClone(state.timer), now: Date.now() } }),
       });
     },
     leave_room: () => {
@@ -205,6 +333,19 @@
       return null;
     },
     quit_app: () => null,
+    study_summary: () => state.study,
+    set_study_goal: ({ minutes }) => {
+      if (!Number.isInteger(minutes) || minutes < 5 || minutes > 960) {
+        throw { kind: 'invalidInput', message: 'The daily goal must be between 5 and 960 minutes.' };
+      }
+      state.study = { ...state.study, goalMinutes: minutes };
+      return state.study;
+    },
+    dismiss_study_notice: () => {
+      state.study = { ...state.study, notice: null };
+      return null;
+    },
+    export_study_csv: () => state.exportPath,
     'plugin:event|listen': ({ event, handler }) => {
       const eventId = nextEventId++;
       if (!listeners.has(event)) listeners.set(event, []);

@@ -4,6 +4,7 @@ import { ToastProvider } from './components/Toasts';
 import { DeviceSetup, type SetupIntent } from './screens/DeviceSetup';
 import { RoomScreen, type RoomExit } from './screens/RoomScreen';
 import { StartScreen, type StartNotice } from './screens/StartScreen';
+import { StudyScreen } from './screens/StudyScreen';
 import {
   describeError,
   getSettings,
@@ -12,10 +13,12 @@ import {
   type RoomSnapshot,
   type Settings,
 } from './services/studyhall';
+import { profileOf } from './state/profile';
 
 type Screen =
   | { name: 'start'; notice: StartNotice | null }
   | { name: 'setup'; intent: SetupIntent }
+  | { name: 'study' }
   | { name: 'room'; snapshot: RoomSnapshot; invite: string };
 
 type SettingsState =
@@ -23,7 +26,7 @@ type SettingsState =
   | { status: 'ready'; settings: Settings }
   | { status: 'failed'; message: string };
 
-/** The app: start screen → device setup → room, and the quit question. */
+/** The app: start screen → device setup → room (or the Study page), and the quit question. */
 export function App() {
   return (
     <ToastProvider>
@@ -75,8 +78,11 @@ function Screens() {
           onDismissNotice={() => setScreen({ name: 'start', notice: null })}
           onSettings={onSettings}
           onContinue={(intent) => setScreen({ name: 'setup', intent })}
+          onStudy={() => setScreen({ name: 'study' })}
         />
       );
+    case 'study':
+      return <StudyScreen onBack={() => setScreen({ name: 'start', notice: null })} />;
     case 'setup':
       return settings.status === 'ready' ? (
         <DeviceSetup
@@ -93,6 +99,7 @@ function Screens() {
           key={screen.snapshot.room + screen.invite}
           snapshot={screen.snapshot}
           invite={screen.invite}
+          profile={settings.status === 'ready' ? profileOf(settings.settings) : null}
           onExit={onRoomExit}
         />
       );

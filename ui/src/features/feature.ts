@@ -5,7 +5,7 @@
  * an import circle.
  */
 import type { ComponentType } from 'react';
-import type { FeatureEvent, FeatureSnapshot, Participant } from '../services/types';
+import type { FeatureEvent, FeatureSnapshot, Participant, Profile } from '../services/types';
 
 /** What a feature's components know of the room; the room screen fills it in. */
 export type FeatureRoom = {
@@ -16,6 +16,14 @@ export type FeatureRoom = {
   isHost: boolean;
   /** A short message in a corner; `'error'` for a failed action. */
   toast: (message: string, tone?: 'error') => void;
+  /**
+   * How far the relay's clock is ahead of this machine's, in ms (negative when behind),
+   * as the app last measured it; null until it has. Relay times (an end, a deadline) are
+   * `Date.now() + relayClockOffsetMs` here.
+   */
+  relayClockOffsetMs: number | null;
+  /** The user's saved preferences (null when the app could not give them). */
+  profile: Profile | null;
 };
 
 /** Props of every slot component: the room, and the feature's own state. */
@@ -36,6 +44,19 @@ export type RoomFeatureUi<S, K extends string = string> = {
   fromSnapshot: (features: FeatureSnapshot) => S;
   /** The next state; the same object when `event` is not this feature's. */
   reduce: (state: S, event: FeatureEvent) => S;
+  /**
+   * A side effect of an event, after the state took it (a sound, ...); called once per
+   * event the relay sends, never for a snapshot. Must not throw.
+   */
+  onEvent?: (event: FeatureEvent, room: FeatureRoom) => void;
+  /**
+   * Whether chat notifications are to be held back now: the room screen then only counts
+   * new messages quietly and tells of them once this returns null again. The string says
+   * when that will be, after "shown" (`'at the break'`).
+   */
+  quietNotifications?: (state: S) => string | null;
+  /** A prominent display in the room's header (a running timer); nothing when idle. */
+  Header?: ComponentType<FeatureSlotProps<S>>;
   /** A control in the room's toolbar. */
   Toolbar?: ComponentType<FeatureSlotProps<S>>;
   /** A badge on a participant's video tile (and on their shared screen). */

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { FeatureEvent } from '../services/types';
-import { features, raisedHand } from '../test/fixtures';
-import { FEATURES, featuresFromSnapshot, featuresReducer } from '.';
+import { features, participant, raisedHand, timerRun, timerState } from '../test/fixtures';
+import { timer } from './timer';
+import { FEATURES, featuresFromSnapshot, featuresOnEvent, featuresQuiet, featuresReducer, type FeatureRoom } from '.';
 
 /** An event no feature here knows (a newer relay's, say). */
 const unknownEvent = { type: 'poll_results', results: [] } as unknown as FeatureEvent;
@@ -17,6 +18,7 @@ describe('feature registry', () => {
     expect(Object.keys(state).sort()).toEqual(FEATURES.map((f) => f.key).sort());
     expect(state.hands.queue).toEqual([raisedHand('cat')]);
     expect(state.presence).toBeNull();
+    expect(state.timer.timer.run).toBeNull();
   });
 
   it('hands each event to every feature; the others keep their state', () => {
@@ -30,5 +32,40 @@ describe('feature registry', () => {
   it('returns the same object when no feature changed', () => {
     const before = featuresFromSnapshot(features({ hands: [raisedHand('cat')] }));
     expect(featuresReducer(before, unknownEvent)).toBe(before);
+  });
+});
+
+describe('quiet notifications', () => {
+  it('are asked for by a feature (the timer in a quiet focus phase), with when they will be shown', () => {
+    const quiet = timerState({ quiet_during_focus: true, run: timerRun(Date.now() + 60_000) });
+    expect(featuresQuiet(featuresFromSnapshot(features({ timer: quiet })))).toBe('at the break');
+    expect(featuresQuiet(featuresFromSnapshot(features()))).toBeNull();
+  });
+});
+
+describe('side effects of events', () => {
+  const room: FeatureRoom = {
+    you: participant('ada-1', 'Ada', { you: true }),
+    people: [],
+    isHost: true,
+    toast: () => {},
+    relayClockOffsetMs: null,
+    profile: null,
+  };
+
+  it('reach the features that have any, with the room', () => {
+    const onEvent = vi.spyOn(timer as Required<typeof timer>, 'onEvent').mockImplementation(() => {});
+    const event: FeatureEvent = { type: 'hand_queue', hands: [] };
+    featuresOnEvent(event, room);
+    expect(onEvent).toHaveBeenCalledWith(event, room);
+  });
+
+  it("never let a feature's failure reach the room screen", () => {
+    vi.spyOn(timer as Required<typeof timer>, 'onEvent').mockImplementation(() => {
+      throw new Error('broken');
+    });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(() => featuresOnEvent({ type: 'hand_queue', hands: [] }, room)).not.toThrow();
+    expect(warn).toHaveBeenCalled();
   });
 });

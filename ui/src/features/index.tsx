@@ -8,11 +8,12 @@ import type { FeatureEvent, FeatureSnapshot, Participant } from '../services/typ
 import type { FeatureRoom, RoomFeatureUi } from './feature';
 import { hands } from './hands';
 import { presence } from './presence';
+import { timer } from './timer';
 
 export type * from './feature';
 
 /** Every room feature's UI, in the order their slots are drawn. */
-export const FEATURES = [hands, presence] as const;
+export const FEATURES = [hands, presence, timer] as const;
 
 type Feature = (typeof FEATURES)[number];
 type StateOf<F> = F extends RoomFeatureUi<infer S, string> ? S : never;
@@ -56,8 +57,40 @@ export function featuresReducer(state: FeaturesState, event: FeatureEvent): Feat
   return next === null ? state : (next as FeaturesState);
 }
 
-function roomOf({ you, people, isHost, toast }: FeatureContext): FeatureRoom {
-  return { you, people, isHost, toast };
+/** Every feature's side effects of `event` (after the state took it). */
+export function featuresOnEvent(event: FeatureEvent, room: FeatureRoom): void {
+  for (const feature of FEATURES as readonly RoomFeatureUi<unknown>[]) {
+    try {
+      feature.onEvent?.(event, room);
+    } catch (error) {
+      console.warn(`${feature.key}: side effect of ${event.type} failed`, error);
+    }
+  }
+}
+
+/**
+ * Whether a feature holds back chat notifications now: when they will be shown (the first
+ * feature's word), or null when none does.
+ */
+export function featuresQuiet(features: FeaturesState): string | null {
+  for (const { feature, state } of slices(features)) {
+    const until = feature.quietNotifications?.(state) ?? null;
+    if (until !== null) return until;
+  }
+  return null;
+}
+
+function roomOf({ you, people, isHost, toast, relayClockOffsetMs, profile }: FeatureContext): FeatureRoom {
+  return { you, people, isHost, toast, relayClockOffsetMs, profile };
+}
+
+/** Every feature's display in the room's header. */
+export function FeatureHeaders({ context }: { context: FeatureContext }) {
+  const room = roomOf(context);
+  return slices(context.features).map(({ feature, state }) => {
+    const Slot = feature.Header;
+    return Slot && <Slot key={feature.key} {...room} state={state} />;
+  });
 }
 
 /** Every feature's toolbar control. */

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Spinner } from '../components/Dialog';
+import { playChime } from '../features/chime';
 import { useVideoTrack } from '../hooks/useVideoTrack';
 import {
   AppError,
@@ -106,6 +107,7 @@ export function DeviceSetup({
   const [microphone, setMicrophone] = useState<Option<AudioDevice> | null>(null);
   const [screen, setScreen] = useState<Option<Settings['screen']> | null>(null);
   const [speaker, setSpeaker] = useState<Option<string | null> | null>(null);
+  const [chime, setChime] = useState(settings.timerChime);
   const [previewOn, setPreviewOn] = useState(true);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -167,6 +169,7 @@ export function DeviceSetup({
       microphone: microphone.device,
       screen: screen.device,
       speaker: speaker.device,
+      timerChime: chime,
     });
     onSettings(saved);
     return saved;
@@ -327,6 +330,29 @@ export function DeviceSetup({
               </button>
             </>
           )}
+          <div className="field setup__chime">
+            <span className="label">Focus timer</span>
+            <div className="setup__chime-row">
+              <label className="check">
+                <input
+                  type="checkbox"
+                  checked={chime}
+                  onChange={(e) => setChime(e.target.checked)}
+                  data-testid="setting-timer-chime"
+                />
+                Play a soft chime when the focus timer changes phase
+              </label>
+              <button
+                type="button"
+                className="button button--ghost button--small"
+                onClick={() => playChime('focus')}
+                title="Hear the chime"
+                data-testid="setting-timer-chime-try"
+              >
+                Play
+              </button>
+            </div>
+          </div>
         </section>
       </div>
 

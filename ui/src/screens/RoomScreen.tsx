@@ -20,12 +20,19 @@ import { useToast } from '../components/Toasts';
 import { ToggleButton } from '../components/ToggleButton';
 import { ScreenStage, VideoTile } from '../components/VideoTile';
 import {
+  FeatureHeaders,
   FeaturePeopleSections,
   FeaturePersonBadges,
+  featuresFromSnapshot,
+  featuresOnEvent,
+  featuresQuiet,
+  featuresReducer,
   FeatureTileBadges,
   FeatureToolbar,
   type FeatureContext,
+  type FeaturesState,
 } from '../features';
+import { messagesWord, useChatAlerts } from '../hooks/useChatAlerts';
 import {
   AppError,
   describeError,
@@ -40,6 +47,7 @@ import {
   type DeviceProblem,
   type MediaState,
   type Participant,
+  type Profile,
   type RoomSnapshot,
 } from '../services/studyhall';
 import { nextSpeaker, noSpeaker, type SpeakerState } from '../state/activeSpeaker';
@@ -71,16 +79,19 @@ async function leaveQuietly(): Promise<void> {
 export function RoomScreen({
   snapshot,
   invite,
+  profile = null,
   onExit,
 }: {
   snapshot: RoomSnapshot;
   invite: string;
+  /** The user's saved preferences, for the room features (a chime, ...). */
+  profile?: Profile | null;
   onExit: (exit: RoomExit) => void;
 }) {
   const [state, dispatch] = useReducer(roomReducer, snapshot, (s) => roomFromSnapshot(s));
   const [pending, setPending] = useState<Partial<MediaState>>({});
   const [panel, setPanel] = useState<Panel>(null);
-  const [unread, setUnread] = useState(0);
+  const [relayClockOffsetMs, setRelayClockOffsetMs] = useState<number | null>(null);
   const [speaker, setSpeaker] = useState<SpeakerState>(noSpeaker);
   const [problems, setProblems] = useState<DeviceProblem[]>([]);
   const [dialog, setDialog] = useState<'invite' | 'end' | { kick: Participant } | null>(null);
@@ -90,13 +101,27 @@ export function RoomScreen({
   const [rejoining, setRejoining] = useState(false);
   const [rejoinError, setRejoinError] = useState<string | null>(null);
   const toast = useToast();
+  const chatAlerts = useChatAlerts(featuresQuiet(state.features) !== null, toast);
   const exited = useRef(false);
   const stateRef = useRef(state);
   const panelRef = useRef(panel);
+  // The features as the events so far leave them, ahead of the next render: whether a
+  // feature asks for quiet must follow the events in their order.
+  const featuresSeen = useRef<FeaturesState>(state.features);
+  const featureRoom = useRef<FeatureContext | null>(null);
   useEffect(() => {
     stateRef.current = state;
     panelRef.current = panel;
   });
+
+  const { received: chatReceived, setQuiet } = chatAlerts;
+  const featuresChanged = useCallback(
+    (features: FeaturesState) => {
+      featuresSeen.current = features;
+      setQuiet(featuresQuiet(features) !== null);
+    },
+    [setQuiet],
+  );
 
   const exit = useCallback(
     (how: RoomExit) => {
@@ -130,9 +155,12 @@ export function RoomScreen({
           case 'notice':
             toast(event.message);
             return;
+          case 'clockOffset':
+            setRelayClockOffsetMs(event.offsetMs);
+            return;
           case 'chatMessage':
             if (panelRef.current !== 'chat' && event.message.from !== stateRef.current.you.identity) {
-              setUnread((n) => n + 1);
+              chatReceived();
             }
             break;
           case 'connection':
@@ -142,8 +170,14 @@ export function RoomScreen({
             break;
         }
         dispatch({ type: 'event', event });
+        if (event.type === 'feature') {
+          featuresChanged(featuresReducer(featuresSeen.current, event.event));
+          if (featureRoom.current) featuresOnEvent(event.event, featureRoom.current);
+        } else if (event.type === 'resynced') {
+          featuresChanged(featuresFromSnapshot(event.snapshot.features));
+        }
       }),
-    [exit, toast],
+    [exit, toast, chatReceived, featuresChanged],
   );
 
   useEffect(
@@ -197,7 +231,10 @@ export function RoomScreen({
         await leaveQuietly();
         fresh = await joinRoom(invite);
       }
-      if (!exited.current) dispatch({ type: 'snapshot', snapshot: fresh });
+      if (!exited.current) {
+        dispatch({ type: 'snapshot', snapshot: fresh });
+        featuresChanged(featuresFromSnapshot(fresh.features));
+      }
     } catch (error) {
       setRejoinError(joinErrorText(error, state.hosting?.relay ?? null));
     } finally {
@@ -207,7 +244,7 @@ export function RoomScreen({
 
   function openPanel(which: Exclude<Panel, null>) {
     setPanel((p) => (p === which ? null : which));
-    if (which === 'chat') setUnread(0);
+    if (which === 'chat') chatAlerts.read();
   }
 
   function closeDialog() {
@@ -248,7 +285,19 @@ export function RoomScreen({
   const speakingIdentity = speaker.key === 'self' ? state.you.identity : speaker.key;
   const isHost = state.you.host;
   const connected = state.connection.state === 'connected';
-  const featureContext: FeatureContext = { features: state.features, you: state.you, people, isHost, toast };
+  const featureContext: FeatureContext = {
+    features: state.features,
+    you: state.you,
+    people,
+    isHost,
+    toast,
+    relayClockOffsetMs,
+    profile,
+  };
+  const quietUntil = featuresQuiet(state.features);
+  useEffect(() => {
+    featureRoom.current = featureContext;
+  });
 
   return (
     <div className={`room ${panel ? 'room--with-panel' : ''}`} data-testid="room" data-room={state.room}>
@@ -261,6 +310,14 @@ export function RoomScreen({
             {people.length === 1 ? 'Just you so far' : `${people.length} people`}
             {state.hosting && ' · you are hosting'}
           </p>
+        </div>
+        <div className="room__header-features">
+          <FeatureHeaders context={featureContext} />
+          {chatAlerts.held > 0 && (
+            <p className="room__quiet" role="status" data-testid="chat-held">
+              {messagesWord(chatAlerts.held)} — shown {quietUntil ?? 'soon'}
+            </p>
+          )}
         </div>
       </header>
 
@@ -399,9 +456,9 @@ export function RoomScreen({
           >
             <ChatIcon />
             <span>Chat</span>
-            {unread > 0 && (
+            {chatAlerts.unread > 0 && (
               <span className="tool__badge" data-testid="chat-unread">
-                {unread}
+                {chatAlerts.unread}
               </span>
             )}
           </button>

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 import { Spinner } from '../components/Dialog';
-import { SettingsIcon } from '../components/Icons';
+import { ChartIcon, SettingsIcon } from '../components/Icons';
 import {
   describeError,
   getAppInfo,
@@ -35,6 +35,7 @@ export function StartScreen({
   onDismissNotice,
   onSettings,
   onContinue,
+  onStudy,
 }: {
   settings: Settings | null;
   settingsError: string | null;
@@ -42,6 +43,8 @@ export function StartScreen({
   onDismissNotice: () => void;
   onSettings: (settings: Settings) => void;
   onContinue: (intent: SetupIntent) => void;
+  /** Open the Study page (time in rooms, streaks, the daily goal). */
+  onStudy: () => void;
 }) {
   const [name, setName] = useState<string | null>(null);
   const [nameError, setNameError] = useState<string | null>(null);
@@ -175,7 +178,15 @@ export function StartScreen({
           <p className="start__tagline">Study together on video</p>
         </div>
         <button
-          className="button button--ghost start__devices"
+          className="button button--ghost start__study"
+          onClick={onStudy}
+          disabled={busy !== null}
+          data-testid="open-study"
+        >
+          <ChartIcon /> Study
+        </button>
+        <button
+          className="button button--ghost"
           onClick={() => void devices()}
           disabled={!ready || busy !== null}
           data-testid="open-devices"

@@ -4,6 +4,8 @@ import {
   AppError,
   DesktopAppUnavailableError,
   describeError,
+  dismissStudyNotice,
+  exportStudyCsv,
   featureRequest,
   getAppInfo,
   isAppError,
@@ -11,6 +13,8 @@ import {
   onRoomEvent,
   sendChat,
   setMedia,
+  setStudyGoal,
+  studySummary,
 } from './studyhall';
 import type { RoomEvent } from './types';
 
@@ -43,6 +47,43 @@ describe('commands', () => {
       ['send_chat', { clientMsgId: 'id-1', text: 'hi' }],
       ['set_media', { update: { mic: false, camera: null, screen: null } }],
       ['join_room', { invite: 'K7QX-29FD@192.168.1.20:7450' }],
+    ]);
+  });
+
+  it("calls the study record's commands by their contract names", async () => {
+    vi.stubGlobal('isTauri', true);
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === 'export_study_csv') return '/home/ada/Downloads/studyhall-study-2026-12-05.csv';
+      if (cmd === 'dismiss_study_notice') return null;
+      return { today: '2026-12-05', goalMinutes: 90 };
+    });
+    await studySummary();
+    await expect(setStudyGoal(90)).resolves.toMatchObject({ goalMinutes: 90 });
+    await dismissStudyNotice();
+    await expect(exportStudyCsv()).resolves.toBe('/home/ada/Downloads/studyhall-study-2026-12-05.csv');
+    expect(calls).toEqual([
+      ['study_summary', {}],
+      ['set_study_goal', { minutes: 90 }],
+      ['dismiss_study_notice', {}],
+      ['export_study_csv', {}],
+    ]);
+  });
+
+  it('sends a timer request as the protocol writes it (snake_case settings)', async () => {
+    vi.stubGlobal('isTauri', true);
+    const calls: unknown[] = [];
+    mockIPC((_cmd, args) => {
+      calls.push(args);
+      return null;
+    });
+    const settings = { focus_secs: 3000, short_break_secs: 600, long_break_secs: 1800, rounds: 3 };
+    await featureRequest({ type: 'timer_start', settings });
+    await featureRequest({ type: 'timer_options', quiet_during_focus: true });
+    expect(calls).toEqual([
+      { request: { type: 'timer_start', settings } },
+      { request: { type: 'timer_options', quiet_during_focus: true } },
     ]);
   });
 

@@ -29,6 +29,7 @@ import type {
   RoomEvent,
   RoomSnapshot,
   Settings,
+  StudySummary,
   VideoDevice,
 } from './types';
 
@@ -194,6 +195,15 @@ export const kick = (identity: string): Promise<null> => call(() => commands.kic
 export const featureRequest = (request: FeatureRequest): Promise<null> =>
   call(() => commands.featureRequest(request));
 export const quitApp = (): Promise<null> => call(() => commands.quitApp());
+/** The study record's totals, streaks and daily goal (all local to this machine). */
+export const studySummary = (): Promise<StudySummary> => call(() => commands.studySummary());
+/** Sets the daily goal (5 to 960 minutes); resolves with the summary under the new goal. */
+export const setStudyGoal = (minutes: number): Promise<StudySummary> =>
+  call(() => commands.setStudyGoal(minutes));
+/** The user has read the notice that the study record was started afresh. */
+export const dismissStudyNotice = (): Promise<void> => ask(() => commands.dismissStudyNotice());
+/** Writes the study record as CSV (into Downloads); resolves with the file's path. */
+export const exportStudyCsv = (): Promise<string> => call(() => commands.exportStudyCsv());
 
 // Events. Each returns a function that stops listening (safe to call at once, as React
 // effect cleanups do).

@@ -40,4 +40,17 @@ export type FeatureEvent = B.FeatureEvent_Serialize;
 export type HandEvent = B.HandEvent_Serialize;
 export type FeatureSnapshot = B.FeatureSnapshot_Serialize;
 export type RaisedHand = B.RaisedHand;
+export type TimerRequest = B.TimerRequest_Serialize;
+export type TimerEvent = B.TimerEvent_Serialize;
+export type TimerState = B.TimerState_Serialize;
+export type TimerRun = B.TimerRun_Serialize;
+export type TimerSettings = B.TimerSettings;
+/** What changed the timer (`started`, `phase_ended`, ...). */
+export type TimerChange = B.TimerChange;
+/** `focus`, `short_break` or `long_break`. */
+export type Phase = B.Phase;
+// The study record (local to this machine).
+export type StudySummary = B.StudySummary_Serialize;
+export type DayTotal = B.DayTotal;
+export type RoomTotal = B.RoomTotal;
 export type AppErrorPayload = B.AppError;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { roomFromSnapshot, roomReducer } from './room';
 import type { ChatMessage, Participant, RaisedHand, RoomSnapshot } from '../services/types';
+import { features } from '../test/fixtures';
 
 function person(identity: string, extra: Partial<Participant> = {}): Participant {
   return {
@@ -22,7 +23,7 @@ function msg(seq: number): ChatMessage {
 function snapshot(
   parts: Pick<RoomSnapshot, 'you' | 'participants' | 'chat'> & Partial<RoomSnapshot>,
 ): RoomSnapshot {
-  return { room: 'r', title: 'R', hosting: null, maxChatBytes: 4096, features: { hands: [] }, ...parts };
+  return { room: 'r', title: 'R', hosting: null, maxChatBytes: 4096, features: features(), ...parts };
 }
 
 function hand(identity: string): RaisedHand {
@@ -58,7 +59,7 @@ describe('room features', () => {
 
   it('start from the snapshot', () => {
     const state = roomFromSnapshot(
-      snapshot({ you, participants: [person('a')], chat: empty, features: { hands: [hand('a'), hand('me')] } }),
+      snapshot({ you, participants: [person('a')], chat: empty, features: features({ hands: [hand('a'), hand('me')] }) }),
     );
     expect(state.features.hands.queue.map((h) => h.identity)).toEqual(['a', 'me']);
   });
@@ -77,13 +78,13 @@ describe('room features', () => {
 
   it('come from the fresh snapshot after a rejoin', () => {
     let state = roomFromSnapshot(
-      snapshot({ you, participants: [person('a')], chat: empty, features: { hands: [hand('a')] } }),
+      snapshot({ you, participants: [person('a')], chat: empty, features: features({ hands: [hand('a')] }) }),
     );
     state = roomReducer(state, {
       type: 'event',
       event: {
         type: 'resynced',
-        snapshot: snapshot({ you, participants: [person('b')], chat: empty, features: { hands: [hand('b'), hand('me')] } }),
+        snapshot: snapshot({ you, participants: [person('b')], chat: empty, features: features({ hands: [hand('b'), hand('me')] }) }),
       },
     });
     expect(state.features.hands.queue.map((h) => h.identity)).toEqual(['b', 'me']);

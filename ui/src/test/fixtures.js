@@ -12,8 +12,9 @@
 
 /**
  * @import {
- *   AppInfo, ChatPage, DeviceList, FeatureSnapshot, Invite, MediaState, Participant,
- *   RaisedHand, RoomSnapshot, Settings,
+ *   AppInfo, ChatPage, DayTotal, DeviceList, FeatureSnapshot, Invite, MediaState, Participant,
+ *   RaisedHand, RoomSnapshot, RoomTotal, Settings, StudySummary, TimerRun, TimerSettings,
+ *   TimerState,
  * } from '../services/types'
  */
 
@@ -37,6 +38,7 @@ export function settings(extra = {}) {
     microphone: { kind: 'tone' },
     screen: { kind: 'testPattern' },
     speaker: null,
+    timerChime: true,
     recentRooms: [],
     ...extra,
   };
@@ -98,12 +100,58 @@ export function raisedHand(identity, raisedAt = 1_795_000_000_000) {
 }
 
 /**
- * What the room features hold: no hands raised.
+ * The relay's default timer settings: 25 minutes of focus, 5-minute breaks, a 15-minute
+ * break after 4 rounds.
+ * @param {Partial<TimerSettings>} [extra]
+ * @returns {TimerSettings}
+ */
+export function timerSettings(extra = {}) {
+  return { focus_secs: 25 * 60, short_break_secs: 5 * 60, long_break_secs: 15 * 60, rounds: 4, ...extra };
+}
+
+/**
+ * A stopped timer with the default settings, as a room's snapshot has it until someone
+ * starts it.
+ * @param {Partial<TimerState>} [extra]
+ * @returns {TimerState}
+ */
+export function timerState(extra = {}) {
+  return {
+    settings: timerSettings(),
+    run: null,
+    anyone_controls: false,
+    quiet_during_focus: false,
+    focus_completed: 0,
+    now: 1_795_000_000_000,
+    ...extra,
+  };
+}
+
+/**
+ * Round 1's focus phase of 25 minutes, running, ending at `endsAt` (relay clock).
+ * @param {number} endsAt
+ * @param {Partial<TimerRun>} [extra]
+ * @returns {TimerRun}
+ */
+export function timerRun(endsAt, extra = {}) {
+  return {
+    phase: 'focus',
+    round: 1,
+    phase_ms: 25 * 60_000,
+    ends_at: endsAt,
+    remaining_ms: 25 * 60_000,
+    paused: false,
+    ...extra,
+  };
+}
+
+/**
+ * What the room features hold: no hands raised, the timer stopped.
  * @param {Partial<FeatureSnapshot>} [extra]
  * @returns {FeatureSnapshot}
  */
 export function features(extra = {}) {
-  return { hands: [], ...extra };
+  return { hands: [], timer: timerState(), ...extra };
 }
 
 /**
@@ -139,6 +187,61 @@ export function snapshot(extra = {}) {
     hosting: null,
     maxChatBytes: 40,
     features: features(),
+    ...extra,
+  };
+}
+
+/**
+ * One day of the study record.
+ * @param {string} day `YYYY-MM-DD`
+ * @param {number} seconds
+ * @param {Partial<DayTotal>} [extra]
+ * @returns {DayTotal}
+ */
+export function dayTotal(day, seconds, extra = {}) {
+  return { day, seconds, focusPhases: 0, focusSeconds: 0, ...extra };
+}
+
+/**
+ * One room's totals in the study record.
+ * @param {string} room
+ * @param {string} title
+ * @param {number} seconds
+ * @param {Partial<RoomTotal>} [extra]
+ * @returns {RoomTotal}
+ */
+export function roomTotal(room, title, seconds, extra = {}) {
+  return { room, title, seconds, focusPhases: 0, ...extra };
+}
+
+/**
+ * The Study page's summary: today is 2026-12-05 (a Saturday), with time on it, the two
+ * days before and a week earlier; two rooms; a 2-day streak; a two-hour goal.
+ * @param {Partial<StudySummary>} [extra]
+ * @returns {StudySummary}
+ */
+export function studySummary(extra = {}) {
+  return {
+    today: '2026-12-05',
+    days: [
+      dayTotal('2026-11-28', 3 * 3600, { focusPhases: 6, focusSeconds: 6 * 1500 }),
+      dayTotal('2026-12-03', 40 * 60, { focusPhases: 1, focusSeconds: 1500 }),
+      dayTotal('2026-12-04', 2 * 3600 + 10 * 60, { focusPhases: 4, focusSeconds: 4 * 1500 }),
+      dayTotal('2026-12-05', 3600 + 25 * 60, { focusPhases: 2, focusSeconds: 2 * 1500 }),
+    ],
+    rooms: [
+      roomTotal('room-1', 'Finals week', 5 * 3600 + 15 * 60, { focusPhases: 9 }),
+      roomTotal('room-2', 'Algebra', 2 * 3600, { focusPhases: 4 }),
+    ],
+    todayRooms: [
+      roomTotal('room-1', 'Finals week', 3600, { focusPhases: 2 }),
+      roomTotal('room-2', 'Algebra', 25 * 60),
+    ],
+    streakDays: 2,
+    bestStreakDays: 5,
+    streakMinSeconds: 600,
+    goalMinutes: 120,
+    notice: null,
     ...extra,
   };
 }

@@ -7,9 +7,27 @@
 import { vi } from 'vitest';
 import type * as Service from '../services/studyhall';
 import type { InviteOpened, MediaStatus, QuitRequested, RoomEvent } from '../services/types';
-import { appInfo, devices, settings } from './fixtures';
+import { appInfo, devices, settings, studySummary } from './fixtures';
 
-export { chatPage, features, invite, media, participant, raisedHand, settings, snapshot } from './fixtures';
+export {
+  chatPage,
+  dayTotal,
+  features,
+  invite,
+  media,
+  participant,
+  raisedHand,
+  roomTotal,
+  settings,
+  snapshot,
+  studySummary,
+  timerRun,
+  timerSettings,
+  timerState,
+} from './fixtures';
+
+/** Where the mocked `exportStudyCsv` says it wrote the file. */
+export const EXPORT_PATH = '/home/ada/Downloads/studyhall-study-2026-12-05.csv';
 
 export type Handlers = {
   room: ((e: RoomEvent) => void)[];
@@ -54,6 +72,10 @@ export async function mockService(importOriginal: () => Promise<typeof Service>)
     kick: vi.fn(() => Promise.resolve(null)),
     featureRequest: vi.fn(() => Promise.resolve(null)),
     quitApp: vi.fn(() => Promise.resolve(null)),
+    studySummary: vi.fn(() => Promise.resolve(studySummary())),
+    setStudyGoal: vi.fn((minutes: number) => Promise.resolve(studySummary({ goalMinutes: minutes }))),
+    dismissStudyNotice: vi.fn(() => Promise.resolve()),
+    exportStudyCsv: vi.fn(() => Promise.resolve(EXPORT_PATH)),
     onRoomEvent: vi.fn(subscribe(handlers.room)),
     onMediaStatus: vi.fn(subscribe(handlers.media)),
     onQuitRequested: vi.fn(subscribe(handlers.quit)),
