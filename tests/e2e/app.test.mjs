@@ -87,7 +87,7 @@ const CANVAS = `const c = document.querySelector(arguments[0]);
   for (let i = 0; i < d.length; i += 4 * 97) { sum = (sum * 31 + d[i] + d[i+1] * 7 + d[i+2] * 13) >>> 0; distinct.add(d[i] >> 4 << 8 | d[i+1] >> 4 << 4 | d[i+2] >> 4); }
   return { frames: Number(c.dataset.frames || 0), sum, colours: distinct.size, w: c.width, h: c.height };`;
 
-test('host a room in the app; headless clients join; video, chat, raised hands, presence, mute and leave show', async (t) => {
+test('host a room in the app; headless clients join; video, chat, raised hands, presence, mute, the focus timer, leave and the study record show', async (t) => {
   for (const [what, path] of [['app', appBin], ['client', clientBin]]) {
     assert.ok(existsSync(path), `the ${what} binary is built: ${path}`);
   }
@@ -236,9 +236,44 @@ test('host a room in the app; headless clients join; video, chat, raised hands, 
     const catCode = await new Promise((res) => (cat.exitCode !== null ? res(cat.exitCode) : cat.on('exit', res)));
     assert.equal(catCode, 0, `the second client ran cleanly:\n${cat.output.slice(-3000)}`);
 
+    // The focus timer: the host starts it from the app; a headless client that joins
+    // afterwards shows the same phase and, within a second, the same time left.
+    await driver.click('[data-testid=toggle-timer]');
+    await driver.waitFor('the timer panel', `return document.querySelector('[data-testid=timer-panel]')`);
+    await driver.click('[data-testid=timer-start]');
+    await driver.waitFor('the timer running', `const r = document.querySelector('[data-testid=timer-remaining]'); return r && Number(r.dataset.remainingMs) > 0`, { timeout: 20000 });
+    const dan = start(clientBin, [
+      'join', '--invite', code, '--name', 'Dan', '--video', 'none', '--audio', 'none', '--duration', '15s',
+    ], { env: { ...process.env, DISPLAY: '' } });
+    const TIMER_LINE = /timer: (focus|short break|long break), round (\d+) of (\d+), \S+ left \((\d+) ms\)(, paused)? at (\d+)/g;
+    // Two lines: the first may come before Dan's clock measurement is in.
+    const danLine = await until('Dan showing the timer', async () => {
+      const lines = [...dan.output.matchAll(TIMER_LINE)];
+      return lines.length >= 2 ? lines[lines.length - 1] : null;
+    }, 30000);
+    const [appMs, appPhase, appRound] = await driver.exec(`const r = document.querySelector('[data-testid=timer-remaining]');
+      return [Number(r.dataset.remainingMs), document.querySelector('[data-testid=timer-phase]').textContent, document.querySelector('[data-testid=timer-round]').textContent];`);
+    const readAt = Date.now();
+    const danMs = Number(danLine[4]) - (readAt - Number(danLine[6]));
+    assert.equal(danLine[1], 'focus', 'Dan sees the focus phase');
+    assert.match(appPhase, /focus/i, 'the app shows the focus phase');
+    assert.match(appRound, new RegExp(`${danLine[2]}\\D+${danLine[3]}`), `the same round: app "${appRound}", Dan ${danLine[2]} of ${danLine[3]}`);
+    assert.ok(Math.abs(appMs - danMs) < 1000, `the same time left within 1 s: app ${appMs} ms, Dan ${danMs} ms`);
+    await shot(driver, 'timer.png');
+    const danCode = await new Promise((res) => (dan.exitCode !== null ? res(dan.exitCode) : dan.on('exit', res)));
+    assert.equal(danCode, 0, `the third client ran cleanly:\n${dan.output.slice(-3000)}`);
+
     // Leave: back to the start screen, the room listed as recent.
     await driver.click('[data-testid=leave]');
     await driver.waitFor('the start screen again', `return document.querySelector('[data-testid=recent-room]')`, { timeout: 20000 });
+
+    // The Study page shows the time just spent in the room, recorded on this machine.
+    await driver.click('[data-testid=open-study]');
+    await driver.waitFor('the time in the room recorded', `const r = document.querySelector('[data-testid=study-rooms]'); return r && /Calculus study group/.test(r.textContent)`, { timeout: 20000 });
+    await driver.waitFor('the chart drawn', `return document.querySelector('[data-testid=study-chart]')`);
+    await shot(driver, 'study.png');
+    await driver.click('[data-testid=study-back]');
+    await driver.waitFor('the start screen once more', `return document.querySelector('[data-testid=recent-room]')`);
 
     // A link clicked while the app runs starts it again: that start hands the link over
     // and exits, and the running app offers it in the join field.
