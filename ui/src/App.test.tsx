@@ -1,4 +1,4 @@
-import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from './App';
 import * as service from './services/studyhall';
@@ -19,6 +19,17 @@ describe('start screen', () => {
     render(<App />);
     expect(await screen.findByText('Studyhall 0.1.0 · protocol 1')).toBeTruthy();
     await waitFor(() => expect(screen.getByTestId<HTMLInputElement>('display-name').value).toBe('Ada'));
+  });
+
+  it('says once, at start, that an unreadable study record was started afresh', async () => {
+    const notice = 'Your study record could not be read (file is not a database), so a new one was started.';
+    vi.mocked(service.studySummary).mockResolvedValueOnce({ ...(await service.studySummary()), notice });
+    render(<App />);
+    const banner = await screen.findByTestId('banner-study');
+    expect(banner.textContent).toContain('could not be read');
+    fireEvent.click(within(banner).getByText('Dismiss'));
+    await waitFor(() => expect(screen.queryByTestId('banner-study')).toBeNull());
+    expect(service.dismissStudyNotice).toHaveBeenCalled();
   });
 
   it('says clearly when the desktop app cannot be reached', async () => {

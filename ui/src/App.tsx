@@ -7,9 +7,11 @@ import { StartScreen, type StartNotice } from './screens/StartScreen';
 import { StudyScreen } from './screens/StudyScreen';
 import {
   describeError,
+  dismissStudyNotice,
   getSettings,
   onQuitRequested,
   quitApp,
+  studySummary,
   type RoomSnapshot,
   type Settings,
 } from './services/studyhall';
@@ -53,6 +55,22 @@ function Screens() {
 
   useEffect(loadSettings, [loadSettings]);
 
+  // A study record that could not be read was started afresh: say so once, at start.
+  useEffect(() => {
+    let current = true;
+    studySummary().then(
+      (s) => {
+        const text = s.notice;
+        if (!current || !text) return;
+        setScreen((now) => (now.name === 'start' && !now.notice ? { name: 'start', notice: { kind: 'study', text } } : now));
+      },
+      () => {},
+    );
+    return () => {
+      current = false;
+    };
+  }, []);
+
   const onSettings = useCallback((s: Settings) => setSettings({ status: 'ready', settings: s }), []);
   const toStart = useCallback(
     (notice: StartNotice | null = null) => {
@@ -75,7 +93,10 @@ function Screens() {
           settings={settings.status === 'ready' ? settings.settings : null}
           settingsError={settings.status === 'failed' ? settings.message : null}
           notice={screen.notice}
-          onDismissNotice={() => setScreen({ name: 'start', notice: null })}
+          onDismissNotice={() => {
+            if (screen.notice?.kind === 'study') void dismissStudyNotice().catch(() => {});
+            setScreen({ name: 'start', notice: null });
+          }}
           onSettings={onSettings}
           onContinue={(intent) => setScreen({ name: 'setup', intent })}
           onStudy={() => setScreen({ name: 'study' })}

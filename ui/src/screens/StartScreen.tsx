@@ -18,7 +18,8 @@ import { nameProblem, profileOf } from '../state/profile';
 import { relativeTime } from '../state/text';
 import type { SetupIntent } from './DeviceSetup';
 
-export type StartNotice = { kind: 'kicked' | 'ended' | 'lost'; text: string };
+/** A banner on the start screen: why the last room ended, or that the study record was started afresh. */
+export type StartNotice = { kind: 'kicked' | 'ended' | 'lost' | 'study'; text: string };
 
 type InviteCheck =
   | { status: 'idle' }
