@@ -271,6 +271,13 @@ impl RoomTimer {
                 store: services.room_state.clone(),
                 clock: services.clock,
             };
+            // The room is in use again: a timer kept (a paused one above all) renews its
+            // time to live, as if it had just changed.
+            if h.machine.state.run.is_some() {
+                if let Err(e) = h.save(&room.name).await {
+                    tracing::warn!(room = %room.name, "timer not renewed: {e:?}");
+                }
+            }
             schedule(room, &h);
             *held = Some(h);
         }
