@@ -397,6 +397,11 @@ export type RoomSnapshot_Deserialize = {
 	maxChatBytes: number,
 	/**  What each room feature holds (raised hands, ...), as the protocol describes it. */
 	features: FeatureSnapshot_Deserialize,
+	/**
+	 *  How far the relay's clock is ahead of this machine's (ms), measured as the room
+	 *  opened; `null` when it could not be. Later measurements come as `clockOffset`.
+	 */
+	clockOffsetMs?: number | null,
 };
 
 export type RoomSnapshot_Serialize = {
@@ -413,6 +418,11 @@ export type RoomSnapshot_Serialize = {
 	maxChatBytes: number,
 	/**  What each room feature holds (raised hands, ...), as the protocol describes it. */
 	features: FeatureSnapshot_Serialize,
+	/**
+	 *  How far the relay's clock is ahead of this machine's (ms), measured as the room
+	 *  opened; `null` when it could not be. Later measurements come as `clockOffset`.
+	 */
+	clockOffsetMs: number | null,
 };
 
 /**  One room's totals. */

@@ -124,6 +124,8 @@ pub struct RoomTimer(pub TimerState);
 impl RoomTimer {
     pub fn apply(&mut self, event: &TimerEvent) -> bool {
         match event {
+            // An event older than the state held (queued before a rejoin's snapshot).
+            TimerEvent::Timer { timer, .. } if timer.now < self.0.now => false,
             TimerEvent::Timer { timer, .. } => {
                 let changed = self.0 != *timer;
                 self.0 = timer.clone();

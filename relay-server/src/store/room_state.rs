@@ -155,13 +155,19 @@ impl RoomStateStore for SqliteRoomState {
         too_large(value)?;
         let (room, key, value) = (room.to_string(), key.to_string(), value.to_string());
         let expires = now_ms().saturating_add(ttl.as_millis() as u64) as i64;
+        let now = now_ms() as i64;
         self.with_conn(move |c| {
             c.execute(
                 "INSERT INTO room_state (room, key, value, expires_ms) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (room, key) DO UPDATE SET value = ?3, expires_ms = ?4",
                 params![room, key, value, expires],
-            )
-            .map(|_| ())
+            )?;
+            // Expired values of other rooms go as writes come (the table stays small).
+            c.execute(
+                "DELETE FROM room_state WHERE expires_ms <= ?1",
+                params![now],
+            )?;
+            Ok(())
         })
         .await
     }

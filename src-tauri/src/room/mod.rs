@@ -183,7 +183,8 @@ pub async fn join(
     let others = Arc::new(Mutex::new(others));
     let media = Arc::new(Mutex::new(MediaState::from(info.you.media)));
     let speaker_problem = Arc::new(Mutex::new(None));
-    let snapshot = snapshot_of(&info, &title, hosting.clone());
+    let offset = measure_clock(&session).await;
+    let snapshot = snapshot_of(&info, &title, hosting.clone(), offset);
     let study = state.study.track(&room, &title);
 
     let tasks = vec![
@@ -234,6 +235,9 @@ pub async fn join(
         // Another join finished first, or the user left, while this one connected.
         let left = live.leaves != leaves;
         drop(live);
+        for task in &tasks {
+            task.abort();
+        }
         session.leave().await;
         if left {
             return Err(AppError::new(
@@ -258,7 +262,12 @@ pub async fn join(
     Ok(snapshot)
 }
 
-fn snapshot_of(info: &JoinInfo, title: &str, hosting: Option<Invite>) -> RoomSnapshot {
+fn snapshot_of(
+    info: &JoinInfo,
+    title: &str,
+    hosting: Option<Invite>,
+    clock_offset_ms: Option<i64>,
+) -> RoomSnapshot {
     let you = &info.you.identity;
     RoomSnapshot {
         room: info.room.clone(),
@@ -274,6 +283,19 @@ fn snapshot_of(info: &JoinInfo, title: &str, hosting: Option<Invite>) -> RoomSna
         hosting,
         max_chat_bytes: info.limits.max_chat_bytes as f64,
         features: info.features.clone(),
+        clock_offset_ms: clock_offset_ms.map(|o| o as f64),
+    }
+}
+
+/// The relay clock's offset from ours, measured now (five pings), if it answers soon.
+async fn measure_clock(session: &RoomSession) -> Option<i64> {
+    match tokio::time::timeout(Duration::from_secs(3), session.relay_clock_offset(5)).await {
+        Ok(Ok(offset)) => Some(offset),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "clock offset not measured");
+            None
+        }
+        Err(_) => None,
     }
 }
 
@@ -367,15 +389,19 @@ async fn pump_events(
                     Some(RoomEvent::ChatDeleted { seq: seq as f64 })
                 }
                 ServerMessage::Feature(event) => {
-                    for seconds in focus_completed(timer.as_ref(), &event) {
-                        if let Err(e) = study.focus_completed(seconds) {
-                            tracing::warn!(error = %e.message, "focus phase not recorded");
-                        }
-                    }
                     if let proto::FeatureEvent::Timer(proto::TimerEvent::Timer {
                         timer: t, ..
                     }) = &event
                     {
+                        // Events queued before a rejoin's snapshot may be older than it.
+                        if timer.as_ref().is_some_and(|held| t.now < held.now) {
+                            continue;
+                        }
+                        for seconds in focus_completed(timer.as_ref(), &event) {
+                            if let Err(e) = study.focus_completed(seconds) {
+                                tracing::warn!(error = %e.message, "focus phase not recorded");
+                            }
+                        }
                         timer = Some(t.clone());
                     }
                     Some(RoomEvent::Feature { event })
@@ -407,6 +433,8 @@ async fn pump_events(
             SessionEvent::Notice(message) => Some(RoomEvent::Notice { message }),
             SessionEvent::Rejoined(info) => {
                 timer = Some(info.features.timer.clone());
+                // The room may be on another node now, with another clock.
+                let offset = measure_clock(&session).await;
                 *others.lock().unwrap_or_else(|p| p.into_inner()) = info
                     .participants
                     .iter()
@@ -414,7 +442,7 @@ async fn pump_events(
                     .map(|p| p.identity.clone())
                     .collect();
                 Some(RoomEvent::Resynced {
-                    snapshot: snapshot_of(&info, &title, hosting.clone()),
+                    snapshot: snapshot_of(&info, &title, hosting.clone(), offset),
                 })
             }
             SessionEvent::Ended(reason) => {
@@ -488,24 +516,20 @@ fn focus_completed(before: Option<&proto::TimerState>, event: &proto::FeatureEve
         .collect()
 }
 
-/// How far the relay's clock is from ours, told to the window so the focus timer shows
-/// the same time left everywhere: at once, then every minute (clocks drift, and a
-/// rejoin may land on another node).
+/// How far the relay's clock is from ours, told to the window every minute so the focus
+/// timer shows the same time left everywhere (clocks drift). The first measurement is in
+/// the room's snapshot, and a rejoin's in its `resynced`.
 async fn sync_clock(bridge: Arc<dyn Bridge>, session: Arc<RoomSession>) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut told: Option<i64> = None;
+    tick.tick().await;
     loop {
         tick.tick().await;
         match session.relay_clock_offset(5).await {
-            // Only changes worth a redraw are told.
-            Ok(offset) if told.is_none_or(|t| (t - offset).abs() >= 20) => {
-                told = Some(offset);
-                bridge.room_event(RoomEvent::ClockOffset {
-                    offset_ms: offset as f64,
-                });
-            }
-            Ok(_) => {}
+            Ok(offset) => bridge.room_event(RoomEvent::ClockOffset {
+                offset_ms: offset as f64,
+            }),
+            Err(studyhall_client::session::SessionError::Ended) => return,
             Err(e) => tracing::debug!(error = %e, "clock offset not measured"),
         }
     }
@@ -618,18 +642,17 @@ mod tests {
     #[test]
     fn only_focus_phases_that_ran_out_are_recorded_with_their_own_length() {
         use proto::{Phase, TimerChange};
-        let state = |phase, phase_ms, completed| {
-            let mut timer = proto::TimerState::default();
-            timer.focus_completed = completed;
-            timer.run = Some(proto::TimerRun {
+        let state = |phase, phase_ms, completed| proto::TimerState {
+            focus_completed: completed,
+            run: Some(proto::TimerRun {
                 phase,
                 round: 1,
                 phase_ms,
                 ends_at: Some(1),
                 remaining_ms: phase_ms,
                 paused: false,
-            });
-            timer
+            }),
+            ..Default::default()
         };
         let event = |change, timer| {
             proto::FeatureEvent::Timer(proto::TimerEvent::Timer {

@@ -156,6 +156,10 @@ pub struct RoomSnapshot {
     pub max_chat_bytes: f64,
     /// What each room feature holds (raised hands, ...), as the protocol describes it.
     pub features: proto::FeatureSnapshot,
+    /// How far the relay's clock is ahead of this machine's (ms), measured as the room
+    /// opened; `null` when it could not be. Later measurements come as `clockOffset`.
+    #[specta(type = Option<i32>)]
+    pub clock_offset_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]

@@ -185,17 +185,32 @@ impl Study {
                     clocks.wall_ms()
                 ));
                 tracing::warn!(%problem, aside = %aside.display(), "study record unreadable; starting afresh");
-                std::fs::rename(path, &aside).map_err(storage)?;
+                let moved = std::fs::rename(path, &aside);
                 for suffix in ["-wal", "-shm"] {
                     let side = PathBuf::from(format!("{}{suffix}", path.display()));
-                    let _ = std::fs::remove_file(side);
+                    let _ = std::fs::rename(side, format!("{}{suffix}", aside.display()));
                 }
-                let conn = open_checked(path).map_err(storage)?;
-                let notice = format!(
-                    "Your study record could not be read ({problem}), so a new one was started. The old file was kept as {}.",
-                    aside.display()
-                );
-                (conn, Some(notice))
+                match moved
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| open_checked(path))
+                {
+                    Ok(conn) => {
+                        let notice = format!(
+                            "Your study record could not be read ({problem}), so a new one was started. The old file was kept as {}.",
+                            aside.display()
+                        );
+                        (conn, Some(notice))
+                    }
+                    // Nowhere to keep a record: the app still starts, recording in memory.
+                    Err(second) => {
+                        let conn = open_checked(Path::new(":memory:")).map_err(storage)?;
+                        let notice = format!(
+                            "Your study record at {} cannot be used ({problem}; {second}). Study time is counted only until the app closes.",
+                            path.display()
+                        );
+                        (conn, Some(notice))
+                    }
+                }
             }
         };
         Ok(Study {
@@ -295,7 +310,7 @@ impl Study {
         let cutoff = chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d")
             .map(|d| (d - chrono::Duration::days(SUMMARY_DAYS)).to_string())
             .unwrap_or_default();
-        let (days, rooms) = self.totals(&cutoff)?;
+        let (days, rooms) = self.totals(&cutoff, &today)?;
         let (streak_days, best_streak_days) = streaks(&days, &today);
         Ok(StudySummary {
             today_rooms: self.rooms_on(&today)?,
@@ -314,15 +329,22 @@ impl Study {
         })
     }
 
-    /// Totals per day (from `cutoff` on, oldest first) and per room.
-    fn totals(&self, cutoff: &str) -> Result<(Vec<DayTotal>, Vec<RoomTotal>), AppError> {
+    /// Totals per day (from `cutoff` to `today`, oldest first: days filed under a date
+    /// still to come, by a clock that was ahead, wait for it) and per room.
+    fn totals(
+        &self,
+        cutoff: &str,
+        today: &str,
+    ) -> Result<(Vec<DayTotal>, Vec<RoomTotal>), AppError> {
         let conn = self.conn();
         let mut days: std::collections::BTreeMap<String, DayTotal> = Default::default();
         let mut stmt = conn
-            .prepare("SELECT day, SUM(seconds) FROM room_time WHERE day >= ?1 GROUP BY day")
+            .prepare(
+                "SELECT day, SUM(seconds) FROM room_time WHERE day BETWEEN ?1 AND ?2 GROUP BY day",
+            )
             .map_err(storage)?;
         let rows = stmt
-            .query_map(params![cutoff], |r| {
+            .query_map(params![cutoff, today], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
             })
             .map_err(storage)?;
@@ -333,10 +355,13 @@ impl Study {
                 .seconds = seconds.max(0) as f64;
         }
         let mut stmt = conn
-            .prepare("SELECT day, COUNT(*), SUM(seconds) FROM focus WHERE day >= ?1 GROUP BY day")
+            .prepare(
+                "SELECT day, COUNT(*), SUM(seconds) FROM focus
+                 WHERE day BETWEEN ?1 AND ?2 GROUP BY day",
+            )
             .map_err(storage)?;
         let rows = stmt
-            .query_map(params![cutoff], |r| {
+            .query_map(params![cutoff, today], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, i64>(1)?,
@@ -455,7 +480,7 @@ fn csv_field(field: &str) -> String {
 fn streaks(days: &[DayTotal], today: &str) -> (u32, u32) {
     let counted: Vec<chrono::NaiveDate> = days
         .iter()
-        .filter(|d| d.seconds >= STREAK_MIN_SECONDS as f64)
+        .filter(|d| d.seconds >= STREAK_MIN_SECONDS as f64 && d.day.as_str() <= today)
         .filter_map(|d| chrono::NaiveDate::parse_from_str(&d.day, "%Y-%m-%d").ok())
         .collect();
     let mut best = 0;

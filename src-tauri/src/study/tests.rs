@@ -117,6 +117,47 @@ fn clock_jumps_never_make_negative_or_absurd_entries() {
 }
 
 #[test]
+fn a_day_filed_in_the_future_does_not_break_the_streak() {
+    let dir = tempfile::tempdir().unwrap();
+    let clocks = TestClocks::new("2026-12-01");
+    let study = open(dir.path(), &clocks);
+    let t = study.track("r", "R");
+    for day in ["2026-12-01", "2026-12-02"] {
+        clocks.set_day(day);
+        for _ in 0..15 {
+            clocks.pass(60);
+            t.flush().unwrap();
+        }
+    }
+    // The clock runs a year ahead for a while, then is put right.
+    clocks.set_day("2027-12-02");
+    clocks.pass(60);
+    t.flush().unwrap();
+    clocks.set_day("2026-12-02");
+    drop(t);
+    let s = study.summary().unwrap();
+    assert_eq!(s.streak_days, 2);
+    assert!(s.days.iter().all(|d| d.day.as_str() <= "2026-12-02"));
+}
+
+#[test]
+fn a_record_that_cannot_be_replaced_still_lets_the_app_start() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where its folder should be: the record can be neither read nor moved
+    // aside, nor made anew.
+    std::fs::write(dir.path().join("blocked"), b"a file").unwrap();
+    let path = dir.path().join("blocked").join(STUDY_DB_FILE);
+    let clocks = TestClocks::new("2026-12-03");
+    let study = Arc::new(Study::open(&path, clocks.clone()).unwrap());
+    let notice = study.summary().unwrap().notice.expect("a notice");
+    assert!(notice.contains("cannot be used"), "{notice}");
+    let t = study.track("r", "R");
+    clocks.pass(20);
+    t.flush().unwrap();
+    assert_eq!(study.summary().unwrap().rooms[0].seconds, 20.0);
+}
+
+#[test]
 fn a_killed_app_loses_at_most_one_step() {
     let dir = tempfile::tempdir().unwrap();
     let clocks = TestClocks::new("2026-12-03");

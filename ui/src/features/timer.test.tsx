@@ -140,7 +140,7 @@ describe('timer display', () => {
     emit(timerEvent(state, 'phase_ended', null));
     expect(id('timer-phase').textContent).toBe('Short break');
     expect(id('timer-round').textContent).toBe('Round 3 of 4');
-    emit(timerEvent(timerState(), 'stopped'));
+    emit(timerEvent(timerState({ now: Date.now() }), 'stopped'));
     expect(screen.queryByTestId('timer-display')).toBeNull();
   });
 });
@@ -238,7 +238,7 @@ describe('timer panel', () => {
     expect(service.featureRequest).toHaveBeenLastCalledWith({ type: 'timer_options', anyone_controls: true });
     await waitFor(() => expect(quiet.disabled).toBe(false));
     expect(anyone.checked).toBe(false);
-    emit(timerEvent(timerState({ anyone_controls: true }), 'options'));
+    emit(timerEvent(timerState({ anyone_controls: true, now: Date.now() }), 'options'));
     expect(anyone.checked).toBe(true);
     fireEvent.click(quiet);
     expect(service.featureRequest).toHaveBeenLastCalledWith({ type: 'timer_options', quiet_during_focus: true });
@@ -304,7 +304,7 @@ describe('timer badges', () => {
     breakTime.run = timerRun(Date.now() + 300_000, { phase: 'short_break' });
     emit(timerEvent(breakTime, 'phase_ended', null));
     expect(within(id('person-bob-2')).getByTestId('timer-badge-bob-2').textContent).toBe('On a break');
-    emit(timerEvent(timerState(), 'stopped'));
+    emit(timerEvent(timerState({ now: Date.now() }), 'stopped'));
     expect(screen.queryAllByTestId(/^timer-badge-/)).toHaveLength(0);
   });
 });
@@ -403,7 +403,7 @@ describe('quiet chat during focus', () => {
     emit(chat(2));
     emit(chat(3, 'ada-1'));
     fireEvent.click(id('toggle-chat'));
-    emit(timerEvent(timerState({ quiet_during_focus: true }), 'stopped'));
+    emit(timerEvent(timerState({ quiet_during_focus: true, now: Date.now() }), 'stopped'));
     expect(screen.queryByTestId('chat-unread')).toBeNull();
     expect(screen.queryByTestId('toast')).toBeNull();
   });

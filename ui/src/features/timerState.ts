@@ -43,6 +43,8 @@ export function timerFromSnapshot(features: FeatureSnapshot, localNow: number = 
 export function timerReducer(state: TimerUiState, event: FeatureEvent, localNow: number = Date.now()): TimerUiState {
   switch (event.type) {
     case 'timer':
+      // An event older than the state held (queued before a rejoin's snapshot) is stale.
+      if (event.timer.now && state.timer.now && event.timer.now < state.timer.now) return state;
       return { timer: event.timer, guessedOffsetMs: guessOffset(event.timer, localNow) };
     default:
       return state;

@@ -91,7 +91,7 @@ export function RoomScreen({
   const [state, dispatch] = useReducer(roomReducer, snapshot, (s) => roomFromSnapshot(s));
   const [pending, setPending] = useState<Partial<MediaState>>({});
   const [panel, setPanel] = useState<Panel>(null);
-  const [relayClockOffsetMs, setRelayClockOffsetMs] = useState<number | null>(null);
+  const [relayClockOffsetMs, setRelayClockOffsetMs] = useState<number | null>(snapshot.clockOffsetMs ?? null);
   const [speaker, setSpeaker] = useState<SpeakerState>(noSpeaker);
   const [problems, setProblems] = useState<DeviceProblem[]>([]);
   const [dialog, setDialog] = useState<'invite' | 'end' | { kick: Participant } | null>(null);
@@ -175,6 +175,9 @@ export function RoomScreen({
           if (featureRoom.current) featuresOnEvent(event.event, featureRoom.current);
         } else if (event.type === 'resynced') {
           featuresChanged(featuresFromSnapshot(event.snapshot.features));
+          // Measured again on the rejoin: the room may be on another node's clock.
+          const offset = event.snapshot.clockOffsetMs;
+          if (offset !== null && offset !== undefined) setRelayClockOffsetMs(offset);
         }
       }),
     [exit, toast, chatReceived, featuresChanged],

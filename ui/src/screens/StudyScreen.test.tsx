@@ -60,12 +60,15 @@ describe('Study page', () => {
 
     expect(screen.getByTestId('study-chart').tagName).toBe('CANVAS');
     expect(screen.getByTestId('study-tab-week').getAttribute('aria-selected')).toBe('true');
+    // The chart is made in an effect, which may run after the first paint.
+    await waitFor(() => expect(charts.made.length).toBeGreaterThan(0));
     expect(lastChart().data.datasets[0]!.data).toEqual([0, 0, 0, 0, 40, 130, 85]);
   });
 
   it('switches the chart between day, week and month, destroying the old chart', async () => {
     renderStudy();
     await screen.findByTestId('study-chart');
+    await waitFor(() => expect(charts.made.length).toBeGreaterThan(0));
     const week = charts.made.at(-1)!;
     fireEvent.click(screen.getByTestId('study-tab-day'));
     expect(week.destroyed).toBe(true);

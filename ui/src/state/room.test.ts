@@ -23,7 +23,15 @@ function msg(seq: number): ChatMessage {
 function snapshot(
   parts: Pick<RoomSnapshot, 'you' | 'participants' | 'chat'> & Partial<RoomSnapshot>,
 ): RoomSnapshot {
-  return { room: 'r', title: 'R', hosting: null, maxChatBytes: 4096, features: features(), ...parts };
+  return {
+    room: 'r',
+    title: 'R',
+    hosting: null,
+    maxChatBytes: 4096,
+    features: features(),
+    clockOffsetMs: null,
+    ...parts,
+  };
 }
 
 function hand(identity: string): RaisedHand {

@@ -187,6 +187,7 @@ export function snapshot(extra = {}) {
     hosting: null,
     maxChatBytes: 40,
     features: features(),
+    clockOffsetMs: null,
     ...extra,
   };
 }

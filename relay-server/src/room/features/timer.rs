@@ -11,6 +11,7 @@
 //! left as `ends_at` minus the relay's clock, which it learns from `pong.time`.
 
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use studyhall_protocol::{
     ClientMessage, ErrorCode, FeatureEvent, FeatureRequest, Phase, ServerMessage, TimerChange,
@@ -60,7 +61,7 @@ impl Machine {
             phase,
             round,
             phase_ms,
-            ends_at: Some(start_ms + phase_ms),
+            ends_at: Some(start_ms.saturating_add(phase_ms)),
             remaining_ms: phase_ms,
             paused: false,
         }
@@ -104,7 +105,7 @@ impl Machine {
         if !run.paused {
             return Ok(false);
         }
-        run.ends_at = Some(now + run.remaining_ms);
+        run.ends_at = Some(now.saturating_add(run.remaining_ms));
         run.paused = false;
         Ok(true)
     }
@@ -210,10 +211,20 @@ struct Held {
     generation: u64,
     store: Arc<dyn RoomStateStore>,
     clock: Clock,
+    /// When the stored copy was last written (relay ms), for renewing its time to live.
+    saved_at: u64,
 }
 
+/// A kept timer is written again after this long without a change while its room is in
+/// use, so its stored copy never runs out of time to live (a paused timer above all).
+const RENEW_AFTER_MS: u64 = 3_600_000;
+
+/// The longest a scheduled wake-up sleeps before it looks at the clock again: the
+/// monotonic clock stops while the machine sleeps, the relay's clock does not.
+const MAX_SLEEP: Duration = Duration::from_secs(5);
+
 impl Held {
-    async fn save(&self, room: &str) -> Result<(), Refused> {
+    async fn save(&mut self, room: &str) -> Result<(), Refused> {
         let json = serde_json::to_string(&self.machine.state)
             .map_err(|e| Refused::new(ErrorCode::Internal, e.to_string()))?;
         self.store
@@ -224,8 +235,44 @@ impl Held {
                     ErrorCode::StorageUnavailable,
                     format!("the timer could not be saved: {e}"),
                 )
-            })
+            })?;
+        self.saved_at = self.clock.now_ms();
+        Ok(())
     }
+
+    /// Write the kept timer again when its stored copy has gone long unwritten.
+    async fn renew(&mut self, room: &str) {
+        let due = self.clock.now_ms().saturating_sub(self.saved_at) >= RENEW_AFTER_MS;
+        if due && self.machine.state.run.is_some() {
+            if let Err(e) = self.save(room).await {
+                tracing::warn!(room, "timer not renewed: {e:?}");
+            }
+        }
+    }
+}
+
+/// A stored state made sane before use: settings in range (else the defaults), a phase
+/// no longer than its settings allow, and no end further away than one whole phase (the
+/// state was written by a relay whose clock was ahead of this one's).
+fn checked(mut state: TimerState, now: u64) -> TimerState {
+    if state.settings.validate().is_err() {
+        return TimerState::default();
+    }
+    if let Some(run) = state.run.as_mut() {
+        run.round = run.round.clamp(1, state.settings.rounds);
+        run.phase_ms = state.settings.phase_ms(run.phase);
+        run.remaining_ms = run.remaining_ms.min(run.phase_ms);
+        match run.ends_at {
+            Some(end) if !run.paused => {
+                run.ends_at = Some(end.min(now.saturating_add(run.phase_ms)));
+            }
+            _ => {
+                run.ends_at = None;
+                run.paused = true;
+            }
+        }
+    }
+    state
 }
 
 fn event(state: TimerState, change: TimerChange, by: Option<&str>) -> ServerMessage {
@@ -255,8 +302,9 @@ impl RoomTimer {
                         format!("the timer could not be loaded: {e}"),
                     )
                 })?;
+            let now = services.clock.now_ms();
             let state = match stored.map(|s| serde_json::from_str::<TimerState>(&s)) {
-                Some(Ok(state)) => state,
+                Some(Ok(state)) => checked(state, now),
                 Some(Err(e)) => {
                     tracing::warn!(room = %room.name, "unreadable stored timer, starting afresh: {e}");
                     TimerState::default()
@@ -264,22 +312,20 @@ impl RoomTimer {
                 None => TimerState::default(),
             };
             let mut machine = Machine { state };
-            machine.catch_up(services.clock.now_ms());
-            let h = Held {
+            machine.catch_up(now);
+            let mut h = Held {
                 machine,
                 generation: 0,
                 store: services.room_state.clone(),
-                clock: services.clock,
+                clock: services.clock.clone(),
+                // The room is in use again: a kept timer renews its time to live.
+                saved_at: 0,
             };
-            // The room is in use again: a timer kept (a paused one above all) renews its
-            // time to live, as if it had just changed.
-            if h.machine.state.run.is_some() {
-                if let Err(e) = h.save(&room.name).await {
-                    tracing::warn!(room = %room.name, "timer not renewed: {e:?}");
-                }
-            }
+            h.renew(&room.name).await;
             schedule(room, &h);
             *held = Some(h);
+        } else if let Some(h) = held.as_mut() {
+            h.renew(&room.name).await;
         }
         Ok(held)
     }
@@ -291,12 +337,13 @@ fn schedule(room: &Arc<Room>, held: &Held) {
     let Some(deadline) = held.machine.deadline() else {
         return;
     };
-    let (generation, clock) = (held.generation, held.clock);
+    let (generation, clock) = (held.generation, held.clock.clone());
     let weak: Weak<Room> = Arc::downgrade(room);
     tokio::spawn(async move {
         let mut deadline = deadline;
         loop {
-            tokio::time::sleep_until(clock.instant_at(deadline)).await;
+            let wake = clock.instant_at(deadline);
+            tokio::time::sleep_until(wake.min(tokio::time::Instant::now() + MAX_SLEEP)).await;
             let Some(room) = weak.upgrade() else { return };
             let timer = room.feature::<RoomTimer>();
             let mut guard = timer.held.lock().await;
@@ -304,6 +351,9 @@ fn schedule(room: &Arc<Room>, held: &Held) {
                 return;
             };
             let now = clock.now_ms();
+            if now < deadline {
+                continue;
+            }
             if held.machine.catch_up(now) > 0 {
                 // The state follows from the stored one and the clock, so a failed write
                 // loses nothing; it only renews the stored copy's time to live.
@@ -555,6 +605,35 @@ mod tests {
         .unwrap();
         m.catch_up(u64::MAX / 2);
         assert_eq!(m.state.run, None);
+    }
+
+    #[test]
+    fn a_stored_state_is_made_sane_before_use() {
+        let mut m = Machine::default();
+        m.start(Some(short()), 1_000_000).unwrap();
+        // Written by a relay whose clock was an hour ahead: the end is capped to one phase.
+        let mut ahead = m.state.clone();
+        ahead.run.as_mut().unwrap().ends_at = Some(1_000_000 + 3_600_000);
+        let fixed = checked(ahead, 1_000_000);
+        assert_eq!(fixed.run.unwrap().ends_at, Some(1_000_000 + 120_000));
+        // Nonsense: settings out of range, a round past the last, time left past the phase.
+        let mut bad = m.state.clone();
+        bad.settings.rounds = 0;
+        assert_eq!(checked(bad, 0), TimerState::default());
+        let mut odd = m.state.clone();
+        let run = odd.run.as_mut().unwrap();
+        (run.round, run.remaining_ms, run.ends_at, run.paused) = (9, u64::MAX, None, false);
+        let run = checked(odd, 5).run.unwrap();
+        assert_eq!(
+            (run.round, run.remaining_ms, run.paused),
+            (2, 120_000, true)
+        );
+        // Huge numbers never overflow.
+        let mut m = Machine::default();
+        m.start(None, u64::MAX - 10).unwrap();
+        m.pause(u64::MAX - 5).unwrap();
+        m.resume(u64::MAX).unwrap();
+        assert_eq!(m.deadline(), Some(u64::MAX));
     }
 
     trait IntoSettings {
