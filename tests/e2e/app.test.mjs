@@ -258,6 +258,7 @@ test('host a room in the app; headless clients join; video, chat, raised hands, 
     assert.equal(danLine[1], 'focus', 'Dan sees the focus phase');
     assert.match(appPhase, /focus/i, 'the app shows the focus phase');
     assert.match(appRound, new RegExp(`${danLine[2]}\\D+${danLine[3]}`), `the same round: app "${appRound}", Dan ${danLine[2]} of ${danLine[3]}`);
+    console.log(`# timer: app ${appMs} ms left, Dan ${danMs} ms left, ${Math.abs(appMs - danMs)} ms apart`);
     assert.ok(Math.abs(appMs - danMs) < 1000, `the same time left within 1 s: app ${appMs} ms, Dan ${danMs} ms`);
     await shot(driver, 'timer.png');
     const danCode = await new Promise((res) => (dan.exitCode !== null ? res(dan.exitCode) : dan.on('exit', res)));
