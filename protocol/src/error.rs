@@ -53,6 +53,13 @@ pub enum ErrorCode {
     Replaced,
     /// This connection could not keep up with the room's messages and is closed.
     SlowConsumer,
+    /// Nothing came from this connection within the heartbeat timeout; it is closed
+    /// (`4010`). Join again.
+    HeartbeatTimeout,
+    /// Cluster mode: this connection must join again (close `4013`): the room's node
+    /// went away, the room moved, or messages were missed. Nothing is wrong with the
+    /// client.
+    Rejoin,
     /// Storage failed; the message was not stored and may be retried.
     StorageUnavailable,
     /// The relay is shutting down.
@@ -82,6 +89,8 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "token_expired",
             ErrorCode::TokenWrongRoom => "token_wrong_room",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::HeartbeatTimeout => "heartbeat_timeout",
+            ErrorCode::Rejoin => "rejoin",
             ErrorCode::OutOfRange => "out_of_range",
             ErrorCode::InvalidState => "invalid_state",
             ErrorCode::RoomFull => "room_full",
@@ -119,6 +128,8 @@ impl CloseCode {
     pub const GOING_AWAY: u16 = 1001;
     /// A message was larger than the limit.
     pub const TOO_BIG: u16 = 1009;
+    /// A text frame that is not valid UTF-8 (RFC 6455 §7.4.1).
+    pub const INVALID_DATA: u16 = 1007;
     /// Join refused: token missing, invalid, expired, wrong room, or no `join` grant.
     pub const UNAUTHORIZED: u16 = 4001;
     /// Protocol misuse before joining (bad first message, unsupported version, join timeout).

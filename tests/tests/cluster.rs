@@ -440,17 +440,25 @@ async fn a_killed_nodes_room_moves_on_rejoin_with_history() {
     }
 
     a.kill();
-    // node-b notices node-a is gone (its registry entry expires) and asks ada to rejoin.
+    // node-b notices node-a is gone (its registry entry expires) and asks ada to rejoin,
+    // saying why first.
     let started = Instant::now();
+    let mut told = false;
     let code = loop {
         match tokio::time::timeout(Duration::from_secs(15), ada.recv()).await {
             Ok(Err(SignalError::Closed { code, .. })) => break code,
+            Ok(Ok(ServerMessage::Error {
+                code: ErrorCode::Rejoin,
+                fatal: true,
+                ..
+            })) => told = true,
             Ok(Ok(_)) => continue,
             Ok(Err(e)) => panic!("unexpected end: {e}"),
             Err(_) => panic!("ada was not told to rejoin"),
         }
     };
     assert_eq!(code, CloseCode::REJOIN);
+    assert!(told, "a `rejoin` error came before the close");
     assert!(
         started.elapsed() < Duration::from_secs(12),
         "{:?}",

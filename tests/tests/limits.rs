@@ -408,3 +408,199 @@ async fn sockets_that_have_not_joined_are_capped_per_address() {
     assert_eq!(state.metrics.connections_refused.load(Relaxed), 0);
     ping_pong(&mut ada, 7).await;
 }
+
+#[tokio::test]
+async fn a_text_frame_that_is_not_utf8_gets_bad_message_and_1007() {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    let relay = TestRelay::start().await;
+    let (mut ada, _) = relay.join("r", "ada").await;
+    let (mut bob, _) = relay.join("r", "bob").await;
+    let bad = Frame::message(vec![b'{', 0xff, 0xfe, b'}'], OpCode::Data(Data::Text), true);
+    bob.send_raw(Message::Frame(bad)).await.unwrap();
+    let (code, seen) = expect_close(&mut bob).await;
+    assert_eq!(code, CloseCode::INVALID_DATA);
+    assert!(
+        seen.iter().any(|m| matches!(m, ServerMessage::Error { code: ErrorCode::BadMessage, fatal: true, message, .. } if message.contains("UTF-8"))),
+        "{seen:?}"
+    );
+    let left = expect(&mut ada, "bob removed", |m| {
+        matches!(m, ServerMessage::ParticipantLeft { .. })
+    })
+    .await;
+    assert_eq!(
+        left,
+        ServerMessage::ParticipantLeft {
+            identity: "bob".into(),
+            reason: LeaveReason::Violation
+        }
+    );
+    ping_pong(&mut ada, 4).await;
+}
+
+/// A member whose socket stops reading is cut as a slow consumer as soon as its queue
+/// overflows, not at the heartbeat timeout, and the others see it leave at once; when it
+/// reads again it finds `slow_consumer` and 4011.
+#[tokio::test]
+async fn a_member_that_stops_reading_is_cut_as_a_slow_consumer_while_blocked() {
+    use futures_util::{SinkExt, StreamExt};
+    let relay = TestRelay::start_with(|c| {
+        c.messages_per_second = 1_000_000;
+        c.message_burst = 1_000_000;
+        c.chat_per_second = 1_000_000;
+        c.chat_burst = 1_000_000;
+        c.heartbeat_timeout = Duration::from_secs(60);
+        c.heartbeat_interval = Duration::from_secs(20);
+    })
+    .await;
+    let (mut cat, _) = relay.join("r", "cat").await;
+
+    // Bob joins over a socket with a tiny receive buffer, then never reads.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(relay.addr()).await.unwrap();
+    let url = studyhall_client::signal::websocket_url(&relay.url());
+    let (mut bob, _) = tokio_tungstenite::client_async(url.as_str(), stream)
+        .await
+        .unwrap();
+    let join = ClientFrame::new(ClientMessage::Join {
+        room: "r".into(),
+        token: relay.token("r", "bob"),
+        protocol: studyhall_protocol::PROTOCOL_VERSION,
+        media: Default::default(),
+    });
+    bob.send(Message::Text(serde_json::to_string(&join).unwrap().into()))
+        .await
+        .unwrap();
+    let joined = bob.next().await.unwrap().unwrap();
+    assert!(
+        joined.to_text().unwrap().contains("\"joined\""),
+        "{joined:?}"
+    );
+    expect(&mut cat, "bob joined", |m| {
+        matches!(m, ServerMessage::ParticipantJoined { .. })
+    })
+    .await;
+
+    // Ada floods the room with long chat messages, reading her own socket all along.
+    let (mut ada, _) = relay.join("r", "ada").await;
+    let flood = tokio::spawn(async move {
+        let text = "x".repeat(4000);
+        for i in 0..20_000u32 {
+            let frame = serde_json::json!({"type": "chat_send", "client_msg_id": format!("f{i}"), "text": text});
+            if ada
+                .send_raw(Message::Text(frame.to_string().into()))
+                .await
+                .is_err()
+            {
+                break;
+            }
+            // Drain what came back without waiting.
+            while let Ok(Ok(_)) = tokio::time::timeout(Duration::ZERO, ada.recv()).await {}
+        }
+        ada
+    });
+
+    let started = Instant::now();
+    let left = loop {
+        let m = tokio::time::timeout(Duration::from_secs(40), cat.recv())
+            .await
+            .expect("bob cut within 40 s")
+            .expect("cat still connected");
+        if matches!(&m, ServerMessage::ParticipantLeft { identity, .. } if identity == "bob") {
+            break m;
+        }
+    };
+    println!("bob cut after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "cut after {:?}, not at the heartbeat timeout",
+        started.elapsed()
+    );
+    assert!(matches!(
+        left,
+        ServerMessage::ParticipantLeft {
+            reason: LeaveReason::Timeout,
+            ..
+        }
+    ));
+    flood.abort();
+
+    // Bob reads again: behind the queued messages, the reason and the close.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut told = false;
+    let code = loop {
+        match tokio::time::timeout_at(deadline, bob.next()).await {
+            Err(_) => panic!("no close reached bob (told: {told})"),
+            Ok(None) => panic!("closed without a close frame (told: {told})"),
+            Ok(Some(Err(e))) => panic!("{e} (told: {told})"),
+            Ok(Some(Ok(Message::Text(t)))) => {
+                told |= t.contains("\"slow_consumer\"");
+            }
+            Ok(Some(Ok(Message::Close(frame)))) => break frame.map(|f| u16::from(f.code)),
+            Ok(Some(Ok(_))) => {}
+        }
+    };
+    assert_eq!(code, Some(CloseCode::SLOW_CONSUMER));
+    assert!(told, "slow_consumer came before the close");
+    ping_pong(&mut cat, 5).await;
+}
+
+/// A connection that goes silent is told why before its `4010`, like every other close.
+/// (The silent client speaks WebSocket by hand: a library would answer the pings.)
+#[tokio::test]
+async fn a_silent_connection_hears_heartbeat_timeout_before_4010() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let relay = TestRelay::start_with(|c| {
+        c.heartbeat_interval = Duration::from_millis(200);
+        c.heartbeat_timeout = Duration::from_millis(800);
+    })
+    .await;
+    let mut bob = tokio::net::TcpStream::connect(relay.addr()).await.unwrap();
+    let upgrade = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        studyhall_protocol::WS_PATH,
+        relay.addr()
+    );
+    bob.write_all(upgrade.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(bob.read_u8().await.unwrap());
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    let join = serde_json::to_vec(&ClientFrame::new(ClientMessage::Join {
+        room: "r".into(),
+        token: relay.token("r", "bob"),
+        protocol: studyhall_protocol::PROTOCOL_VERSION,
+        media: Default::default(),
+    }))
+    .unwrap();
+    // One masked text frame (a zero mask leaves the payload as it is).
+    let mut frame = vec![0x81, 0x80 | 126];
+    frame.extend_from_slice(&(join.len() as u16).to_be_bytes());
+    frame.extend_from_slice(&[0, 0, 0, 0]);
+    frame.extend_from_slice(&join);
+    bob.write_all(&frame).await.unwrap();
+    // Bob answers no ping and sends nothing more; then reads all the relay sent.
+    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), bob.read_to_end(&mut got)).await;
+    let find = |needle: &[u8]| got.windows(needle.len()).position(|w| w == needle);
+    let told = find(b"\"heartbeat_timeout\"").expect("an error saying why");
+    // The close frame: opcode 8, then the code 4010 (0x0FAA) first in its payload.
+    let closed = find(&[0x88, 0x13, 0x0F, 0xAA])
+        .or_else(|| {
+            got.windows(4)
+                .position(|w| w[0] == 0x88 && w[2..] == [0x0F, 0xAA])
+        })
+        .expect("a close frame with 4010");
+    assert!(told < closed, "the error comes before the close");
+    // The relay goes on serving.
+    let (mut cat, _) = relay.join("r", "cat").await;
+    ping_pong(&mut cat, 6).await;
+}

@@ -14,7 +14,9 @@ use studyhall_protocol::{CloseCode, ErrorCode, LeaveReason, ServerMessage};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use super::socket::{close, recv, send_text, too_large, until_shutdown, Incoming};
+use super::socket::{
+    close, heartbeat_timed_out, not_utf8, recv, send_text, too_large, until_shutdown, Incoming,
+};
 use crate::cluster::bus::{EdgeEvent, EVENT_QUEUE};
 use crate::cluster::{BusMessage, Cluster, Edge};
 use crate::room::{serialize, ConnControl};
@@ -180,11 +182,17 @@ async fn gone(cluster: &Cluster, home: &str, conn: &str, leave: LeaveReason) {
 
 type Ending = (Option<u16>, String, Option<LeaveReason>);
 
-fn rejoin(why: &str) -> Ending {
+/// This edge closes the socket so that its client joins again: a `rejoin` error says
+/// why, then `4013`. (The home node's own closes come with their message over the bus.)
+async fn rejoin(relay: &Relay, socket: &mut WebSocket, why: &str, leave: bool) -> Ending {
+    relay.metrics.error_sent(ErrorCode::Rejoin);
+    let msg = ServerMessage::fatal(ErrorCode::Rejoin, why, None);
+    let wait = relay.config.heartbeat_timeout.min(Duration::from_secs(1));
+    send_text(socket, &serialize(&msg), wait).await;
     (
         Some(CloseCode::REJOIN),
         why.to_string(),
-        Some(LeaveReason::Timeout),
+        leave.then_some(LeaveReason::Timeout),
     )
 }
 
@@ -256,6 +264,10 @@ async fn run(
                         send_text(socket, &serialize(&too_large(relay, size)), io_timeout).await;
                         return (Some(CloseCode::TOO_BIG), "message too large".into(), Some(LeaveReason::Violation));
                     }
+                    Incoming::NotUtf8 => {
+                        send_text(socket, &serialize(&not_utf8(relay)), io_timeout).await;
+                        return (Some(CloseCode::INVALID_DATA), "invalid UTF-8".into(), Some(LeaveReason::Violation));
+                    }
                 }
             }
             forced = control.forced() => {
@@ -268,7 +280,7 @@ async fn run(
                 Some(EdgeEvent::Out { n: Some(n), text }) => {
                     if n != seen.n + 1 {
                         warn!(expected = seen.n + 1, got = n, "relayed messages were lost; the client rejoins");
-                        return rejoin("messages from the room's node were lost; join again");
+                        return rejoin(relay, socket, "messages from the room's node were lost; join again", true).await;
                     }
                     seen.n = n;
                     if !send_text(socket, &text, io_timeout).await {
@@ -278,33 +290,34 @@ async fn run(
                 Some(EdgeEvent::Out { n: None, text }) => match deliver_chat(relay, socket, seen, &text).await {
                     Delivery::Done => {}
                     Delivery::SocketGone => return (None, String::new(), Some(LeaveReason::Timeout)),
-                    Delivery::GapUnfilled => return rejoin("chat messages were missed and cannot be read now; join again"),
+                    Delivery::GapUnfilled => return rejoin(relay, socket, "chat messages were missed and cannot be read now; join again", true).await,
                 },
                 Some(EdgeEvent::Close { code, reason }) => return (Some(code), reason, None),
                 Some(EdgeEvent::Synced { n, known }) => {
                     match catch_up(relay, socket, seen, None).await {
                         Delivery::Done => {}
                         Delivery::SocketGone => return (None, String::new(), Some(LeaveReason::Timeout)),
-                        Delivery::GapUnfilled => return rejoin("chat messages were missed and cannot be read now; join again"),
+                        Delivery::GapUnfilled => return rejoin(relay, socket, "chat messages were missed and cannot be read now; join again", true).await,
                     }
                     if !known || n != seen.n {
-                        return rejoin("messages from the room's node were lost; join again");
+                        return rejoin(relay, socket, "messages from the room's node were lost; join again", true).await;
                     }
                 }
                 Some(EdgeEvent::HomeGone) => {
-                    return (Some(CloseCode::REJOIN), "the room's node is gone; join again".into(), None);
+                    return rejoin(relay, socket, "the room's node is gone; join again", false).await;
                 }
                 Some(EdgeEvent::Resubscribed) => sync_due = Some(tokio::time::Instant::now()),
                 Some(EdgeEvent::Checked) => {}
-                None => return rejoin("relay error; join again"),
+                None => return rejoin(relay, socket, "relay error; join again", true).await,
             }},
             _ = heartbeat.tick() => {
                 if home_heard.elapsed() > cfg.heartbeat_interval * 3 + Duration::from_secs(1) {
                     warn!("the room's node stopped answering for this socket; the client rejoins");
-                    return rejoin("the room's node stopped answering; join again");
+                    return rejoin(relay, socket, "the room's node stopped answering; join again", true).await;
                 }
                 if last_heard.elapsed() > cfg.heartbeat_timeout {
                     info!("no traffic within heartbeat timeout; dropping");
+                    heartbeat_timed_out(relay, socket).await;
                     return (Some(CloseCode::HEARTBEAT_TIMEOUT), "heartbeat timeout".into(), Some(LeaveReason::Timeout));
                 }
                 let ping = tokio::time::timeout(io_timeout, socket.send(Message::Ping(Default::default()))).await;

@@ -33,6 +33,8 @@ pub(super) enum Incoming {
     /// The connection ended without a close frame: the network or the client broke.
     Broken,
     TooLarge(usize),
+    /// A text frame that is not valid UTF-8.
+    NotUtf8,
 }
 
 pub(super) async fn recv(socket: &mut WebSocket, max: usize) -> Incoming {
@@ -47,14 +49,46 @@ pub(super) async fn recv(socket: &mut WebSocket, max: usize) -> Incoming {
         Some(Err(e)) => {
             let text = e.to_string();
             debug!(error = %text, "websocket read error");
-            // tungstenite reports its own size limit as a capacity error.
-            if text.contains("Space limit exceeded") || text.to_lowercase().contains("too long") {
+            // tungstenite reports its own size limit as a capacity error, and a text frame
+            // that is not UTF-8 as an encoding error.
+            let lower = text.to_lowercase();
+            if text.contains("Space limit exceeded") || lower.contains("too long") {
                 Incoming::TooLarge(usize::MAX)
+            } else if lower.contains("utf-8") || lower.contains("utf8") {
+                Incoming::NotUtf8
             } else {
                 Incoming::Broken
             }
         }
     }
+}
+
+/// A close forced from outside (slow consumer, replaced): its error, then the close.
+/// The error gets a short try: the connection may be the one not reading.
+async fn forced_close(
+    relay: &Relay,
+    socket: &mut WebSocket,
+    forced: crate::room::ForcedClose,
+) -> (Option<u16>, String, LeaveReason) {
+    relay.metrics.error_sent(forced.error);
+    let msg = ServerMessage::fatal(forced.error, forced.message.clone(), None);
+    send_text(socket, &serialize(&msg), LAST_WORD).await;
+    (Some(forced.code), forced.message, LeaveReason::Timeout)
+}
+
+/// Tell a connection that went silent why it is closed (`4010` follows), briefly: it
+/// may not be there to read it.
+pub(super) async fn heartbeat_timed_out(relay: &Relay, socket: &mut WebSocket) {
+    relay.metrics.error_sent(ErrorCode::HeartbeatTimeout);
+    let msg = ServerMessage::fatal(
+        ErrorCode::HeartbeatTimeout,
+        format!(
+            "nothing arrived from this connection for {}; join again",
+            humantime::format_duration(relay.config.heartbeat_timeout)
+        ),
+        None,
+    );
+    send_text(socket, &serialize(&msg), LAST_WORD).await;
 }
 
 /// Resolves once the relay starts shutting down.
@@ -83,6 +117,20 @@ pub(super) async fn close(socket: &mut WebSocket, code: u16, reason: &str, timeo
     let linger = timeout.min(CLOSE_LINGER);
     let _ = tokio::time::timeout(linger, async { while socket.recv().await.is_some() {} }).await;
 }
+
+/// The answer to a text frame that is not UTF-8: fatal, then close `1007`.
+pub(super) fn not_utf8(relay: &Relay) -> ServerMessage {
+    relay.metrics.error_sent(ErrorCode::BadMessage);
+    ServerMessage::fatal(
+        ErrorCode::BadMessage,
+        "a text frame that is not valid UTF-8 (RFC 6455 requires it); closing with 1007",
+        None,
+    )
+}
+
+/// How long the relay tries to tell a connection why it closes it, when the connection
+/// has shown it is not reading (the reason is sent before the close frame).
+const LAST_WORD: Duration = Duration::from_secs(1);
 
 pub(super) fn too_large(relay: &Relay, size: usize) -> ServerMessage {
     relay.metrics.error_sent(ErrorCode::MessageTooLarge);
@@ -183,6 +231,10 @@ pub async fn serve(
             error: too_large(&relay, size),
             close_code: CloseCode::TOO_BIG,
         }),
+        Ok(Incoming::NotUtf8) => Err(Refusal {
+            error: not_utf8(&relay),
+            close_code: CloseCode::INVALID_DATA,
+        }),
         Ok(Incoming::Text(text)) => {
             relay
                 .metrics
@@ -281,6 +333,10 @@ async fn run(
                         send_text(socket, &serialize(&too_large(relay, size)), io_timeout).await;
                         return (Some(CloseCode::TOO_BIG), "message too large".into(), LeaveReason::Violation);
                     }
+                    Incoming::NotUtf8 => {
+                        send_text(socket, &serialize(&not_utf8(relay)), io_timeout).await;
+                        return (Some(CloseCode::INVALID_DATA), "invalid UTF-8".into(), LeaveReason::Violation);
+                    }
                 };
                 if let Flow::Close { code, reason, leave } = flow {
                     // Flush what the session queued (e.g. `left`, a fatal error) first.
@@ -294,23 +350,24 @@ async fn run(
             }
             out = queue.recv() => match out {
                 Some(Outbound::Text(text)) => {
-                    if !send_text(socket, &text, io_timeout).await {
-                        return (None, String::new(), LeaveReason::Timeout);
+                    // A client that stops reading blocks this send; the room overflowing
+                    // its queue meanwhile ends it as a slow consumer at once.
+                    tokio::select! {
+                        sent = send_text(socket, &text, io_timeout) => if !sent {
+                            return (None, String::new(), LeaveReason::Timeout);
+                        },
+                        forced = conn.control.forced() => return forced_close(relay, socket, forced).await,
                     }
                 }
                 // Kicked or replaced: the room already removed us and told the others.
                 Some(Outbound::Close { code, reason }) => return (Some(code), reason, LeaveReason::Kicked),
                 None => return (None, String::new(), LeaveReason::Left),
             },
-            forced = conn.control.forced() => {
-                relay.metrics.error_sent(forced.error);
-                let msg = ServerMessage::fatal(forced.error, forced.message.clone(), None);
-                send_text(socket, &serialize(&msg), io_timeout).await;
-                return (Some(forced.code), forced.message, LeaveReason::Timeout);
-            }
+            forced = conn.control.forced() => return forced_close(relay, socket, forced).await,
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > cfg.heartbeat_timeout {
                     info!("no traffic within heartbeat timeout; dropping");
+                    heartbeat_timed_out(relay, socket).await;
                     return (Some(CloseCode::HEARTBEAT_TIMEOUT), "heartbeat timeout".into(), LeaveReason::Timeout);
                 }
                 let ping = tokio::time::timeout(io_timeout, socket.send(Message::Ping(Default::default()))).await;
