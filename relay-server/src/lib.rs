@@ -16,6 +16,7 @@ pub mod config;
 pub mod http;
 pub mod ids;
 pub mod invites;
+pub mod listener;
 pub mod metrics;
 pub mod pending;
 pub mod room;

@@ -139,13 +139,26 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         log: args.log.clone(),
         ..Default::default()
     };
-    let config = load_config(&args.common, flags)?;
+    let mut config = load_config(&args.common, flags)?;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(&config.log)
                 .with_context(|| format!("invalid log filter `{}`", config.log))?,
         )
         .init();
+    // A desktop session's open-files limit (often 1024) would stop the relay long before
+    // max_connections: raise it, and keep max_connections within what it allows.
+    if let Some(open_files) = studyhall_relay::listener::raise_open_files_limit() {
+        let cap = studyhall_relay::listener::connections_for(open_files);
+        if config.max_connections > cap {
+            tracing::warn!(
+                open_files,
+                max_connections = cap,
+                "the open-files limit allows fewer connections than max_connections; using {cap}"
+            );
+            config.max_connections = cap;
+        }
+    }
     let data_dir = config.data_dir.clone();
     let mode = if config.clustered() {
         "cluster"

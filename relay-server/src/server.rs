@@ -5,10 +5,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::serve::ListenerExt;
+
+use crate::listener::GuardedListener;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use std::sync::{Arc, Weak};
 
@@ -47,11 +49,11 @@ pub async fn run(
     // Nagle off on every connection: a small message (a chat line, an ICE answer) written
     // while an earlier one is unacknowledged would otherwise wait for the client's
     // delayed ACK, about 40 ms.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
+    // Each connection gets TCP_NODELAY, a header and an idle timeout, and a 503 when
+    // the process is out of descriptors (see `listener`).
+    let idle = (relay.config.heartbeat_timeout * 2).max(Duration::from_secs(30));
+    // (`tap_io` is what gives axum the peer address of a listener of our own.)
+    let listener = GuardedListener::new(listener, relay.config.join_timeout, idle).tap_io(|_| {});
     let serve = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
