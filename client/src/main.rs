@@ -147,6 +147,46 @@ fn describe(msg: &ServerMessage) -> Option<String> {
     })
 }
 
+/// The relay closed the connection: a new client when it asked for a rejoin (close
+/// 4013), else the error that ended it.
+async fn rejoin_if_asked(
+    client: MediaClient,
+    url: &str,
+    room: &str,
+    token: &str,
+    options: &MediaOptions,
+) -> anyhow::Result<MediaClient> {
+    use studyhall_client::media::MediaError;
+    use studyhall_client::SignalError;
+    match client.finish().await {
+        Err(MediaError::Signal(SignalError::Closed { code, reason }))
+            if code == studyhall_protocol::CloseCode::REJOIN =>
+        {
+            println!("the relay asked us to join again ({reason}); rejoining");
+            let mut wait = Duration::from_millis(250);
+            for attempt in 1..=6 {
+                match MediaClient::connect(url, room, token, options.clone(), Default::default())
+                    .await
+                {
+                    Ok(client) => {
+                        println!("rejoined {room}");
+                        return Ok(client);
+                    }
+                    Err(e) if attempt < 6 => {
+                        println!("rejoin attempt {attempt} failed: {e}; trying again");
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(Duration::from_secs(4));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            unreachable!("the last attempt returns")
+        }
+        Ok(()) => anyhow::bail!("the relay closed the connection"),
+        Err(e) => anyhow::bail!("the relay closed the connection: {e}"),
+    }
+}
+
 fn on(b: bool) -> &'static str {
     if b {
         "on"
@@ -284,7 +324,8 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
         },
         ..defaults
     };
-    let mut client = MediaClient::connect(&url, &room, &token, options, Default::default()).await?;
+    let mut client =
+        MediaClient::connect(&url, &room, &token, options.clone(), Default::default()).await?;
     let info = client.info.clone();
     println!(
         "joined {} as {} ({}); {} here; {} messages of history",
@@ -371,7 +412,12 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
                     }
                     if let Some(line) = describe(&msg) { println!("{line}") }
                 }
-                None => anyhow::bail!("the relay closed the connection"),
+                None => {
+                    // Cluster mode asks a client to join again (close 4013) when the
+                    // room moves: do so, as the protocol tells clients to.
+                    client = rejoin_if_asked(client, &url, &room, &token, &options).await?;
+                    state = studyhall_client::features::FeatureState::new(&client.info.features);
+                }
             },
         }
     }

@@ -570,6 +570,67 @@ async fn the_focus_timer_crosses_nodes_and_outlives_the_node_that_held_it() {
     assert!(ttl > 0, "the timer's key expires ({ttl})");
 }
 
+/// The command-line client does what the protocol tells clients: closed with 4013 when
+/// its room's node dies, it joins again (and lands on a live node) instead of exiting.
+#[tokio::test]
+async fn the_command_line_client_rejoins_when_its_room_moves() {
+    use std::io::BufRead;
+    let _serial = SERIAL.lock().await;
+    init_logging();
+    let redis = RedisServer::start();
+    let mut a = Node::start("node-a", &redis).await;
+    let (_carol, _) = join(&a, "moving", "carol").await;
+    let b = Node::start("node-b", &redis).await;
+    let exe = std::env::current_exe().unwrap();
+    let cli = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .map(|d| d.join("studyhall-client"))
+        .filter(|p| p.is_file())
+        .expect("studyhall-client is built (cargo build --bins)");
+    let mut child = std::process::Command::new(cli)
+        .args(["join", "--url", &b.url(), "--token"])
+        .arg(token("moving", "dan", Grants::member()))
+        .args(["--video", "none", "--audio", "none", "--duration", "60s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let lines = std::io::BufReader::new(child.stdout.take().unwrap());
+    let sink = output.clone();
+    std::thread::spawn(move || {
+        for line in lines.lines().map_while(Result::ok) {
+            let mut out = sink.lock().unwrap();
+            out.push_str(&line);
+            out.push('\n');
+        }
+    });
+    let seen = |what: &str| output.lock().unwrap().contains(what);
+    eventually(Duration::from_secs(20), "the client joined", || async {
+        seen("joined moving")
+    })
+    .await;
+    a.kill();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !seen("rejoined moving") {
+        assert!(
+            Instant::now() < deadline,
+            "the client did not rejoin:\n{}",
+            output.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(room_node(&redis, "moving").await.as_deref(), Some("node-b"));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still running:\n{}",
+        output.lock().unwrap()
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// What became of a chat message.
 #[derive(Debug, PartialEq, Eq)]
 enum Outcome {

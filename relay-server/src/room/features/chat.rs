@@ -112,6 +112,21 @@ async fn send(cx: &mut Cx<'_>, client_msg_id: String, text: String) -> Outcome {
             format!("chat text is {} bytes; the limit is {max}", text.len()),
         ));
     }
+    // Line breaks from any system are kept as `\n`; other control characters are
+    // refused (each would cost 6 bytes as a JSON escape in every member's frame).
+    let text = text.replace("\r\n", "\n");
+    if let Some(c) = text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        return Err(Refused::new(
+            ErrorCode::InvalidText,
+            format!(
+                "chat text contains the control character U+{:04X}; only newline and tab are allowed",
+                c as u32
+            ),
+        ));
+    }
     cx.buckets
         .chat
         .try_take(cx.now)
@@ -316,6 +331,40 @@ mod tests {
         assert!(
             matches!(delete, Err(Refused::Error { code: ErrorCode::Forbidden, ref message }) if message == "host"),
             "{delete:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn control_characters_are_refused_but_line_breaks_and_tabs_kept() {
+        let (h, mut host) = Harness::new();
+        let mut bob = h.join("bob");
+        let say = |id: &str, text: &str| ClientMessage::ChatSend {
+            client_msg_id: id.into(),
+            text: text.into(),
+        };
+        for (i, bad) in ["bell\u{7}", "nul\u{0}x", "esc\u{1b}[31m", "c1\u{85}"]
+            .iter()
+            .enumerate()
+        {
+            let refused = h.send(&mut bob, say(&format!("c{i}"), bad)).await;
+            assert!(
+                matches!(&refused, Err(Refused::Error { code: ErrorCode::InvalidText, message }) if message.contains("U+")),
+                "{bad:?}: {refused:?}"
+            );
+        }
+        let ok = h
+            .send(&mut bob, say("ok", "line one\r\nline two\tand a tab"))
+            .await;
+        assert!(matches!(ok, Ok(Reply::Message(_))), "{ok:?}");
+        let stored: Vec<_> = host
+            .drain()
+            .into_iter()
+            .filter(|m| m["type"] == "chat_message")
+            .collect();
+        assert_eq!(stored.len(), 1, "only the good one was sent: {stored:?}");
+        assert_eq!(
+            stored[0]["message"]["text"],
+            "line one\nline two\tand a tab"
         );
     }
 
