@@ -275,6 +275,7 @@ impl Relay {
             chat: stores.chat,
             room_state: stores.room_state,
             clock: Clock::new(),
+            identities: Default::default(),
             filter: WordFilter::new(&config.word_filter),
             metrics: metrics.clone(),
             limits: ChatLimits {

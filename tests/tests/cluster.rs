@@ -750,6 +750,27 @@ async fn redis_restart_keeps_media_fails_fast_then_recovers_every_acked_message(
         ),
     }
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    // The refusal answers the join's request_id.
+    let mut raw = SignalClient::connect(&b.url()).await.unwrap();
+    raw.send_frame(&ClientFrame::with_request_id(
+        ClientMessage::Join {
+            room: "outage".into(),
+            token: token("outage", "fay", Grants::member()),
+            protocol: studyhall_protocol::PROTOCOL_VERSION,
+            media: MediaState::default(),
+        },
+        "j1",
+    ))
+    .await
+    .unwrap();
+    match raw.recv().await {
+        Ok(ServerMessage::Error {
+            code: ErrorCode::Unavailable,
+            request_id: Some(r),
+            ..
+        }) => assert_eq!(r, "j1"),
+        other => panic!("{other:?}"),
+    }
     // Media keeps flowing: it never touches Redis.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(

@@ -604,3 +604,67 @@ async fn a_silent_connection_hears_heartbeat_timeout_before_4010() {
     let (mut cat, _) = relay.join("r", "cat").await;
     ping_pong(&mut cat, 6).await;
 }
+
+/// Reconnecting in a loop used to reset every rate limit (40 chat messages acked in
+/// 0.1 s) and broadcast a join and a leave each time. Limits now follow the identity,
+/// and joins themselves are limited.
+#[tokio::test]
+async fn reconnecting_neither_resets_rate_limits_nor_floods_the_room_with_joins() {
+    use studyhall_client::SignalError;
+    let relay = TestRelay::start().await;
+    let (mut ada, _) = relay.join("r", "ada").await;
+    let started = Instant::now();
+    let (mut acked, mut refused_joins, mut joins) = (0u32, 0u32, 0u32);
+    for round in 0..20 {
+        match SignalClient::join(
+            &relay.url(),
+            "r",
+            &relay.token("r", "bob"),
+            Default::default(),
+        )
+        .await
+        {
+            Ok((mut bob, _)) => {
+                joins += 1;
+                for i in 0..10 {
+                    bob.send(ClientMessage::ChatSend {
+                        client_msg_id: format!("{round}-{i}"),
+                        text: "again".into(),
+                    })
+                    .await
+                    .unwrap();
+                }
+                // Collect the acks for a moment (refusals are not all answered: the
+                // relay warns once a second), then reconnect.
+                let until = tokio::time::Instant::now() + Duration::from_millis(300);
+                while let Ok(Ok(m)) = tokio::time::timeout_at(until, bob.recv()).await {
+                    if matches!(m, ServerMessage::ChatAck { .. }) {
+                        acked += 1;
+                    }
+                }
+                bob.close().await;
+            }
+            Err(SignalError::Refused {
+                code: ErrorCode::RateLimited,
+                message,
+            }) => {
+                assert!(message.contains("joins this room too often"), "{message}");
+                refused_joins += 1;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    assert!(
+        refused_joins > 0,
+        "{joins} joins in {secs:.1} s, none refused"
+    );
+    // The chat limit held across connections: its burst (10), then 3 a second.
+    let allowed = 10.0 + 3.0 * secs + 1.0;
+    assert!(
+        f64::from(acked) <= allowed,
+        "{acked} messages acked in {secs:.1} s over {joins} connections (at most {allowed:.0})"
+    );
+    // Ada was not flooded away and the relay still answers her.
+    ping_pong(&mut ada, 7).await;
+}

@@ -133,3 +133,105 @@ mod tests {
         assert_eq!(v.record(t0 + Duration::from_secs(40)), Verdict::Warn);
     }
 }
+
+/// Limits that follow an identity in a room across its connections, so reconnecting
+/// neither resets a rate limit nor lets anyone flood the room with joins and leaves.
+///
+/// - **Joins** per `(room, identity)`: [`JOIN_BURST`] at once, then one every
+///   [`JOIN_EVERY`]; more get `rate_limited`.
+/// - **A connection's rate limits** are put aside when it ends and taken up by the next
+///   connection of the same identity in the same room, for [`KEPT_FOR`].
+pub struct IdentityLimits<T> {
+    joins: std::sync::Mutex<std::collections::HashMap<String, TokenBucket>>,
+    kept: std::sync::Mutex<std::collections::HashMap<String, (T, Instant)>>,
+}
+
+/// Joins one identity may make in a room at once…
+pub const JOIN_BURST: u32 = 8;
+/// …and then one per this long.
+pub const JOIN_EVERY: Duration = Duration::from_secs(2);
+/// How long an ended connection's rate limits wait for the identity's next one.
+pub const KEPT_FOR: Duration = Duration::from_secs(600);
+/// Entries kept before old ones are swept (each is a few dozen bytes).
+const MAX_ENTRIES: usize = 100_000;
+
+fn key(room: &str, identity: &str) -> String {
+    format!("{room}\n{identity}")
+}
+
+impl<T: Clone> Default for IdentityLimits<T> {
+    fn default() -> Self {
+        IdentityLimits {
+            joins: Default::default(),
+            kept: Default::default(),
+        }
+    }
+}
+
+impl<T: Clone> IdentityLimits<T> {
+    /// May `identity` join `room` now? `Err` says how long to wait.
+    pub fn join(&self, room: &str, identity: &str, now: Instant) -> Result<(), Duration> {
+        let mut joins = crate::room::lock(&self.joins);
+        if joins.len() > MAX_ENTRIES {
+            // A bucket full again forgets nothing worth keeping.
+            joins.retain(|_, b| now.saturating_duration_since(b.last) < JOIN_EVERY * JOIN_BURST);
+        }
+        let rate = 1.0 / JOIN_EVERY.as_secs_f64();
+        joins
+            .entry(key(room, identity))
+            .or_insert_with(|| TokenBucket {
+                rate,
+                burst: f64::from(JOIN_BURST),
+                tokens: f64::from(JOIN_BURST),
+                last: now,
+            })
+            .try_take(now)
+    }
+
+    /// The rate limits the identity's last connection in `room` left, if recent.
+    pub fn take(&self, room: &str, identity: &str, now: Instant) -> Option<T> {
+        let (limits, at) = crate::room::lock(&self.kept).remove(&key(room, identity))?;
+        (now.saturating_duration_since(at) < KEPT_FOR).then_some(limits)
+    }
+
+    /// A connection ended: keep its rate limits for the identity's next one.
+    pub fn keep(&self, room: &str, identity: &str, limits: T, now: Instant) {
+        let mut kept = crate::room::lock(&self.kept);
+        if kept.len() > MAX_ENTRIES {
+            kept.retain(|_, (_, at)| now.saturating_duration_since(*at) < KEPT_FOR);
+        }
+        kept.insert(key(room, identity), (limits, now));
+    }
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+
+    #[test]
+    fn joins_are_limited_per_identity_and_room() {
+        let limits = IdentityLimits::<u32>::default();
+        let t = Instant::now();
+        for _ in 0..JOIN_BURST {
+            limits.join("r", "ada", t).unwrap();
+        }
+        let wait = limits.join("r", "ada", t).unwrap_err();
+        assert!(wait > Duration::ZERO && wait <= JOIN_EVERY);
+        limits.join("r", "bob", t).unwrap();
+        limits.join("other", "ada", t).unwrap();
+        limits.join("r", "ada", t + JOIN_EVERY).unwrap();
+    }
+
+    #[test]
+    fn an_ended_connections_limits_go_to_the_next_one() {
+        let limits = IdentityLimits::<u32>::default();
+        let t = Instant::now();
+        assert_eq!(limits.take("r", "ada", t), None);
+        limits.keep("r", "ada", 7, t);
+        assert_eq!(limits.take("r", "bob", t), None);
+        assert_eq!(limits.take("r", "ada", t), Some(7));
+        assert_eq!(limits.take("r", "ada", t), None, "taken once");
+        limits.keep("r", "ada", 8, t);
+        assert_eq!(limits.take("r", "ada", t + KEPT_FOR), None, "too old");
+    }
+}

@@ -133,7 +133,7 @@ async fn serve(
         n: 0,
     };
     let joined = match super::decode(&open.text) {
-        Ok(frame) => match held_here(&relay, &cluster, &frame.message).await {
+        Ok(frame) => match held_here(&relay, &cluster, &frame.message, &frame.request_id).await {
             Ok(()) => Session::join(&relay, frame, conn.clone(), Instant::now()).await,
             Err(refusal) => Err(refusal),
         },
@@ -209,6 +209,7 @@ async fn held_here(
     relay: &Relay,
     cluster: &Cluster,
     message: &ClientMessage,
+    request_id: &Option<String>,
 ) -> Result<(), Refusal> {
     let ClientMessage::Join { room, token, .. } = message else {
         return Ok(());
@@ -222,14 +223,14 @@ async fn held_here(
         Ok(holder) if holder == cluster.node_id => Ok(()),
         Ok(_) => Err(Refusal {
             error: ServerMessage::fatal(
-                ErrorCode::Unavailable,
+                ErrorCode::Rejoin,
                 "the room moved to another node; join again",
-                None,
+                request_id.clone(),
             ),
             close_code: CloseCode::REJOIN,
         }),
         Err(e) => Err(Refusal {
-            error: ServerMessage::fatal(ErrorCode::Unavailable, e.to_string(), None),
+            error: ServerMessage::fatal(ErrorCode::Unavailable, e.to_string(), request_id.clone()),
             close_code: CloseCode::TRY_AGAIN_LATER,
         }),
     }

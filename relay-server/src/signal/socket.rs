@@ -154,6 +154,7 @@ pub(super) fn too_large(relay: &Relay, size: usize) -> ServerMessage {
 async fn place(
     relay: &Relay,
     message: &ClientMessage,
+    request_id: Option<String>,
 ) -> Result<Option<(std::sync::Arc<crate::cluster::Cluster>, String)>, Refusal> {
     let (Some(cluster), ClientMessage::Join { room, token, .. }) = (&relay.cluster, message) else {
         return Ok(None);
@@ -172,7 +173,7 @@ async fn place(
                 error: ServerMessage::fatal(
                     ErrorCode::Unavailable,
                     format!("cannot join right now: {e}"),
-                    None,
+                    request_id,
                 ),
                 close_code: CloseCode::TRY_AGAIN_LATER,
             })
@@ -241,7 +242,7 @@ pub async fn serve(
                 .messages_received
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             match super::decode(&text) {
-                Ok(frame) => match place(&relay, &frame.message).await {
+                Ok(frame) => match place(&relay, &frame.message, frame.request_id.clone()).await {
                     Ok(Some((cluster, home))) => {
                         // The room lives on another node: relay this socket there.
                         drop(pending);

@@ -31,7 +31,7 @@ use studyhall_protocol::{
 };
 
 use super::filter::WordFilter;
-use super::limits::TokenBucket;
+use super::limits::{IdentityLimits, TokenBucket};
 use super::{ConnHandle, Outbound, Room};
 use crate::clock::Clock;
 use crate::metrics::Metrics;
@@ -60,6 +60,16 @@ pub struct Services {
     pub filter: WordFilter,
     pub metrics: Arc<Metrics>,
     pub limits: ChatLimits,
+    /// Rate limits that follow an identity across its connections (and its joins).
+    pub identities: IdentityLimits<ConnLimits>,
+}
+
+/// One connection's rate limits, handed to the identity's next connection when it ends.
+#[derive(Debug, Clone)]
+pub struct ConnLimits {
+    pub signal: TokenBucket,
+    pub publish: TokenBucket,
+    pub features: SessionBuckets,
 }
 
 /// The configured chat limits.
@@ -73,6 +83,7 @@ pub struct ChatLimits {
 }
 
 /// Rate limits a feature keeps per connection.
+#[derive(Debug, Clone)]
 pub struct SessionBuckets {
     pub chat: TokenBucket,
     /// Timer changes: each is stored and sent to everyone.
@@ -280,6 +291,7 @@ pub(crate) mod testing {
                 chat: Arc::new(chat),
                 room_state: Arc::new(SqliteRoomState::open_in(dir.path()).unwrap()),
                 clock: Clock::new(),
+                identities: Default::default(),
                 filter: WordFilter::default(),
                 metrics: Arc::default(),
                 limits: limits(),

@@ -80,6 +80,25 @@ impl Session {
             )
         })?;
         let span = tracing::info_span!("participant", room = %room, identity = %claims.sub);
+        // Joins are limited per identity: a reconnect loop would otherwise flood the room
+        // with joins and leaves (and used to reset every rate limit).
+        if let Err(wait) = relay.features.identities.join(&room, &claims.sub, now) {
+            relay.metrics.error_sent(ErrorCode::RateLimited);
+            return Err(Refusal {
+                error: ServerMessage::Error {
+                    request_id,
+                    code: ErrorCode::RateLimited,
+                    message: format!(
+                        "`{}` joins this room too often; try again in {} ms",
+                        claims.sub,
+                        wait.as_millis().max(1)
+                    ),
+                    fatal: true,
+                    retry_after_ms: Some(wait.as_millis().max(1) as u64),
+                },
+                close_code: CloseCode::RATE_LIMITED,
+            });
+        }
 
         let mut media = media;
         if !claims.grants.publish {
@@ -171,15 +190,25 @@ impl Session {
             },
             features: snapshot.features,
         };
+        let kept = relay.features.identities.take(&room, &claims.sub, now);
         let session = Session {
             relay: relay.clone(),
             room: joined.room,
             identity: claims.sub,
             name: claims.name,
             grants: claims.grants,
-            signal_bucket: TokenBucket::new(config.messages_per_second, config.message_burst, now),
-            buckets: SessionBuckets::new(&relay.features.limits, now),
-            publish_bucket: TokenBucket::new(PUBLISH_OFFERS_PER_SECOND, PUBLISH_OFFER_BURST, now),
+            // The identity's last connection's rate limits, if it had one lately: a
+            // reconnect resets nothing.
+            signal_bucket: kept.as_ref().map(|k| k.signal.clone()).unwrap_or_else(|| {
+                TokenBucket::new(config.messages_per_second, config.message_burst, now)
+            }),
+            buckets: kept
+                .as_ref()
+                .map(|k| k.features.clone())
+                .unwrap_or_else(|| SessionBuckets::new(&relay.features.limits, now)),
+            publish_bucket: kept.map(|k| k.publish).unwrap_or_else(|| {
+                TokenBucket::new(PUBLISH_OFFERS_PER_SECOND, PUBLISH_OFFER_BURST, now)
+            }),
             violations: Violations::new(config.violations_before_disconnect),
             conn,
             span,

@@ -24,7 +24,7 @@ use studyhall_protocol::{
 };
 use tracing::{debug, info, warn};
 
-use crate::room::features::{self, Cx, Outcome, Refused, Reply, SessionBuckets};
+use crate::room::features::{self, ConnLimits, Cx, Outcome, Refused, Reply, SessionBuckets};
 use crate::room::limits::{TokenBucket, Verdict, Violations};
 use crate::room::{ConnHandle, Outbound, Room};
 use crate::state::Relay;
@@ -304,6 +304,16 @@ impl Session {
     /// Remove the participant from the room and its media (no-op if already replaced or
     /// kicked: whoever replaced or kicked it has taken care of both).
     pub async fn end(&self, reason: LeaveReason) {
+        self.relay.features.identities.keep(
+            &self.room.name,
+            &self.identity,
+            ConnLimits {
+                signal: self.signal_bucket.clone(),
+                publish: self.publish_bucket.clone(),
+                features: self.buckets.clone(),
+            },
+            Instant::now(),
+        );
         if self
             .relay
             .rooms
