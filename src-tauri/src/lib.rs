@@ -506,7 +506,7 @@ mod tests {
         let error = invoke(
             &webview,
             "join_room",
-            serde_json::json!({"invite": "K7QX-29FD@127.0.0.1:9"}),
+            serde_json::json!({"invite": "K7QX-29FD@127.0.0.1:9", "media": {"mic": true, "camera": true}}),
         )
         .unwrap_err();
         assert_eq!(error["kind"], "relayUnreachable");

@@ -47,7 +47,7 @@ describe('start and host', () => {
     assert.ok((await t.calls('stop_preview')).length >= 1);
     assert.deepEqual(await t.calls('host_room'), [{ title: 'Finals week' }]);
     assert.deepEqual(await t.calls('join_room'), [
-      { invite: 'studyhall://join?relay=192.168.1.20%3A7450&code=K7QX-29FD' },
+      { invite: 'studyhall://join?relay=192.168.1.20%3A7450&code=K7QX-29FD', media: { mic: true, camera: true } },
     ]);
     assert.equal(await t.text('room-title'), 'Finals week');
     await waitVisible(t.id('tile-self').getByTestId('host-badge'));
@@ -91,7 +91,7 @@ describe('start and host', () => {
     await eventually(async () => assert.equal(await t.id('setup-continue').isEnabled(), true));
     await t.id('setup-continue').click();
     await waitVisible(t.id('room'));
-    assert.deepEqual(await t.calls('join_room'), [{ invite: 'K7QX-29FD@192.168.1.20:7450' }]);
+    assert.deepEqual(await t.calls('join_room'), [{ invite: 'K7QX-29FD@192.168.1.20:7450', media: { mic: true, camera: true } }]);
     assert.equal(await t.visible('open-invite'), false);
     await t.id('leave').click();
     await waitVisible(t.id('join-submit'));

@@ -113,7 +113,7 @@ describe('start screen', () => {
     expect(await screen.findByTestId('room')).toBeTruthy();
     expect(service.stopPreview).toHaveBeenCalled();
     expect(service.hostRoom).toHaveBeenCalledWith('Finals week');
-    expect(service.joinRoom).toHaveBeenCalledWith(invite.link);
+    expect(service.joinRoom).toHaveBeenCalledWith(invite.link, { mic: true, camera: true });
     expect(screen.getByTestId('tile-self')).toBeTruthy();
     expect(screen.getByTestId('tile-bob-2')).toBeTruthy();
 
@@ -122,6 +122,31 @@ describe('start screen', () => {
     await waitFor(() =>
       expect(screen.getAllByTestId('toast').some((t) => t.textContent?.includes('waiting in the join field'))).toBe(true),
     );
+  });
+
+  it('joins muted and with the camera off when the check before joining says so', async () => {
+    vi.mocked(service.hostRoom).mockResolvedValue({
+      link: 'studyhall://join?relay=192.168.1.20%3A7450&code=K7QX-29FD',
+      code: 'K7QX-29FD@192.168.1.20:7450',
+      relay: '192.168.1.20:7450',
+      room: 'r1',
+      expiresAt: Date.now() + 3_600_000,
+    });
+    vi.mocked(service.joinRoom).mockResolvedValue(snapshot());
+    render(<App />);
+    const title = await screen.findByTestId('host-title');
+    await waitFor(() => expect((title as HTMLInputElement).disabled).toBe(false));
+    fireEvent.change(title, { target: { value: 'Quiet start' } });
+    fireEvent.click(screen.getByTestId('host-submit'));
+    await waitFor(() => expect(screen.getByTestId<HTMLButtonElement>('setup-continue').disabled).toBe(false));
+    const mic = screen.getByTestId<HTMLInputElement>('join-mic');
+    const camera = screen.getByTestId<HTMLInputElement>('join-camera');
+    expect(mic.checked && camera.checked).toBe(true);
+    fireEvent.click(mic);
+    fireEvent.click(camera);
+    fireEvent.click(screen.getByTestId('setup-continue'));
+    expect(await screen.findByTestId('room')).toBeTruthy();
+    expect(service.joinRoom).toHaveBeenCalledWith(expect.any(String), { mic: false, camera: false });
   });
 
   it('explains a failed join in plain words and can try again', async () => {

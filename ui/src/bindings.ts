@@ -34,8 +34,11 @@ export const commands = {
 	 *  screen puts it in the join field, so a clicked link ends one click from the room.
 	 */
 	takeLaunchInvite: () => __TAURI_INVOKE<string | null>("take_launch_invite"),
-	/**  Redeem the invite and join with the saved profile. */
-	joinRoom: (invite: string) => typedError<RoomSnapshot_Serialize, AppError>(__TAURI_INVOKE("join_room", { invite })),
+	/**
+	 *  Redeem the invite and join with the saved profile, the microphone and camera on or
+	 *  off as `media` says.
+	 */
+	joinRoom: (invite: string, media: JoinMedia) => typedError<RoomSnapshot_Serialize, AppError>(__TAURI_INVOKE("join_room", { invite, media })),
 	/**  Leave the room (it goes on for the others). */
 	leaveRoom: () => typedError<null, AppError>(__TAURI_INVOKE("leave_room")),
 	/**  Mute/unmute, camera on/off, screen share on/off; resolves with the new state. */
@@ -240,6 +243,15 @@ export type InviteOpened = null;
 export type InviteTarget = {
 	relay: string,
 	code: string,
+};
+
+/**
+ *  What to join with: the check before joining lets people join muted or with the
+ *  camera off.
+ */
+export type JoinMedia = {
+	mic: boolean,
+	camera: boolean,
 };
 
 export type Level = {

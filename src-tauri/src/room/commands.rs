@@ -2,7 +2,9 @@ use std::sync::Arc;
 
 use tauri::State;
 
-use super::types::{ChatMessage, ChatPage, InviteTarget, MediaState, MediaUpdate, RoomSnapshot};
+use super::types::{
+    ChatMessage, ChatPage, InviteTarget, JoinMedia, MediaState, MediaUpdate, RoomSnapshot,
+};
 use super::RoomContext;
 use crate::error::{AppError, AppErrorKind};
 use crate::settings::{current_profile, SettingsState};
@@ -38,16 +40,18 @@ pub fn take_launch_invite(state: State<'_, RoomContext>) -> Option<String> {
         .take()
 }
 
-/// Redeem the invite and join with the saved profile.
+/// Redeem the invite and join with the saved profile, the microphone and camera on or
+/// off as `media` says.
 #[tauri::command]
 #[specta::specta]
 pub async fn join_room(
     state: State<'_, RoomContext>,
     settings: State<'_, SettingsState>,
     invite: String,
+    media: JoinMedia,
 ) -> Result<RoomSnapshot, AppError> {
     let profile = current_profile(&settings).await?;
-    super::join(&state, &settings, &invite, profile).await
+    super::join(&state, &settings, &invite, profile, media).await
 }
 
 /// Leave the room (it goes on for the others).

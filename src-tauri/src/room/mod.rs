@@ -88,6 +88,7 @@ pub async fn join(
     settings: &SettingsState,
     invite_text: &str,
     profile: Profile,
+    start: JoinMedia,
 ) -> Result<RoomSnapshot, AppError> {
     let target = invite::parse(invite_text)?;
     let leaves = {
@@ -128,8 +129,8 @@ pub async fn join(
 
     let (audio_tx, audio_rx) = mpsc::channel::<RemoteAudio>(256);
     let options = MediaOptions {
-        camera: true,
-        microphone: true,
+        camera: start.camera,
+        microphone: start.mic,
         screen: false,
         idle_tracks: true,
         camera_input: profile.camera.input(),
@@ -309,7 +310,7 @@ async fn play_audio(
         Ok(Ok(speaker)) => Some(speaker),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "no speaker; remote audio is not played");
-            *problem.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+            *problem.lock().unwrap_or_else(|p| p.into_inner()) = Some(no_speaker(&e));
             None
         }
         Err(e) => {
@@ -328,6 +329,15 @@ async fn play_audio(
             }
         }
     }
+}
+
+/// What the room says when no speaker could be opened: what it means for the user and
+/// what to do, with the system's reason last.
+fn no_speaker(error: &impl std::fmt::Display) -> String {
+    format!(
+        "No speaker could be opened, so you won't hear the others. Choose one under \
+         Camera & microphone on the start screen (or connect headphones and rejoin). ({error})"
+    )
 }
 
 /// Room events to the window, and our bookkeeping of who is here.
@@ -629,6 +639,18 @@ fn room_status(room: &ActiveRoom) -> MediaStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_speaker_is_explained_in_plain_words() {
+        let text = no_speaker(&"default: device not found");
+        assert!(text.starts_with("No speaker could be opened, so you won't hear the others."));
+        assert!(text.contains("Camera & microphone"));
+        assert!(
+            !text.contains("capture"),
+            "a speaker does not capture: {text}"
+        );
+        assert!(text.ends_with("(default: device not found)"));
+    }
 
     #[test]
     fn titles_come_from_room_names() {

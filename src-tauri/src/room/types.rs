@@ -22,6 +22,24 @@ impl From<proto::MediaState> for MediaState {
     }
 }
 
+/// What to join with: the check before joining lets people join muted or with the
+/// camera off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinMedia {
+    pub mic: bool,
+    pub camera: bool,
+}
+
+impl Default for JoinMedia {
+    fn default() -> Self {
+        JoinMedia {
+            mic: true,
+            camera: true,
+        }
+    }
+}
+
 /// A partial change; `null` leaves a source as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]

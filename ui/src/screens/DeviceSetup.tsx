@@ -108,6 +108,9 @@ export function DeviceSetup({
   const [screen, setScreen] = useState<Option<Settings['screen']> | null>(null);
   const [speaker, setSpeaker] = useState<Option<string | null> | null>(null);
   const [chime, setChime] = useState(settings.timerChime);
+  // Join muted or with the camera off, as the big apps let people choose.
+  const [joinMic, setJoinMic] = useState(true);
+  const [joinCamera, setJoinCamera] = useState(true);
   const [previewOn, setPreviewOn] = useState(true);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -197,7 +200,7 @@ export function DeviceSetup({
       } else {
         invite = intent.invite;
       }
-      const snapshot = await joinRoom(invite);
+      const snapshot = await joinRoom(invite, { mic: joinMic, camera: joinCamera });
       hosted.current = null;
       onJoined(snapshot, invite);
     } catch (e) {
@@ -366,6 +369,30 @@ export function DeviceSetup({
         <button className="button" onClick={() => void back()} disabled={busy} data-testid="setup-back">
           Back
         </button>
+        {intent.kind !== 'settings' && (
+          <div className="setup__join-media" role="group" aria-label="Join with">
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={joinMic}
+                onChange={(e) => setJoinMic(e.target.checked)}
+                disabled={busy}
+                data-testid="join-mic"
+              />
+              Microphone on
+            </label>
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={joinCamera}
+                onChange={(e) => setJoinCamera(e.target.checked)}
+                disabled={busy}
+                data-testid="join-camera"
+              />
+              Camera on
+            </label>
+          </div>
+        )}
         <button
           className="button button--primary"
           onClick={() => void onContinue()}

@@ -227,12 +227,14 @@ export function RoomScreen({
     setRejoinError(null);
     try {
       let fresh: RoomSnapshot;
+      // Back as we were: muted stays muted, a camera that was off stays off.
+      const media = { mic: state.you.media.mic, camera: state.you.media.camera };
       try {
-        fresh = await joinRoom(invite);
+        fresh = await joinRoom(invite, media);
       } catch (error) {
         if (!(error instanceof AppError && error.kind === 'alreadyInRoom')) throw error;
         await leaveQuietly();
-        fresh = await joinRoom(invite);
+        fresh = await joinRoom(invite, media);
       }
       if (!exited.current) {
         dispatch({ type: 'snapshot', snapshot: fresh });

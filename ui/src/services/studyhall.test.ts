@@ -46,7 +46,7 @@ describe('commands', () => {
     expect(calls).toEqual([
       ['send_chat', { clientMsgId: 'id-1', text: 'hi' }],
       ['set_media', { update: { mic: false, camera: null, screen: null } }],
-      ['join_room', { invite: 'K7QX-29FD@192.168.1.20:7450' }],
+      ['join_room', { invite: 'K7QX-29FD@192.168.1.20:7450', media: { mic: true, camera: true } }],
     ]);
   });
 

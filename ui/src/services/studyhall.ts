@@ -21,6 +21,7 @@ import type {
   Invite,
   InviteOpened,
   InviteTarget,
+  JoinMedia,
   MediaState,
   MediaStatus,
   MediaUpdate,
@@ -180,8 +181,9 @@ export const parseInvite = (text: string): Promise<InviteTarget> =>
   call(() => commands.parseInvite(text));
 /** The `studyhall://` link the app was opened with, once (later calls: null). */
 export const takeLaunchInvite = (): Promise<string | null> => ask(() => commands.takeLaunchInvite());
-export const joinRoom = (invite: string): Promise<RoomSnapshot> =>
-  call(() => commands.joinRoom(invite));
+/** Join with the microphone and camera on, unless `media` says otherwise. */
+export const joinRoom = (invite: string, media: JoinMedia = { mic: true, camera: true }): Promise<RoomSnapshot> =>
+  call(() => commands.joinRoom(invite, media));
 export const leaveRoom = (): Promise<null> => call(() => commands.leaveRoom());
 export const setMedia = (update: MediaUpdate): Promise<MediaState> =>
   call(() => commands.setMedia(update));

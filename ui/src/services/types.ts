@@ -18,6 +18,8 @@ export type Invite = B.Invite;
 export type InviteTarget = B.InviteTarget;
 export type MediaState = B.MediaState;
 export type MediaUpdate = B.MediaUpdate_Serialize;
+/** Whether to join with the microphone and the camera on. */
+export type JoinMedia = B.JoinMedia;
 /** `active`, `away` or `on_break` (the protocol's own strings). */
 export type Presence = B.Presence;
 export type Participant = B.Participant;
