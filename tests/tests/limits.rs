@@ -10,6 +10,21 @@ use studyhall_protocol::{
 use studyhall_tests::{expect, expect_close, expect_error, TestRelay};
 use tokio_tungstenite::tungstenite::Message;
 
+/// The next `participant_left` `c` receives is `identity`'s, for `reason`.
+async fn expect_left(c: &mut SignalClient, identity: &str, reason: LeaveReason) {
+    let left = expect(c, &format!("{identity} removed"), |m| {
+        matches!(m, ServerMessage::ParticipantLeft { .. })
+    })
+    .await;
+    assert_eq!(
+        left,
+        ServerMessage::ParticipantLeft {
+            identity: identity.into(),
+            reason
+        }
+    );
+}
+
 async fn ping_pong(c: &mut SignalClient, nonce: u64) -> Duration {
     let t = Instant::now();
     c.send(ClientMessage::Ping { nonce: Some(nonce) })
@@ -44,17 +59,7 @@ async fn oversized_frame_gets_1009_and_others_keep_going() {
         seen.iter().any(|m| matches!(m, ServerMessage::Error { code: ErrorCode::MessageTooLarge, fatal: true, message, .. } if message.contains(&limit.to_string()))),
         "{seen:?}"
     );
-    let left = expect(&mut ada, "bob removed", |m| {
-        matches!(m, ServerMessage::ParticipantLeft { .. })
-    })
-    .await;
-    assert_eq!(
-        left,
-        ServerMessage::ParticipantLeft {
-            identity: "bob".into(),
-            reason: LeaveReason::Violation
-        }
-    );
+    expect_left(&mut ada, "bob", LeaveReason::Violation).await;
     ping_pong(&mut ada, 1).await;
     assert!(
         relay
@@ -191,17 +196,7 @@ async fn flood_is_rate_limited_then_disconnected_while_others_are_served() {
         .any(|(fatal, retry)| !fatal && retry.is_some()));
     assert!(limited.last().unwrap().0, "the last one is fatal");
     assert!(took < Duration::from_secs(8), "disconnected after {took:?}");
-    let left = expect(&mut ada, "mallory removed", |m| {
-        matches!(m, ServerMessage::ParticipantLeft { .. })
-    })
-    .await;
-    assert_eq!(
-        left,
-        ServerMessage::ParticipantLeft {
-            identity: "mallory".into(),
-            reason: LeaveReason::Violation
-        }
-    );
+    expect_left(&mut ada, "mallory", LeaveReason::Violation).await;
 }
 
 #[tokio::test]
@@ -424,17 +419,7 @@ async fn a_text_frame_that_is_not_utf8_gets_bad_message_and_1007() {
         seen.iter().any(|m| matches!(m, ServerMessage::Error { code: ErrorCode::BadMessage, fatal: true, message, .. } if message.contains("UTF-8"))),
         "{seen:?}"
     );
-    let left = expect(&mut ada, "bob removed", |m| {
-        matches!(m, ServerMessage::ParticipantLeft { .. })
-    })
-    .await;
-    assert_eq!(
-        left,
-        ServerMessage::ParticipantLeft {
-            identity: "bob".into(),
-            reason: LeaveReason::Violation
-        }
-    );
+    expect_left(&mut ada, "bob", LeaveReason::Violation).await;
     ping_pong(&mut ada, 4).await;
 }
 

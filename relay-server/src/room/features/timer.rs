@@ -494,6 +494,14 @@ mod tests {
 
     const MIN: u64 = 60_000;
 
+    /// Panics unless `outcome` is a refusal with `code`.
+    fn assert_refused<T: std::fmt::Debug>(outcome: &Result<T, Refused>, code: ErrorCode) {
+        assert!(
+            matches!(outcome, Err(Refused::Error { code: c, .. }) if *c == code),
+            "expected {code:?}, got {outcome:?}"
+        );
+    }
+
     fn short() -> TimerSettings {
         TimerSettings {
             focus_secs: 120,
@@ -710,29 +718,14 @@ mod tests {
 
         // Students may not drive it until the host allows everyone.
         let refused = h.send(&mut ada, TimerRequest::TimerPause.into()).await;
-        assert!(
-            matches!(
-                &refused,
-                Err(Refused::Error {
-                    code: ErrorCode::Forbidden,
-                    ..
-                })
-            ),
-            "{refused:?}"
-        );
+        assert_refused(&refused, ErrorCode::Forbidden);
         let allow = TimerRequest::TimerOptions {
             settings: None,
             anyone_controls: Some(true),
             quiet_during_focus: None,
         };
         let refused = h.send(&mut ada, allow.clone().into()).await;
-        assert!(matches!(
-            &refused,
-            Err(Refused::Error {
-                code: ErrorCode::Forbidden,
-                ..
-            })
-        ));
+        assert_refused(&refused, ErrorCode::Forbidden);
         h.send(&mut host, allow.into()).await.unwrap();
         ada.drain();
 
@@ -818,16 +811,7 @@ mod tests {
         };
         let start = |settings| TimerRequest::TimerStart { settings }.into();
         let refused = h.send(&mut ada, start(Some(other))).await;
-        assert!(
-            matches!(
-                &refused,
-                Err(Refused::Error {
-                    code: ErrorCode::Forbidden,
-                    ..
-                })
-            ),
-            "{refused:?}"
-        );
+        assert_refused(&refused, ErrorCode::Forbidden);
         assert_eq!(h.send(&mut ada, start(Some(short()))).await, Ok(Reply::Ack));
         assert_eq!(h.send(&mut ada, start(None)).await, Ok(Reply::Ack));
     }
