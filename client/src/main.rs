@@ -147,6 +147,17 @@ fn describe(msg: &ServerMessage) -> Option<String> {
     })
 }
 
+/// Send the pings whose pongs tell the relay's clock (the quickest round trip wins).
+async fn measure_clock(client: &MediaClient, clock: &mut timer::ClockSync) -> anyhow::Result<()> {
+    for nonce in 1..=5 {
+        clock.sent(nonce, timer::local_ms());
+        client
+            .send(ClientMessage::Ping { nonce: Some(nonce) })
+            .await?;
+    }
+    Ok(())
+}
+
 /// The relay closed the connection: a new client when it asked for a rejoin (close
 /// 4013), else the error that ended it.
 async fn rejoin_if_asked(
@@ -358,12 +369,7 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
     // left): a few pings now, the quickest round trip wins.
     let mut state = studyhall_client::features::FeatureState::new(&info.features);
     let mut clock = timer::ClockSync::default();
-    for nonce in 1..=5 {
-        clock.sent(nonce, timer::local_ms());
-        client
-            .send(ClientMessage::Ping { nonce: Some(nonce) })
-            .await?;
-    }
+    measure_clock(&client, &mut clock).await?;
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + duration;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -417,6 +423,9 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
                     // room moves: do so, as the protocol tells clients to.
                     client = rejoin_if_asked(client, &url, &room, &token, &options).await?;
                     state = studyhall_client::features::FeatureState::new(&client.info.features);
+                    // The room may now be on a node with another clock.
+                    clock = timer::ClockSync::default();
+                    measure_clock(&client, &mut clock).await?;
                 }
             },
         }

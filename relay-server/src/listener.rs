@@ -82,14 +82,21 @@ impl GuardedListener {
     /// `503` and close it, then take the spare back.
     async fn shed(&mut self) {
         self.spare = None;
-        if let Ok(Ok((stream, _))) =
-            tokio::time::timeout(Duration::from_millis(50), self.inner.accept()).await
-        {
-            // Without waiting: a client that does not read gets what fits.
-            let _ = stream.try_write(AT_CAPACITY);
-            drop(stream);
-        }
+        let answered =
+            match tokio::time::timeout(Duration::from_millis(50), self.inner.accept()).await {
+                Ok(Ok((stream, _))) => {
+                    // Without waiting: a client that does not read gets what fits.
+                    let _ = stream.try_write(AT_CAPACITY);
+                    true
+                }
+                _ => false,
+            };
         self.spare = spare();
+        if !answered || self.spare.is_none() {
+            // Still no descriptor to spare (another task took it): do not spin on the
+            // accept error; connections wait in the backlog meanwhile.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         if self
             .last_warning
             .is_none_or(|t| t.elapsed() > Duration::from_secs(10))
