@@ -49,6 +49,9 @@ pub enum ErrorCode {
     OutOfRange,
     /// The request does not fit the current state (pausing a timer that is stopped).
     InvalidState,
+    /// A count or size limit would be passed (objects on a whiteboard page, pages of a
+    /// board, a board's total size); the message names the limit and its value.
+    LimitReached,
     /// The same identity joined from another connection; this one is closed.
     Replaced,
     /// This connection could not keep up with the room's messages and is closed.
@@ -93,6 +96,7 @@ impl ErrorCode {
             ErrorCode::Rejoin => "rejoin",
             ErrorCode::OutOfRange => "out_of_range",
             ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::LimitReached => "limit_reached",
             ErrorCode::RoomFull => "room_full",
             ErrorCode::Banned => "banned",
             ErrorCode::RateLimited => "rate_limited",

@@ -11,6 +11,7 @@
 //! - every client message may carry a `request_id`, echoed by the reply or error it causes;
 //! - error codes are stable strings ([`ErrorCode`]); messages are for humans.
 
+pub mod board;
 mod chat;
 mod error;
 pub mod hands;
@@ -19,6 +20,10 @@ pub mod presence;
 mod room;
 pub mod timer;
 
+pub use board::{
+    Board, BoardAccess, BoardChange, BoardEvent, BoardObject, BoardOp, BoardRequest, BoardSummary,
+    Page, PageInfo, Shape, Style,
+};
 pub use chat::{ChatMessage, ChatPage};
 pub use error::{CloseCode, ErrorCode};
 pub use hands::{HandEvent, HandRequest, RaisedHand};
@@ -146,6 +151,7 @@ pub enum FeatureRequest {
     Presence(PresenceRequest),
     Hands(HandRequest),
     Timer(TimerRequest),
+    Board(BoardRequest),
 }
 
 impl FeatureRequest {
@@ -155,6 +161,7 @@ impl FeatureRequest {
             FeatureRequest::Presence(r) => r.kind(),
             FeatureRequest::Hands(r) => r.kind(),
             FeatureRequest::Timer(r) => r.kind(),
+            FeatureRequest::Board(r) => r.kind(),
         }
     }
 
@@ -163,6 +170,7 @@ impl FeatureRequest {
         PresenceRequest::TYPES.contains(&kind)
             || HandRequest::TYPES.contains(&kind)
             || TimerRequest::TYPES.contains(&kind)
+            || BoardRequest::TYPES.contains(&kind)
     }
 
     /// Decode the request whose `"type"` is `kind`; `None` when no feature has it. The
@@ -179,6 +187,9 @@ impl FeatureRequest {
         }
         if TimerRequest::TYPES.contains(&kind) {
             return Some(decode_value(value, from_value).map(FeatureRequest::Timer));
+        }
+        if BoardRequest::TYPES.contains(&kind) {
+            return Some(decode_value(value, from_value).map(FeatureRequest::Board));
         }
         None
     }
@@ -344,6 +355,12 @@ impl From<TimerRequest> for ClientMessage {
     }
 }
 
+impl From<BoardRequest> for ClientMessage {
+    fn from(r: BoardRequest) -> Self {
+        ClientMessage::Feature(FeatureRequest::Board(r))
+    }
+}
+
 /// Events of the room features, one variant per feature (each tagged by `type`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -351,6 +368,7 @@ impl From<TimerRequest> for ClientMessage {
 pub enum FeatureEvent {
     Hands(HandEvent),
     Timer(TimerEvent),
+    Board(BoardEvent),
 }
 
 /// What each room feature holds, as `joined` gives it to a joiner.
@@ -363,6 +381,10 @@ pub struct FeatureSnapshot {
     /// The room's focus timer (stopped, with default settings, until someone starts it).
     #[serde(default)]
     pub timer: TimerState,
+    /// The whiteboard's id, sequence, access and pages; its objects come with
+    /// `board_sync`.
+    #[serde(default)]
+    pub board: BoardSummary,
 }
 
 /// Which grant of the token each client message needs, by `type`: the one table the
@@ -377,6 +399,7 @@ pub const GRANT_TABLE: &[(&str, Grant)] = &[
     ("publish_offer", Grant::Publish),
     ("lower_hand_of", Grant::Host),
     ("timer_options", Grant::Host),
+    ("board_set_access", Grant::Host),
 ];
 
 /// The grant a message of this `type` needs, if any.

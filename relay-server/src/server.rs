@@ -32,8 +32,8 @@ use crate::sfu::runner::SfuHandle;
 use crate::sfu::Notice;
 use crate::state::{resolve_secret, Relay, RelayError, RelayInner};
 use crate::store::{
-    ChatLog, RedisChatLog, RedisInvites, RedisRoomState, RoomStateStore, SqliteChatLog,
-    SqliteRoomState,
+    BoardStore, ChatLog, RedisBoards, RedisChatLog, RedisInvites, RedisRoomState, RoomStateStore,
+    SqliteBoards, SqliteChatLog, SqliteRoomState,
 };
 
 /// Serve `relay` on `listener` until `shutdown` resolves, then drain: every client is
@@ -167,6 +167,7 @@ impl Drop for RunningRelay {
 pub struct Stores {
     pub chat: Arc<dyn ChatLog>,
     pub room_state: Arc<dyn RoomStateStore>,
+    pub board: Arc<dyn BoardStore>,
 }
 
 impl Stores {
@@ -175,6 +176,7 @@ impl Stores {
         Ok(Stores {
             chat: Arc::new(SqliteChatLog::open_in(data_dir)?),
             room_state: Arc::new(SqliteRoomState::open_in(data_dir)?),
+            board: Arc::new(SqliteBoards::open_in(data_dir)?),
         })
     }
 }
@@ -212,6 +214,7 @@ impl Relay {
             .map_err(redis_down)?;
         let invites = RedisInvites::connect(&url).await.map_err(redis_down)?;
         let room_state = RedisRoomState::connect(&url).await.map_err(redis_down)?;
+        let board = RedisBoards::connect(&url).await.map_err(redis_down)?;
         let cluster = Arc::new(cluster);
         tracing::info!(node = %cluster.node_id, redis = %cluster.redis_url(), "cluster mode");
         Relay::assemble(
@@ -220,6 +223,7 @@ impl Relay {
             Stores {
                 chat: Arc::new(chat),
                 room_state: Arc::new(room_state),
+                board: Arc::new(board),
             },
             Invites::new(Arc::new(invites)),
             Some(cluster),
@@ -274,6 +278,7 @@ impl Relay {
         let features = Arc::new(Services {
             chat: stores.chat,
             room_state: stores.room_state,
+            board: stores.board,
             clock: Clock::new(),
             identities: Default::default(),
             filter: WordFilter::new(&config.word_filter),

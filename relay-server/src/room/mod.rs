@@ -203,7 +203,12 @@ impl Room {
 
     /// Send to everyone in the room, except `except` (an identity) when given.
     pub fn broadcast(&self, msg: &ServerMessage, except: Option<&str>) {
-        let out = Outbound::message(msg);
+        self.broadcast_text(serialize(msg), except);
+    }
+
+    /// Send an already serialized message to every participant but `except`.
+    pub fn broadcast_text(&self, text: Arc<str>, except: Option<&str>) {
+        let out = Outbound::Text(text);
         let state = lock(&self.state);
         for (identity, member) in &state.members {
             if Some(identity.as_str()) != except {

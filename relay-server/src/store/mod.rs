@@ -5,6 +5,7 @@
 //! matter how often it is retried. The conformance tests in [`conformance`] hold every
 //! backend to that.
 
+pub mod board;
 pub mod invites;
 mod redis;
 pub mod room_state;
@@ -13,6 +14,7 @@ mod sqlite;
 pub use self::redis::{
     manager_config as redis_manager_config, RedisChatLog, DEFAULT_MAX_LEN as REDIS_DEFAULT_MAX_LEN,
 };
+pub use board::{BoardStore, RedisBoards, SqliteBoards, StoredBoard, BOARD_TTL};
 pub use invites::{Invite, InviteStore, MemoryInvites, RedisInvites};
 pub use room_state::{RedisRoomState, RoomStateStore, SqliteRoomState, ROOM_STATE_TTL};
 pub use sqlite::SqliteChatLog;

@@ -402,6 +402,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_redis_board_store_passes_the_conformance_suite() {
+        use crate::store::board::{conformance as boards, RedisBoards};
+        let server = start_redis().unwrap();
+        let url = format!("redis://127.0.0.1:{}/", server.port);
+        let store = RedisBoards::connect(&url).await.unwrap();
+        boards::ops_come_back_in_order_after_the_snapshot(&store).await;
+        boards::boards_expire_unless_written_or_touched(&store).await;
+        boards::oversized_snapshots_are_refused(&store).await;
+    }
+
+    #[tokio::test]
     async fn the_redis_invite_store_passes_the_conformance_suite() {
         use crate::store::invites::{conformance as invites, RedisInvites};
         let server = start_redis().unwrap();

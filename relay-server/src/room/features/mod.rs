@@ -18,6 +18,7 @@
 //!
 //! Adding a feature: its module here and a line in [`FEATURES`].
 
+pub mod board;
 pub mod chat;
 pub mod hands;
 pub mod presence;
@@ -35,7 +36,7 @@ use super::limits::{IdentityLimits, TokenBucket};
 use super::{ConnHandle, Outbound, Room};
 use crate::clock::Clock;
 use crate::metrics::Metrics;
-use crate::store::{ChatLog, RoomStateStore};
+use crate::store::{BoardStore, ChatLog, RoomStateStore};
 
 /// Every room feature, in the order joiners' snapshots are filled.
 pub static FEATURES: &[&dyn RoomFeature] = &[
@@ -43,6 +44,7 @@ pub static FEATURES: &[&dyn RoomFeature] = &[
     &presence::Presence,
     &hands::Hands,
     &timer::Timer,
+    &board::Whiteboard,
 ];
 
 /// The feature that handles messages of type `kind`.
@@ -55,6 +57,8 @@ pub struct Services {
     pub chat: Arc<dyn ChatLog>,
     /// Small per-room values that outlive the process (the timer).
     pub room_state: Arc<dyn RoomStateStore>,
+    /// Whiteboards: snapshots and the changes after them.
+    pub board: Arc<dyn BoardStore>,
     /// The clock clients count down to.
     pub clock: Clock,
     pub filter: WordFilter,
@@ -88,6 +92,10 @@ pub struct SessionBuckets {
     pub chat: TokenBucket,
     /// Timer changes: each is stored and sent to everyone.
     pub timer: TokenBucket,
+    /// Whiteboard changes (each is stored) and syncs.
+    pub board: TokenBucket,
+    /// Strokes being drawn (over the rate they are dropped).
+    pub board_live: TokenBucket,
 }
 
 impl SessionBuckets {
@@ -95,6 +103,16 @@ impl SessionBuckets {
         SessionBuckets {
             chat: TokenBucket::new(limits.chat_per_second, limits.chat_burst, now),
             timer: TokenBucket::new(timer::CHANGES_PER_SECOND, timer::CHANGES_BURST, now),
+            board: TokenBucket::new(
+                studyhall_protocol::board::OPS_PER_SECOND,
+                studyhall_protocol::board::OPS_BURST,
+                now,
+            ),
+            board_live: TokenBucket::new(
+                studyhall_protocol::board::LIVE_PER_SECOND,
+                studyhall_protocol::board::LIVE_BURST,
+                now,
+            ),
         }
     }
 }
@@ -241,7 +259,7 @@ pub(crate) mod testing {
     //! A room with members on plain queues, for feature tests without sockets.
     use super::*;
     use crate::room::Rooms;
-    use crate::store::{SqliteChatLog, SqliteRoomState};
+    use crate::store::{SqliteBoards, SqliteChatLog, SqliteRoomState};
     use studyhall_protocol::{MediaState, Participant, Presence, Role};
     use tokio::sync::mpsc;
 
@@ -290,6 +308,7 @@ pub(crate) mod testing {
             let services = Services {
                 chat: Arc::new(chat),
                 room_state: Arc::new(SqliteRoomState::open_in(dir.path()).unwrap()),
+                board: Arc::new(SqliteBoards::open_in(dir.path()).unwrap()),
                 clock: Clock::new(),
                 identities: Default::default(),
                 filter: WordFilter::default(),
