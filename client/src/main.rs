@@ -368,6 +368,22 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
     // The room's features as they change, and the relay's clock (for the timer's time
     // left): a few pings now, the quickest round trip wins.
     let mut state = studyhall_client::features::FeatureState::new(&info.features);
+    if features.board.wanted() {
+        client.send(state.board.sync_request()).await?;
+    }
+    // Strokes go at a pace under the relay's rate limit for board changes.
+    for stroke in features.board.strokes(&info.you.identity) {
+        client
+            .send(
+                studyhall_protocol::BoardRequest::BoardAdd {
+                    page: studyhall_protocol::board::FIRST_PAGE.into(),
+                    object: stroke,
+                }
+                .into(),
+            )
+            .await?;
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
     let mut clock = timer::ClockSync::default();
     measure_clock(&client, &mut clock).await?;
     let started = Instant::now();
@@ -410,7 +426,28 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
             event = client.next_event() => match event {
                 Some(msg) => {
                     match &msg {
-                        ServerMessage::Feature(event) => drop(state.apply(event)),
+                        ServerMessage::Feature(event) => {
+                            state.apply(event);
+                            if state.board.needs_sync {
+                                state.board.needs_sync = false;
+                                client.send(state.board.sync_request()).await?;
+                            }
+                            if let (
+                                studyhall_protocol::FeatureEvent::Board(
+                                    studyhall_protocol::BoardEvent::BoardSnapshot { last: true, .. }
+                                    | studyhall_protocol::BoardEvent::BoardSynced { .. },
+                                ),
+                                Some(board),
+                            ) = (event, &state.board.board)
+                            {
+                                println!(
+                                    "board: {} objects on {} pages at #{}",
+                                    board.objects(),
+                                    board.pages.len(),
+                                    board.seq
+                                );
+                            }
+                        }
                         ServerMessage::Pong { nonce: Some(n), time: Some(t), .. } => {
                             clock.answered(*n, *t, timer::local_ms());
                         }
@@ -422,13 +459,34 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
                     // Cluster mode asks a client to join again (close 4013) when the
                     // room moves: do so, as the protocol tells clients to.
                     client = rejoin_if_asked(client, &url, &room, &token, &options).await?;
+                    let board = std::mem::take(&mut state.board);
                     state = studyhall_client::features::FeatureState::new(&client.info.features);
+                    // The board held is kept: the sync brings only what was missed.
+                    state.board = board.rejoined(&client.info.features.board);
+                    if features.board.wanted() {
+                        client.send(state.board.sync_request()).await?;
+                    }
                     // The room may now be on a node with another clock.
                     clock = timer::ClockSync::default();
                     measure_clock(&client, &mut clock).await?;
                 }
             },
         }
+    }
+    if let Some(path) = &features.board.board_dump {
+        let Some(board) = &state.board.board else {
+            anyhow::bail!(
+                "the whiteboard had not arrived; {} not written",
+                path.display()
+            );
+        };
+        let text = if path.extension().is_some_and(|e| e == "svg") {
+            studyhall_client::features::board::to_svg(board)
+        } else {
+            serde_json::to_string_pretty(board)?
+        };
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("board written to {}", path.display());
     }
     let stats = client.stats();
     if let Some(path) = stats_json {

@@ -1133,7 +1133,7 @@ pub fn snapshot_parts(board: &Board) -> Vec<BoardEvent> {
 }
 
 /// Builds a board from `board_snapshot` parts, as they come.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SnapshotAssembly {
     board: Option<Board>,
     next_part: u32,

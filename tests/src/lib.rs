@@ -1,6 +1,7 @@
 //! Shared harness for the scenario tests: a real relay on `127.0.0.1:0` with its own data
 //! directory, real WebSocket clients, and helpers to wait for specific messages.
 
+pub mod board;
 pub mod cluster;
 pub mod loadgen;
 pub mod lossy;

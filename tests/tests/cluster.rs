@@ -570,6 +570,74 @@ async fn the_focus_timer_crosses_nodes_and_outlives_the_node_that_held_it() {
     assert!(ttl > 0, "the timer's key expires ({ttl})");
 }
 
+/// The whiteboard across nodes: strokes drawn on one node reach the other, and when the
+/// node holding the room dies the room's next node loads the board from Redis.
+#[tokio::test]
+async fn the_whiteboard_crosses_nodes_and_outlives_the_node_that_held_it() {
+    use studyhall_client::features::board::wave;
+    use studyhall_protocol::board::FIRST_PAGE;
+    use studyhall_protocol::BoardRequest;
+    use studyhall_tests::board::BoardView;
+    let _serial = SERIAL.lock().await;
+    init_logging();
+    let redis = RedisServer::start();
+    let mut a = Node::start("node-a", &redis).await;
+    let room = "blackboard";
+    let (client, info) = SignalClient::join(
+        &a.url(),
+        room,
+        &token(room, "host", Grants::host()),
+        MediaState::default(),
+    )
+    .await
+    .unwrap();
+    let mut host = BoardView::new(client, &info.features.board);
+    let b = Node::start("node-b", &redis).await;
+    let (client, info) = join(&b, room, "ada").await;
+    let mut ada = BoardView::new(client, &info.features.board);
+    host.sync().await;
+    ada.sync().await;
+    for i in 0..6 {
+        host.send(BoardRequest::BoardAdd {
+            page: FIRST_PAGE.into(),
+            object: wave(&format!("s{i}"), i),
+        })
+        .await
+        .unwrap();
+    }
+    let drawn = ada.settle(6).await.clone();
+    assert_eq!(
+        Some(&drawn),
+        host.board.board.as_ref(),
+        "one board on both nodes"
+    );
+
+    a.kill();
+    drop(host);
+    loop {
+        match tokio::time::timeout(Duration::from_secs(15), ada.client.recv()).await {
+            Ok(Err(SignalError::Closed { .. })) => break,
+            Ok(Ok(_)) => continue,
+            Ok(Err(e)) => panic!("unexpected end: {e}"),
+            Err(_) => panic!("ada was not told to rejoin"),
+        }
+    }
+    let (client, info) = join(&b, room, "ada").await;
+    assert_eq!(room_node(&redis, room).await.as_deref(), Some("node-b"));
+    assert_eq!(info.features.board.seq, 6, "the board outlived its node");
+    let mut fresh = BoardView::new(client, &info.features.board);
+    assert_eq!(fresh.sync().await, &drawn);
+    let mut conn = redis.conn().await;
+    for key in ["snapshot", "ops"] {
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(format!("studyhall:board:{{{room}}}:{key}"))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(ttl > 0, "the board's {key} key expires ({ttl})");
+    }
+}
+
 /// The command-line client does what the protocol tells clients: closed with 4013 when
 /// its room's node dies, it joins again (and lands on a live node) instead of exiting.
 #[tokio::test]

@@ -5,6 +5,7 @@
 //! Adding a feature: its module here, its field in [`FeatureState`] and in
 //! [`FeatureArgs`], and its arm in [`FeatureState::apply`] and [`describe`].
 
+pub mod board;
 pub mod hands;
 pub mod presence;
 pub mod timer;
@@ -17,6 +18,7 @@ use studyhall_protocol::{ClientMessage, FeatureEvent, FeatureSnapshot};
 pub struct FeatureState {
     pub hands: hands::HandQueue,
     pub timer: timer::RoomTimer,
+    pub board: board::RoomBoard,
 }
 
 impl FeatureState {
@@ -24,6 +26,7 @@ impl FeatureState {
         FeatureState {
             hands: hands::HandQueue::new(&snapshot.hands),
             timer: timer::RoomTimer(snapshot.timer.clone()),
+            board: board::RoomBoard::new(&snapshot.board),
         }
     }
 
@@ -32,6 +35,7 @@ impl FeatureState {
         match event {
             FeatureEvent::Hands(e) => self.hands.apply(e),
             FeatureEvent::Timer(e) => self.timer.apply(e),
+            FeatureEvent::Board(e) => self.board.apply(e),
         }
     }
 }
@@ -41,6 +45,7 @@ pub fn describe(event: &FeatureEvent) -> String {
     match event {
         FeatureEvent::Hands(e) => hands::describe(e),
         FeatureEvent::Timer(e) => timer::describe(e),
+        FeatureEvent::Board(e) => board::describe(e),
     }
 }
 
@@ -53,6 +58,8 @@ pub struct FeatureArgs {
     pub presence: presence::PresenceArgs,
     #[command(flatten)]
     pub timer: timer::TimerArgs,
+    #[command(flatten)]
+    pub board: board::BoardArgs,
 }
 
 impl FeatureArgs {
