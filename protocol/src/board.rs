@@ -36,7 +36,7 @@ pub const MAX_BOARD_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_BOARD_ID_LEN: usize = 64;
 /// Most people a host can name as drawers.
 pub const MAX_DRAWERS: usize = 100;
-/// Line widths (and text sizes) allowed, in page units.
+/// Line widths allowed, in page units (checked for every object, text too).
 pub const WIDTH_RANGE: (u16, u16) = (1, 1_000);
 /// Text sizes allowed (the height of a line), in page units.
 pub const TEXT_SIZE_RANGE: (u16, u16) = (100, 3_000);
@@ -149,7 +149,10 @@ impl Shape {
                         text.len()
                     )));
                 }
-                if let Some(c) = text.chars().find(|c| c.is_control() && !matches!(c, '\n')) {
+                if let Some(c) = text
+                    .chars()
+                    .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+                {
                     return Err(BoardError::new(
                         ErrorCode::InvalidText,
                         format!("text may not hold the control character U+{:04X}", c as u32),
@@ -250,6 +253,26 @@ pub fn check_id(what: &str, id: &str) -> Result<(), BoardError> {
             format!(
                 "{what} must be 1–{MAX_BOARD_ID_LEN} letters, digits, '-', '_', '.' or ':' (got {:?})",
                 truncated(id)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Check an identity named on the board (a drawer, the sharer an annotation page is
+/// over): as the relay takes identities from tokens, 1–64 bytes, no control characters,
+/// no spaces around.
+pub fn check_identity(what: &str, identity: &str) -> Result<(), BoardError> {
+    let ok = !identity.is_empty()
+        && identity.len() <= crate::MAX_ID_LEN
+        && !identity.chars().any(char::is_control)
+        && identity.trim() == identity;
+    if !ok {
+        return Err(BoardError::new(
+            ErrorCode::InvalidId,
+            format!(
+                "{what} must be an identity: 1–{} bytes, no control characters or surrounding spaces",
+                crate::MAX_ID_LEN
             ),
         ));
     }
@@ -738,7 +761,7 @@ impl Board {
             }
             BoardChange::Annotates { page, annotates } => {
                 if let Some(who) = annotates {
-                    check_id("annotates", who)?;
+                    check_identity("annotates", who)?;
                 }
                 let p = self.page_index(page)?;
                 if annotates.is_some()
@@ -763,7 +786,7 @@ impl Board {
                     )));
                 }
                 for d in &access.drawers {
-                    check_id("drawer", d)?;
+                    check_identity("drawer", d)?;
                 }
                 let old = std::mem::replace(&mut self.access, access.clone());
                 Ok(BoardChange::Access { access: old })
@@ -774,7 +797,7 @@ impl Board {
     fn insert_page(&mut self, index: u32, page: Page) -> Result<(), BoardError> {
         check_id("page id", &page.id)?;
         if let Some(who) = &page.annotates {
-            check_id("annotates", who)?;
+            check_identity("annotates", who)?;
         }
         if self.pages.iter().any(|p| p.id == page.id) {
             return Err(BoardError::new(
@@ -996,9 +1019,18 @@ impl BoardRequest {
     /// The change this request asks for, made by `author` (`None` for undo, redo,
     /// live strokes and sync, which the relay handles itself).
     pub fn change(&self, author: &str, pages: usize) -> Option<BoardChange> {
-        let authored = |object: &BoardObject| BoardObject {
-            author: author.to_string(),
-            ..object.clone()
+        // The relay names the author; text typed on Windows keeps one kind of line end.
+        let authored = |object: &BoardObject| {
+            let mut object = BoardObject {
+                author: author.to_string(),
+                ..object.clone()
+            };
+            if let Shape::Text { text, .. } = &mut object.shape {
+                if text.contains('\r') {
+                    *text = text.replace("\r\n", "\n");
+                }
+            }
+            object
         };
         Some(match self {
             BoardRequest::BoardAdd { page, object } => BoardChange::Add {

@@ -39,11 +39,13 @@ pub enum ErrorCode {
     RateLimited,
     /// The WebSocket message is larger than `max_message_bytes`.
     MessageTooLarge,
-    /// The chat text is empty or longer than `max_chat_bytes`.
+    /// The chat text is empty or longer than `max_chat_bytes`, or it (or a whiteboard
+    /// text) holds a control character.
     InvalidText,
-    /// An id (`request_id`, `client_msg_id`, room, identity) is empty or too long.
+    /// An id (`request_id`, `client_msg_id`, room, identity, a whiteboard object or page)
+    /// is empty, too long or holds characters it may not.
     InvalidId,
-    /// The message or participant named does not exist.
+    /// The message, participant, or whiteboard page or object named does not exist.
     NotFound,
     /// A value is outside its allowed range; the message names the field and the range.
     OutOfRange,

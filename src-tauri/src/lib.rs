@@ -79,6 +79,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             room::commands::delete_chat,
             room::commands::kick,
             features::commands::feature_request,
+            features::commands::save_export,
             hosting::commands::quit_app,
             study::commands::study_summary,
             study::commands::set_study_goal,

@@ -251,6 +251,45 @@ async fn a_flood_from_one_person_is_refused_to_them_and_the_others_draw_on() {
 }
 
 #[tokio::test]
+async fn a_pen_moving_at_30_per_second_is_not_held_to_the_message_rate() {
+    let relay = TestRelay::start().await;
+    let mut host = view(&relay, "pen", "host", true).await;
+    let mut ada = view(&relay, "pen", "ada", false).await;
+    let stroke = wave("pen", 0);
+    let Shape::Pen { points } = &stroke.shape else {
+        unreachable!()
+    };
+    // Four seconds of a fast pen, 35 live strokes a second: 140 frames, more than the
+    // general message rate allows (a burst of 50, then 20 a second).
+    for k in 0..140usize {
+        host.client
+            .send(
+                BoardRequest::BoardLive {
+                    page: FIRST_PAGE.into(),
+                    id: "pen".into(),
+                    shape: Shape::Pen {
+                        points: points[..=(k % points.len())].to_vec(),
+                    },
+                    style: stroke.style.clone(),
+                    from: 0,
+                }
+                .into(),
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(28)).await;
+    }
+    assert_eq!(ada.live_strokes(140).await.len(), 140, "every one arrived");
+    let seen = host.drain(Duration::from_millis(200)).await;
+    assert!(
+        !seen
+            .iter()
+            .any(|m| matches!(m, ServerMessage::Error { .. })),
+        "no error for the drawer: {seen:?}"
+    );
+}
+
+#[tokio::test]
 async fn the_board_survives_a_restart_of_the_embedded_relay() {
     let relay = TestRelay::start().await;
     let mut host = view(&relay, "kept", "host", true).await;

@@ -73,6 +73,16 @@ enum Command {
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
         measure: Duration,
     },
+    /// Whiteboard: live-stroke latency to VIEWERS, and a late joiner fetching a board
+    /// of OBJECTS objects, with the embedded store and with Redis.
+    Board {
+        #[arg(long, default_value_t = 24)]
+        viewers: usize,
+        #[arg(long, default_value_t = 5000)]
+        objects: usize,
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        measure: Duration,
+    },
     /// Serve as the null relay on 127.0.0.1:PORT (started by `run` and `suite`).
     NullRelay {
         #[arg(long)]
@@ -139,6 +149,16 @@ fn main() -> anyhow::Result<()> {
             println!("{}", chat::ChatReport::MARKDOWN_HEADER);
             for row in chat_runs(&runtime, &binary, cli.pin, users, rate, measure)? {
                 println!("{row}");
+            }
+            return Ok(());
+        }
+        Command::Board {
+            viewers,
+            objects,
+            measure,
+        } => {
+            for line in board_runs(&runtime, &binary, cli.pin, viewers, objects, measure)? {
+                println!("{line}");
             }
             return Ok(());
         }
@@ -269,6 +289,56 @@ fn chat_runs(
         rows.push(report.markdown_row(store));
     }
     Ok(rows)
+}
+
+/// The whiteboard loads; two markdown tables.
+fn board_runs(
+    runtime: &tokio::runtime::Runtime,
+    binary: &std::path::Path,
+    pin: bool,
+    viewers: usize,
+    objects: usize,
+    measure: Duration,
+) -> anyhow::Result<Vec<String>> {
+    use studyhall_relay::store::{RedisBoards, SqliteBoards};
+    use studyhall_tests::loadgen::board;
+    let mut lines = vec![board::LiveReport::MARKDOWN_HEADER.to_string()];
+    let relay = RelayProcess::start(binary, SECRET, pin.then_some(0), &[])?;
+    let live = runtime.block_on(board::live(
+        &relay.url,
+        SECRET,
+        relay.pid(),
+        "board-live",
+        viewers,
+        measure,
+    ));
+    for e in live.errors.iter().take(5) {
+        eprintln!("  board, live: {e}");
+    }
+    lines.push(live.markdown_row());
+    lines.push(String::new());
+    lines.push(board::JoinReport::MARKDOWN_HEADER.to_string());
+    let big = board::big_board(objects);
+    let sqlite = SqliteBoards::open_in(relay.data_dir())?;
+    let joined = runtime.block_on(board::join(&relay.url, SECRET, &sqlite, "board-join", &big));
+    for e in joined.errors.iter().take(5) {
+        eprintln!("  board, join (SQLite): {e}");
+    }
+    lines.push(joined.markdown_row("SQLite (embedded)"));
+    drop(relay);
+    let redis = RedisServer::start();
+    let env = [
+        ("STUDYHALL_REDIS_URL".to_string(), redis.url()),
+        ("STUDYHALL_NODE_ID".to_string(), "bench".to_string()),
+    ];
+    let relay = RelayProcess::start(binary, SECRET, pin.then_some(0), &env)?;
+    let store = runtime.block_on(RedisBoards::connect(&redis.url()))?;
+    let joined = runtime.block_on(board::join(&relay.url, SECRET, &store, "board-join", &big));
+    for e in joined.errors.iter().take(5) {
+        eprintln!("  board, join (Redis): {e}");
+    }
+    lines.push(joined.markdown_row("Redis"));
+    Ok(lines)
 }
 
 fn suite(measure: Duration) -> Vec<Scenario> {

@@ -6,6 +6,7 @@
 //! time (µs), so a receiver measures loss and forwarding latency exactly. The relay
 //! forwards whole frames without looking inside them (beyond the VP8 keyframe bit).
 
+pub mod board;
 pub mod chat;
 pub mod janus;
 pub mod null;

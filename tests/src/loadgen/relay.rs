@@ -38,10 +38,15 @@ pub struct RelayProcess {
     pub url: String,
     pub addr: SocketAddr,
     child: Child,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl RelayProcess {
+    /// The relay's data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Start `binary` on free ports with `secret`; `env` adds `STUDYHALL_*` settings.
     pub fn start(
         binary: &Path,
@@ -85,7 +90,7 @@ impl RelayProcess {
             url: format!("ws://{addr}"),
             addr,
             child,
-            _dir: dir,
+            dir,
         };
         relay.wait_ready()?;
         Ok(relay)

@@ -35,8 +35,11 @@ pub struct Whiteboard;
 
 /// A new snapshot is written after this many changes.
 pub const COMPACT_EVERY: u64 = 300;
-/// Changes kept in memory for reconnects that missed only a few.
-pub const RECENT_OPS: usize = 1_000;
+/// Changes kept in memory for reconnects that missed only a few (well under a
+/// connection's queue of 1,024 messages, which a sync fills at once).
+pub const RECENT_OPS: usize = 500;
+/// A board in use is kept in the store this long after the last time it was renewed.
+const RENEW_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
 /// Changes of one person that can be undone.
 pub const UNDO_DEPTH: usize = 100;
 
@@ -60,6 +63,8 @@ struct Held {
     recent: VecDeque<(u64, Arc<str>)>,
     /// Per identity: changes that undo their last changes, and that redo their undos.
     undo: HashMap<String, History>,
+    /// When the stored board's time to live was last renewed.
+    renewed: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -161,6 +166,7 @@ impl RoomBoard {
                 .map(|op| (op.seq, serialize(&op_message(op))))
                 .collect::<VecDeque<_>>();
             *held = Some(Held {
+                renewed: std::time::Instant::now(),
                 snapshotted,
                 since_snapshot: recent.len() as u64,
                 board,
@@ -168,6 +174,8 @@ impl RoomBoard {
                 recent,
                 undo: HashMap::new(),
             });
+        } else if let Some(h) = held.as_mut() {
+            h.renew(&room.name).await;
         }
         Ok(held)
     }
@@ -182,8 +190,21 @@ impl RoomBoard {
 }
 
 impl Held {
+    /// Renew the stored board's time to live when the room has been in use for a while
+    /// (a room busy for a day without a change keeps its board).
+    async fn renew(&mut self, room: &str) {
+        if self.renewed.elapsed() < RENEW_AFTER {
+            return;
+        }
+        self.renewed = std::time::Instant::now();
+        if let Err(e) = self.store.touch(room, BOARD_TTL).await {
+            tracing::warn!(room, "whiteboard not renewed: {e}");
+        }
+    }
+
     /// Apply `change` by `by`, store it, then tell everyone. Returns the change that
-    /// undoes it. Nothing changes when it is refused or cannot be stored.
+    /// undoes it, or `None` when it changed nothing (then nothing is stored or sent).
+    /// Nothing changes when it is refused or cannot be stored.
     async fn commit(
         &mut self,
         room: &Room,
@@ -191,7 +212,7 @@ impl Held {
         by: &str,
         now_ms: u64,
         change: BoardChange,
-    ) -> Result<BoardChange, Refused> {
+    ) -> Result<Option<BoardChange>, Refused> {
         if !self.snapshotted {
             let json = serde_json::to_string(&self.board)
                 .map_err(|e| Refused::new(ErrorCode::Internal, e.to_string()))?;
@@ -203,6 +224,9 @@ impl Held {
             self.since_snapshot = 0;
         }
         let inverse = self.board.apply(&change).map_err(refused)?;
+        if changes_nothing(&change, &inverse) {
+            return Ok(None);
+        }
         let op = BoardOp {
             seq: self.board.seq + 1,
             by: by.to_string(),
@@ -238,7 +262,7 @@ impl Held {
         if self.since_snapshot >= COMPACT_EVERY {
             self.compact(&room.name).await;
         }
-        Ok(inverse)
+        Ok(Some(inverse))
     }
 
     /// Write the board as a new snapshot (a failure is retried after the next change).
@@ -290,6 +314,21 @@ impl Held {
                 FeatureEvent::Board(part),
             )));
         }
+    }
+}
+
+/// Whether a change that applied left the board as it was: clearing an empty page,
+/// moving a page where it is, setting what is already set.
+fn changes_nothing(change: &BoardChange, inverse: &BoardChange) -> bool {
+    match (change, inverse) {
+        (BoardChange::Clear { .. }, BoardChange::Restore { objects, .. }) => objects.is_empty(),
+        (
+            BoardChange::MovePage { .. }
+            | BoardChange::Annotates { .. }
+            | BoardChange::Access { .. },
+            _,
+        ) => change == inverse,
+        _ => false,
     }
 }
 
@@ -400,7 +439,8 @@ impl RoomFeature for Whiteboard {
                         .commit(cx.room, &board.access, cx.identity, now, fitted)
                         .await
                     {
-                        Ok(inverse) => {
+                        Ok(None) => continue,
+                        Ok(Some(inverse)) => {
                             let history = held.history(cx.identity);
                             if undoing {
                                 history.redo.push(inverse);
@@ -409,29 +449,44 @@ impl RoomFeature for Whiteboard {
                             }
                             return Ok(Reply::Ack);
                         }
-                        Err(refused) => {
-                            // Kept for another try (the store may come back).
-                            let history = held.history(cx.identity);
-                            if undoing {
-                                history.undo.push_back(kept);
-                            } else {
-                                history.redo.push(kept);
+                        Err(Refused::Error { code, message }) => {
+                            // Kept for another try when the store failed; a change the
+                            // board refuses now (a limit, the last page) is dropped, so
+                            // the next undo reaches the ones before it.
+                            if code == ErrorCode::StorageUnavailable {
+                                let history = held.history(cx.identity);
+                                if undoing {
+                                    history.undo.push_back(kept);
+                                } else {
+                                    history.redo.push(kept);
+                                }
                             }
-                            return Err(refused);
+                            return Err(Refused::Error { code, message });
                         }
+                        Err(other) => return Err(other),
                     }
                 }
             }
             request => {
                 let pages = held.board.pages.len();
-                let Some(change) = request.change(cx.identity, pages) else {
+                let Some(mut change) = request.change(cx.identity, pages) else {
                     return Err(super::unhandled(request.kind()));
                 };
+                // Changing someone's object leaves it theirs.
+                if let BoardChange::Update { page, object } = &mut change {
+                    if let Some(old) = held
+                        .board
+                        .page(page)
+                        .and_then(|p| p.objects.iter().find(|o| o.id == object.id))
+                    {
+                        object.author = old.author.clone();
+                    }
+                }
                 let undoable = !matches!(change, BoardChange::Access { .. });
                 let inverse = held
                     .commit(cx.room, &board.access, cx.identity, now, change)
                     .await?;
-                if undoable {
+                if let (Some(inverse), true) = (inverse, undoable) {
                     let history = held.history(cx.identity);
                     history.redo.clear();
                     history.undo.push_back(inverse);
@@ -607,6 +662,27 @@ mod tests {
         );
         assert_eq!(held_board(&h).await.seq, 3);
         assert_eq!(events(&mut host, "board_op").len(), 1, "only a1 since");
+
+        // The host moves ada's stroke: it stays hers.
+        let mut moved = stroke("a1");
+        moved.shape = Shape::Line {
+            from: [0, 0],
+            to: [10, 10],
+        };
+        let update = BoardRequest::BoardUpdate {
+            page: FIRST_PAGE.into(),
+            object: moved,
+        };
+        h.send(&mut host, update.into()).await.unwrap();
+        let board = held_board(&h).await;
+        assert_eq!(board.pages[0].objects[1].author, "ada");
+        // What changes nothing is neither stored nor sent.
+        let same_place = BoardRequest::BoardMovePage {
+            page: FIRST_PAGE.into(),
+            index: 0,
+        };
+        assert_eq!(h.send(&mut host, same_place.into()).await, Ok(Reply::Ack));
+        assert_eq!(held_board(&h).await.seq, 4);
     }
 
     #[tokio::test]

@@ -177,10 +177,23 @@ impl Session {
             .metrics
             .messages_received
             .fetch_add(1, Ordering::Relaxed);
-        if let Err(wait) = self.signal_bucket.try_take(now) {
-            return self.rate_limited(now, wait.as_millis() as u64, None);
+        // Strokes being drawn (`board_live`, about 30 a second while the pen moves) have
+        // their own limit, over which they are dropped; everything else, and anything
+        // that only looks like one, counts against the connection's message rate.
+        let maybe_live = text.contains("\"board_live\"");
+        if !maybe_live {
+            if let Err(wait) = self.signal_bucket.try_take(now) {
+                return self.rate_limited(now, wait.as_millis() as u64, None);
+            }
         }
-        match super::decode(text) {
+        let decoded = super::decode(text);
+        let live = matches!(&decoded, Ok(frame) if frame.message.kind() == "board_live");
+        if maybe_live && !live {
+            if let Err(wait) = self.signal_bucket.try_take(now) {
+                return self.rate_limited(now, wait.as_millis() as u64, None);
+            }
+        }
+        match decoded {
             Ok(frame) => self.on_frame(frame, now).await,
             Err(e) => {
                 self.error(e.code, e.message, e.request_id);
