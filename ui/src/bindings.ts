@@ -58,6 +58,11 @@ export const commands = {
 	 *  room command).
 	 */
 	featureRequest: (request: FeatureRequest_Deserialize) => typedError<null, AppError>(__TAURI_INVOKE("feature_request", { request })),
+	/**
+	 *  Save an export made by the UI (a whiteboard page as PNG, the board as PDF) in the
+	 *  Downloads folder under `name` (made safe, never overwriting); returns where.
+	 */
+	saveExport: (name: string, dataBase64: string) => typedError<string, AppError>(__TAURI_INVOKE("save_export", { name, dataBase64 })),
 	/**  Quit now, ending a hosted room (the UI asked first). */
 	quitApp: () => typedError<null, AppError>(__TAURI_INVOKE("quit_app")),
 	/**  Totals per day and room, streaks and the daily goal, for the Study page. */
@@ -104,6 +109,283 @@ export type AudioDevice = AudioDevice_Serialize | AudioDevice_Deserialize;
 export type AudioDevice_Deserialize = { kind: "tone" } | { kind: "microphone"; name?: string | null };
 
 export type AudioDevice_Serialize = { kind: "tone" } | { kind: "microphone"; name: string | null };
+
+/**  Who may draw besides the hosts. */
+export type BoardAccess = BoardAccess_Serialize | BoardAccess_Deserialize;
+
+/**  Who may draw besides the hosts. */
+export type BoardAccess_Deserialize = {
+	/**  Everyone in the room draws. */
+	everyone?: boolean,
+	/**  These identities draw. */
+	drawers?: string[],
+};
+
+/**  Who may draw besides the hosts. */
+export type BoardAccess_Serialize = {
+	/**  Everyone in the room draws. */
+	everyone: boolean,
+	/**  These identities draw. */
+	drawers: string[],
+};
+
+/**
+ *  One stored change of the board, as the relay decided it. Applying the same changes
+ *  in the same order gives the same board everywhere ([`Board::apply`]).
+ */
+export type BoardChange = BoardChange_Serialize | BoardChange_Deserialize;
+
+/**
+ *  One stored change of the board, as the relay decided it. Applying the same changes
+ *  in the same order gives the same board everywhere ([`Board::apply`]).
+ */
+export type BoardChange_Deserialize = 
+/**  Put `object` on top of `page`. */
+{ op: "add"; page: string; object: BoardObject_Deserialize } | 
+/**  Replace the object with `object.id`, in its place. */
+{ op: "update"; page: string; object: BoardObject_Deserialize } | 
+/**  Remove these objects. */
+{ op: "erase"; page: string; ids: string[] } | 
+/**  Remove every object of `page`. */
+{ op: "clear"; page: string } | 
+/**
+ *  Put objects back at their places, lowest index first (an index past the top
+ *  puts the object on top).
+ */
+{ op: "restore"; page: string; objects: Placed_Deserialize[] } | 
+/**  Insert an empty page at `index` (past the end: at the end). */
+{ op: "add_page"; page: string; index: number; annotates?: string | null } | { op: "remove_page"; page: string } | 
+/**  Put a removed page back, with its objects, at `index`. */
+{ op: "restore_page"; index: number; page: Page_Deserialize } | 
+/**  Move `page` to `index` (past the end: the end). */
+{ op: "move_page"; page: string; index: number } | 
+/**  Set or clear what `page` annotates; clearing it keeps the page as a board page. */
+{ op: "annotates"; page: string; annotates?: string | null } | 
+/**  Who may draw. */
+{ op: "access"; access: BoardAccess_Deserialize };
+
+/**
+ *  One stored change of the board, as the relay decided it. Applying the same changes
+ *  in the same order gives the same board everywhere ([`Board::apply`]).
+ */
+export type BoardChange_Serialize = 
+/**  Put `object` on top of `page`. */
+{ op: "add"; page: string; object: BoardObject_Serialize } | 
+/**  Replace the object with `object.id`, in its place. */
+{ op: "update"; page: string; object: BoardObject_Serialize } | 
+/**  Remove these objects. */
+{ op: "erase"; page: string; ids: string[] } | 
+/**  Remove every object of `page`. */
+{ op: "clear"; page: string } | 
+/**
+ *  Put objects back at their places, lowest index first (an index past the top
+ *  puts the object on top).
+ */
+{ op: "restore"; page: string; objects: Placed_Serialize[] } | 
+/**  Insert an empty page at `index` (past the end: at the end). */
+{ op: "add_page"; page: string; index: number; annotates?: string } | { op: "remove_page"; page: string } | 
+/**  Put a removed page back, with its objects, at `index`. */
+{ op: "restore_page"; index: number; page: Page_Serialize } | 
+/**  Move `page` to `index` (past the end: the end). */
+{ op: "move_page"; page: string; index: number } | 
+/**  Set or clear what `page` annotates; clearing it keeps the page as a board page. */
+{ op: "annotates"; page: string; annotates: string | null } | 
+/**  Who may draw. */
+{ op: "access"; access: BoardAccess_Serialize };
+
+/**  Events of the whiteboard. */
+export type BoardEvent = BoardEvent_Serialize | BoardEvent_Deserialize;
+
+/**  Events of the whiteboard. */
+export type BoardEvent_Deserialize = 
+/**  A stored change, to everyone (its maker too), in sequence order. */
+{
+	type: "board_op",
+} & BoardOp_Deserialize | 
+/**  A stroke being drawn by `by` (see [`BoardRequest::BoardLive`]), to everyone else. */
+({ type: "board_live"; by: string; page: string; id: string; shape: Shape; style: Style_Deserialize; from: number }) & { access?: never; board?: never; last?: never; pages?: never; part?: never; seq?: never } | 
+/**
+ *  One part of the whole board, in answer to `board_sync`. Part 0 starts the board
+ *  afresh; each page's objects come in order, and a page may go on in the next part
+ *  (the same `id` again). `last` marks the final part; changes after `seq` follow as
+ *  `board_op`.
+ */
+({ type: "board_snapshot"; board: string; seq: number; access: BoardAccess_Deserialize; part: number; last: boolean; pages: Page_Deserialize[] }) & { by?: never; from?: never; id?: never; page?: never; shape?: never; style?: never } | 
+/**
+ *  The answer to `board_sync` when only changes were missing: they came before this
+ *  as `board_op`; the board is now at `seq`.
+ */
+({ type: "board_synced"; board: string; seq: number }) & { access?: never; by?: never; from?: never; id?: never; last?: never; page?: never; pages?: never; part?: never; shape?: never; style?: never };
+
+/**  Events of the whiteboard. */
+export type BoardEvent_Serialize = 
+/**  A stored change, to everyone (its maker too), in sequence order. */
+{
+	type: "board_op",
+} & BoardOp_Serialize | 
+/**  A stroke being drawn by `by` (see [`BoardRequest::BoardLive`]), to everyone else. */
+({ type: "board_live"; by: string; page: string; id: string; shape: Shape; style: Style_Serialize; from: number }) & { access?: never; board?: never; last?: never; pages?: never; part?: never; seq?: never } | 
+/**
+ *  One part of the whole board, in answer to `board_sync`. Part 0 starts the board
+ *  afresh; each page's objects come in order, and a page may go on in the next part
+ *  (the same `id` again). `last` marks the final part; changes after `seq` follow as
+ *  `board_op`.
+ */
+({ type: "board_snapshot"; board: string; seq: number; access: BoardAccess_Serialize; part: number; last: boolean; pages: Page_Serialize[] }) & { by?: never; from?: never; id?: never; page?: never; shape?: never; style?: never } | 
+/**
+ *  The answer to `board_sync` when only changes were missing: they came before this
+ *  as `board_op`; the board is now at `seq`.
+ */
+({ type: "board_synced"; board: string; seq: number }) & { access?: never; by?: never; from?: never; id?: never; last?: never; page?: never; pages?: never; part?: never; shape?: never; style?: never };
+
+/**  One drawn object. */
+export type BoardObject = BoardObject_Serialize | BoardObject_Deserialize;
+
+/**  One drawn object. */
+export type BoardObject_Deserialize = {
+	/**  Chosen by the client that draws it; unique on the board. */
+	id: string,
+	/**  Who drew it (set by the relay; a client's value is ignored). */
+	author?: string,
+	shape: Shape,
+	style: Style_Deserialize,
+};
+
+/**  One drawn object. */
+export type BoardObject_Serialize = {
+	/**  Chosen by the client that draws it; unique on the board. */
+	id: string,
+	/**  Who drew it (set by the relay; a client's value is ignored). */
+	author: string,
+	shape: Shape,
+	style: Style_Serialize,
+};
+
+/**
+ *  A change with its place in the board's order: the `board_op` event, and what the
+ *  relay stores.
+ */
+export type BoardOp = BoardOp_Serialize | BoardOp_Deserialize;
+
+/**
+ *  A change with its place in the board's order: the `board_op` event, and what the
+ *  relay stores.
+ */
+export type BoardOp_Deserialize = {
+	/**  The board's sequence number of this change: 1, 2, 3, ... with no gaps. */
+	seq: number,
+	/**  Who made it. */
+	by: string,
+	/**  When the relay took it, ms since the Unix epoch. */
+	at: number | null,
+	change: BoardChange_Deserialize,
+};
+
+/**
+ *  A change with its place in the board's order: the `board_op` event, and what the
+ *  relay stores.
+ */
+export type BoardOp_Serialize = {
+	/**  The board's sequence number of this change: 1, 2, 3, ... with no gaps. */
+	seq: number,
+	/**  Who made it. */
+	by: string,
+	/**  When the relay took it, ms since the Unix epoch. */
+	at: number | null,
+	change: BoardChange_Serialize,
+};
+
+/**  Requests of the whiteboard. */
+export type BoardRequest = BoardRequest_Serialize | BoardRequest_Deserialize;
+
+/**  Requests of the whiteboard. */
+export type BoardRequest_Deserialize = 
+/**  Draw an object on top of `page` (a finished stroke, a shape, a text). */
+{ type: "board_add"; page: string; object: BoardObject_Deserialize } | 
+/**  Change an object (move it, edit its text, restyle it). */
+{ type: "board_update"; page: string; object: BoardObject_Deserialize } | 
+/**  Erase objects. */
+{ type: "board_erase"; page: string; ids: string[] } | 
+/**  Erase everything on a page. */
+{ type: "board_clear"; page: string } | 
+/**
+ *  Add an empty page at `index` (default: the end). With `annotates`, the page is
+ *  drawn over that identity's screen share.
+ */
+{ type: "board_add_page"; page: string; index?: number | null; annotates?: string | null } | { type: "board_remove_page"; page: string } | { type: "board_move_page"; page: string; index: number } | 
+/**  Keep an annotation page as a page of the board (after its share ended). */
+{ type: "board_keep_page"; page: string } | 
+/**  Undo your last change that can still be undone. */
+{ type: "board_undo" } | 
+/**  Redo what your last undo undid. */
+{ type: "board_redo" } | 
+/**
+ *  A stroke or shape being drawn, not stored: `points` of a stroke from index
+ *  `from` on (the ones sent before stay); a shape whole.
+ */
+{ type: "board_live"; page: string; id: string; shape: Shape; style: Style_Deserialize; from?: number } | 
+/**
+ *  Send me the board: the changes after `since` when the relay still has them and
+ *  `board` is still the board's id, else the whole board.
+ */
+{ type: "board_sync"; board?: string | null; since?: number | null } | 
+/**  Who may draw besides hosts. Needs the `host` grant. */
+{ type: "board_set_access"; access: BoardAccess_Deserialize };
+
+/**  Requests of the whiteboard. */
+export type BoardRequest_Serialize = 
+/**  Draw an object on top of `page` (a finished stroke, a shape, a text). */
+{ type: "board_add"; page: string; object: BoardObject_Serialize } | 
+/**  Change an object (move it, edit its text, restyle it). */
+{ type: "board_update"; page: string; object: BoardObject_Serialize } | 
+/**  Erase objects. */
+{ type: "board_erase"; page: string; ids: string[] } | 
+/**  Erase everything on a page. */
+{ type: "board_clear"; page: string } | 
+/**
+ *  Add an empty page at `index` (default: the end). With `annotates`, the page is
+ *  drawn over that identity's screen share.
+ */
+{ type: "board_add_page"; page: string; index: number | null; annotates: string | null } | { type: "board_remove_page"; page: string } | { type: "board_move_page"; page: string; index: number } | 
+/**  Keep an annotation page as a page of the board (after its share ended). */
+{ type: "board_keep_page"; page: string } | 
+/**  Undo your last change that can still be undone. */
+{ type: "board_undo" } | 
+/**  Redo what your last undo undid. */
+{ type: "board_redo" } | 
+/**
+ *  A stroke or shape being drawn, not stored: `points` of a stroke from index
+ *  `from` on (the ones sent before stay); a shape whole.
+ */
+{ type: "board_live"; page: string; id: string; shape: Shape; style: Style_Serialize; from: number } | 
+/**
+ *  Send me the board: the changes after `since` when the relay still has them and
+ *  `board` is still the board's id, else the whole board.
+ */
+{ type: "board_sync"; board: string | null; since: number | null } | 
+/**  Who may draw besides hosts. Needs the `host` grant. */
+{ type: "board_set_access"; access: BoardAccess_Serialize };
+
+/**  What `joined` says of the board (its objects come with `board_sync`). */
+export type BoardSummary = BoardSummary_Serialize | BoardSummary_Deserialize;
+
+/**  What `joined` says of the board (its objects come with `board_sync`). */
+export type BoardSummary_Deserialize = {
+	/**  The board's id (see [`Board::id`]); empty when it could not be loaded. */
+	id: string,
+	seq: number,
+	access: BoardAccess_Deserialize,
+	pages: PageInfo_Deserialize[],
+};
+
+/**  What `joined` says of the board (its objects come with `board_sync`). */
+export type BoardSummary_Serialize = {
+	/**  The board's id (see [`Board::id`]); empty when it could not be loaded. */
+	id: string,
+	seq: number,
+	access: BoardAccess_Serialize,
+	pages: PageInfo_Serialize[],
+};
 
 export type ChatMessage = {
 	/**  A whole number (JSON keeps it exact up to 2^53). */
@@ -154,10 +436,10 @@ export type DeviceProblem = {
 export type FeatureEvent = FeatureEvent_Serialize | FeatureEvent_Deserialize;
 
 /**  Events of the room features, one variant per feature (each tagged by `type`). */
-export type FeatureEvent_Deserialize = HandEvent_Deserialize | TimerEvent_Deserialize;
+export type FeatureEvent_Deserialize = HandEvent_Deserialize | TimerEvent_Deserialize | BoardEvent_Deserialize;
 
 /**  Events of the room features, one variant per feature (each tagged by `type`). */
-export type FeatureEvent_Serialize = HandEvent_Serialize | TimerEvent_Serialize;
+export type FeatureEvent_Serialize = HandEvent_Serialize | TimerEvent_Serialize | BoardEvent_Serialize;
 
 /**
  *  Requests of the room features, one variant per feature. Each feature's request enum
@@ -169,13 +451,13 @@ export type FeatureRequest = FeatureRequest_Serialize | FeatureRequest_Deseriali
  *  Requests of the room features, one variant per feature. Each feature's request enum
  *  is tagged by `type` like every message; this enum adds no layer on the wire.
  */
-export type FeatureRequest_Deserialize = PresenceRequest | HandRequest | TimerRequest_Deserialize;
+export type FeatureRequest_Deserialize = PresenceRequest | HandRequest | TimerRequest_Deserialize | BoardRequest_Deserialize;
 
 /**
  *  Requests of the room features, one variant per feature. Each feature's request enum
  *  is tagged by `type` like every message; this enum adds no layer on the wire.
  */
-export type FeatureRequest_Serialize = PresenceRequest | HandRequest | TimerRequest_Serialize;
+export type FeatureRequest_Serialize = PresenceRequest | HandRequest | TimerRequest_Serialize | BoardRequest_Serialize;
 
 /**  What each room feature holds, as `joined` gives it to a joiner. */
 export type FeatureSnapshot = FeatureSnapshot_Serialize | FeatureSnapshot_Deserialize;
@@ -186,6 +468,11 @@ export type FeatureSnapshot_Deserialize = {
 	hands?: RaisedHand[],
 	/**  The room's focus timer (stopped, with default settings, until someone starts it). */
 	timer?: TimerState_Deserialize,
+	/**
+	 *  The whiteboard's id, sequence, access and pages; its objects come with
+	 *  `board_sync`.
+	 */
+	board?: BoardSummary_Deserialize,
 };
 
 /**  What each room feature holds, as `joined` gives it to a joiner. */
@@ -194,6 +481,11 @@ export type FeatureSnapshot_Serialize = {
 	hands: RaisedHand[],
 	/**  The room's focus timer (stopped, with default settings, until someone starts it). */
 	timer: TimerState_Serialize,
+	/**
+	 *  The whiteboard's id, sequence, access and pages; its objects come with
+	 *  `board_sync`.
+	 */
+	board: BoardSummary_Serialize,
 };
 
 /**  Events of the raise-hand feature. */
@@ -290,6 +582,50 @@ export type MediaUpdate_Serialize = {
 	screen: boolean | null,
 };
 
+/**  A page of the board, with its objects bottom first. */
+export type Page = Page_Serialize | Page_Deserialize;
+
+/**  A page without its objects. */
+export type PageInfo = PageInfo_Serialize | PageInfo_Deserialize;
+
+/**  A page without its objects. */
+export type PageInfo_Deserialize = {
+	id: string,
+	annotates?: string | null,
+	/**  How many objects it holds. */
+	objects?: number,
+};
+
+/**  A page without its objects. */
+export type PageInfo_Serialize = {
+	id: string,
+	annotates?: string,
+	/**  How many objects it holds. */
+	objects: number,
+};
+
+/**  A page of the board, with its objects bottom first. */
+export type Page_Deserialize = {
+	id: string,
+	/**
+	 *  Set on an annotation page: the identity whose screen share it is drawn over. Such
+	 *  a page is shown over that share, not among the board's pages, until it is kept.
+	 */
+	annotates?: string | null,
+	objects?: BoardObject_Deserialize[],
+};
+
+/**  A page of the board, with its objects bottom first. */
+export type Page_Serialize = {
+	id: string,
+	/**
+	 *  Set on an annotation page: the identity whose screen share it is drawn over. Such
+	 *  a page is shown over that share, not among the board's pages, until it is kept.
+	 */
+	annotates?: string,
+	objects: BoardObject_Serialize[],
+};
+
 export type Participant = {
 	identity: string,
 	name: string,
@@ -304,6 +640,23 @@ export type Participant = {
 
 /**  Phases of the timer, in the order a round goes through them. */
 export type Phase = "focus" | "short_break" | "long_break";
+
+/**  An object with the place it had in its page's stack (for putting it back). */
+export type Placed = Placed_Serialize | Placed_Deserialize;
+
+/**  An object with the place it had in its page's stack (for putting it back). */
+export type Placed_Deserialize = {
+	/**  Index in the page's stack, bottom 0. */
+	index: number,
+	object: BoardObject_Deserialize,
+};
+
+/**  An object with the place it had in its page's stack (for putting it back). */
+export type Placed_Serialize = {
+	/**  Index in the page's stack, bottom 0. */
+	index: number,
+	object: BoardObject_Serialize,
+};
 
 /**  How present a participant says they are. */
 export type Presence = "active" | "away" | "on_break";
@@ -463,6 +816,19 @@ export type Settings_Serialize = {
 	recentRooms: RecentRoom[],
 } & Profile_Serialize;
 
+/**  What an object is, with its geometry. */
+export type Shape = 
+/**  A freehand stroke. */
+{ kind: "pen"; points: ([number, number, number])[] } | 
+/**  A freehand stroke drawn see-through, under the ink. */
+{ kind: "highlighter"; points: ([number, number, number])[] } | { kind: "line"; from: [number, number]; to: [number, number] } | { kind: "arrow"; from: [number, number]; to: [number, number] } | 
+/**  A rectangle between two corners. */
+{ kind: "rect"; from: [number, number]; to: [number, number] } | 
+/**  An ellipse inside the rectangle between two corners. */
+{ kind: "ellipse"; from: [number, number]; to: [number, number] } | 
+/**  Text whose first line's top-left corner is `at`; `size` is the line height. */
+{ kind: "text"; at: [number, number]; text: string; size: number };
+
 /**  What the Study page shows. */
 export type StudySummary = StudySummary_Serialize | StudySummary_Deserialize;
 
@@ -508,6 +874,29 @@ export type StudySummary_Serialize = {
 	goalMinutes: number,
 	/**  Set once when the record could not be read and was started afresh. */
 	notice: string | null,
+};
+
+/**  How an object is drawn. */
+export type Style = Style_Serialize | Style_Deserialize;
+
+/**  How an object is drawn. */
+export type Style_Deserialize = {
+	/**  `#rrggbb`. */
+	color: string,
+	/**  Line width in page units (ignored for text). */
+	width: number,
+	/**  Rectangles and ellipses: filled with the colour. */
+	fill?: boolean,
+};
+
+/**  How an object is drawn. */
+export type Style_Serialize = {
+	/**  `#rrggbb`. */
+	color: string,
+	/**  Line width in page units (ignored for text). */
+	width: number,
+	/**  Rectangles and ellipses: filled with the colour. */
+	fill?: boolean,
 };
 
 /**  What changed the timer. */
