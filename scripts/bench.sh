@@ -41,6 +41,8 @@ log "media scenarios (window $measure each)"
 "$gen" --relay-binary "$relay" "${pin[@]}" suite --measure "$measure" --plot-data "$work/plot.tsv" | tee "$work/media.md"
 log "chat"
 "$gen" --relay-binary "$relay" "${pin[@]}" chat --users 25 --rate 10 --measure "$measure" | tee "$work/chat.md"
+log "whiteboard"
+"$gen" --relay-binary "$relay" "${pin[@]}" board --viewers 24 --objects 5000 --measure "$measure" | tee "$work/board.md"
 
 log "plot"
 plot=docs/benchmarks-cpu-per-packet.png
@@ -82,6 +84,10 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "### Chat"
   echo
   cat "$work/chat.md"
+  echo
+  echo "### Whiteboard"
+  echo
+  cat "$work/board.md"
   # The reading of the numbers is written by hand after a run.
   [ -f docs/benchmarks.tail.md ] && cat docs/benchmarks.tail.md
 } > docs/benchmarks.md
