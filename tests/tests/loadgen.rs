@@ -35,3 +35,36 @@ async fn a_tiny_run_delivers_and_measures() {
     let row = r.markdown_row("Studyhall");
     assert!(row.starts_with("| room of 2"), "{row}");
 }
+
+/// The whiteboard load works: live strokes reach the viewers with their latency
+/// measured, and a late joiner of a stored board gets the same board back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tiny_whiteboard_run_delivers_and_measures() {
+    use studyhall_tests::loadgen::board;
+    let binary = studyhall_client::host::find_relay_binary().expect("relay binary is built");
+    let relay = RelayProcess::start(&binary, SECRET, None, &[]).expect("relay starts");
+    let live = board::live(
+        &relay.url,
+        SECRET,
+        relay.pid(),
+        "tiny-live",
+        2,
+        Duration::from_secs(1),
+    )
+    .await;
+    assert!(live.errors.is_empty(), "{:?}", live.errors);
+    assert!(live.sent >= 20, "{live:?}");
+    assert!(live.delivery > 0.9, "{live:?}");
+    assert!(live.latency_p50_us.is_some(), "{live:?}");
+
+    let store = studyhall_relay::store::SqliteBoards::open_in(relay.data_dir()).unwrap();
+    let big = board::big_board(2_100);
+    assert_eq!(big.pages.len(), 2, "the page limit spreads it over pages");
+    let joined = board::join(&relay.url, SECRET, &store, "tiny-join", &big).await;
+    assert!(joined.errors.is_empty(), "{:?}", joined.errors);
+    assert!(
+        joined.parts > 1 && joined.snapshot_bytes >= joined.stored_bytes,
+        "{joined:?}"
+    );
+    assert!(joined.markdown_row("SQLite").contains("| 2100 |"));
+}
