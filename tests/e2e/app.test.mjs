@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -78,6 +78,26 @@ const SELECT = `const [sel, value] = arguments;
   el.dispatchEvent(new Event('change', { bubbles: true }));
   return el.value === value;`;
 
+/**
+ * Draws on a canvas the way a pen does: pointer down, moves (about 30 a second), up.
+ * Points are fractions of the canvas's box.
+ */
+const DRAW = `const [sel, points] = arguments;
+  const c = document.querySelector(sel);
+  const r = c.getBoundingClientRect();
+  const at = ([fx, fy]) => ({ clientX: r.left + fx * r.width, clientY: r.top + fy * r.height });
+  const fire = (type, p, buttons) => c.dispatchEvent(new PointerEvent(type, {
+    bubbles: true, cancelable: true, pointerId: 7, pointerType: 'mouse', isPrimary: true,
+    button: 0, buttons, pressure: buttons ? 0.5 : 0, ...at(p) }));
+  fire('pointerdown', points[0], 1);
+  for (const p of points.slice(1)) {
+    await new Promise((res) => setTimeout(res, 35));
+    fire('pointermove', p, 1);
+  }
+  await new Promise((res) => setTimeout(res, 35));
+  fire('pointerup', points[points.length - 1], 0);
+  return true;`;
+
 /** A canvas's frame counter and a fingerprint of its pixels. */
 const CANVAS = `const c = document.querySelector(arguments[0]);
   if (!c || !c.width || !c.height) return null;
@@ -87,7 +107,7 @@ const CANVAS = `const c = document.querySelector(arguments[0]);
   for (let i = 0; i < d.length; i += 4 * 97) { sum = (sum * 31 + d[i] + d[i+1] * 7 + d[i+2] * 13) >>> 0; distinct.add(d[i] >> 4 << 8 | d[i+1] >> 4 << 4 | d[i+2] >> 4); }
   return { frames: Number(c.dataset.frames || 0), sum, colours: distinct.size, w: c.width, h: c.height };`;
 
-test('host a room in the app; headless clients join; video, chat, raised hands, presence, mute, the focus timer, leave and the study record show', async (t) => {
+test('host a room in the app; headless clients join; video, chat, raised hands, presence, mute, the focus timer, the whiteboard, leave and the study record show', async (t) => {
   for (const [what, path] of [['app', appBin], ['client', clientBin]]) {
     assert.ok(existsSync(path), `the ${what} binary is built: ${path}`);
   }
@@ -263,6 +283,37 @@ test('host a room in the app; headless clients join; video, chat, raised hands, 
     await shot(driver, 'timer.png');
     const danCode = await new Promise((res) => (dan.exitCode !== null ? res(dan.exitCode) : dan.on('exit', res)));
     assert.equal(danCode, 0, `the third client ran cleanly:\n${dan.output.slice(-3000)}`);
+
+    // The whiteboard: the host draws a stroke and a rectangle in the app; a headless
+    // client that joins afterwards receives them, and dumps the board as JSON.
+    await driver.click('[data-testid=board-open]');
+    await driver.waitFor('the whiteboard', `const c = document.querySelector('[data-testid=board-canvas]'); return c && c.width > 100`, { timeout: 20000 });
+    await driver.click('[data-testid=board-tool-pen]');
+    const wave = Array.from({ length: 16 }, (_, i) => [0.1 + i * 0.03, 0.3 + 0.08 * Math.sin(i / 2)]);
+    await driver.execAsync(DRAW, '[data-testid=board-canvas]', wave);
+    await driver.click('[data-testid=board-tool-rect]');
+    await driver.execAsync(DRAW, '[data-testid=board-canvas]', [[0.6, 0.55], [0.7, 0.65], [0.85, 0.8]]);
+    await driver.waitFor('both drawings stored', `const s = document.querySelector('[data-board-seq]'); return s && Number(s.dataset.boardSeq) >= 2 && Number(s.dataset.boardObjects) >= 2`, { timeout: 20000 });
+    await shot(driver, 'whiteboard.png');
+    const dump = join(work, 'board.json');
+    const eve = start(clientBin, [
+      'join', '--invite', code, '--name', 'Eve', '--video', 'none', '--audio', 'none', '--duration', '3s',
+      '--board-dump', dump,
+    ], { env: { ...process.env, DISPLAY: '' } });
+    const eveCode = await new Promise((res) => (eve.exitCode !== null ? res(eve.exitCode) : eve.on('exit', res)));
+    assert.equal(eveCode, 0, `the whiteboard client ran cleanly:\n${eve.output.slice(-3000)}`);
+    const board = JSON.parse(readFileSync(dump, 'utf8'));
+    const objects = board.pages.flatMap((p) => p.objects);
+    const pen = objects.find((o) => o.shape.kind === 'pen');
+    const rect = objects.find((o) => o.shape.kind === 'rect');
+    assert.ok(pen && pen.shape.points.length >= 10, `the stroke arrived whole: ${JSON.stringify(objects).slice(0, 400)}`);
+    assert.ok(rect, 'the rectangle arrived');
+    // Drawn left to right across the page, in page units (16000 × 9000).
+    const xs = pen.shape.points.map((p) => p[0]);
+    assert.ok(xs[0] < xs[xs.length - 1] && xs[0] > 800 && xs[xs.length - 1] < 12000, `the stroke lies where it was drawn: ${xs}`);
+    assert.ok(rect.shape.to[0] > rect.shape.from[0] && rect.shape.to[1] > rect.shape.from[1], 'the rectangle spans its drag');
+    assert.match(eve.output, /board: \d+ objects on \d+ pages at #\d+/);
+    await driver.click('[data-testid=board-open]');
 
     // Leave: back to the start screen, the room listed as recent.
     await driver.click('[data-testid=leave]');

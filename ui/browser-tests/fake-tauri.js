@@ -5,8 +5,8 @@
 //   window.__fake.fail(cmd, kind, message, times = 1)
 //   window.__fake.delays[cmd] = ms
 //   window.__fake.emit(event, payload)
-//   window.__fake.state            settings, devices, others, chat, media, hands, timer, study, ...
-//                                  (once ready)
+//   window.__fake.state            settings, devices, others, chat, media, hands, timer, board,
+//                                  study, ... (once ready)
 // Optional config before this script: window.__FAKE_CONFIG__ = {mediaEndpoint, devices, ...}.
 //
 // Its answers are built by the fixtures the vitest mock uses too (ui/src/test/fixtures.js),
@@ -40,6 +40,16 @@
       // The room's focus timer, kept and moved on as the relay would (see timerRequests).
       timer: fx.timerState({ ...(config.timer || {}) }),
       timerEnds: null, // the pending phase_ended
+      // The room's whiteboard, changed as the relay would (see boardRequests).
+      board: config.board || {
+        id: 'b0a4d1c9e2f37658',
+        seq: 0,
+        access: { everyone: false, drawers: [] },
+        pages: [{ id: 'page-1', objects: [] }],
+      },
+      boardOps: [], // every board_op sent, for syncs since a seq
+      boardUndo: [], // inverses of our changes
+      boardRedo: [],
       study: fx.studySummary(config.study || {}),
       exportPath: config.exportPath || '/home/ada/Downloads/studyhall-study-2026-12-05.csv',
       hosting: null,
@@ -219,8 +229,188 @@
     if (change) timerChanged(change, ME);
   }
 
+  // The whiteboard, as the relay keeps it: a small version of the protocol's
+  // `Board::apply` for the changes this shell makes, each sent to us as a `board_op`.
+  function boardPage(id) {
+    const page = state.board.pages.find((p) => p.id === id);
+    if (!page) throw { kind: 'refused', message: `no page "${id}" on the board` };
+    return page;
+  }
+
+  /** Apply a change; returns the change that undoes it. */
+  function boardApply(change) {
+    const board = state.board;
+    switch (change.op) {
+      case 'add': {
+        const page = boardPage(change.page);
+        if (board.pages.some((p) => p.objects.some((o) => o.id === change.object.id))) {
+          throw { kind: 'refused', message: `an object "${change.object.id}" is already on the board` };
+        }
+        page.objects.push(change.object);
+        return { op: 'erase', page: change.page, ids: [change.object.id] };
+      }
+      case 'update': {
+        const page = boardPage(change.page);
+        const at = page.objects.findIndex((o) => o.id === change.object.id);
+        if (at < 0) throw { kind: 'refused', message: `no object "${change.object.id}" on that page` };
+        const old = page.objects[at];
+        page.objects[at] = change.object;
+        return { op: 'update', page: change.page, object: old };
+      }
+      case 'erase': {
+        const page = boardPage(change.page);
+        const missing = change.ids.find((id) => !page.objects.some((o) => o.id === id));
+        if (missing !== undefined) throw { kind: 'refused', message: `no object "${missing}" on that page` };
+        const removed = [];
+        page.objects = page.objects.filter((object, index) => {
+          if (!change.ids.includes(object.id)) return true;
+          removed.push({ index, object });
+          return false;
+        });
+        return { op: 'restore', page: change.page, objects: removed };
+      }
+      case 'clear': {
+        const page = boardPage(change.page);
+        const removed = page.objects.map((object, index) => ({ index, object }));
+        page.objects = [];
+        return { op: 'restore', page: change.page, objects: removed };
+      }
+      case 'restore': {
+        const page = boardPage(change.page);
+        for (const { index, object } of change.objects) page.objects.splice(Math.min(index, page.objects.length), 0, object);
+        return { op: 'erase', page: change.page, ids: change.objects.map((o) => o.object.id) };
+      }
+      case 'add_page': {
+        if (board.pages.some((p) => p.id === change.page)) throw { kind: 'refused', message: 'that page is already on the board' };
+        const page = { id: change.page, objects: [] };
+        if (change.annotates) page.annotates = change.annotates;
+        board.pages.splice(Math.min(change.index, board.pages.length), 0, page);
+        return { op: 'remove_page', page: change.page };
+      }
+      case 'remove_page': {
+        const at = board.pages.findIndex((p) => p.id === change.page);
+        if (at < 0) throw { kind: 'refused', message: `no page "${change.page}" on the board` };
+        const page = board.pages[at];
+        if (!page.annotates && board.pages.filter((p) => !p.annotates).length === 1) {
+          throw { kind: 'refused', message: 'a board keeps at least one page (clear it instead)' };
+        }
+        board.pages.splice(at, 1);
+        return { op: 'restore_page', index: at, page };
+      }
+      case 'restore_page':
+        board.pages.splice(Math.min(change.index, board.pages.length), 0, change.page);
+        return { op: 'remove_page', page: change.page.id };
+      case 'move_page': {
+        const at = board.pages.findIndex((p) => p.id === change.page);
+        if (at < 0) throw { kind: 'refused', message: `no page "${change.page}" on the board` };
+        const [page] = board.pages.splice(at, 1);
+        board.pages.splice(Math.min(change.index, board.pages.length), 0, page);
+        return { op: 'move_page', page: change.page, index: at };
+      }
+      case 'annotates': {
+        const page = boardPage(change.page);
+        const old = page.annotates ?? null;
+        if (change.annotates) page.annotates = change.annotates;
+        else delete page.annotates;
+        return { op: 'annotates', page: change.page, annotates: old };
+      }
+      case 'access': {
+        const old = board.access;
+        board.access = change.access;
+        return { op: 'access', access: old };
+      }
+    }
+    throw { kind: 'refused', message: `unknown change ${change.op}` };
+  }
+
+  /** Apply, number and send a change (a copy: the page's state must not share objects). */
+  function boardCommit(change, by = ME) {
+    const inverse = boardApply(structuredClone(change));
+    state.board.seq += 1;
+    const op = { type: 'board_op', seq: state.board.seq, by, at: Date.now(), change };
+    state.boardOps.push(op);
+    fake.emit('room-event', { type: 'feature', event: structuredClone(op) });
+    return inverse;
+  }
+
+  function boardSummary() {
+    const { id, seq, access, pages } = state.board;
+    return { id, seq, access, pages: pages.map((p) => ({ ...(p.annotates ? { id: p.id, annotates: p.annotates } : { id: p.id }), objects: p.objects.length })) };
+  }
+
+  function boardRequest(request) {
+    if (request.type === 'board_sync') {
+      const { id, seq } = state.board;
+      if (request.board === id && request.since !== null && request.since <= seq) {
+        for (const op of state.boardOps.filter((o) => o.seq > request.since)) {
+          fake.emit('room-event', { type: 'feature', event: structuredClone(op) });
+        }
+        fake.emit('room-event', { type: 'feature', event: { type: 'board_synced', board: id, seq } });
+      } else {
+        const board = structuredClone(state.board);
+        fake.emit('room-event', {
+          type: 'feature',
+          event: { type: 'board_snapshot', board: board.id, seq: board.seq, access: board.access, part: 0, last: true, pages: board.pages },
+        });
+      }
+      return;
+    }
+    const host = state.hosting !== null;
+    const access = state.board.access;
+    if (request.type === 'board_set_access' && !host) {
+      throw { kind: 'refused', message: '`board_set_access` needs the `host` grant, which this token does not have' };
+    }
+    if (!host && !access.everyone && !access.drawers.includes(ME)) {
+      throw { kind: 'refused', message: 'draw: only hosts draw on this whiteboard (a host can open it to everyone or to you)' };
+    }
+    if (request.type === 'board_live') return;
+    if (request.type === 'board_undo' || request.type === 'board_redo') {
+      const undoing = request.type === 'board_undo';
+      const kept = (undoing ? state.boardUndo : state.boardRedo).pop();
+      if (!kept) throw { kind: 'refused', message: `nothing of yours to ${undoing ? 'undo' : 'redo'}` };
+      (undoing ? state.boardRedo : state.boardUndo).push(boardCommit(kept));
+      return;
+    }
+    const changes = {
+      board_add: (r) => ({ op: 'add', page: r.page, object: { ...r.object, author: ME } }),
+      board_update: (r) => ({ op: 'update', page: r.page, object: { ...r.object, author: ME } }),
+      board_erase: (r) => ({ op: 'erase', page: r.page, ids: r.ids }),
+      board_clear: (r) => ({ op: 'clear', page: r.page }),
+      board_add_page: (r) => ({
+        op: 'add_page',
+        page: r.page,
+        index: r.index ?? state.board.pages.length,
+        ...(r.annotates ? { annotates: r.annotates } : {}),
+      }),
+      board_remove_page: (r) => ({ op: 'remove_page', page: r.page }),
+      board_move_page: (r) => ({ op: 'move_page', page: r.page, index: r.index }),
+      board_keep_page: (r) => ({ op: 'annotates', page: r.page, annotates: null }),
+      board_set_access: (r) => ({ op: 'access', access: { everyone: !!r.access.everyone, drawers: r.access.drawers || [] } }),
+    };
+    const make = changes[request.type];
+    if (!make) throw { kind: 'invalidInput', message: `unknown feature request ${request.type}` };
+    const inverse = boardCommit(make(request));
+    if (request.type !== 'board_set_access') {
+      state.boardUndo.push(inverse);
+      state.boardRedo = [];
+    }
+  }
+
   // The room features' requests, answered as the relay would (after its broadcast).
   const featureRequests = {
+    board_add: boardRequest,
+    board_update: boardRequest,
+    board_erase: boardRequest,
+    board_clear: boardRequest,
+    board_add_page: boardRequest,
+    board_remove_page: boardRequest,
+    board_move_page: boardRequest,
+    board_keep_page: boardRequest,
+    board_undo: boardRequest,
+    board_redo: boardRequest,
+    board_live: boardRequest,
+    board_sync: boardRequest,
+    board_set_access: boardRequest,
     timer_start: timerRequest,
     timer_pause: timerRequest,
     timer_resume: timerRequest,
@@ -293,7 +483,11 @@
         chat: state.chat,
         hosting: state.hosting,
         maxChatBytes: state.maxChatBytes,
-        features: fx.features({ hands: state.hands, timer: { ...structuredClone(state.timer), now: Date.now() } }),
+        features: fx.features({
+          hands: state.hands,
+          timer: { ...structuredClone(state.timer), now: Date.now() },
+          board: boardSummary(),
+        }),
       });
     },
     leave_room: () => {

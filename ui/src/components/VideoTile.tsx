@@ -72,14 +72,26 @@ export function VideoTile({
   );
 }
 
-/** Someone's shared screen, large; `badges` as on their tile. */
-export function ScreenStage({ participant, badges }: { participant: Participant; badges?: React.ReactNode }) {
+/**
+ * Someone's shared screen, large; `badges` as on their tile, `overlay` over the picture
+ * (the room features' layers: annotations).
+ */
+export function ScreenStage({
+  participant,
+  badges,
+  overlay,
+}: {
+  participant: Participant;
+  badges?: React.ReactNode;
+  overlay?: React.ReactNode;
+}) {
   const key = `${participant.you ? 'self' : participant.identity}:screen`;
   const { ref, live } = useVideoTrack(key);
   return (
     <figure className="stage" data-testid="screen-stage" data-identity={participant.identity}>
       <canvas ref={ref} className={`stage__video ${live ? 'is-live' : ''}`} aria-label={`${participant.name}'s screen`} />
       {!live && <div className="stage__placeholder muted">Waiting for {participant.you ? 'your' : `${participant.name}'s`} screen…</div>}
+      {overlay && <div className="stage__overlay">{overlay}</div>}
       {badges && <div className="tile__badges">{badges}</div>}
       <figcaption className="tile__label">
         {participant.you ? 'You are sharing your screen' : `${participant.name}'s screen`}

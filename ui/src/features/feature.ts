@@ -5,7 +5,7 @@
  * an import circle.
  */
 import type { ComponentType } from 'react';
-import type { FeatureEvent, FeatureSnapshot, Participant, Profile } from '../services/types';
+import type { FeatureEvent, FeatureRequest, FeatureSnapshot, Participant, Profile } from '../services/types';
 
 /** What a feature's components know of the room; the room screen fills it in. */
 export type FeatureRoom = {
@@ -24,6 +24,15 @@ export type FeatureRoom = {
   relayClockOffsetMs: number | null;
   /** The user's saved preferences (null when the app could not give them). */
   profile: Profile | null;
+  /** The room's title (to name what a feature saves, ...). */
+  roomTitle: string;
+  /** The key of the feature whose `Stage` is shown large now; null when none is. */
+  openStage: string | null;
+  /**
+   * Show the `Stage` of the feature `key` large (in place of a shared screen, which the
+   * user can switch back to), or put it away when it is the one shown.
+   */
+  toggleStage: (key: string) => void;
 };
 
 /** Props of every slot component: the room, and the feature's own state. */
@@ -40,8 +49,12 @@ export type ParticipantSlotProps<S> = FeatureSlotProps<S> & { participant: Parti
 export type RoomFeatureUi<S, K extends string = string> = {
   /** Where its state lives in `FeaturesState`; unique among the features. */
   readonly key: K;
-  /** Its state at join (and after a rejoin, from the fresh snapshot). */
-  fromSnapshot: (features: FeatureSnapshot) => S;
+  /**
+   * Its state at join, and after a rejoin from the fresh snapshot; then `previous` is the
+   * state it had before, for a feature that keeps something across a rejoin (the
+   * whiteboard keeps its board and asks only for what it missed).
+   */
+  fromSnapshot: (features: FeatureSnapshot, previous?: S) => S;
   /** The next state; the same object when `event` is not this feature's. */
   reduce: (state: S, event: FeatureEvent) => S;
   /**
@@ -55,6 +68,20 @@ export type RoomFeatureUi<S, K extends string = string> = {
    * when that will be, after "shown" (`'at the break'`).
    */
   quietNotifications?: (state: S) => string | null;
+  /**
+   * For a feature whose state comes only partly with the snapshot: the request that
+   * brings the rest (or what was missed). The room screen sends it (`featureRequest`)
+   * after the first snapshot and after every rejoin, and again whenever `needsSync` says
+   * so. Null when there is nothing to ask.
+   */
+  syncRequest?: (state: S) => FeatureRequest | null;
+  /**
+   * Whether the state fell behind and `syncRequest` must be sent again now (a change
+   * went missing). The room screen sends it once each time this turns true, and again a
+   * few seconds after a send failed while it stays true; the feature's reducer turns it
+   * false when the answer is complete.
+   */
+  needsSync?: (state: S) => boolean;
   /** A prominent display in the room's header (a running timer); nothing when idle. */
   Header?: ComponentType<FeatureSlotProps<S>>;
   /** A control in the room's toolbar. */
@@ -65,4 +92,18 @@ export type RoomFeatureUi<S, K extends string = string> = {
   PeopleSection?: ComponentType<FeatureSlotProps<S>>;
   /** A badge on a participant's row in the people panel. */
   PersonBadge?: ComponentType<ParticipantSlotProps<S>>;
+  /**
+   * A large view of its own (the whiteboard), shown where a shared screen is, with the
+   * camera strip beside it, while it is open. A feature opens and closes it with
+   * `toggleStage(key)`, usually from its `Toolbar` control.
+   */
+  Stage?: ComponentType<FeatureSlotProps<S>>;
+  /** What its stage is called where the user picks between it and a shared screen. */
+  stageLabel?: string;
+  /**
+   * A layer over a participant's shared screen, where it is shown large (annotations
+   * drawn over it). It covers the picture and lets pointer events through where it has
+   * nothing to take.
+   */
+  ShareOverlay?: ComponentType<ParticipantSlotProps<S>>;
 };

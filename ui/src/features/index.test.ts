@@ -2,7 +2,18 @@ import { describe, expect, it, vi } from 'vitest';
 import type { FeatureEvent } from '../services/types';
 import { features, participant, raisedHand, timerRun, timerState } from '../test/fixtures';
 import { timer } from './timer';
-import { FEATURES, featuresFromSnapshot, featuresOnEvent, featuresQuiet, featuresReducer, type FeatureRoom } from '.';
+import {
+  FEATURES,
+  featuresFromSnapshot,
+  featuresNeedingSync,
+  featuresOnEvent,
+  featuresQuiet,
+  featuresReducer,
+  featureStageKeys,
+  featureStageLabel,
+  featuresSyncRequests,
+  type FeatureRoom,
+} from '.';
 
 /** An event no feature here knows (a newer relay's, say). */
 const unknownEvent = { type: 'poll_results', results: [] } as unknown as FeatureEvent;
@@ -35,6 +46,28 @@ describe('feature registry', () => {
   });
 });
 
+describe('syncing and stages', () => {
+  it("hands each feature its own previous state on a rejoin", () => {
+    const spy = vi.spyOn(timer, 'fromSnapshot');
+    const before = featuresFromSnapshot(features());
+    featuresFromSnapshot(features(), before);
+    expect(spy).toHaveBeenLastCalledWith(features(), before.timer);
+  });
+
+  it('collects the sync requests of the features that have one, and of those that fell behind', () => {
+    const state = featuresFromSnapshot(features());
+    expect(featuresSyncRequests(state)).toEqual([{ key: 'board', request: { type: 'board_sync', board: null, since: null } }]);
+    expect(featuresNeedingSync(state)).toEqual([]);
+    const behind = { ...state, board: { ...state.board, needsSync: true } };
+    expect(featuresNeedingSync(behind).map((s) => s.key)).toEqual(['board']);
+  });
+
+  it('knows which features have a stage, and what each is called', () => {
+    expect(featureStageKeys()).toEqual(['board']);
+    expect(featureStageLabel('board')).toBe('Whiteboard');
+  });
+});
+
 describe('quiet notifications', () => {
   it('are asked for by a feature (the timer in a quiet focus phase), with when they will be shown', () => {
     const quiet = timerState({ quiet_during_focus: true, run: timerRun(Date.now() + 60_000) });
@@ -51,6 +84,9 @@ describe('side effects of events', () => {
     toast: () => {},
     relayClockOffsetMs: null,
     profile: null,
+    roomTitle: 'Finals week',
+    openStage: null,
+    toggleStage: () => {},
   };
 
   it('reach the features that have any, with the room', () => {

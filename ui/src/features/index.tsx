@@ -4,7 +4,8 @@
  * `FEATURES`. The room state keeps every feature's state under its key (`FeaturesState`),
  * and the room screen draws the slots below without knowing which features exist.
  */
-import type { FeatureEvent, FeatureSnapshot, Participant } from '../services/types';
+import type { FeatureEvent, FeatureRequest, FeatureSnapshot, Participant } from '../services/types';
+import { board } from './board';
 import type { FeatureRoom, RoomFeatureUi } from './feature';
 import { hands } from './hands';
 import { presence } from './presence';
@@ -13,7 +14,7 @@ import { timer } from './timer';
 export type * from './feature';
 
 /** Every room feature's UI, in the order their slots are drawn. */
-export const FEATURES = [hands, presence, timer] as const;
+export const FEATURES = [hands, presence, timer, board] as const;
 
 type Feature = (typeof FEATURES)[number];
 type StateOf<F> = F extends RoomFeatureUi<infer S, string> ? S : never;
@@ -41,10 +42,48 @@ function slices(features: FeaturesState): Slice[] {
   return (FEATURES as readonly RoomFeatureUi<unknown>[]).map((feature) => ({ feature, state: byKey[feature.key] }));
 }
 
-/** Every feature's state as the room snapshot gives it. */
-export function featuresFromSnapshot(snapshot: FeatureSnapshot): FeaturesState {
-  const entries = (FEATURES as readonly RoomFeatureUi<unknown>[]).map((f) => [f.key, f.fromSnapshot(snapshot)]);
+/**
+ * Every feature's state as the room snapshot gives it. After a rejoin `previous` is what
+ * the features held before, each feature given its own (to keep what it can).
+ */
+export function featuresFromSnapshot(snapshot: FeatureSnapshot, previous?: FeaturesState): FeaturesState {
+  const before: Readonly<Record<string, unknown>> | undefined = previous;
+  const entries = (FEATURES as readonly RoomFeatureUi<unknown>[]).map((f) => [
+    f.key,
+    before === undefined ? f.fromSnapshot(snapshot) : f.fromSnapshot(snapshot, before[f.key]),
+  ]);
   return Object.fromEntries(entries) as FeaturesState;
+}
+
+/** A feature's request that brings its state up to date, by feature key. */
+export type SyncRequest = { key: string; request: FeatureRequest };
+
+/** What every feature asks for after a snapshot (at join, after a rejoin). */
+export function featuresSyncRequests(features: FeaturesState): SyncRequest[] {
+  return slices(features).flatMap(({ feature, state }) => {
+    const request = feature.syncRequest?.(state) ?? null;
+    return request === null ? [] : [{ key: feature.key, request }];
+  });
+}
+
+/** What the features that fell behind ask for now. */
+export function featuresNeedingSync(features: FeaturesState): SyncRequest[] {
+  return slices(features).flatMap(({ feature, state }) => {
+    if (!feature.needsSync?.(state)) return [];
+    const request = feature.syncRequest?.(state) ?? null;
+    return request === null ? [] : [{ key: feature.key, request }];
+  });
+}
+
+/** The keys of the features with a `Stage`, in order. */
+export function featureStageKeys(): string[] {
+  return (FEATURES as readonly RoomFeatureUi<unknown>[]).filter((f) => f.Stage !== undefined).map((f) => f.key);
+}
+
+/** What a feature's stage is called, for the switch between it and a shared screen. */
+export function featureStageLabel(key: string): string {
+  const feature = (FEATURES as readonly RoomFeatureUi<unknown>[]).find((f) => f.key === key);
+  return feature?.stageLabel ?? key;
 }
 
 /** Every feature's state after `event`; the same object when no feature's state changed. */
@@ -80,8 +119,18 @@ export function featuresQuiet(features: FeaturesState): string | null {
   return null;
 }
 
-function roomOf({ you, people, isHost, toast, relayClockOffsetMs, profile }: FeatureContext): FeatureRoom {
-  return { you, people, isHost, toast, relayClockOffsetMs, profile };
+function roomOf({
+  you,
+  people,
+  isHost,
+  toast,
+  relayClockOffsetMs,
+  profile,
+  roomTitle,
+  openStage,
+  toggleStage,
+}: FeatureContext): FeatureRoom {
+  return { you, people, isHost, toast, relayClockOffsetMs, profile, roomTitle, openStage, toggleStage };
 }
 
 /** Every feature's display in the room's header. */
@@ -125,6 +174,24 @@ export function FeaturePersonBadges({ context, participant }: { context: Feature
   const room = roomOf(context);
   return slices(context.features).map(({ feature, state }) => {
     const Slot = feature.PersonBadge;
+    return Slot && <Slot key={feature.key} {...room} state={state} participant={participant} />;
+  });
+}
+
+/** The stage of the feature `featureKey`, large; nothing when it has none. */
+export function FeatureStage({ context, featureKey }: { context: FeatureContext; featureKey: string }) {
+  const room = roomOf(context);
+  return slices(context.features).map(({ feature, state }) => {
+    const Slot = feature.key === featureKey ? feature.Stage : undefined;
+    return Slot && <Slot key={feature.key} {...room} state={state} />;
+  });
+}
+
+/** Every feature's layer over `participant`'s shared screen. */
+export function FeatureShareOverlays({ context, participant }: { context: FeatureContext; participant: Participant }) {
+  const room = roomOf(context);
+  return slices(context.features).map(({ feature, state }) => {
+    const Slot = feature.ShareOverlay;
     return Slot && <Slot key={feature.key} {...room} state={state} participant={participant} />;
   });
 }

@@ -179,3 +179,53 @@ describe('presence', () => {
     expect(select.value).toBe('active');
   });
 });
+
+describe('room feature seam', () => {
+  const syncs = () =>
+    vi
+      .mocked(service.featureRequest)
+      .mock.calls.map(([request]) => request)
+      .filter((request) => request.type === 'board_sync');
+
+  it("sends the features' sync requests once the room is up, and again after a rejoin, keeping what they held", async () => {
+    renderRoom();
+    await waitFor(() => expect(syncs()).toEqual([{ type: 'board_sync', board: null, since: null }]));
+    emit({
+      type: 'feature',
+      event: {
+        type: 'board_snapshot',
+        board: 'b1',
+        seq: 4,
+        access: { everyone: false, drawers: [] },
+        part: 0,
+        last: true,
+        pages: [{ id: 'page-1', objects: [] }],
+      },
+    });
+
+    // The rejoin the app made by itself ...
+    emit({ type: 'resynced', snapshot: snapshot() });
+    await waitFor(() => expect(syncs()).toHaveLength(2));
+    expect(syncs()[1]).toEqual({ type: 'board_sync', board: 'b1', since: 4 });
+
+    // ... and the one the user asked for, after the connection was lost.
+    vi.mocked(service.joinRoom).mockResolvedValueOnce(snapshot());
+    emit({ type: 'connection', state: 'lost', message: 'The relay went away.' });
+    fireEvent.click(screen.getByTestId('rejoin'));
+    await waitFor(() => expect(syncs()).toHaveLength(3));
+    expect(syncs()[2]).toEqual({ type: 'board_sync', board: 'b1', since: 4 });
+  });
+
+  it("shows a feature's stage large, beside the cameras, from its toolbar control", () => {
+    // (The test DOM has no 2D canvas to draw the whiteboard on.)
+    vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
+    renderRoom();
+    expect(screen.getByTestId('tiles').className).toBe('grid');
+    fireEvent.click(screen.getByTestId('board-open'));
+    expect(screen.getByTestId('board-stage')).toBeTruthy();
+    expect(screen.getByTestId('tiles').className).toBe('strip');
+    expect(within(screen.getByTestId('tiles')).getByTestId('tile-self')).toBeTruthy();
+    fireEvent.click(screen.getByTestId('board-open'));
+    expect(screen.queryByTestId('board-stage')).toBeNull();
+  });
+});

@@ -23,6 +23,9 @@ import {
   FeatureHeaders,
   FeaturePeopleSections,
   FeaturePersonBadges,
+  FeatureShareOverlays,
+  FeatureStage,
+  featureStageLabel,
   featuresFromSnapshot,
   featuresOnEvent,
   featuresQuiet,
@@ -33,6 +36,7 @@ import {
   type FeaturesState,
 } from '../features';
 import { messagesWord, useChatAlerts } from '../hooks/useChatAlerts';
+import { useFeatureSync } from '../hooks/useFeatureSync';
 import {
   AppError,
   describeError,
@@ -66,6 +70,9 @@ type MediaKind = keyof MediaState;
 type Panel = 'chat' | 'people' | null;
 
 const MEDIA_WORDS: Record<MediaKind, string> = { mic: 'microphone', camera: 'camera', screen: 'screen sharing' };
+
+/** What is shown large: a feature's stage (when one is open), or the shared screen. */
+type LargeView = { stage: string | null; screen: boolean };
 
 /** Leave quietly: the room may already be gone for us. */
 async function leaveQuietly(): Promise<void> {
@@ -109,10 +116,23 @@ export function RoomScreen({
   // feature asks for quiet must follow the events in their order.
   const featuresSeen = useRef<FeaturesState>(state.features);
   const featureRoom = useRef<FeatureContext | null>(null);
+  const [view, setView] = useState<LargeView>({ stage: null, screen: false });
+  // Goes up with each snapshot after the first (a rejoin): every feature syncs again.
+  const [syncRound, setSyncRound] = useState(0);
   useEffect(() => {
     stateRef.current = state;
     panelRef.current = panel;
   });
+
+  // The features' sync requests: after this first snapshot and each rejoin's (see
+  // `RoomFeatureUi.syncRequest`), and when a feature falls behind.
+  const latestFeatures = useCallback(() => featuresSeen.current, []);
+  const inRoom = useCallback(() => !exited.current, []);
+  useFeatureSync(state.features, latestFeatures, syncRound, inRoom);
+
+  const toggleStage = useCallback((key: string) => {
+    setView((v) => (v.stage === key && !v.screen ? { stage: null, screen: false } : { stage: key, screen: false }));
+  }, []);
 
   const { received: chatReceived, setQuiet } = chatAlerts;
   const featuresChanged = useCallback(
@@ -174,7 +194,8 @@ export function RoomScreen({
           featuresChanged(featuresReducer(featuresSeen.current, event.event));
           if (featureRoom.current) featuresOnEvent(event.event, featureRoom.current);
         } else if (event.type === 'resynced') {
-          featuresChanged(featuresFromSnapshot(event.snapshot.features));
+          featuresChanged(featuresFromSnapshot(event.snapshot.features, featuresSeen.current));
+          setSyncRound((r) => r + 1);
           // Measured again on the rejoin: the room may be on another node's clock.
           const offset = event.snapshot.clockOffsetMs;
           if (offset !== null && offset !== undefined) setRelayClockOffsetMs(offset);
@@ -238,7 +259,8 @@ export function RoomScreen({
       }
       if (!exited.current) {
         dispatch({ type: 'snapshot', snapshot: fresh });
-        featuresChanged(featuresFromSnapshot(fresh.features));
+        featuresChanged(featuresFromSnapshot(fresh.features, featuresSeen.current));
+        setSyncRound((r) => r + 1);
       }
     } catch (error) {
       setRejoinError(joinErrorText(error, state.hosting?.relay ?? null));
@@ -290,6 +312,11 @@ export function RoomScreen({
   const speakingIdentity = speaker.key === 'self' ? state.you.identity : speaker.key;
   const isHost = state.you.host;
   const connected = state.connection.state === 'connected';
+  // A feature's stage, when one is open, is shown large; with a shared screen too, the
+  // user picks which of the two.
+  const stageKey = view.stage;
+  const showStage = stageKey !== null && (screenOwner === null || !view.screen);
+  const large = showStage || screenOwner !== null;
   const featureContext: FeatureContext = {
     features: state.features,
     you: state.you,
@@ -298,6 +325,9 @@ export function RoomScreen({
     toast,
     relayClockOffsetMs,
     profile,
+    roomTitle: state.title,
+    openStage: showStage ? stageKey : null,
+    toggleStage,
   };
   const quietUntil = featuresQuiet(state.features);
   useEffect(() => {
@@ -347,16 +377,45 @@ export function RoomScreen({
         </div>
       )}
 
-      <main className={`room__stage ${screenOwner ? 'room__stage--screen' : ''}`}>
-        {screenOwner && (
-          <ScreenStage
-            participant={screenOwner}
-            badges={<FeatureTileBadges context={featureContext} participant={screenOwner} />}
-          />
+      <main className={`room__stage ${large ? 'room__stage--screen' : ''}`}>
+        {large && (
+          <div className="room__large">
+            {stageKey !== null && screenOwner && (
+              <div className="stage-switch" role="group" aria-label="Shown large">
+                <button
+                  className={`stage-switch__option ${showStage ? 'is-on' : ''}`}
+                  aria-pressed={showStage}
+                  onClick={() => setView({ stage: stageKey, screen: false })}
+                  data-testid="stage-show-feature"
+                >
+                  {featureStageLabel(stageKey)}
+                </button>
+                <button
+                  className={`stage-switch__option ${showStage ? '' : 'is-on'}`}
+                  aria-pressed={!showStage}
+                  onClick={() => setView({ stage: stageKey, screen: true })}
+                  data-testid="stage-show-screen"
+                >
+                  {screenOwner.you ? 'Your screen' : `${screenOwner.name}'s screen`}
+                </button>
+              </div>
+            )}
+            {showStage ? (
+              <FeatureStage context={featureContext} featureKey={stageKey} />
+            ) : (
+              screenOwner && (
+                <ScreenStage
+                  participant={screenOwner}
+                  badges={<FeatureTileBadges context={featureContext} participant={screenOwner} />}
+                  overlay={<FeatureShareOverlays context={featureContext} participant={screenOwner} />}
+                />
+              )
+            )}
+          </div>
         )}
         <div
-          className={screenOwner ? 'strip' : 'grid'}
-          style={screenOwner ? undefined : gridStyle(people.length)}
+          className={large ? 'strip' : 'grid'}
+          style={large ? undefined : gridStyle(people.length)}
           data-testid="tiles"
         >
           {people.map((p) => (
@@ -364,7 +423,7 @@ export function RoomScreen({
               key={p.identity}
               participant={p}
               speaking={speakingIdentity === p.identity}
-              compact={screenOwner !== null}
+              compact={large}
               badges={<FeatureTileBadges context={featureContext} participant={p} />}
             />
           ))}

@@ -11,6 +11,7 @@ import {
   isAppError,
   joinRoom,
   onRoomEvent,
+  saveExport,
   sendChat,
   setMedia,
   setStudyGoal,
@@ -68,6 +69,32 @@ describe('commands', () => {
       ['set_study_goal', { minutes: 90 }],
       ['dismiss_study_notice', {}],
       ['export_study_csv', {}],
+    ]);
+  });
+
+  it('saves an export by its contract name and arguments, resolving with the path', async () => {
+    vi.stubGlobal('isTauri', true);
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return '/home/ada/Downloads/Finals week board (2).pdf';
+    });
+    await expect(saveExport('Finals week board.pdf', 'JVBERi0=')).resolves.toBe('/home/ada/Downloads/Finals week board (2).pdf');
+    expect(calls).toEqual([['save_export', { name: 'Finals week board.pdf', dataBase64: 'JVBERi0=' }]]);
+  });
+
+  it('sends a whiteboard request as the protocol writes it', async () => {
+    vi.stubGlobal('isTauri', true);
+    const calls: unknown[] = [];
+    mockIPC((_cmd, args) => {
+      calls.push(args);
+      return null;
+    });
+    await featureRequest({ type: 'board_sync', board: 'b1', since: 4 });
+    await featureRequest({ type: 'board_erase', page: 'page-1', ids: ['q7x2:1'] });
+    expect(calls).toEqual([
+      { request: { type: 'board_sync', board: 'b1', since: 4 } },
+      { request: { type: 'board_erase', page: 'page-1', ids: ['q7x2:1'] } },
     ]);
   });
 

@@ -196,6 +196,13 @@ export const kick = (identity: string): Promise<null> => call(() => commands.kic
 /** A room feature's request (raise a hand, set presence, ...); resolves once the relay acknowledged it. */
 export const featureRequest = (request: FeatureRequest): Promise<null> =>
   call(() => commands.featureRequest(request));
+/**
+ * Saves an export the UI made (a whiteboard page as PNG, the board as PDF) into Downloads
+ * as `name` (made safe; never overwriting: `name (2).png`, ...); resolves with the path.
+ * The extension must be png, pdf, svg, json or zip.
+ */
+export const saveExport = (name: string, dataBase64: string): Promise<string> =>
+  call(() => commands.saveExport(name, dataBase64));
 export const quitApp = (): Promise<null> => call(() => commands.quitApp());
 /** The study record's totals, streaks and daily goal (all local to this machine). */
 export const studySummary = (): Promise<StudySummary> => call(() => commands.studySummary());

@@ -47,6 +47,20 @@ export type TimerEvent = B.TimerEvent_Serialize;
 export type TimerState = B.TimerState_Serialize;
 export type TimerRun = B.TimerRun_Serialize;
 export type TimerSettings = B.TimerSettings;
+// The whiteboard (protocol `board.rs`): the app's forms, as events and snapshots bring them.
+export type BoardRequest = B.BoardRequest_Serialize;
+export type BoardEvent = B.BoardEvent_Serialize;
+export type BoardOp = B.BoardOp_Serialize;
+export type BoardChange = B.BoardChange_Serialize;
+export type BoardSummary = B.BoardSummary_Serialize;
+export type BoardAccess = B.BoardAccess_Serialize;
+export type BoardObject = B.BoardObject_Serialize;
+export type Page = B.Page_Serialize;
+export type PageInfo = B.PageInfo_Serialize;
+export type Placed = B.Placed_Serialize;
+/** What an object is (`pen`, `rect`, `text`, ...), with its geometry in page units. */
+export type Shape = B.Shape;
+export type Style = B.Style_Serialize;
 /** What changed the timer (`started`, `phase_ended`, ...). */
 export type TimerChange = B.TimerChange;
 /** `focus`, `short_break` or `long_break`. */

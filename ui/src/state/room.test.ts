@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { roomFromSnapshot, roomReducer } from './room';
 import type { ChatMessage, Participant, RaisedHand, RoomSnapshot } from '../services/types';
-import { features } from '../test/fixtures';
+import { boardSummary, features } from '../test/fixtures';
 
 function person(identity: string, extra: Partial<Participant> = {}): Participant {
   return {
@@ -96,5 +96,34 @@ describe('room features', () => {
       },
     });
     expect(state.features.hands.queue.map((h) => h.identity)).toEqual(['b', 'me']);
+  });
+
+  it('keep what they can across a rejoin (the whiteboard its board), by either way of rejoining', () => {
+    let state = roomFromSnapshot(snapshot({ you, participants: [], chat: empty }));
+    state = roomReducer(state, {
+      type: 'event',
+      event: {
+        type: 'feature',
+        event: {
+          type: 'board_snapshot',
+          board: 'b1',
+          seq: 3,
+          access: { everyone: false, drawers: [] },
+          part: 0,
+          last: true,
+          pages: [{ id: 'page-1', objects: [] }],
+        },
+      },
+    });
+    const board = state.features.board.board;
+    expect(board?.seq).toBe(3);
+    const fresh = snapshot({ you, participants: [], chat: empty, features: features({ board: boardSummary({ id: 'b1', seq: 5 }) }) });
+    const resynced = roomReducer(state, { type: 'event', event: { type: 'resynced', snapshot: fresh } });
+    expect(resynced.features.board.board).toBe(board);
+    expect(resynced.features.board.summary.seq).toBe(5);
+    const rejoined = roomReducer(state, { type: 'snapshot', snapshot: fresh });
+    expect(rejoined.features.board.board).toBe(board);
+    // A first join has nothing to keep.
+    expect(roomFromSnapshot(fresh).features.board.board).toBeNull();
   });
 });

@@ -45,7 +45,8 @@ export function roomFromSnapshot(snapshot: RoomSnapshot, previous?: RoomState): 
     hosting: snapshot.hosting,
     maxChatBytes: snapshot.maxChatBytes,
     connection: { state: 'connected', message: null },
-    features: featuresFromSnapshot(snapshot.features),
+    // A rejoin hands each feature what it held, to keep what it can (the whiteboard).
+    features: featuresFromSnapshot(snapshot.features, previous?.features),
   };
 }
 

@@ -12,7 +12,7 @@
 
 /**
  * @import {
- *   AppInfo, ChatPage, DayTotal, DeviceList, FeatureSnapshot, Invite, MediaState, Participant,
+ *   AppInfo, BoardSummary, ChatPage, DayTotal, DeviceList, FeatureSnapshot, Invite, MediaState, Participant,
  *   RaisedHand, RoomSnapshot, RoomTotal, Settings, StudySummary, TimerRun, TimerSettings,
  *   TimerState,
  * } from '../services/types'
@@ -146,12 +146,28 @@ export function timerRun(endsAt, extra = {}) {
 }
 
 /**
- * What the room features hold: no hands raised, the timer stopped.
+ * What `joined` says of a whiteboard that has had no change yet: one empty page, only
+ * hosts draw.
+ * @param {Partial<BoardSummary>} [extra]
+ * @returns {BoardSummary}
+ */
+export function boardSummary(extra = {}) {
+  return {
+    id: 'b0a4d1c9e2f37658',
+    seq: 0,
+    access: { everyone: false, drawers: [] },
+    pages: [{ id: 'page-1', objects: 0 }],
+    ...extra,
+  };
+}
+
+/**
+ * What the room features hold: no hands raised, the timer stopped, an empty whiteboard.
  * @param {Partial<FeatureSnapshot>} [extra]
  * @returns {FeatureSnapshot}
  */
 export function features(extra = {}) {
-  return { hands: [], timer: timerState(), ...extra };
+  return { hands: [], timer: timerState(), board: boardSummary(), ...extra };
 }
 
 /**

@@ -10,6 +10,7 @@ import type { InviteOpened, MediaStatus, QuitRequested, RoomEvent } from '../ser
 import { appInfo, devices, settings, studySummary } from './fixtures';
 
 export {
+  boardSummary,
   chatPage,
   dayTotal,
   features,
@@ -71,6 +72,7 @@ export async function mockService(importOriginal: () => Promise<typeof Service>)
     deleteChat: vi.fn(() => Promise.resolve(null)),
     kick: vi.fn(() => Promise.resolve(null)),
     featureRequest: vi.fn(() => Promise.resolve(null)),
+    saveExport: vi.fn((name: string) => Promise.resolve(`/home/ada/Downloads/${name}`)),
     quitApp: vi.fn(() => Promise.resolve(null)),
     studySummary: vi.fn(() => Promise.resolve(studySummary())),
     setStudyGoal: vi.fn((minutes: number) => Promise.resolve(studySummary({ goalMinutes: minutes }))),
