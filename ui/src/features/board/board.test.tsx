@@ -220,7 +220,7 @@ describe('the whiteboard stage', () => {
       kind: 'pen',
       points: Array.from({ length: 9 }, (_, i) => [1000 + i * 100, 1000 + i * 10, 50]),
     });
-    expect(added!.object.style).toEqual({ color: '#111827', width: 30 });
+    expect(added!.object.style).toEqual({ color: '#111827', width: 48 });
   });
 
   it('adds a rectangle, a text typed where clicked, and erases what the eraser touched', () => {
@@ -245,7 +245,7 @@ describe('the whiteboard stage', () => {
     fireEvent.change(input, { target: { value: 'x² + y²' } });
     fireEvent.keyDown(input, { key: 'Enter' });
     expect(sentOf('board_add').at(-1)).toMatchObject({
-      object: { shape: { kind: 'text', at: [3000, 4000], text: 'x² + y²', size: 360 } },
+      object: { shape: { kind: 'text', at: [3000, 4000], text: 'x² + y²', size: 450 } },
     });
     expect(screen.queryByTestId('board-text-input')).toBeNull();
 

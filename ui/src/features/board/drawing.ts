@@ -48,10 +48,10 @@ export const PALETTE: readonly { color: string; name: string }[] = [
 
 /** Line widths offered, in page units (a page is 16000 across), with the text size that goes with each. */
 export const WIDTHS: readonly { width: number; textSize: number; name: string }[] = [
-  { width: 12, textSize: 240, name: 'Fine' },
-  { width: 30, textSize: 360, name: 'Medium' },
-  { width: 60, textSize: 520, name: 'Bold' },
-  { width: 120, textSize: 800, name: 'Heavy' },
+  { width: 24, textSize: 300, name: 'Fine' },
+  { width: 48, textSize: 450, name: 'Medium' },
+  { width: 96, textSize: 650, name: 'Bold' },
+  { width: 192, textSize: 900, name: 'Heavy' },
 ];
 
 /** A highlighter is this many times as wide as the pen of the same setting. */
