@@ -3,6 +3,7 @@
 
 pub mod board;
 pub mod cluster;
+pub mod fuzzing;
 pub mod loadgen;
 pub mod lossy;
 
