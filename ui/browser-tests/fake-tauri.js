@@ -7,7 +7,11 @@
 //   window.__fake.emit(event, payload)
 //   window.__fake.state            settings, devices, others, chat, media, hands, timer, board,
 //                                  study, ... (once ready)
-// Optional config before this script: window.__FAKE_CONFIG__ = {mediaEndpoint, devices, ...}.
+//   window.__fake.board            other participants' whiteboard requests and live strokes
+// Optional config before this script: window.__FAKE_CONFIG__ = {mediaEndpoint, devices, ...};
+// for the whiteboard: board (the board held), boardPartObjects (most objects in one
+// board_snapshot part), boardPartDelayMs (the time between parts), boardAckFirst (answer
+// our board requests before sending their ops).
 //
 // Its answers are built by the fixtures the vitest mock uses too (ui/src/test/fixtures.js),
 // which the test server serves at /__test__/fixtures.js: this script is a classic script,
@@ -48,8 +52,10 @@
         pages: [{ id: 'page-1', objects: [] }],
       },
       boardOps: [], // every board_op sent, for syncs since a seq
-      boardUndo: [], // inverses of our changes
-      boardRedo: [],
+      // Each identity's history (as the relay keeps it): the inverses of its changes.
+      boardUndo: {}, // identity -> [change]
+      boardRedo: {},
+      boardParts: [], // every board_snapshot part sent
       study: fx.studySummary(config.study || {}),
       exportPath: config.exportPath || '/home/ada/Downloads/studyhall-study-2026-12-05.csv',
       hosting: null,
@@ -90,6 +96,17 @@
         const cb = callbacks.get(handlerId);
         if (cb) cb({ event, id: eventId, payload });
       }
+    },
+    // The whiteboard of the room, driven by a test as other participants would:
+    //   board.request(request, by)   a board request of `by` (not checked against the
+    //                                access: the test says what they may do)
+    //   board.live(by, fields)       `by`'s stroke being drawn, as the relay forwards it
+    //   board.offline = true         board events are not sent (the app's connection is
+    //                                down): it misses them until it syncs
+    board: {
+      offline: false,
+      request: (request, by) => boardRequest(request, by),
+      live: (by, fields) => boardEmit({ type: 'board_live', by, from: 0, ...fields }),
     },
     listenerCount(event) {
       return (listeners.get(event) || []).length;
@@ -323,14 +340,70 @@
     throw { kind: 'refused', message: `unknown change ${change.op}` };
   }
 
+  /**
+   * Send a board event to the page. The answer to our request may come before or after
+   * our own copy of its op (protocol); with `boardAckFirst` (config) it comes before.
+   */
+  function boardEmit(event) {
+    const send = () => fake.emit('room-event', { type: 'feature', event });
+    if (fake.board.offline) return;
+    if (config.boardAckFirst) setTimeout(send, 0);
+    else send();
+  }
+
   /** Apply, number and send a change (a copy: the page's state must not share objects). */
   function boardCommit(change, by = ME) {
     const inverse = boardApply(structuredClone(change));
     state.board.seq += 1;
     const op = { type: 'board_op', seq: state.board.seq, by, at: Date.now(), change };
     state.boardOps.push(op);
-    fake.emit('room-event', { type: 'feature', event: structuredClone(op) });
+    boardEmit(structuredClone(op));
     return inverse;
+  }
+
+  /**
+   * An undo or redo fitted to the board as it is now (as the relay does, simply): objects
+   * erased since, or back already, are left out; null when nothing of it is left.
+   */
+  function boardFit(change) {
+    const has = (id) => state.board.pages.some((p) => p.objects.some((o) => o.id === id));
+    const page = change.page === undefined ? null : state.board.pages.find((p) => p.id === change.page);
+    if (change.page !== undefined && change.op !== 'restore_page' && !page) return null;
+    if (change.op === 'erase') {
+      const ids = change.ids.filter((id) => page.objects.some((o) => o.id === id));
+      return ids.length > 0 ? { ...change, ids } : null;
+    }
+    if (change.op === 'restore') {
+      const objects = change.objects.filter((o) => !has(o.object.id));
+      return objects.length > 0 ? { ...change, objects } : null;
+    }
+    if (change.op === 'update') return page.objects.some((o) => o.id === change.object.id) ? change : null;
+    return change;
+  }
+
+  /** Each part's pages: at most `perPart` objects a part (a page may go on in the next). */
+  function snapshotParts(pages, perPart) {
+    const parts = [[]];
+    let count = 0;
+    for (const page of pages) {
+      const head = page.annotates ? { id: page.id, annotates: page.annotates } : { id: page.id };
+      if (count >= perPart && page.objects.length > 0) {
+        parts.push([]);
+        count = 0;
+      }
+      let piece = { ...head, objects: [] };
+      parts.at(-1).push(piece);
+      for (const object of page.objects) {
+        if (count >= perPart) {
+          piece = { ...head, objects: [] };
+          parts.push([piece]);
+          count = 0;
+        }
+        piece.objects.push(object);
+        count += 1;
+      }
+    }
+    return parts;
   }
 
   function boardSummary() {
@@ -338,42 +411,71 @@
     return { id, seq, access, pages: pages.map((p) => ({ ...(p.annotates ? { id: p.id, annotates: p.annotates } : { id: p.id }), objects: p.objects.length })) };
   }
 
-  function boardRequest(request) {
+  function boardRequest(request, by = ME) {
     if (request.type === 'board_sync') {
       const { id, seq } = state.board;
       if (request.board === id && request.since !== null && request.since <= seq) {
         for (const op of state.boardOps.filter((o) => o.seq > request.since)) {
-          fake.emit('room-event', { type: 'feature', event: structuredClone(op) });
+          boardEmit(structuredClone(op));
         }
-        fake.emit('room-event', { type: 'feature', event: { type: 'board_synced', board: id, seq } });
+        boardEmit({ type: 'board_synced', board: id, seq });
       } else {
+        // The whole board, in parts of at most `boardPartObjects` objects (config), sent
+        // `boardPartDelayMs` apart (config; else at once).
         const board = structuredClone(state.board);
-        fake.emit('room-event', {
-          type: 'feature',
-          event: { type: 'board_snapshot', board: board.id, seq: board.seq, access: board.access, part: 0, last: true, pages: board.pages },
-        });
+        const parts = snapshotParts(board.pages, config.boardPartObjects || 500);
+        const send = (part) => {
+          const event = {
+            type: 'board_snapshot',
+            board: board.id,
+            seq: board.seq,
+            access: board.access,
+            part,
+            last: part === parts.length - 1,
+            pages: parts[part],
+          };
+          state.boardParts.push(structuredClone(event));
+          boardEmit(event);
+        };
+        if (!config.boardPartDelayMs) parts.forEach((_, part) => send(part));
+        else parts.forEach((_, part) => setTimeout(() => send(part), (part + 1) * config.boardPartDelayMs));
       }
       return;
     }
-    const host = state.hosting !== null;
+    const host = by === ME && state.hosting !== null;
     const access = state.board.access;
-    if (request.type === 'board_set_access' && !host) {
+    if (by === ME && request.type === 'board_set_access' && !host) {
       throw { kind: 'refused', message: '`board_set_access` needs the `host` grant, which this token does not have' };
     }
-    if (!host && !access.everyone && !access.drawers.includes(ME)) {
+    if (by === ME && !host && !access.everyone && !access.drawers.includes(ME)) {
       throw { kind: 'refused', message: 'draw: only hosts draw on this whiteboard (a host can open it to everyone or to you)' };
     }
-    if (request.type === 'board_live') return;
-    if (request.type === 'board_undo' || request.type === 'board_redo') {
-      const undoing = request.type === 'board_undo';
-      const kept = (undoing ? state.boardUndo : state.boardRedo).pop();
-      if (!kept) throw { kind: 'refused', message: `nothing of yours to ${undoing ? 'undo' : 'redo'}` };
-      (undoing ? state.boardRedo : state.boardUndo).push(boardCommit(kept));
+    if (request.type === 'board_live') {
+      // To everyone but the drawer.
+      if (by !== ME) {
+        const fields = { ...request };
+        delete fields.type;
+        fake.board.live(by, fields);
+      }
       return;
     }
+    const undos = (state.boardUndo[by] ||= []);
+    const redos = (state.boardRedo[by] ||= []);
+    if (request.type === 'board_undo' || request.type === 'board_redo') {
+      const undoing = request.type === 'board_undo';
+      const [from, to] = undoing ? [undos, redos] : [redos, undos];
+      for (;;) {
+        const kept = from.pop();
+        if (!kept) throw { kind: 'refused', message: `nothing of yours to ${undoing ? 'undo' : 'redo'}` };
+        const fitted = boardFit(kept);
+        if (fitted === null) continue;
+        to.push(boardCommit(fitted, by));
+        return;
+      }
+    }
     const changes = {
-      board_add: (r) => ({ op: 'add', page: r.page, object: { ...r.object, author: ME } }),
-      board_update: (r) => ({ op: 'update', page: r.page, object: { ...r.object, author: ME } }),
+      board_add: (r) => ({ op: 'add', page: r.page, object: { ...r.object, author: by } }),
+      board_update: (r) => ({ op: 'update', page: r.page, object: { ...r.object, author: by } }),
       board_erase: (r) => ({ op: 'erase', page: r.page, ids: r.ids }),
       board_clear: (r) => ({ op: 'clear', page: r.page }),
       board_add_page: (r) => ({
@@ -389,10 +491,11 @@
     };
     const make = changes[request.type];
     if (!make) throw { kind: 'invalidInput', message: `unknown feature request ${request.type}` };
-    const inverse = boardCommit(make(request));
+    const inverse = boardCommit(make(request), by);
     if (request.type !== 'board_set_access') {
-      state.boardUndo.push(inverse);
-      state.boardRedo = [];
+      undos.push(inverse);
+      if (undos.length > 100) undos.shift();
+      redos.length = 0;
     }
   }
 
@@ -540,6 +643,10 @@
       return null;
     },
     export_study_csv: () => state.exportPath,
+    save_export: ({ name, dataBase64 }) => {
+      if (!name || !dataBase64) throw { kind: 'invalidInput', message: 'Nothing to save.' };
+      return `/home/ada/Downloads/${name}`;
+    },
     'plugin:event|listen': ({ event, handler }) => {
       const eventId = nextEventId++;
       if (!listeners.has(event)) listeners.set(event, []);

@@ -194,6 +194,17 @@ export function useBoardActions(room: FeatureRoom, state: BoardUiState) {
     held.current = state;
   });
 
+  // What the relay's ops settled (the answer to a request may come before or after its
+  // op): an object of ours on the board is previewed no more, so it does not come back
+  // as a preview once erased; an erased object gone from the board is hidden no more, so
+  // an undo that restores it shows it.
+  if (awaiting.some((a) => onBoard(state, a.object.id))) {
+    setAwaiting(awaiting.filter((a) => !onBoard(state, a.object.id)));
+  }
+  if ([...erasing].some((id) => !onBoard(state, id))) {
+    setErasing(new Set([...erasing].filter((id) => onBoard(state, id))));
+  }
+
   /** Send `request`; on failure say why ("Couldn't <words>: <reason>"). Resolves with whether it was done. */
   const send = useCallback(
     (request: BoardRequest, words: string): Promise<boolean> =>
