@@ -19,6 +19,7 @@ import {
   type BoardUiState,
 } from './boardState';
 import { DEFAULT_PEN, penOf, ToolBar, useBoardActions, useCanvasActions, useUndoKeys, type PenSettings } from './BoardTools';
+import { TOOLS } from './drawing';
 import { boardPdfBase64, exportName, pagePngBase64 } from './export';
 
 /** The page shown: the one chosen (by id), else the one at its place. */
@@ -58,6 +59,24 @@ export function BoardStage(props: FeatureSlotProps<BoardUiState>) {
   const { previews } = actions;
   const mayDraw = canDraw(state, you, isHost);
   useUndoKeys(mayDraw, actions.undo, actions.redo);
+  // A tool's key picks it (P pen, H highlighter, E eraser, ...), unless one is typing.
+  useEffect(() => {
+    if (!mayDraw) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      const target = e.target;
+      if (
+        target instanceof HTMLElement &&
+        (target.isContentEditable || target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement)
+      ) {
+        return;
+      }
+      const picked = TOOLS.find((t) => t.key === e.key.toLowerCase());
+      if (picked) setSettings((s) => (s.tool === picked.tool ? s : { ...s, tool: picked.tool }));
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [mayDraw]);
   const menus = useRef<HTMLDivElement>(null);
 
   // A menu closes with Escape or a click elsewhere.
@@ -77,10 +96,17 @@ export function BoardStage(props: FeatureSlotProps<BoardUiState>) {
     };
   }, [menu]);
 
+  // A viewer follows the page where others draw (a lecturer turning to a new page)
+  // until they choose or add a page themselves; "Follow" takes them back.
+  const [follow, setFollow] = useState(true);
+  const activity = state.activity;
+  const followed = activity !== null && activity.by !== you.identity ? activity : null;
   const pages = boardPages(state);
   let index = 0;
   if (added !== null && pages.some((p) => p.id === added)) index = pages.findIndex((p) => p.id === added);
-  else if (chosen !== null) {
+  else if (follow && followed !== null && pages.some((p) => p.id === followed.page)) {
+    index = pages.findIndex((p) => p.id === followed.page);
+  } else if (chosen !== null) {
     const found = pages.findIndex((p) => p.id === chosen.id);
     index = found >= 0 ? found : Math.max(0, Math.min(chosen.index, pages.length - 1));
   }
@@ -101,11 +127,14 @@ export function BoardStage(props: FeatureSlotProps<BoardUiState>) {
   const loaded = state.board !== null;
   const access = accessOf(state);
 
+  const followName = followed ? (people.find((p) => p.identity === followed.by)?.name ?? followed.by) : null;
+
   const choose = (i: number) => {
     const p = pages[i];
     if (!p) return;
     setChosen({ id: p.id, index: i });
     setAdded(null);
+    setFollow(false);
   };
 
   function addPage() {
@@ -115,6 +144,7 @@ export function BoardStage(props: FeatureSlotProps<BoardUiState>) {
     // This page stays shown until the new one is there.
     setChosen({ id: current.id, index });
     setAdded(id);
+    setFollow(false);
     void actions.send({ type: 'board_add_page', page: id, index: at + 1, annotates: null }, 'add a page').then((done) => {
       if (!done) setAdded(null);
     });
@@ -306,6 +336,17 @@ export function BoardStage(props: FeatureSlotProps<BoardUiState>) {
         <span className="board-stage__page-label muted" data-testid="board-page-label">
           Page {pages.length === 0 ? 0 : index + 1} of {pages.length}
         </span>
+        {!follow && followed !== null && followed.page !== currentId && (
+          <button
+            type="button"
+            className="board-tool board-tool--text"
+            onClick={() => setFollow(true)}
+            data-testid="board-follow"
+            title={`Show the page ${followName} is on, and keep following`}
+          >
+            Follow {followName}
+          </button>
+        )}
         {mayDraw && (
           <span className="board-stage__page-actions">
             <button type="button" className="board-tool board-tool--text" onClick={addPage} disabled={!loaded} data-testid="board-page-add" title="Add a page after this one">

@@ -85,13 +85,13 @@ export function ToolBar({
   return (
     <div className={`board-tools ${compact ? 'board-tools--compact' : ''}`} role="toolbar" aria-label="Drawing tools">
       <div className="board-tools__group" role="group" aria-label="Tool">
-        {TOOLS.map(({ tool, label }) => (
+        {TOOLS.map(({ tool, label, key }) => (
           <button
             key={tool}
             type="button"
             className={`board-tool ${settings.tool === tool ? 'is-on' : ''}`}
             aria-pressed={settings.tool === tool}
-            title={label}
+            title={`${label} (${key.toUpperCase()})`}
             aria-label={label}
             onClick={() => set({ tool })}
             data-testid={`board-tool-${tool}`}

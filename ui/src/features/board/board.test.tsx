@@ -291,6 +291,47 @@ describe('the whiteboard stage', () => {
     expect((await screen.findByTestId('toast')).textContent).toContain("Couldn't undo: nothing of yours to undo");
   });
 
+  it('picks a tool by its key, but not while typing', () => {
+    renderRoom();
+    sendBoard([{ id: 'page-1', objects: [] }], 1);
+    openBoard();
+    fireEvent.keyDown(window, { key: 'r' });
+    expect(id('board-tool-rect').getAttribute('aria-pressed')).toBe('true');
+    fireEvent.keyDown(window, { key: 'E' });
+    expect(id('board-tool-eraser').getAttribute('aria-pressed')).toBe('true');
+    const input = document.createElement('input');
+    document.body.appendChild(input);
+    fireEvent.keyDown(input, { key: 'p' });
+    expect(id('board-tool-eraser').getAttribute('aria-pressed')).toBe('true');
+    input.remove();
+  });
+
+  it('follows the page where someone else draws, until you choose one; Follow takes you back', () => {
+    renderRoom();
+    sendBoard(
+      [
+        { id: 'page-1', objects: [] },
+        { id: 'p2', objects: [] },
+        { id: 'p3', objects: [] },
+      ],
+      1,
+    );
+    const stage = openBoard();
+    expect(stage.dataset.boardPage).toBe('page-1');
+    // Bob turns to page 3 and draws: we see page 3.
+    sendOp(2, { op: 'add', page: 'p3', object: stroke('b1') });
+    expect(stage.dataset.boardPage).toBe('p3');
+    expect(screen.queryByTestId('board-follow')).toBeNull();
+    // We look back at page 1; Bob's next stroke on page 2 does not move us.
+    fireEvent.click(id('board-page-1'));
+    sendOp(3, { op: 'add', page: 'p2', object: stroke('b2') });
+    expect(stage.dataset.boardPage).toBe('page-1');
+    expect(id('board-follow').textContent).toContain('Follow');
+    fireEvent.click(id('board-follow'));
+    expect(stage.dataset.boardPage).toBe('p2');
+    expect(screen.queryByTestId('board-follow')).toBeNull();
+  });
+
   it('lists the board’s pages (not annotation pages), and adds, moves and removes them', () => {
     renderRoom();
     sendBoard(

@@ -80,7 +80,39 @@ export type BoardUiState = {
    * may draw), for "changed since you last looked".
    */
   revision: number;
+  /**
+   * Where someone last drew or changed something on the board's own pages (an op, or a
+   * stroke being drawn): the page a viewer who follows is shown.
+   */
+  activity: { page: string; by: string } | null;
 };
+
+/** The board page a change is on (annotation pages and page moves aside). */
+function pageOfChange(change: BoardChange): string | null {
+  switch (change.op) {
+    case 'add':
+    case 'update':
+    case 'erase':
+    case 'clear':
+    case 'restore':
+    case 'add_page':
+      return change.page;
+    case 'restore_page':
+      return change.page.id;
+    default:
+      return null;
+  }
+}
+
+/** `state` with `page` as where `by` was last active, when it is one of the board's own pages. */
+function active(state: BoardUiState, page: string | null, by: string): BoardUiState {
+  if (page === null) return state;
+  const pages = state.board?.pages ?? state.summary.pages;
+  const found = pages.find((p) => p.id === page);
+  if (!found || (found.annotates !== undefined && found.annotates !== null)) return state;
+  if (state.activity?.page === page && state.activity.by === by) return state;
+  return { ...state, activity: { page, by } };
+}
 
 const emptyAccess = (): BoardAccess => ({ everyone: false, drawers: [] });
 
@@ -105,6 +137,7 @@ export function boardFromSnapshot(features: FeatureSnapshot, previous?: BoardUiS
     whole: previous?.whole ?? false,
     live: {},
     revision: previous?.revision ?? 0,
+    activity: previous?.activity ?? null,
   };
 }
 
@@ -525,17 +558,19 @@ export function boardReducer(state: BoardUiState, event: FeatureEvent, now: numb
   switch (event.type) {
     case 'board_op': {
       const op: BoardOp = { seq: event.seq, by: event.by, at: event.at, change: event.change };
-      if (Object.keys(state.live).length === 0) return takeOp(state, op);
       // The stroke someone was drawing is on the board now: its preview goes.
-      const live = freshLive(state.live, now, addedObject(op.change));
-      return takeOp(live === state.live ? state : { ...state, live }, op);
+      const live = Object.keys(state.live).length === 0 ? state.live : freshLive(state.live, now, addedObject(op.change));
+      const before = live === state.live ? state : { ...state, live };
+      const next = takeOp(before, op);
+      // An op already held changes nothing, not even where someone is active.
+      return next === before ? before : active(next, pageOfChange(op.change), op.by);
     }
     case 'board_snapshot':
       return takeSnapshot(state, event);
     case 'board_synced':
       return takeSynced(state, event);
     case 'board_live':
-      return takeLive(state, event, now);
+      return active(takeLive(state, event, now), event.page, event.by);
     default:
       return state;
   }
