@@ -87,15 +87,23 @@ fn check_relay(relay: &str) -> Result<String, InviteError> {
     let (host, port) = relay
         .rsplit_once(':')
         .ok_or_else(|| InviteError::Invalid(format!("{relay:?} has no port")))?;
-    if host.is_empty()
-        || !host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
-    {
+    // A name or an IPv4 address, or an IPv6 address in brackets.
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+        }
+    };
+    if !host_ok {
         return Err(InviteError::Invalid(format!("{host:?} is not a host name")));
     }
-    port.parse::<u16>()
-        .ok()
+    // Digits only: `parse` alone would take "+9".
+    Some(port)
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|p| p.parse::<u16>().ok())
         .filter(|p| *p != 0)
         .ok_or_else(|| InviteError::Invalid(format!("{port:?} is not a port")))?;
     Ok(relay.to_string())
@@ -338,6 +346,13 @@ mod tests {
         assert!(msg("https://example.com").contains("studyhall://join?"));
         assert!(msg("studyhall://join?code=K7QX-29FD").contains("no relay"));
         assert!(msg("K7QX-29FD@ho st:1").contains("not a host"));
+        // Found by fuzzing: a "+" port and a bracket host read as a code but not as its
+        // own link.
+        assert!(msg("c77GOOOO@[:+9").contains("not a host"));
+        assert!(msg("K7QX-29FD@host:+9").contains("not a port"));
+        assert!(msg("K7QX-29FD@[nope]:7450").contains("not a host"));
+        let v6 = parse("K7QX-29FD@[::1]:7450").unwrap();
+        assert_eq!(parse(&v6.link()).unwrap(), v6);
     }
 
     #[test]
