@@ -173,20 +173,27 @@ export function BoardStage(props: FeatureSlotProps<BoardUiState>) {
     void actions.send({ type: 'board_clear', page: current.id }, 'clear the page');
   }
 
-  async function save(kind: 'png' | 'pdf') {
+  async function save(kind: 'png' | 'pngs' | 'pdf') {
     if (!state.board || saving !== null) return;
     setMenu(null);
-    setSaving(kind);
+    setSaving(kind === 'pdf' ? 'pdf' : 'png');
+    const own = state.board.pages.filter((p) => !p.annotates);
     try {
-      let path: string;
+      let saved: string;
       if (kind === 'png') {
         const data = pagePngBase64(page?.objects ?? []);
-        path = await saveExport(exportName(roomTitle, `board page ${index + 1}.png`), data);
+        saved = `Saved to ${await saveExport(exportName(roomTitle, `board page ${index + 1}.png`), data)}`;
+      } else if (kind === 'pngs') {
+        // One picture per page, one after the other (each is a few hundred kB).
+        let last = '';
+        for (const [i, p] of own.entries()) {
+          last = await saveExport(exportName(roomTitle, `board page ${i + 1}.png`), pagePngBase64(p.objects));
+        }
+        saved = `Saved ${own.length} ${own.length === 1 ? 'picture' : 'pictures'}; the last is ${last}`;
       } else {
-        const own = state.board.pages.filter((p) => !p.annotates);
-        path = await saveExport(exportName(roomTitle, 'board.pdf'), await boardPdfBase64(own.map((p) => p.objects)));
+        saved = `Saved to ${await saveExport(exportName(roomTitle, 'board.pdf'), await boardPdfBase64(own.map((p) => p.objects)))}`;
       }
-      toast(`Saved to ${path}`);
+      toast(saved);
     } catch (error) {
       toast(`Couldn't save the ${kind === 'png' ? 'page' : 'board'}: ${describeError(error)}`, 'error');
     } finally {
@@ -262,6 +269,9 @@ export function BoardStage(props: FeatureSlotProps<BoardUiState>) {
               <div className="board-menu" role="menu">
                 <button type="button" role="menuitem" className="board-menu__item" onClick={() => void save('png')} data-testid="board-save-png">
                   Save page as PNG
+                </button>
+                <button type="button" role="menuitem" className="board-menu__item" onClick={() => void save('pngs')} data-testid="board-save-pngs">
+                  Save every page as PNG
                 </button>
                 <button type="button" role="menuitem" className="board-menu__item" onClick={() => void save('pdf')} data-testid="board-save-pdf">
                   Save board as PDF

@@ -434,6 +434,17 @@ describe('the whiteboard stage', () => {
     fireEvent.click(id('board-save-pdf'));
     // Two pages of the board (the annotation page is not one).
     await waitFor(() => expect(service.saveExport).toHaveBeenCalledWith('Finals week board.pdf', 'PDF2'));
+
+    await waitFor(() => expect(id('board-save')).toHaveProperty('disabled', false));
+    vi.mocked(service.saveExport).mockClear();
+    fireEvent.click(id('board-save'));
+    fireEvent.click(id('board-save-pngs'));
+    await waitFor(() => expect(service.saveExport).toHaveBeenCalledTimes(2));
+    expect(vi.mocked(service.saveExport).mock.calls.map(([name]) => name)).toEqual([
+      'Finals week board page 1.png',
+      'Finals week board page 2.png',
+    ]);
+    expect((await screen.findByText(/Saved 2 pictures/)).textContent).toContain('the last is');
   });
 });
 
