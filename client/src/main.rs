@@ -382,7 +382,7 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
                 .into(),
             )
             .await?;
-        tokio::time::sleep(Duration::from_millis(60)).await;
+        tokio::time::sleep(Duration::from_millis(70)).await;
     }
     let mut clock = timer::ClockSync::default();
     measure_clock(&client, &mut clock).await?;

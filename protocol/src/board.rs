@@ -43,7 +43,9 @@ pub const TEXT_SIZE_RANGE: (u16, u16) = (100, 3_000);
 
 /// Stored changes one person may send: a burst, then this many a second.
 pub const OPS_PER_SECOND: u32 = 20;
-pub const OPS_BURST: u32 = 60;
+/// Under the connection's message burst (50 by default), so that in a burst this limit,
+/// whose error names the request, is the one reached.
+pub const OPS_BURST: u32 = 40;
 /// `board_live` messages one person may send a second (the pen is sent about 30 times a
 /// second); more are dropped, not refused.
 pub const LIVE_PER_SECOND: u32 = 40;
@@ -113,7 +115,7 @@ impl Shape {
         match self {
             Shape::Pen { points } | Shape::Highlighter { points } => {
                 if points.is_empty() {
-                    return Err(BoardError::bad("a stroke needs at least one point"));
+                    return Err(BoardError::bad("points: a stroke needs at least one point"));
                 }
                 if points.len() > MAX_POINTS {
                     return Err(BoardError::limit(format!(

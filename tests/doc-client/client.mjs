@@ -6,6 +6,8 @@
 
 import WebSocket from 'ws';
 
+import { BoardReplica } from './board.mjs';
+
 export const PROTOCOL_VERSION = 1;
 
 /**
@@ -15,6 +17,20 @@ export const PROTOCOL_VERSION = 1;
  */
 const TIMER_RATE_PER_SECOND = 1.8;
 const TIMER_BURST = 8;
+
+/**
+ * The doc's signaling rate: 20 messages a second per connection, burst 50, "every frame
+ * a joined client sends", `board_live` excepted; the whiteboard's own limit (20 a second,
+ * burst 40, every board request but `board_live`) is tighter in a burst, so the client
+ * keeps every frame under that. The rates "follow the
+ * identity: a connection that ends leaves its buckets to the same identity's next
+ * connection in the room (for 10 minutes)", so the client keeps one bucket per relay,
+ * room and identity, shared by all its connections. It keeps below the limit (a smaller
+ * burst and a slower rate) so that no request is refused with `rate_limited`.
+ */
+const FRAME_RATE_PER_SECOND = 18;
+const FRAME_BURST = 35;
+const frameBuckets = new Map();
 
 /** Build the WebSocket URL for a relay listening on host:port. */
 export function wsUrl(host, port) {
@@ -86,6 +102,13 @@ export class StudyhallClient {
     this._clockNonce = 1_000_000;
     this._timerTokens = TIMER_BURST;
     this._timerLast = Date.now();
+    /** The identity's frame bucket (see FRAME_BURST), once joined. */
+    this._frames = null;
+    /**
+     * The room's whiteboard as this client keeps it (board.mjs): fed with `joined`,
+     * `board_op`, `board_snapshot`, `board_synced` and `board_live` as they arrive.
+     */
+    this.board = new BoardReplica((frame) => this.send(frame));
 
     // No subprotocol, no compression (the relay negotiates neither).
     this.ws = new WebSocket(url, { perMessageDeflate: false });
@@ -144,6 +167,17 @@ export class StudyhallClient {
     if (frame.type === 'hand_queue') this.hands = frame.hands;
     if (frame.type === 'joined') this.timer = frame.features?.timer ?? null;
     if (frame.type === 'timer') this.timer = frame.timer;
+    if (frame.type === 'joined') {
+      this.board.onJoined(frame.features?.board);
+      const key = `${this.url} ${frame.room} ${frame.you?.identity}`;
+      if (!frameBuckets.has(key)) frameBuckets.set(key, { tokens: FRAME_BURST, last: Date.now() });
+      this._frames = frameBuckets.get(key);
+    }
+    if (frame.type === 'board_op') this.board.onBoardOp(frame);
+    if (frame.type === 'board_snapshot') this.board.onSnapshot(frame);
+    if (frame.type === 'board_synced') this.board.onSynced(frame);
+    if (frame.type === 'board_live') this.board.onLive(frame);
+    if (frame.type === 'participant_left') this.board.onLeft(frame.identity);
     const index = this.frames.length;
     this.frames.push(frame);
     for (const w of [...this._waiters]) w.onFrame(frame, index);
@@ -206,6 +240,38 @@ export class StudyhallClient {
     });
   }
 
+  /**
+   * Wait until `cond()` holds, checking now and after every frame that arrives; consumes
+   * nothing. Rejects on timeout or when the socket closes first.
+   */
+  waitUntil(cond, timeoutMs = 5000, what = 'condition') {
+    if (cond()) return Promise.resolve();
+    if (this.closeInfo) return Promise.reject(new Error(`socket already closed (${this.closeInfo.code}) while waiting for ${what}`));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        onFrame: () => {
+          if (cond()) {
+            done();
+            resolve();
+          }
+        },
+        onClose: (info) => {
+          done();
+          reject(new Error(`socket closed (${info.code} ${info.reason}) while waiting for ${what}`));
+        },
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this._waiters.delete(waiter);
+      };
+      this._waiters.add(waiter);
+    });
+  }
+
   /** Wait for the next unconsumed frame of a given type. */
   waitForType(type, timeoutMs = 5000, extra = () => true) {
     return this.waitFor((f) => f.type === type && extra(f), timeoutMs, `"${type}"`);
@@ -222,6 +288,7 @@ export class StudyhallClient {
    */
   async request(frame, timeoutMs = 5000) {
     if (frame.type.startsWith('timer_')) await this._timerToken();
+    if (frame.type !== 'board_live') await this._frameToken();
     const request_id = frame.request_id ?? this.requestId();
     this.send({ ...frame, request_id });
     return this.waitFor((f) => f.request_id === request_id, timeoutMs, `reply to ${frame.type} ${request_id}`);
@@ -230,7 +297,7 @@ export class StudyhallClient {
   /**
    * Send a request that has no reply of its own (`set_media`, `set_presence`,
    * `chat_delete`, `kick`, `end_room`, `subscribe_answer`, `raise_hand`, `lower_hand`,
-   * `lower_hand_of`, the `timer_*` requests) with a request_id and wait for its `ack`. Rejects with a
+   * `lower_hand_of`, the `timer_*` and `board_*` requests) with a request_id and wait for its `ack`. Rejects with a
    * ProtocolError on an `error`. The broadcasts it causes may come before or after the ack.
    */
   async act(frame, timeoutMs = 5000) {
@@ -253,6 +320,48 @@ export class StudyhallClient {
   /** Host: lower the hand of `identity`; resolves with the ack. */
   lowerHandOf(identity, timeoutMs) {
     return this.act({ type: 'lower_hand_of', identity }, timeoutMs);
+  }
+
+  /** Wait until one more frame stays within the signaling rate of this identity, and count it. */
+  async _frameToken() {
+    const b = this._frames;
+    if (!b) return;
+    for (;;) {
+      const now = Date.now();
+      b.tokens = Math.min(FRAME_BURST, b.tokens + ((now - b.last) / 1000) * FRAME_RATE_PER_SECOND);
+      b.last = now;
+      if (b.tokens >= 1) {
+        b.tokens -= 1;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.ceil(((1 - b.tokens) / FRAME_RATE_PER_SECOND) * 1000)));
+    }
+  }
+
+  // ------------------------------------------------------------ whiteboard
+
+  /**
+   * Take over the board copy of an earlier connection (a reconnect keeps its copy, as
+   * "Keeping in step" says). Call before `join`.
+   */
+  /** Keep no copy of the board (a client that only looks at raw frames). */
+  ignoreBoard() {
+    const noop = () => {};
+    this.board = { onJoined: noop, onBoardOp: noop, onSnapshot: noop, onSynced: noop, onLive: noop, onLeft: noop };
+  }
+
+  adoptBoard(replica) {
+    replica.send = (frame) => this.send(frame);
+    this.board = replica;
+  }
+
+  /**
+   * Send `board_sync` (by default with `board` and `since` when this client holds a copy,
+   * else without) and wait for its `ack`, which "comes after the answer's last message".
+   * Resolves with the ack; rejects with a ProtocolError on an `error`.
+   */
+  async syncBoard(frame = this.board.syncFrame(), timeoutMs = 5000) {
+    return this.act(frame, timeoutMs);
   }
 
   // ------------------------------------------------------------ focus timer
@@ -353,6 +462,7 @@ export class StudyhallClient {
 
   /** Application-level ping; resolves with the pong (which carries the relay's `time`). */
   async ping(nonce, timeoutMs = 5000) {
+    await this._frameToken();
     this.send(nonce === undefined ? { type: 'ping' } : { type: 'ping', nonce });
     return this.waitFor((f) => f.type === 'pong' && f.nonce === nonce, timeoutMs, `pong ${nonce}`);
   }

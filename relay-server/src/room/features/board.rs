@@ -472,6 +472,15 @@ impl RoomFeature for Whiteboard {
                 let Some(mut change) = request.change(cx.identity, pages) else {
                     return Err(super::unhandled(request.kind()));
                 };
+                // Page indexes past the end are stored as the end they mean, so every
+                // op says where the page went (and a move to where it is changes nothing).
+                match &mut change {
+                    BoardChange::AddPage { index, .. } => *index = (*index).min(pages as u32),
+                    BoardChange::MovePage { index, .. } => {
+                        *index = (*index).min(pages.saturating_sub(1) as u32)
+                    }
+                    _ => {}
+                }
                 // Changing someone's object leaves it theirs.
                 if let BoardChange::Update { page, object } = &mut change {
                     if let Some(old) = held
@@ -682,7 +691,25 @@ mod tests {
             index: 0,
         };
         assert_eq!(h.send(&mut host, same_place.into()).await, Ok(Reply::Ack));
-        assert_eq!(held_board(&h).await.seq, 4);
+        let past_the_end = BoardRequest::BoardMovePage {
+            page: FIRST_PAGE.into(),
+            index: 40,
+        };
+        assert_eq!(h.send(&mut host, past_the_end.into()).await, Ok(Reply::Ack));
+        assert_eq!(
+            held_board(&h).await.seq,
+            4,
+            "the last page moved past the end stays"
+        );
+        // An added page past the end is stored at the index it got.
+        let add_page = BoardRequest::BoardAddPage {
+            page: "p2".into(),
+            index: Some(99),
+            annotates: None,
+        };
+        h.send(&mut host, add_page.into()).await.unwrap();
+        let op = events(&mut ada, "board_op").pop().unwrap();
+        assert_eq!(op["change"]["index"], 1);
     }
 
     #[tokio::test]
