@@ -9,14 +9,14 @@
 //! Backends: SQLite in the data directory (embedded) and Redis (cluster), held to the
 //! same behaviour by [`conformance`].
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::sqlite_db::SqliteDb;
 use super::StoreError;
 use crate::ids::now_ms;
 
@@ -96,20 +96,15 @@ CREATE TABLE IF NOT EXISTS board_ops (
 /// The embedded backend: one SQLite file (WAL, `synchronous=FULL`).
 #[derive(Clone)]
 pub struct SqliteBoards {
-    conn: Arc<Mutex<Connection>>,
-    path: PathBuf,
+    db: SqliteDb,
 }
 
 impl std::fmt::Debug for SqliteBoards {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteBoards")
-            .field("path", &self.path)
+            .field("path", &self.db.path)
             .finish()
     }
-}
-
-fn sqlite_unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
 }
 
 /// Forget boards whose time ran out.
@@ -126,40 +121,8 @@ fn purge_expired(c: &Connection) -> rusqlite::Result<()> {
 impl SqliteBoards {
     /// Open (creating if needed) the board database in `data_dir`.
     pub fn open_in(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            StoreError::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
-        })?;
-        let path = data_dir.join(BOARD_DB_FILE);
-        let conn = Connection::open(&path)
-            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sqlite_unavailable)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(sqlite_unavailable)?;
-        conn.busy_timeout(Duration::from_secs(5))
-            .map_err(sqlite_unavailable)?;
-        conn.execute_batch(SCHEMA).map_err(sqlite_unavailable)?;
-        purge_expired(&conn).map_err(sqlite_unavailable)?;
-        Ok(SqliteBoards {
-            conn: Arc::new(Mutex::new(conn)),
-            path,
-        })
-    }
-
-    async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
-    {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| StoreError::Corrupt("board database lock poisoned".into()))?;
-            f(&mut guard).map_err(sqlite_unavailable)
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("storage task failed: {e}")))?
+        let db = SqliteDb::open(data_dir, BOARD_DB_FILE, SCHEMA, "board", purge_expired)?;
+        Ok(SqliteBoards { db })
     }
 }
 
@@ -186,30 +149,31 @@ fn keep_row(tx: &Connection, room: &str, expires: i64) -> rusqlite::Result<()> {
 impl BoardStore for SqliteBoards {
     async fn load(&self, room: &str) -> Result<Option<StoredBoard>, StoreError> {
         let room = room.to_string();
-        self.with_conn(move |c| {
-            let row: Option<(Option<i64>, Option<String>)> = c
-                .query_row(
-                    "SELECT snap_seq, snapshot FROM boards WHERE room = ?1 AND expires_ms > ?2",
-                    params![room, now_ms() as i64],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let Some((snap_seq, snapshot)) = row else {
-                return Ok(None);
-            };
-            let snapshot = snap_seq.zip(snapshot).map(|(s, j)| (s as u64, j));
-            let after = snapshot.as_ref().map_or(0, |(s, _)| *s as i64);
-            let mut stmt = c.prepare(
-                "SELECT seq, op FROM board_ops WHERE room = ?1 AND seq > ?2 ORDER BY seq",
-            )?;
-            let ops = stmt
-                .query_map(params![room, after], |r| {
-                    Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Some(StoredBoard { snapshot, ops }))
-        })
-        .await
+        self.db
+            .run(move |c| {
+                let row: Option<(Option<i64>, Option<String>)> = c
+                    .query_row(
+                        "SELECT snap_seq, snapshot FROM boards WHERE room = ?1 AND expires_ms > ?2",
+                        params![room, now_ms() as i64],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                let Some((snap_seq, snapshot)) = row else {
+                    return Ok(None);
+                };
+                let snapshot = snap_seq.zip(snapshot).map(|(s, j)| (s as u64, j));
+                let after = snapshot.as_ref().map_or(0, |(s, _)| *s as i64);
+                let mut stmt = c.prepare(
+                    "SELECT seq, op FROM board_ops WHERE room = ?1 AND seq > ?2 ORDER BY seq",
+                )?;
+                let ops = stmt
+                    .query_map(params![room, after], |r| {
+                        Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(Some(StoredBoard { snapshot, ops }))
+            })
+            .await
     }
 
     async fn append(
@@ -220,17 +184,18 @@ impl BoardStore for SqliteBoards {
         ttl: Duration,
     ) -> Result<(), StoreError> {
         let (room, op, expires) = (room.to_string(), op.to_string(), expiry(ttl));
-        self.with_conn(move |c| {
-            let tx = c.transaction()?;
-            keep_row(&tx, &room, expires)?;
-            tx.execute(
-                "INSERT INTO board_ops (room, seq, op) VALUES (?1, ?2, ?3)
+        self.db
+            .run(move |c| {
+                let tx = c.transaction()?;
+                keep_row(&tx, &room, expires)?;
+                tx.execute(
+                    "INSERT INTO board_ops (room, seq, op) VALUES (?1, ?2, ?3)
                  ON CONFLICT (room, seq) DO UPDATE SET op = ?3",
-                params![room, seq as i64, op],
-            )?;
-            tx.commit()
-        })
-        .await
+                    params![room, seq as i64, op],
+                )?;
+                tx.commit()
+            })
+            .await
     }
 
     async fn compact(
@@ -242,45 +207,48 @@ impl BoardStore for SqliteBoards {
     ) -> Result<(), StoreError> {
         too_large(snapshot)?;
         let (room, snapshot, expires) = (room.to_string(), snapshot.to_string(), expiry(ttl));
-        self.with_conn(move |c| {
-            let tx = c.transaction()?;
-            keep_row(&tx, &room, expires)?;
-            tx.execute(
-                "UPDATE boards SET snap_seq = ?2, snapshot = ?3 WHERE room = ?1",
-                params![room, seq as i64, snapshot],
-            )?;
-            tx.execute(
-                "DELETE FROM board_ops WHERE room = ?1 AND seq <= ?2",
-                params![room, seq as i64],
-            )?;
-            // Boards of other rooms whose time ran out go as compactions come.
-            purge_expired(&tx)?;
-            tx.commit()
-        })
-        .await
+        self.db
+            .run(move |c| {
+                let tx = c.transaction()?;
+                keep_row(&tx, &room, expires)?;
+                tx.execute(
+                    "UPDATE boards SET snap_seq = ?2, snapshot = ?3 WHERE room = ?1",
+                    params![room, seq as i64, snapshot],
+                )?;
+                tx.execute(
+                    "DELETE FROM board_ops WHERE room = ?1 AND seq <= ?2",
+                    params![room, seq as i64],
+                )?;
+                // Boards of other rooms whose time ran out go as compactions come.
+                purge_expired(&tx)?;
+                tx.commit()
+            })
+            .await
     }
 
     async fn touch(&self, room: &str, ttl: Duration) -> Result<(), StoreError> {
         let (room, expires) = (room.to_string(), expiry(ttl));
-        self.with_conn(move |c| {
-            c.execute(
-                "UPDATE boards SET expires_ms = ?2 WHERE room = ?1 AND expires_ms > ?3",
-                params![room, expires, now_ms() as i64],
-            )
-            .map(|_| ())
-        })
-        .await
+        self.db
+            .run(move |c| {
+                c.execute(
+                    "UPDATE boards SET expires_ms = ?2 WHERE room = ?1 AND expires_ms > ?3",
+                    params![room, expires, now_ms() as i64],
+                )
+                .map(|_| ())
+            })
+            .await
     }
 
     async fn delete(&self, room: &str) -> Result<(), StoreError> {
         let room = room.to_string();
-        self.with_conn(move |c| {
-            let tx = c.transaction()?;
-            tx.execute("DELETE FROM board_ops WHERE room = ?1", params![room])?;
-            tx.execute("DELETE FROM boards WHERE room = ?1", params![room])?;
-            tx.commit()
-        })
-        .await
+        self.db
+            .run(move |c| {
+                let tx = c.transaction()?;
+                tx.execute("DELETE FROM board_ops WHERE room = ?1", params![room])?;
+                tx.execute("DELETE FROM boards WHERE room = ?1", params![room])?;
+                tx.commit()
+            })
+            .await
     }
 }
 
@@ -316,6 +284,13 @@ impl RedisBoards {
 
 fn ttl_ms(ttl: Duration) -> u64 {
     ttl.as_millis().max(1) as u64
+}
+
+/// `PEXPIRE key ms`: every write keeps both of a board's keys for its time to live.
+fn expire(key: &str, ms: u64) -> redis::Cmd {
+    let mut cmd = redis::cmd("PEXPIRE");
+    cmd.arg(key).arg(ms);
+    cmd
 }
 
 #[async_trait]
@@ -378,13 +353,9 @@ impl BoardStore for RedisBoards {
             .arg(seq)
             .arg(op)
             .ignore()
-            .cmd("PEXPIRE")
-            .arg(&ops)
-            .arg(ms)
+            .add_command(expire(&ops, ms))
             .ignore()
-            .cmd("PEXPIRE")
-            .arg(&snap)
-            .arg(ms)
+            .add_command(expire(&snap, ms))
             .ignore()
             .query_async::<()>(&mut conn)
             .await
@@ -415,13 +386,9 @@ impl BoardStore for RedisBoards {
             .arg("-inf")
             .arg(seq)
             .ignore()
-            .cmd("PEXPIRE")
-            .arg(&ops)
-            .arg(ms)
+            .add_command(expire(&ops, ms))
             .ignore()
-            .cmd("PEXPIRE")
-            .arg(&snap)
-            .arg(ms)
+            .add_command(expire(&snap, ms))
             .ignore()
             .query_async::<()>(&mut conn)
             .await
@@ -432,13 +399,9 @@ impl BoardStore for RedisBoards {
         let mut conn = self.conn.clone();
         let ms = ttl_ms(ttl);
         redis::pipe()
-            .cmd("PEXPIRE")
-            .arg(ops_key(room))
-            .arg(ms)
+            .add_command(expire(&ops_key(room), ms))
             .ignore()
-            .cmd("PEXPIRE")
-            .arg(snapshot_key(room))
-            .arg(ms)
+            .add_command(expire(&snapshot_key(room), ms))
             .ignore()
             .query_async::<()>(&mut conn)
             .await

@@ -10,6 +10,7 @@ pub mod invites;
 mod redis;
 pub mod room_state;
 mod sqlite;
+mod sqlite_db;
 
 pub use self::redis::{
     manager_config as redis_manager_config, RedisChatLog, DEFAULT_MAX_LEN as REDIS_DEFAULT_MAX_LEN,

@@ -6,14 +6,14 @@
 //! Backends: SQLite in the data directory (embedded) and Redis (cluster), held to the
 //! same behaviour by [`conformance`].
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::sqlite_db::SqliteDb;
 use super::StoreError;
 use crate::ids::now_ms;
 
@@ -69,64 +69,30 @@ CREATE TABLE IF NOT EXISTS room_state (
 /// The embedded backend: one SQLite file (WAL, `synchronous=FULL`).
 #[derive(Clone)]
 pub struct SqliteRoomState {
-    conn: Arc<Mutex<Connection>>,
-    path: PathBuf,
+    db: SqliteDb,
 }
 
 impl std::fmt::Debug for SqliteRoomState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteRoomState")
-            .field("path", &self.path)
+            .field("path", &self.db.path)
             .finish()
     }
-}
-
-fn sqlite_unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
 }
 
 impl SqliteRoomState {
     /// Open (creating if needed) the room-state database in `data_dir`.
     pub fn open_in(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            StoreError::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
-        })?;
-        let path = data_dir.join(ROOM_STATE_DB_FILE);
-        let conn = Connection::open(&path)
-            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sqlite_unavailable)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(sqlite_unavailable)?;
-        conn.busy_timeout(Duration::from_secs(5))
-            .map_err(sqlite_unavailable)?;
-        conn.execute_batch(SCHEMA).map_err(sqlite_unavailable)?;
         // What expired while the relay was down goes now.
-        conn.execute(
-            "DELETE FROM room_state WHERE expires_ms <= ?1",
-            params![now_ms() as i64],
-        )
-        .map_err(sqlite_unavailable)?;
-        Ok(SqliteRoomState {
-            conn: Arc::new(Mutex::new(conn)),
-            path,
-        })
-    }
-
-    async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
-    {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| StoreError::Corrupt("room-state database lock poisoned".into()))?;
-            f(&mut guard).map_err(sqlite_unavailable)
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("storage task failed: {e}")))?
+        let tidy = |c: &Connection| {
+            c.execute(
+                "DELETE FROM room_state WHERE expires_ms <= ?1",
+                params![now_ms() as i64],
+            )
+            .map(|_| ())
+        };
+        let db = SqliteDb::open(data_dir, ROOM_STATE_DB_FILE, SCHEMA, "room-state", tidy)?;
+        Ok(SqliteRoomState { db })
     }
 }
 
@@ -134,15 +100,16 @@ impl SqliteRoomState {
 impl RoomStateStore for SqliteRoomState {
     async fn get(&self, room: &str, key: &str) -> Result<Option<String>, StoreError> {
         let (room, key) = (room.to_string(), key.to_string());
-        self.with_conn(move |c| {
-            c.query_row(
-                "SELECT value FROM room_state WHERE room = ?1 AND key = ?2 AND expires_ms > ?3",
-                params![room, key, now_ms() as i64],
-                |row| row.get(0),
-            )
-            .optional()
-        })
-        .await
+        self.db
+            .run(move |c| {
+                c.query_row(
+                    "SELECT value FROM room_state WHERE room = ?1 AND key = ?2 AND expires_ms > ?3",
+                    params![room, key, now_ms() as i64],
+                    |row| row.get(0),
+                )
+                .optional()
+            })
+            .await
     }
 
     async fn put(
@@ -156,32 +123,34 @@ impl RoomStateStore for SqliteRoomState {
         let (room, key, value) = (room.to_string(), key.to_string(), value.to_string());
         let expires = now_ms().saturating_add(ttl.as_millis() as u64) as i64;
         let now = now_ms() as i64;
-        self.with_conn(move |c| {
-            c.execute(
-                "INSERT INTO room_state (room, key, value, expires_ms) VALUES (?1, ?2, ?3, ?4)
+        self.db
+            .run(move |c| {
+                c.execute(
+                    "INSERT INTO room_state (room, key, value, expires_ms) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (room, key) DO UPDATE SET value = ?3, expires_ms = ?4",
-                params![room, key, value, expires],
-            )?;
-            // Expired values of other rooms go as writes come (the table stays small).
-            c.execute(
-                "DELETE FROM room_state WHERE expires_ms <= ?1",
-                params![now],
-            )?;
-            Ok(())
-        })
-        .await
+                    params![room, key, value, expires],
+                )?;
+                // Expired values of other rooms go as writes come (the table stays small).
+                c.execute(
+                    "DELETE FROM room_state WHERE expires_ms <= ?1",
+                    params![now],
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     async fn delete(&self, room: &str, key: &str) -> Result<(), StoreError> {
         let (room, key) = (room.to_string(), key.to_string());
-        self.with_conn(move |c| {
-            c.execute(
-                "DELETE FROM room_state WHERE room = ?1 AND key = ?2",
-                params![room, key],
-            )
-            .map(|_| ())
-        })
-        .await
+        self.db
+            .run(move |c| {
+                c.execute(
+                    "DELETE FROM room_state WHERE room = ?1 AND key = ?2",
+                    params![room, key],
+                )
+                .map(|_| ())
+            })
+            .await
     }
 }
 
