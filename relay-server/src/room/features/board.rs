@@ -367,12 +367,14 @@ impl RoomFeature for Whiteboard {
             from,
         } = request
         {
-            if !board.can_draw(cx.identity, cx.grants.host) {
-                return Err(not_a_drawer());
-            }
             // Over the rate, live strokes are dropped: the finished stroke still comes.
+            // Checked first: `board_live` is outside the message rate, so a flood of
+            // refused ones must not get an error each.
             if cx.buckets.board_live.try_take(cx.now).is_err() {
                 return Ok(Reply::Ack);
+            }
+            if !board.can_draw(cx.identity, cx.grants.host) {
+                return Err(not_a_drawer());
             }
             let preview = studyhall_protocol::BoardObject {
                 id: id.clone(),
@@ -844,6 +846,26 @@ mod tests {
         assert!(
             got as u32 <= board::LIVE_BURST + 1 && got > 0,
             "{got} live strokes passed"
+        );
+
+        // Someone who may not draw and floods live strokes gets an error for the ones
+        // within the live rate only, not one per frame.
+        let mut refused = 0;
+        for i in 0..100 {
+            let live = BoardRequest::BoardLive {
+                page: FIRST_PAGE.into(),
+                id: "x".into(),
+                shape: stroke("x").shape,
+                style: stroke("x").style,
+                from: i,
+            };
+            if h.send(&mut ada, live.into()).await.is_err() {
+                refused += 1;
+            }
+        }
+        assert!(
+            refused > 0 && refused <= board::LIVE_BURST + 1,
+            "{refused} errors for 100 frames"
         );
     }
 
