@@ -384,6 +384,10 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
             .await?;
         tokio::time::sleep(Duration::from_millis(70)).await;
     }
+    let mut upvoted = vec![];
+    for upvote in features.questions.upvotes(&state.questions, &mut upvoted) {
+        client.send(upvote).await?;
+    }
     let mut clock = timer::ClockSync::default();
     measure_clock(&client, &mut clock).await?;
     let started = Instant::now();
@@ -428,6 +432,9 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
                     match &msg {
                         ServerMessage::Feature(event) => {
                             state.apply(event);
+                            for upvote in features.questions.upvotes(&state.questions, &mut upvoted) {
+                                client.send(upvote).await?;
+                            }
                             if state.board.needs_sync {
                                 state.board.needs_sync = false;
                                 client.send(state.board.sync_request()).await?;
@@ -487,6 +494,11 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
         };
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
         println!("board written to {}", path.display());
+    }
+    if let Some(path) = &features.questions.questions_dump {
+        std::fs::write(path, serde_json::to_string_pretty(&state.questions.0)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("questions written to {}", path.display());
     }
     let stats = client.stats();
     if let Some(path) = stats_json {

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use studyhall_protocol::{
-    ChatMessage, ChatPage, ClientMessage, ErrorCode, MediaUpdate, ServerMessage, TrackSource,
+    ChatMessage, ChatPage, ClientMessage, ErrorCode, FeatureEvent, MediaUpdate, QuestionEvent,
+    ServerMessage, TrackSource,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -667,6 +668,15 @@ impl Task {
             }
             ServerMessage::Ack { request_id } => {
                 if let Some(Pending::Acked(reply)) = self.pending.remove(request_id) {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+            // A question asked is answered by its own `question` event, with the id.
+            ServerMessage::Feature(FeatureEvent::Questions(QuestionEvent::Question {
+                request_id: Some(id),
+                ..
+            })) => {
+                if let Some(Pending::Acked(reply)) = self.pending.remove(id) {
                     let _ = reply.send(Ok(()));
                 }
             }

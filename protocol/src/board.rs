@@ -151,10 +151,7 @@ impl Shape {
                         text.len()
                     )));
                 }
-                if let Some(c) = text
-                    .chars()
-                    .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
-                {
+                if let Some(c) = crate::forbidden_control(text) {
                     return Err(BoardError::new(
                         ErrorCode::InvalidText,
                         format!("text may not hold the control character U+{:04X}", c as u32),
@@ -294,7 +291,7 @@ pub struct Page {
     pub objects: Vec<BoardObject>,
 }
 
-/// Who may draw besides the hosts.
+/// Who may draw besides the hosts and presenters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct BoardAccess {
@@ -307,9 +304,9 @@ pub struct BoardAccess {
 }
 
 impl BoardAccess {
-    /// Whether `identity` (a host when `host`) may draw.
-    pub fn can_draw(&self, identity: &str, host: bool) -> bool {
-        host || self.everyone || self.drawers.iter().any(|d| d == identity)
+    /// Whether `identity` (a host or presenter when `presents`) may draw.
+    pub fn can_draw(&self, identity: &str, presents: bool) -> bool {
+        presents || self.everyone || self.drawers.iter().any(|d| d == identity)
     }
 }
 

@@ -15,8 +15,10 @@ pub mod board;
 mod chat;
 mod error;
 pub mod hands;
+pub mod lecture;
 mod media;
 pub mod presence;
+pub mod questions;
 mod room;
 pub mod timer;
 
@@ -27,14 +29,24 @@ pub use board::{
 pub use chat::{ChatMessage, ChatPage};
 pub use error::{CloseCode, ErrorCode};
 pub use hands::{HandEvent, HandRequest, RaisedHand};
+pub use lecture::{LectureEvent, LectureRequest, LectureState};
 pub use media::{ForwardedTrack, PublishedTrack, TrackSource};
 pub use presence::PresenceRequest;
+pub use questions::{Question, QuestionEvent, QuestionOutcome, QuestionRequest, QuestionState};
 pub use room::{Grant, Grants, MediaState, MediaUpdate, Participant, Presence, Role};
 pub use timer::{
     Phase, TimerChange, TimerEvent, TimerRequest, TimerRun, TimerSettings, TimerState,
 };
 
 use serde::{Deserialize, Serialize};
+
+/// The first control character of `text` other than newline and tab: chat, whiteboard
+/// texts and questions may not hold one (each would cost six bytes as a JSON escape in
+/// every member's frame, and some confuse displays).
+pub fn forbidden_control(text: &str) -> Option<char> {
+    text.chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+}
 
 /// Version of the protocol this crate describes. A client sends it in `join`; the relay
 /// refuses versions it does not speak with [`ErrorCode::UnsupportedProtocol`].
@@ -152,6 +164,8 @@ pub enum FeatureRequest {
     Hands(HandRequest),
     Timer(TimerRequest),
     Board(BoardRequest),
+    Lecture(LectureRequest),
+    Questions(QuestionRequest),
 }
 
 impl FeatureRequest {
@@ -162,6 +176,8 @@ impl FeatureRequest {
             FeatureRequest::Hands(r) => r.kind(),
             FeatureRequest::Timer(r) => r.kind(),
             FeatureRequest::Board(r) => r.kind(),
+            FeatureRequest::Lecture(r) => r.kind(),
+            FeatureRequest::Questions(r) => r.kind(),
         }
     }
 
@@ -171,6 +187,8 @@ impl FeatureRequest {
             || HandRequest::TYPES.contains(&kind)
             || TimerRequest::TYPES.contains(&kind)
             || BoardRequest::TYPES.contains(&kind)
+            || LectureRequest::TYPES.contains(&kind)
+            || QuestionRequest::TYPES.contains(&kind)
     }
 
     /// Decode the request whose `"type"` is `kind`; `None` when no feature has it. The
@@ -190,6 +208,12 @@ impl FeatureRequest {
         }
         if BoardRequest::TYPES.contains(&kind) {
             return Some(decode_value(value, from_value).map(FeatureRequest::Board));
+        }
+        if LectureRequest::TYPES.contains(&kind) {
+            return Some(decode_value(value, from_value).map(FeatureRequest::Lecture));
+        }
+        if QuestionRequest::TYPES.contains(&kind) {
+            return Some(decode_value(value, from_value).map(FeatureRequest::Questions));
         }
         None
     }
@@ -361,6 +385,18 @@ impl From<BoardRequest> for ClientMessage {
     }
 }
 
+impl From<LectureRequest> for ClientMessage {
+    fn from(r: LectureRequest) -> Self {
+        ClientMessage::Feature(FeatureRequest::Lecture(r))
+    }
+}
+
+impl From<QuestionRequest> for ClientMessage {
+    fn from(r: QuestionRequest) -> Self {
+        ClientMessage::Feature(FeatureRequest::Questions(r))
+    }
+}
+
 /// Events of the room features, one variant per feature (each tagged by `type`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -369,6 +405,8 @@ pub enum FeatureEvent {
     Hands(HandEvent),
     Timer(TimerEvent),
     Board(BoardEvent),
+    Lecture(LectureEvent),
+    Questions(QuestionEvent),
 }
 
 /// What each room feature holds, as `joined` gives it to a joiner.
@@ -385,6 +423,13 @@ pub struct FeatureSnapshot {
     /// `board_sync`.
     #[serde(default)]
     pub board: BoardSummary,
+    /// The lecture's presenters.
+    #[serde(default)]
+    pub lecture: LectureState,
+    /// The room's questions as you see them, open and closed, in list order
+    /// ([`questions::list_order`]).
+    #[serde(default)]
+    pub questions: Vec<Question>,
 }
 
 /// Which grant of the token each client message needs, by `type`: the one table the
@@ -400,6 +445,7 @@ pub const GRANT_TABLE: &[(&str, Grant)] = &[
     ("lower_hand_of", Grant::Host),
     ("timer_options", Grant::Host),
     ("board_set_access", Grant::Host),
+    ("set_presenter", Grant::Host),
 ];
 
 /// The grant a message of this `type` needs, if any.

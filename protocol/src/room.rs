@@ -52,13 +52,22 @@ pub enum Presence {
     OnBreak,
 }
 
-/// A participant's role in the room, from the token's grants.
+/// A participant's role in the room: `host` from the token's grants, `presenter` when
+/// the host made them one (see [`crate::lecture`]), `member` otherwise (a student).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Host,
+    Presenter,
     #[default]
     Member,
+}
+
+impl Role {
+    /// Whether this role runs the lecture: draws, answers questions (host or presenter).
+    pub fn presents(self) -> bool {
+        matches!(self, Role::Host | Role::Presenter)
+    }
 }
 
 /// What a token allows. Absent grants are false.

@@ -32,8 +32,8 @@ use crate::sfu::runner::SfuHandle;
 use crate::sfu::Notice;
 use crate::state::{resolve_secret, Relay, RelayError, RelayInner};
 use crate::store::{
-    BoardStore, ChatLog, RedisBoards, RedisChatLog, RedisInvites, RedisRoomState, RoomStateStore,
-    SqliteBoards, SqliteChatLog, SqliteRoomState,
+    BoardStore, ChatLog, QuestionStore, RedisBoards, RedisChatLog, RedisInvites, RedisQuestions,
+    RedisRoomState, RoomStateStore, SqliteBoards, SqliteChatLog, SqliteQuestions, SqliteRoomState,
 };
 
 /// Serve `relay` on `listener` until `shutdown` resolves, then drain: every client is
@@ -168,6 +168,7 @@ pub struct Stores {
     pub chat: Arc<dyn ChatLog>,
     pub room_state: Arc<dyn RoomStateStore>,
     pub board: Arc<dyn BoardStore>,
+    pub questions: Arc<dyn QuestionStore>,
 }
 
 impl Stores {
@@ -177,6 +178,7 @@ impl Stores {
             chat: Arc::new(SqliteChatLog::open_in(data_dir)?),
             room_state: Arc::new(SqliteRoomState::open_in(data_dir)?),
             board: Arc::new(SqliteBoards::open_in(data_dir)?),
+            questions: Arc::new(SqliteQuestions::open_in(data_dir)?),
         })
     }
 }
@@ -215,6 +217,7 @@ impl Relay {
         let invites = RedisInvites::connect(&url).await.map_err(redis_down)?;
         let room_state = RedisRoomState::connect(&url).await.map_err(redis_down)?;
         let board = RedisBoards::connect(&url).await.map_err(redis_down)?;
+        let questions = RedisQuestions::connect(&url).await.map_err(redis_down)?;
         let cluster = Arc::new(cluster);
         tracing::info!(node = %cluster.node_id, redis = %cluster.redis_url(), "cluster mode");
         Relay::assemble(
@@ -224,6 +227,7 @@ impl Relay {
                 chat: Arc::new(chat),
                 room_state: Arc::new(room_state),
                 board: Arc::new(board),
+                questions: Arc::new(questions),
             },
             Invites::new(Arc::new(invites)),
             Some(cluster),
@@ -279,6 +283,7 @@ impl Relay {
             chat: stores.chat,
             room_state: stores.room_state,
             board: stores.board,
+            questions: stores.questions,
             clock: Clock::new(),
             identities: Default::default(),
             filter: WordFilter::new(&config.word_filter),

@@ -25,7 +25,7 @@ const LONG_TEST_TIMEOUT = 180_000;
 const W = 16000;
 const H = 9000;
 /** The doc's exact `forbidden` message for someone who may not draw. */
-const DRAW_FORBIDDEN = 'draw: only hosts draw on this whiteboard (a host can open it to everyone or to you)';
+const DRAW_FORBIDDEN = 'draw: only hosts and presenters draw on this whiteboard (a host can open it to everyone or to you)';
 
 // ---------------------------------------------------------------- objects
 

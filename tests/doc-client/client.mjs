@@ -7,6 +7,7 @@
 import WebSocket from 'ws';
 
 import { BoardReplica } from './board.mjs';
+import { QuestionList } from './questions.mjs';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -109,6 +110,16 @@ export class StudyhallClient {
      * `board_op`, `board_snapshot`, `board_synced` and `board_live` as they arrive.
      */
     this.board = new BoardReplica((frame) => this.send(frame));
+    /**
+     * The room's presenters (a Lecture, `{presenters}`): `joined.features.lecture`, then
+     * replaced by every `lecture` event. null until joined.
+     */
+    this.lecture = null;
+    /**
+     * The room's questions as this participant sees them (questions.mjs): fed with
+     * `joined.features.questions` and every `question` event.
+     */
+    this.questions = new QuestionList();
 
     // No subprotocol, no compression (the relay negotiates neither).
     this.ws = new WebSocket(url, { perMessageDeflate: false });
@@ -173,6 +184,12 @@ export class StudyhallClient {
       if (!frameBuckets.has(key)) frameBuckets.set(key, { tokens: FRAME_BURST, last: Date.now() });
       this._frames = frameBuckets.get(key);
     }
+    if (frame.type === 'joined') {
+      this.lecture = frame.features?.lecture ?? { presenters: [] };
+      this.questions.onJoined(frame.features?.questions);
+    }
+    if (frame.type === 'lecture') this.lecture = frame.lecture;
+    if (frame.type === 'question') this.questions.onQuestion(frame.question);
     if (frame.type === 'board_op') this.board.onBoardOp(frame);
     if (frame.type === 'board_snapshot') this.board.onSnapshot(frame);
     if (frame.type === 'board_synced') this.board.onSynced(frame);

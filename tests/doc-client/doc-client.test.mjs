@@ -34,7 +34,7 @@ function assertChatMessage(m) {
 function assertParticipant(p) {
   assert.equal(typeof p.identity, 'string');
   assert.equal(typeof p.name, 'string');
-  assert.ok(p.role === 'host' || p.role === 'member', `role: ${p.role}`);
+  assert.ok(['host', 'presenter', 'member'].includes(p.role), `role: ${p.role}`);
   for (const g of ['join', 'publish', 'subscribe', 'chat', 'host']) assert.equal(typeof p.grants[g], 'boolean', `grant ${g}`);
   for (const m of ['mic', 'camera', 'screen']) assert.equal(typeof p.media[m], 'boolean', `media ${m}`);
   assert.ok(['active', 'away', 'on_break'].includes(p.presence), `presence ${p.presence}`);
@@ -590,7 +590,7 @@ test('raise hand: one queue in raise order, acks, host lowers, late joiner, leav
     const [bob] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'bob', name: 'Bob' }));
     const [cat] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'cat', name: 'Cat' }));
     // "This relay always sends `features`, and every field in it."
-    assert.deepEqual(Object.keys(adaJoined.features).sort(), ['board', 'hands', 'timer']);
+    assert.deepEqual(Object.keys(adaJoined.features).sort(), ['board', 'hands', 'lecture', 'questions', 'timer']);
     assert.deepEqual(adaJoined.features.hands, []);
 
     // bob raises: everyone, bob included, gets the whole queue with `by`; bob gets ack.

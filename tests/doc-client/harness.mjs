@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import http from 'node:http';
@@ -65,11 +65,21 @@ export async function makeDataDir() {
   return mkdtemp(path.join(os.tmpdir(), 'studyhall-doc-client-'));
 }
 
-/** Start `studyhall-relay serve` and wait for GET /healthz → 200. */
-export async function startRelay(dataDir, { readyTimeoutMs = 10_000 } = {}) {
+/**
+ * Start `studyhall-relay serve` and wait for GET /healthz → 200. `config`: the text of a
+ * TOML configuration file (e.g. `word_filter = ["darn"]`), written beside the data and
+ * passed with `--config`.
+ */
+export async function startRelay(dataDir, { readyTimeoutMs = 10_000, config } = {}) {
   if (!existsSync(RELAY_BIN)) throw new Error(`relay binary not found at ${RELAY_BIN} (set STUDYHALL_RELAY_BIN)`);
   const port = await freePort();
-  const child = spawn(RELAY_BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--media-port', '0'], {
+  const args = ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--media-port', '0'];
+  if (config !== undefined) {
+    const file = path.join(dataDir, 'relay.toml');
+    await writeFile(file, config);
+    args.push('--config', file);
+  }
+  const child = spawn(RELAY_BIN, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: CHILD_ENV,
   });
@@ -142,8 +152,8 @@ export async function withCleanup(body) {
   const clients = [];
   const dirs = [];
   const ctx = {
-    async relay(dataDir) {
-      const r = await startRelay(dataDir);
+    async relay(dataDir, options) {
+      const r = await startRelay(dataDir, options);
       relays.push(r);
       return r;
     },

@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod fuzzing;
 pub mod loadgen;
 pub mod lossy;
+pub mod questions;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1157,3 +1157,91 @@ async fn a_node_serves_joins_as_soon_as_it_listens() {
     assert_eq!(info.room, "early");
     assert_eq!(room_node(&redis, "early").await.as_deref(), Some("node-a"));
 }
+
+/// Questions across nodes, as the lecture-room design keeps them: a presenter on one
+/// node whose socket is killed while questions arrive, and whose room's node then dies,
+/// rejoins on the other node with exactly the open questions, read from the presenters
+/// group's pending list in Redis.
+#[tokio::test]
+async fn a_presenter_gets_exactly_the_open_questions_back_on_another_node() {
+    use studyhall_protocol::{LectureRequest, QuestionOutcome, Role};
+    use studyhall_tests::questions::{open_ids, QuestionsView};
+    let _serial = SERIAL.lock().await;
+    init_logging();
+    let redis = RedisServer::start();
+    let mut a = Node::start("node-a", &redis).await;
+    let room = "lecture-hall";
+    let (client, info) = SignalClient::join(
+        &a.url(),
+        room,
+        &token(room, "host", Grants::host()),
+        MediaState::default(),
+    )
+    .await
+    .unwrap();
+    let mut host = QuestionsView::new(client, &info);
+    let b = Node::start("node-b", &redis).await;
+    let (client, info) = join(&b, room, "pat").await;
+    let pat = QuestionsView::new(client, &info);
+    let (client, info) = join(&b, room, "ada").await;
+    let mut ada = QuestionsView::new(client, &info);
+    host.send(
+        LectureRequest::SetPresenter {
+            identity: "pat".into(),
+            presenter: true,
+        }
+        .into(),
+    )
+    .await
+    .unwrap();
+
+    drop(pat);
+    let one = ada.ask("first", false).await;
+    let two = ada.ask("second", true).await;
+    let three = ada.ask("third", false).await;
+    host.until("the questions", |l| l.0.len() == 3).await;
+    host.close(&two.id, QuestionOutcome::Dismissed)
+        .await
+        .unwrap();
+    ada.until("the dismissal", |l| l.open().count() == 2).await;
+
+    // The room's node dies too: the room moves to node-b and reads Redis.
+    a.kill();
+    drop(host);
+    loop {
+        match tokio::time::timeout(Duration::from_secs(15), ada.client.recv()).await {
+            Ok(Err(SignalError::Closed { .. })) => break,
+            Ok(Ok(_)) => continue,
+            Ok(Err(e)) => panic!("unexpected end: {e}"),
+            Err(_) => panic!("ada was not told to rejoin"),
+        }
+    }
+    let (_client, info) = join(&b, room, "pat").await;
+    assert_eq!(room_node(&redis, room).await.as_deref(), Some("node-b"));
+    assert_eq!(
+        info.you.role,
+        Role::Presenter,
+        "the presenter outlived the node"
+    );
+    let mut open = open_ids(&info.features.questions);
+    open.sort();
+    let mut expected = vec![one.id.clone(), three.id.clone()];
+    expected.sort();
+    assert_eq!(open, expected, "exactly the open questions");
+    let mut conn = redis.conn().await;
+    /// XPENDING's summary: count, first and last id, consumers.
+    type Summary = (u64, Option<String>, Option<String>, Vec<(String, u64)>);
+    let pending: Summary = redis::cmd("XPENDING")
+        .arg(format!("studyhall:questions:{{{room}}}"))
+        .arg("presenters")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(pending.0, 2, "{pending:?}");
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(format!("studyhall:questions:{{{room}}}"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(ttl > 0, "the questions expire ({ttl})");
+}

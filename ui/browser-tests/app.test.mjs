@@ -192,6 +192,7 @@ describe('room', () => {
       identity: 'carol-3',
       name: 'Carol Shaw',
       host: false,
+      presenter: false,
       you: false,
       media: { mic: true, camera: false, screen: false },
       presence: 'active',
@@ -269,7 +270,7 @@ describe('room', () => {
     await t.emit('room-event', {
       type: 'participantUpdated',
       participant: {
-        identity: 'bob-2', name: 'Bob', host: false, you: false,
+        identity: 'bob-2', name: 'Bob', host: false, presenter: false, you: false,
         media: { mic: true, camera: true, screen: true }, presence: 'active', joinedAt: 2,
       },
     });

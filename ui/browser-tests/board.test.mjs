@@ -665,7 +665,7 @@ describe('whiteboard with others', () => {
     const t = await open();
     await joinAsGuest(t);
     await openBoard(t);
-    assert.equal(await t.text('board-readonly'), 'Only hosts draw here.');
+    assert.equal(await t.text('board-readonly'), 'Only hosts and presenters draw here.');
     for (const id of ['board-tool-pen', 'board-tool-eraser', 'board-undo', 'board-redo', 'board-clear', 'board-page-add', 'board-access']) {
       assert.equal(await t.id(id).count(), 0, `${id} is there`);
     }
@@ -904,6 +904,7 @@ describe('annotations', () => {
         identity: 'bob-2',
         name: 'Bob',
         host: false,
+        presenter: false,
         you: false,
         media: { mic: true, camera: true, screen },
         presence: 'active',

@@ -8,10 +8,14 @@
 //   window.__fake.state            settings, devices, others, chat, media, hands, timer, board,
 //                                  study, ... (once ready)
 //   window.__fake.board            other participants' whiteboard requests and live strokes
+//   window.__fake.questions        other participants' questions, votes, answers and pins
+//   window.__fake.lecture          another host making someone a presenter
 // Optional config before this script: window.__FAKE_CONFIG__ = {mediaEndpoint, devices, ...};
 // for the whiteboard: board (the board held), boardPartObjects (most objects in one
 // board_snapshot part), boardPartDelayMs (the time between parts), boardAckFirst (answer
-// our board requests before sending their ops).
+// our board requests before sending their ops); for the lecture: presenters (identities),
+// questions (as the relay stores them: {id, text, asked_at, anonymous, by, by_name,
+// voters, state}), pinned (a question's id).
 //
 // Its answers are built by the fixtures the vitest mock uses too (ui/src/test/fixtures.js),
 // which the test server serves at /__test__/fixtures.js: this script is a classic script,
@@ -26,6 +30,10 @@
 
   const RELAY = '192.168.1.20:7450';
   const ME = 'me-1';
+  // The relay's limits on questions (protocol `questions.rs`).
+  const MAX_QUESTION_BYTES = 1000;
+  const MAX_QUESTIONS_PER_ROOM = 500;
+  const QUESTIONS_PER_MINUTE = 5;
   /** The shared fixtures module (set once loaded). */
   let fx = null;
   let state = null;
@@ -56,6 +64,12 @@
       boardUndo: {}, // identity -> [change]
       boardRedo: {},
       boardParts: [], // every board_snapshot part sent
+      // The lecture and its questions, as the relay keeps them (see questionRequests).
+      presenters: config.presenters || [],
+      questions: config.questions || [],
+      pinned: config.pinned || null,
+      nextQuestion: 1,
+      askBucket: { tokens: QUESTIONS_PER_MINUTE, at: 0 },
       study: fx.studySummary(config.study || {}),
       exportPath: config.exportPath || '/home/ada/Downloads/studyhall-study-2026-12-05.csv',
       hosting: null,
@@ -108,6 +122,19 @@
       request: (request, by) => boardRequest(request, by),
       live: (by, fields) => boardEmit({ type: 'board_live', by, from: 0, ...fields }),
     },
+    // The questions of the room, driven by a test as other participants would (not
+    // checked against their roles: the test says what they may do). Each returns what the
+    // relay would answer: the new question's id for `ask`.
+    questions: {
+      ask: (by, name, text, anonymous = false) => askQuestion({ text, anonymous }, by, name),
+      upvote: (id, by) => questionRequest({ type: 'question_upvote', id }, by),
+      close: (id, outcome, by) => questionRequest({ type: 'question_close', id, outcome }, by),
+      pin: (id, by) => questionRequest({ type: 'question_pin', id }, by),
+    },
+    // Another host (`by`) makes `identity` a presenter, or takes it back.
+    lecture: {
+      set: (identity, presenter, by) => setPresenter(identity, presenter, by),
+    },
     listenerCount(event) {
       return (listeners.get(event) || []).length;
     },
@@ -116,6 +143,7 @@
   function you() {
     return fx.participant(ME, state.settings.displayName, {
       host: state.hosting !== null,
+      presenter: state.hosting === null && state.presenters.includes(ME),
       you: true,
       media: { ...state.media },
       presence: state.presence,
@@ -244,6 +272,144 @@
         break;
     }
     if (change) timerChanged(change, ME);
+  }
+
+  // The lecture, as the relay runs it: the host names presenters; everyone hears the whole
+  // list (`lecture`), then whoever's role changed is updated (`participant_updated`).
+  function setPresenter(identity, presenter, by) {
+    if (presenter === state.presenters.includes(identity)) return;
+    if (presenter && state.presenters.length >= 20) {
+      throw { kind: 'refused', message: 'presenters: a room has at most 20' };
+    }
+    state.presenters = presenter ? [...state.presenters, identity] : state.presenters.filter((p) => p !== identity);
+    fake.emit('room-event', { type: 'feature', event: { type: 'lecture', lecture: { presenters: [...state.presenters] }, by } });
+    if (identity === ME) {
+      fake.emit('room-event', { type: 'participantUpdated', participant: you() });
+      return;
+    }
+    const at = state.others.findIndex((p) => p.identity === identity);
+    if (at < 0 || state.others[at].host) return;
+    state.others[at] = { ...state.others[at], presenter };
+    fake.emit('room-event', { type: 'participantUpdated', participant: state.others[at] });
+  }
+
+  /** Whether `identity` runs the lecture (draws, answers questions): the host or a presenter. */
+  function presents(identity) {
+    if (identity === ME) return state.hosting !== null || state.presenters.includes(ME);
+    return state.presenters.includes(identity) || state.others.some((p) => p.identity === identity && p.host);
+  }
+
+  // Questions, as the relay keeps them: each participant is told of a question as they see
+  // it (an anonymous asker's name only to the host, presenters and the asker). The page is
+  // the only one listening here, so it is told its own cut.
+  function questionView(q) {
+    const mine = q.by === ME;
+    const shown = !q.anonymous || mine || presents(ME);
+    return {
+      id: q.id,
+      text: q.text,
+      asked_at: q.asked_at,
+      anonymous: q.anonymous,
+      by: shown ? q.by : null,
+      by_name: shown ? q.by_name : null,
+      votes: q.voters.length,
+      voted: q.voters.includes(ME),
+      mine,
+      state: q.state,
+      pinned: state.pinned === q.id,
+    };
+  }
+
+  /** The protocol's list order: most votes first, then the earliest asked, then the id. */
+  function listOrder(a, b) {
+    return b.votes - a.votes || a.asked_at - b.asked_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  }
+
+  function tellQuestion(id, requestId) {
+    const q = state.questions.find((x) => x.id === id);
+    if (!q) return;
+    const event = { type: 'question', question: questionView(q) };
+    if (requestId) event.request_id = requestId;
+    fake.emit('room-event', { type: 'feature', event });
+  }
+
+  function findQuestion(id) {
+    const q = state.questions.find((x) => x.id === id);
+    if (!q) throw { kind: 'refused', message: `no question \`${id}\` in this room` };
+    return q;
+  }
+
+  function askQuestion({ text, anonymous }, by = ME, name = state.settings.displayName) {
+    const checked = String(text).trim().replace(/\r\n/g, '\n');
+    if (checked === '') throw { kind: 'invalidInput', message: 'question text is empty' };
+    const bytes = new TextEncoder().encode(checked).length;
+    if (bytes > MAX_QUESTION_BYTES) {
+      throw { kind: 'invalidInput', message: `question_bytes: a question has at most ${MAX_QUESTION_BYTES} bytes (got ${bytes})` };
+    }
+    if (by === ME) {
+      // A burst of 5, then one every 12 s (the relay's token bucket).
+      const now = Date.now();
+      const bucket = state.askBucket;
+      const refill = 60_000 / QUESTIONS_PER_MINUTE;
+      bucket.tokens = Math.min(QUESTIONS_PER_MINUTE, bucket.tokens + (now - bucket.at) / refill);
+      bucket.at = now;
+      if (bucket.tokens < 1) {
+        const wait = Math.max(1, Math.ceil(((1 - bucket.tokens) * refill) / 1000));
+        throw { kind: 'rateLimited', message: `questions_per_minute: at most ${QUESTIONS_PER_MINUTE} a minute; ask again in ${wait} s` };
+      }
+      bucket.tokens -= 1;
+    }
+    if (state.questions.length >= MAX_QUESTIONS_PER_ROOM) {
+      throw { kind: 'refused', message: `questions_per_room: a room keeps at most ${MAX_QUESTIONS_PER_ROOM}` };
+    }
+    const id = `q${state.nextQuestion++}`;
+    state.questions.push({ id, text: checked, asked_at: Date.now(), anonymous: !!anonymous, by, by_name: name, voters: [], state: 'open' });
+    tellQuestion(id, by === ME ? `req-${id}` : undefined);
+    return id;
+  }
+
+  function questionRequest(request, by = ME) {
+    if (request.type === 'question_ask') return askQuestion(request, by);
+    if (by === ME && request.type !== 'question_upvote' && !presents(ME)) {
+      const what = request.type === 'question_pin' ? 'pin questions' : 'answer or dismiss questions';
+      throw { kind: 'refused', message: `only presenters and the host can ${what}` };
+    }
+    switch (request.type) {
+      case 'question_upvote': {
+        const q = findQuestion(request.id);
+        if (q.state !== 'open') {
+          throw { kind: 'refused', message: `question \`${q.id}\` is ${q.state}; only open ones take votes` };
+        }
+        if (q.voters.includes(by)) return null;
+        q.voters.push(by);
+        tellQuestion(q.id);
+        return null;
+      }
+      case 'question_close': {
+        const q = findQuestion(request.id);
+        // Two presenters closing one question: the first one counts.
+        if (q.state !== 'open') return null;
+        q.state = request.outcome;
+        if (state.pinned === q.id) state.pinned = null;
+        tellQuestion(q.id);
+        return null;
+      }
+      case 'question_pin': {
+        if (request.id != null) {
+          const q = findQuestion(request.id);
+          if (q.state !== 'open') {
+            throw { kind: 'refused', message: `question \`${q.id}\` is ${q.state}; only open ones can be pinned` };
+          }
+        }
+        const next = request.id ?? null;
+        if (state.pinned === next) return null;
+        const before = state.pinned;
+        state.pinned = next;
+        for (const id of [before, next]) if (id !== null) tellQuestion(id);
+        return null;
+      }
+    }
+    throw { kind: 'invalidInput', message: `unknown feature request ${request.type}` };
   }
 
   // The whiteboard, as the relay keeps it: a small version of the protocol's
@@ -447,8 +613,9 @@
     if (by === ME && request.type === 'board_set_access' && !host) {
       throw { kind: 'refused', message: '`board_set_access` needs the `host` grant, which this token does not have' };
     }
-    if (by === ME && !host && !access.everyone && !access.drawers.includes(ME)) {
-      throw { kind: 'refused', message: 'draw: only hosts draw on this whiteboard (a host can open it to everyone or to you)' };
+    // Presenters draw as the host does.
+    if (by === ME && !presents(ME) && !access.everyone && !access.drawers.includes(ME)) {
+      throw { kind: 'refused', message: 'draw: only hosts and presenters draw on this whiteboard (a host can open it to everyone or to you)' };
     }
     if (request.type === 'board_live') {
       // To everyone but the drawer.
@@ -520,6 +687,16 @@
     timer_skip: timerRequest,
     timer_stop: timerRequest,
     timer_options: timerRequest,
+    question_ask: (request) => questionRequest(request),
+    question_upvote: (request) => questionRequest(request),
+    question_close: (request) => questionRequest(request),
+    question_pin: (request) => questionRequest(request),
+    set_presenter: ({ identity, presenter }) => {
+      if (state.hosting === null) {
+        throw { kind: 'refused', message: '`set_presenter` needs the `host` grant, which this token does not have' };
+      }
+      setPresenter(identity, presenter, ME);
+    },
     raise_hand: () => {
       if (!state.hands.some((h) => h.identity === ME)) handQueue([...state.hands, fx.raisedHand(ME, Date.now())], ME);
     },
@@ -582,7 +759,7 @@
         room: 'room-1',
         title: state.title || 'Finals week',
         you: you(),
-        participants: state.others,
+        participants: state.others.map((p) => ({ ...p, presenter: !p.host && state.presenters.includes(p.identity) })),
         chat: state.chat,
         hosting: state.hosting,
         maxChatBytes: state.maxChatBytes,
@@ -590,6 +767,8 @@
           hands: state.hands,
           timer: { ...structuredClone(state.timer), now: Date.now() },
           board: boardSummary(),
+          lecture: { presenters: [...state.presenters] },
+          questions: state.questions.map(questionView).sort(listOrder),
         }),
       });
     },

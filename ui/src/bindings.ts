@@ -110,10 +110,10 @@ export type AudioDevice_Deserialize = { kind: "tone" } | { kind: "microphone"; n
 
 export type AudioDevice_Serialize = { kind: "tone" } | { kind: "microphone"; name: string | null };
 
-/**  Who may draw besides the hosts. */
+/**  Who may draw besides the hosts and presenters. */
 export type BoardAccess = BoardAccess_Serialize | BoardAccess_Deserialize;
 
-/**  Who may draw besides the hosts. */
+/**  Who may draw besides the hosts and presenters. */
 export type BoardAccess_Deserialize = {
 	/**  Everyone in the room draws. */
 	everyone?: boolean,
@@ -121,7 +121,7 @@ export type BoardAccess_Deserialize = {
 	drawers?: string[],
 };
 
-/**  Who may draw besides the hosts. */
+/**  Who may draw besides the hosts and presenters. */
 export type BoardAccess_Serialize = {
 	/**  Everyone in the room draws. */
 	everyone: boolean,
@@ -436,10 +436,10 @@ export type DeviceProblem = {
 export type FeatureEvent = FeatureEvent_Serialize | FeatureEvent_Deserialize;
 
 /**  Events of the room features, one variant per feature (each tagged by `type`). */
-export type FeatureEvent_Deserialize = HandEvent_Deserialize | TimerEvent_Deserialize | BoardEvent_Deserialize;
+export type FeatureEvent_Deserialize = HandEvent_Deserialize | TimerEvent_Deserialize | BoardEvent_Deserialize | LectureEvent_Deserialize | QuestionEvent_Deserialize;
 
 /**  Events of the room features, one variant per feature (each tagged by `type`). */
-export type FeatureEvent_Serialize = HandEvent_Serialize | TimerEvent_Serialize | BoardEvent_Serialize;
+export type FeatureEvent_Serialize = HandEvent_Serialize | TimerEvent_Serialize | BoardEvent_Serialize | LectureEvent_Serialize | QuestionEvent_Serialize;
 
 /**
  *  Requests of the room features, one variant per feature. Each feature's request enum
@@ -451,13 +451,13 @@ export type FeatureRequest = FeatureRequest_Serialize | FeatureRequest_Deseriali
  *  Requests of the room features, one variant per feature. Each feature's request enum
  *  is tagged by `type` like every message; this enum adds no layer on the wire.
  */
-export type FeatureRequest_Deserialize = PresenceRequest | HandRequest | TimerRequest_Deserialize | BoardRequest_Deserialize;
+export type FeatureRequest_Deserialize = PresenceRequest | HandRequest | TimerRequest_Deserialize | BoardRequest_Deserialize | LectureRequest | QuestionRequest_Deserialize;
 
 /**
  *  Requests of the room features, one variant per feature. Each feature's request enum
  *  is tagged by `type` like every message; this enum adds no layer on the wire.
  */
-export type FeatureRequest_Serialize = PresenceRequest | HandRequest | TimerRequest_Serialize | BoardRequest_Serialize;
+export type FeatureRequest_Serialize = PresenceRequest | HandRequest | TimerRequest_Serialize | BoardRequest_Serialize | LectureRequest | QuestionRequest_Serialize;
 
 /**  What each room feature holds, as `joined` gives it to a joiner. */
 export type FeatureSnapshot = FeatureSnapshot_Serialize | FeatureSnapshot_Deserialize;
@@ -473,6 +473,13 @@ export type FeatureSnapshot_Deserialize = {
 	 *  `board_sync`.
 	 */
 	board?: BoardSummary_Deserialize,
+	/**  The lecture's presenters. */
+	lecture?: LectureState_Deserialize,
+	/**
+	 *  The room's questions as you see them, open and closed, in list order
+	 *  ([`questions::list_order`]).
+	 */
+	questions?: Question_Deserialize[],
 };
 
 /**  What each room feature holds, as `joined` gives it to a joiner. */
@@ -486,6 +493,13 @@ export type FeatureSnapshot_Serialize = {
 	 *  `board_sync`.
 	 */
 	board: BoardSummary_Serialize,
+	/**  The lecture's presenters. */
+	lecture: LectureState_Serialize,
+	/**
+	 *  The room's questions as you see them, open and closed, in list order
+	 *  ([`questions::list_order`]).
+	 */
+	questions: Question_Serialize[],
 };
 
 /**  Events of the raise-hand feature. */
@@ -544,6 +558,53 @@ export type InviteTarget = {
 export type JoinMedia = {
 	mic: boolean,
 	camera: boolean,
+};
+
+/**  Events of the lecture feature. */
+export type LectureEvent = LectureEvent_Serialize | LectureEvent_Deserialize;
+
+/**  Events of the lecture feature. */
+export type LectureEvent_Deserialize = 
+/**
+ *  The lecture's state changed (sent to everyone, whole). Each participant whose
+ *  role changed also gets a `participant_updated`.
+ */
+{ type: "lecture"; lecture: LectureState_Deserialize; 
+/**  Who changed it. */
+by: string };
+
+/**  Events of the lecture feature. */
+export type LectureEvent_Serialize = 
+/**
+ *  The lecture's state changed (sent to everyone, whole). Each participant whose
+ *  role changed also gets a `participant_updated`.
+ */
+{ type: "lecture"; lecture: LectureState_Serialize; 
+/**  Who changed it. */
+by: string };
+
+/**  Requests of the lecture feature. */
+export type LectureRequest = 
+/**
+ *  Host only: make `identity` a presenter (`presenter: true`) or take it back. The
+ *  identity need not be in the room yet: it presents when it joins. A host is a
+ *  host whatever this says.
+ */
+{ type: "set_presenter"; identity: string; presenter: boolean };
+
+/**  What the room keeps about its lecture. */
+export type LectureState = LectureState_Serialize | LectureState_Deserialize;
+
+/**  What the room keeps about its lecture. */
+export type LectureState_Deserialize = {
+	/**  Identities the host made presenters, in the order they were made. */
+	presenters?: string[],
+};
+
+/**  What the room keeps about its lecture. */
+export type LectureState_Serialize = {
+	/**  Identities the host made presenters, in the order they were made. */
+	presenters: string[],
 };
 
 export type Level = {
@@ -630,6 +691,8 @@ export type Participant = {
 	identity: string,
 	name: string,
 	host: boolean,
+	/**  The host made them a presenter (they draw and answer questions). */
+	presenter: boolean,
 	you: boolean,
 	media: MediaState,
 	/**  `active`, `away` or `on_break` (the protocol's own type). */
@@ -691,6 +754,115 @@ export type Profile_Serialize = {
 	speaker: string | null,
 	/**  Play a soft chime when the room's focus timer changes phase. */
 	timerChime: boolean,
+};
+
+/**  A question as one participant sees it. */
+export type Question = Question_Serialize | Question_Deserialize;
+
+/**  Events of the questions feature. */
+export type QuestionEvent = QuestionEvent_Serialize | QuestionEvent_Deserialize;
+
+/**  Events of the questions feature. */
+export type QuestionEvent_Deserialize = 
+/**
+ *  A question was asked or changed (votes, state, pin), as you see it. Sent to
+ *  everyone; the asker's copy of a new question carries the `request_id` of the
+ *  `question_ask`.
+ */
+{ type: "question"; request_id?: string | null; question: Question_Deserialize };
+
+/**  Events of the questions feature. */
+export type QuestionEvent_Serialize = 
+/**
+ *  A question was asked or changed (votes, state, pin), as you see it. Sent to
+ *  everyone; the asker's copy of a new question carries the `request_id` of the
+ *  `question_ask`.
+ */
+{ type: "question"; request_id?: string; question: Question_Serialize };
+
+/**  How a presenter closes a question. */
+export type QuestionOutcome = "answered" | "dismissed";
+
+/**  Requests of the questions feature. */
+export type QuestionRequest = QuestionRequest_Serialize | QuestionRequest_Deserialize;
+
+/**  Requests of the questions feature. */
+export type QuestionRequest_Deserialize = 
+/**  Ask a question (anyone). The reply is the new `question`, with the `request_id`. */
+{ type: "question_ask"; text: string; 
+/**  Hide who asked from other students. */
+anonymous?: boolean } | 
+/**  Upvote a question (anyone, once: a second upvote changes nothing). */
+{ type: "question_upvote"; id: string } | 
+/**  Presenters and the host: close a question as answered or dismissed. */
+{ type: "question_close"; id: string; outcome: QuestionOutcome } | 
+/**
+ *  Presenters and the host: pin the open question being answered now, or unpin
+ *  (`id: null`).
+ */
+{ type: "question_pin"; id?: string | null };
+
+/**  Requests of the questions feature. */
+export type QuestionRequest_Serialize = 
+/**  Ask a question (anyone). The reply is the new `question`, with the `request_id`. */
+{ type: "question_ask"; text: string; 
+/**  Hide who asked from other students. */
+anonymous: boolean } | 
+/**  Upvote a question (anyone, once: a second upvote changes nothing). */
+{ type: "question_upvote"; id: string } | 
+/**  Presenters and the host: close a question as answered or dismissed. */
+{ type: "question_close"; id: string; outcome: QuestionOutcome } | 
+/**
+ *  Presenters and the host: pin the open question being answered now, or unpin
+ *  (`id: null`).
+ */
+{ type: "question_pin"; id: string | null };
+
+/**  Where a question stands. */
+export type QuestionState = "open" | "answered" | "dismissed";
+
+/**  A question as one participant sees it. */
+export type Question_Deserialize = {
+	/**  The relay's id for it (opaque; unique in the room). */
+	id: string,
+	text: string,
+	/**  When it was asked, ms since the Unix epoch. */
+	asked_at: number,
+	anonymous: boolean,
+	/**  Who asked; `null` when it is anonymous and you are a student who did not ask it. */
+	by?: string | null,
+	/**  The asker's display name, on the same terms as `by`. */
+	by_name?: string | null,
+	votes: number,
+	/**  Whether you upvoted it. */
+	voted: boolean,
+	/**  Whether you asked it. */
+	mine: boolean,
+	state: QuestionState,
+	/**  Being answered now (at most one question of a room is). */
+	pinned: boolean,
+};
+
+/**  A question as one participant sees it. */
+export type Question_Serialize = {
+	/**  The relay's id for it (opaque; unique in the room). */
+	id: string,
+	text: string,
+	/**  When it was asked, ms since the Unix epoch. */
+	asked_at: number,
+	anonymous: boolean,
+	/**  Who asked; `null` when it is anonymous and you are a student who did not ask it. */
+	by: string | null,
+	/**  The asker's display name, on the same terms as `by`. */
+	by_name: string | null,
+	votes: number,
+	/**  Whether you upvoted it. */
+	voted: boolean,
+	/**  Whether you asked it. */
+	mine: boolean,
+	state: QuestionState,
+	/**  Being answered now (at most one question of a room is). */
+	pinned: boolean,
 };
 
 /**  The window is closing while others are in the room this app hosts. */

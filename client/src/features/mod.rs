@@ -8,6 +8,7 @@
 pub mod board;
 pub mod hands;
 pub mod presence;
+pub mod questions;
 pub mod timer;
 
 use studyhall_protocol::{ClientMessage, FeatureEvent, FeatureSnapshot};
@@ -19,6 +20,8 @@ pub struct FeatureState {
     pub hands: hands::HandQueue,
     pub timer: timer::RoomTimer,
     pub board: board::RoomBoard,
+    pub lecture: questions::Lecture,
+    pub questions: questions::QuestionList,
 }
 
 impl FeatureState {
@@ -27,6 +30,8 @@ impl FeatureState {
             hands: hands::HandQueue::new(&snapshot.hands),
             timer: timer::RoomTimer(snapshot.timer.clone()),
             board: board::RoomBoard::new(&snapshot.board),
+            lecture: questions::Lecture(snapshot.lecture.clone()),
+            questions: questions::QuestionList::new(&snapshot.questions),
         }
     }
 
@@ -36,6 +41,8 @@ impl FeatureState {
             FeatureEvent::Hands(e) => self.hands.apply(e),
             FeatureEvent::Timer(e) => self.timer.apply(e),
             FeatureEvent::Board(e) => self.board.apply(e),
+            FeatureEvent::Lecture(e) => self.lecture.apply(e),
+            FeatureEvent::Questions(e) => self.questions.apply(e),
         }
     }
 }
@@ -46,6 +53,8 @@ pub fn describe(event: &FeatureEvent) -> String {
         FeatureEvent::Hands(e) => hands::describe(e),
         FeatureEvent::Timer(e) => timer::describe(e),
         FeatureEvent::Board(e) => board::describe(e),
+        FeatureEvent::Lecture(e) => questions::describe_lecture(e),
+        FeatureEvent::Questions(e) => questions::describe_question(e),
     }
 }
 
@@ -60,6 +69,8 @@ pub struct FeatureArgs {
     pub timer: timer::TimerArgs,
     #[command(flatten)]
     pub board: board::BoardArgs,
+    #[command(flatten)]
+    pub questions: questions::QuestionArgs,
 }
 
 impl FeatureArgs {
@@ -68,6 +79,7 @@ impl FeatureArgs {
         let mut out = self.presence.requests();
         out.extend(self.hands.requests());
         out.extend(self.timer.requests());
+        out.extend(self.questions.requests());
         out
     }
 }

@@ -23,6 +23,14 @@ impl TokenBucket {
         }
     }
 
+    /// A bucket refilled by `rate` tokens per minute (for slow limits, such as questions).
+    pub fn per_minute(rate: u32, burst: u32, now: Instant) -> Self {
+        TokenBucket {
+            rate: f64::from(rate.max(1)) / 60.0,
+            ..TokenBucket::new(1, burst, now)
+        }
+    }
+
     /// Take one token, or say how long until one is available.
     pub fn try_take(&mut self, now: Instant) -> Result<(), Duration> {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use studyhall_protocol::{CloseCode, ErrorCode, LeaveReason, Participant, ServerMessage};
+use studyhall_protocol::{CloseCode, ErrorCode, LeaveReason, Participant, Role, ServerMessage};
 use tokio::sync::{mpsc, Notify};
 
 /// What a connection task is asked to send.
@@ -260,6 +260,41 @@ impl Room {
             None,
         );
         Some(updated)
+    }
+
+    /// `identity`'s role, if it is in the room.
+    pub fn role_of(&self, identity: &str) -> Option<Role> {
+        lock(&self.state)
+            .members
+            .get(identity)
+            .map(|m| m.participant.role)
+    }
+
+    /// Give `identity` (if present, and not a host) `role` and tell everyone. Returns
+    /// whether it changed.
+    pub fn set_role(&self, identity: &str, role: Role) -> bool {
+        let updated = {
+            let mut state = lock(&self.state);
+            let Some(member) = state.members.get_mut(identity) else {
+                return false;
+            };
+            let p = &mut member.participant;
+            if p.grants.host || p.role == role {
+                return false;
+            }
+            p.role = role;
+            p.clone()
+        };
+        if let Some(tx) = &self.changes {
+            let _ = tx.send(self.name.clone());
+        }
+        self.broadcast(
+            &ServerMessage::ParticipantUpdated {
+                participant: updated,
+            },
+            None,
+        );
+        true
     }
 
     /// Every participant with the cluster node its socket is on (`None`: this node).

@@ -7,6 +7,7 @@
 
 pub mod board;
 pub mod invites;
+pub mod questions;
 mod redis;
 pub mod room_state;
 mod sqlite;
@@ -17,6 +18,10 @@ pub use self::redis::{
 };
 pub use board::{BoardStore, RedisBoards, SqliteBoards, StoredBoard, BOARD_TTL};
 pub use invites::{Invite, InviteStore, MemoryInvites, RedisInvites};
+pub use questions::{
+    NewQuestion, QuestionStore, RedisQuestions, RoomQuestions, SqliteQuestions, StoredQuestion,
+    QUESTIONS_TTL,
+};
 pub use room_state::{RedisRoomState, RoomStateStore, SqliteRoomState, ROOM_STATE_TTL};
 pub use sqlite::SqliteChatLog;
 

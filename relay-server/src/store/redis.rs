@@ -413,6 +413,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_redis_question_store_passes_the_conformance_suite() {
+        use crate::store::questions::{conformance as questions, RedisQuestions};
+        use crate::store::QuestionStore;
+        let server = start_redis().unwrap();
+        let url = format!("redis://127.0.0.1:{}/", server.port);
+        let store = RedisQuestions::connect(&url).await.unwrap();
+        questions::questions_come_back_with_votes_and_states(&store).await;
+        questions::questions_expire_after_their_ttl(&store).await;
+        // The open questions are the presenters group's pending list, as another node
+        // reads it.
+        let client = redis::Client::open(url.as_str()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        /// XPENDING's summary: count, first and last id, consumers.
+        type Summary = (u64, Option<String>, Option<String>, Vec<(String, u64)>);
+        let pending: Summary = redis::cmd("XPENDING")
+            .arg("studyhall:questions:{a}")
+            .arg("presenters")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(pending.0, 1, "{pending:?}");
+        let other = RedisQuestions::connect(&url).await.unwrap();
+        let open: Vec<_> = other
+            .load("a")
+            .await
+            .unwrap()
+            .questions
+            .into_iter()
+            .filter(|q| q.state == studyhall_protocol::QuestionState::Open)
+            .map(|q| q.id)
+            .collect();
+        assert_eq!(open, [pending.1.unwrap()]);
+    }
+
+    #[tokio::test]
     async fn the_redis_invite_store_passes_the_conformance_suite() {
         use crate::store::invites::{conformance as invites, RedisInvites};
         let server = start_redis().unwrap();

@@ -2,6 +2,7 @@
 //! others on the network, and ending it (everyone is told) when the host is done.
 
 pub mod commands;
+pub mod remembered;
 
 use std::net::{IpAddr, Ipv4Addr, UdpSocket};
 use std::time::Duration;
@@ -71,16 +72,42 @@ pub async fn host(state: &RoomContext, title: &str, host_name: &str) -> Result<I
         title
     };
     let ip = lan_ip(std::env::var("STUDYHALL_HOST_IP").ok().as_deref())?;
-    let relay = HostedRelay::start(HostOptions {
+    // The same title hosted again within a day reopens its room (see `remembered`).
+    let again = remembered::find(&state.data_dir, title);
+    let options = |port| HostOptions {
         binary: None,
         ip,
-        port: 0,
+        port,
         media_port: 0,
         data_dir: state.data_dir.join("hosted-relay"),
-    })
-    .await?;
-    let room = room_name(title);
-    let identity = format!("host-{}", hex::encode(rand::random::<[u8; 4]>()));
+    };
+    let relay = match &again {
+        // Its old port may be taken by now: then any port (guests rejoin by invite).
+        Some(r) => match HostedRelay::start(options(r.port)).await {
+            Ok(relay) => relay,
+            Err(e) => {
+                tracing::info!(port = r.port, error = %e, "the room's old port is not free");
+                HostedRelay::start(options(0)).await?
+            }
+        },
+        None => HostedRelay::start(options(0)).await?,
+    };
+    let (room, identity) = match again {
+        Some(r) => {
+            tracing::info!(room = %r.room, "reopening a room hosted before");
+            (r.room, r.identity)
+        }
+        None => (
+            room_name(title),
+            format!("host-{}", hex::encode(rand::random::<[u8; 4]>())),
+        ),
+    };
+    if let Err(e) = remembered::remember(
+        &state.data_dir,
+        remembered::hosted(title, &room, &identity, relay.addr().port()),
+    ) {
+        tracing::warn!(error = %e, "could not remember the hosted room");
+    }
     let host_token = relay
         .token(&room, &identity, host_name, true, HOSTED_TTL)
         .await?;

@@ -65,6 +65,8 @@ pub struct Participant {
     pub identity: String,
     pub name: String,
     pub host: bool,
+    /// The host made them a presenter (they draw and answer questions).
+    pub presenter: bool,
     pub you: bool,
     pub media: MediaState,
     /// `active`, `away` or `on_break` (the protocol's own type).
@@ -80,6 +82,7 @@ impl Participant {
             identity: p.identity.clone(),
             name: p.name.clone(),
             host: p.role == proto::Role::Host || p.grants.host,
+            presenter: p.role == proto::Role::Presenter,
             you: p.identity == you,
             media: p.media.into(),
             presence: p.presence,

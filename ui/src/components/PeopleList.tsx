@@ -4,7 +4,8 @@ import { CameraIcon, CameraOffIcon, MicIcon, MicOffIcon } from './Icons';
 
 /**
  * Everyone in the room, one row each; a host can remove the others. `badges` adds what
- * else a row shows (e.g. the room features' badges).
+ * else a row shows (e.g. the room features' badges); `presenterAction` the control that
+ * makes someone a presenter or takes it back, under the name of everyone but hosts.
  */
 export function PeopleList({
   people,
@@ -12,12 +13,14 @@ export function PeopleList({
   speakingIdentity,
   onKick,
   badges,
+  presenterAction,
 }: {
   people: Participant[];
   isHost: boolean;
   speakingIdentity: string | null;
   onKick: (p: Participant) => void;
   badges?: (p: Participant) => React.ReactNode;
+  presenterAction?: (p: Participant) => React.ReactNode;
 }) {
   return (
     <ul className="people" data-testid="people-list">
@@ -31,8 +34,14 @@ export function PeopleList({
               {p.name}
               {p.you && <span className="muted"> (you)</span>}
               {p.host && <span className="badge badge--host">Host</span>}
+              {p.presenter && (
+                <span className="badge badge--presenter" data-testid="presenter-badge">
+                  Presenter
+                </span>
+              )}
             </span>
             {badges && <span className="person__badges">{badges(p)}</span>}
+            {presenterAction && !p.host && <span className="person__actions">{presenterAction(p)}</span>}
           </span>
           <span className="person__icons">
             {p.media.mic ? <MicIcon className="icon icon--muted" /> : <MicOffIcon className="icon icon--warn" />}

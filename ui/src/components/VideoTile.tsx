@@ -56,6 +56,11 @@ export function VideoTile({
             Host
           </span>
         )}
+        {participant.presenter && (
+          <span className="badge badge--presenter" data-testid="presenter-badge">
+            Presenter
+          </span>
+        )}
         {away && <span className="badge">{participant.presence === 'on_break' ? 'On a break' : 'Away'}</span>}
         {!participant.media.mic && (
           <span className="tile__icon" title="Microphone off" data-testid="mic-off">

@@ -106,4 +106,20 @@ export type RoomFeatureUi<S, K extends string = string> = {
    * nothing to take.
    */
   ShareOverlay?: ComponentType<ParticipantSlotProps<S>>;
+  /**
+   * A tab of its own in the room's side panel, after the chat and the people (the
+   * questions), opened from its tab or from a toolbar button of the same name.
+   */
+  Panel?: ComponentType<FeatureSlotProps<S>>;
+  /** What its panel's tab and toolbar button are called. */
+  panelLabel?: string;
+  /** The icon on its panel's toolbar button. */
+  PanelIcon?: ComponentType;
+  /**
+   * How far the news of its panel has gone: a number that only goes up, across a rejoin
+   * too. The room screen keeps it as a mark while the panel is shown, and the panel's tab
+   * and button show `panelUnread(state, mark)`, how many things are new since.
+   */
+  panelMark?: (state: S) => number;
+  panelUnread?: (state: S, mark: number) => number;
 };

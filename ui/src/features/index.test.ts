@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { FeatureEvent } from '../services/types';
-import { features, participant, raisedHand, timerRun, timerState } from '../test/fixtures';
+import { features, participant, question, raisedHand, timerRun, timerState } from '../test/fixtures';
 import { timer } from './timer';
 import {
   FEATURES,
@@ -9,6 +9,9 @@ import {
   featuresOnEvent,
   featuresQuiet,
   featuresReducer,
+  featurePanelMarks,
+  featurePanelTabs,
+  featurePanelUnread,
   featureStageKeys,
   featureStageLabel,
   featuresSyncRequests,
@@ -65,6 +68,19 @@ describe('syncing and stages', () => {
   it('knows which features have a stage, and what each is called', () => {
     expect(featureStageKeys()).toEqual(['board']);
     expect(featureStageLabel('board')).toBe('Whiteboard');
+  });
+});
+
+describe('side panel tabs', () => {
+  it('are the features with a panel, each counting its news since a mark', () => {
+    expect(featurePanelTabs().map(({ key, label }) => ({ key, label }))).toEqual([{ key: 'questions', label: 'Questions' }]);
+    const before = featuresFromSnapshot(features());
+    const marks = featurePanelMarks(before);
+    expect(marks).toEqual({ questions: 0 });
+    const after = featuresReducer(before, { type: 'question', question: question('q1', 'Why?') });
+    expect(featurePanelUnread(after, 'questions', marks.questions ?? 0)).toBe(1);
+    expect(featurePanelUnread(after, 'questions', featurePanelMarks(after).questions ?? 0)).toBe(0);
+    expect(featurePanelUnread(after, 'hands', 0)).toBe(0);
   });
 });
 

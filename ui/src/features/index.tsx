@@ -4,17 +4,20 @@
  * `FEATURES`. The room state keeps every feature's state under its key (`FeaturesState`),
  * and the room screen draws the slots below without knowing which features exist.
  */
+import type { ComponentType } from 'react';
 import type { FeatureEvent, FeatureRequest, FeatureSnapshot, Participant } from '../services/types';
 import { board } from './board';
 import type { FeatureRoom, RoomFeatureUi } from './feature';
 import { hands } from './hands';
+import { lecture } from './lecture';
 import { presence } from './presence';
+import { questions } from './questions';
 import { timer } from './timer';
 
 export type * from './feature';
 
 /** Every room feature's UI, in the order their slots are drawn. */
-export const FEATURES = [hands, presence, timer, board] as const;
+export const FEATURES = [hands, presence, timer, board, lecture, questions] as const;
 
 type Feature = (typeof FEATURES)[number];
 type StateOf<F> = F extends RoomFeatureUi<infer S, string> ? S : never;
@@ -84,6 +87,31 @@ export function featureStageKeys(): string[] {
 export function featureStageLabel(key: string): string {
   const feature = (FEATURES as readonly RoomFeatureUi<unknown>[]).find((f) => f.key === key);
   return feature?.stageLabel ?? key;
+}
+
+/** A feature's tab in the side panel: its key, what it is called, its toolbar icon. */
+export type FeaturePanelTab = { key: string; label: string; Icon: ComponentType | null };
+
+/** The features with a tab in the side panel, in order. */
+export function featurePanelTabs(): FeaturePanelTab[] {
+  return (FEATURES as readonly RoomFeatureUi<unknown>[])
+    .filter((f) => f.Panel !== undefined)
+    .map((f) => ({ key: f.key, label: f.panelLabel ?? f.key, Icon: f.PanelIcon ?? null }));
+}
+
+/** How far the news of each feature panel has gone (see `RoomFeatureUi.panelMark`). */
+export function featurePanelMarks(features: FeaturesState): Record<string, number> {
+  return Object.fromEntries(
+    slices(features)
+      .filter(({ feature }) => feature.Panel !== undefined)
+      .map(({ feature, state }) => [feature.key, feature.panelMark?.(state) ?? 0]),
+  );
+}
+
+/** How many things are new in the panel of the feature `key` since `mark`. */
+export function featurePanelUnread(features: FeaturesState, key: string, mark: number): number {
+  const slice = slices(features).find(({ feature }) => feature.key === key);
+  return slice?.feature.panelUnread?.(slice.state, mark) ?? 0;
 }
 
 /** Every feature's state after `event`; the same object when no feature's state changed. */
@@ -193,5 +221,14 @@ export function FeatureShareOverlays({ context, participant }: { context: Featur
   return slices(context.features).map(({ feature, state }) => {
     const Slot = feature.ShareOverlay;
     return Slot && <Slot key={feature.key} {...room} state={state} participant={participant} />;
+  });
+}
+
+/** The side panel's tab of the feature `featureKey`; nothing when it has none. */
+export function FeaturePanel({ context, featureKey }: { context: FeatureContext; featureKey: string }) {
+  const room = roomOf(context);
+  return slices(context.features).map(({ feature, state }) => {
+    const Slot = feature.key === featureKey ? feature.Panel : undefined;
+    return Slot && <Slot key={feature.key} {...room} state={state} />;
   });
 }

@@ -5,24 +5,20 @@ import { ConfirmDialog, Spinner } from '../components/Dialog';
 import {
   CameraIcon,
   CameraOffIcon,
-  ChatIcon,
   LeaveIcon,
   LinkIcon,
   MicIcon,
   MicOffIcon,
-  PeopleIcon,
   ScreenIcon,
   StopIcon,
 } from '../components/Icons';
 import { InviteDialog } from '../components/InviteDialog';
-import { PeopleList } from '../components/PeopleList';
 import { useToast } from '../components/Toasts';
 import { ToggleButton } from '../components/ToggleButton';
 import { ScreenStage, VideoTile } from '../components/VideoTile';
 import {
   FeatureHeaders,
-  FeaturePeopleSections,
-  FeaturePersonBadges,
+  FeaturePanel,
   FeatureShareOverlays,
   FeatureStage,
   featureStageLabel,
@@ -58,6 +54,7 @@ import { nextSpeaker, noSpeaker, type SpeakerState } from '../state/activeSpeake
 import type { ChatAction } from '../state/chat';
 import { joinErrorText } from '../state/errors';
 import { everyone, nameOf, roomFromSnapshot, roomReducer, sharedScreen } from '../state/room';
+import { CHAT_TAB, PanelButtons, PEOPLE_TAB, PeoplePanel, SidePanel, usePanelTabs } from './RoomPanel';
 
 /** Why the room screen closed. */
 export type RoomExit =
@@ -67,7 +64,8 @@ export type RoomExit =
   | { kind: 'lost'; message: string };
 
 type MediaKind = keyof MediaState;
-type Panel = 'chat' | 'people' | null;
+/** The side panel's tab shown (`chat`, `people`, a feature's key), null when it is closed. */
+type Panel = string | null;
 
 const MEDIA_WORDS: Record<MediaKind, string> = { mic: 'microphone', camera: 'camera', screen: 'screen sharing' };
 
@@ -109,6 +107,7 @@ export function RoomScreen({
   const [rejoinError, setRejoinError] = useState<string | null>(null);
   const toast = useToast();
   const chatAlerts = useChatAlerts(featuresQuiet(state.features) !== null, toast);
+  const panelTabs = usePanelTabs(panel, state.features, chatAlerts.unread);
   const exited = useRef(false);
   const stateRef = useRef(state);
   const panelRef = useRef(panel);
@@ -135,6 +134,7 @@ export function RoomScreen({
   }, []);
 
   const { received: chatReceived, setQuiet } = chatAlerts;
+  const { joined: personJoined, left: personLeft } = panelTabs;
   const featuresChanged = useCallback(
     (features: FeaturesState) => {
       featuresSeen.current = features;
@@ -179,9 +179,15 @@ export function RoomScreen({
             setRelayClockOffsetMs(event.offsetMs);
             return;
           case 'chatMessage':
-            if (panelRef.current !== 'chat' && event.message.from !== stateRef.current.you.identity) {
+            if (panelRef.current !== CHAT_TAB && event.message.from !== stateRef.current.you.identity) {
               chatReceived();
             }
+            break;
+          case 'participantJoined':
+            if (panelRef.current !== PEOPLE_TAB) personJoined(event.participant.identity);
+            break;
+          case 'participantLeft':
+            personLeft(event.identity);
             break;
           case 'connection':
             if (event.state === 'connected') setRejoinError(null);
@@ -201,7 +207,7 @@ export function RoomScreen({
           if (offset !== null && offset !== undefined) setRelayClockOffsetMs(offset);
         }
       }),
-    [exit, toast, chatReceived, featuresChanged],
+    [exit, toast, chatReceived, personJoined, personLeft, featuresChanged],
   );
 
   useEffect(
@@ -269,9 +275,10 @@ export function RoomScreen({
     }
   }
 
-  function openPanel(which: Exclude<Panel, null>) {
-    setPanel((p) => (p === which ? null : which));
-    if (which === 'chat') chatAlerts.read();
+  /** Show the tab `which`; `toggle`: close the panel when it is the one shown. */
+  function showPanel(which: string, toggle: boolean) {
+    setPanel((p) => (toggle && p === which ? null : which));
+    if (which === CHAT_TAB) chatAlerts.read();
   }
 
   function closeDialog() {
@@ -430,15 +437,14 @@ export function RoomScreen({
         </div>
       </main>
 
-      {panel && (
-        <aside className="room__panel" aria-label={panel === 'chat' ? 'Chat' : 'People'}>
-          <div className="panel__header">
-            <h2>{panel === 'chat' ? 'Chat' : `People (${people.length})`}</h2>
-            <button className="button button--ghost button--small" onClick={() => setPanel(null)} aria-label="Close panel">
-              ×
-            </button>
-          </div>
-          {panel === 'chat' ? (
+      {panel !== null && (
+        <SidePanel
+          tabs={panelTabs.tabs}
+          panel={panel}
+          onSelect={(key) => showPanel(key, false)}
+          onClose={() => setPanel(null)}
+        >
+          {panel === CHAT_TAB ? (
             <ChatPanel
               chat={state.chat}
               dispatch={chatDispatch}
@@ -447,24 +453,19 @@ export function RoomScreen({
               maxChatBytes={state.maxChatBytes}
               canSend={connected}
             />
+          ) : panel === PEOPLE_TAB ? (
+            <PeoplePanel
+              context={featureContext}
+              speakingIdentity={speakingIdentity}
+              onKick={(p) => {
+                setDialogError(null);
+                setDialog({ kick: p });
+              }}
+            />
           ) : (
-            <div className="people-panel">
-              <div className="people-panel__sections">
-                <FeaturePeopleSections context={featureContext} />
-              </div>
-              <PeopleList
-                people={people}
-                isHost={isHost}
-                speakingIdentity={speakingIdentity}
-                onKick={(p) => {
-                  setDialogError(null);
-                  setDialog({ kick: p });
-                }}
-                badges={(p) => <FeaturePersonBadges context={featureContext} participant={p} />}
-              />
-            </div>
+            <FeaturePanel context={featureContext} featureKey={panel} />
           )}
-        </aside>
+        </SidePanel>
       )}
 
       <nav className="toolbar" aria-label="Room controls">
@@ -503,29 +504,7 @@ export function RoomScreen({
         </div>
         <div className="toolbar__group">
           <FeatureToolbar context={featureContext} />
-          <button
-            className={`tool ${panel === 'people' ? 'tool--active' : ''}`}
-            onClick={() => openPanel('people')}
-            aria-pressed={panel === 'people'}
-            data-testid="toggle-people"
-          >
-            <PeopleIcon />
-            <span>People</span>
-          </button>
-          <button
-            className={`tool ${panel === 'chat' ? 'tool--active' : ''}`}
-            onClick={() => openPanel('chat')}
-            aria-pressed={panel === 'chat'}
-            data-testid="toggle-chat"
-          >
-            <ChatIcon />
-            <span>Chat</span>
-            {chatAlerts.unread > 0 && (
-              <span className="tool__badge" data-testid="chat-unread">
-                {chatAlerts.unread}
-              </span>
-            )}
-          </button>
+          <PanelButtons tabs={panelTabs.tabs} panel={panel} onToggle={(key) => showPanel(key, true)} />
           {state.hosting && (
             <button className="tool" onClick={() => setDialog('invite')} data-testid="open-invite">
               <LinkIcon />

@@ -61,6 +61,18 @@ export type Placed = B.Placed_Serialize;
 /** What an object is (`pen`, `rect`, `text`, ...), with its geometry in page units. */
 export type Shape = B.Shape;
 export type Style = B.Style_Serialize;
+// The lecture (protocol `lecture.rs`): who presents.
+export type LectureRequest = B.LectureRequest;
+export type LectureEvent = B.LectureEvent_Serialize;
+export type LectureState = B.LectureState_Serialize;
+// Questions (protocol `questions.rs`), each as this participant sees it.
+export type Question = B.Question_Serialize;
+export type QuestionRequest = B.QuestionRequest_Serialize;
+export type QuestionEvent = B.QuestionEvent_Serialize;
+/** `open`, `answered` or `dismissed`. */
+export type QuestionState = B.QuestionState;
+/** How a presenter closes a question: `answered` or `dismissed`. */
+export type QuestionOutcome = B.QuestionOutcome;
 /** What changed the timer (`started`, `phase_ended`, ...). */
 export type TimerChange = B.TimerChange;
 /** `focus`, `short_break` or `long_break`. */

@@ -8,6 +8,7 @@ function person(identity: string, extra: Partial<Participant> = {}): Participant
     identity,
     name: identity.toUpperCase(),
     host: false,
+    presenter: false,
     you: false,
     media: { mic: true, camera: true, screen: false },
     presence: 'active',

@@ -13,7 +13,7 @@
 /**
  * @import {
  *   AppInfo, BoardSummary, ChatPage, DayTotal, DeviceList, FeatureSnapshot, Invite, MediaState, Participant,
- *   RaisedHand, RoomSnapshot, RoomTotal, Settings, StudySummary, TimerRun, TimerSettings,
+ *   Question, RaisedHand, RoomSnapshot, RoomTotal, Settings, StudySummary, TimerRun, TimerSettings,
  *   TimerState,
  * } from '../services/types'
  */
@@ -74,6 +74,7 @@ export function participant(identity, name, extra = {}) {
     identity,
     name,
     host: false,
+    presenter: false,
     you: false,
     media: media(),
     presence: 'active',
@@ -162,12 +163,44 @@ export function boardSummary(extra = {}) {
 }
 
 /**
- * What the room features hold: no hands raised, the timer stopped, an empty whiteboard.
+ * An open question with no votes, asked by Bob (not anonymously), as someone else sees it.
+ * @param {string} id
+ * @param {string} text
+ * @param {Partial<Question>} [extra]
+ * @returns {Question}
+ */
+export function question(id, text, extra = {}) {
+  return {
+    id,
+    text,
+    asked_at: 1_795_000_000_000,
+    anonymous: false,
+    by: 'bob-2',
+    by_name: 'Bob',
+    votes: 0,
+    voted: false,
+    mine: false,
+    state: 'open',
+    pinned: false,
+    ...extra,
+  };
+}
+
+/**
+ * What the room features hold: no hands raised, the timer stopped, an empty whiteboard,
+ * no presenters, no questions.
  * @param {Partial<FeatureSnapshot>} [extra]
  * @returns {FeatureSnapshot}
  */
 export function features(extra = {}) {
-  return { hands: [], timer: timerState(), board: boardSummary(), ...extra };
+  return {
+    hands: [],
+    timer: timerState(),
+    board: boardSummary(),
+    lecture: { presenters: [] },
+    questions: [],
+    ...extra,
+  };
 }
 
 /**

@@ -17,6 +17,7 @@ export {
   invite,
   media,
   participant,
+  question,
   raisedHand,
   roomTotal,
   settings,

@@ -27,7 +27,7 @@ use studyhall_protocol::{
 };
 use tokio::sync::Mutex;
 
-use super::{warn_conn, Cx, Outcome, Refused, Reply, RoomFeature, Services, Snapshot};
+use super::{Cx, Outcome, Refused, Reply, RoomFeature, Services, Snapshot};
 use crate::room::{serialize, ConnHandle, Outbound, Room};
 use crate::store::{BoardStore, BOARD_TTL};
 
@@ -373,7 +373,7 @@ impl RoomFeature for Whiteboard {
             if cx.buckets.board_live.try_take(cx.now).is_err() {
                 return Ok(Reply::Ack);
             }
-            if !board.can_draw(cx.identity, cx.grants.host) {
+            if !board.can_draw(cx.identity, cx.presents()) {
                 return Err(not_a_drawer());
             }
             let preview = studyhall_protocol::BoardObject {
@@ -409,7 +409,7 @@ impl RoomFeature for Whiteboard {
             held.sync(cx.conn, id.as_deref(), *since);
             return Ok(Reply::Ack);
         }
-        if !board.can_draw(cx.identity, cx.grants.host) {
+        if !board.can_draw(cx.identity, cx.presents()) {
             return Err(not_a_drawer());
         }
         let now = cx.services.clock.now_ms();
@@ -520,11 +520,10 @@ impl RoomFeature for Whiteboard {
         let board = room.feature::<RoomBoard>();
         let loaded = match board.load(services, room).await {
             Ok(guard) => guard.as_ref().map(|held| summary(&held.board)),
-            Err(Refused::Error { code, message }) => {
-                warn_conn(services, conn, code, &message);
+            Err(refused) => {
+                super::warn_refused(services, conn, refused);
                 None
             }
-            Err(Refused::RateLimited(_)) => None,
         };
         if let Some(summary) = loaded {
             into.features.board = summary;
@@ -535,7 +534,7 @@ impl RoomFeature for Whiteboard {
 fn not_a_drawer() -> Refused {
     Refused::new(
         ErrorCode::Forbidden,
-        "draw: only hosts draw on this whiteboard (a host can open it to everyone or to you)",
+        "draw: only hosts and presenters draw on this whiteboard (a host can open it to everyone or to you)",
     )
 }
 

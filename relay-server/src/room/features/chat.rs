@@ -115,10 +115,7 @@ async fn send(cx: &mut Cx<'_>, client_msg_id: String, text: String) -> Outcome {
     // Line breaks from any system are kept as `\n`; other control characters are
     // refused (each would cost 6 bytes as a JSON escape in every member's frame).
     let text = text.replace("\r\n", "\n");
-    if let Some(c) = text
-        .chars()
-        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
-    {
+    if let Some(c) = studyhall_protocol::forbidden_control(&text) {
         return Err(Refused::new(
             ErrorCode::InvalidText,
             format!(

@@ -21,14 +21,17 @@
 pub mod board;
 pub mod chat;
 pub mod hands;
+pub mod lecture;
 pub mod presence;
+pub mod questions;
 pub mod timer;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use studyhall_protocol::{
-    ChatPage, ClientMessage, ErrorCode, FeatureSnapshot, Grants, LeaveReason, ServerMessage,
+    ChatPage, ClientMessage, ErrorCode, FeatureSnapshot, Grants, LeaveReason, Participant,
+    ServerMessage,
 };
 
 use super::filter::WordFilter;
@@ -36,7 +39,7 @@ use super::limits::{IdentityLimits, TokenBucket};
 use super::{ConnHandle, Outbound, Room};
 use crate::clock::Clock;
 use crate::metrics::Metrics;
-use crate::store::{BoardStore, ChatLog, RoomStateStore};
+use crate::store::{BoardStore, ChatLog, QuestionStore, RoomStateStore};
 
 /// Every room feature, in the order joiners' snapshots are filled.
 pub static FEATURES: &[&dyn RoomFeature] = &[
@@ -45,6 +48,8 @@ pub static FEATURES: &[&dyn RoomFeature] = &[
     &hands::Hands,
     &timer::Timer,
     &board::Whiteboard,
+    &lecture::Lecture,
+    &questions::Questions,
 ];
 
 /// The feature that handles messages of type `kind`.
@@ -59,6 +64,8 @@ pub struct Services {
     pub room_state: Arc<dyn RoomStateStore>,
     /// Whiteboards: snapshots and the changes after them.
     pub board: Arc<dyn BoardStore>,
+    /// Questions (Q&A).
+    pub questions: Arc<dyn QuestionStore>,
     /// The clock clients count down to.
     pub clock: Clock,
     pub filter: WordFilter,
@@ -96,6 +103,8 @@ pub struct SessionBuckets {
     pub board: TokenBucket,
     /// Strokes being drawn (over the rate they are dropped).
     pub board_live: TokenBucket,
+    /// Questions asked (a few a minute).
+    pub questions: TokenBucket,
 }
 
 impl SessionBuckets {
@@ -111,6 +120,11 @@ impl SessionBuckets {
             board_live: TokenBucket::new(
                 studyhall_protocol::board::LIVE_PER_SECOND,
                 studyhall_protocol::board::LIVE_BURST,
+                now,
+            ),
+            questions: TokenBucket::per_minute(
+                studyhall_protocol::questions::QUESTIONS_PER_MINUTE,
+                studyhall_protocol::questions::QUESTIONS_PER_MINUTE,
                 now,
             ),
         }
@@ -135,6 +149,15 @@ impl Cx<'_> {
     pub fn is_current(&self) -> bool {
         self.room.is_current(self.identity, self.conn.id)
     }
+
+    /// Whether the sender runs the lecture now: a host, or a presenter.
+    pub fn presents(&self) -> bool {
+        self.grants.host
+            || self
+                .room
+                .role_of(self.identity)
+                .is_some_and(studyhall_protocol::Role::presents)
+    }
 }
 
 /// A handled request's answer to its sender.
@@ -145,6 +168,9 @@ pub enum Reply {
     Ack,
     /// Done, with a reply of its own (which echoes the `request_id`).
     Message(ServerMessage),
+    /// Done, and the sender was told already (its copy of the broadcast carried the
+    /// `request_id`).
+    Told,
 }
 
 /// A request that was refused.
@@ -154,6 +180,9 @@ pub enum Refused {
     Error { code: ErrorCode, message: String },
     /// Over a rate limit: the session decides between a warning and a disconnect.
     RateLimited(Duration),
+    /// Over a feature's own slow limit (questions a minute): `rate_limited` with this
+    /// message naming the limit and `retry_after_ms`, never a disconnect.
+    Limit { message: String, wait: Duration },
 }
 
 impl Refused {
@@ -170,6 +199,8 @@ pub type Outcome = Result<Reply, Refused>;
 /// What a joiner receives, filled by every feature.
 #[derive(Debug, Default)]
 pub struct Snapshot {
+    /// Who it is for (features that show each participant their own cut read it).
+    pub you: Option<Participant>,
     pub chat: ChatPage,
     pub features: FeatureSnapshot,
 }
@@ -221,8 +252,16 @@ pub fn left(room: &Room, identity: &str, reason: LeaveReason, now: Instant) {
 }
 
 /// What a joiner of `room` receives from every feature.
-pub async fn snapshot(services: &Services, room: &Arc<Room>, conn: &ConnHandle) -> Snapshot {
-    let mut snapshot = Snapshot::default();
+pub async fn snapshot(
+    services: &Services,
+    room: &Arc<Room>,
+    conn: &ConnHandle,
+    you: &Participant,
+) -> Snapshot {
+    let mut snapshot = Snapshot {
+        you: Some(you.clone()),
+        ..Snapshot::default()
+    };
     for f in FEATURES {
         f.snapshot(services, room, conn, &mut snapshot).await;
     }
@@ -246,6 +285,13 @@ pub(crate) fn replaced() -> Refused {
     )
 }
 
+/// Tell `conn` (only) why a joiner's snapshot lacks a feature's state.
+pub fn warn_refused(services: &Services, conn: &ConnHandle, refused: Refused) {
+    if let Refused::Error { code, message } = refused {
+        warn_conn(services, conn, code, &message);
+    }
+}
+
 /// Tell `conn` (only) about a problem that does not refuse anything.
 pub fn warn_conn(services: &Services, conn: &ConnHandle, code: ErrorCode, message: &str) {
     services.metrics.error_sent(code);
@@ -259,7 +305,7 @@ pub(crate) mod testing {
     //! A room with members on plain queues, for feature tests without sockets.
     use super::*;
     use crate::room::Rooms;
-    use crate::store::{SqliteBoards, SqliteChatLog, SqliteRoomState};
+    use crate::store::{SqliteBoards, SqliteChatLog, SqliteQuestions, SqliteRoomState};
     use studyhall_protocol::{MediaState, Participant, Presence, Role};
     use tokio::sync::mpsc;
 
@@ -309,6 +355,7 @@ pub(crate) mod testing {
                 chat: Arc::new(chat),
                 room_state: Arc::new(SqliteRoomState::open_in(dir.path()).unwrap()),
                 board: Arc::new(SqliteBoards::open_in(dir.path()).unwrap()),
+                questions: Arc::new(SqliteQuestions::open_in(dir.path()).unwrap()),
                 clock: Clock::new(),
                 identities: Default::default(),
                 filter: WordFilter::default(),

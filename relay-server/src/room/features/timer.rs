@@ -19,7 +19,7 @@ use studyhall_protocol::{
 };
 use tokio::sync::Mutex;
 
-use super::{warn_conn, Cx, Outcome, Refused, Reply, RoomFeature, Services, Snapshot};
+use super::{Cx, Outcome, Refused, Reply, RoomFeature, Services, Snapshot};
 use crate::clock::Clock;
 use crate::room::{ConnHandle, Room};
 use crate::store::{RoomStateStore, ROOM_STATE_TTL};
@@ -474,11 +474,10 @@ impl RoomFeature for Timer {
             Ok(guard) => guard
                 .as_ref()
                 .map(|held| held.machine.view(services.clock.now_ms())),
-            Err(Refused::Error { code, message }) => {
-                warn_conn(services, conn, code, &message);
+            Err(refused) => {
+                super::warn_refused(services, conn, refused);
                 None
             }
-            Err(Refused::RateLimited(_)) => None,
         };
         if let Some(state) = loaded {
             into.features.timer = state;
@@ -882,12 +881,24 @@ mod tests {
         );
         tokio::time::sleep(std::time::Duration::from_secs(20)).await;
         let back = h.join("ada");
-        let snapshot = super::super::snapshot(&h.services, &h.room, &back.conn).await;
+        let snapshot = super::super::snapshot(
+            &h.services,
+            &h.room,
+            &back.conn,
+            &crate::room::features::testing::person("ada", studyhall_protocol::Grants::member()),
+        )
+        .await;
         let run = snapshot.features.timer.run.unwrap();
         assert_eq!((run.phase, run.round, run.paused), (Phase::Focus, 1, false));
         assert_eq!(run.remaining_ms, 50_000, "two minutes less the 70 s gone");
         tokio::time::sleep(std::time::Duration::from_secs(51)).await;
-        let snapshot = super::super::snapshot(&h.services, &h.room, &back.conn).await;
+        let snapshot = super::super::snapshot(
+            &h.services,
+            &h.room,
+            &back.conn,
+            &crate::room::features::testing::person("ada", studyhall_protocol::Grants::member()),
+        )
+        .await;
         assert_eq!(
             snapshot.features.timer.run.map(|r| r.phase),
             Some(Phase::ShortBreak)

@@ -104,14 +104,24 @@ impl Session {
         if !claims.grants.publish {
             media = MediaState::default();
         }
+        let role = if claims.grants.host {
+            Role::Host
+        } else if features::lecture::is_presenter(
+            &relay.features,
+            relay.rooms.get(&room).as_ref(),
+            &room,
+            &claims.sub,
+        )
+        .await
+        {
+            Role::Presenter
+        } else {
+            Role::Member
+        };
         let participant = Participant {
             identity: claims.sub.clone(),
             name: claims.name.clone(),
-            role: if claims.grants.host {
-                Role::Host
-            } else {
-                Role::Member
-            },
+            role,
             grants: claims.grants,
             media,
             presence: Default::default(),
@@ -162,7 +172,7 @@ impl Session {
         // Each feature's state is read after entering the room: a change made in between
         // may arrive both in the snapshot and as an event (clients de-duplicate), but none
         // can fall between the two.
-        let snapshot = features::snapshot(&relay.features, &joined.room, &conn)
+        let snapshot = features::snapshot(&relay.features, &joined.room, &conn, &participant)
             .instrument(span.clone())
             .await;
         let config = &relay.config;

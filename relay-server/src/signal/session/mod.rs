@@ -303,12 +303,23 @@ impl Session {
         match outcome {
             Ok(Reply::Ack) => self.ack(request_id),
             Ok(Reply::Message(msg)) => self.reply(msg),
+            Ok(Reply::Told) => {}
             Err(Refused::Error { code, message }) => {
                 debug!(feature = feature.name(), kind, ?code, "refused");
                 self.error(code, message, request_id)
             }
             Err(Refused::RateLimited(wait)) => {
                 return self.rate_limited(now, wait.as_millis() as u64, request_id)
+            }
+            Err(Refused::Limit { message, wait }) => {
+                self.relay.metrics.error_sent(ErrorCode::RateLimited);
+                self.reply(ServerMessage::Error {
+                    request_id,
+                    code: ErrorCode::RateLimited,
+                    message,
+                    fatal: false,
+                    retry_after_ms: Some((wait.as_millis() as u64).max(1)),
+                });
             }
         }
         Flow::Continue

@@ -14,7 +14,7 @@ import { PAGE_HEIGHT, PAGE_WIDTH } from './geometry';
 
 export function Annotations(props: ParticipantSlotProps<BoardUiState>) {
   const { state, participant, you, isHost, people } = props;
-  const mayDraw = canDraw(state, you, isHost);
+  const mayDraw = canDraw(state, you, isHost || you.presenter);
   const [on, setOn] = useState(false);
   const [settings, setSettings] = useState<PenSettings>({ ...DEFAULT_PEN, color: '#dc2626' });
   // The id the page gets if we are the first to annotate this share.

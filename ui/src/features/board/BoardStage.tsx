@@ -1,7 +1,7 @@
 /**
  * The whiteboard, large: the page fitted to the stage, the tools for those who may draw
- * (a note for those who may not), the pages, who may draw (hosts), and saving the page
- * as PNG or the board as PDF.
+ * (a note for those who may not), the pages, who may draw besides hosts and presenters,
+ * and saving the page as PNG or the board as PDF.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ConfirmDialog, Spinner } from '../../components/Dialog';
@@ -57,7 +57,7 @@ export function BoardStage(props: FeatureSlotProps<BoardUiState>) {
   const [saving, setSaving] = useState<'png' | 'pdf' | null>(null);
   const actions = useBoardActions(props, state);
   const { previews } = actions;
-  const mayDraw = canDraw(state, you, isHost);
+  const mayDraw = canDraw(state, you, isHost || you.presenter);
   useUndoKeys(mayDraw, actions.undo, actions.redo);
   // A tool's key picks it (P pen, H highlighter, E eraser, ...), unless one is typing.
   useEffect(() => {
@@ -202,7 +202,9 @@ export function BoardStage(props: FeatureSlotProps<BoardUiState>) {
   }
 
   const readOnlyNote =
-    access.drawers.length > 0 ? 'Only hosts and the people a host chose draw here.' : 'Only hosts draw here.';
+    access.drawers.length > 0
+      ? 'Only hosts, presenters and the people a host chose draw here.'
+      : 'Only hosts and presenters draw here.';
 
   return (
     <section
@@ -418,7 +420,7 @@ export function BoardStage(props: FeatureSlotProps<BoardUiState>) {
 
 type Mode = 'hosts' | 'everyone' | 'chosen';
 
-/** A host's choice of who draws besides the hosts: nobody, everyone, or people named. */
+/** A host's choice of who draws besides hosts and presenters: nobody, everyone, or people named. */
 function AccessPanel({
   access,
   people,
@@ -432,7 +434,7 @@ function AccessPanel({
   // "People I choose" with nobody ticked yet is the same access as "only hosts".
   const [picking, setPicking] = useState(false);
   const mode: Mode = given === 'hosts' && picking ? 'chosen' : given;
-  const others = people.filter((p) => !p.host && !p.you);
+  const others = people.filter((p) => !p.host && !p.presenter && !p.you);
 
   function setMode(next: Mode) {
     setPicking(next === 'chosen');
@@ -458,9 +460,9 @@ function AccessPanel({
   return (
     <section className="board-menu board-access" role="dialog" aria-label="Who may draw" data-testid="board-access-panel">
       <h3 className="feature-section__title">Who may draw</h3>
-      {option('hosts', 'Only hosts')}
+      {option('hosts', 'Only hosts and presenters')}
       {option('everyone', 'Everyone in the room')}
-      {option('chosen', 'Hosts and the people I choose')}
+      {option('chosen', 'Hosts, presenters and the people I choose')}
       {mode === 'chosen' && (
         <ul className="board-access__people">
           {others.length === 0 && <li className="muted small">Nobody else is here yet.</li>}

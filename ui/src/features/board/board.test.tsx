@@ -377,12 +377,12 @@ describe('the whiteboard stage', () => {
     renderRoom(snapshot({ you: participant('ada-1', 'Ada', { you: true, host: false }) }));
     sendBoard([{ id: 'page-1', objects: [] }], 0);
     openBoard();
-    expect(id('board-readonly').textContent).toBe('Only hosts draw here.');
+    expect(id('board-readonly').textContent).toBe('Only hosts and presenters draw here.');
     expect(screen.queryByTestId('board-tool-pen')).toBeNull();
     expect(screen.queryByTestId('board-page-add')).toBeNull();
     expect(screen.queryByTestId('board-access')).toBeNull();
     sendOp(1, { op: 'access', access: { everyone: false, drawers: ['cat-3'] } });
-    expect(id('board-readonly').textContent).toBe('Only hosts and the people a host chose draw here.');
+    expect(id('board-readonly').textContent).toBe('Only hosts, presenters and the people a host chose draw here.');
     sendOp(2, { op: 'access', access: { everyone: false, drawers: ['ada-1'] } });
     expect(screen.queryByTestId('board-readonly')).toBeNull();
     expect(id('board-tool-pen')).toBeTruthy();

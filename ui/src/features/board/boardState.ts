@@ -155,10 +155,13 @@ export function accessOf(state: BoardUiState): BoardAccess {
   return state.board?.access ?? state.summary.access;
 }
 
-/** Whether `you` may draw: hosts always, others when the access names them or everyone. */
-export function canDraw(state: BoardUiState, you: Pick<Participant, 'identity'>, isHost: boolean): boolean {
+/**
+ * Whether `you` may draw: hosts and presenters always (`presents`), others when the access
+ * names them or everyone.
+ */
+export function canDraw(state: BoardUiState, you: Pick<Participant, 'identity'>, presents: boolean): boolean {
   const access = accessOf(state);
-  return isHost || access.everyone || access.drawers.includes(you.identity);
+  return presents || access.everyone || access.drawers.includes(you.identity);
 }
 
 /** A page of the board's own (not drawn over a screen share). */

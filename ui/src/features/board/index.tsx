@@ -37,7 +37,7 @@ function BoardButton(props: FeatureSlotProps<BoardUiState>) {
   if (open && seen !== state.revision) setSeen(state.revision);
   const changed = !open && state.revision !== seen;
   // An annotation page whose share has ended (or whose sharer left), for those who may draw.
-  const ended = canDraw(state, props.you, props.isHost)
+  const ended = canDraw(state, props.you, props.isHost || props.you.presenter)
     ? allAnnotationPages(state).find(
         (p) => !props.people.some((person) => person.identity === p.annotates && person.media.screen),
       )
