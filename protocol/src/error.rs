@@ -35,6 +35,9 @@ pub enum ErrorCode {
     RoomFull,
     /// A host removed this identity from the room; it cannot rejoin while the room lives.
     Banned,
+    /// The host locked the room: it takes no new people (those already admitted can
+    /// reconnect).
+    RoomLocked,
     /// Too many messages; `retry_after_ms` says when to try again.
     RateLimited,
     /// The WebSocket message is larger than `max_message_bytes`.
@@ -101,6 +104,7 @@ impl ErrorCode {
             ErrorCode::LimitReached => "limit_reached",
             ErrorCode::RoomFull => "room_full",
             ErrorCode::Banned => "banned",
+            ErrorCode::RoomLocked => "room_locked",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::MessageTooLarge => "message_too_large",
             ErrorCode::InvalidText => "invalid_text",
@@ -144,6 +148,8 @@ impl CloseCode {
     pub const KICKED: u16 = 4003;
     /// The room is full.
     pub const ROOM_FULL: u16 = 4004;
+    /// The room is locked: it takes no new people now.
+    pub const ROOM_LOCKED: u16 = 4005;
     /// Disconnected for repeatedly breaking the rate limit.
     pub const RATE_LIMITED: u16 = 4008;
     /// The same identity joined from another connection.

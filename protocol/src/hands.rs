@@ -15,16 +15,24 @@ pub enum HandRequest {
     LowerHand,
     /// Lower someone else's hand. Needs the `host` grant.
     LowerHandOf { identity: String },
+    /// Lower every hand. Needs the `host` grant.
+    LowerAllHands,
 }
 
 impl HandRequest {
-    pub const TYPES: &'static [&'static str] = &["raise_hand", "lower_hand", "lower_hand_of"];
+    pub const TYPES: &'static [&'static str] = &[
+        "raise_hand",
+        "lower_hand",
+        "lower_hand_of",
+        "lower_all_hands",
+    ];
 
     pub fn kind(&self) -> &'static str {
         match self {
             HandRequest::RaiseHand => "raise_hand",
             HandRequest::LowerHand => "lower_hand",
             HandRequest::LowerHandOf { .. } => "lower_hand_of",
+            HandRequest::LowerAllHands => "lower_all_hands",
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod lecture;
 mod media;
 pub mod presence;
 pub mod questions;
+pub mod reactions;
 mod room;
 pub mod timer;
 
@@ -29,10 +30,11 @@ pub use board::{
 pub use chat::{ChatMessage, ChatPage};
 pub use error::{CloseCode, ErrorCode};
 pub use hands::{HandEvent, HandRequest, RaisedHand};
-pub use lecture::{LectureEvent, LectureRequest, LectureState};
+pub use lecture::{LectureEvent, LectureRequest, LectureState, RoomMode};
 pub use media::{ForwardedTrack, PublishedTrack, TrackSource};
 pub use presence::PresenceRequest;
 pub use questions::{Question, QuestionEvent, QuestionOutcome, QuestionRequest, QuestionState};
+pub use reactions::{Reaction, ReactionEvent, ReactionRequest};
 pub use room::{Grant, Grants, MediaState, MediaUpdate, Participant, Presence, Role};
 pub use timer::{
     Phase, TimerChange, TimerEvent, TimerRequest, TimerRun, TimerSettings, TimerState,
@@ -166,6 +168,7 @@ pub enum FeatureRequest {
     Board(BoardRequest),
     Lecture(LectureRequest),
     Questions(QuestionRequest),
+    Reactions(ReactionRequest),
 }
 
 impl FeatureRequest {
@@ -178,6 +181,7 @@ impl FeatureRequest {
             FeatureRequest::Board(r) => r.kind(),
             FeatureRequest::Lecture(r) => r.kind(),
             FeatureRequest::Questions(r) => r.kind(),
+            FeatureRequest::Reactions(r) => r.kind(),
         }
     }
 
@@ -189,6 +193,7 @@ impl FeatureRequest {
             || BoardRequest::TYPES.contains(&kind)
             || LectureRequest::TYPES.contains(&kind)
             || QuestionRequest::TYPES.contains(&kind)
+            || ReactionRequest::TYPES.contains(&kind)
     }
 
     /// Decode the request whose `"type"` is `kind`; `None` when no feature has it. The
@@ -214,6 +219,9 @@ impl FeatureRequest {
         }
         if QuestionRequest::TYPES.contains(&kind) {
             return Some(decode_value(value, from_value).map(FeatureRequest::Questions));
+        }
+        if ReactionRequest::TYPES.contains(&kind) {
+            return Some(decode_value(value, from_value).map(FeatureRequest::Reactions));
         }
         None
     }
@@ -397,6 +405,12 @@ impl From<QuestionRequest> for ClientMessage {
     }
 }
 
+impl From<ReactionRequest> for ClientMessage {
+    fn from(r: ReactionRequest) -> Self {
+        ClientMessage::Feature(FeatureRequest::Reactions(r))
+    }
+}
+
 /// Events of the room features, one variant per feature (each tagged by `type`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -407,6 +421,7 @@ pub enum FeatureEvent {
     Board(BoardEvent),
     Lecture(LectureEvent),
     Questions(QuestionEvent),
+    Reactions(ReactionEvent),
 }
 
 /// What each room feature holds, as `joined` gives it to a joiner.
@@ -446,6 +461,11 @@ pub const GRANT_TABLE: &[(&str, Grant)] = &[
     ("timer_options", Grant::Host),
     ("board_set_access", Grant::Host),
     ("set_presenter", Grant::Host),
+    ("set_room_mode", Grant::Host),
+    ("lock_room", Grant::Host),
+    ("mute_all", Grant::Host),
+    ("allow_speaking", Grant::Host),
+    ("lower_all_hands", Grant::Host),
 ];
 
 /// The grant a message of this `type` needs, if any.

@@ -309,6 +309,15 @@ async fn redeem_invite(
         Err(InviteError::RateLimited(wait)) => return rate_limited(wait),
         Err(e) => return api_error(StatusCode::NOT_FOUND, "invite_not_found", e.to_string()),
     };
+    let room = relay.rooms.get(&invite.room);
+    if crate::room::features::lecture::is_locked(&relay.features, room.as_ref(), &invite.room).await
+    {
+        return api_error(
+            StatusCode::LOCKED,
+            "room_locked",
+            "the room is locked: the host takes no new people now",
+        );
+    }
     let identity = format!("guest-{}", hex::encode(rand::random::<[u8; 6]>()));
     match relay.keys.issue(
         &invite.room,

@@ -284,6 +284,7 @@ impl Relay {
             room_state: stores.room_state,
             board: stores.board,
             questions: stores.questions,
+            media: sfu.clone(),
             clock: Clock::new(),
             identities: Default::default(),
             filter: WordFilter::new(&config.word_filter),

@@ -4,79 +4,14 @@
 // drawing frames, chat both ways, the remote participant's mute, the tile leaving.
 // Screenshots go to $STUDYHALL_SCREENSHOTS (the README's come from here).
 //
-// Needs: Xvfb, tauri-driver, WebKitWebDriver, pulseaudio and pactl (a null sink to play into),
-// and built binaries: $STUDYHALL_APP_BIN, $STUDYHALL_CLIENT_BIN (default target/debug).
+// Needs what harness.mjs says.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { WebDriver } from './webdriver.mjs';
-
-const root = resolve(import.meta.dirname, '../..');
-function targetDir() {
-  const meta = JSON.parse(
-    execFileSync('cargo', ['metadata', '--format-version', '1', '--no-deps'], { cwd: root }).toString(),
-  );
-  return meta.target_directory;
-}
-const target = process.env.STUDYHALL_APP_BIN ? null : targetDir();
-const appBin = process.env.STUDYHALL_APP_BIN ?? join(target, 'debug/studyhall');
-const clientBin = process.env.STUDYHALL_CLIENT_BIN ?? join(target ?? targetDir(), 'debug/studyhall-client');
-const shots = process.env.STUDYHALL_SCREENSHOTS ? resolve(process.env.STUDYHALL_SCREENSHOTS) : null;
-
-const children = [];
-function start(cmd, args, opts = {}) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  child.output = '';
-  child.stdout.on('data', (d) => (child.output += d));
-  child.stderr.on('data', (d) => (child.output += d));
-  children.push(child);
-  return child;
-}
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
-
-async function until(what, fn, timeout = 20000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(150);
-  }
-}
-
-async function shot(driver, name) {
-  const png = await driver.screenshot();
-  assert.ok(png.length > 1000, 'a screenshot was taken');
-  if (shots) {
-    mkdirSync(shots, { recursive: true });
-    writeFileSync(join(shots, name), png);
-  }
-}
-
-/** Sets a <select>'s value the way a user choosing an option would (React sees it). */
-const SELECT = `const [sel, value] = arguments;
-  const el = document.querySelector(sel);
-  if (!el) return false;
-  const setter = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set;
-  setter.call(el, value);
-  el.dispatchEvent(new Event('change', { bubbles: true }));
-  return el.value === value;`;
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SELECT, appBin, client, desktop, exited, shot, tauriDriver, until } from './harness.mjs';
 
 /**
  * Draws on a canvas the way a pen does: pointer down, moves (about 30 a second), up.
@@ -108,62 +43,12 @@ const CANVAS = `const c = document.querySelector(arguments[0]);
   return { frames: Number(c.dataset.frames || 0), sum, colours: distinct.size, w: c.width, h: c.height };`;
 
 test('host a room in the app; headless clients join; video, chat, raised hands, presence, mute, the focus timer, the whiteboard, leave and the study record show', async (t) => {
-  for (const [what, path] of [['app', appBin], ['client', clientBin]]) {
-    assert.ok(existsSync(path), `the ${what} binary is built: ${path}`);
-  }
-  const work = mkdtempSync(join(tmpdir(), 'studyhall-e2e-'));
-  t.after(() => {
-    for (const c of children.reverse()) {
-      if (c.exitCode === null) c.kill('SIGTERM');
-    }
-    // The app's hosted relay is its child; when the driver kills the app it is left
-    // running (orphaned), so it is stopped here by its data directory.
-    spawnSync('pkill', ['-TERM', '-f', join(work, 'app-data')]);
-    rmSync(work, { recursive: true, force: true });
-  });
+  const { work, env } = await desktop(t);
+  const { driver, proc: driverProc } = await tauriDriver(t, env);
 
-  // A display, and a sound server with a null sink for the app to play into.
-  const display = `:${90 + Math.floor(Math.random() * 400)}`;
-  const xvfb = start('Xvfb', [display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp', '-noreset']);
-  await until('Xvfb', async () => existsSync(`/tmp/.X11-unix/X${display.slice(1)}`));
-  const pulseRun = join(work, 'pulse');
-  mkdirSync(pulseRun, { recursive: true });
-  const pulseSocket = join(pulseRun, 'native');
-  start('pulseaudio', [
-    '-n', '--daemonize=no', '--exit-idle-time=-1', '--use-pid-file=no',
-    '-L', 'module-null-sink sink_name=studyhall_e2e',
-    // Last, so the sink exists once the socket does.
-    '-L', `module-native-protocol-unix auth-anonymous=1 socket=${pulseSocket}`,
-  ], { env: { ...process.env, HOME: work, PULSE_RUNTIME_PATH: pulseRun, XDG_RUNTIME_DIR: pulseRun, DISPLAY: '' } });
-  // The socket file appears before the server answers: wait for a real handshake.
-  await until('pulseaudio', async () => existsSync(pulseSocket)
-    && spawnSync('pactl', ['-s', pulseSocket, 'info'], { stdio: 'ignore', env: { ...process.env, DISPLAY: '' } }).status === 0, 10000);
-
-  const env = {
-    ...process.env,
-    DISPLAY: display,
-    PULSE_SERVER: `unix:${pulseSocket}`,
-    STUDYHALL_APP_DATA: join(work, 'app-data'),
-    // Host on loopback: the test machine's LAN is not ours to use.
-    STUDYHALL_HOST_IP: '127.0.0.1',
-    WEBKIT_DISABLE_COMPOSITING_MODE: '1',
-    RUST_LOG: process.env.RUST_LOG ?? 'studyhall_app=info,studyhall_client=info,warn',
-  };
-  for (const k of Object.keys(env)) if (k.startsWith('STUDYHALL_') && !['STUDYHALL_APP_DATA', 'STUDYHALL_HOST_IP'].includes(k)) delete env[k];
-
-  const port = await freePort();
-  const nativePort = await freePort();
-  const driverProc = start('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], { env });
-  t.after(() => {
-    if (process.exitCode || t.signal?.aborted) console.log('tauri-driver / app output:\n' + driverProc.output.slice(-8000));
-  });
-  await until('tauri-driver', async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok);
-
-  const driver = new WebDriver(`http://127.0.0.1:${port}`);
   // Started the way the desktop entry starts it for a clicked invite link.
   const launchLink = 'studyhall://join?relay=192.0.2.10%3A7450&code=K7QX-29FD';
   await driver.start({ 'tauri:options': { application: appBin, args: [launchLink] } });
-  t.after(() => driver.quit().catch(() => {}));
 
   try {
     // Start screen.
@@ -196,10 +81,10 @@ test('host a room in the app; headless clients join; video, chat, raised hands, 
     await driver.waitFor('the invite dialog to close', `return !document.querySelector('[data-testid=invite-dialog]')`);
 
     // A headless participant joins by the code, with a test pattern and a tone.
-    const bob = start(clientBin, [
+    const bob = client([
       'join', '--invite', code, '--name', 'Bob', '--video', 'test-pattern', '--audio', 'tone',
       '--say', 'hello from Bob', '--mute-after', '30s', '--duration', '45s',
-    ], { env: { ...process.env, DISPLAY: '' } });
+    ]);
     const bobTileId = await driver.waitFor('Bob\'s tile', `const t = document.querySelector('[data-testid^="tile-guest-"]'); return t && t.dataset.testid`, { timeout: 30000 });
     // Exactly Bob's tile: another guest joins below.
     const bobTile = `[data-testid="${bobTileId}"]`;
@@ -224,10 +109,10 @@ test('host a room in the app; headless clients join; video, chat, raised hands, 
 
     // Raise hand and presence: a second headless participant joins away, with a hand up.
     // The app shows the hand on the tile and in the queue; the host lowers it.
-    const cat = start(clientBin, [
+    const cat = client([
       'join', '--invite', code, '--name', 'Cat', '--video', 'none', '--audio', 'none',
       '--raise-hand', '--presence', 'away', '--duration', '25s',
-    ], { env: { ...process.env, DISPLAY: '' } });
+    ]);
     const catId = (await driver.waitFor('Cat\'s hand on a tile', `const h = document.querySelector('[data-testid^="hand-guest-"]'); return h && h.dataset.testid`, { timeout: 30000 })).slice('hand-'.length);
     assert.notEqual(`tile-${catId}`, bobTileId, 'the hand is Cat\'s, not Bob\'s');
     await driver.click('[data-testid=toggle-people]');
@@ -251,9 +136,9 @@ test('host a room in the app; headless clients join; video, chat, raised hands, 
 
     // Bob leaves: his tile goes.
     await driver.waitFor('Bob\'s tile gone', `return !document.querySelector('${bobTile}')`, { timeout: 40000 });
-    const code_ = await new Promise((res) => (bob.exitCode !== null ? res(bob.exitCode) : bob.on('exit', res)));
+    const code_ = await exited(bob);
     assert.equal(code_, 0, `the client ran cleanly:\n${bob.output.slice(-3000)}`);
-    const catCode = await new Promise((res) => (cat.exitCode !== null ? res(cat.exitCode) : cat.on('exit', res)));
+    const catCode = await exited(cat);
     assert.equal(catCode, 0, `the second client ran cleanly:\n${cat.output.slice(-3000)}`);
 
     // The focus timer: the host starts it from the app; a headless client that joins
@@ -262,9 +147,9 @@ test('host a room in the app; headless clients join; video, chat, raised hands, 
     await driver.waitFor('the timer panel', `return document.querySelector('[data-testid=timer-panel]')`);
     await driver.click('[data-testid=timer-start]');
     await driver.waitFor('the timer running', `const r = document.querySelector('[data-testid=timer-remaining]'); return r && Number(r.dataset.remainingMs) > 0`, { timeout: 20000 });
-    const dan = start(clientBin, [
+    const dan = client([
       'join', '--invite', code, '--name', 'Dan', '--video', 'none', '--audio', 'none', '--duration', '15s',
-    ], { env: { ...process.env, DISPLAY: '' } });
+    ]);
     const TIMER_LINE = /timer: (focus|short break|long break), round (\d+) of (\d+), \S+ left \((\d+) ms\)(, paused)? at (\d+)/g;
     // Two lines: the first may come before Dan's clock measurement is in.
     const danLine = await until('Dan showing the timer', async () => {
@@ -281,7 +166,7 @@ test('host a room in the app; headless clients join; video, chat, raised hands, 
     console.log(`# timer: app ${appMs} ms left, Dan ${danMs} ms left, ${Math.abs(appMs - danMs)} ms apart`);
     assert.ok(Math.abs(appMs - danMs) < 1000, `the same time left within 1 s: app ${appMs} ms, Dan ${danMs} ms`);
     await shot(driver, 'timer.png');
-    const danCode = await new Promise((res) => (dan.exitCode !== null ? res(dan.exitCode) : dan.on('exit', res)));
+    const danCode = await exited(dan);
     assert.equal(danCode, 0, `the third client ran cleanly:\n${dan.output.slice(-3000)}`);
 
     // The whiteboard: the host draws a stroke and a rectangle in the app; a headless
@@ -296,11 +181,11 @@ test('host a room in the app; headless clients join; video, chat, raised hands, 
     await driver.waitFor('both drawings stored', `const s = document.querySelector('[data-board-seq]'); return s && Number(s.dataset.boardSeq) >= 2 && Number(s.dataset.boardObjects) >= 2`, { timeout: 20000 });
     await shot(driver, 'whiteboard.png');
     const dump = join(work, 'board.json');
-    const eve = start(clientBin, [
+    const eve = client([
       'join', '--invite', code, '--name', 'Eve', '--video', 'none', '--audio', 'none', '--duration', '3s',
       '--board-dump', dump,
-    ], { env: { ...process.env, DISPLAY: '' } });
-    const eveCode = await new Promise((res) => (eve.exitCode !== null ? res(eve.exitCode) : eve.on('exit', res)));
+    ]);
+    const eveCode = await exited(eve);
     assert.equal(eveCode, 0, `the whiteboard client ran cleanly:\n${eve.output.slice(-3000)}`);
     const board = JSON.parse(readFileSync(dump, 'utf8'));
     const objects = board.pages.flatMap((p) => p.objects);
@@ -338,5 +223,4 @@ test('host a room in the app; headless clients join; video, chat, raised hands, 
     console.log('app output:\n' + driverProc.output.slice(-6000));
     throw e;
   }
-  void xvfb;
 });

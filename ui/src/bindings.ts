@@ -436,10 +436,10 @@ export type DeviceProblem = {
 export type FeatureEvent = FeatureEvent_Serialize | FeatureEvent_Deserialize;
 
 /**  Events of the room features, one variant per feature (each tagged by `type`). */
-export type FeatureEvent_Deserialize = HandEvent_Deserialize | TimerEvent_Deserialize | BoardEvent_Deserialize | LectureEvent_Deserialize | QuestionEvent_Deserialize;
+export type FeatureEvent_Deserialize = HandEvent_Deserialize | TimerEvent_Deserialize | BoardEvent_Deserialize | LectureEvent_Deserialize | QuestionEvent_Deserialize | ReactionEvent;
 
 /**  Events of the room features, one variant per feature (each tagged by `type`). */
-export type FeatureEvent_Serialize = HandEvent_Serialize | TimerEvent_Serialize | BoardEvent_Serialize | LectureEvent_Serialize | QuestionEvent_Serialize;
+export type FeatureEvent_Serialize = HandEvent_Serialize | TimerEvent_Serialize | BoardEvent_Serialize | LectureEvent_Serialize | QuestionEvent_Serialize | ReactionEvent;
 
 /**
  *  Requests of the room features, one variant per feature. Each feature's request enum
@@ -451,13 +451,13 @@ export type FeatureRequest = FeatureRequest_Serialize | FeatureRequest_Deseriali
  *  Requests of the room features, one variant per feature. Each feature's request enum
  *  is tagged by `type` like every message; this enum adds no layer on the wire.
  */
-export type FeatureRequest_Deserialize = PresenceRequest | HandRequest | TimerRequest_Deserialize | BoardRequest_Deserialize | LectureRequest | QuestionRequest_Deserialize;
+export type FeatureRequest_Deserialize = PresenceRequest | HandRequest | TimerRequest_Deserialize | BoardRequest_Deserialize | LectureRequest_Deserialize | QuestionRequest_Deserialize | ReactionRequest;
 
 /**
  *  Requests of the room features, one variant per feature. Each feature's request enum
  *  is tagged by `type` like every message; this enum adds no layer on the wire.
  */
-export type FeatureRequest_Serialize = PresenceRequest | HandRequest | TimerRequest_Serialize | BoardRequest_Serialize | LectureRequest | QuestionRequest_Serialize;
+export type FeatureRequest_Serialize = PresenceRequest | HandRequest | TimerRequest_Serialize | BoardRequest_Serialize | LectureRequest_Serialize | QuestionRequest_Serialize | ReactionRequest;
 
 /**  What each room feature holds, as `joined` gives it to a joiner. */
 export type FeatureSnapshot = FeatureSnapshot_Serialize | FeatureSnapshot_Deserialize;
@@ -526,7 +526,9 @@ export type HandRequest =
 /**  Lower your own hand (no-op when it is down). */
 { type: "lower_hand" } | 
 /**  Lower someone else's hand. Needs the `host` grant. */
-{ type: "lower_hand_of"; identity: string };
+{ type: "lower_hand_of"; identity: string } | 
+/**  Lower every hand. Needs the `host` grant. */
+{ type: "lower_all_hands" };
 
 /**  A room this app hosts, as others join it. */
 export type Invite = {
@@ -584,13 +586,63 @@ export type LectureEvent_Serialize =
 by: string };
 
 /**  Requests of the lecture feature. */
-export type LectureRequest = 
+export type LectureRequest = LectureRequest_Serialize | LectureRequest_Deserialize;
+
+/**  Requests of the lecture feature. */
+export type LectureRequest_Deserialize = 
 /**
  *  Host only: make `identity` a presenter (`presenter: true`) or take it back. The
  *  identity need not be in the room yet: it presents when it joins. A host is a
  *  host whatever this says.
  */
-{ type: "set_presenter"; identity: string; presenter: boolean };
+{ type: "set_presenter"; identity: string; presenter: boolean } | 
+/**
+ *  Host only: run the room as a study room or a lecture. Becoming a lecture starts the
+ *  lecture's clock (if it is not running) and turns off the microphone and camera of
+ *  every student not allowed to speak.
+ */
+{ type: "set_room_mode"; mode: RoomMode } | 
+/**
+ *  Host only: lock the room (no new people join: an invite and a join of someone not
+ *  yet admitted answer `room_locked`) or open it again.
+ */
+{ type: "lock_room"; locked: boolean } | 
+/**  Host only: turn off the microphone of everyone but hosts and presenters. */
+{ type: "mute_all" } | 
+/**
+ *  Host only, in a lecture: let a student speak (`identity`) or every student
+ *  (`identity` absent or `null`), or take it back (`allowed: false`, which also turns
+ *  their microphone and camera off).
+ */
+{ type: "allow_speaking"; identity?: string | null; allowed: boolean };
+
+/**  Requests of the lecture feature. */
+export type LectureRequest_Serialize = 
+/**
+ *  Host only: make `identity` a presenter (`presenter: true`) or take it back. The
+ *  identity need not be in the room yet: it presents when it joins. A host is a
+ *  host whatever this says.
+ */
+{ type: "set_presenter"; identity: string; presenter: boolean } | 
+/**
+ *  Host only: run the room as a study room or a lecture. Becoming a lecture starts the
+ *  lecture's clock (if it is not running) and turns off the microphone and camera of
+ *  every student not allowed to speak.
+ */
+{ type: "set_room_mode"; mode: RoomMode } | 
+/**
+ *  Host only: lock the room (no new people join: an invite and a join of someone not
+ *  yet admitted answer `room_locked`) or open it again.
+ */
+{ type: "lock_room"; locked: boolean } | 
+/**  Host only: turn off the microphone of everyone but hosts and presenters. */
+{ type: "mute_all" } | 
+/**
+ *  Host only, in a lecture: let a student speak (`identity`) or every student
+ *  (`identity` absent or `null`), or take it back (`allowed: false`, which also turns
+ *  their microphone and camera off).
+ */
+{ type: "allow_speaking"; identity: string | null; allowed: boolean };
 
 /**  What the room keeps about its lecture. */
 export type LectureState = LectureState_Serialize | LectureState_Deserialize;
@@ -599,12 +651,36 @@ export type LectureState = LectureState_Serialize | LectureState_Deserialize;
 export type LectureState_Deserialize = {
 	/**  Identities the host made presenters, in the order they were made. */
 	presenters?: string[],
+	mode?: RoomMode,
+	/**
+	 *  When the lecture started (ms since the Unix epoch): set when the room becomes a
+	 *  lecture, cleared when the host ends the room. Clients show the time since.
+	 */
+	started_at?: number | null,
+	/**  No new people join. */
+	locked?: boolean,
+	/**  In a lecture: every student may turn on microphone and camera. */
+	everyone_speaks?: boolean,
+	/**  In a lecture: the students the host let speak, one by one. */
+	speakers?: string[],
 };
 
 /**  What the room keeps about its lecture. */
 export type LectureState_Serialize = {
 	/**  Identities the host made presenters, in the order they were made. */
 	presenters: string[],
+	mode: RoomMode,
+	/**
+	 *  When the lecture started (ms since the Unix epoch): set when the room becomes a
+	 *  lecture, cleared when the host ends the room. Clients show the time since.
+	 */
+	started_at: number | null,
+	/**  No new people join. */
+	locked: boolean,
+	/**  In a lecture: every student may turn on microphone and camera. */
+	everyone_speaks: boolean,
+	/**  In a lecture: the students the host let speak, one by one. */
+	speakers: string[],
 };
 
 export type Level = {
@@ -877,6 +953,29 @@ export type RaisedHand = {
 	raised_at: number,
 };
 
+/**  The reactions there are. */
+export type Reaction = 
+/**  👍 */
+"thumbs_up" | 
+/**  👏 */
+"clap" | 
+/**  😂 */
+"laugh" | 
+/**  ❓ */
+"question" | 
+/**  🎉 */
+"party";
+
+/**  Events of the reactions feature. */
+export type ReactionEvent = 
+/**  `identity` reacted (show it on their tile for a few seconds). */
+{ type: "reaction"; identity: string; reaction: Reaction };
+
+/**  Requests of the reactions feature. */
+export type ReactionRequest = 
+/**  Send a reaction to everyone (you included). */
+{ type: "react"; reaction: Reaction };
+
 export type RecentRoom = {
 	room: string,
 	title: string,
@@ -917,6 +1016,16 @@ export type RoomEvent_Serialize = { type: "participantJoined"; participant: Part
  *  the time left on the focus timer is `run.ends_at - (Date.now() + offsetMs)`.
  */
 { type: "clockOffset"; offsetMs: number };
+
+/**  Whether a room is run as a study room or a lecture. */
+export type RoomMode = 
+/**  Everyone equal: anyone turns their microphone, camera and screen on. */
+"study" | 
+/**
+ *  Students speak and show their camera only when the host allows it; only presenters
+ *  and the host share their screen.
+ */
+"lecture";
 
 export type RoomSnapshot = RoomSnapshot_Serialize | RoomSnapshot_Deserialize;
 

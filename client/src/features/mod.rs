@@ -43,6 +43,7 @@ impl FeatureState {
             FeatureEvent::Board(e) => self.board.apply(e),
             FeatureEvent::Lecture(e) => self.lecture.apply(e),
             FeatureEvent::Questions(e) => self.questions.apply(e),
+            FeatureEvent::Reactions(_) => false,
         }
     }
 }
@@ -55,6 +56,7 @@ pub fn describe(event: &FeatureEvent) -> String {
         FeatureEvent::Board(e) => board::describe(e),
         FeatureEvent::Lecture(e) => questions::describe_lecture(e),
         FeatureEvent::Questions(e) => questions::describe_question(e),
+        FeatureEvent::Reactions(e) => questions::describe_reaction(e),
     }
 }
 

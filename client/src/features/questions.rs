@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use studyhall_protocol::questions::list_order;
 use studyhall_protocol::{
     ClientMessage, LectureEvent, LectureRequest, LectureState, Question, QuestionEvent,
-    QuestionOutcome, QuestionRequest, QuestionState,
+    QuestionOutcome, QuestionRequest, QuestionState, Reaction, ReactionEvent, ReactionRequest,
+    RoomMode,
 };
 
 use crate::session::{RoomSession, SessionError};
@@ -135,19 +136,92 @@ pub fn describe_question(event: &QuestionEvent) -> String {
 
 pub fn describe_lecture(event: &LectureEvent) -> String {
     let LectureEvent::Lecture { lecture, by } = event;
-    if lecture.presenters.is_empty() {
-        format!("presenters: none (by {by})")
+    let presenters = if lecture.presenters.is_empty() {
+        "none".to_string()
     } else {
-        format!("presenters: {} (by {by})", lecture.presenters.join(", "))
+        lecture.presenters.join(", ")
+    };
+    let mut line = format!(
+        "lecture: {} room, presenters {presenters}",
+        match lecture.mode {
+            RoomMode::Study => "study",
+            RoomMode::Lecture => "lecture",
+        }
+    );
+    if lecture.locked {
+        line.push_str(", locked");
+    }
+    if lecture.mode == RoomMode::Lecture {
+        if lecture.everyone_speaks {
+            line.push_str(", everyone may speak");
+        } else if !lecture.speakers.is_empty() {
+            line.push_str(&format!(", speaking: {}", lecture.speakers.join(", ")));
+        }
+    }
+    line.push_str(&format!(" (by {by})"));
+    line
+}
+
+pub fn describe_reaction(event: &ReactionEvent) -> String {
+    let ReactionEvent::Reaction { identity, reaction } = event;
+    format!("reaction from {identity}: {}", reaction.emoji())
+}
+
+/// A room mode as typed on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeArg {
+    Study,
+    Lecture,
+}
+
+impl From<ModeArg> for RoomMode {
+    fn from(m: ModeArg) -> Self {
+        match m {
+            ModeArg::Study => RoomMode::Study,
+            ModeArg::Lecture => RoomMode::Lecture,
+        }
     }
 }
 
-/// Command-line options of the lecture: presenters and questions.
+/// A reaction as typed on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReactionArg {
+    ThumbsUp,
+    Clap,
+    Laugh,
+    Question,
+    Party,
+}
+
+impl From<ReactionArg> for Reaction {
+    fn from(r: ReactionArg) -> Self {
+        match r {
+            ReactionArg::ThumbsUp => Reaction::ThumbsUp,
+            ReactionArg::Clap => Reaction::Clap,
+            ReactionArg::Laugh => Reaction::Laugh,
+            ReactionArg::Question => Reaction::Question,
+            ReactionArg::Party => Reaction::Party,
+        }
+    }
+}
+
+/// Command-line options of the lecture: presenters, the room's mode, questions and
+/// reactions.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct QuestionArgs {
     /// Host only: make this identity a presenter once joined (repeatable).
     #[arg(long = "make-presenter", value_name = "IDENTITY")]
     pub make_presenter: Vec<String>,
+    /// Host only: run the room as a lecture (students muted until let speak) or a study
+    /// room.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub room_mode: Option<ModeArg>,
+    /// Host only: lock the room once joined (no new people).
+    #[arg(long)]
+    pub lock_room: bool,
+    /// Send this reaction once joined (thumbs-up, clap, laugh, question, party).
+    #[arg(long, value_enum, value_name = "REACTION")]
+    pub react: Option<ReactionArg>,
     /// Ask this question once joined (repeatable; at most 5 a minute).
     #[arg(long = "ask", value_name = "TEXT")]
     pub ask: Vec<String>,
@@ -164,6 +238,21 @@ pub struct QuestionArgs {
 
 impl QuestionArgs {
     pub fn requests(&self) -> Vec<ClientMessage> {
+        let mut out: Vec<ClientMessage> = vec![];
+        if let Some(mode) = self.room_mode {
+            out.push(LectureRequest::SetRoomMode { mode: mode.into() }.into());
+        }
+        if self.lock_room {
+            out.push(LectureRequest::LockRoom { locked: true }.into());
+        }
+        if let Some(reaction) = self.react {
+            out.push(
+                ReactionRequest::React {
+                    reaction: reaction.into(),
+                }
+                .into(),
+            );
+        }
         let presenters = self.make_presenter.iter().map(|identity| {
             LectureRequest::SetPresenter {
                 identity: identity.clone(),
@@ -178,7 +267,8 @@ impl QuestionArgs {
             }
             .into()
         });
-        presenters.chain(questions).collect()
+        out.extend(presenters.chain(questions));
+        out
     }
 
     /// The upvotes `--upvote-all` sends for what `list` holds now (each question once:

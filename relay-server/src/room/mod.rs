@@ -297,6 +297,31 @@ impl Room {
         true
     }
 
+    /// Turn sources of `identity` off (or on) for it, whatever connection it is on (a
+    /// host's mute), and tell everyone. Returns whether anything changed.
+    pub fn force_media(&self, identity: &str, update: studyhall_protocol::MediaUpdate) -> bool {
+        let updated = {
+            let mut state = lock(&self.state);
+            let Some(member) = state.members.get_mut(identity) else {
+                return false;
+            };
+            if !member.participant.media.apply(update) {
+                return false;
+            }
+            member.participant.clone()
+        };
+        if let Some(tx) = &self.changes {
+            let _ = tx.send(self.name.clone());
+        }
+        self.broadcast(
+            &ServerMessage::ParticipantUpdated {
+                participant: updated,
+            },
+            None,
+        );
+        true
+    }
+
     /// Every participant with the cluster node its socket is on (`None`: this node).
     pub fn members(&self) -> Vec<(Participant, Option<Arc<str>>)> {
         lock(&self.state)

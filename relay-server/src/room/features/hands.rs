@@ -178,6 +178,14 @@ impl RoomFeature for Hands {
             HandRequest::LowerHand => {
                 queue.change(room, by, None, |q| q.lower(cx.identity));
             }
+            HandRequest::LowerAllHands => {
+                queue.change(room, by, None, |q| {
+                    let any = !q.up.is_empty() || !q.parked.is_empty();
+                    q.up.clear();
+                    q.parked.clear();
+                    any
+                });
+            }
             HandRequest::LowerHandOf { identity } => {
                 if let Err(m) = ids::check_identity(identity) {
                     return Err(Refused::new(ErrorCode::InvalidId, format!("identity: {m}")));

@@ -24,6 +24,7 @@ pub mod hands;
 pub mod lecture;
 pub mod presence;
 pub mod questions;
+pub mod reactions;
 pub mod timer;
 
 use std::sync::Arc;
@@ -39,6 +40,7 @@ use super::limits::{IdentityLimits, TokenBucket};
 use super::{ConnHandle, Outbound, Room};
 use crate::clock::Clock;
 use crate::metrics::Metrics;
+use crate::sfu::runner::SfuHandle;
 use crate::store::{BoardStore, ChatLog, QuestionStore, RoomStateStore};
 
 /// Every room feature, in the order joiners' snapshots are filled.
@@ -50,6 +52,7 @@ pub static FEATURES: &[&dyn RoomFeature] = &[
     &board::Whiteboard,
     &lecture::Lecture,
     &questions::Questions,
+    &reactions::Reactions,
 ];
 
 /// The feature that handles messages of type `kind`.
@@ -66,6 +69,8 @@ pub struct Services {
     pub board: Arc<dyn BoardStore>,
     /// Questions (Q&A).
     pub questions: Arc<dyn QuestionStore>,
+    /// The media relay, to stop forwarding a source a host turned off (mute all).
+    pub media: SfuHandle,
     /// The clock clients count down to.
     pub clock: Clock,
     pub filter: WordFilter,
@@ -105,6 +110,8 @@ pub struct SessionBuckets {
     pub board_live: TokenBucket,
     /// Questions asked (a few a minute).
     pub questions: TokenBucket,
+    /// Reactions sent.
+    pub reactions: TokenBucket,
 }
 
 impl SessionBuckets {
@@ -125,6 +132,11 @@ impl SessionBuckets {
             questions: TokenBucket::per_minute(
                 studyhall_protocol::questions::QUESTIONS_PER_MINUTE,
                 studyhall_protocol::questions::QUESTIONS_PER_MINUTE,
+                now,
+            ),
+            reactions: TokenBucket::new(
+                studyhall_protocol::reactions::REACTIONS_PER_SECOND,
+                studyhall_protocol::reactions::REACTION_BURST,
                 now,
             ),
         }
@@ -235,6 +247,16 @@ pub trait RoomFeature: Send + Sync {
 
     /// `identity` is no longer in `room`.
     fn left(&self, _room: &Room, _identity: &str, _reason: LeaveReason, _now: Instant) {}
+
+    /// A host ended `room` (everyone was sent away): clear what lived only while it ran.
+    async fn ended(&self, _services: &Services, _room: &Arc<Room>) {}
+}
+
+/// Tell every feature that `room` was ended by a host.
+pub async fn ended(services: &Services, room: &Arc<Room>) {
+    for f in FEATURES {
+        f.ended(services, room).await;
+    }
 }
 
 /// Tell every feature that `identity` joined.
@@ -356,6 +378,7 @@ pub(crate) mod testing {
                 room_state: Arc::new(SqliteRoomState::open_in(dir.path()).unwrap()),
                 board: Arc::new(SqliteBoards::open_in(dir.path()).unwrap()),
                 questions: Arc::new(SqliteQuestions::open_in(dir.path()).unwrap()),
+                media: crate::sfu::runner::recording().0,
                 clock: Clock::new(),
                 identities: Default::default(),
                 filter: WordFilter::default(),

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use studyhall_protocol::{
     ClientFrame, ClientMessage, CloseCode, ErrorCode, Heartbeat, Limits, MediaState, Participant,
-    Role, ServerMessage, TrackSource, PROTOCOL_VERSION,
+    ServerMessage, TrackSource, PROTOCOL_VERSION,
 };
 use tracing::{info, Instrument};
 
@@ -100,28 +100,41 @@ impl Session {
             });
         }
 
-        let mut media = media;
-        if !claims.grants.publish {
-            media = MediaState::default();
-        }
-        let role = if claims.grants.host {
-            Role::Host
-        } else if features::lecture::is_presenter(
+        let admission = features::lecture::admit(
             &relay.features,
             relay.rooms.get(&room).as_ref(),
             &room,
             &claims.sub,
+            claims.grants.host,
         )
         .await
-        {
-            Role::Presenter
-        } else {
-            Role::Member
-        };
+        .map_err(|refused| {
+            let message = match refused {
+                features::Refused::Error { message, .. } => message,
+                _ => "the room does not take you now".into(),
+            };
+            relay.metrics.error_sent(ErrorCode::RoomLocked);
+            Refusal::new(
+                ErrorCode::RoomLocked,
+                message,
+                request_id.clone(),
+                CloseCode::ROOM_LOCKED,
+            )
+        })?;
+        let mut media = media;
+        if !claims.grants.publish {
+            media = MediaState::default();
+        }
+        // In a lecture a student comes in with what the host allows, and no more.
+        let presents = admission.role.presents();
+        let lecture = &admission.lecture;
+        media.mic &= lecture.may_send(&claims.sub, presents, TrackSource::Microphone);
+        media.camera &= lecture.may_send(&claims.sub, presents, TrackSource::Camera);
+        media.screen &= lecture.may_send(&claims.sub, presents, TrackSource::Screen);
         let participant = Participant {
             identity: claims.sub.clone(),
             name: claims.name.clone(),
-            role,
+            role: admission.role,
             grants: claims.grants,
             media,
             presence: Default::default(),

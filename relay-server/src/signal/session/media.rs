@@ -25,6 +25,28 @@ impl Session {
             );
             return;
         }
+        // In a lecture, a student's microphone and camera wait for the host's leave, and
+        // only presenters share their screen.
+        for (source, on) in [
+            (TrackSource::Microphone, update.mic),
+            (TrackSource::Camera, update.camera),
+            (TrackSource::Screen, update.screen),
+        ] {
+            if on != Some(true) {
+                continue;
+            }
+            if let Err(why) = crate::room::features::lecture::may_send(
+                &self.relay.features,
+                &self.room,
+                &self.identity,
+                source,
+            )
+            .await
+            {
+                self.error(ErrorCode::Forbidden, why, request_id);
+                return;
+            }
+        }
         // Only a change made by the connection that owns the identity reaches the SFU:
         // a replaced connection must not mute its successor.
         let changed = self

@@ -16,6 +16,7 @@ impl Session {
         self.ack(request_id);
         let gone = self.relay.rooms.end_room(&self.room, &self.identity);
         info!(participants = gone.len(), "room ended by host");
+        crate::room::features::ended(&self.relay.features, &self.room).await;
         for identity in gone {
             self.relay.sfu.leave(&self.room.name, &identity).await;
         }
