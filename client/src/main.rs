@@ -365,6 +365,9 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
     for request in features.requests() {
         client.send(request).await?;
     }
+    for request in features.polls.requests().map_err(anyhow::Error::msg)? {
+        client.send(request).await?;
+    }
     // The room's features as they change, and the relay's clock (for the timer's time
     // left): a few pings now, the quickest round trip wins.
     let mut state = studyhall_client::features::FeatureState::new(&info.features);
@@ -385,6 +388,10 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(70)).await;
     }
     let mut upvoted = vec![];
+    let mut voted = vec![];
+    for vote in features.polls.votes(&state.polls, &mut voted) {
+        client.send(vote).await?;
+    }
     for upvote in features.questions.upvotes(&state.questions, &mut upvoted) {
         client.send(upvote).await?;
     }
@@ -434,6 +441,9 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
                             state.apply(event);
                             for upvote in features.questions.upvotes(&state.questions, &mut upvoted) {
                                 client.send(upvote).await?;
+                            }
+                            for vote in features.polls.votes(&state.polls, &mut voted) {
+                                client.send(vote).await?;
                             }
                             if state.board.needs_sync {
                                 state.board.needs_sync = false;

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use studyhall_protocol::{
-    ChatMessage, ChatPage, ClientMessage, ErrorCode, FeatureEvent, MediaUpdate, QuestionEvent,
-    ServerMessage, TrackSource,
+    ChatMessage, ChatPage, ClientMessage, ErrorCode, FeatureEvent, MediaUpdate, PollEvent,
+    QuestionEvent, ServerMessage, TrackSource,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -671,11 +671,18 @@ impl Task {
                     let _ = reply.send(Ok(()));
                 }
             }
-            // A question asked is answered by its own `question` event, with the id.
-            ServerMessage::Feature(FeatureEvent::Questions(QuestionEvent::Question {
-                request_id: Some(id),
-                ..
-            })) => {
+            // A question asked or a poll launched is answered by its own event, with the
+            // request's id.
+            ServerMessage::Feature(
+                FeatureEvent::Questions(QuestionEvent::Question {
+                    request_id: Some(id),
+                    ..
+                })
+                | FeatureEvent::Polls(PollEvent::Poll {
+                    request_id: Some(id),
+                    ..
+                }),
+            ) => {
                 if let Some(Pending::Acked(reply)) = self.pending.remove(id) {
                     let _ = reply.send(Ok(()));
                 }

@@ -17,6 +17,7 @@ mod error;
 pub mod hands;
 pub mod lecture;
 mod media;
+pub mod polls;
 pub mod presence;
 pub mod questions;
 pub mod reactions;
@@ -32,6 +33,7 @@ pub use error::{CloseCode, ErrorCode};
 pub use hands::{HandEvent, HandRequest, RaisedHand};
 pub use lecture::{LectureEvent, LectureRequest, LectureState, RoomMode};
 pub use media::{ForwardedTrack, PublishedTrack, TrackSource};
+pub use polls::{Poll, PollDraft, PollEvent, PollKind, PollRequest, PollState};
 pub use presence::PresenceRequest;
 pub use questions::{Question, QuestionEvent, QuestionOutcome, QuestionRequest, QuestionState};
 pub use reactions::{Reaction, ReactionEvent, ReactionRequest};
@@ -169,6 +171,7 @@ pub enum FeatureRequest {
     Lecture(LectureRequest),
     Questions(QuestionRequest),
     Reactions(ReactionRequest),
+    Polls(PollRequest),
 }
 
 impl FeatureRequest {
@@ -182,6 +185,7 @@ impl FeatureRequest {
             FeatureRequest::Lecture(r) => r.kind(),
             FeatureRequest::Questions(r) => r.kind(),
             FeatureRequest::Reactions(r) => r.kind(),
+            FeatureRequest::Polls(r) => r.kind(),
         }
     }
 
@@ -194,6 +198,7 @@ impl FeatureRequest {
             || LectureRequest::TYPES.contains(&kind)
             || QuestionRequest::TYPES.contains(&kind)
             || ReactionRequest::TYPES.contains(&kind)
+            || PollRequest::TYPES.contains(&kind)
     }
 
     /// Decode the request whose `"type"` is `kind`; `None` when no feature has it. The
@@ -222,6 +227,9 @@ impl FeatureRequest {
         }
         if ReactionRequest::TYPES.contains(&kind) {
             return Some(decode_value(value, from_value).map(FeatureRequest::Reactions));
+        }
+        if PollRequest::TYPES.contains(&kind) {
+            return Some(decode_value(value, from_value).map(FeatureRequest::Polls));
         }
         None
     }
@@ -411,6 +419,12 @@ impl From<ReactionRequest> for ClientMessage {
     }
 }
 
+impl From<PollRequest> for ClientMessage {
+    fn from(r: PollRequest) -> Self {
+        ClientMessage::Feature(FeatureRequest::Polls(r))
+    }
+}
+
 /// Events of the room features, one variant per feature (each tagged by `type`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -422,6 +436,7 @@ pub enum FeatureEvent {
     Lecture(LectureEvent),
     Questions(QuestionEvent),
     Reactions(ReactionEvent),
+    Polls(PollEvent),
 }
 
 /// What each room feature holds, as `joined` gives it to a joiner.
@@ -445,6 +460,10 @@ pub struct FeatureSnapshot {
     /// ([`questions::list_order`]).
     #[serde(default)]
     pub questions: Vec<Question>,
+    /// The room's polls as you see them: the open one (if any) and the closed ones,
+    /// first launched first.
+    #[serde(default)]
+    pub polls: Vec<Poll>,
 }
 
 /// Which grant of the token each client message needs, by `type`: the one table the

@@ -436,10 +436,10 @@ export type DeviceProblem = {
 export type FeatureEvent = FeatureEvent_Serialize | FeatureEvent_Deserialize;
 
 /**  Events of the room features, one variant per feature (each tagged by `type`). */
-export type FeatureEvent_Deserialize = HandEvent_Deserialize | TimerEvent_Deserialize | BoardEvent_Deserialize | LectureEvent_Deserialize | QuestionEvent_Deserialize | ReactionEvent;
+export type FeatureEvent_Deserialize = HandEvent_Deserialize | TimerEvent_Deserialize | BoardEvent_Deserialize | LectureEvent_Deserialize | QuestionEvent_Deserialize | ReactionEvent | PollEvent_Deserialize;
 
 /**  Events of the room features, one variant per feature (each tagged by `type`). */
-export type FeatureEvent_Serialize = HandEvent_Serialize | TimerEvent_Serialize | BoardEvent_Serialize | LectureEvent_Serialize | QuestionEvent_Serialize | ReactionEvent;
+export type FeatureEvent_Serialize = HandEvent_Serialize | TimerEvent_Serialize | BoardEvent_Serialize | LectureEvent_Serialize | QuestionEvent_Serialize | ReactionEvent | PollEvent_Serialize;
 
 /**
  *  Requests of the room features, one variant per feature. Each feature's request enum
@@ -451,13 +451,13 @@ export type FeatureRequest = FeatureRequest_Serialize | FeatureRequest_Deseriali
  *  Requests of the room features, one variant per feature. Each feature's request enum
  *  is tagged by `type` like every message; this enum adds no layer on the wire.
  */
-export type FeatureRequest_Deserialize = PresenceRequest | HandRequest | TimerRequest_Deserialize | BoardRequest_Deserialize | LectureRequest_Deserialize | QuestionRequest_Deserialize | ReactionRequest;
+export type FeatureRequest_Deserialize = PresenceRequest | HandRequest | TimerRequest_Deserialize | BoardRequest_Deserialize | LectureRequest_Deserialize | QuestionRequest_Deserialize | ReactionRequest | PollRequest_Deserialize;
 
 /**
  *  Requests of the room features, one variant per feature. Each feature's request enum
  *  is tagged by `type` like every message; this enum adds no layer on the wire.
  */
-export type FeatureRequest_Serialize = PresenceRequest | HandRequest | TimerRequest_Serialize | BoardRequest_Serialize | LectureRequest_Serialize | QuestionRequest_Serialize | ReactionRequest;
+export type FeatureRequest_Serialize = PresenceRequest | HandRequest | TimerRequest_Serialize | BoardRequest_Serialize | LectureRequest_Serialize | QuestionRequest_Serialize | ReactionRequest | PollRequest_Serialize;
 
 /**  What each room feature holds, as `joined` gives it to a joiner. */
 export type FeatureSnapshot = FeatureSnapshot_Serialize | FeatureSnapshot_Deserialize;
@@ -480,6 +480,11 @@ export type FeatureSnapshot_Deserialize = {
 	 *  ([`questions::list_order`]).
 	 */
 	questions?: Question_Deserialize[],
+	/**
+	 *  The room's polls as you see them: the open one (if any) and the closed ones,
+	 *  first launched first.
+	 */
+	polls?: Poll_Deserialize[],
 };
 
 /**  What each room feature holds, as `joined` gives it to a joiner. */
@@ -500,6 +505,11 @@ export type FeatureSnapshot_Serialize = {
 	 *  ([`questions::list_order`]).
 	 */
 	questions: Question_Serialize[],
+	/**
+	 *  The room's polls as you see them: the open one (if any) and the closed ones,
+	 *  first launched first.
+	 */
+	polls: Poll_Serialize[],
 };
 
 /**  Events of the raise-hand feature. */
@@ -795,6 +805,148 @@ export type Placed_Serialize = {
 	/**  Index in the page's stack, bottom 0. */
 	index: number,
 	object: BoardObject_Serialize,
+};
+
+/**  A poll as one participant sees it. */
+export type Poll = Poll_Serialize | Poll_Deserialize;
+
+/**  A poll as prepared: what a presenter launches. */
+export type PollDraft = PollDraft_Serialize | PollDraft_Deserialize;
+
+/**  A poll as prepared: what a presenter launches. */
+export type PollDraft_Deserialize = {
+	question: string,
+	options: string[],
+	kind?: PollKind,
+	/**  Votes are anonymous (nobody sees who chose what) unless this is `false`. */
+	anonymous?: boolean,
+};
+
+/**  A poll as prepared: what a presenter launches. */
+export type PollDraft_Serialize = {
+	question: string,
+	options: string[],
+	kind: PollKind,
+	/**  Votes are anonymous (nobody sees who chose what) unless this is `false`. */
+	anonymous: boolean,
+};
+
+/**  Events of the polls feature. */
+export type PollEvent = PollEvent_Serialize | PollEvent_Deserialize;
+
+/**  Events of the polls feature. */
+export type PollEvent_Deserialize = 
+/**
+ *  A poll was launched, voted in or closed, as you see it. The launcher's copy of a
+ *  new poll carries the `request_id` of the `poll_launch`.
+ */
+{ type: "poll"; request_id?: string | null; poll: Poll_Deserialize };
+
+/**  Events of the polls feature. */
+export type PollEvent_Serialize = 
+/**
+ *  A poll was launched, voted in or closed, as you see it. The launcher's copy of a
+ *  new poll carries the `request_id` of the `poll_launch`.
+ */
+{ type: "poll"; request_id?: string; poll: Poll_Serialize };
+
+/**  Single choice (one option) or multiple choice (one or more). */
+export type PollKind = "single" | "multiple";
+
+/**  Requests of the polls feature. */
+export type PollRequest = PollRequest_Serialize | PollRequest_Deserialize;
+
+/**  Requests of the polls feature. */
+export type PollRequest_Deserialize = 
+/**
+ *  Presenters and the host: launch a poll. The reply is the new `poll`, with the
+ *  `request_id`.
+ */
+{ type: "poll_launch"; poll: PollDraft_Deserialize } | 
+/**
+ *  Vote in the open poll: one option (single choice) or one or more (multiple). The
+ *  first vote counts; another is acknowledged and changes nothing.
+ */
+{ type: "poll_vote"; id: string; choices: number[] } | 
+/**  Presenters and the host: close a poll; everyone then sees its results. */
+{ type: "poll_close"; id: string };
+
+/**  Requests of the polls feature. */
+export type PollRequest_Serialize = 
+/**
+ *  Presenters and the host: launch a poll. The reply is the new `poll`, with the
+ *  `request_id`.
+ */
+{ type: "poll_launch"; poll: PollDraft_Serialize } | 
+/**
+ *  Vote in the open poll: one option (single choice) or one or more (multiple). The
+ *  first vote counts; another is acknowledged and changes nothing.
+ */
+{ type: "poll_vote"; id: string; choices: number[] } | 
+/**  Presenters and the host: close a poll; everyone then sees its results. */
+{ type: "poll_close"; id: string };
+
+/**  Open until a presenter closes it. */
+export type PollState = "open" | "closed";
+
+/**  Who chose what, in a named poll. */
+export type PollVoter = {
+	identity: string,
+	name: string,
+	/**  Indexes into `options`. */
+	choices: number[],
+};
+
+/**  A poll as one participant sees it. */
+export type Poll_Deserialize = {
+	id: string,
+	question: string,
+	options: string[],
+	kind: PollKind,
+	anonymous: boolean,
+	/**  Who launched it. */
+	by: string,
+	/**  ms since the Unix epoch. */
+	opened_at: number,
+	closed_at?: number | null,
+	state: PollState,
+	/**  How many voted (everyone sees this). */
+	votes: number,
+	/**
+	 *  Votes per option, in the options' order: for presenters and the host always, for
+	 *  everyone once the poll is closed; `null` otherwise.
+	 */
+	results?: number[] | null,
+	/**  Who chose what: named polls, for presenters and the host; `null` otherwise. */
+	voters?: PollVoter[] | null,
+	/**  Your vote (empty until you vote). */
+	your_choices?: number[],
+};
+
+/**  A poll as one participant sees it. */
+export type Poll_Serialize = {
+	id: string,
+	question: string,
+	options: string[],
+	kind: PollKind,
+	anonymous: boolean,
+	/**  Who launched it. */
+	by: string,
+	/**  ms since the Unix epoch. */
+	opened_at: number,
+	closed_at: number | null,
+	state: PollState,
+	/**  How many voted (everyone sees this). */
+	votes: number,
+	/**
+	 *  Votes per option, in the options' order: for presenters and the host always, for
+	 *  everyone once the poll is closed; `null` otherwise.
+	 */
+	results: number[] | null,
+	/**  Who chose what: named polls, for presenters and the host; `null` otherwise. */
+	voters: PollVoter[] | null,
+	/**  Your vote (empty until you vote). */
+	your_choices: number[],
 };
 
 /**  How present a participant says they are. */

@@ -7,6 +7,7 @@
 
 pub mod board;
 pub mod hands;
+pub mod polls;
 pub mod presence;
 pub mod questions;
 pub mod timer;
@@ -22,6 +23,7 @@ pub struct FeatureState {
     pub board: board::RoomBoard,
     pub lecture: questions::Lecture,
     pub questions: questions::QuestionList,
+    pub polls: polls::PollList,
 }
 
 impl FeatureState {
@@ -32,6 +34,7 @@ impl FeatureState {
             board: board::RoomBoard::new(&snapshot.board),
             lecture: questions::Lecture(snapshot.lecture.clone()),
             questions: questions::QuestionList::new(&snapshot.questions),
+            polls: polls::PollList(snapshot.polls.clone()),
         }
     }
 
@@ -44,6 +47,7 @@ impl FeatureState {
             FeatureEvent::Lecture(e) => self.lecture.apply(e),
             FeatureEvent::Questions(e) => self.questions.apply(e),
             FeatureEvent::Reactions(_) => false,
+            FeatureEvent::Polls(e) => self.polls.apply(e),
         }
     }
 }
@@ -57,6 +61,7 @@ pub fn describe(event: &FeatureEvent) -> String {
         FeatureEvent::Lecture(e) => questions::describe_lecture(e),
         FeatureEvent::Questions(e) => questions::describe_question(e),
         FeatureEvent::Reactions(e) => questions::describe_reaction(e),
+        FeatureEvent::Polls(e) => polls::describe(e),
     }
 }
 
@@ -73,6 +78,8 @@ pub struct FeatureArgs {
     pub board: board::BoardArgs,
     #[command(flatten)]
     pub questions: questions::QuestionArgs,
+    #[command(flatten)]
+    pub polls: polls::PollArgs,
 }
 
 impl FeatureArgs {

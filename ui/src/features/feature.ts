@@ -4,7 +4,7 @@
  * This file imports no feature and no registry, so feature modules can import it without
  * an import circle.
  */
-import type { ComponentType } from 'react';
+import type { ComponentType, ReactNode } from 'react';
 import type { FeatureEvent, FeatureRequest, FeatureSnapshot, Participant, Profile } from '../services/types';
 
 /** What a feature's components know of the room; the room screen fills it in. */
@@ -33,6 +33,11 @@ export type FeatureRoom = {
    * user can switch back to), or put it away when it is the one shown.
    */
   toggleStage: (key: string) => void;
+  /**
+   * Every feature's `PersonActions` for `participant`: for a feature that lists people
+   * itself (the queue of raised hands) to offer the others' actions beside each.
+   */
+  personActions: (participant: Participant) => ReactNode;
 };
 
 /** Props of every slot component: the room, and the feature's own state. */
@@ -58,10 +63,11 @@ export type RoomFeatureUi<S, K extends string = string> = {
   /** The next state; the same object when `event` is not this feature's. */
   reduce: (state: S, event: FeatureEvent) => S;
   /**
-   * A side effect of an event, after the state took it (a sound, ...); called once per
-   * event the relay sends, never for a snapshot. Must not throw.
+   * A side effect of an event, after the state took it (a sound, a toast, ...); called
+   * once per event the relay sends, never for a snapshot, with the feature's state as it
+   * was before the event (to tell what changed). Must not throw.
    */
-  onEvent?: (event: FeatureEvent, room: FeatureRoom) => void;
+  onEvent?: (event: FeatureEvent, room: FeatureRoom, before: S) => void;
   /**
    * Whether chat notifications are to be held back now: the room screen then only counts
    * new messages quietly and tells of them once this returns null again. The string says
@@ -92,6 +98,11 @@ export type RoomFeatureUi<S, K extends string = string> = {
   PeopleSection?: ComponentType<FeatureSlotProps<S>>;
   /** A badge on a participant's row in the people panel. */
   PersonBadge?: ComponentType<ParticipantSlotProps<S>>;
+  /**
+   * Controls for a participant (a host's "let them speak"), under their name in the
+   * people panel and wherever a feature lists them (`FeatureRoom.personActions`).
+   */
+  PersonActions?: ComponentType<ParticipantSlotProps<S>>;
   /**
    * A large view of its own (the whiteboard), shown where a shared screen is, with the
    * camera strip beside it, while it is open. A feature opens and closes it with

@@ -12,12 +12,16 @@ import { hands } from './hands';
 import { lecture } from './lecture';
 import { presence } from './presence';
 import { questions } from './questions';
+import { reactions } from './reactions';
 import { timer } from './timer';
 
 export type * from './feature';
 
-/** Every room feature's UI, in the order their slots are drawn. */
-export const FEATURES = [hands, presence, timer, board, lecture, questions] as const;
+/**
+ * Every room feature's UI, in the order their slots are drawn (the lecture first: its
+ * badge leads the header, a host's room controls lead the people panel).
+ */
+export const FEATURES = [lecture, hands, reactions, presence, timer, board, questions] as const;
 
 type Feature = (typeof FEATURES)[number];
 type StateOf<F> = F extends RoomFeatureUi<infer S, string> ? S : never;
@@ -28,8 +32,11 @@ export type FeatureKey = Feature['key'];
 /** Every feature's state, under its key. */
 export type FeaturesState = { readonly [F in Feature as F['key']]: StateOf<F> };
 
-/** What the slots below are given: the room, and every feature's state. */
-export type FeatureContext = FeatureRoom & { features: FeaturesState };
+/**
+ * What the slots below are given: the room, and every feature's state (the features'
+ * `personActions` are made from it here).
+ */
+export type FeatureContext = Omit<FeatureRoom, 'personActions'> & { features: FeaturesState };
 
 /** A feature with its own part of `FeaturesState`. */
 type Slice = { feature: RoomFeatureUi<unknown>; state: unknown };
@@ -124,11 +131,14 @@ export function featuresReducer(state: FeaturesState, event: FeatureEvent): Feat
   return next === null ? state : (next as FeaturesState);
 }
 
-/** Every feature's side effects of `event` (after the state took it). */
-export function featuresOnEvent(event: FeatureEvent, room: FeatureRoom): void {
-  for (const feature of FEATURES as readonly RoomFeatureUi<unknown>[]) {
+/**
+ * Every feature's side effects of `event` (after the state took it); `before` is every
+ * feature's state before it, each feature given its own.
+ */
+export function featuresOnEvent(event: FeatureEvent, room: FeatureRoom, before: FeaturesState): void {
+  for (const { feature, state } of slices(before)) {
     try {
-      feature.onEvent?.(event, room);
+      feature.onEvent?.(event, room, state);
     } catch (error) {
       console.warn(`${feature.key}: side effect of ${event.type} failed`, error);
     }
@@ -147,18 +157,21 @@ export function featuresQuiet(features: FeaturesState): string | null {
   return null;
 }
 
-function roomOf({
-  you,
-  people,
-  isHost,
-  toast,
-  relayClockOffsetMs,
-  profile,
-  roomTitle,
-  openStage,
-  toggleStage,
-}: FeatureContext): FeatureRoom {
-  return { you, people, isHost, toast, relayClockOffsetMs, profile, roomTitle, openStage, toggleStage };
+/** The room as a feature's slots see it. */
+export function roomOf(context: FeatureContext): FeatureRoom {
+  const { you, people, isHost, toast, relayClockOffsetMs, profile, roomTitle, openStage, toggleStage } = context;
+  return {
+    you,
+    people,
+    isHost,
+    toast,
+    relayClockOffsetMs,
+    profile,
+    roomTitle,
+    openStage,
+    toggleStage,
+    personActions: (participant) => <FeaturePersonActions context={context} participant={participant} />,
+  };
 }
 
 /** Every feature's display in the room's header. */
@@ -202,6 +215,15 @@ export function FeaturePersonBadges({ context, participant }: { context: Feature
   const room = roomOf(context);
   return slices(context.features).map(({ feature, state }) => {
     const Slot = feature.PersonBadge;
+    return Slot && <Slot key={feature.key} {...room} state={state} participant={participant} />;
+  });
+}
+
+/** Every feature's controls for `participant` (a host's "let them speak"). */
+export function FeaturePersonActions({ context, participant }: { context: FeatureContext; participant: Participant }) {
+  const room = roomOf(context);
+  return slices(context.features).map(({ feature, state }) => {
+    const Slot = feature.PersonActions;
     return Slot && <Slot key={feature.key} {...room} state={state} participant={participant} />;
   });
 }

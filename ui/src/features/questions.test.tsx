@@ -6,7 +6,7 @@ import { ToastProvider } from '../components/Toasts';
 import { RoomScreen } from '../screens/RoomScreen';
 import * as service from '../services/studyhall';
 import { AppError, type Question, type RoomEvent, type RoomSnapshot } from '../services/studyhall';
-import { features, handlers, participant, question, resetHandlers, snapshot } from '../test/serviceMock';
+import { features, handlers, lectureState, participant, question, resetHandlers, snapshot } from '../test/serviceMock';
 
 vi.mock('../services/studyhall', async (importOriginal) =>
   (await import('../test/serviceMock')).mockService(importOriginal),
@@ -265,7 +265,7 @@ describe('presenters', () => {
     expect(service.featureRequest).toHaveBeenCalledWith({ type: 'set_presenter', identity: 'bob-2', presenter: true });
     await waitFor(() => expect(make.disabled).toBe(false));
 
-    emit({ type: 'feature', event: { type: 'lecture', lecture: { presenters: ['bob-2'] }, by: 'ada-1' } });
+    emit({ type: 'feature', event: { type: 'lecture', lecture: lectureState({ presenters: ['bob-2'] }), by: 'ada-1' } });
     emit({ type: 'participantUpdated', participant: participant('bob-2', 'Bob', { joinedAt: 2, presenter: true }) });
     expect(within(id('person-bob-2')).getByTestId('presenter-badge').textContent).toBe('Presenter');
     expect(within(id('tile-bob-2')).getByTestId('presenter-badge')).toBeTruthy();
@@ -277,7 +277,7 @@ describe('presenters', () => {
     renderRoom(student({ participants: [participant('bob-2', 'Bob', { joinedAt: 2, host: true })] }));
     fireEvent.click(id('toggle-people'));
     expect(screen.queryByTestId('make-presenter')).toBeNull();
-    emit({ type: 'feature', event: { type: 'lecture', lecture: { presenters: ['ada-1'] }, by: 'bob-2' } });
+    emit({ type: 'feature', event: { type: 'lecture', lecture: lectureState({ presenters: ['ada-1'] }), by: 'bob-2' } });
     emit({ type: 'participantUpdated', participant: participant('ada-1', 'Ada', { you: true, presenter: true }) });
     expect(within(id('person-self')).getByTestId('presenter-badge')).toBeTruthy();
     expect((await screen.findByTestId('toast')).textContent).toContain('Bob made you a presenter');

@@ -4,9 +4,11 @@
  * shown in the room's header, counting down on the relay's clock, controlled from a
  * toolbar panel, and on everyone's tile. The rules are in `./timerState.ts`.
  */
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Spinner } from '../components/Dialog';
 import { Svg } from '../components/Icons';
+import { usePopover } from '../hooks/usePopover';
+import { useTicking } from '../hooks/useTicking';
 import { describeError, featureRequest, type TimerRequest } from '../services/studyhall';
 import { playChime } from './chime';
 import type { FeatureSlotProps, ParticipantSlotProps, RoomFeatureUi } from './feature';
@@ -34,16 +36,6 @@ export type { TimerUiState } from './timerState';
 
 /** How often a running countdown is drawn again: often enough that seconds never skip. */
 const TICK_MS = 250;
-
-/** Draws the component again every `intervalMs` while `active`. */
-function useTicking(active: boolean, intervalMs: number = TICK_MS): void {
-  const [, setTick] = useState(0);
-  useEffect(() => {
-    if (!active) return;
-    const id = setInterval(() => setTick((t) => t + 1), intervalMs);
-    return () => clearInterval(id);
-  }, [active, intervalMs]);
-}
 
 function TimerIcon() {
   return (
@@ -79,7 +71,7 @@ function ProgressRing({ left }: { left: number }) {
 function TimerDisplay({ state, relayClockOffsetMs }: FeatureSlotProps<TimerUiState>) {
   const { timer } = state;
   const run = timer.run;
-  useTicking(run !== null && !run.paused);
+  useTicking(run !== null && !run.paused, TICK_MS);
   if (run === null) return null;
   // A countdown reads the clock each time it is drawn (4 times a second while running).
   // eslint-disable-next-line react-hooks/purity
@@ -126,24 +118,7 @@ const ACTION_WORDS: Record<Action, string> = {
 
 /** The toolbar's timer button and its panel. */
 function TimerControl(props: FeatureSlotProps<TimerUiState>) {
-  const [open, setOpen] = useState(false);
-  const anchor = useRef<HTMLDivElement>(null);
-
-  useEffect(() => {
-    if (!open) return;
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') setOpen(false);
-    };
-    const onPointer = (e: Event) => {
-      if (anchor.current && e.target instanceof Node && !anchor.current.contains(e.target)) setOpen(false);
-    };
-    window.addEventListener('keydown', onKey);
-    document.addEventListener('pointerdown', onPointer);
-    return () => {
-      window.removeEventListener('keydown', onKey);
-      document.removeEventListener('pointerdown', onPointer);
-    };
-  }, [open]);
+  const { open, setOpen, anchor } = usePopover();
 
   const running = props.state.timer.run !== null;
   return (

@@ -61,10 +61,18 @@ export type Placed = B.Placed_Serialize;
 /** What an object is (`pen`, `rect`, `text`, ...), with its geometry in page units. */
 export type Shape = B.Shape;
 export type Style = B.Style_Serialize;
-// The lecture (protocol `lecture.rs`): who presents.
+// The lecture (protocol `lecture.rs`): who presents, study room or lecture, who may speak,
+// the lock and the lecture's clock.
 export type LectureRequest = B.LectureRequest;
 export type LectureEvent = B.LectureEvent_Serialize;
 export type LectureState = B.LectureState_Serialize;
+/** `study` or `lecture`. */
+export type RoomMode = B.RoomMode;
+// Reactions (protocol `reactions.rs`): emoji shown briefly on the sender's tile.
+/** `thumbs_up`, `clap`, `laugh`, `question` or `party`. */
+export type Reaction = B.Reaction;
+export type ReactionRequest = B.ReactionRequest;
+export type ReactionEvent = B.ReactionEvent;
 // Questions (protocol `questions.rs`), each as this participant sees it.
 export type Question = B.Question_Serialize;
 export type QuestionRequest = B.QuestionRequest_Serialize;

@@ -12,9 +12,9 @@
 
 /**
  * @import {
- *   AppInfo, BoardSummary, ChatPage, DayTotal, DeviceList, FeatureSnapshot, Invite, MediaState, Participant,
- *   Question, RaisedHand, RoomSnapshot, RoomTotal, Settings, StudySummary, TimerRun, TimerSettings,
- *   TimerState,
+ *   AppInfo, BoardSummary, ChatPage, DayTotal, DeviceList, FeatureSnapshot, Invite, LectureState,
+ *   MediaState, Participant, Question, RaisedHand, RoomSnapshot, RoomTotal, Settings, StudySummary,
+ *   TimerRun, TimerSettings, TimerState,
  * } from '../services/types'
  */
 
@@ -187,8 +187,26 @@ export function question(id, text, extra = {}) {
 }
 
 /**
+ * A study room's lecture state, as a room has it until the host changes something: no
+ * presenters, not locked, nobody let speak, no clock.
+ * @param {Partial<LectureState>} [extra]
+ * @returns {LectureState}
+ */
+export function lectureState(extra = {}) {
+  return {
+    presenters: [],
+    mode: 'study',
+    started_at: null,
+    locked: false,
+    everyone_speaks: false,
+    speakers: [],
+    ...extra,
+  };
+}
+
+/**
  * What the room features hold: no hands raised, the timer stopped, an empty whiteboard,
- * no presenters, no questions.
+ * a study room with no presenters, no questions.
  * @param {Partial<FeatureSnapshot>} [extra]
  * @returns {FeatureSnapshot}
  */
@@ -197,7 +215,7 @@ export function features(extra = {}) {
     hands: [],
     timer: timerState(),
     board: boardSummary(),
-    lecture: { presenters: [] },
+    lecture: lectureState(),
     questions: [],
     ...extra,
   };

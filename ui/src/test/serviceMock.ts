@@ -15,6 +15,7 @@ export {
   dayTotal,
   features,
   invite,
+  lectureState,
   media,
   participant,
   question,

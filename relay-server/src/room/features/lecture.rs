@@ -21,7 +21,6 @@ use super::hands::KEPT_THROUGH_RECONNECT;
 use super::{Cx, Outcome, Refused, Reply, RoomFeature, Services, Snapshot};
 use crate::ids::{self, now_ms};
 use crate::room::{lock, ConnHandle, Room};
-use crate::store::ROOM_STATE_TTL;
 
 /// The room-state key the lecture is kept under.
 pub const STORE_KEY: &str = "lecture";
@@ -47,39 +46,11 @@ pub struct RoomLecture {
 }
 
 async fn read(services: &Services, room: &str) -> Result<Stored, Refused> {
-    let stored = services
-        .room_state
-        .get(room, STORE_KEY)
-        .await
-        .map_err(|e| {
-            Refused::new(
-                ErrorCode::StorageUnavailable,
-                format!("the lecture could not be loaded: {e}"),
-            )
-        })?;
-    Ok(match stored.map(|s| serde_json::from_str::<Stored>(&s)) {
-        Some(Ok(state)) => state,
-        Some(Err(e)) => {
-            tracing::warn!(room, error = %e, "the stored lecture is unreadable; starting afresh");
-            Stored::default()
-        }
-        None => Stored::default(),
-    })
+    super::load_state(services, room, STORE_KEY).await
 }
 
 async fn save(services: &Services, room: &str, stored: &Stored) -> Result<(), Refused> {
-    let json = serde_json::to_string(stored)
-        .map_err(|e| Refused::new(ErrorCode::Internal, e.to_string()))?;
-    services
-        .room_state
-        .put(room, STORE_KEY, &json, ROOM_STATE_TTL)
-        .await
-        .map_err(|e| {
-            Refused::new(
-                ErrorCode::StorageUnavailable,
-                format!("the lecture could not be saved: {e}"),
-            )
-        })
+    super::save_state(services, room, STORE_KEY, stored).await
 }
 
 impl RoomLecture {

@@ -22,6 +22,7 @@ pub mod board;
 pub mod chat;
 pub mod hands;
 pub mod lecture;
+pub mod polls;
 pub mod presence;
 pub mod questions;
 pub mod reactions;
@@ -53,6 +54,7 @@ pub static FEATURES: &[&dyn RoomFeature] = &[
     &lecture::Lecture,
     &questions::Questions,
     &reactions::Reactions,
+    &polls::Polls,
 ];
 
 /// The feature that handles messages of type `kind`.
@@ -305,6 +307,50 @@ pub(crate) fn replaced() -> Refused {
         ErrorCode::Replaced,
         "this connection was replaced by a newer one",
     )
+}
+
+/// The value a feature keeps in the room-state store under `key` (its default when
+/// there is none, or when what is stored cannot be read: that is logged, not fatal).
+pub async fn load_state<T: serde::de::DeserializeOwned + Default>(
+    services: &Services,
+    room: &str,
+    key: &str,
+) -> Result<T, Refused> {
+    let stored = services.room_state.get(room, key).await.map_err(|e| {
+        Refused::new(
+            ErrorCode::StorageUnavailable,
+            format!("the {key} could not be loaded: {e}"),
+        )
+    })?;
+    Ok(match stored.map(|s| serde_json::from_str::<T>(&s)) {
+        Some(Ok(state)) => state,
+        Some(Err(e)) => {
+            tracing::warn!(room, key, error = %e, "a stored room value is unreadable; starting afresh");
+            T::default()
+        }
+        None => T::default(),
+    })
+}
+
+/// Keep `value` in the room-state store under `key` for a day from now.
+pub async fn save_state<T: serde::Serialize>(
+    services: &Services,
+    room: &str,
+    key: &str,
+    value: &T,
+) -> Result<(), Refused> {
+    let json = serde_json::to_string(value)
+        .map_err(|e| Refused::new(ErrorCode::Internal, e.to_string()))?;
+    services
+        .room_state
+        .put(room, key, &json, crate::store::ROOM_STATE_TTL)
+        .await
+        .map_err(|e| {
+            Refused::new(
+                ErrorCode::StorageUnavailable,
+                format!("the {key} could not be saved: {e}"),
+            )
+        })
 }
 
 /// Tell `conn` (only) why a joiner's snapshot lacks a feature's state.
