@@ -52,6 +52,22 @@ pub fn forbidden_control(text: &str) -> Option<char> {
         .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
 }
 
+/// A message carrying SDP (`publish_offer`, `subscribe_answer`) may be this many times
+/// `max_message_bytes`: a subscriber's answer in a room of 25 with every camera and
+/// microphone on is some 60 KiB, near the 64 KiB default.
+pub const SDP_MESSAGE_FACTOR: usize = 4;
+
+/// Whether `text` is a message that carries SDP (told from its `type` alone).
+pub fn carries_sdp(text: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Kind<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: std::borrow::Cow<'a, str>,
+    }
+    serde_json::from_str::<Kind>(text)
+        .is_ok_and(|k| matches!(k.kind.as_ref(), "publish_offer" | "subscribe_answer"))
+}
+
 /// Version of the protocol this crate describes. A client sends it in `join`; the relay
 /// refuses versions it does not speak with [`ErrorCode::UnsupportedProtocol`].
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -586,6 +602,10 @@ impl std::fmt::Debug for ClientMessage {
 pub struct Limits {
     /// Largest accepted WebSocket message, in bytes.
     pub max_message_bytes: usize,
+    /// Largest accepted `publish_offer` or `subscribe_answer` (they carry SDP, which in
+    /// a full room outgrows `max_message_bytes`): [`SDP_MESSAGE_FACTOR`] times it.
+    #[serde(default)]
+    pub max_sdp_message_bytes: usize,
     /// Largest chat text, in bytes of UTF-8.
     pub max_chat_bytes: usize,
     /// Sustained signaling messages per second, and the burst above it.

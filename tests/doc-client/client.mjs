@@ -33,6 +33,17 @@ const FRAME_RATE_PER_SECOND = 18;
 const FRAME_BURST = 35;
 const frameBuckets = new Map();
 
+/**
+ * The Lecture a room has when no host touched it ("A room no host has touched has
+ * {...}"); a relay from before a field sends none: "treat a missing field as its default".
+ */
+export const DEFAULT_LECTURE = Object.freeze({ presenters: [], mode: 'study', started_at: null, locked: false, everyone_speaks: false, speakers: [] });
+
+/** A Lecture with every field, missing ones at their defaults. */
+export function withLectureDefaults(lecture) {
+  return { ...structuredClone(DEFAULT_LECTURE), ...(lecture ?? {}) };
+}
+
 /** Build the WebSocket URL for a relay listening on host:port. */
 export function wsUrl(host, port) {
   return `ws://${host}:${port}/ws`;
@@ -111,8 +122,9 @@ export class StudyhallClient {
      */
     this.board = new BoardReplica((frame) => this.send(frame));
     /**
-     * The room's presenters (a Lecture, `{presenters}`): `joined.features.lecture`, then
-     * replaced by every `lecture` event. null until joined.
+     * The room's lecture (a Lecture: presenters, mode, started_at, locked,
+     * everyone_speaks, speakers): `joined.features.lecture`, then replaced by every
+     * `lecture` event, with missing fields at their defaults. null until joined.
      */
     this.lecture = null;
     /**
@@ -185,10 +197,10 @@ export class StudyhallClient {
       this._frames = frameBuckets.get(key);
     }
     if (frame.type === 'joined') {
-      this.lecture = frame.features?.lecture ?? { presenters: [] };
+      this.lecture = withLectureDefaults(frame.features?.lecture);
       this.questions.onJoined(frame.features?.questions);
     }
-    if (frame.type === 'lecture') this.lecture = frame.lecture;
+    if (frame.type === 'lecture') this.lecture = withLectureDefaults(frame.lecture);
     if (frame.type === 'question') this.questions.onQuestion(frame.question);
     if (frame.type === 'board_op') this.board.onBoardOp(frame);
     if (frame.type === 'board_snapshot') this.board.onSnapshot(frame);

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { ProtocolError } from './client.mjs';
+import { ProtocolError, DEFAULT_LECTURE } from './client.mjs';
 import { listOrder } from './questions.mjs';
 import { withCleanup, joinAs, mintToken, assertError, assertForbidden, assertBadField, settle, sleep } from './harness.mjs';
 
@@ -156,7 +156,7 @@ test('lecture: only a host names presenters; roles follow the list; a later join
     const all = [ada, bob, cat];
 
     await t.test('joined.features.lecture starts empty', () => {
-      assert.deepEqual(adaJoined.features.lecture, { presenters: [] });
+      assert.deepEqual(adaJoined.features.lecture, DEFAULT_LECTURE, 'the Lecture of a room no host touched');
       assert.equal(adaJoined.you.role, 'host');
     });
 
@@ -172,12 +172,12 @@ test('lecture: only a host names presenters; roles follow the list; a later join
       await setPresenter(ada, 'cat', true);
       for (const c of all) {
         const lecture = await c.waitForType('lecture');
-        assert.deepEqual(lecture, { type: 'lecture', lecture: { presenters: ['cat'] }, by: 'ada' });
+        assert.deepEqual(lecture, { type: 'lecture', lecture: { ...DEFAULT_LECTURE, presenters: ['cat'] }, by: 'ada' });
         const updated = await c.waitForType('participant_updated', 5000, (f) => f.participant?.identity === 'cat');
         assert.equal(updated.participant.role, 'presenter');
         assert.equal(updated.participant.grants.host, false, 'a presenter gets no grant');
         assert.ok(c.frames.indexOf(lecture) < c.frames.indexOf(updated), 'the role comes after the lecture event');
-        assert.deepEqual(c.lecture, { presenters: ['cat'] });
+        assert.deepEqual(c.lecture.presenters, ['cat']);
       }
     });
 
@@ -191,11 +191,11 @@ test('lecture: only a host names presenters; roles follow the list; a later join
       await setPresenter(ada, 'dan', true);
       const marks = marksOf(all);
       for (const c of all) {
-        assert.deepEqual(await c.waitForType('lecture'), { type: 'lecture', lecture: { presenters: ['cat', 'dan'] }, by: 'ada' });
+        assert.deepEqual(await c.waitForType('lecture'), { type: 'lecture', lecture: { ...DEFAULT_LECTURE, presenters: ['cat', 'dan'] }, by: 'ada' });
       }
       const [dan, danJoined] = await enter(ctx, relay, dir, room, 'dan');
       assert.equal(danJoined.you.role, 'presenter');
-      assert.deepEqual(danJoined.features.lecture, { presenters: ['cat', 'dan'] }, 'in the order they were made');
+      assert.deepEqual(danJoined.features.lecture.presenters, ['cat', 'dan'], 'in the order they were made');
       assert.equal(danJoined.participants.find((p) => p.identity === 'cat')?.role, 'presenter');
       for (const c of all) {
         const joined = await c.waitForType('participant_joined', 5000, (f) => f.participant?.identity === 'dan');
@@ -210,7 +210,7 @@ test('lecture: only a host names presenters; roles follow the list; a later join
       const marks = marksOf(all);
       await setPresenter(ada, 'ada', true);
       for (const c of all) {
-        assert.deepEqual((await c.waitForType('lecture')).lecture, { presenters: ['cat', 'dan', 'ada'] });
+        assert.deepEqual((await c.waitForType('lecture')).lecture.presenters, ['cat', 'dan', 'ada']);
       }
       await expectNothingSince(all, marks, ['participant_updated'], 'a host\'s role does not change');
       const [eve, eveJoined] = await enter(ctx, relay, dir, room, 'eve');
@@ -223,7 +223,7 @@ test('lecture: only a host names presenters; roles follow the list; a later join
       await setPresenter(ada, 'cat', false);
       for (const c of all) {
         const lecture = await c.waitForType('lecture');
-        assert.deepEqual(lecture, { type: 'lecture', lecture: { presenters: ['dan', 'ada'] }, by: 'ada' });
+        assert.deepEqual(lecture, { type: 'lecture', lecture: { ...DEFAULT_LECTURE, presenters: ['dan', 'ada'] }, by: 'ada' });
         const updated = await c.waitForType('participant_updated', 5000, (f) => f.participant?.identity === 'cat');
         assert.equal(updated.participant.role, 'member');
       }
@@ -232,7 +232,7 @@ test('lecture: only a host names presenters; roles follow the list; a later join
       await expectNothingSince([ada, bob], marks, ['lecture', 'participant_updated'], 'taking back what is not there sends nothing');
       const [cat2, cat2Joined] = await rejoin(ctx, relay, room, cat);
       assert.equal(cat2Joined.you.role, 'member');
-      assert.deepEqual(cat2Joined.features.lecture, { presenters: ['dan', 'ada'] });
+      assert.deepEqual(cat2Joined.features.lecture.presenters, ['dan', 'ada']);
       cat2.close();
     });
 
@@ -243,7 +243,7 @@ test('lecture: only a host names presenters; roles follow the list; a later join
       assertErrorPrefix(long, 'invalid_id', 'identity:', 'sp-long');
       assertBadField(await ada.request({ type: 'set_presenter', identity: 'bob', request_id: 'sp-mf' }), 'presenter', 'sp-mf');
       assertBadField(await ada.request({ type: 'set_presenter', identity: 'bob', presenter: 'yes', request_id: 'sp-ty' }), 'presenter', 'sp-ty');
-      assert.deepEqual(ada.lecture, { presenters: ['dan', 'ada'] }, 'nothing changed');
+      assert.deepEqual(ada.lecture.presenters, ['dan', 'ada'], 'nothing changed');
     });
   });
 });
@@ -776,7 +776,7 @@ test('questions: a presenter\'s reconnect, the room ending and a relay restart k
       for (const c of [ada, dan, bob, cat]) assert.equal((await c.waitClose()).code, 4012);
       const [dan2, joined] = await rejoin(ctx, relay, room, dan);
       assert.equal(joined.you.role, 'presenter');
-      assert.deepEqual(joined.features.lecture, { presenters: ['dan'] });
+      assert.deepEqual(joined.features.lecture, { ...DEFAULT_LECTURE, presenters: ['dan'] });
       assertKept(joined, 'dan', 'after end_room');
       dan = dan2;
     });
@@ -790,7 +790,7 @@ test('questions: a presenter\'s reconnect, the room ending and a relay restart k
       const [dan2, danJoined] = await rejoin(ctx, relay, room, dan);
       dan = dan2;
       assert.equal(danJoined.you.role, 'presenter', 'the presenters survive a restart');
-      assert.deepEqual(danJoined.features.lecture, { presenters: ['dan'] });
+      assert.deepEqual(danJoined.features.lecture, { ...DEFAULT_LECTURE, presenters: ['dan'] });
       assertKept(danJoined, 'dan', 'after a restart');
       const [bob2, bobJoined] = await rejoin(ctx, relay, room, bob);
       assertKept(bobJoined, 'bob', 'after a restart');

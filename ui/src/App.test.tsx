@@ -116,11 +116,58 @@ describe('start screen', () => {
     expect(service.joinRoom).toHaveBeenCalledWith(invite.link, { mic: true, camera: true });
     expect(screen.getByTestId('tile-self')).toBeTruthy();
     expect(screen.getByTestId('tile-bob-2')).toBeTruthy();
+    // A study room (the default) is what a room is already: nothing to ask.
+    expect(vi.mocked(service.featureRequest).mock.calls.filter(([r]) => r.type === 'set_room_mode')).toEqual([]);
 
     // An invite link clicked meanwhile is not lost: the room says where it waits.
     act(() => handlers.invite.forEach((h) => h(null)));
     await waitFor(() =>
       expect(screen.getAllByTestId('toast').some((t) => t.textContent?.includes('waiting in the join field'))).toBe(true),
+    );
+  });
+
+  it('hosts a lecture: the choice reaches the room, which the host makes a lecture once in', async () => {
+    const invite = {
+      link: 'studyhall://join?relay=192.168.1.20%3A7450&code=K7QX-29FD',
+      code: 'K7QX-29FD@192.168.1.20:7450',
+      relay: '192.168.1.20:7450',
+      room: 'r1',
+      expiresAt: Date.now() + 3_600_000,
+    };
+    vi.mocked(service.hostRoom).mockResolvedValue(invite);
+    vi.mocked(service.joinRoom).mockResolvedValue(snapshot({ hosting: invite }));
+    render(<App />);
+    const title = await screen.findByTestId('host-title');
+    await waitFor(() => expect((title as HTMLInputElement).disabled).toBe(false));
+    const mode = screen.getByTestId<HTMLSelectElement>('host-mode');
+    expect(mode.value).toBe('study');
+    fireEvent.change(title, { target: { value: 'Physics 101' } });
+    fireEvent.change(mode, { target: { value: 'lecture' } });
+    fireEvent.click(screen.getByTestId('host-submit'));
+    expect(await screen.findByText('Start “Physics 101” as a lecture')).toBeTruthy();
+    await waitFor(() => expect(screen.getByTestId<HTMLButtonElement>('setup-continue').disabled).toBe(false));
+    fireEvent.click(screen.getByTestId('setup-continue'));
+    expect(await screen.findByTestId('room')).toBeTruthy();
+    await waitFor(() => expect(service.featureRequest).toHaveBeenCalledWith({ type: 'set_room_mode', mode: 'lecture' }));
+    const modeRequests = vi.mocked(service.featureRequest).mock.calls.filter(([r]) => r.type === 'set_room_mode');
+    expect(modeRequests).toHaveLength(1);
+  });
+
+  it('says plainly that a locked room takes no new people', async () => {
+    vi.mocked(service.parseInvite).mockResolvedValue({ relay: '192.168.1.20:7450', code: 'K7QX-29FD' });
+    vi.mocked(service.joinRoom).mockRejectedValueOnce(
+      new AppError('roomLocked', 'the room is locked: the host takes no new people now'),
+    );
+    render(<App />);
+    const input = await screen.findByTestId('invite-input');
+    await waitFor(() => expect((input as HTMLInputElement).disabled).toBe(false));
+    fireEvent.change(input, { target: { value: 'K7QX-29FD@192.168.1.20:7450' } });
+    fireEvent.click(screen.getByTestId('join-submit'));
+    const go = await screen.findByTestId<HTMLButtonElement>('setup-continue');
+    await waitFor(() => expect(go.disabled).toBe(false));
+    fireEvent.click(go);
+    expect((await screen.findByTestId('setup-error')).textContent).toContain(
+      'This room is locked: the host is not taking new people right now.',
     );
   });
 

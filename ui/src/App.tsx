@@ -12,6 +12,7 @@ import {
   onQuitRequested,
   quitApp,
   studySummary,
+  type RoomMode,
   type RoomSnapshot,
   type Settings,
 } from './services/studyhall';
@@ -21,7 +22,8 @@ type Screen =
   | { name: 'start'; notice: StartNotice | null }
   | { name: 'setup'; intent: SetupIntent }
   | { name: 'study' }
-  | { name: 'room'; snapshot: RoomSnapshot; invite: string };
+  /** `hostMode`: how the host chose to run the room they started (null when joining). */
+  | { name: 'room'; snapshot: RoomSnapshot; invite: string; hostMode: RoomMode | null };
 
 type SettingsState =
   | { status: 'loading' }
@@ -80,10 +82,6 @@ function Screens() {
     },
     [loadSettings],
   );
-  const onJoined = useCallback(
-    (snapshot: RoomSnapshot, invite: string) => setScreen({ name: 'room', snapshot, invite }),
-    [],
-  );
   const onRoomExit = useCallback((exit: RoomExit) => toStart(exitNotice(exit)), [toStart]);
 
   switch (screen.name) {
@@ -104,16 +102,18 @@ function Screens() {
       );
     case 'study':
       return <StudyScreen onBack={() => setScreen({ name: 'start', notice: null })} />;
-    case 'setup':
+    case 'setup': {
+      const hostMode = screen.intent.kind === 'host' ? screen.intent.mode : null;
       return settings.status === 'ready' ? (
         <DeviceSetup
           settings={settings.settings}
           intent={screen.intent}
           onSettings={onSettings}
           onBack={() => toStart()}
-          onJoined={onJoined}
+          onJoined={(snapshot, invite) => setScreen({ name: 'room', snapshot, invite, hostMode })}
         />
       ) : null;
+    }
     case 'room':
       return (
         <RoomScreen
@@ -121,6 +121,7 @@ function Screens() {
           snapshot={screen.snapshot}
           invite={screen.invite}
           profile={settings.status === 'ready' ? profileOf(settings.settings) : null}
+          hostMode={screen.hostMode}
           onExit={onRoomExit}
         />
       );

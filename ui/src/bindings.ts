@@ -92,7 +92,7 @@ export type AppError = {
 	message: string,
 };
 
-export type AppErrorKind = "relayUnreachable" | "inviteInvalid" | "inviteNotFound" | "tokenExpired" | "roomFull" | "kicked" | "notInRoom" | "alreadyInRoom" | "deviceUnavailable" | "hostingFailed" | "invalidInput" | "rateLimited" | "timeout" | "refused" | "storage" | "internal";
+export type AppErrorKind = "relayUnreachable" | "inviteInvalid" | "inviteNotFound" | "tokenExpired" | "roomFull" | "roomLocked" | "kicked" | "notInRoom" | "alreadyInRoom" | "deviceUnavailable" | "hostingFailed" | "invalidInput" | "rateLimited" | "timeout" | "refused" | "storage" | "internal";
 
 /**  The app's identity as the UI shows it. */
 export type AppInfo = {

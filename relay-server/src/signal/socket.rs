@@ -38,7 +38,13 @@ pub(super) enum Incoming {
 }
 
 pub(super) async fn recv(socket: &mut WebSocket, max: usize) -> Incoming {
+    let max_sdp = max.saturating_mul(studyhall_protocol::SDP_MESSAGE_FACTOR);
     match socket.recv().await {
+        Some(Ok(Message::Text(t)))
+            if t.len() > max && t.len() <= max_sdp && studyhall_protocol::carries_sdp(&t) =>
+        {
+            Incoming::Text(t)
+        }
         Some(Ok(Message::Text(t))) if t.len() > max => Incoming::TooLarge(t.len()),
         Some(Ok(Message::Text(t))) => Incoming::Text(t),
         Some(Ok(Message::Binary(b))) if b.len() > max => Incoming::TooLarge(b.len()),
@@ -142,8 +148,9 @@ pub(super) fn too_large(relay: &Relay, size: usize) -> ServerMessage {
     ServerMessage::fatal(
         ErrorCode::MessageTooLarge,
         format!(
-            "message of {size} exceeds the limit of {} bytes",
-            relay.config.max_message_bytes
+            "message of {size} exceeds the limit of {} bytes ({} for publish_offer and subscribe_answer)",
+            relay.config.max_message_bytes,
+            relay.config.max_message_bytes * studyhall_protocol::SDP_MESSAGE_FACTOR
         ),
         None,
     )

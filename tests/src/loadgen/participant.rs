@@ -17,6 +17,11 @@ use tokio::net::UdpSocket;
 
 use super::{frame_bytes, now_us, opus_packet, read_stamp, vp8_frame, Stamp};
 
+/// The longest SDP of a `subscribe_answer` any participant of this process sent, in
+/// bytes (a full room's is the largest message of the protocol).
+pub static LARGEST_SUBSCRIBE_ANSWER: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
 /// What a participant publishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Publish {
@@ -26,6 +31,9 @@ pub struct Publish {
     pub screen_kbps: Option<u32>,
     /// Opus audio, 50 packets per second.
     pub audio: bool,
+    /// Every frame and packet this many times further apart (1: the real rates); a
+    /// test in a debug build keeps a full room within two cores this way.
+    pub slowdown: u32,
 }
 
 impl Publish {
@@ -33,6 +41,7 @@ impl Publish {
         camera_kbps: None,
         screen_kbps: None,
         audio: false,
+        slowdown: 1,
     };
 }
 
@@ -306,7 +315,7 @@ impl Media {
                         mid: mid.to_string(),
                         source,
                     });
-                    let (interval, bytes, video) = match kbps {
+                    let (interval, bytes, video): (Duration, usize, bool) = match kbps {
                         Some(kbps) => (
                             Duration::from_secs(1) / super::VIDEO_FPS,
                             frame_bytes(kbps, super::VIDEO_FPS),
@@ -314,6 +323,7 @@ impl Media {
                         ),
                         None => (super::AUDIO_INTERVAL, 80, false),
                     };
+                    let interval = interval * publish.slowdown.max(1);
                     senders.push(Sender {
                         mid,
                         track,
@@ -414,6 +424,10 @@ async fn session(
                 }
                 answer = answers_rx.recv() => match answer {
                     Some(sdp) => {
+                        LARGEST_SUBSCRIBE_ANSWER.fetch_max(
+                            sdp.len(),
+                            std::sync::atomic::Ordering::Relaxed,
+                        );
                         if signal.send(ClientMessage::SubscribeAnswer { sdp }).await.is_err() {
                             break;
                         }

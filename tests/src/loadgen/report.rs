@@ -32,6 +32,7 @@ pub fn camera_and_audio(_: usize) -> Publish {
         camera_kbps: Some(400),
         screen_kbps: None,
         audio: true,
+        slowdown: 1,
     }
 }
 
@@ -90,6 +91,9 @@ pub struct Report {
     pub egress_mbit_per_core: Option<f64>,
     pub rss_per_participant: Option<u64>,
     pub errors: Vec<String>,
+    /// (subscriber, publisher, track) with media sent but none of it received, over the
+    /// whole run: whether everyone got everyone, whatever the rate.
+    pub silent_pairs: Vec<(u32, u32, u8)>,
 }
 
 /// The system a run loads.
@@ -203,6 +207,15 @@ pub fn summarize(scenario: &Scenario, stats: &[ParticipantStats]) -> Report {
     for sub in stats {
         for publisher in stats.iter().filter(|p| p.index != sub.index) {
             for track in 0..3u8 {
+                let received = sub
+                    .received
+                    .get(&(publisher.index, track))
+                    .map_or(0, |r| r.frames);
+                if publisher.sent_total[track as usize] > 0 && received == 0 {
+                    report
+                        .silent_pairs
+                        .push((sub.index, publisher.index, track));
+                }
                 let sent = publisher.sent_in_window[track as usize];
                 if sent == 0 {
                     continue;

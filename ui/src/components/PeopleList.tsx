@@ -4,8 +4,8 @@ import { CameraIcon, CameraOffIcon, MicIcon, MicOffIcon } from './Icons';
 
 /**
  * Everyone in the room, one row each; a host can remove the others. `badges` adds what
- * else a row shows (e.g. the room features' badges); `presenterAction` the control that
- * makes someone a presenter or takes it back, under the name of everyone but hosts.
+ * else a row shows (e.g. the room features' badges); `actions` the controls under the
+ * name of everyone but hosts (make someone a presenter, let them speak).
  */
 export function PeopleList({
   people,
@@ -13,14 +13,14 @@ export function PeopleList({
   speakingIdentity,
   onKick,
   badges,
-  presenterAction,
+  actions,
 }: {
   people: Participant[];
   isHost: boolean;
   speakingIdentity: string | null;
   onKick: (p: Participant) => void;
   badges?: (p: Participant) => React.ReactNode;
-  presenterAction?: (p: Participant) => React.ReactNode;
+  actions?: (p: Participant) => React.ReactNode;
 }) {
   return (
     <ul className="people" data-testid="people-list">
@@ -41,7 +41,7 @@ export function PeopleList({
               )}
             </span>
             {badges && <span className="person__badges">{badges(p)}</span>}
-            {presenterAction && !p.host && <span className="person__actions">{presenterAction(p)}</span>}
+            {actions && !p.host && <span className="person__actions">{actions(p)}</span>}
           </span>
           <span className="person__icons">
             {p.media.mic ? <MicIcon className="icon icon--muted" /> : <MicOffIcon className="icon icon--warn" />}

@@ -1,10 +1,14 @@
 import { Spinner } from './Dialog';
 
-/** A toolbar on/off button (mic, camera, screen); disabled with a spinner while pending. */
+/**
+ * A toolbar on/off button (mic, camera, screen); disabled with a spinner while pending,
+ * and disabled with `locked` as its tooltip while it may not be turned on.
+ */
 export function ToggleButton({
   testId,
   on,
   pending,
+  locked = null,
   onClick,
   labelOn,
   labelOff,
@@ -15,6 +19,8 @@ export function ToggleButton({
   testId: string;
   on: boolean;
   pending: boolean;
+  /** Why it may not be turned on now; null when it may. */
+  locked?: string | null;
   onClick: () => void;
   labelOn: string;
   labelOff: string;
@@ -25,15 +31,17 @@ export function ToggleButton({
   const warn = !on && !offIsNormal;
   return (
     <button
-      className={`tool ${warn ? 'tool--off' : ''} ${on && offIsNormal ? 'tool--active' : ''}`}
+      className={`tool ${warn ? 'tool--off' : ''} ${on && offIsNormal ? 'tool--active' : ''} ${locked ? 'tool--locked' : ''}`}
       onClick={onClick}
       aria-pressed={on}
       aria-busy={pending}
-      disabled={pending}
+      aria-description={locked ?? undefined}
+      disabled={pending || locked !== null}
       data-testid={testId}
       data-on={on}
       data-pending={pending}
-      title={on ? labelOn : labelOff}
+      data-locked={locked !== null}
+      title={locked ?? (on ? labelOn : labelOff)}
     >
       {pending ? <Spinner /> : on ? iconOn : iconOff}
       <span>{on ? labelOn : labelOff}</span>

@@ -1,11 +1,13 @@
 /**
  * Raise hand: one queue of raised hands per room, first raised first (docs/protocol.md,
  * "Raise hand"). The relay sends the whole queue on every change (`hand_queue`), so the
- * state is simply its latest copy; nothing here changes it before the relay says so.
+ * state is simply its latest copy; nothing here changes it before the relay says so. A
+ * host lowers one hand or every hand (`lower_all_hands`).
  */
 import { useState } from 'react';
 import { Spinner } from '../components/Dialog';
 import { Svg } from '../components/Icons';
+import { useFeatureRequests } from '../hooks/useFeatureRequests';
 import {
   describeError,
   featureRequest,
@@ -97,10 +99,15 @@ function HandBadge({ state, participant }: ParticipantSlotProps<HandsState>) {
   );
 }
 
-/** The queue in the people panel; a host can lower any hand. */
-function HandQueue({ state, you, people, isHost, toast }: FeatureSlotProps<HandsState>) {
+/**
+ * The queue in the people panel. A host can lower any hand, or all of them, and gets the
+ * other features' actions beside each (in a lecture: "Let speak").
+ */
+function HandQueue({ state, you, people, isHost, toast, personActions }: FeatureSlotProps<HandsState>) {
   const [lowering, setLowering] = useState<ReadonlySet<string>>(new Set());
-  const names = new Map(people.map((p) => [p.identity, p.name]));
+  const everyHand = useFeatureRequests(toast);
+  const byIdentity = new Map(people.map((p) => [p.identity, p]));
+  const nameOf = (identity: string) => byIdentity.get(identity)?.name ?? identity;
 
   function lower(identity: string) {
     if (lowering.has(identity)) return;
@@ -115,19 +122,35 @@ function HandQueue({ state, you, people, isHost, toast }: FeatureSlotProps<Hands
     setLowering((all) => new Set(all).add(identity));
     featureRequest(request).then(done, (error: unknown) => {
       done();
-      toast(`Couldn't lower the hand of ${names.get(identity) ?? identity}: ${describeError(error)}`, 'error');
+      toast(`Couldn't lower the hand of ${nameOf(identity)}: ${describeError(error)}`, 'error');
     });
   }
 
+  const loweringAll = everyHand.pending('all');
   return (
     <section className="feature-section" aria-label="Raised hands" data-testid="hand-queue">
-      <h3 className="feature-section__title">Raised hands</h3>
+      <div className="feature-section__head">
+        <h3 className="feature-section__title">Raised hands</h3>
+        {isHost && state.queue.length > 0 && (
+          <button
+            className="button button--small button--ghost"
+            onClick={() => void everyHand.send('all', { type: 'lower_all_hands' }, 'lower every hand')}
+            disabled={loweringAll}
+            aria-busy={loweringAll}
+            data-testid="lower-all-hands"
+          >
+            {loweringAll && <Spinner />}
+            Lower all
+          </button>
+        )}
+      </div>
       {state.queue.length === 0 ? (
         <p className="feature-section__empty muted">No hands raised</p>
       ) : (
         <ol className="feature-list">
           {state.queue.map((hand, i) => {
             const busy = lowering.has(hand.identity);
+            const person = byIdentity.get(hand.identity);
             return (
               <li
                 key={hand.identity}
@@ -139,9 +162,10 @@ function HandQueue({ state, you, people, isHost, toast }: FeatureSlotProps<Hands
                   {i + 1}
                 </span>
                 <span className="feature-list__name">
-                  {names.get(hand.identity) ?? hand.identity}
+                  {nameOf(hand.identity)}
                   {hand.identity === you.identity && <span className="muted"> (you)</span>}
                 </span>
+                {person && <span className="feature-list__actions">{personActions(person)}</span>}
                 {isHost && (
                   <button
                     className="button button--small"

@@ -103,13 +103,15 @@ describe('side effects of events', () => {
     roomTitle: 'Finals week',
     openStage: null,
     toggleStage: () => {},
+    personActions: () => null,
   };
 
-  it('reach the features that have any, with the room', () => {
+  it('reach the features that have any, with the room and their own state before the event', () => {
     const onEvent = vi.spyOn(timer as Required<typeof timer>, 'onEvent').mockImplementation(() => {});
     const event: FeatureEvent = { type: 'hand_queue', hands: [] };
-    featuresOnEvent(event, room);
-    expect(onEvent).toHaveBeenCalledWith(event, room);
+    const before = featuresFromSnapshot(features());
+    featuresOnEvent(event, room, before);
+    expect(onEvent).toHaveBeenCalledWith(event, room, before.timer);
   });
 
   it("never let a feature's failure reach the room screen", () => {
@@ -117,7 +119,7 @@ describe('side effects of events', () => {
       throw new Error('broken');
     });
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    expect(() => featuresOnEvent({ type: 'hand_queue', hands: [] }, room)).not.toThrow();
+    expect(() => featuresOnEvent({ type: 'hand_queue', hands: [] }, room, featuresFromSnapshot(features()))).not.toThrow();
     expect(warn).toHaveBeenCalled();
   });
 });

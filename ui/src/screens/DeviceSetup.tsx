@@ -17,6 +17,7 @@ import {
   type DeviceList,
   type DeviceProblem,
   type Invite,
+  type RoomMode,
   type RoomSnapshot,
   type Settings,
   type VideoDevice,
@@ -38,7 +39,8 @@ import { initials } from '../state/text';
 export type SetupIntent =
   | { kind: 'settings' }
   | { kind: 'join'; invite: string; relay: string | null; title: string | null }
-  | { kind: 'host'; title: string };
+  /** `mode`: run it as a study room or a lecture (set once the host is in). */
+  | { kind: 'host'; title: string; mode: RoomMode };
 
 /**
  * Runs the self-preview while enabled, one start/stop at a time; `stop()` resolves once
@@ -228,7 +230,7 @@ export function DeviceSetup({
     intent.kind === 'settings'
       ? 'Camera & microphone'
       : intent.kind === 'host'
-        ? `Start “${intent.title}”`
+        ? `Start “${intent.title}”${intent.mode === 'lecture' ? ' as a lecture' : ''}`
         : intent.title
           ? `Join “${intent.title}”`
           : 'Join the room';

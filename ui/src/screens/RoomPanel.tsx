@@ -10,6 +10,7 @@ import { ChatIcon, PeopleIcon } from '../components/Icons';
 import { PeopleList } from '../components/PeopleList';
 import {
   FeaturePeopleSections,
+  FeaturePersonActions,
   FeaturePersonBadges,
   featurePanelMarks,
   featurePanelTabs,
@@ -158,8 +159,9 @@ export function SidePanel({
 }
 
 /**
- * The people tab: the features' sections (raised hands), then everyone; a host removes
- * people and makes them presenters (`set_presenter`), or takes it back.
+ * The people tab: the features' sections (a host's room controls, raised hands), then
+ * everyone; a host removes people and makes them presenters (`set_presenter`), or takes
+ * it back, and has the features' actions for each (let them speak).
  */
 export function PeoplePanel({
   context,
@@ -201,25 +203,26 @@ export function PeoplePanel({
         speakingIdentity={speakingIdentity}
         onKick={onKick}
         badges={(p) => <FeaturePersonBadges context={context} participant={p} />}
-        presenterAction={
-          isHost
-            ? (p) => {
-                const busy = changing.has(p.identity);
-                return (
-                  <button
-                    className="person__action"
-                    onClick={() => togglePresenter(p)}
-                    disabled={busy}
-                    aria-busy={busy}
-                    data-testid="make-presenter"
-                  >
-                    {busy && <Spinner />}
-                    {p.presenter ? 'Stop presenting' : 'Make presenter'}
-                  </button>
-                );
-              }
-            : undefined
-        }
+        actions={(p) => {
+          const busy = changing.has(p.identity);
+          return (
+            <>
+              {isHost && (
+                <button
+                  className="person__action"
+                  onClick={() => togglePresenter(p)}
+                  disabled={busy}
+                  aria-busy={busy}
+                  data-testid="make-presenter"
+                >
+                  {busy && <Spinner />}
+                  {p.presenter ? 'Stop presenting' : 'Make presenter'}
+                </button>
+              )}
+              <FeaturePersonActions context={context} participant={p} />
+            </>
+          );
+        }}
       />
     </div>
   );

@@ -28,14 +28,17 @@ import {
   featuresReducer,
   FeatureTileBadges,
   FeatureToolbar,
+  roomOf,
   type FeatureContext,
   type FeaturesState,
 } from '../features';
+import { startModeRequest, whyOff } from '../features/lectureState';
 import { messagesWord, useChatAlerts } from '../hooks/useChatAlerts';
 import { useFeatureSync } from '../hooks/useFeatureSync';
 import {
   AppError,
   describeError,
+  featureRequest,
   joinRoom,
   kick,
   leaveRoom,
@@ -48,6 +51,7 @@ import {
   type MediaState,
   type Participant,
   type Profile,
+  type RoomMode,
   type RoomSnapshot,
 } from '../services/studyhall';
 import { nextSpeaker, noSpeaker, type SpeakerState } from '../state/activeSpeaker';
@@ -85,12 +89,15 @@ export function RoomScreen({
   snapshot,
   invite,
   profile = null,
+  hostMode = null,
   onExit,
 }: {
   snapshot: RoomSnapshot;
   invite: string;
   /** The user's saved preferences, for the room features (a chime, ...). */
   profile?: Profile | null;
+  /** How the host chose to run the room they just started (sent once, when it differs). */
+  hostMode?: RoomMode | null;
   onExit: (exit: RoomExit) => void;
 }) {
   const [state, dispatch] = useReducer(roomReducer, snapshot, (s) => roomFromSnapshot(s));
@@ -197,8 +204,9 @@ export function RoomScreen({
         }
         dispatch({ type: 'event', event });
         if (event.type === 'feature') {
-          featuresChanged(featuresReducer(featuresSeen.current, event.event));
-          if (featureRoom.current) featuresOnEvent(event.event, featureRoom.current);
+          const before = featuresSeen.current;
+          featuresChanged(featuresReducer(before, event.event));
+          if (featureRoom.current) featuresOnEvent(event.event, roomOf(featureRoom.current), before);
         } else if (event.type === 'resynced') {
           featuresChanged(featuresFromSnapshot(event.snapshot.features, featuresSeen.current));
           setSyncRound((r) => r + 1);
@@ -222,13 +230,29 @@ export function RoomScreen({
     [],
   );
 
+  // The host who chose a lecture when starting the room makes it one, once it is in.
+  const modeSent = useRef(false);
+  useEffect(() => {
+    if (modeSent.current || hostMode === null || !snapshot.you.host) return;
+    modeSent.current = true;
+    const request = startModeRequest(hostMode, featuresSeen.current.lecture);
+    if (request === null) return;
+    featureRequest(request).catch((error: unknown) =>
+      toast(`Couldn't make the room a ${hostMode === 'lecture' ? 'lecture' : 'study room'}: ${describeError(error)}`, 'error'),
+    );
+  }, [hostMode, snapshot.you.host, toast]);
+
   const chatDispatch = useCallback((action: ChatAction) => dispatch({ type: 'chat', action }), []);
 
   const shown: MediaState = { ...state.you.media, ...pending };
+  // In a lecture a student's sources stay off until the host lets them on (the relay
+  // refuses them anyway); one that is on can always be turned off.
+  const lockedWhy = (kind: MediaKind) => (shown[kind] ? null : whyOff(state.features.lecture, state.you, kind));
 
   function toggle(kind: MediaKind) {
     if (pending[kind] !== undefined) return;
     const want = !shown[kind];
+    if (want && lockedWhy(kind) !== null) return;
     setPending((p) => ({ ...p, [kind]: want }));
     const update = { mic: null, camera: null, screen: null, [kind]: want };
     setMedia(update).then(
@@ -474,6 +498,7 @@ export function RoomScreen({
             testId="toggle-mic"
             on={shown.mic}
             pending={pending.mic !== undefined}
+            locked={lockedWhy('mic')}
             onClick={() => toggle('mic')}
             labelOn="Mute"
             labelOff="Unmute"
@@ -484,6 +509,7 @@ export function RoomScreen({
             testId="toggle-camera"
             on={shown.camera}
             pending={pending.camera !== undefined}
+            locked={lockedWhy('camera')}
             onClick={() => toggle('camera')}
             labelOn="Stop camera"
             labelOff="Start camera"
@@ -494,6 +520,7 @@ export function RoomScreen({
             testId="toggle-screen"
             on={shown.screen}
             pending={pending.screen !== undefined}
+            locked={lockedWhy('screen')}
             onClick={() => toggle('screen')}
             labelOn="Stop sharing"
             labelOff="Share screen"

@@ -11,6 +11,7 @@ import {
   type AppInfo,
   type InviteTarget,
   type RecentRoom,
+  type RoomMode,
   type Settings,
 } from '../services/studyhall';
 import { inviteShape, normalizeInviteText } from '../state/invite';
@@ -52,12 +53,14 @@ export function StartScreen({
   const [inviteText, setInviteText] = useState('');
   const [check, setCheck] = useState<InviteCheck>({ status: 'idle' });
   const [title, setTitle] = useState('');
+  const [mode, setMode] = useState<RoomMode>('study');
   const [busy, setBusy] = useState<'join' | 'host' | 'devices' | null>(null);
   const [joinError, setJoinError] = useState<string | null>(null);
   const [hostError, setHostError] = useState<string | null>(null);
   const nameId = useId();
   const inviteId = useId();
   const titleId = useId();
+  const modeId = useId();
 
   const displayName = name ?? settings?.displayName ?? '';
   const ready = settings !== null;
@@ -150,7 +153,7 @@ export function StartScreen({
     try {
       if (!(await saveName())) return;
       const roomTitle = title.trim() || `${displayName.trim()}'s study room`;
-      onContinue({ kind: 'host', title: roomTitle });
+      onContinue({ kind: 'host', title: roomTitle, mode });
     } catch (error) {
       setHostError(describeError(error));
     } finally {
@@ -316,7 +319,25 @@ export function StartScreen({
             onChange={(e) => setTitle(e.target.value)}
             data-testid="host-title"
           />
-          <p className="field-status muted">Others on your network join with the invite you get.</p>
+          <label htmlFor={modeId} className="label start__mode-label">
+            Run it as
+          </label>
+          <select
+            id={modeId}
+            className="input"
+            value={mode}
+            disabled={!ready}
+            onChange={(e) => setMode(e.target.value === 'lecture' ? 'lecture' : 'study')}
+            aria-describedby={`${modeId}-hint`}
+            data-testid="host-mode"
+          >
+            <option value="study">Study room: everyone talks and shares</option>
+            <option value="lecture">Lecture: students raise their hand to speak</option>
+          </select>
+          <p id={`${modeId}-hint`} className="field-status muted">
+            Others on your network join with the invite you get.
+            {mode === 'lecture' && ' In a lecture they join muted; you let them speak.'}
+          </p>
           {hostError && (
             <p className="field-error" role="alert">
               {hostError}

@@ -42,6 +42,7 @@ const APP_ERROR_KINDS: readonly AppErrorKind[] = [
   'inviteNotFound',
   'tokenExpired',
   'roomFull',
+  'roomLocked',
   'kicked',
   'notInRoom',
   'alreadyInRoom',

@@ -206,7 +206,7 @@ export function lectureState(extra = {}) {
 
 /**
  * What the room features hold: no hands raised, the timer stopped, an empty whiteboard,
- * a study room with no presenters, no questions.
+ * a study room with no presenters, no questions, no polls.
  * @param {Partial<FeatureSnapshot>} [extra]
  * @returns {FeatureSnapshot}
  */
@@ -217,6 +217,7 @@ export function features(extra = {}) {
     board: boardSummary(),
     lecture: lectureState(),
     questions: [],
+    polls: [],
     ...extra,
   };
 }

@@ -199,6 +199,8 @@ impl Session {
             chat: snapshot.chat,
             limits: Limits {
                 max_message_bytes: config.max_message_bytes,
+                max_sdp_message_bytes: config.max_message_bytes
+                    * studyhall_protocol::SDP_MESSAGE_FACTOR,
                 max_chat_bytes: config.max_chat_bytes,
                 messages_per_second: config.messages_per_second,
                 message_burst: config.message_burst,
