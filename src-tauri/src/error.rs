@@ -17,6 +17,8 @@ pub enum AppErrorKind {
     InviteNotFound,
     TokenExpired,
     RoomFull,
+    /// The host locked the room: it takes no new people now.
+    RoomLocked,
     Kicked,
     NotInRoom,
     AlreadyInRoom,
@@ -51,6 +53,10 @@ impl AppError {
     }
 }
 
+/// What a person is told when a locked room does not take them.
+const ROOM_LOCKED: &str =
+    "This room is locked: the host is not taking new people right now. Ask the host to open it.";
+
 fn from_code(code: ErrorCode, message: String) -> AppError {
     let kind = match code {
         ErrorCode::TokenExpired => AppErrorKind::TokenExpired,
@@ -58,6 +64,7 @@ fn from_code(code: ErrorCode, message: String) -> AppError {
             AppErrorKind::InviteInvalid
         }
         ErrorCode::RoomFull => AppErrorKind::RoomFull,
+        ErrorCode::RoomLocked => AppErrorKind::RoomLocked,
         ErrorCode::Banned => AppErrorKind::Kicked,
         ErrorCode::RateLimited => AppErrorKind::RateLimited,
         ErrorCode::MessageTooLarge | ErrorCode::InvalidText | ErrorCode::InvalidId => {
@@ -68,6 +75,7 @@ fn from_code(code: ErrorCode, message: String) -> AppError {
     let message = match code {
         ErrorCode::TokenExpired => "Your invite has expired. Ask the host for a new one.".into(),
         ErrorCode::RoomFull => format!("The room is full. {message}"),
+        ErrorCode::RoomLocked => ROOM_LOCKED.into(),
         ErrorCode::Banned => "The host removed you from this room.".into(),
         _ => message,
     };
@@ -92,6 +100,7 @@ impl From<InviteError> for AppError {
                      ended. Ask the host for a new one.",
                 ),
                 "rate_limited" => AppError::new(AppErrorKind::RateLimited, message),
+                "room_locked" => AppError::new(AppErrorKind::RoomLocked, ROOM_LOCKED),
                 "invalid_field" => AppError::new(AppErrorKind::InvalidInput, message),
                 _ => AppError::new(AppErrorKind::Refused, message),
             },

@@ -80,6 +80,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             room::commands::kick,
             features::commands::feature_request,
             features::commands::save_export,
+            features::drafts::poll_drafts,
+            features::drafts::save_poll_drafts,
             hosting::commands::quit_app,
             study::commands::study_summary,
             study::commands::set_study_goal,

@@ -63,6 +63,10 @@ export const commands = {
 	 *  Downloads folder under `name` (made safe, never overwriting); returns where.
 	 */
 	saveExport: (name: string, dataBase64: string) => typedError<string, AppError>(__TAURI_INVOKE("save_export", { name, dataBase64 })),
+	/**  The poll drafts this app keeps. */
+	pollDrafts: () => typedError<PollDraft_Serialize[], AppError>(__TAURI_INVOKE("poll_drafts")),
+	/**  Keep these poll drafts (all of them, in order), replacing the ones kept. */
+	savePollDrafts: (drafts: PollDraft_Deserialize[]) => typedError<null, AppError>(__TAURI_INVOKE("save_poll_drafts", { drafts })),
 	/**  Quit now, ending a hosted room (the UI asked first). */
 	quitApp: () => typedError<null, AppError>(__TAURI_INVOKE("quit_app")),
 	/**  Totals per day and room, streaks and the daily goal, for the Study page. */
@@ -92,7 +96,9 @@ export type AppError = {
 	message: string,
 };
 
-export type AppErrorKind = "relayUnreachable" | "inviteInvalid" | "inviteNotFound" | "tokenExpired" | "roomFull" | "roomLocked" | "kicked" | "notInRoom" | "alreadyInRoom" | "deviceUnavailable" | "hostingFailed" | "invalidInput" | "rateLimited" | "timeout" | "refused" | "storage" | "internal";
+export type AppErrorKind = "relayUnreachable" | "inviteInvalid" | "inviteNotFound" | "tokenExpired" | "roomFull" | 
+/**  The host locked the room: it takes no new people now. */
+"roomLocked" | "kicked" | "notInRoom" | "alreadyInRoom" | "deviceUnavailable" | "hostingFailed" | "invalidInput" | "rateLimited" | "timeout" | "refused" | "storage" | "internal";
 
 /**  The app's identity as the UI shows it. */
 export type AppInfo = {

@@ -18,8 +18,8 @@ pub async fn feature_request(
     Ok(session.acked(ClientMessage::Feature(request)).await?)
 }
 
-/// What an export may be saved as: a picture, a PDF, an SVG or JSON.
-const EXPORT_TYPES: &[&str] = &["png", "pdf", "svg", "json", "zip"];
+/// What an export may be saved as: a picture, a PDF, an SVG, JSON or CSV (poll results).
+const EXPORT_TYPES: &[&str] = &["png", "pdf", "svg", "json", "zip", "csv"];
 
 /// The largest export accepted (a board of many pages as a PDF).
 const MAX_EXPORT_BYTES: usize = 64 * 1024 * 1024;

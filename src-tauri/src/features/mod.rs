@@ -7,3 +7,4 @@
 //! here: its types reach the UI's bindings by themselves.
 
 pub mod commands;
+pub mod drafts;
