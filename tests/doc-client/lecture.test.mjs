@@ -107,6 +107,15 @@ function redeem(relay, code, name) {
 
 const marksOf = (clients) => clients.map((c) => c.frames.length);
 
+/**
+ * Marks taken once everything sent to these clients before has arrived (a ping round
+ * trip each), so a broadcast still on its way is not taken for one sent after the mark.
+ */
+async function settledMarks(clients) {
+  await settle(...clients);
+  return marksOf(clients);
+}
+
 /** After a ping round trip on each client, none got a frame of these types since `marks`. */
 async function expectNothingSince(clients, marks, types, why) {
   await settle(...clients);
@@ -195,7 +204,7 @@ test('lecture: students come in muted, wait to be let speak, never share their s
     });
 
     await t.test('the five lecture requests and lower_all_hands need the host grant, presenters included', async () => {
-      const marks = marksOf(all);
+      const marks = await settledMarks(all);
       for (const [c, frame] of [
         [bob, { type: 'set_room_mode', mode: 'lecture' }],
         [bob, { type: 'allow_speaking', identity: 'bob', allowed: true }],
@@ -215,7 +224,7 @@ test('lecture: students come in muted, wait to be let speak, never share their s
 
     let started;
     await t.test('becoming a lecture: the lecture event with its clock, then the student is turned off; nobody else', async () => {
-      const marks = marksOf(all);
+      const marks = await settledMarks(all);
       const before = Date.now();
       await ada.act({ type: 'set_room_mode', mode: 'lecture' });
       const lecture = await nextLectureOn(all, 'ada');
@@ -235,14 +244,14 @@ test('lecture: students come in muted, wait to be let speak, never share their s
     });
 
     await t.test('making a lecture of a lecture changes nothing: ack, no event', async () => {
-      const marks = marksOf(all);
+      const marks = await settledMarks(all);
       await ada.act({ type: 'set_room_mode', mode: 'lecture' });
       await expectNothingSince(all, marks, ['lecture', 'participant_updated'], 'a no-op sends nothing');
       assert.equal(ada.lecture.started_at, started);
     });
 
     await t.test('a student turning a source on gets forbidden with the documented message; nothing changes', async () => {
-      const marks = marksOf(all);
+      const marks = await settledMarks(all);
       await assertMediaRefused(bob, { mic: true }, MIC_REFUSED);
       await assertMediaRefused(bob, { camera: true }, CAMERA_REFUSED);
       await assertMediaRefused(bob, { screen: true }, SCREEN_REFUSED);
@@ -252,7 +261,7 @@ test('lecture: students come in muted, wait to be let speak, never share their s
 
     let cat;
     await t.test('a student joining a lecture with everything on starts with everything off', async () => {
-      const marks = marksOf(all);
+      const marks = await settledMarks(all);
       const [c, joined] = await enter(ctx, relay, dir, room, 'cat', { media: ALL_ON });
       cat = c;
       assert.deepEqual(joined.you.media, { mic: false, camera: false, screen: false });
@@ -275,7 +284,7 @@ test('lecture: students come in muted, wait to be let speak, never share their s
 
     await t.test('the host lets one student speak: on speakers, nothing is turned on; they turn the microphone on', async () => {
       await bob.raiseHand();
-      const marks = marksOf(all);
+      const marks = await settledMarks(all);
       await ada.act({ type: 'allow_speaking', identity: 'bob', allowed: true });
       const lecture = await nextLectureOn(all, 'ada');
       assert.deepEqual(lecture.speakers, ['bob']);
@@ -290,13 +299,13 @@ test('lecture: students come in muted, wait to be let speak, never share their s
     });
 
     await t.test('a refused set_media is refused whole: the fields that turn off are not applied', async () => {
-      const marks = marksOf(all);
+      const marks = await settledMarks(all);
       await assertMediaRefused(bob, { mic: false, screen: true }, SCREEN_REFUSED);
       await expectNothingSince(all, marks, ['participant_updated'], 'bob keeps his microphone on');
     });
 
     await t.test('letting speak someone who already may changes nothing: ack, no event', async () => {
-      const marks = marksOf(all);
+      const marks = await settledMarks(all);
       await ada.act({ type: 'allow_speaking', identity: 'bob', allowed: true });
       await expectNothingSince(all, marks, ['lecture', 'participant_updated'], 'a no-op sends nothing');
     });
@@ -318,13 +327,13 @@ test('lecture: students come in muted, wait to be let speak, never share their s
     });
 
     await t.test('taking one student back while everyone speaks changes nothing for one not on speakers', async () => {
-      const marks = marksOf(all);
+      const marks = await settledMarks(all);
       await ada.act({ type: 'allow_speaking', identity: 'cat', allowed: false });
       await expectNothingSince(all, marks, ['lecture', 'participant_updated'], 'cat is not on speakers: a no-op');
     });
 
     await t.test('taking everyone back (identity null) clears speakers and turns off every student\'s microphone and camera', async () => {
-      const marks = marksOf(all);
+      const marks = await settledMarks(all);
       await ada.act({ type: 'allow_speaking', identity: null, allowed: false });
       const lecture = await nextLectureOn(all, 'ada');
       assert.equal(lecture.everyone_speaks, false);
@@ -360,7 +369,7 @@ test('lecture: students come in muted, wait to be let speak, never share their s
     });
 
     await t.test('a study room again: started_at null, nothing turned on, students turn on what they like', async () => {
-      const marks = marksOf(all);
+      const marks = await settledMarks(all);
       await ada.act({ type: 'set_room_mode', mode: 'study' });
       const lecture = await nextLectureOn(all, 'ada');
       assert.equal(lecture.mode, 'study');
@@ -373,7 +382,7 @@ test('lecture: students come in muted, wait to be let speak, never share their s
     await t.test('who may speak is kept in a study room, and a lecture again starts its clock afresh', async () => {
       await ada.act({ type: 'allow_speaking', identity: 'bob', allowed: true });
       assert.deepEqual((await nextLectureOn(all, 'ada')).speakers, ['bob'], 'allowed in a study room, kept');
-      const marks = marksOf(all);
+      const marks = await settledMarks(all);
       await ada.act({ type: 'set_room_mode', mode: 'lecture' });
       const lecture = await nextLectureOn(all, 'ada');
       assert.ok(lecture.started_at >= started, 'a fresh clock');
@@ -435,7 +444,7 @@ test('mute_all: every student\'s microphone off, in a study room too; cameras st
     const [dan] = await enter(ctx, relay, dir, room, 'dan');
     const all = [ada, pat, bob, cat, dan];
 
-    let marks = marksOf(all);
+    let marks = await settledMarks(all);
     await ada.act({ type: 'mute_all' });
     for (const c of all) {
       for (const who of ['bob', 'cat']) {
@@ -452,14 +461,14 @@ test('mute_all: every student\'s microphone off, in a study room too; cameras st
 
     // It takes nothing away: a student in a study room turns the microphone on again.
     assert.equal((await setMedia(bob, { mic: true })).type, 'ack');
-    marks = marksOf(all);
+    marks = await settledMarks(all);
     await ada.act({ type: 'mute_all' });
     await updatedOn(all, 'bob', micOff, 'bob muted again');
     await settle(...all);
     all.forEach((c, i) => assert.deepEqual(updatesOf(c, marks[i], 'cat'), [], 'cat was muted already'));
 
     // No student's microphone on: nothing but the ack.
-    marks = marksOf(all);
+    marks = await settledMarks(all);
     await ada.act({ type: 'mute_all' });
     await expectNothingSince(all, marks, ['participant_updated', 'lecture'], 'nothing to mute');
 
@@ -484,7 +493,7 @@ test('lower_all_hands: one hand_queue by the host; set-aside hands go too; a no-
     await cat.raiseHand();
     for (const c of [ada, bob, cat]) await c.waitUntil(() => c.hands.length === 2, 5000, 'two hands');
     const three = [ada, bob, cat];
-    const marks = marksOf(three);
+    const marks = await settledMarks(three);
     await ada.act({ type: 'lower_all_hands' });
     await settle(...three);
     three.forEach((c, i) => {
@@ -492,7 +501,7 @@ test('lower_all_hands: one hand_queue by the host; set-aside hands go too; a no-
       assert.deepEqual(queues, [{ type: 'hand_queue', hands: [], by: 'ada' }], 'one hand_queue, by the host');
     });
 
-    let m = marksOf([ada, bob]);
+    let m = await settledMarks([ada, bob]);
     await ada.act({ type: 'lower_all_hands' });
     await expectNothingSince([ada, bob], m, ['hand_queue'], 'no hand up, none set aside: nothing');
 
@@ -502,15 +511,18 @@ test('lower_all_hands: one hand_queue by the host; set-aside hands go too; a no-
     cat.terminate();
     await ada.waitForType('participant_left', 10_000, (f) => f.identity === 'cat' && f.reason === 'timeout');
     await ada.waitUntil(() => ada.hands.length === 0, 5000, 'the hand is set aside');
-    m = marksOf([ada]);
+    await bob.waitUntil(() => bob.hands.length === 0, 5000, 'bob sees the hand set aside');
+    m = await settledMarks([ada, bob]);
     await ada.act({ type: 'lower_all_hands' });
-    await settle(ada);
-    assert.deepEqual(
-      ada.frames.slice(m[0]).filter((f) => f.type === 'hand_queue'),
-      [{ type: 'hand_queue', hands: [], by: 'ada' }],
-      'a set-aside hand counts: the event is sent',
-    );
-    m = marksOf([ada, bob]);
+    await settle(ada, bob);
+    [ada, bob].forEach((c, i) => {
+      assert.deepEqual(
+        c.frames.slice(m[i]).filter((f) => f.type === 'hand_queue'),
+        [{ type: 'hand_queue', hands: [], by: 'ada' }],
+        'a set-aside hand counts: the event is sent',
+      );
+    });
+    m = await settledMarks([ada, bob]);
     const [cat2, joined] = await enterWith(ctx, relay, room, cat.token);
     cat = cat2;
     assert.deepEqual(joined.features.hands, [], 'the hand does not come back');
@@ -546,7 +558,7 @@ test('lock: new people are refused (room_locked, 4005; invites 423); the admitte
       await ada.act({ type: 'lock_room', locked: true });
       const lecture = await nextLectureOn([ada, bob], 'ada');
       assert.deepEqual(lecture, { ...DEFAULT_LECTURE, locked: true }, 'the admitted list is not sent');
-      const marks = marksOf([ada, bob]);
+      const marks = await settledMarks([ada, bob]);
       await ada.act({ type: 'lock_room', locked: true });
       await expectNothingSince([ada, bob], marks, ['lecture'], 'a no-op sends nothing');
     });
@@ -762,7 +774,7 @@ test('lecture: a restart keeps all of it; end_room clears the lock, who may spea
     await t.test('started_at stays null until the room is made a study room and a lecture again', async () => {
       const [ada2] = await enterWith(ctx, relay, room, ada.token);
       ada = ada2;
-      const marks = marksOf([ada, bob]);
+      const marks = await settledMarks([ada, bob]);
       await ada.act({ type: 'set_room_mode', mode: 'lecture' });
       await expectNothingSince([ada, bob], marks, ['lecture'], 'a lecture already: no change');
       assert.equal(ada.lecture.started_at, null);

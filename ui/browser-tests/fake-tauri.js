@@ -9,13 +9,16 @@
 //                                  study, ... (once ready)
 //   window.__fake.board            other participants' whiteboard requests and live strokes
 //   window.__fake.questions        other participants' questions, votes, answers and pins
-//   window.__fake.lecture          another host making someone a presenter
+//   window.__fake.lecture          another host naming presenters, running the room as a
+//                                  study room or a lecture, letting people speak, muting
+//   window.__fake.reactions        another participant's reaction
 // Optional config before this script: window.__FAKE_CONFIG__ = {mediaEndpoint, devices, ...};
 // for the whiteboard: board (the board held), boardPartObjects (most objects in one
 // board_snapshot part), boardPartDelayMs (the time between parts), boardAckFirst (answer
 // our board requests before sending their ops); for the lecture: presenters (identities),
-// questions (as the relay stores them: {id, text, asked_at, anonymous, by, by_name,
-// voters, state}), pinned (a question's id).
+// lecture ({mode, started_at, locked, everyone_speaks, speakers}, the rest of the room's
+// LectureState), questions (as the relay stores them: {id, text, asked_at, anonymous, by,
+// by_name, voters, state}), pinned (a question's id).
 //
 // Its answers are built by the fixtures the vitest mock uses too (ui/src/test/fixtures.js),
 // which the test server serves at /__test__/fixtures.js: this script is a classic script,
@@ -34,6 +37,10 @@
   const MAX_QUESTION_BYTES = 1000;
   const MAX_QUESTIONS_PER_ROOM = 500;
   const QUESTIONS_PER_MINUTE = 5;
+  // The relay's rate of reactions (protocol `reactions.rs`): a burst of 5, then 2 a second.
+  const REACTION_BURST = 5;
+  const REACTIONS_PER_SECOND = 2;
+  const REACTIONS = ['thumbs_up', 'clap', 'laugh', 'question', 'party'];
   /** The shared fixtures module (set once loaded). */
   let fx = null;
   let state = null;
@@ -66,6 +73,17 @@
       boardParts: [], // every board_snapshot part sent
       // The lecture and its questions, as the relay keeps them (see questionRequests).
       presenters: config.presenters || [],
+      // The rest of the room's LectureState (see lectureRequests).
+      lecture: {
+        mode: 'study',
+        started_at: null,
+        locked: false,
+        everyone_speaks: false,
+        speakers: [],
+        ...(config.lecture || {}),
+      },
+      admitted: false, // we joined once: a locked room still takes us back
+      reactBucket: { tokens: REACTION_BURST, at: 0 },
       questions: config.questions || [],
       pinned: config.pinned || null,
       nextQuestion: 1,
@@ -101,6 +119,11 @@
       if (state && event === 'room-event' && payload.type === 'feature' && payload.event.type === 'hand_queue') {
         state.hands = payload.event.hands;
       }
+      if (state && event === 'room-event' && payload.type === 'feature' && payload.event.type === 'lecture') {
+        const { presenters, ...rest } = structuredClone(payload.event.lecture);
+        state.presenters = presenters;
+        state.lecture = rest;
+      }
       if (state && event === 'room-event' && payload.type === 'feature' && payload.event.type === 'timer') {
         // A copy: the page's state must not change when the fake moves its timer on.
         state.timer = structuredClone(payload.event.timer);
@@ -131,9 +154,15 @@
       close: (id, outcome, by) => questionRequest({ type: 'question_close', id, outcome }, by),
       pin: (id, by) => questionRequest({ type: 'question_pin', id }, by),
     },
-    // Another host (`by`) makes `identity` a presenter, or takes it back.
+    // Another host (`by`): makes `identity` a presenter, or takes it back; makes any other
+    // lecture request (`set_room_mode`, `lock_room`, `mute_all`, `allow_speaking`).
     lecture: {
       set: (identity, presenter, by) => setPresenter(identity, presenter, by),
+      request: (request, by) => lectureRequest(request, by),
+    },
+    // Another participant reacts (the relay sends it to everyone).
+    reactions: {
+      react: (identity, reaction) => reactionEvent(identity, reaction),
     },
     listenerCount(event) {
       return (listeners.get(event) || []).length;
@@ -274,23 +303,136 @@
     if (change) timerChanged(change, ME);
   }
 
-  // The lecture, as the relay runs it: the host names presenters; everyone hears the whole
-  // list (`lecture`), then whoever's role changed is updated (`participant_updated`).
+  // The lecture, as the relay runs it: the host names presenters, runs the room as a study
+  // room or a lecture, lets students speak, mutes and locks; everyone hears the whole state
+  // (`lecture`), then whoever's role or media changed is updated (`participant_updated`).
+  function lectureState() {
+    return { presenters: [...state.presenters], ...structuredClone(state.lecture) };
+  }
+
+  function lectureChanged(by) {
+    fake.emit('room-event', { type: 'feature', event: { type: 'lecture', lecture: lectureState(), by } });
+  }
+
+  /** Whether `identity` may turn `source` (mic, camera, screen) on now (`may_send`). */
+  function maySend(identity, source) {
+    const lecture = state.lecture;
+    if (lecture.mode === 'study' || presents(identity)) return true;
+    if (source === 'screen') return false;
+    return lecture.everyone_speaks || lecture.speakers.includes(identity);
+  }
+
+  /**
+   * Turns off each source the lecture does not allow now (`onlyMic`: the microphones of
+   * all who do not present), telling everyone whose media changed.
+   */
+  function enforce(onlyMic) {
+    const off = (identity, media) => {
+      const next = { ...media };
+      for (const source of onlyMic ? ['mic'] : ['mic', 'camera', 'screen']) {
+        const allowed = onlyMic ? presents(identity) : maySend(identity, source);
+        if (next[source] && !allowed) next[source] = false;
+      }
+      return ['mic', 'camera', 'screen'].some((k) => next[k] !== media[k]) ? next : null;
+    };
+    const mine = off(ME, state.media);
+    if (mine) {
+      state.media = mine;
+      fake.emit('room-event', { type: 'participantUpdated', participant: you() });
+    }
+    state.others = state.others.map((p) => {
+      const media = off(p.identity, p.media);
+      if (!media) return p;
+      const changed = { ...p, media };
+      fake.emit('room-event', { type: 'participantUpdated', participant: changed });
+      return changed;
+    });
+  }
+
   function setPresenter(identity, presenter, by) {
     if (presenter === state.presenters.includes(identity)) return;
     if (presenter && state.presenters.length >= 20) {
       throw { kind: 'refused', message: 'presenters: a room has at most 20' };
     }
     state.presenters = presenter ? [...state.presenters, identity] : state.presenters.filter((p) => p !== identity);
-    fake.emit('room-event', { type: 'feature', event: { type: 'lecture', lecture: { presenters: [...state.presenters] }, by } });
+    lectureChanged(by);
     if (identity === ME) {
       fake.emit('room-event', { type: 'participantUpdated', participant: you() });
-      return;
+    } else {
+      const at = state.others.findIndex((p) => p.identity === identity);
+      if (at >= 0 && !state.others[at].host) {
+        state.others[at] = { ...state.others[at], presenter };
+        fake.emit('room-event', { type: 'participantUpdated', participant: state.others[at] });
+      }
     }
-    const at = state.others.findIndex((p) => p.identity === identity);
-    if (at < 0 || state.others[at].host) return;
-    state.others[at] = { ...state.others[at], presenter };
-    fake.emit('room-event', { type: 'participantUpdated', participant: state.others[at] });
+    if (!presenter) enforce(false);
+  }
+
+  /** A host's lecture request (`by`: ME unless another host's, from a test). */
+  function lectureRequest(request, by = ME) {
+    if (by === ME && state.hosting === null) {
+      throw { kind: 'refused', message: `\`${request.type}\` needs the \`host\` grant, which this token does not have` };
+    }
+    const lecture = state.lecture;
+    switch (request.type) {
+      case 'set_presenter':
+        return setPresenter(request.identity, request.presenter, by);
+      case 'mute_all':
+        return enforce(true);
+      case 'set_room_mode':
+        if (request.mode !== 'study' && request.mode !== 'lecture') {
+          throw { kind: 'invalidInput', message: `unknown room mode ${request.mode}` };
+        }
+        if (request.mode === lecture.mode) return;
+        lecture.mode = request.mode;
+        lecture.started_at = request.mode === 'lecture' ? (lecture.started_at ?? Date.now()) : null;
+        lectureChanged(by);
+        return enforce(false);
+      case 'lock_room':
+        if (!!request.locked === lecture.locked) return;
+        lecture.locked = !!request.locked;
+        return lectureChanged(by);
+      case 'allow_speaking': {
+        const identity = request.identity ?? null;
+        if (identity === null) {
+          const before = JSON.stringify([lecture.everyone_speaks, lecture.speakers]);
+          lecture.everyone_speaks = !!request.allowed;
+          if (!request.allowed) lecture.speakers = [];
+          if (before === JSON.stringify([lecture.everyone_speaks, lecture.speakers])) return;
+        } else {
+          if (!!request.allowed === lecture.speakers.includes(identity)) return;
+          lecture.speakers = request.allowed
+            ? [...lecture.speakers, identity]
+            : lecture.speakers.filter((s) => s !== identity);
+        }
+        lectureChanged(by);
+        return enforce(false);
+      }
+    }
+    throw { kind: 'invalidInput', message: `unknown feature request ${request.type}` };
+  }
+
+  // Reactions, as the relay sends them: to everyone, the sender too; ours over the rate
+  // are refused.
+  function reactionEvent(identity, reaction) {
+    fake.emit('room-event', { type: 'feature', event: { type: 'reaction', identity, reaction } });
+  }
+
+  function react({ reaction }) {
+    if (!REACTIONS.includes(reaction)) throw { kind: 'invalidInput', message: `unknown reaction ${reaction}` };
+    const now = Date.now();
+    const bucket = state.reactBucket;
+    bucket.tokens = Math.min(REACTION_BURST, bucket.tokens + ((now - bucket.at) / 1000) * REACTIONS_PER_SECOND);
+    bucket.at = now;
+    if (bucket.tokens < 1) {
+      const wait = Math.max(1, Math.ceil(((1 - bucket.tokens) / REACTIONS_PER_SECOND) * 1000));
+      throw {
+        kind: 'rateLimited',
+        message: `reactions_per_second: at most ${REACTIONS_PER_SECOND} a second (a burst of ${REACTION_BURST}); try again in ${wait} ms`,
+      };
+    }
+    bucket.tokens -= 1;
+    reactionEvent(ME, reaction);
   }
 
   /** Whether `identity` runs the lecture (draws, answers questions): the host or a presenter. */
@@ -691,12 +833,12 @@
     question_upvote: (request) => questionRequest(request),
     question_close: (request) => questionRequest(request),
     question_pin: (request) => questionRequest(request),
-    set_presenter: ({ identity, presenter }) => {
-      if (state.hosting === null) {
-        throw { kind: 'refused', message: '`set_presenter` needs the `host` grant, which this token does not have' };
-      }
-      setPresenter(identity, presenter, ME);
-    },
+    set_presenter: (request) => lectureRequest(request),
+    set_room_mode: (request) => lectureRequest(request),
+    lock_room: (request) => lectureRequest(request),
+    mute_all: (request) => lectureRequest(request),
+    allow_speaking: (request) => lectureRequest(request),
+    react,
     raise_hand: () => {
       if (!state.hands.some((h) => h.identity === ME)) handQueue([...state.hands, fx.raisedHand(ME, Date.now())], ME);
     },
@@ -704,6 +846,10 @@
     lower_hand_of: ({ identity }) => {
       if (state.hosting === null) throw { kind: 'refused', message: 'Only the host can lower hands.' };
       lowerHand(identity);
+    },
+    lower_all_hands: () => {
+      if (state.hosting === null) throw { kind: 'refused', message: 'Only the host can lower hands.' };
+      if (state.hands.length > 0) handQueue([], ME);
     },
     set_presence: ({ presence }) => {
       if (presence === state.presence) return;
@@ -754,7 +900,14 @@
     },
     join_room: ({ invite }) => {
       parseInvite(invite);
+      // A locked room takes in only those it had (and its host).
+      if (state.lecture.locked && state.hosting === null && !state.admitted) {
+        throw { kind: 'roomLocked', message: 'the room is locked: the host takes no new people now' };
+      }
       state.inRoom = true;
+      state.admitted = true;
+      // In a lecture a student comes in with what the host allows, and no more.
+      for (const source of ['mic', 'camera', 'screen']) if (!maySend(ME, source)) state.media[source] = false;
       return fx.snapshot({
         room: 'room-1',
         title: state.title || 'Finals week',
@@ -767,7 +920,7 @@
           hands: state.hands,
           timer: { ...structuredClone(state.timer), now: Date.now() },
           board: boardSummary(),
-          lecture: { presenters: [...state.presenters] },
+          lecture: lectureState(),
           questions: state.questions.map(questionView).sort(listOrder),
         }),
       });
@@ -777,6 +930,17 @@
       return null;
     },
     set_media: ({ update }) => {
+      // The relay's answer to a student in a lecture (`forbidden`).
+      for (const k of ['mic', 'camera', 'screen']) {
+        if (update[k] !== true || maySend(ME, k)) continue;
+        throw {
+          kind: 'refused',
+          message:
+            k === 'screen'
+              ? 'this room is a lecture: only presenters and the host share their screen'
+              : `this room is a lecture: the ${k === 'mic' ? 'microphone' : 'camera'} stays off until the host lets you speak (raise your hand)`,
+        };
+      }
       for (const k of ['mic', 'camera', 'screen']) if (update[k] !== null) state.media[k] = update[k];
       return { ...state.media };
     },

@@ -35,7 +35,6 @@ export function ToggleButton({
       onClick={onClick}
       aria-pressed={on}
       aria-busy={pending}
-      aria-description={locked ?? undefined}
       disabled={pending || locked !== null}
       data-testid={testId}
       data-on={on}

@@ -69,9 +69,13 @@ describe('the header', () => {
     const clock = id('lecture-clock');
     expect(clock.dataset.startedAt).toBe(String(T0));
     expect(clock.textContent).toBe('01:07');
-    act(() => vi.advanceTimersByTime(1_000));
+    act(() => {
+      vi.advanceTimersByTime(1_000);
+    });
     expect(clock.textContent).toBe('01:08');
-    act(() => vi.advanceTimersByTime(3_600_000));
+    act(() => {
+      vi.advanceTimersByTime(3_600_000);
+    });
     expect(clock.textContent).toBe('1:01:08');
     expect(screen.queryByTestId('room-locked-badge')).toBeNull();
   });

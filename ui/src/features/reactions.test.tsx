@@ -78,16 +78,22 @@ describe('reactions in the room', () => {
     expect(shown.textContent).toBe('🎉');
     expect(within(screen.getByTestId('tile-self')).queryByTestId('tile-reaction')).toBeNull();
 
-    act(() => vi.advanceTimersByTime(1_000));
+    act(() => {
+      vi.advanceTimersByTime(1_000);
+    });
     emit({ type: 'feature', event: reacted('bob-2', 'clap') });
     expect(within(screen.getByTestId('tile-bob-2')).getAllByTestId('tile-reaction')).toHaveLength(2);
-    act(() => vi.advanceTimersByTime(REACTION_SHOW_MS - 1_000));
+    act(() => {
+      vi.advanceTimersByTime(REACTION_SHOW_MS - 1_000);
+    });
     expect(
       within(screen.getByTestId('tile-bob-2'))
         .getAllByTestId('tile-reaction')
         .map((r) => r.dataset.reaction),
     ).toEqual(['clap']);
-    act(() => vi.advanceTimersByTime(1_000));
+    act(() => {
+      vi.advanceTimersByTime(1_000);
+    });
     expect(within(screen.getByTestId('tile-bob-2')).queryByTestId('tile-reaction')).toBeNull();
   });
 

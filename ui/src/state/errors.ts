@@ -16,7 +16,7 @@ export function joinErrorText(error: unknown, relay: string | null): string {
     case 'roomFull':
       return 'This room is full. Try again when someone leaves.';
     case 'roomLocked':
-      return 'This room is locked: the host is not taking new people right now. Ask them to unlock it, then try again.';
+      return 'This room is locked: the host is not taking new people right now. Ask the host to open it.';
     case 'deviceUnavailable':
       return `A camera or microphone could not be used: ${e.message} Choose another device or a test source.`;
     case 'kicked':
