@@ -127,6 +127,8 @@ enum Pending {
     History(Reply<ChatPage>),
     Acked(Reply<()>),
     Ping(Reply<Option<u64>>),
+    /// A media change the room may refuse (a lecture's rules): undone here if it does.
+    Media(Reply<()>, MediaUpdate),
 }
 
 impl Pending {
@@ -136,6 +138,10 @@ impl Pending {
             Pending::History(r) => drop(r.send(Err(error))),
             Pending::Acked(r) => drop(r.send(Err(error))),
             Pending::Ping(r) => drop(r.send(Err(error))),
+            // Cut off before the answer: the rejoin carries the change (its `join` states
+            // the media as now set), so it is not a failure.
+            Pending::Media(r, _) if error == SessionError::NotConnected => drop(r.send(Ok(()))),
+            Pending::Media(r, _) => drop(r.send(Err(error))),
         }
     }
 }
@@ -173,6 +179,7 @@ impl RoomSession {
             events,
             pending: HashMap::new(),
             sent_at: HashMap::new(),
+            undo_media: Vec::new(),
             next_request: 0,
             stats: stats.clone(),
             media_failures: Vec::new(),
@@ -295,6 +302,8 @@ struct Task {
     pending: HashMap<String, Pending>,
     /// When each pending request was sent (entries may outlive their request).
     sent_at: HashMap<String, std::time::Instant>,
+    /// Media changes the room refused, to undo here.
+    undo_media: Vec<MediaUpdate>,
     next_request: u64,
     stats: Arc<Mutex<StatsHandle>>,
     /// When the relay reported media connections failed (recent ones only).
@@ -343,6 +352,15 @@ impl Task {
                                 break Some(end);
                             }
                             let failed = self.media_failure(&message);
+                            self.follow_relay_media(&mut client, &message).await;
+                            for undo in std::mem::take(&mut self.undo_media) {
+                                if client.apply_media(undo).await.is_ok() {
+                                    let o = &mut self.config.options;
+                                    o.microphone &= undo.mic.is_none();
+                                    o.camera &= undo.camera.is_none();
+                                    o.screen &= undo.screen.is_none();
+                                }
+                            }
                             self.emit(SessionEvent::Message(message));
                             if failed.is_some() {
                                 media_failed = failed;
@@ -517,14 +535,18 @@ impl Task {
     async fn on_command(&mut self, client: &mut MediaClient, command: Command) {
         match command {
             Command::SetMedia(update, reply) => {
-                let result = client.set_media(update).await.map_err(media_error);
-                if result.is_ok() {
-                    let o = &mut self.config.options;
-                    o.microphone = update.mic.unwrap_or(o.microphone);
-                    o.camera = update.camera.unwrap_or(o.camera);
-                    o.screen = update.screen.unwrap_or(o.screen);
+                let id = self.request_id();
+                match client.set_media_request(update, &id).await {
+                    Ok(()) => {
+                        let o = &mut self.config.options;
+                        o.microphone = update.mic.unwrap_or(o.microphone);
+                        o.camera = update.camera.unwrap_or(o.camera);
+                        o.screen = update.screen.unwrap_or(o.screen);
+                        self.sent_at.insert(id.clone(), std::time::Instant::now());
+                        drop(self.pending.insert(id, Pending::Media(reply, update)));
+                    }
+                    Err(e) => drop(reply.send(Err(media_error(e)))),
                 }
-                let _ = reply.send(result);
             }
             Command::SetInput(source, video, audio, reply) => {
                 let result = client
@@ -621,6 +643,34 @@ impl Task {
         }
     }
 
+    /// The relay turned one of our sources off (a host muted everyone, a lecture's rules):
+    /// stop capturing it here too, so no device stays open behind an "off" in the room.
+    async fn follow_relay_media(&mut self, client: &mut MediaClient, message: &ServerMessage) {
+        let ServerMessage::ParticipantUpdated { participant } = message else {
+            return;
+        };
+        if participant.identity != self.identity {
+            return;
+        }
+        let o = &self.config.options;
+        let off = |local: bool, remote: bool| (local && !remote).then_some(false);
+        let update = MediaUpdate {
+            mic: off(o.microphone, participant.media.mic),
+            camera: off(o.camera, participant.media.camera),
+            screen: off(o.screen, participant.media.screen),
+        };
+        if update == MediaUpdate::default() {
+            return;
+        }
+        tracing::info!(?update, "the relay turned our media off; stopping it here");
+        if client.set_media(update).await.is_ok() {
+            let o = &mut self.config.options;
+            o.microphone &= update.mic.is_none();
+            o.camera &= update.camera.is_none();
+            o.screen &= update.screen.is_none();
+        }
+    }
+
     /// Resolve waiting requests from a message; `Some` when it ends the session.
     fn on_message(&mut self, message: &ServerMessage) -> Option<EndReason> {
         match message {
@@ -666,11 +716,13 @@ impl Task {
                     let _ = reply.send(Ok(*time));
                 }
             }
-            ServerMessage::Ack { request_id } => {
-                if let Some(Pending::Acked(reply)) = self.pending.remove(request_id) {
+            ServerMessage::Ack { request_id } => match self.pending.remove(request_id) {
+                Some(Pending::Acked(reply) | Pending::Media(reply, _)) => {
                     let _ = reply.send(Ok(()));
                 }
-            }
+                Some(other) => drop(self.pending.insert(request_id.clone(), other)),
+                None => {}
+            },
             // A question asked or a poll launched is answered by its own event, with the
             // request's id.
             ServerMessage::Feature(
@@ -694,6 +746,15 @@ impl Task {
                 ..
             } => {
                 if let Some(pending) = self.pending.remove(id) {
+                    if let Pending::Media(_, update) = &pending {
+                        // Refused: what this change turned on goes off again.
+                        let off = |on: Option<bool>| (on == Some(true)).then_some(false);
+                        self.undo_media.push(MediaUpdate {
+                            mic: off(update.mic),
+                            camera: off(update.camera),
+                            screen: off(update.screen),
+                        });
+                    }
                     pending.fail(SessionError::Refused {
                         code: *code,
                         message: message.clone(),
@@ -725,6 +786,7 @@ fn refusal_is_final(code: ErrorCode) -> bool {
             | ErrorCode::TokenMissing
             | ErrorCode::TokenWrongRoom
             | ErrorCode::Banned
+            | ErrorCode::RoomLocked
             | ErrorCode::Forbidden
             | ErrorCode::UnsupportedProtocol
     )

@@ -571,3 +571,75 @@ async fn media_that_cannot_reach_the_relay_is_retried_then_reported_and_chat_sti
     session.leave().await;
     drop(black_hole);
 }
+
+/// In a lecture the app's unmute waits for the room: refused until the host lets the
+/// student speak (and the microphone it opened is closed again), taken after.
+#[tokio::test]
+async fn an_unmute_in_a_lecture_is_refused_until_the_host_lets_you_speak() {
+    use studyhall_protocol::{ClientFrame, LectureRequest, RoomMode};
+    let relay = TestRelay::start().await;
+    let (mut host, _) = relay.join_host("lecture", "host").await;
+    for (id, request) in [
+        (
+            "m",
+            LectureRequest::SetRoomMode {
+                mode: RoomMode::Lecture,
+            },
+        ),
+        (
+            "s",
+            LectureRequest::AllowSpeaking {
+                identity: Some("pupil".into()),
+                allowed: false,
+            },
+        ),
+    ] {
+        host.send_frame(&ClientFrame::with_request_id(request.into(), id))
+            .await
+            .unwrap();
+    }
+    let config = SessionConfig {
+        url: relay.url(),
+        room: "lecture".into(),
+        token: relay.token("lecture", "pupil"),
+        // As the app joins: tracks published idle, turned on by the toggles.
+        options: MediaOptions {
+            idle_tracks: true,
+            ..no_media()
+        },
+        sinks: MediaSinks::default(),
+    };
+    let (session, _info, _events) = RoomSession::join(config).await.unwrap();
+    let unmute = MediaUpdate {
+        mic: Some(true),
+        ..Default::default()
+    };
+    match session.set_media(unmute).await {
+        Err(SessionError::Refused { code, message }) => {
+            assert_eq!(code, ErrorCode::Forbidden);
+            assert!(message.contains("lets you speak"), "{message}");
+        }
+        other => panic!("the unmute should be refused: {other:?}"),
+    }
+    host.send_frame(&ClientFrame::with_request_id(
+        LectureRequest::AllowSpeaking {
+            identity: Some("pupil".into()),
+            allowed: true,
+        }
+        .into(),
+        "a",
+    ))
+    .await
+    .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match session.set_media(unmute).await {
+            Ok(()) => break,
+            Err(SessionError::Refused { .. }) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("once let speak, the unmute is taken: {e}"),
+        }
+    }
+    session.leave().await;
+}

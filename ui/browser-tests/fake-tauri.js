@@ -930,16 +930,19 @@
       return null;
     },
     set_media: ({ update }) => {
-      // The relay's answer to a student in a lecture (`forbidden`).
-      for (const k of ['mic', 'camera', 'screen']) {
-        if (update[k] !== true || maySend(ME, k)) continue;
-        throw {
-          kind: 'refused',
-          message:
-            k === 'screen'
-              ? 'this room is a lecture: only presenters and the host share their screen'
-              : `this room is a lecture: the ${k === 'mic' ? 'microphone' : 'camera'} stays off until the host lets you speak (raise your hand)`,
-        };
+      // What the relay refuses a student in a lecture (`forbidden`): as the app does today,
+      // the command resolves with what it asked for and the refusal comes as a notice; the
+      // relay keeps the source off.
+      const refused = ['mic', 'camera', 'screen'].find((k) => update[k] === true && !maySend(ME, k));
+      if (refused) {
+        const message =
+          refused === 'screen'
+            ? 'this room is a lecture: only presenters and the host share their screen'
+            : `this room is a lecture: the ${refused === 'mic' ? 'microphone' : 'camera'} stays off until the host lets you speak (raise your hand)`;
+        setTimeout(() => fake.emit('room-event', { type: 'notice', message }), 0);
+        const asked = { ...state.media };
+        for (const k of ['mic', 'camera', 'screen']) if (update[k] !== null) asked[k] = update[k];
+        return asked;
       }
       for (const k of ['mic', 'camera', 'screen']) if (update[k] !== null) state.media[k] = update[k];
       return { ...state.media };

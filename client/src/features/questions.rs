@@ -217,8 +217,11 @@ pub struct QuestionArgs {
     #[arg(long, value_enum, value_name = "MODE")]
     pub room_mode: Option<ModeArg>,
     /// Host only: lock the room once joined (no new people).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "unlock_room")]
     pub lock_room: bool,
+    /// Host only: open a locked room again once joined.
+    #[arg(long)]
+    pub unlock_room: bool,
     /// Send this reaction once joined (thumbs-up, clap, laugh, question, party).
     #[arg(long, value_enum, value_name = "REACTION")]
     pub react: Option<ReactionArg>,
@@ -242,8 +245,13 @@ impl QuestionArgs {
         if let Some(mode) = self.room_mode {
             out.push(LectureRequest::SetRoomMode { mode: mode.into() }.into());
         }
-        if self.lock_room {
-            out.push(LectureRequest::LockRoom { locked: true }.into());
+        if self.lock_room || self.unlock_room {
+            out.push(
+                LectureRequest::LockRoom {
+                    locked: self.lock_room,
+                }
+                .into(),
+            );
         }
         if let Some(reaction) = self.react {
             out.push(

@@ -388,6 +388,24 @@ impl MediaClient {
     /// source on opens its device if it is not open (an error then changes nothing);
     /// turning a device off releases it. Sources without a published track are refused.
     pub async fn set_media(&self, update: MediaUpdate) -> Result<(), MediaError> {
+        self.apply_media(update).await?;
+        self.send(ClientMessage::SetMedia(update)).await
+    }
+
+    /// [`MediaClient::set_media`] with a request id: the relay's `ack` or `error` echoes
+    /// it, so the caller can learn whether the room took the change (a lecture may not).
+    pub async fn set_media_request(
+        &self,
+        update: MediaUpdate,
+        request_id: &str,
+    ) -> Result<(), MediaError> {
+        self.apply_media(update).await?;
+        self.send_request(ClientMessage::SetMedia(update), request_id)
+            .await
+    }
+
+    /// The local half of a media change: open, pause, resume or release devices.
+    pub async fn apply_media(&self, update: MediaUpdate) -> Result<(), MediaError> {
         let changes = [
             (TrackSource::Microphone, update.mic),
             (TrackSource::Camera, update.camera),
@@ -434,7 +452,7 @@ impl MediaClient {
                 }
             }
         }
-        self.send(ClientMessage::SetMedia(update)).await
+        Ok(())
     }
 
     /// Switch what feeds `source` (another camera, a file); takes effect at once when the

@@ -260,7 +260,9 @@ fn change(
             true
         }
         LectureRequest::SetRoomMode { mode } => {
-            if state.mode == *mode {
+            // A lecture whose room was ended has no clock: choosing it again starts one.
+            let restart = *mode == RoomMode::Lecture && state.started_at.is_none();
+            if state.mode == *mode && !restart {
                 return Ok(false);
             }
             state.mode = *mode;

@@ -14,9 +14,11 @@ impl Session {
     pub(super) async fn end_room(&self, request_id: Option<String>) {
         // The ack goes before the room's end closes this socket too.
         self.ack(request_id);
+        // What lived only while the room ran is cleared first, so that a join racing the
+        // end never finds it (a lock, an open poll).
+        crate::room::features::ended(&self.relay.features, &self.room).await;
         let gone = self.relay.rooms.end_room(&self.room, &self.identity);
         info!(participants = gone.len(), "room ended by host");
-        crate::room::features::ended(&self.relay.features, &self.room).await;
         for identity in gone {
             self.relay.sfu.leave(&self.room.name, &identity).await;
         }
