@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 
 import { BoardReplica } from './board.mjs';
 import { QuestionList } from './questions.mjs';
+import { PollList } from './polls.mjs';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -132,6 +133,11 @@ export class StudyhallClient {
      * `joined.features.questions` and every `question` event.
      */
     this.questions = new QuestionList();
+    /**
+     * The room's polls as this participant sees them (polls.mjs): fed with
+     * `joined.features.polls` and every `poll` event.
+     */
+    this.polls = new PollList();
 
     // No subprotocol, no compression (the relay negotiates neither).
     this.ws = new WebSocket(url, { perMessageDeflate: false });
@@ -199,9 +205,11 @@ export class StudyhallClient {
     if (frame.type === 'joined') {
       this.lecture = withLectureDefaults(frame.features?.lecture);
       this.questions.onJoined(frame.features?.questions);
+      this.polls.onJoined(frame.features?.polls);
     }
     if (frame.type === 'lecture') this.lecture = withLectureDefaults(frame.lecture);
     if (frame.type === 'question') this.questions.onQuestion(frame.question);
+    if (frame.type === 'poll') this.polls.onPoll(frame.poll);
     if (frame.type === 'board_op') this.board.onBoardOp(frame);
     if (frame.type === 'board_snapshot') this.board.onSnapshot(frame);
     if (frame.type === 'board_synced') this.board.onSynced(frame);

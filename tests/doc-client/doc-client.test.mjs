@@ -82,7 +82,7 @@ test('two users: presence, chat order, acks, retries, media', { timeout: TEST_TI
     assert.equal(adaJoined.you.presence, 'active');
     assert.deepEqual(adaJoined.participants.map((p) => p.identity), ['ada']);
     assert.deepEqual(adaJoined.chat, { messages: [], has_more: false });
-    for (const k of ['max_message_bytes', 'max_chat_bytes', 'messages_per_second', 'message_burst', 'chat_per_second', 'chat_burst', 'max_room_size', 'max_history_page']) {
+    for (const k of ['max_message_bytes', 'max_sdp_message_bytes', 'max_chat_bytes', 'messages_per_second', 'message_burst', 'chat_per_second', 'chat_burst', 'max_room_size', 'max_history_page']) {
       assert.equal(typeof adaJoined.limits[k], 'number', `limits.${k}`);
     }
     assert.equal(typeof adaJoined.heartbeat.interval_ms, 'number');
@@ -590,7 +590,7 @@ test('raise hand: one queue in raise order, acks, host lowers, late joiner, leav
     const [bob] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'bob', name: 'Bob' }));
     const [cat] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'cat', name: 'Cat' }));
     // "This relay always sends `features`, and every field in it."
-    assert.deepEqual(Object.keys(adaJoined.features).sort(), ['board', 'hands', 'lecture', 'questions', 'timer']);
+    assert.deepEqual(Object.keys(adaJoined.features).sort(), ['board', 'hands', 'lecture', 'polls', 'questions', 'timer']);
     assert.deepEqual(adaJoined.features.hands, []);
 
     // bob raises: everyone, bob included, gets the whole queue with `by`; bob gets ack.

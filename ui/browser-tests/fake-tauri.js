@@ -930,19 +930,17 @@
       return null;
     },
     set_media: ({ update }) => {
-      // What the relay refuses a student in a lecture (`forbidden`): as the app does today,
-      // the command resolves with what it asked for and the refusal comes as a notice; the
-      // relay keeps the source off.
+      // What the relay refuses a student in a lecture (`forbidden`): the app waits for the
+      // room's answer and fails with its reason; nothing changes.
       const refused = ['mic', 'camera', 'screen'].find((k) => update[k] === true && !maySend(ME, k));
       if (refused) {
-        const message =
-          refused === 'screen'
-            ? 'this room is a lecture: only presenters and the host share their screen'
-            : `this room is a lecture: the ${refused === 'mic' ? 'microphone' : 'camera'} stays off until the host lets you speak (raise your hand)`;
-        setTimeout(() => fake.emit('room-event', { type: 'notice', message }), 0);
-        const asked = { ...state.media };
-        for (const k of ['mic', 'camera', 'screen']) if (update[k] !== null) asked[k] = update[k];
-        return asked;
+        throw {
+          kind: 'refused',
+          message:
+            refused === 'screen'
+              ? 'this room is a lecture: only presenters and the host share their screen'
+              : `this room is a lecture: the ${refused === 'mic' ? 'microphone' : 'camera'} stays off until the host lets you speak (raise your hand)`,
+        };
       }
       for (const k of ['mic', 'camera', 'screen']) if (update[k] !== null) state.media[k] = update[k];
       return { ...state.media };

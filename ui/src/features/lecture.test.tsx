@@ -219,22 +219,6 @@ describe("a student's microphone and camera in a lecture", () => {
     );
   });
 
-  it('are turned off by the app when on while the lecture does not allow them', async () => {
-    vi.mocked(service.setMedia).mockResolvedValueOnce(media({ mic: true, camera: false }));
-    renderRoom(student(lectureState({ mode: 'lecture', started_at: T0, everyone_speaks: true })));
-    fireEvent.click(id('toggle-mic'));
-    await waitFor(() => expect(id('toggle-mic').dataset.on).toBe('true'));
-    // The app resolves a refused set_media as asked; the refusal comes as a notice.
-    vi.mocked(service.setMedia).mockResolvedValueOnce(media({ mic: false, camera: false }));
-    emit(lectureEvent({}));
-    emit({ type: 'notice', message: 'this room is a lecture: the microphone stays off until the host lets you speak (raise your hand)' });
-    expect(toasts()).toContain('this room is a lecture: the microphone stays off until the host lets you speak (raise your hand)×');
-    await waitFor(() => expect(service.setMedia).toHaveBeenLastCalledWith({ mic: false, camera: null, screen: null }));
-    await waitFor(() => expect(id('toggle-mic').dataset.on).toBe('false'));
-    expect(id<HTMLButtonElement>('toggle-mic').disabled).toBe(true);
-    expect(service.setMedia).toHaveBeenCalledTimes(2);
-  });
-
   it('are free in a study room; going off never waits for the host', async () => {
     vi.mocked(service.setMedia).mockResolvedValue(media({ mic: false, camera: true }));
     renderRoom(student(lectureState()));

@@ -49,7 +49,6 @@ import {
   stopHosting,
   type DeviceProblem,
   type MediaState,
-  type MediaUpdate,
   type Participant,
   type Profile,
   type RoomMode,
@@ -73,7 +72,6 @@ type MediaKind = keyof MediaState;
 type Panel = string | null;
 
 const MEDIA_WORDS: Record<MediaKind, string> = { mic: 'microphone', camera: 'camera', screen: 'screen sharing' };
-const MEDIA_KINDS: readonly MediaKind[] = ['mic', 'camera', 'screen'];
 
 /** What is shown large: a feature's stage (when one is open), or the shared screen. */
 type LargeView = { stage: string | null; screen: boolean };
@@ -250,28 +248,6 @@ export function RoomScreen({
   // In a lecture a student's sources stay off until the host lets them on (the relay
   // refuses them anyway); one that is on can always be turned off.
   const lockedWhy = (kind: MediaKind) => (shown[kind] ? null : whyOff(state.features.lecture, state.you, kind));
-
-  // A source on that the lecture does not allow is turned off here too, once each time
-  // it happens: the app resolves a `set_media` as asked even when the relay refuses it
-  // (the refusal comes as a notice), so the toolbar would say on while the others get
-  // nothing. Turning off is always allowed.
-  const overreach = MEDIA_KINDS.filter(
-    (kind) => state.you.media[kind] && whyOff(state.features.lecture, state.you, kind) !== null,
-  ).join(',');
-  const reconciled = useRef('');
-  useEffect(() => {
-    if (overreach === reconciled.current) return;
-    reconciled.current = overreach;
-    if (overreach === '') return;
-    const update: MediaUpdate = { mic: null, camera: null, screen: null };
-    for (const kind of overreach.split(',') as MediaKind[]) update[kind] = false;
-    setMedia(update).then(
-      (media) => {
-        if (!exited.current) dispatch({ type: 'media', media });
-      },
-      (error: unknown) => console.warn('turning off what the lecture does not allow failed', error),
-    );
-  }, [overreach]);
 
   function toggle(kind: MediaKind) {
     if (pending[kind] !== undefined) return;
