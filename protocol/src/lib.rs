@@ -54,7 +54,8 @@ pub fn forbidden_control(text: &str) -> Option<char> {
 
 /// A message carrying SDP (`publish_offer`, `subscribe_answer`) may be this many times
 /// `max_message_bytes`: a subscriber's answer in a room of 25 with every camera and
-/// microphone on is some 60 KiB, near the 64 KiB default.
+/// microphone on is some 42 KiB from the reference client (more from clients that
+/// write more attributes), too near the 64 KiB default.
 pub const SDP_MESSAGE_FACTOR: usize = 4;
 
 /// Whether `text` is a message that carries SDP (told from its `type` alone).

@@ -771,18 +771,20 @@ test('lecture: a restart keeps all of it; end_room clears the lock, who may spea
       await dan.leave();
     });
 
-    await t.test('started_at stays null until the room is made a study room and a lecture again', async () => {
+    await t.test('started_at stays null until a host chooses the lecture again, which starts the clock afresh', async () => {
       const [ada2] = await enterWith(ctx, relay, room, ada.token);
       ada = ada2;
-      const marks = await settledMarks([ada, bob]);
-      await ada.act({ type: 'set_room_mode', mode: 'lecture' });
-      await expectNothingSince([ada, bob], marks, ['lecture'], 'a lecture already: no change');
-      assert.equal(ada.lecture.started_at, null);
-      await ada.act({ type: 'set_room_mode', mode: 'study' });
-      await nextLectureOn([ada, bob], 'ada');
+      assert.equal(ada.lecture.started_at, null, 'no clock after end_room');
+      assert.equal(ada.lecture.mode, 'lecture');
+      const before = Date.now();
       await ada.act({ type: 'set_room_mode', mode: 'lecture' });
       const lecture = await nextLectureOn([ada, bob], 'ada');
-      assert.ok(Number.isSafeInteger(lecture.started_at), 'the clock runs again');
+      assert.equal(lecture.mode, 'lecture');
+      assert.ok(Number.isSafeInteger(lecture.started_at) && lecture.started_at >= before - 2000, `the clock starts afresh: ${lecture.started_at}`);
+      const marks = await settledMarks([ada, bob]);
+      await ada.act({ type: 'set_room_mode', mode: 'lecture' });
+      await expectNothingSince([ada, bob], marks, ['lecture'], 'a lecture whose clock runs: no change');
+      assert.equal(ada.lecture.started_at, lecture.started_at);
     });
   });
 });

@@ -52,6 +52,15 @@ pub fn save(dir: &Path, drafts: &[PollDraft]) -> Result<(), AppError> {
             format!("At most {MAX_DRAFTS} poll drafts are kept."),
         ));
     }
+    // Kept as the relay will take them: trimmed.
+    let drafts: Vec<PollDraft> = drafts
+        .iter()
+        .map(|d| PollDraft {
+            question: d.question.trim().to_string(),
+            options: d.options.iter().map(|o| o.trim().to_string()).collect(),
+            ..d.clone()
+        })
+        .collect();
     for (i, draft) in drafts.iter().enumerate() {
         check_draft(draft).map_err(|(_, m)| {
             AppError::new(AppErrorKind::InvalidInput, format!("Draft {}: {m}", i + 1))
@@ -59,7 +68,7 @@ pub fn save(dir: &Path, drafts: &[PollDraft]) -> Result<(), AppError> {
     }
     std::fs::create_dir_all(dir).map_err(storage)?;
     let tmp = dir.join(format!("{FILE}.tmp"));
-    std::fs::write(&tmp, serde_json::to_vec_pretty(drafts).map_err(storage)?).map_err(storage)?;
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&drafts).map_err(storage)?).map_err(storage)?;
     std::fs::rename(&tmp, dir.join(FILE)).map_err(storage)
 }
 
@@ -113,6 +122,16 @@ mod tests {
         );
         let many: Vec<_> = (0..=MAX_DRAFTS).map(|i| draft(&format!("q{i}"))).collect();
         assert!(save(dir.path(), &many).is_err());
+
+        // Kept trimmed, as the relay takes them: a full-length option with spaces around
+        // it is fine.
+        let mut spaced = draft("  Spaced?  ");
+        spaced.options[0] = format!(
+            " {} ",
+            "o".repeat(studyhall_protocol::polls::MAX_OPTION_BYTES)
+        );
+        save(dir.path(), &[spaced]).unwrap();
+        assert_eq!(load(dir.path()).unwrap()[0].question, "Spaced?");
 
         std::fs::write(dir.path().join(FILE), "{broken").unwrap();
         assert_eq!(load(dir.path()).unwrap_err().kind, AppErrorKind::Storage);

@@ -353,6 +353,30 @@ pub async fn save_state<T: serde::Serialize>(
         })
 }
 
+/// Send each participant of `room` its own cut of an event (`event_for(participant,
+/// request_id)`); `reply_to` — (identity, request id) — marks the copy that answers a
+/// request.
+pub(crate) fn tell_each(
+    room: &Room,
+    reply_to: Option<(&str, &str)>,
+    mut event_for: impl FnMut(&Participant, Option<String>) -> ServerMessage,
+) {
+    for p in room.participants() {
+        let request_id = reply_to
+            .filter(|(who, _)| *who == p.identity)
+            .map(|(_, rid)| rid.to_string());
+        room.send_to(&p.identity, Outbound::message(&event_for(&p, request_id)));
+    }
+}
+
+/// A request only presenters and the host may make.
+pub(crate) fn only_presenters(what: &str) -> Refused {
+    Refused::new(
+        ErrorCode::Forbidden,
+        format!("only presenters and the host can {what}"),
+    )
+}
+
 /// Tell `conn` (only) why a joiner's snapshot lacks a feature's state.
 pub fn warn_refused(services: &Services, conn: &ConnHandle, refused: Refused) {
     if let Refused::Error { code, message } = refused {

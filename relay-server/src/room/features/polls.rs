@@ -15,7 +15,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use super::{Cx, Outcome, Refused, Reply, RoomFeature, Services, Snapshot};
 use crate::ids::now_ms;
-use crate::room::{ConnHandle, Outbound, Room};
+use crate::room::{ConnHandle, Room};
 use crate::store::room_state::MAX_VALUE_BYTES;
 
 /// The room-state key the polls are kept under.
@@ -152,27 +152,16 @@ impl RoomPolls {
 /// Tell everyone in `room` about `poll`, each their own cut; the launcher's copy
 /// answers its request.
 fn tell(room: &Room, poll: &StoredPoll, reply_to: Option<(&str, &str)>) {
-    for p in room.participants() {
-        let request_id = reply_to
-            .filter(|(who, _)| *who == p.identity)
-            .map(|(_, rid)| rid.to_string());
-        let event = ServerMessage::Feature(FeatureEvent::Polls(PollEvent::Poll {
+    super::tell_each(room, reply_to, |p, request_id| {
+        ServerMessage::Feature(FeatureEvent::Polls(PollEvent::Poll {
             request_id,
             poll: poll.view(&p.identity, p.role.presents()),
-        }));
-        room.send_to(&p.identity, Outbound::message(&event));
-    }
+        }))
+    });
 }
 
 fn not_found(id: &str) -> Refused {
     Refused::new(ErrorCode::NotFound, format!("no poll `{id}` in this room"))
-}
-
-fn only_presenters(what: &str) -> Refused {
-    Refused::new(
-        ErrorCode::Forbidden,
-        format!("only presenters and the host can {what}"),
-    )
 }
 
 #[async_trait::async_trait]
@@ -197,7 +186,7 @@ impl RoomFeature for Polls {
         match request {
             PollRequest::PollLaunch { poll: draft } => {
                 if !cx.presents() {
-                    return Err(only_presenters("launch polls"));
+                    return Err(super::only_presenters("launch polls"));
                 }
                 let draft = PollDraft {
                     question: draft.question.trim().to_string(),
@@ -269,6 +258,8 @@ impl RoomFeature for Polls {
                     choices: sorted,
                 });
                 let poll = poll.clone();
+                // A vote grows the stored value too: old closed polls make room.
+                next.trim();
                 super::save_state(cx.services, &room.name, STORE_KEY, &next).await?;
                 *held = Some(next);
                 tell(&room, &poll, None);
@@ -276,7 +267,7 @@ impl RoomFeature for Polls {
             }
             PollRequest::PollClose { id } => {
                 if !cx.presents() {
-                    return Err(only_presenters("close polls"));
+                    return Err(super::only_presenters("close polls"));
                 }
                 let mut held = polls.load(cx.services, &room.name).await?;
                 let mut next = held.clone().unwrap_or_default();

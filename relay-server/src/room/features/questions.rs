@@ -123,21 +123,16 @@ pub async fn retell(services: &Services, room: &Room, identity: &str) {
 /// Tell everyone in `room` about the questions `ids` of `list`, each participant their
 /// own cut; `asker` (with the request's id) gets the copy that answers its request.
 fn tell(room: &Room, list: &RoomQuestions, ids: &[&str], reply_to: Option<(&str, &str)>) {
-    let members = room.participants();
     for id in ids {
         let Some(q) = list.questions.iter().find(|q| q.id == *id) else {
             continue;
         };
-        for p in &members {
-            let request_id = reply_to
-                .filter(|(who, _)| *who == p.identity)
-                .map(|(_, rid)| rid.to_string());
-            let event = ServerMessage::Feature(FeatureEvent::Questions(QuestionEvent::Question {
+        super::tell_each(room, reply_to, |p, request_id| {
+            ServerMessage::Feature(FeatureEvent::Questions(QuestionEvent::Question {
                 request_id,
                 question: view(q, list.pinned.as_deref(), &p.identity, p.role.presents()),
-            }));
-            room.send_to(&p.identity, Outbound::message(&event));
-        }
+            }))
+        });
     }
 }
 
@@ -156,13 +151,6 @@ fn check_id(id: &str) -> Result<(), Refused> {
         ));
     }
     Ok(())
-}
-
-fn only_presenters(what: &str) -> Refused {
-    Refused::new(
-        ErrorCode::Forbidden,
-        format!("only presenters and the host can {what}"),
-    )
 }
 
 /// The question text, checked: not empty, at most [`MAX_QUESTION_BYTES`], no control
@@ -298,7 +286,7 @@ impl RoomFeature for Questions {
             }
             QuestionRequest::QuestionClose { id, outcome } => {
                 if !cx.presents() {
-                    return Err(only_presenters("answer or dismiss questions"));
+                    return Err(super::only_presenters("answer or dismiss questions"));
                 }
                 check_id(&id)?;
                 let mut held = questions.load(cx.services, &room.name).await?;
@@ -332,7 +320,7 @@ impl RoomFeature for Questions {
             }
             QuestionRequest::QuestionPin { id } => {
                 if !cx.presents() {
-                    return Err(only_presenters("pin questions"));
+                    return Err(super::only_presenters("pin questions"));
                 }
                 if let Some(id) = &id {
                     check_id(id)?;
