@@ -12,17 +12,21 @@
 //   window.__fake.lecture          another host naming presenters, running the room as a
 //                                  study room or a lecture, letting people speak, muting
 //   window.__fake.reactions        another participant's reaction
+//   window.__fake.polls            other participants launching, voting in and closing polls
+//                                  (fake-polls.js, which also keeps the app's poll drafts)
 // Optional config before this script: window.__FAKE_CONFIG__ = {mediaEndpoint, devices, ...};
 // for the whiteboard: board (the board held), boardPartObjects (most objects in one
 // board_snapshot part), boardPartDelayMs (the time between parts), boardAckFirst (answer
 // our board requests before sending their ops); for the lecture: presenters (identities),
 // lecture ({mode, started_at, locked, everyone_speaks, speakers}, the rest of the room's
 // LectureState), questions (as the relay stores them: {id, text, asked_at, anonymous, by,
-// by_name, voters, state}), pinned (a question's id).
+// by_name, voters, state}), pinned (a question's id); for polls: pollDrafts, polls (see
+// fake-polls.js).
 //
 // Its answers are built by the fixtures the vitest mock uses too (ui/src/test/fixtures.js),
 // which the test server serves at /__test__/fixtures.js: this script is a classic script,
-// so it loads them with import() and every command waits for them.
+// so it loads them with import() and every command waits for them. The polls live in a
+// module of their own, loaded the same way (/__test__/fake-polls.js).
 // Test-only: never part of the app bundle.
 (() => {
   const config = window.__FAKE_CONFIG__ || {};
@@ -44,6 +48,8 @@
   /** The shared fixtures module (set once loaded). */
   let fx = null;
   let state = null;
+  /** The room's polls and the app's poll drafts (fake-polls.js, set once loaded). */
+  let polls = null;
 
   function initialState() {
     return {
@@ -98,10 +104,24 @@
     };
   }
 
-  const ready = import(new URL(config.fixturesUrl || '/__test__/fixtures.js', location.href).href).then((module) => {
-    fx = module;
+  const load = (url) => import(new URL(url, location.href).href);
+  const ready = Promise.all([
+    load(config.fixturesUrl || '/__test__/fixtures.js'),
+    load(config.pollsUrl || '/__test__/fake-polls.js'),
+  ]).then(([fixtures, pollsModule]) => {
+    fx = fixtures;
     state = initialState();
     fake.state = state;
+    polls = pollsModule.fakePolls(
+      {
+        me: ME,
+        myName: () => state.settings.displayName,
+        nameOf: (identity) => state.others.find((p) => p.identity === identity)?.name ?? identity,
+        presents: (identity) => presents(identity),
+        tell: (event) => fake.emit('room-event', { type: 'feature', event }),
+      },
+      config,
+    );
   });
 
   const fake = {
@@ -163,6 +183,17 @@
     // Another participant reacts (the relay sends it to everyone).
     reactions: {
       react: (identity, reaction) => reactionEvent(identity, reaction),
+    },
+    // The room's polls, driven by a test as other participants would: another presenter
+    // (`by`) launches a draft (returns the new poll's id) or closes a poll; `identity`
+    // votes (its name as the room knows it unless given). The relay's rules apply but
+    // the roles: the test says who may.
+    polls: {
+      launch: (draft, by) => polls.launch(draft, by),
+      vote: (identity, id, choices, name) => polls.vote(identity, id, choices, name),
+      close: (id, by) => polls.close(id, by),
+      drafts: () => polls.drafts(),
+      stored: () => polls.stored(),
     },
     listenerCount(event) {
       return (listeners.get(event) || []).length;
@@ -839,6 +870,9 @@
     mute_all: (request) => lectureRequest(request),
     allow_speaking: (request) => lectureRequest(request),
     react,
+    poll_launch: (request) => polls.requests.poll_launch(request),
+    poll_vote: (request) => polls.requests.poll_vote(request),
+    poll_close: (request) => polls.requests.poll_close(request),
     raise_hand: () => {
       if (!state.hands.some((h) => h.identity === ME)) handQueue([...state.hands, fx.raisedHand(ME, Date.now())], ME);
     },
@@ -922,6 +956,7 @@
           board: boardSummary(),
           lecture: lectureState(),
           questions: state.questions.map(questionView).sort(listOrder),
+          polls: polls.snapshot(),
         }),
       });
     },
@@ -989,8 +1024,14 @@
     export_study_csv: () => state.exportPath,
     save_export: ({ name, dataBase64 }) => {
       if (!name || !dataBase64) throw { kind: 'invalidInput', message: 'Nothing to save.' };
+      const ext = /\.([a-z0-9]+)$/i.exec(name)?.[1]?.toLowerCase();
+      if (!['png', 'pdf', 'svg', 'json', 'zip', 'csv'].includes(ext)) {
+        throw { kind: 'invalidInput', message: `Exports are saved as png, pdf, svg, json, zip, csv; not as "${ext ?? ''}".` };
+      }
       return `/home/ada/Downloads/${name}`;
     },
+    poll_drafts: () => polls.commands.poll_drafts(),
+    save_poll_drafts: (args) => polls.commands.save_poll_drafts(args),
     'plugin:event|listen': ({ event, handler }) => {
       const eventId = nextEventId++;
       if (!listeners.has(event)) listeners.set(event, []);

@@ -133,4 +133,10 @@ export type RoomFeatureUi<S, K extends string = string> = {
    */
   panelMark?: (state: S) => number;
   panelUnread?: (state: S, mark: number) => number;
+  /**
+   * Where the mark starts at join, when something the snapshot brought is new to you
+   * (the open poll a late joiner has not voted in): below `panelMark` of the joined
+   * state. Without it, all the snapshot brought counts as seen.
+   */
+  panelMarkAtJoin?: (state: S) => number;
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { FeatureEvent } from '../services/types';
-import { features, participant, question, raisedHand, timerRun, timerState } from '../test/fixtures';
+import { features, participant, poll, question, raisedHand, timerRun, timerState } from '../test/fixtures';
 import { timer } from './timer';
 import {
   FEATURES,
@@ -73,14 +73,26 @@ describe('syncing and stages', () => {
 
 describe('side panel tabs', () => {
   it('are the features with a panel, each counting its news since a mark', () => {
-    expect(featurePanelTabs().map(({ key, label }) => ({ key, label }))).toEqual([{ key: 'questions', label: 'Questions' }]);
+    expect(featurePanelTabs().map(({ key, label }) => ({ key, label }))).toEqual([
+      { key: 'questions', label: 'Questions' },
+      { key: 'polls', label: 'Polls' },
+    ]);
     const before = featuresFromSnapshot(features());
     const marks = featurePanelMarks(before);
-    expect(marks).toEqual({ questions: 0 });
+    expect(marks).toEqual({ questions: 0, polls: 0 });
     const after = featuresReducer(before, { type: 'question', question: question('q1', 'Why?') });
     expect(featurePanelUnread(after, 'questions', marks.questions ?? 0)).toBe(1);
     expect(featurePanelUnread(after, 'questions', featurePanelMarks(after).questions ?? 0)).toBe(0);
     expect(featurePanelUnread(after, 'hands', 0)).toBe(0);
+  });
+
+  it('start below what a feature says is new at join (the open poll of a late joiner)', () => {
+    const joined = featuresFromSnapshot(features({ polls: [poll('p1')], questions: [question('q1', 'Why?')] }));
+    const start = featurePanelMarks(joined, true);
+    expect(featurePanelUnread(joined, 'polls', start.polls ?? 0)).toBe(1);
+    // The rest of what the join brought is seen.
+    expect(featurePanelUnread(joined, 'questions', start.questions ?? 0)).toBe(0);
+    expect(featurePanelUnread(joined, 'polls', featurePanelMarks(joined).polls ?? 0)).toBe(0);
   });
 });
 

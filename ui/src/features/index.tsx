@@ -10,6 +10,7 @@ import { board } from './board';
 import type { FeatureRoom, RoomFeatureUi } from './feature';
 import { hands } from './hands';
 import { lecture } from './lecture';
+import { polls } from './polls';
 import { presence } from './presence';
 import { questions } from './questions';
 import { reactions } from './reactions';
@@ -21,7 +22,7 @@ export type * from './feature';
  * Every room feature's UI, in the order their slots are drawn (the lecture first: its
  * badge leads the header, a host's room controls lead the people panel).
  */
-export const FEATURES = [lecture, hands, reactions, presence, timer, board, questions] as const;
+export const FEATURES = [lecture, hands, reactions, presence, timer, board, questions, polls] as const;
 
 type Feature = (typeof FEATURES)[number];
 type StateOf<F> = F extends RoomFeatureUi<infer S, string> ? S : never;
@@ -106,12 +107,18 @@ export function featurePanelTabs(): FeaturePanelTab[] {
     .map((f) => ({ key: f.key, label: f.panelLabel ?? f.key, Icon: f.PanelIcon ?? null }));
 }
 
-/** How far the news of each feature panel has gone (see `RoomFeatureUi.panelMark`). */
-export function featurePanelMarks(features: FeaturesState): Record<string, number> {
+/**
+ * How far the news of each feature panel has gone (see `RoomFeatureUi.panelMark`); with
+ * `atJoin`, where each starts at join (`panelMarkAtJoin`, else the same).
+ */
+export function featurePanelMarks(features: FeaturesState, atJoin = false): Record<string, number> {
   return Object.fromEntries(
     slices(features)
       .filter(({ feature }) => feature.Panel !== undefined)
-      .map(({ feature, state }) => [feature.key, feature.panelMark?.(state) ?? 0]),
+      .map(({ feature, state }) => {
+        const start = atJoin ? feature.panelMarkAtJoin?.(state) : undefined;
+        return [feature.key, start ?? feature.panelMark?.(state) ?? 0];
+      }),
   );
 }
 

@@ -61,12 +61,12 @@ function deferred() {
 }
 
 describe('side panel', () => {
-  it('has a tab each for the chat, the people and the questions, from the toolbar or the tabs', () => {
+  it('has a tab each for the chat, the people, the questions and the polls, from the toolbar or the tabs', () => {
     renderRoom();
     expect(screen.queryByTestId('side-panel')).toBeNull();
     fireEvent.click(id('toggle-people'));
     expect(id('side-panel').dataset.tab).toBe('people');
-    expect(screen.getAllByRole('tab').map((t) => t.dataset.testid)).toEqual(['chat-tab', 'people-tab', 'questions-tab']);
+    expect(screen.getAllByRole('tab').map((t) => t.dataset.testid)).toEqual(['chat-tab', 'people-tab', 'questions-tab', 'polls-tab']);
     expect(id('people-tab').getAttribute('aria-selected')).toBe('true');
     expect(id('people-list')).toBeTruthy();
 
@@ -75,6 +75,8 @@ describe('side panel', () => {
     expect(screen.queryByTestId('people-list')).toBeNull();
     // Arrow keys move between the tabs.
     fireEvent.keyDown(id('questions-tab'), { key: 'ArrowRight' });
+    expect(id('polls-panel')).toBeTruthy();
+    fireEvent.keyDown(id('polls-tab'), { key: 'ArrowRight' });
     expect(id('chat-panel')).toBeTruthy();
     expect(id('toggle-chat').getAttribute('aria-pressed')).toBe('true');
     // The toolbar button of the tab shown closes the panel.

@@ -1,6 +1,6 @@
 /**
  * The room's side panel: a tab each for the chat, the people, and every room feature with
- * a panel of its own (the questions), each opened from its tab or its toolbar button.
+ * a panel of its own (the questions, the polls), each opened from its tab or its toolbar button.
  * Both show how many things are new in a tab since it was last shown: chat messages
  * (counted by `useChatAlerts`), people who joined, and what each feature counts as news.
  */
@@ -28,13 +28,14 @@ export type PanelTab = { key: string; label: string; Icon: ComponentType | null;
 
 /**
  * The side panel's tabs with their counts of what is new. `panel` is the tab shown now
- * (null when the panel is closed): it sees what comes as it comes. The room's event
+ * (null when the panel is closed): it sees what comes as it comes. What the join brought
+ * is seen, but what a feature says is new in it (`panelMarkAtJoin`). The room's event
  * handler tells of people who join (`joined`, while the people are not shown) and leave
  * (`left`: someone who came and went is no news any more).
  */
 export function usePanelTabs(panel: string | null, features: FeaturesState, chatUnread: number) {
   const [joined, setJoined] = useState<ReadonlySet<string>>(() => new Set());
-  const [marks, setMarks] = useState<Readonly<Record<string, number>>>(() => featurePanelMarks(features));
+  const [marks, setMarks] = useState<Readonly<Record<string, number>>>(() => featurePanelMarks(features, true));
   // Showing a tab reads it (state set while drawing: React draws again at once).
   if (panel === PEOPLE_TAB && joined.size > 0) setJoined(new Set());
   const mark = panel === null ? undefined : featurePanelMarks(features)[panel];

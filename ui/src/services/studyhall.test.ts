@@ -11,7 +11,9 @@ import {
   isAppError,
   joinRoom,
   onRoomEvent,
+  pollDrafts,
   saveExport,
+  savePollDrafts,
   sendChat,
   setMedia,
   setStudyGoal,
@@ -81,6 +83,29 @@ describe('commands', () => {
     });
     await expect(saveExport('Finals week board.pdf', 'JVBERi0=')).resolves.toBe('/home/ada/Downloads/Finals week board (2).pdf');
     expect(calls).toEqual([['save_export', { name: 'Finals week board.pdf', dataBase64: 'JVBERi0=' }]]);
+  });
+
+  it('reads and keeps poll drafts by their contract names; a refused draft is an invalidInput AppError', async () => {
+    vi.stubGlobal('isTauri', true);
+    const draft = { question: 'Ready?', options: ['Yes', 'No'], kind: 'single' as const, anonymous: true };
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === 'poll_drafts') return [draft];
+      if ((args as { drafts: unknown[] }).drafts.length > 1) {
+        // What Tauri rejects with: the serialized Rust error.
+        // eslint-disable-next-line @typescript-eslint/only-throw-error
+        throw { kind: 'invalidInput', message: 'Draft 2: options: a poll has 2 to 10 options (got 1)' };
+      }
+      return null;
+    });
+    await expect(pollDrafts()).resolves.toEqual([draft]);
+    await expect(savePollDrafts([draft])).resolves.toBeNull();
+    const refused = await savePollDrafts([draft, { ...draft, options: ['Yes'] }]).catch((e: unknown) => e);
+    expect(isAppError(refused, 'invalidInput')).toBe(true);
+    expect(describeError(refused)).toBe('Draft 2: options: a poll has 2 to 10 options (got 1)');
+    expect(calls.map(([cmd]) => cmd)).toEqual(['poll_drafts', 'save_poll_drafts', 'save_poll_drafts']);
+    expect(calls[1]).toEqual(['save_poll_drafts', { drafts: [draft] }]);
   });
 
   it('sends a whiteboard request as the protocol writes it', async () => {

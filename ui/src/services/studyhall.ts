@@ -25,6 +25,7 @@ import type {
   MediaState,
   MediaStatus,
   MediaUpdate,
+  PollDraft,
   Profile,
   QuitRequested,
   RoomEvent,
@@ -198,12 +199,21 @@ export const kick = (identity: string): Promise<null> => call(() => commands.kic
 export const featureRequest = (request: FeatureRequest): Promise<null> =>
   call(() => commands.featureRequest(request));
 /**
- * Saves an export the UI made (a whiteboard page as PNG, the board as PDF) into Downloads
- * as `name` (made safe; never overwriting: `name (2).png`, ...); resolves with the path.
- * The extension must be png, pdf, svg, json or zip.
+ * Saves an export the UI made (a whiteboard page as PNG, the board as PDF, a poll's
+ * results as CSV) into Downloads as `name` (made safe; never overwriting:
+ * `name (2).png`, ...); resolves with the path. The extension must be png, pdf, svg,
+ * json, zip or csv.
  */
 export const saveExport = (name: string, dataBase64: string): Promise<string> =>
   call(() => commands.saveExport(name, dataBase64));
+/** The poll drafts this app keeps (on this machine), in the order they were saved. */
+export const pollDrafts = (): Promise<PollDraft[]> => call(() => commands.pollDrafts());
+/**
+ * Keeps `drafts` (all of them, in order) in place of the drafts kept. At most 50, each
+ * checked as the relay checks a launch: `invalidInput` ("Draft N: …") or `storage`.
+ * (The UI sends them trimmed already.)
+ */
+export const savePollDrafts = (drafts: PollDraft[]): Promise<null> => call(() => commands.savePollDrafts(drafts));
 export const quitApp = (): Promise<null> => call(() => commands.quitApp());
 /** The study record's totals, streaks and daily goal (all local to this machine). */
 export const studySummary = (): Promise<StudySummary> => call(() => commands.studySummary());

@@ -81,6 +81,15 @@ export type QuestionEvent = B.QuestionEvent_Serialize;
 export type QuestionState = B.QuestionState;
 /** How a presenter closes a question: `answered` or `dismissed`. */
 export type QuestionOutcome = B.QuestionOutcome;
+// Polls (protocol `polls.rs`), each as this participant sees it; drafts kept by the app.
+export type Poll = B.Poll_Serialize;
+export type PollDraft = B.PollDraft_Serialize;
+export type PollRequest = B.PollRequest_Serialize;
+export type PollEvent = B.PollEvent_Serialize;
+/** `single` or `multiple`. */
+export type PollKind = B.PollKind;
+/** Who chose what, in a named poll (hosts and presenters only). */
+export type PollVoter = B.PollVoter;
 /** What changed the timer (`started`, `phase_ended`, ...). */
 export type TimerChange = B.TimerChange;
 /** `focus`, `short_break` or `long_break`. */

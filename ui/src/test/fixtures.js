@@ -13,8 +13,8 @@
 /**
  * @import {
  *   AppInfo, BoardSummary, ChatPage, DayTotal, DeviceList, FeatureSnapshot, Invite, LectureState,
- *   MediaState, Participant, Question, RaisedHand, RoomSnapshot, RoomTotal, Settings, StudySummary,
- *   TimerRun, TimerSettings, TimerState,
+ *   MediaState, Participant, Poll, PollDraft, Question, RaisedHand, RoomSnapshot, RoomTotal, Settings,
+ *   StudySummary, TimerRun, TimerSettings, TimerState,
  * } from '../services/types'
  */
 
@@ -184,6 +184,42 @@ export function question(id, text, extra = {}) {
     pinned: false,
     ...extra,
   };
+}
+
+/**
+ * An open single-choice anonymous poll with three options, launched by Bob, nobody voted,
+ * as a student sees it (no results).
+ * @param {string} id
+ * @param {Partial<Poll>} [extra]
+ * @returns {Poll}
+ */
+export function poll(id, extra = {}) {
+  return {
+    id,
+    question: 'Which proof do we do next?',
+    options: ['Induction', 'Contradiction', 'Construction'],
+    kind: 'single',
+    anonymous: true,
+    by: 'bob-2',
+    opened_at: 1_795_000_000_000,
+    closed_at: null,
+    state: 'open',
+    votes: 0,
+    results: null,
+    voters: null,
+    your_choices: [],
+    ...extra,
+  };
+}
+
+/**
+ * A draft as the app keeps it: two options, single choice, anonymous.
+ * @param {string} question
+ * @param {Partial<PollDraft>} [extra]
+ * @returns {PollDraft}
+ */
+export function pollDraft(question, extra = {}) {
+  return { question, options: ['Yes', 'No'], kind: 'single', anonymous: true, ...extra };
 }
 
 /**
