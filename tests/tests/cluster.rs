@@ -1194,6 +1194,23 @@ async fn a_presenter_gets_exactly_the_open_questions_back_on_another_node() {
     )
     .await
     .unwrap();
+    host.send(
+        LectureRequest::SetRoomMode {
+            mode: studyhall_protocol::RoomMode::Lecture,
+        }
+        .into(),
+    )
+    .await
+    .unwrap();
+    // The room's info in Redis says it is a lecture, and since when.
+    let info_key = format!("studyhall:room:{{{room}}}:info");
+    eventually(Duration::from_secs(10), "the mirrored lecture", || async {
+        let mut conn = redis.conn().await;
+        let info: HashMap<String, String> = conn.hgetall(&info_key).await.unwrap();
+        info.get("mode").map(String::as_str) == Some("lecture")
+            && info.get("lecture_start_ms").is_some_and(|t| !t.is_empty())
+    })
+    .await;
 
     drop(pat);
     let one = ada.ask("first", false).await;

@@ -1,7 +1,7 @@
 //! Each home node's live rooms, mirrored into Redis for operators and other nodes:
 //!
-//! - `studyhall:room:{room}:info` — hash: `host`, `mode`, `created_ms`,
-//!   `lecture_start_ms` (empty until lecture mode), `node`;
+//! - `studyhall:room:{room}:info` — hash: `host`, `mode` (`study` or `lecture`),
+//!   `created_ms`, `lecture_start_ms` (empty unless a lecture's clock runs), `node`;
 //! - `studyhall:room:{room}:participants` — hash: identity → JSON
 //!   `{"participant": <Participant>, "node": "<node holding its socket>"}`;
 //! - `studyhall:room:{room}:node` — the node the room lives on (see [`super::Cluster::place`]).
@@ -96,6 +96,16 @@ pub async fn write_room(cluster: &Cluster, room: &Room) -> Result<(), super::Clu
         .find(|(p, _)| p.role == Role::Host)
         .map(|(p, _)| p.identity.clone())
         .unwrap_or_default();
+    // The lecture as this node holds it (the mirror does not wait for a change in
+    // progress: that change tells the mirror again when it is done).
+    let lecture = room
+        .feature::<crate::room::features::lecture::RoomLecture>()
+        .peek()
+        .unwrap_or_default();
+    let mode = match lecture.mode {
+        studyhall_protocol::RoomMode::Study => "study",
+        studyhall_protocol::RoomMode::Lecture => "lecture",
+    };
     let info_key = room_key(&room.name, "info");
     let people_key = room_key(&room.name, "participants");
     let ttl = ROOM_TTL.as_secs() as i64;
@@ -105,9 +115,15 @@ pub async fn write_room(cluster: &Cluster, room: &Room) -> Result<(), super::Clu
             &info_key,
             &[
                 ("host", host),
-                ("mode", "study".to_string()),
+                ("mode", mode.to_string()),
                 ("created_ms", room.created_ms.to_string()),
-                ("lecture_start_ms", String::new()),
+                (
+                    "lecture_start_ms",
+                    lecture
+                        .started_at
+                        .map(|t| t.to_string())
+                        .unwrap_or_default(),
+                ),
                 ("node", cluster.node_id.clone()),
             ],
         )

@@ -262,6 +262,13 @@ impl Room {
         Some(updated)
     }
 
+    /// Tell the cluster mirror (if any) that the room's shared state changed.
+    pub fn changed(&self) {
+        if let Some(tx) = &self.changes {
+            let _ = tx.send(self.name.clone());
+        }
+    }
+
     /// `identity`'s role, if it is in the room.
     pub fn role_of(&self, identity: &str) -> Option<Role> {
         lock(&self.state)

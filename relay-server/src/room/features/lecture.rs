@@ -66,6 +66,12 @@ impl RoomLecture {
         Ok(held)
     }
 
+    /// The lecture as held now, if it was loaded and nobody is changing it (for the
+    /// cluster mirror, which must not wait).
+    pub fn peek(&self) -> Option<LectureState> {
+        self.held.try_lock().ok()?.as_ref().map(|s| s.state.clone())
+    }
+
     /// The lecture as it stands (loaded on first use).
     pub async fn state(&self, services: &Services, room: &str) -> Result<LectureState, Refused> {
         Ok(self
@@ -362,6 +368,7 @@ impl RoomFeature for Lecture {
         }
         save(cx.services, &room.name, &next).await?;
         *held = Some(next.clone());
+        room.changed();
         // Told while holding the lecture, so two changes reach everyone in order.
         room.broadcast(
             &ServerMessage::Feature(FeatureEvent::Lecture(LectureEvent::Lecture {
