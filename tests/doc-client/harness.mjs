@@ -188,6 +188,27 @@ export async function joinAs(ctx, relay, room, token, extra = {}) {
 }
 
 /** Asserts an error frame: code, fatal flag and (optionally) request_id. */
+/** A display name for `identity`: the identity, capitalized. */
+export const capitalized = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * Mint a token for `identity` (display name: the identity, capitalized) and join with
+ * it (and `media`, if given); the client keeps its token for `rejoin`.
+ */
+export async function enter(ctx, relay, dir, room, identity, { host = false, media } = {}) {
+  const token = await mintToken(dir, { room, identity, name: capitalized(identity), host });
+  const [c, joined] = await joinAs(ctx, relay, room, token, media === undefined ? {} : { media });
+  c.token = token;
+  return [c, joined];
+}
+
+/** Join again with `old`'s token on a new socket (the old one may still be open). */
+export async function rejoin(ctx, relay, room, old) {
+  const [c, joined] = await joinAs(ctx, relay, room, old.token);
+  c.token = old.token;
+  return [c, joined];
+}
+
 export function assertError(frame, code, fatal, request_id) {
   assert.equal(frame.type, 'error', `expected an error frame, got ${JSON.stringify(frame)}`);
   assert.equal(frame.code, code, `error code: ${JSON.stringify(frame)}`);

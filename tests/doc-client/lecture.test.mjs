@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 
 import { DEFAULT_LECTURE } from './client.mjs';
-import { withCleanup, joinAs, mintToken, assertError, assertForbidden, assertBadField, settle, sleep } from './harness.mjs';
+import { withCleanup, joinAs, mintToken, assertError, assertForbidden, assertBadField, settle, sleep, capitalized } from './harness.mjs';
 
 const TEST_TIMEOUT = 60_000;
 const LONG_TEST_TIMEOUT = 120_000;
@@ -23,7 +23,6 @@ const LOCKED = 'the room is locked: the host takes no new people now';
 const REACTION_BURST = 5;
 const MAX_SPEAKERS = 100;
 
-const capitalized = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 const forbiddenMessage = (type) => `\`${type}\` needs the \`host\` grant, which this token does not have`;
 const ALL_ON = { mic: true, camera: true, screen: true };
 const MIC_CAMERA = { mic: true, camera: true, screen: false };

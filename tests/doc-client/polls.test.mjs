@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { withCleanup, joinAs, mintToken, assertError, assertBadField, settle } from './harness.mjs';
+import { withCleanup, assertError, assertBadField, settle, enter, rejoin } from './harness.mjs';
 
 const TEST_TIMEOUT = 60_000;
 const LONG_TEST_TIMEOUT = 120_000;
@@ -20,25 +20,6 @@ const MAX_QUESTION_BYTES = 500;
 const MAX_OPTION_BYTES = 200;
 const MAX_OPTIONS = 10;
 const CLOSED_POLLS_KEPT = 20;
-
-const capitalized = (s) => s.charAt(0).toUpperCase() + s.slice(1);
-
-// ---------------------------------------------------------------- joining
-
-/** Mint a token for `identity` (display name: the identity, capitalized) and join. */
-async function enter(ctx, relay, dir, room, identity, { host = false } = {}) {
-  const token = await mintToken(dir, { room, identity, name: capitalized(identity), host });
-  const [c, joined] = await joinAs(ctx, relay, room, token);
-  c.token = token;
-  return [c, joined];
-}
-
-/** Join again with the same token on a new socket. */
-async function rejoin(ctx, relay, room, old) {
-  const [c, joined] = await joinAs(ctx, relay, room, old.token);
-  c.token = old.token;
-  return [c, joined];
-}
 
 // ---------------------------------------------------------------- assertions
 

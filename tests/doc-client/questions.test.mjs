@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 
 import { ProtocolError, DEFAULT_LECTURE } from './client.mjs';
 import { listOrder } from './questions.mjs';
-import { withCleanup, joinAs, mintToken, assertError, assertForbidden, assertBadField, settle, sleep } from './harness.mjs';
+import { withCleanup, joinAs, mintToken, assertError, assertForbidden, assertBadField, settle, sleep, enter, rejoin } from './harness.mjs';
 
 const TEST_TIMEOUT = 60_000;
 const LONG_TEST_TIMEOUT = 240_000;
@@ -24,25 +24,6 @@ const REFILL_MS = 12_000;
 const MAX_QUESTION_BYTES = 1000;
 const MAX_QUESTIONS_PER_ROOM = 500;
 const MAX_PRESENTERS = 20;
-
-const capitalized = (s) => s.charAt(0).toUpperCase() + s.slice(1);
-
-// ---------------------------------------------------------------- joining
-
-/** Mint a token for `identity` (display name: the identity, capitalized) and join. */
-async function enter(ctx, relay, dir, room, identity, { host = false } = {}) {
-  const token = await mintToken(dir, { room, identity, name: capitalized(identity), host });
-  const [c, joined] = await joinAs(ctx, relay, room, token);
-  c.token = token;
-  return [c, joined];
-}
-
-/** Join again with the same token on a new socket (the old one may still be open). */
-async function rejoin(ctx, relay, room, old) {
-  const [c, joined] = await joinAs(ctx, relay, room, old.token);
-  c.token = old.token;
-  return [c, joined];
-}
 
 // ---------------------------------------------------------------- assertions
 
