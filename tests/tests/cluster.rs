@@ -53,6 +53,19 @@ async fn participants_in_redis(redis: &RedisServer, room: &str) -> HashMap<Strin
         .collect()
 }
 
+/// Read `client` until its connection closes, as it does when its room's node dies (the
+/// other node tells it to rejoin); within 15 s.
+async fn closed_by_its_room_node(client: &mut SignalClient) {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(15), client.recv()).await {
+            Ok(Err(SignalError::Closed { .. })) => return,
+            Ok(Ok(_)) => continue,
+            Ok(Err(e)) => panic!("unexpected end: {e}"),
+            Err(_) => panic!("not told to rejoin"),
+        }
+    }
+}
+
 /// Wait until `check` holds, polling every 50 ms.
 async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F)
 where
@@ -544,14 +557,7 @@ async fn the_focus_timer_crosses_nodes_and_outlives_the_node_that_held_it() {
     // loads the timer from Redis.
     a.kill();
     drop(host);
-    loop {
-        match tokio::time::timeout(Duration::from_secs(15), ada.recv()).await {
-            Ok(Err(SignalError::Closed { .. })) => break,
-            Ok(Ok(_)) => continue,
-            Ok(Err(e)) => panic!("unexpected end: {e}"),
-            Err(_) => panic!("ada was not told to rejoin"),
-        }
-    }
+    closed_by_its_room_node(&mut ada).await;
     let (_ada, info) = join(&b, room, "ada").await;
     assert_eq!(room_node(&redis, room).await.as_deref(), Some("node-b"));
     let run = info
@@ -614,14 +620,7 @@ async fn the_whiteboard_crosses_nodes_and_outlives_the_node_that_held_it() {
 
     a.kill();
     drop(host);
-    loop {
-        match tokio::time::timeout(Duration::from_secs(15), ada.client.recv()).await {
-            Ok(Err(SignalError::Closed { .. })) => break,
-            Ok(Ok(_)) => continue,
-            Ok(Err(e)) => panic!("unexpected end: {e}"),
-            Err(_) => panic!("ada was not told to rejoin"),
-        }
-    }
+    closed_by_its_room_node(&mut ada.client).await;
     let (client, info) = join(&b, room, "ada").await;
     assert_eq!(room_node(&redis, room).await.as_deref(), Some("node-b"));
     assert_eq!(info.features.board.seq, 6, "the board outlived its node");
@@ -1225,14 +1224,7 @@ async fn a_presenter_gets_exactly_the_open_questions_back_on_another_node() {
     // The room's node dies too: the room moves to node-b and reads Redis.
     a.kill();
     drop(host);
-    loop {
-        match tokio::time::timeout(Duration::from_secs(15), ada.client.recv()).await {
-            Ok(Err(SignalError::Closed { .. })) => break,
-            Ok(Ok(_)) => continue,
-            Ok(Err(e)) => panic!("unexpected end: {e}"),
-            Err(_) => panic!("ada was not told to rejoin"),
-        }
-    }
+    closed_by_its_room_node(&mut ada.client).await;
     let (_client, info) = join(&b, room, "pat").await;
     assert_eq!(room_node(&redis, room).await.as_deref(), Some("node-b"));
     assert_eq!(
