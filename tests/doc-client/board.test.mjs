@@ -1169,7 +1169,12 @@ test('whiteboard: board requests beyond the rate are not done', { timeout: TEST_
     const seen = `acked ${acks.length}, errors ${JSON.stringify(errors)}`;
     assert.ok(acks.length >= 40 && acks.length < burst, `the whiteboard's burst is done, not more: ${seen}`);
     assert.ok(ownLimit.length > 0, `the whiteboard's own limit is reached first: ${seen}`);
-    for (const e of ownLimit) assert.match(e.request_id, /^burst-\d+$/, seen);
+    for (const e of ownLimit) {
+      assert.match(e.request_id, /^burst-\d+$/, seen);
+      // It names the whiteboard's limit, not the signaling rate's "too many messages".
+      assert.match(e.message, /^ops_per_second: /, seen);
+      assert.match(e.message, /per second/, seen);
+    }
     assert.ok(signaling.length <= 1, `at most one rate_limited without request_id for the frames dropped in that second: ${seen}`);
     assert.ok(rate === 20 && burst === 50, 'the default signaling rate');
     // Sent again after the wait, it is done.

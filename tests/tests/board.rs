@@ -227,19 +227,26 @@ async fn a_flood_from_one_person_is_refused_to_them_and_the_others_draw_on() {
         ada.send(add(wave(&format!("a{i}"), i))).await.unwrap();
     }
     let seen = host.drain(Duration::from_millis(500)).await;
-    let limited = seen
+    let limited: Vec<&str> = seen
         .iter()
-        .filter(|m| {
-            matches!(
-                m,
-                ServerMessage::Error {
-                    code: ErrorCode::RateLimited,
-                    ..
-                }
-            )
+        .filter_map(|m| match m {
+            ServerMessage::Error {
+                code: ErrorCode::RateLimited,
+                message,
+                ..
+            } => Some(message.as_str()),
+            _ => None,
         })
-        .count();
-    assert!(limited > 0, "the flood was rate limited");
+        .collect();
+    assert!(!limited.is_empty(), "the flood was rate limited");
+    // The whiteboard's own limit is reached before the signaling rate, and its refusal
+    // names it (not the generic "too many messages").
+    assert!(
+        limited
+            .iter()
+            .any(|m| m.starts_with("ops_per_second:") && m.contains("per second")),
+        "the whiteboard's refusal names its limit: {limited:?}"
+    );
     let board = host.board.board.as_ref().unwrap();
     let ada_strokes = board.pages[0]
         .objects

@@ -400,7 +400,15 @@ impl RoomFeature for Whiteboard {
         cx.buckets
             .board
             .try_take(cx.now)
-            .map_err(Refused::RateLimited)?;
+            .map_err(|wait| Refused::Limit {
+                message: format!(
+                    "ops_per_second: whiteboard changes are limited to {} a second after a burst of {} (ops per second per person); wait {} ms",
+                    board::OPS_PER_SECOND,
+                    board::OPS_BURST,
+                    wait.as_millis().max(1)
+                ),
+                wait,
+            })?;
         let mut guard = board.load(cx.services, cx.room).await?;
         let Some(held) = guard.as_mut() else {
             return Err(Refused::new(ErrorCode::Internal, "whiteboard not loaded"));
@@ -527,6 +535,14 @@ impl RoomFeature for Whiteboard {
         };
         if let Some(summary) = loaded {
             into.features.board = summary;
+        }
+    }
+
+    async fn ended(&self, services: &Services, room: &Arc<Room>) {
+        // The board outlives the room: it is kept a day from the room's end, not from
+        // its last change or renewal (the same renewal as the hourly one while in use).
+        if let Err(e) = services.board.touch(&room.name, BOARD_TTL).await {
+            tracing::warn!(room = %room.name, "whiteboard not renewed at the room's end: {e}");
         }
     }
 }
@@ -714,6 +730,51 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_presenter_draws_until_a_host_takes_the_role_back() {
+        let (h, mut host) = Harness::new();
+        let mut ada = h.join("ada");
+        let presenter = |presenter: bool| -> ClientMessage {
+            studyhall_protocol::LectureRequest::SetPresenter {
+                identity: "ada".into(),
+                presenter,
+            }
+            .into()
+        };
+        h.send(&mut host, presenter(true)).await.unwrap();
+        assert_eq!(
+            h.room.role_of("ada"),
+            Some(studyhall_protocol::Role::Presenter)
+        );
+        assert_eq!(h.send(&mut ada, add("a1")).await, Ok(Reply::Ack));
+        let board = held_board(&h).await;
+        assert_eq!(board.seq, 1);
+        assert_eq!(board.pages[0].objects[0].author, "ada");
+
+        h.send(&mut host, presenter(false)).await.unwrap();
+        assert_eq!(
+            h.room.role_of("ada"),
+            Some(studyhall_protocol::Role::Member)
+        );
+        match h.send(&mut ada, add("a2")).await {
+            Err(Refused::Error { code, message }) => {
+                assert_eq!(code, ErrorCode::Forbidden);
+                assert!(
+                    message.starts_with("draw: only hosts and presenters"),
+                    "{message}"
+                );
+            }
+            other => panic!("not refused: {other:?}"),
+        }
+        let board = held_board(&h).await;
+        assert_eq!(board.seq, 1, "nothing changed");
+        assert_eq!(
+            board.pages[0].objects.len(),
+            1,
+            "what she drew as a presenter stays"
+        );
+    }
+
+    #[tokio::test]
     async fn undo_and_redo_take_back_only_your_own_changes() {
         let (h, mut host) = Harness::new();
         let mut ada = h.join("ada");
@@ -822,14 +883,28 @@ mod tests {
     async fn a_flood_of_changes_is_rate_limited_and_live_strokes_over_the_rate_are_dropped() {
         let (h, mut host) = Harness::new();
         let mut ada = h.join("ada");
-        let mut limited = false;
+        let mut limited = None;
         for i in 0..(board::OPS_BURST + 5) {
-            if let Err(Refused::RateLimited(_)) = h.send(&mut host, add(&format!("f{i}"))).await {
-                limited = true;
-                break;
+            match h.send(&mut host, add(&format!("f{i}"))).await {
+                Ok(_) => {}
+                Err(Refused::Limit { message, wait }) => {
+                    limited = Some((message, wait));
+                    break;
+                }
+                Err(other) => panic!("refused otherwise: {other:?}"),
             }
         }
-        assert!(limited);
+        // The refusal names its limit (`rate_limited` with this message, never a
+        // disconnect), not the generic "too many messages".
+        let (message, wait) = limited.expect("the flood was limited");
+        assert!(message.starts_with("ops_per_second:"), "{message}");
+        assert!(message.contains("per second"), "{message}");
+        assert!(
+            message.contains(&format!("{} a second", board::OPS_PER_SECOND))
+                && message.contains(&format!("burst of {}", board::OPS_BURST)),
+            "{message}"
+        );
+        assert!(wait > std::time::Duration::ZERO, "{wait:?}");
         ada.drain();
         for i in 0..100 {
             let live = BoardRequest::BoardLive {
@@ -876,6 +951,8 @@ mod tests {
             Just("p3".to_string())
         ];
         let id = (0u8..12).prop_map(|i| format!("o{i}"));
+        // Someone named on the board: a drawer, the sharer an annotation page is over.
+        let who = prop_oneof![Just("ada".to_string()), Just("bob".to_string())];
         prop_oneof![
             (page.clone(), id.clone(), 1usize..5).prop_map(|(page, id, n)| {
                 let mut object = stroke(&id);
@@ -889,17 +966,55 @@ mod tests {
                 object.style.width = 99;
                 BoardChange::Update { page, object }
             }),
-            (page.clone(), prop::collection::vec(id, 1..3))
+            (page.clone(), prop::collection::vec(id.clone(), 1..3))
                 .prop_map(|(page, ids)| BoardChange::Erase { page, ids }),
             page.clone().prop_map(|page| BoardChange::Clear { page }),
-            (page.clone(), 0u32..4).prop_map(|(page, index)| BoardChange::AddPage {
-                page,
-                index,
-                annotates: None
-            }),
+            // Indexes strictly increasing (a map's keys), as the relay's own restores are.
+            (
+                page.clone(),
+                prop::collection::btree_map(0u32..6, id.clone(), 1..3)
+            )
+                .prop_map(|(page, placed)| BoardChange::Restore {
+                    page,
+                    objects: placed
+                        .into_iter()
+                        .map(|(index, id)| board::Placed {
+                            index,
+                            object: stroke(&id),
+                        })
+                        .collect(),
+                }),
+            (page.clone(), 0u32..4, prop::option::of(who.clone())).prop_map(
+                |(page, index, annotates)| BoardChange::AddPage {
+                    page,
+                    index,
+                    annotates
+                }
+            ),
             page.clone()
                 .prop_map(|page| BoardChange::RemovePage { page }),
-            (page, 0u32..4).prop_map(|(page, index)| BoardChange::MovePage { page, index }),
+            (
+                page.clone(),
+                0u32..4,
+                prop::collection::vec(id, 0..3),
+                prop::option::of(who.clone())
+            )
+                .prop_map(|(page, index, ids, annotates)| BoardChange::RestorePage {
+                    index,
+                    page: board::Page {
+                        id: page,
+                        annotates,
+                        objects: ids.into_iter().map(|id| stroke(&id)).collect(),
+                    },
+                }),
+            (page.clone(), 0u32..4).prop_map(|(page, index)| BoardChange::MovePage { page, index }),
+            (page, prop::option::of(who.clone()))
+                .prop_map(|(page, annotates)| BoardChange::Annotates { page, annotates }),
+            (any::<bool>(), prop::collection::vec(who, 0..3)).prop_map(|(everyone, drawers)| {
+                BoardChange::Access {
+                    access: BoardAccess { everyone, drawers },
+                }
+            }),
         ]
     }
 
