@@ -368,6 +368,24 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
     for request in features.polls.requests().map_err(anyhow::Error::msg)? {
         client.send(request).await?;
     }
+    let materials = studyhall_client::features::materials::Materials::new(&url, &room, &token)?;
+    for path in &features.materials.upload {
+        let material = materials
+            .upload(path, None, None)
+            .await
+            .with_context(|| format!("cannot upload {}", path.display()))?;
+        println!(
+            "uploaded {} as {} ({} bytes, {}, sha256 {})",
+            path.display(),
+            material.id,
+            material.size,
+            material.mime,
+            material.sha256
+        );
+        client
+            .send(studyhall_protocol::MaterialRequest::MaterialShare { id: material.id }.into())
+            .await?;
+    }
     // The room's features as they change, and the relay's clock (for the timer's time
     // left): a few pings now, the quickest round trip wins.
     let mut state = studyhall_client::features::FeatureState::new(&info.features);
@@ -504,6 +522,29 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
         };
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
         println!("board written to {}", path.display());
+    }
+    if let Some(dir) = &features.materials.download_all {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for m in &state.materials.0.items {
+            // The relay's id names the file: the name someone gave is never a path here.
+            let to = dir.join(&m.id);
+            let done = materials
+                .download(m, &to, None)
+                .await
+                .with_context(|| format!("cannot download {} ({})", m.name, m.id))?;
+            println!(
+                "downloaded {} to {} (sha256 {} checked, resumed from {})",
+                m.name,
+                done.path.display(),
+                m.sha256,
+                done.resumed_from
+            );
+        }
+    }
+    if let Some(path) = &features.materials.materials_dump {
+        std::fs::write(path, serde_json::to_string_pretty(&state.materials.0)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("materials written to {}", path.display());
     }
     if let Some(path) = &features.questions.questions_dump {
         std::fs::write(path, serde_json::to_string_pretty(&state.questions.0)?)

@@ -696,6 +696,7 @@ impl Task {
                         ts: *ts,
                         client_msg_id: client_msg_id.clone(),
                         deleted: false,
+                        attachment: None,
                     }));
                 }
             }

@@ -21,6 +21,9 @@ pub struct ChatMessage {
     /// True when a host removed it; the slot stays so sequence numbers have no holes.
     #[serde(default)]
     pub deleted: bool,
+    /// A file shared with the room (see [`crate::materials`]); `text` names it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<crate::materials::Attachment>,
 }
 
 /// A page of chat history, oldest first.

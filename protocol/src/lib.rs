@@ -16,6 +16,7 @@ mod chat;
 mod error;
 pub mod hands;
 pub mod lecture;
+pub mod materials;
 mod media;
 pub mod polls;
 pub mod presence;
@@ -32,6 +33,7 @@ pub use chat::{ChatMessage, ChatPage};
 pub use error::{CloseCode, ErrorCode};
 pub use hands::{HandEvent, HandRequest, RaisedHand};
 pub use lecture::{LectureEvent, LectureRequest, LectureState, RoomMode};
+pub use materials::{Attachment, Material, MaterialEvent, MaterialRequest, MaterialsState};
 pub use media::{ForwardedTrack, PublishedTrack, TrackSource};
 pub use polls::{Poll, PollDraft, PollEvent, PollKind, PollRequest, PollState};
 pub use presence::PresenceRequest;
@@ -189,6 +191,7 @@ pub enum FeatureRequest {
     Questions(QuestionRequest),
     Reactions(ReactionRequest),
     Polls(PollRequest),
+    Materials(MaterialRequest),
 }
 
 impl FeatureRequest {
@@ -203,6 +206,7 @@ impl FeatureRequest {
             FeatureRequest::Questions(r) => r.kind(),
             FeatureRequest::Reactions(r) => r.kind(),
             FeatureRequest::Polls(r) => r.kind(),
+            FeatureRequest::Materials(r) => r.kind(),
         }
     }
 
@@ -216,6 +220,7 @@ impl FeatureRequest {
             || QuestionRequest::TYPES.contains(&kind)
             || ReactionRequest::TYPES.contains(&kind)
             || PollRequest::TYPES.contains(&kind)
+            || MaterialRequest::TYPES.contains(&kind)
     }
 
     /// Decode the request whose `"type"` is `kind`; `None` when no feature has it. The
@@ -247,6 +252,9 @@ impl FeatureRequest {
         }
         if PollRequest::TYPES.contains(&kind) {
             return Some(decode_value(value, from_value).map(FeatureRequest::Polls));
+        }
+        if MaterialRequest::TYPES.contains(&kind) {
+            return Some(decode_value(value, from_value).map(FeatureRequest::Materials));
         }
         None
     }
@@ -442,6 +450,12 @@ impl From<PollRequest> for ClientMessage {
     }
 }
 
+impl From<MaterialRequest> for ClientMessage {
+    fn from(r: MaterialRequest) -> Self {
+        ClientMessage::Feature(FeatureRequest::Materials(r))
+    }
+}
+
 /// Events of the room features, one variant per feature (each tagged by `type`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -454,6 +468,7 @@ pub enum FeatureEvent {
     Questions(QuestionEvent),
     Reactions(ReactionEvent),
     Polls(PollEvent),
+    Materials(MaterialEvent),
 }
 
 /// What each room feature holds, as `joined` gives it to a joiner.
@@ -481,6 +496,9 @@ pub struct FeatureSnapshot {
     /// first launched first.
     #[serde(default)]
     pub polls: Vec<Poll>,
+    /// The room's shared files and who may upload.
+    #[serde(default)]
+    pub materials: MaterialsState,
 }
 
 /// Which grant of the token each client message needs, by `type`: the one table the
@@ -502,6 +520,7 @@ pub const GRANT_TABLE: &[(&str, Grant)] = &[
     ("mute_all", Grant::Host),
     ("allow_speaking", Grant::Host),
     ("lower_all_hands", Grant::Host),
+    ("materials_options", Grant::Host),
 ];
 
 /// The grant a message of this `type` needs, if any.

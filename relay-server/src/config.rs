@@ -104,6 +104,18 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Chat messages kept per room in the Redis stream (approximately; older ones go).
     pub redis_chat_max_len: u64,
+    /// Where shared files are kept (default `<data_dir>/materials`). Nodes of a cluster
+    /// may share one directory (then any node serves any file from disk).
+    pub materials_dir: Option<PathBuf>,
+    /// Largest file one upload may carry, in bytes.
+    pub max_upload_bytes: u64,
+    /// A room's files together, in bytes.
+    pub room_materials_quota_bytes: u64,
+    /// Uploads one person may have under way at once (per node).
+    pub uploads_at_once: u32,
+    /// Cluster mode: the HTTP address other nodes fetch this node's files from (default
+    /// `http://<listen>`, with 127.0.0.1 for an unspecified address).
+    pub internal_url: Option<String>,
 }
 
 /// The media address given to clients: an IP, or an IP and port.
@@ -175,6 +187,11 @@ impl Default for Config {
             node_id: None,
             public_url: None,
             redis_chat_max_len: crate::store::REDIS_DEFAULT_MAX_LEN,
+            materials_dir: None,
+            max_upload_bytes: studyhall_protocol::materials::DEFAULT_MAX_FILE_BYTES,
+            room_materials_quota_bytes: studyhall_protocol::materials::DEFAULT_ROOM_QUOTA_BYTES,
+            uploads_at_once: studyhall_protocol::materials::DEFAULT_UPLOADS_AT_ONCE,
+            internal_url: None,
         }
     }
 }
@@ -223,6 +240,11 @@ pub struct ConfigLayer {
     pub node_id: Option<String>,
     pub public_url: Option<String>,
     pub redis_chat_max_len: Option<u64>,
+    pub materials_dir: Option<PathBuf>,
+    pub max_upload_bytes: Option<u64>,
+    pub room_materials_quota_bytes: Option<u64>,
+    pub uploads_at_once: Option<u32>,
+    pub internal_url: Option<String>,
 }
 
 /// Keys whose environment value is a comma-separated list.
@@ -334,6 +356,11 @@ impl ConfigLayer {
             node_id,
             public_url,
             redis_chat_max_len,
+            materials_dir,
+            max_upload_bytes,
+            room_materials_quota_bytes,
+            uploads_at_once,
+            internal_url,
         )
     }
 }
@@ -369,11 +396,15 @@ impl Config {
             log,
             media_port,
             redis_chat_max_len,
+            max_upload_bytes,
+            room_materials_quota_bytes,
+            uploads_at_once,
         );
         for (slot, value) in [
             (&mut self.redis_url, layer.redis_url),
             (&mut self.node_id, layer.node_id),
             (&mut self.public_url, layer.public_url),
+            (&mut self.internal_url, layer.internal_url),
         ] {
             if value.is_some() {
                 *slot = value;
@@ -384,6 +415,9 @@ impl Config {
         }
         if layer.secret.is_some() {
             self.secret = layer.secret;
+        }
+        if layer.materials_dir.is_some() {
+            self.materials_dir = layer.materials_dir;
         }
         self
     }
@@ -486,6 +520,25 @@ impl Config {
             }
         }
         positive("redis_chat_max_len", self.redis_chat_max_len)?;
+        positive("max_upload_bytes", self.max_upload_bytes)?;
+        positive("uploads_at_once", self.uploads_at_once.into())?;
+        if self.room_materials_quota_bytes < self.max_upload_bytes {
+            return Err(ConfigError::Invalid {
+                key: "room_materials_quota_bytes",
+                message: format!(
+                    "must be at least max_upload_bytes ({})",
+                    self.max_upload_bytes
+                ),
+            });
+        }
+        if let Some(url) = &self.internal_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Invalid {
+                    key: "internal_url",
+                    message: format!("`{url}` must start with http:// or https://"),
+                });
+            }
+        }
         if let Some(url) = &self.redis_url {
             check_redis_url(url).map_err(|message| ConfigError::Invalid {
                 key: "redis_url",
@@ -517,6 +570,27 @@ impl Config {
     /// Whether this relay is a cluster node (a Redis URL is set).
     pub fn clustered(&self) -> bool {
         self.redis_url.is_some()
+    }
+
+    /// Where shared files are kept.
+    pub fn materials_dir(&self) -> PathBuf {
+        self.materials_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("materials"))
+    }
+
+    /// The HTTP address other nodes fetch this node's files from.
+    pub fn internal_url(&self) -> String {
+        match &self.internal_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => {
+                let ip = match self.listen.ip() {
+                    ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+                    ip => ip,
+                };
+                format!("http://{}", SocketAddr::new(ip, self.listen.port()))
+            }
+        }
     }
 }
 

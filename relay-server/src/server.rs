@@ -25,15 +25,18 @@ use crate::http;
 use crate::invites::Invites;
 use crate::metrics::Metrics;
 use crate::pending::PendingJoins;
+use crate::room::features::materials::{MaterialLimits, MaterialServices};
 use crate::room::features::{ChatLimits, Services};
 use crate::room::filter::WordFilter;
 use crate::room::{Outbound, Rooms};
 use crate::sfu::runner::SfuHandle;
 use crate::sfu::Notice;
 use crate::state::{resolve_secret, Relay, RelayError, RelayInner};
+use crate::store::files::FileStore;
 use crate::store::{
-    BoardStore, ChatLog, QuestionStore, RedisBoards, RedisChatLog, RedisInvites, RedisQuestions,
-    RedisRoomState, RoomStateStore, SqliteBoards, SqliteChatLog, SqliteQuestions, SqliteRoomState,
+    BoardStore, ChatLog, MaterialStore, QuestionStore, RedisBoards, RedisChatLog, RedisInvites,
+    RedisMaterials, RedisQuestions, RedisRoomState, RoomStateStore, SqliteBoards, SqliteChatLog,
+    SqliteMaterials, SqliteQuestions, SqliteRoomState,
 };
 
 /// Serve `relay` on `listener` until `shutdown` resolves, then drain: every client is
@@ -169,16 +172,37 @@ pub struct Stores {
     pub room_state: Arc<dyn RoomStateStore>,
     pub board: Arc<dyn BoardStore>,
     pub questions: Arc<dyn QuestionStore>,
+    pub materials: Arc<dyn MaterialStore>,
+    /// The bytes of shared files.
+    pub files: FileStore,
+}
+
+/// The directory of shared files, opened (created) for the relay.
+fn open_files(dir: &std::path::Path) -> Result<FileStore, RelayError> {
+    FileStore::open(dir).map_err(|source| RelayError::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
 impl Stores {
-    /// The embedded stores: SQLite files in `data_dir`.
+    /// The embedded stores: SQLite files in `data_dir`, shared files in its `materials`.
     pub fn open_in(data_dir: &std::path::Path) -> Result<Stores, RelayError> {
+        Stores::open(data_dir, &data_dir.join("materials"))
+    }
+
+    /// The embedded stores: SQLite files in `data_dir`, shared files in `materials_dir`.
+    pub fn open(
+        data_dir: &std::path::Path,
+        materials_dir: &std::path::Path,
+    ) -> Result<Stores, RelayError> {
         Ok(Stores {
+            files: open_files(materials_dir)?,
             chat: Arc::new(SqliteChatLog::open_in(data_dir)?),
             room_state: Arc::new(SqliteRoomState::open_in(data_dir)?),
             board: Arc::new(SqliteBoards::open_in(data_dir)?),
             questions: Arc::new(SqliteQuestions::open_in(data_dir)?),
+            materials: Arc::new(SqliteMaterials::open_in(data_dir)?),
         })
     }
 }
@@ -188,7 +212,7 @@ impl Relay {
     /// inside a tokio runtime (it starts the media task).
     pub fn open(config: Config) -> Result<Relay, RelayError> {
         let secret = resolve_secret(&config)?;
-        let stores = Stores::open_in(&config.data_dir)?;
+        let stores = Stores::open(&config.data_dir, &config.materials_dir())?;
         Relay::with_parts(config, &secret, stores)
     }
 
@@ -218,6 +242,8 @@ impl Relay {
         let room_state = RedisRoomState::connect(&url).await.map_err(redis_down)?;
         let board = RedisBoards::connect(&url).await.map_err(redis_down)?;
         let questions = RedisQuestions::connect(&url).await.map_err(redis_down)?;
+        let files = open_files(&config.materials_dir())?;
+        let materials = RedisMaterials::connect(&url).await.map_err(redis_down)?;
         let cluster = Arc::new(cluster);
         tracing::info!(node = %cluster.node_id, redis = %cluster.redis_url(), "cluster mode");
         Relay::assemble(
@@ -228,6 +254,8 @@ impl Relay {
                 room_state: Arc::new(room_state),
                 board: Arc::new(board),
                 questions: Arc::new(questions),
+                materials: Arc::new(materials),
+                files,
             },
             Invites::new(Arc::new(invites)),
             Some(cluster),
@@ -284,6 +312,20 @@ impl Relay {
             room_state: stores.room_state,
             board: stores.board,
             questions: stores.questions,
+            materials: MaterialServices {
+                store: stores.materials,
+                files: stores.files,
+                limits: MaterialLimits {
+                    max_file_bytes: config.max_upload_bytes,
+                    quota_bytes: config.room_materials_quota_bytes,
+                    uploads_at_once: config.uploads_at_once,
+                },
+                uploads: Default::default(),
+                node: cluster
+                    .as_ref()
+                    .map(|c| c.node_id.clone())
+                    .unwrap_or_default(),
+            },
             media: sfu.clone(),
             clock: Clock::new(),
             identities: Default::default(),
@@ -317,6 +359,7 @@ impl Relay {
             }),
         };
         tokio::spawn(route_notices(Arc::downgrade(&relay.inner), notices));
+        crate::room::features::materials::spawn_sweeper(Arc::downgrade(&relay.features));
         if let (Some(cluster), Some(node)) = (cluster, node) {
             let (opens_tx, mut opens) = mpsc::unbounded_channel();
             cluster.start(Arc::downgrade(&node), changes, opens_tx);

@@ -7,6 +7,7 @@
 
 pub mod board;
 pub mod hands;
+pub mod materials;
 pub mod polls;
 pub mod presence;
 pub mod questions;
@@ -24,6 +25,7 @@ pub struct FeatureState {
     pub lecture: questions::Lecture,
     pub questions: questions::QuestionList,
     pub polls: polls::PollList,
+    pub materials: materials::MaterialList,
 }
 
 impl FeatureState {
@@ -35,6 +37,7 @@ impl FeatureState {
             lecture: questions::Lecture(snapshot.lecture.clone()),
             questions: questions::QuestionList::new(&snapshot.questions),
             polls: polls::PollList(snapshot.polls.clone()),
+            materials: materials::MaterialList(snapshot.materials.clone()),
         }
     }
 
@@ -48,6 +51,7 @@ impl FeatureState {
             FeatureEvent::Questions(e) => self.questions.apply(e),
             FeatureEvent::Reactions(_) => false,
             FeatureEvent::Polls(e) => self.polls.apply(e),
+            FeatureEvent::Materials(e) => self.materials.apply(e),
         }
     }
 }
@@ -62,6 +66,7 @@ pub fn describe(event: &FeatureEvent) -> String {
         FeatureEvent::Questions(e) => questions::describe_question(e),
         FeatureEvent::Reactions(e) => questions::describe_reaction(e),
         FeatureEvent::Polls(e) => polls::describe(e),
+        FeatureEvent::Materials(e) => materials::describe(e),
     }
 }
 
@@ -80,6 +85,8 @@ pub struct FeatureArgs {
     pub questions: questions::QuestionArgs,
     #[command(flatten)]
     pub polls: polls::PollArgs,
+    #[command(flatten)]
+    pub materials: materials::MaterialArgs,
 }
 
 impl FeatureArgs {
@@ -89,6 +96,7 @@ impl FeatureArgs {
         out.extend(self.hands.requests());
         out.extend(self.timer.requests());
         out.extend(self.questions.requests());
+        out.extend(self.materials.requests());
         out
     }
 }

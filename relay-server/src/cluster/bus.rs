@@ -395,6 +395,7 @@ mod tests {
                 ts: 0,
                 deleted: false,
                 client_msg_id: "c".into(),
+                attachment: None,
             },
         };
         assert!(is_chat_message(&crate::room::serialize(&chat)));

@@ -191,6 +191,8 @@ return 0
 pub struct Cluster {
     pub node_id: String,
     pub public_url: String,
+    /// Where other nodes fetch this node's shared files (registry field `internal`).
+    pub internal_url: String,
     redacted_url: String,
     client: redis::Client,
     conn: ConnectionManager,
@@ -246,6 +248,7 @@ impl Cluster {
         Ok(Cluster {
             node_id,
             public_url,
+            internal_url: config.internal_url(),
             redacted_url,
             client,
             conn,
@@ -335,6 +338,7 @@ impl Cluster {
                 &key,
                 &[
                     ("url", load.url.clone()),
+                    ("internal", self.internal_url.clone()),
                     ("rooms", load.rooms.to_string()),
                     ("participants", load.participants.to_string()),
                     ("tracks", load.tracks.to_string()),
@@ -385,6 +389,18 @@ impl Cluster {
         }
         self.live_nodes.store(live.len() as u64, Ordering::Relaxed);
         Ok(live)
+    }
+
+    /// The HTTP address `node` serves its shared files at; `None` when it is not
+    /// registered (gone).
+    pub async fn internal_url_of(&self, node: &str) -> Result<Option<String>, ClusterError> {
+        if node == self.node_id {
+            return Ok(Some(self.internal_url.clone()));
+        }
+        let mut conn = self.conn.clone();
+        conn.hget(node_key(node), "internal")
+            .await
+            .map_err(redis_err)
     }
 
     /// Whether `node` is registered (definite answers only: an error is not "gone").

@@ -1,4 +1,7 @@
-//! HTTP routes: the WebSocket endpoint, health, metrics and a small info document.
+//! HTTP routes: the WebSocket endpoint, health, metrics, a small info document, invites
+//! and shared files ([`materials`]).
+
+mod materials;
 
 use std::net::SocketAddr;
 
@@ -7,6 +10,7 @@ use std::time::Duration;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::handler::Handler;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,6 +32,10 @@ pub use studyhall_protocol::WS_PATH;
 /// Hosts create invite codes here; guests trade a code for a token at [`REDEEM_PATH`].
 pub const INVITES_PATH: &str = "/v1/invites";
 pub const REDEEM_PATH: &str = "/v1/invites/redeem";
+/// A room's shared files: list (`GET`) and upload (`POST`).
+pub const MATERIALS_ROUTE: &str = studyhall_protocol::materials::MATERIALS_PATH;
+/// One shared file (`GET`, with `Range`).
+pub const MATERIAL_ROUTE: &str = "/v1/rooms/{room}/materials/{id}";
 /// Largest JSON body the HTTP API reads.
 const MAX_JSON_BODY: usize = 4096;
 /// How long a token bought with an invite code lasts.
@@ -47,6 +55,12 @@ pub fn router(relay: Relay) -> Router {
             REDEEM_PATH,
             post(redeem_invite).layer(DefaultBodyLimit::max(MAX_JSON_BODY)),
         )
+        .route(
+            MATERIALS_ROUTE,
+            // Files are streamed and held to `max_upload_bytes` by the handler itself.
+            get(materials::list).post(materials::upload.layer(DefaultBodyLimit::disable())),
+        )
+        .route(MATERIAL_ROUTE, get(materials::download))
         .with_state(relay)
 }
 
@@ -164,6 +178,16 @@ fn api_error(status: StatusCode, code: &str, message: impl Into<String>) -> Resp
     (status, Json(body)).into_response()
 }
 
+/// The token of `Authorization: Bearer <token>`.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 fn bad_json(rejection: JsonRejection) -> Response {
     let status = match rejection {
         JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -188,11 +212,7 @@ async fn create_invite(
     headers: HeaderMap,
     body: Result<Json<CreateInvite>, JsonRejection>,
 ) -> Response {
-    let Some(token) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
+    let Some(token) = bearer(&headers) else {
         return api_error(
             StatusCode::UNAUTHORIZED,
             "token_missing",

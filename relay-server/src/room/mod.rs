@@ -270,6 +270,11 @@ impl Room {
     }
 
     /// `identity`'s role, if it is in the room.
+    /// Whether a host sent `identity` away for good (it may not come back).
+    pub fn is_banned(&self, identity: &str) -> bool {
+        lock(&self.state).banned.contains(identity)
+    }
+
     pub fn role_of(&self, identity: &str) -> Option<Role> {
         lock(&self.state)
             .members

@@ -6,7 +6,9 @@
 //! backend to that.
 
 pub mod board;
+pub mod files;
 pub mod invites;
+pub mod materials;
 pub mod questions;
 mod redis;
 pub mod room_state;
@@ -18,6 +20,7 @@ pub use self::redis::{
 };
 pub use board::{BoardStore, RedisBoards, SqliteBoards, StoredBoard, BOARD_TTL};
 pub use invites::{Invite, InviteStore, MemoryInvites, RedisInvites};
+pub use materials::{Added, MaterialStore, RedisMaterials, SqliteMaterials, StoredMaterial};
 pub use questions::{
     NewQuestion, QuestionStore, RedisQuestions, RoomQuestions, SqliteQuestions, StoredQuestion,
     QUESTIONS_TTL,
@@ -45,6 +48,8 @@ pub struct NewChatMessage {
     pub name: String,
     pub client_msg_id: String,
     pub text: String,
+    /// A shared file this message announces.
+    pub attachment: Option<studyhall_protocol::Attachment>,
 }
 
 /// Result of an append.
@@ -101,6 +106,7 @@ pub mod conformance {
 
     fn msg(from: &str, id: &str, text: &str) -> NewChatMessage {
         NewChatMessage {
+            attachment: None,
             from: from.into(),
             name: from.to_uppercase(),
             client_msg_id: id.into(),
@@ -208,5 +214,27 @@ pub mod conformance {
         assert!(page.messages[1].deleted && page.messages[1].text.is_empty());
         let next = log.append("d", msg("ada", "2", "after")).await.unwrap();
         assert_eq!(next.message.seq, 3, "sequence never reuses a deleted slot");
+    }
+
+    pub async fn attachments_come_back(log: &dyn ChatLog) {
+        let file = studyhall_protocol::Attachment {
+            id: "0123456789abcdef0123456789abcdef".into(),
+            name: "slides \"week 1\".pdf".into(),
+            size: 123_456,
+            mime: "application/pdf".into(),
+        };
+        let mut shared = msg("ada", "material-1", "slides.pdf");
+        shared.attachment = Some(file.clone());
+        let stored = log.append("att", shared).await.unwrap();
+        assert_eq!(stored.message.attachment.as_ref(), Some(&file));
+        log.append("att", msg("bob", "1", "plain")).await.unwrap();
+        let page = log.page("att", None, 10).await.unwrap();
+        assert_eq!(page.messages[0].attachment.as_ref(), Some(&file));
+        assert_eq!(page.messages[1].attachment, None);
+        let mut again = msg("ada", "material-1", "slides.pdf");
+        again.attachment = Some(file.clone());
+        let retry = log.append("att", again).await.unwrap();
+        assert!(retry.duplicate);
+        assert_eq!(retry.message.attachment, Some(file));
     }
 }

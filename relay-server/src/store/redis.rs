@@ -2,7 +2,7 @@
 //!
 //! Keys (`{room}` is a hash tag, so a room's keys stay together on a Redis Cluster):
 //! - `studyhall:chat:{room}` — the stream; entry id `<seq>-1`, fields `from`, `name`,
-//!   `cid` (client_msg_id), `text`, `ts`; capped at `max_len` entries (approximately);
+//!   `cid` (client_msg_id), `text`, `ts`, `att` (an attachment as JSON, or empty); capped at `max_len` entries (approximately);
 //! - `studyhall:chat:{room}:seq` — the room's last sequence number (INCR);
 //! - `studyhall:chat:{room}:ids` — hash `<from>\n<cid>` → seq, so retries store once;
 //! - `studyhall:chat:{room}:deleted` — set of deleted seqs (a stream entry cannot change).
@@ -36,7 +36,8 @@ if existing then
 end
 local seq = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[7], seq .. '-1',
-  'from', ARGV[2], 'name', ARGV[3], 'cid', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6])
+  'from', ARGV[2], 'name', ARGV[3], 'cid', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6],
+  'att', ARGV[8])
 redis.call('HSET', KEYS[3], ARGV[1], seq)
 return {1, seq}
 "#;
@@ -98,7 +99,13 @@ impl RedisChatLog {
             .arg(&msg.client_msg_id)
             .arg(&msg.text)
             .arg(ts)
-            .arg(self.max_len);
+            .arg(self.max_len)
+            .arg(
+                msg.attachment
+                    .as_ref()
+                    .map(|a| serde_json::to_string(a).unwrap_or_default())
+                    .unwrap_or_default(),
+            );
         inv
     }
 
@@ -121,6 +128,7 @@ impl RedisChatLog {
             ts,
             client_msg_id: msg.client_msg_id,
             deleted: false,
+            attachment: msg.attachment,
         };
         if fresh {
             return Ok(Appended {
@@ -180,6 +188,7 @@ fn to_message(seq: u64, entry: &redis::streams::StreamId, deleted: bool) -> Chat
         ts: field(entry, "ts").parse().unwrap_or(0),
         client_msg_id: field(entry, "cid"),
         deleted,
+        attachment: serde_json::from_str(&field(entry, "att")).ok(),
     }
 }
 
@@ -388,6 +397,7 @@ mod tests {
         conformance::pages_walk_back_without_gaps(&log).await;
         conformance::delete_keeps_the_slot(&log).await;
         conformance::batches_store_in_order_once(&log).await;
+        conformance::attachments_come_back(&log).await;
     }
 
     #[tokio::test]
@@ -399,6 +409,18 @@ mod tests {
         state::values_are_kept_per_room_and_key(&store).await;
         state::values_expire_after_their_ttl(&store).await;
         state::oversized_values_are_refused(&store).await;
+    }
+
+    #[tokio::test]
+    async fn the_redis_materials_store_passes_the_conformance_suite() {
+        use crate::store::materials::{conformance as materials, RedisMaterials};
+        let server = start_redis().unwrap();
+        let url = format!("redis://127.0.0.1:{}/", server.port);
+        let store = RedisMaterials::connect(&url).await.unwrap();
+        materials::entries_are_kept_per_room_oldest_first(&store).await;
+        materials::the_quota_and_the_count_hold(&store).await;
+        materials::removing_gives_back_the_bytes(&store).await;
+        materials::concurrent_adds_stay_within_the_quota(std::sync::Arc::new(store)).await;
     }
 
     #[tokio::test]
@@ -471,6 +493,7 @@ mod tests {
                 let mut seqs = Vec::new();
                 for n in 0..50 {
                     let m = NewChatMessage {
+                        attachment: None,
                         from: format!("node{i}"),
                         name: "N".into(),
                         client_msg_id: format!("m{n}"),
@@ -496,6 +519,7 @@ mod tests {
         drop(server);
         let started = Instant::now();
         let m = NewChatMessage {
+            attachment: None,
             from: "a".into(),
             name: "A".into(),
             client_msg_id: "x".into(),

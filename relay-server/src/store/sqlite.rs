@@ -59,10 +59,24 @@ fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<ChatMessage> {
         text: row.get(4)?,
         ts: row.get::<_, i64>(5)? as u64,
         deleted: row.get::<_, i64>(6)? != 0,
+        attachment: row
+            .get::<_, Option<String>>(7)?
+            .and_then(|json| serde_json::from_str(&json).ok()),
     })
 }
 
-const COLUMNS: &str = "seq, sender, sender_name, client_msg_id, text, ts_ms, deleted";
+const COLUMNS: &str = "seq, sender, sender_name, client_msg_id, text, ts_ms, deleted, attachment";
+
+/// Files written before attachments existed get the column (empty).
+fn add_attachment_column(conn: &Connection) -> rusqlite::Result<()> {
+    let has: bool = conn
+        .prepare("SELECT 1 FROM pragma_table_info('chat_messages') WHERE name = 'attachment'")?
+        .exists([])?;
+    if !has {
+        conn.execute_batch("ALTER TABLE chat_messages ADD COLUMN attachment TEXT")?;
+    }
+    Ok(())
+}
 
 impl SqliteChatLog {
     /// Open (creating if needed) the chat database in `data_dir`.
@@ -88,6 +102,7 @@ impl SqliteChatLog {
         conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(unavailable)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        add_attachment_column(&conn).map_err(unavailable)?;
         let conn = Arc::new(Mutex::new(conn));
         spawn_checkpointer(path, Arc::downgrade(&conn))?;
         Ok(SqliteChatLog {
@@ -195,10 +210,15 @@ fn append_in(
         ts: now_ms(),
         client_msg_id: msg.client_msg_id,
         deleted: false,
+        attachment: msg.attachment,
     };
+    let attachment = message
+        .attachment
+        .as_ref()
+        .map(|a| serde_json::to_string(a).unwrap_or_default());
     tx.prepare_cached(
-        "INSERT INTO chat_messages (room, seq, sender, sender_name, client_msg_id, text, ts_ms, deleted)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+        "INSERT INTO chat_messages (room, seq, sender, sender_name, client_msg_id, text, ts_ms, deleted, attachment)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -208,7 +228,8 @@ fn append_in(
             message.name,
             message.client_msg_id,
             message.text,
-            message.ts as i64
+            message.ts as i64,
+            attachment
         ])
     })
     .map_err(unavailable)?;
@@ -359,6 +380,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn conformance_attachments() {
+        let (_d, log) = open();
+        conformance::attachments_come_back(&log).await;
+    }
+
+    #[tokio::test]
+    async fn a_file_from_before_attachments_opens_and_keeps_its_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(CHAT_DB_FILE)).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute(
+                "INSERT INTO chat_messages (room, seq, sender, sender_name, client_msg_id, text, ts_ms)
+                 VALUES ('r', 1, 'ada', 'Ada', 'm1', 'old', 5)",
+                [],
+            )
+            .unwrap();
+        }
+        let log = SqliteChatLog::open_in(dir.path()).unwrap();
+        let page = log.page("r", None, 10).await.unwrap();
+        assert_eq!(page.messages[0].text, "old");
+        assert_eq!(page.messages[0].attachment, None);
+        conformance::attachments_come_back(&log).await;
+    }
+
+    #[tokio::test]
     async fn the_wal_is_checkpointed_in_the_background() {
         let (dir, log) = open();
         let wal = dir.path().join(format!("{CHAT_DB_FILE}-wal"));
@@ -368,6 +415,7 @@ mod tests {
             log.append(
                 "a",
                 NewChatMessage {
+                    attachment: None,
                     from: "ada".into(),
                     name: "Ada".into(),
                     client_msg_id: format!("m{i}"),
@@ -409,6 +457,7 @@ mod tests {
             .append(
                 "a",
                 NewChatMessage {
+                    attachment: None,
                     from: "ada".into(),
                     name: "Ada".into(),
                     client_msg_id: "after-restart".into(),

@@ -129,27 +129,13 @@ async fn send(cx: &mut Cx<'_>, client_msg_id: String, text: String) -> Outcome {
         .try_take(cx.now)
         .map_err(Refused::RateLimited)?;
     let new = NewChatMessage {
+        attachment: None,
         from: cx.identity.to_string(),
         name: cx.name.to_string(),
         client_msg_id: client_msg_id.clone(),
         text: cx.services.filter.mask(&text),
     };
-    // Queue the message, then store and broadcast whatever is queued (in a task of its
-    // own, so a closing socket cannot abandon other people's messages halfway).
-    let queue = cx.room.feature::<ChatQueue>();
-    let (reply, result) = oneshot::channel();
-    lock(&queue.pending).push((new, reply));
-    tokio::spawn(store_pending(
-        cx.services.chat.clone(),
-        cx.services.metrics.clone(),
-        cx.room.clone(),
-    ));
-    let stored = result.await.unwrap_or_else(|_| {
-        Err(StoreError::Unavailable(
-            "the chat writer stopped before storing the message".into(),
-        ))
-    });
-    match stored {
+    match post(cx.services, cx.room, new).await {
         Ok(a) => Ok(Reply::Message(ServerMessage::ChatAck {
             request_id: cx.request_id.clone(),
             client_msg_id,
@@ -165,6 +151,30 @@ async fn send(cx: &mut Cx<'_>, client_msg_id: String, text: String) -> Outcome {
             ))
         }
     }
+}
+
+/// Store a message in `room`'s chat and broadcast it (once: a retry with the same
+/// sender and `client_msg_id` answers the original). Queued with whatever else waits,
+/// stored and told in a task of its own, so a closing socket cannot abandon other
+/// people's messages halfway.
+pub(crate) async fn post(
+    services: &Services,
+    room: &Arc<Room>,
+    new: NewChatMessage,
+) -> Result<Appended, StoreError> {
+    let queue = room.feature::<ChatQueue>();
+    let (reply, result) = oneshot::channel();
+    lock(&queue.pending).push((new, reply));
+    tokio::spawn(store_pending(
+        services.chat.clone(),
+        services.metrics.clone(),
+        room.clone(),
+    ));
+    result.await.unwrap_or_else(|_| {
+        Err(StoreError::Unavailable(
+            "the chat writer stopped before storing the message".into(),
+        ))
+    })
 }
 
 async fn history(

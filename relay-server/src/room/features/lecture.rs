@@ -155,6 +155,25 @@ pub async fn is_locked(services: &Services, room: Option<&Arc<Room>>, room_name:
     state.is_ok_and(|s| s.locked)
 }
 
+/// Whether `identity` is a presenter of the room (read from the room when this node
+/// holds it, else from the store).
+pub async fn is_presenter(
+    services: &Services,
+    room: Option<&Arc<Room>>,
+    room_name: &str,
+    identity: &str,
+) -> Result<bool, Refused> {
+    let state = match room {
+        Some(room) => {
+            room.feature::<RoomLecture>()
+                .state(services, room_name)
+                .await?
+        }
+        None => read(services, room_name).await?.state,
+    };
+    Ok(state.is_presenter(identity))
+}
+
 /// Why `identity` may not turn `source` on now, if it may not.
 pub async fn may_send(
     services: &Services,

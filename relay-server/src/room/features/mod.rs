@@ -22,6 +22,7 @@ pub mod board;
 pub mod chat;
 pub mod hands;
 pub mod lecture;
+pub mod materials;
 pub mod polls;
 pub mod presence;
 pub mod questions;
@@ -55,6 +56,7 @@ pub static FEATURES: &[&dyn RoomFeature] = &[
     &questions::Questions,
     &reactions::Reactions,
     &polls::Polls,
+    &materials::Materials,
 ];
 
 /// The feature that handles messages of type `kind`.
@@ -71,6 +73,8 @@ pub struct Services {
     pub board: Arc<dyn BoardStore>,
     /// Questions (Q&A).
     pub questions: Arc<dyn QuestionStore>,
+    /// Shared files: their entries, their bytes on disk, limits and uploads under way.
+    pub materials: materials::MaterialServices,
     /// The media relay, to stop forwarding a source a host turned off (mute all).
     pub media: SfuHandle,
     /// The clock clients count down to.
@@ -397,7 +401,9 @@ pub(crate) mod testing {
     //! A room with members on plain queues, for feature tests without sockets.
     use super::*;
     use crate::room::Rooms;
-    use crate::store::{SqliteBoards, SqliteChatLog, SqliteQuestions, SqliteRoomState};
+    use crate::store::{
+        SqliteBoards, SqliteChatLog, SqliteMaterials, SqliteQuestions, SqliteRoomState,
+    };
     use studyhall_protocol::{MediaState, Participant, Presence, Role};
     use tokio::sync::mpsc;
 
@@ -448,6 +454,18 @@ pub(crate) mod testing {
                 room_state: Arc::new(SqliteRoomState::open_in(dir.path()).unwrap()),
                 board: Arc::new(SqliteBoards::open_in(dir.path()).unwrap()),
                 questions: Arc::new(SqliteQuestions::open_in(dir.path()).unwrap()),
+                materials: materials::MaterialServices {
+                    store: Arc::new(SqliteMaterials::open_in(dir.path()).unwrap()),
+                    files: crate::store::files::FileStore::open(&dir.path().join("materials"))
+                        .unwrap(),
+                    limits: materials::MaterialLimits {
+                        max_file_bytes: 1000,
+                        quota_bytes: 1000,
+                        uploads_at_once: 2,
+                    },
+                    uploads: Default::default(),
+                    node: String::new(),
+                },
                 media: crate::sfu::runner::recording().0,
                 clock: Clock::new(),
                 identities: Default::default(),
