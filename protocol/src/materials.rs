@@ -83,8 +83,9 @@ pub struct MaterialsState {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MaterialRequest {
     /// The uploader, after the upload: tell the room. The file is posted in chat as an
-    /// attachment message and everyone gets `material_added`. Sending it again changes
-    /// nothing (the chat message is posted once).
+    /// attachment message and everyone gets `material_added`; the answer is `ack`.
+    /// Sending it again changes nothing and tells nobody (the chat message is posted
+    /// once).
     MaterialShare { id: String },
     /// The host, presenters and the uploader: delete a file (its bytes and its entry).
     /// Everyone gets `material_removed`; the chat message stays.
@@ -111,8 +112,8 @@ impl MaterialRequest {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MaterialEvent {
-    /// A file was shared (the uploader's copy carries the `request_id` of its
-    /// `material_share`). Add it by `id`: a repeat replaces, never duplicates.
+    /// A file was shared. Add it by `id`: a repeat replaces, never duplicates.
+    /// (`request_id` is never set by this relay; it is kept for compatibility.)
     MaterialAdded {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,

@@ -532,12 +532,26 @@ impl Config {
             });
         }
         if let Some(url) = &self.internal_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
+            if !url.starts_with("http://") {
                 return Err(ConfigError::Invalid {
                     key: "internal_url",
-                    message: format!("`{url}` must start with http:// or https://"),
+                    message: format!(
+                        "`{url}` must start with http:// (nodes fetch files from each other over plain HTTP on the cluster's network)"
+                    ),
                 });
             }
+        }
+        if self.redis_url.is_some()
+            && self.internal_url.is_none()
+            && self.listen.ip().is_unspecified()
+        {
+            return Err(ConfigError::Invalid {
+                key: "internal_url",
+                message: format!(
+                    "`listen` is {} (every interface): set internal_url to the http://IP:PORT other nodes reach this one at",
+                    self.listen
+                ),
+            });
         }
         if let Some(url) = &self.redis_url {
             check_redis_url(url).map_err(|message| ConfigError::Invalid {

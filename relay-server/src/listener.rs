@@ -144,13 +144,22 @@ impl axum::serve::Listener for GuardedListener {
     }
 }
 
+/// Bytes a client may send before its first answer and still be held to the header
+/// timeout: past them it is sending a body (an upload), not dawdling over headers, and
+/// the idle timeout applies instead.
+const HEADER_PHASE_BYTES: u64 = 64 * 1024;
+
 /// A connection that is closed (reads fail with `TimedOut`) when its first request is
-/// not answered within the header timeout, or when nothing arrives for the idle timeout.
+/// not answered within the header timeout (unless it is sending a large body), or when
+/// nothing moves either way for the idle timeout: a long upload or download is alive as
+/// long as its bytes flow.
 pub struct Guarded {
     io: TcpStream,
     deadline: Pin<Box<Sleep>>,
     /// Whether anything was written back yet: until then the header timeout applies.
     answered: bool,
+    /// Bytes read before the first answer.
+    read_before_answer: u64,
     idle: Duration,
 }
 
@@ -160,6 +169,7 @@ impl Guarded {
             io,
             deadline: Box::pin(tokio::time::sleep(header_timeout)),
             answered: false,
+            read_before_answer: 0,
             idle,
         }
     }
@@ -174,7 +184,11 @@ impl AsyncRead for Guarded {
         let before = buf.filled().len();
         match Pin::new(&mut self.io).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
-                if self.answered && buf.filled().len() > before {
+                let got = (buf.filled().len() - before) as u64;
+                if !self.answered {
+                    self.read_before_answer += got;
+                }
+                if got > 0 && (self.answered || self.read_before_answer > HEADER_PHASE_BYTES) {
                     let next = Instant::now() + self.idle;
                     self.deadline.as_mut().reset(next);
                 }
@@ -196,6 +210,15 @@ impl AsyncRead for Guarded {
     }
 }
 
+impl Guarded {
+    /// Bytes went out: the connection is answered, and alive for another idle timeout.
+    fn wrote(&mut self) {
+        self.answered = true;
+        let next = Instant::now() + self.idle;
+        self.deadline.as_mut().reset(next);
+    }
+}
+
 impl AsyncWrite for Guarded {
     fn poll_write(
         mut self: Pin<&mut Self>,
@@ -203,10 +226,8 @@ impl AsyncWrite for Guarded {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let result = Pin::new(&mut self.io).poll_write(cx, buf);
-        if matches!(result, Poll::Ready(Ok(n)) if n > 0) && !self.answered {
-            self.answered = true;
-            let next = Instant::now() + self.idle;
-            self.deadline.as_mut().reset(next);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            self.wrote();
         }
         result
     }
@@ -225,10 +246,8 @@ impl AsyncWrite for Guarded {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let result = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
-        if matches!(result, Poll::Ready(Ok(n)) if n > 0) && !self.answered {
-            self.answered = true;
-            let next = Instant::now() + self.idle;
-            self.deadline.as_mut().reset(next);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            self.wrote();
         }
         result
     }
@@ -293,6 +312,41 @@ mod tests {
             assert!(server.read(&mut buf).await.unwrap() > 0);
         }
         let err = server.read(&mut buf).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    }
+
+    #[tokio::test]
+    async fn a_large_body_or_a_long_answer_keeps_the_connection_while_bytes_flow() {
+        let (mut server, mut client) =
+            pair(Duration::from_millis(200), Duration::from_millis(300)).await;
+        // An upload: past the header phase, a body arriving steadily outlives the header
+        // timeout.
+        let body = vec![b'x'; 16 * 1024];
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut read = 0;
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_millis(700) {
+            client.write_all(&body).await.unwrap();
+            read += server.read(&mut buf).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+        assert!(read as u64 > HEADER_PHASE_BYTES);
+        // A download: the relay writing while the client only reads stays open past the
+        // idle timeout.
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_millis(700) {
+            server.write_all(b"chunk").await.unwrap();
+            let mut got = [0u8; 16];
+            client.read_exact(&mut got[..5]).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Then silence both ways closes it.
+        let err = loop {
+            match server.read(&mut buf).await {
+                Ok(_) => continue,
+                Err(e) => break e,
+            }
+        };
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     }
 

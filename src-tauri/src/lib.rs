@@ -15,6 +15,7 @@ mod devices;
 pub mod error;
 mod features;
 mod hosting;
+mod materials;
 mod room;
 mod settings;
 mod single;
@@ -51,6 +52,36 @@ impl<R: Runtime> Bridge for tauri::AppHandle<R> {
     fn exit(&self) {
         tauri::AppHandle::exit(self, 0);
     }
+
+    fn material_transfer(&self, transfer: materials::MaterialTransfer) {
+        if let Err(e) = transfer.emit(self) {
+            tracing::warn!(error = %e, "cannot send a transfer event to the window");
+        }
+    }
+
+    fn pick_file(&self, done: room::Picked) {
+        use tauri_plugin_dialog::DialogExt;
+        self.dialog()
+            .file()
+            .set_title("Share a file with the room")
+            .add_filter(
+                "Slides, documents, pictures, notes",
+                &[
+                    "pdf", "png", "jpg", "jpeg", "gif", "webp", "doc", "docx", "xls", "xlsx",
+                    "ppt", "pptx", "odt", "ods", "odp", "txt", "md", "zip",
+                ],
+            )
+            .pick_file(move |path| done(path.and_then(|p| p.into_path().ok())));
+    }
+
+    fn pick_save(&self, name: String, done: room::Picked) {
+        use tauri_plugin_dialog::DialogExt;
+        let mut dialog = self.dialog().file().set_file_name(name);
+        if let Some(dir) = dirs::download_dir() {
+            dialog = dialog.set_directory(dir);
+        }
+        dialog.save_file(move |path| done(path.and_then(|p| p.into_path().ok())));
+    }
 }
 
 /// Where the generated bindings live, relative to the package root.
@@ -82,6 +113,11 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             features::commands::save_export,
             features::drafts::poll_drafts,
             features::drafts::save_poll_drafts,
+            materials::commands::pick_material_file,
+            materials::commands::upload_material,
+            materials::commands::download_material,
+            materials::commands::cancel_transfer,
+            materials::commands::material_preview,
             hosting::commands::quit_app,
             study::commands::study_summary,
             study::commands::set_study_goal,
@@ -92,7 +128,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             RoomEvent,
             MediaStatus,
             QuitRequested,
-            InviteOpened
+            InviteOpened,
+            materials::MaterialTransfer
         ])
 }
 
@@ -164,6 +201,7 @@ fn manage_state<R: Runtime>(
     )?);
     app.manage(study::commands::StudyState(study.clone()));
     app.manage(RoomContext::new(hub, dir, bridge, study));
+    app.manage(materials::Transfers::default());
     Ok(())
 }
 
@@ -171,6 +209,7 @@ fn manage_state<R: Runtime>(
 fn builder<R: Runtime>() -> Builder<R> {
     let specta = specta_builder::<R>();
     Builder::<R>::new()
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);

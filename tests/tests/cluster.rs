@@ -1254,3 +1254,84 @@ async fn a_presenter_gets_exactly_the_open_questions_back_on_another_node() {
         .unwrap();
     assert!(ttl > 0, "the questions expire ({ttl})");
 }
+
+/// A file uploaded to one node downloads from the other (fetched from the node holding
+/// it, never through Redis); when that node is gone the other answers 503 at once.
+#[tokio::test]
+async fn a_shared_file_is_served_by_any_node_and_unavailable_quickly_when_its_node_dies() {
+    use studyhall_client::features::materials::{Materials, MaterialsError};
+    let _serial = SERIAL.lock().await;
+    init_logging();
+    let redis = RedisServer::start();
+    let mut a = Node::start("node-a", &redis).await;
+    let b = Node::start("node-b", &redis).await;
+    let room = "library";
+    let host_token = token(room, "host", Grants::host());
+    let member_token = token(room, "ada", Grants::member());
+    let scratch = tempfile::tempdir().unwrap();
+    let mut bytes = b"%PDF-1.4\n% cluster\n".to_vec();
+    bytes.extend((0..200_000u32).map(|i| (i % 253) as u8));
+    bytes.extend_from_slice(b"\n%%EOF\n");
+    let file = scratch.path().join("notes.pdf");
+    std::fs::write(&file, &bytes).unwrap();
+    let material = Materials::new(&a.url(), room, &host_token)
+        .unwrap()
+        .upload(&file, None, None)
+        .await
+        .unwrap();
+
+    // Listed and downloaded through node-b; Redis never holds the bytes.
+    let via_b = Materials::new(&b.url(), room, &member_token).unwrap();
+    assert_eq!(via_b.list().await.unwrap().items, vec![material.clone()]);
+    let to = scratch.path().join("from-b.pdf");
+    via_b.download(&material, &to, None).await.unwrap();
+    assert_eq!(std::fs::read(&to).unwrap(), bytes);
+    let mut conn = redis.conn().await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    for key in &keys {
+        let kind: String = redis::cmd("TYPE")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if kind == "string" {
+            let len: usize = redis::cmd("STRLEN")
+                .arg(key)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            assert!(len < 10_000, "{key} holds {len} bytes");
+        }
+    }
+    // A range through node-b comes from node-a's disk.
+    let part = reqwest::Client::new()
+        .get(b.http(&format!("/v1/rooms/{room}/materials/{}", material.id)))
+        .bearer_auth(&member_token)
+        .header("range", "bytes=0-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(&part.bytes().await.unwrap()[..], &bytes[..8]);
+
+    // node-a dies: node-b says so at once, with no hang.
+    a.kill();
+    let asked = Instant::now();
+    let err = via_b
+        .download(&material, &scratch.path().join("late.pdf"), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, MaterialsError::Refused { status: 503, code, .. } if code == "unavailable"),
+        "{err:?}"
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+}

@@ -252,6 +252,33 @@ impl Materials {
             .await
             .map_err(|e| MaterialsError::File(e.to_string()))?
             .len();
+        // The relay refuses a file over a limit before reading it and closes the
+        // connection, which a client still sending may see only as a broken connection:
+        // check the limits it publishes first, for a clear answer.
+        let limits = self.list().await?;
+        let refuse = |code: &str, message: String| MaterialsError::Refused {
+            status: 413,
+            code: code.to_string(),
+            message,
+        };
+        if limits.max_file_bytes > 0 && total > limits.max_file_bytes {
+            return Err(refuse(
+                "file_too_large",
+                format!(
+                    "the file is {total} bytes; the limit is {} (max_upload_bytes)",
+                    limits.max_file_bytes
+                ),
+            ));
+        }
+        if limits.quota_bytes > 0 && limits.used_bytes + total > limits.quota_bytes {
+            return Err(refuse(
+                "room_quota",
+                format!(
+                    "the room's files take {} of {} bytes (room_materials_quota_bytes); this one does not fit",
+                    limits.used_bytes, limits.quota_bytes
+                ),
+            ));
+        }
         let mut sent = 0u64;
         let stream = tokio_util::io::ReaderStream::new(file).map(move |chunk| {
             if let (Ok(c), Some(p)) = (&chunk, &progress) {

@@ -243,7 +243,8 @@ pub(super) async fn upload(
     if upload.size() == 0 {
         return api_error(StatusCode::BAD_REQUEST, "empty_file", "the file is empty");
     }
-    let mime = match sniff(upload.head(), upload.could_be_text(), &name) {
+    let text = upload.is_text();
+    let mime = match sniff(upload.head(), text, &name) {
         Sniffed::Allowed(mime) => mime,
         Sniffed::Refused(m) => return unsupported(m),
     };

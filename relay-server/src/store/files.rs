@@ -145,6 +145,13 @@ impl Upload {
         self.text.ok
     }
 
+    /// The whole file has been written: whether it is plain text (a file that ends
+    /// inside a character is not).
+    pub fn is_text(&mut self) -> bool {
+        self.text.end();
+        self.text.ok
+    }
+
     pub async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
         let file = self
             .file

@@ -327,12 +327,17 @@ impl MaterialStore for RedisMaterials {
             .map_err(redis_unavailable)?;
         Ok(match code {
             1 => {
-                // The id index is only a hint for the sweep; without it a file stays.
-                let _: Result<(), _> = redis::cmd("SET")
+                // The sweep finds a file's entry through this index: without it the file
+                // would be taken for an orphan, so the entry is taken back.
+                let indexed: Result<(), _> = redis::cmd("SET")
                     .arg(id_key(&entry.material.id))
                     .arg(room)
                     .query_async(&mut conn)
                     .await;
+                if let Err(e) = indexed {
+                    let _ = self.remove(room, &entry.material.id).await;
+                    return Err(redis_unavailable(e));
+                }
                 Added::Stored { used_bytes: used }
             }
             0 => Added::OverQuota { used_bytes: used },

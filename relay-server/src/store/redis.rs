@@ -188,7 +188,11 @@ fn to_message(seq: u64, entry: &redis::streams::StreamId, deleted: bool) -> Chat
         ts: field(entry, "ts").parse().unwrap_or(0),
         client_msg_id: field(entry, "cid"),
         deleted,
-        attachment: serde_json::from_str(&field(entry, "att")).ok(),
+        attachment: if deleted {
+            None
+        } else {
+            serde_json::from_str(&field(entry, "att")).ok()
+        },
     }
 }
 

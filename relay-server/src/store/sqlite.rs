@@ -310,7 +310,7 @@ impl ChatLog for SqliteChatLog {
         self.with_conn(move |conn| {
             let changed = conn
                 .execute(
-                    "UPDATE chat_messages SET deleted = 1, text = '' WHERE room = ?1 AND seq = ?2",
+                    "UPDATE chat_messages SET deleted = 1, text = '', attachment = NULL WHERE room = ?1 AND seq = ?2",
                     params![room, seq as i64],
                 )
                 .map_err(unavailable)?;

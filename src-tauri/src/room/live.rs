@@ -16,6 +16,9 @@ use super::types::{Invite, MediaState, MediaStatus, QuitRequested, RoomEvent};
 use crate::study::{Study, Tracking};
 use crate::video::VideoHub;
 
+/// Where a file dialog's answer goes.
+pub type Picked = Box<dyn FnOnce(Option<PathBuf>) + Send>;
+
 /// What the app's logic needs of the window, whatever the runtime (the real one, or the
 /// mock one in tests): emitting events and quitting.
 pub trait Bridge: Send + Sync {
@@ -23,6 +26,16 @@ pub trait Bridge: Send + Sync {
     fn media_status(&self, status: MediaStatus);
     fn quit_requested(&self, request: QuitRequested);
     fn exit(&self);
+    /// A file transfer's progress (see `materials`).
+    fn material_transfer(&self, _transfer: crate::materials::MaterialTransfer) {}
+    /// Ask for a file to open; `done` gets it, or `None` when the user cancels.
+    fn pick_file(&self, done: Picked) {
+        done(None)
+    }
+    /// Ask where to save a file offered as `name`.
+    fn pick_save(&self, _name: String, done: Picked) {
+        done(None)
+    }
 }
 
 /// The room this app hosts.
@@ -38,6 +51,8 @@ pub struct Hosting {
 /// The room we are in.
 pub struct ActiveRoom {
     pub session: Arc<RoomSession>,
+    /// The room's shared files over HTTP, with this session's token.
+    pub materials: studyhall_client::features::materials::Materials,
     pub room: String,
     /// Who else is here now.
     pub others: Arc<Mutex<HashSet<String>>>,

@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 use crate::error::{AppError, AppErrorKind};
 use crate::settings::{Profile, RecentRoom, SettingsState};
 use crate::video::VideoHub;
-pub use live::{ActiveRoom, Bridge, Hosting, Live, RoomContext};
+pub use live::{ActiveRoom, Bridge, Hosting, Live, Picked, RoomContext};
 use types::*;
 
 /// A title from a room name: `linear-algebra-3f9a` → `Linear algebra`.
@@ -174,6 +174,9 @@ pub async fn join(
         other => other,
     };
     let (session, info, events) = joined?;
+    let materials =
+        studyhall_client::features::materials::Materials::new(&config.url, &room, &config.token)
+            .map_err(|e| AppError::new(AppErrorKind::RelayUnreachable, e.to_string()))?;
     let session = Arc::new(session);
     let others: HashSet<String> = info
         .participants
@@ -252,6 +255,7 @@ pub async fn join(
         ));
     }
     live.room = Some(ActiveRoom {
+        materials,
         session,
         room,
         others,

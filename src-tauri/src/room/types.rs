@@ -105,6 +105,8 @@ pub struct ChatMessage {
     pub ts: f64,
     pub client_msg_id: String,
     pub deleted: bool,
+    /// A file shared with the room that this message announces.
+    pub attachment: Option<proto::Attachment>,
 }
 
 impl From<proto::ChatMessage> for ChatMessage {
@@ -117,6 +119,7 @@ impl From<proto::ChatMessage> for ChatMessage {
             ts: m.ts as f64,
             client_msg_id: m.client_msg_id,
             deleted: m.deleted,
+            attachment: m.attachment,
         }
     }
 }

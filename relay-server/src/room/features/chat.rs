@@ -20,6 +20,10 @@ use crate::store::{Appended, NewChatMessage, StoreError};
 
 pub struct Chat;
 
+/// Chat ids the relay gives the messages it posts for people (a shared file's
+/// attachment message is `material-<id>`); a client's own may not start so.
+pub const RESERVED_ID_PREFIX: &str = "material-";
+
 /// A chat message waiting for the room's next store write, and where its result goes.
 type PendingChat = (
     NewChatMessage,
@@ -100,6 +104,12 @@ async fn send(cx: &mut Cx<'_>, client_msg_id: String, text: String) -> Outcome {
         return Err(Refused::new(
             ErrorCode::InvalidId,
             format!("client_msg_id: {m}"),
+        ));
+    }
+    if client_msg_id.starts_with(RESERVED_ID_PREFIX) {
+        return Err(Refused::new(
+            ErrorCode::InvalidId,
+            format!("client_msg_id: ids starting with `{RESERVED_ID_PREFIX}` are the relay's"),
         ));
     }
     let max = cx.services.limits.max_chat_bytes;

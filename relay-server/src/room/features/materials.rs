@@ -77,6 +77,10 @@ impl RoomFeature for Materials {
             MaterialRequest::MaterialShare { id } => share(cx, &id).await,
             MaterialRequest::MaterialDelete { id } => delete(cx, &id).await,
             MaterialRequest::MaterialsOptions { anyone_uploads } => {
+                let now: Options = super::load_state(cx.services, &cx.room.name, STORE_KEY).await?;
+                if now.anyone_uploads == anyone_uploads {
+                    return Ok(Reply::Ack);
+                }
                 super::save_state(
                     cx.services,
                     &cx.room.name,
@@ -189,18 +193,25 @@ async fn share(cx: &mut Cx<'_>, id: &str) -> Outcome {
         NewChatMessage {
             from: cx.identity.to_string(),
             name: cx.name.to_string(),
-            client_msg_id: format!("material-{id}"),
+            client_msg_id: format!("{}{id}", super::chat::RESERVED_ID_PREFIX),
             text: cx.services.filter.mask(&material.name),
             attachment: Some(Attachment::from(&material)),
         },
     )
     .await;
-    if let Err(e) = posted {
-        warn!(error = %e, "a shared file's chat message was not stored");
-        return Err(Refused::new(
-            ErrorCode::StorageUnavailable,
-            "the file is stored but its chat message was not; send material_share again",
-        ));
+    let posted = match posted {
+        Ok(p) => p,
+        Err(e) => {
+            warn!(error = %e, "a shared file's chat message was not stored");
+            return Err(Refused::new(
+                ErrorCode::StorageUnavailable,
+                "the file is stored but its chat message was not; send material_share again",
+            ));
+        }
+    };
+    // Shared before: nothing changes, and nobody is told again.
+    if posted.duplicate {
+        return Ok(Reply::Ack);
     }
     let used_bytes = cx
         .services
@@ -209,23 +220,15 @@ async fn share(cx: &mut Cx<'_>, id: &str) -> Outcome {
         .used(&cx.room.name)
         .await
         .map_err(unavailable)?;
-    let rid = cx.request_id.clone();
-    super::tell_each(
-        cx.room,
-        rid.as_deref().map(|r| (cx.identity, r)),
-        |_, request_id| {
-            event(MaterialEvent::MaterialAdded {
-                request_id,
-                material: material.clone(),
-                used_bytes,
-            })
-        },
+    cx.room.broadcast(
+        &event(MaterialEvent::MaterialAdded {
+            request_id: None,
+            material,
+            used_bytes,
+        }),
+        None,
     );
-    Ok(if rid.is_some() {
-        Reply::Told
-    } else {
-        Reply::Ack
-    })
+    Ok(Reply::Ack)
 }
 
 async fn delete(cx: &mut Cx<'_>, id: &str) -> Outcome {
@@ -382,8 +385,8 @@ mod tests {
         let mut bob = h.join("bob");
         host.drain();
         let m = stored(&h, "bob", "week1.pdf").await;
-        assert_eq!(h.send(&mut bob, share(&m.id)).await.unwrap(), Reply::Told);
-        assert_eq!(h.send(&mut bob, share(&m.id)).await.unwrap(), Reply::Told);
+        assert_eq!(h.send(&mut bob, share(&m.id)).await.unwrap(), Reply::Ack);
+        assert_eq!(h.send(&mut bob, share(&m.id)).await.unwrap(), Reply::Ack);
         let seen = host.drain();
         let chats: Vec<_> = seen
             .iter()
@@ -397,11 +400,10 @@ mod tests {
             .filter(|e| e["type"] == "material_added")
             .collect();
         assert_eq!(added[0]["material"]["name"], "week1.pdf");
+        assert_eq!(added.len(), 1, "a repeated share tells nobody again");
         assert_eq!(added[0]["used_bytes"], 10);
         let mine = bob.drain();
-        assert!(mine
-            .iter()
-            .any(|e| e["type"] == "material_added" && e["request_id"] == "t1"));
+        assert!(mine.iter().any(|e| e["type"] == "material_added"));
         let err = h.send(&mut host, share(&m.id)).await.unwrap_err();
         assert!(matches!(
             err,
