@@ -68,7 +68,24 @@ pub async fn run(
     });
     // Upgraded sockets are not tracked by axum's graceful shutdown; wait for them here.
     let drain = relay.config.drain_timeout;
-    let result = serve.await.map_err(RelayError::Serve);
+    // HTTP requests in flight (a long download) are waited for only `drain_timeout`
+    // once the shutdown began; then they are cut off (a download resumes elsewhere).
+    let mut stopping = relay.shutting_down();
+    let cutoff = async move {
+        while !*stopping.borrow_and_update() {
+            if stopping.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        tokio::time::sleep(drain).await;
+    };
+    let result = tokio::select! {
+        r = serve => r.map_err(RelayError::Serve),
+        () = cutoff => {
+            warn!("HTTP requests still running at the drain timeout are cut off");
+            Ok(())
+        }
+    };
     wait_for_connections(&relay, drain).await;
     if let Some(cluster) = &relay.cluster {
         // Leave the registry for certain before exiting (the heartbeat may have written

@@ -827,3 +827,38 @@ async fn only_the_uploader_shares_and_kicked_or_foreign_people_get_nothing() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn a_download_no_one_reads_does_not_hold_a_stopping_relay_past_its_drain_time() {
+    let relay = TestRelay::start().await;
+    let scratch = tempfile::tempdir().unwrap();
+    let room = "stop";
+    let token = relay.host_token(room, "host");
+    let files = Materials::new(&relay.url(), room, &token).unwrap();
+    let mut bytes = pdf("large");
+    bytes.resize(8 * 1024 * 1024, b'x');
+    let material = files
+        .upload(&write(scratch.path(), "large.pdf", &bytes), None, None)
+        .await
+        .unwrap();
+    // A download whose body nobody reads: the relay's writes block once the socket's
+    // buffers are full.
+    let stalled = reqwest::Client::new()
+        .get(relay.http(&format!("/v1/rooms/{room}/materials/{}", material.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stalled.status(), 200);
+    let started = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(10), relay.stop())
+        .await
+        .expect("the relay stopped");
+    // drain_timeout is 2 s in tests: waited for once for sockets, once for HTTP.
+    assert!(
+        started.elapsed() < Duration::from_secs(7),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(stalled);
+}

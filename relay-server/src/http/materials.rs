@@ -325,6 +325,7 @@ fn store_down(e: impl std::fmt::Display) -> Response {
 pub(super) async fn download(
     State(relay): State<Relay>,
     Path((room, id)): Path<(String, String)>,
+    method: axum::http::Method,
     headers: HeaderMap,
 ) -> Response {
     if let Err(response) = authorize(&relay, &headers, &room) {
@@ -357,7 +358,7 @@ pub(super) async fn download(
     let forwarded = headers.contains_key(FORWARDED_HEADER);
     match &relay.cluster {
         Some(cluster) if !forwarded && entry.node != cluster.node_id => {
-            fetch_from_peer(cluster, &entry.node, &room, &id, &headers).await
+            fetch_from_peer(cluster, &entry.node, &room, &id, &method, &headers).await
         }
         _ => api_error(
             StatusCode::GONE,
@@ -373,6 +374,7 @@ async fn fetch_from_peer(
     node: &str,
     room: &str,
     id: &str,
+    method: &axum::http::Method,
     headers: &HeaderMap,
 ) -> Response {
     let gone = |why: String| {
@@ -402,7 +404,13 @@ async fn fetch_from_peer(
         "{base}/v1/rooms/{}/materials/{id}",
         percent_encoding::utf8_percent_encode(room, percent_encoding::NON_ALPHANUMERIC)
     );
-    let mut request = client.get(url).header(FORWARDED_HEADER, "1");
+    // A HEAD is passed on as a HEAD: the holder sends no body for it.
+    let mut request = if method == axum::http::Method::HEAD {
+        client.head(url)
+    } else {
+        client.get(url)
+    }
+    .header(FORWARDED_HEADER, "1");
     for h in [header::AUTHORIZATION, header::RANGE] {
         if let Some(v) = headers.get(&h) {
             request = request.header(h, v);
