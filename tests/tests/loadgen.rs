@@ -50,12 +50,18 @@ async fn a_tiny_whiteboard_run_delivers_and_measures() {
         "tiny-live",
         2,
         Duration::from_secs(1),
+        true,
     )
     .await;
     assert!(live.errors.is_empty(), "{:?}", live.errors);
     assert!(live.sent >= 20, "{live:?}");
     assert!(live.delivery > 0.9, "{live:?}");
     assert!(live.latency_p50_us.is_some(), "{live:?}");
+    // The drawer's stored strokes reach the viewers while someone floods the board.
+    assert!(live.stored_sent >= 3, "{live:?}");
+    assert!(live.stored_p50_us.is_some(), "{live:?}");
+    assert!(live.flood_sent > live.stored_sent, "{live:?}");
+    assert!(live.markdown_row().contains("1 flooder"));
 
     let store = studyhall_relay::store::SqliteBoards::open_in(relay.data_dir()).unwrap();
     let big = board::big_board(2_100);

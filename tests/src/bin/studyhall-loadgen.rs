@@ -304,18 +304,21 @@ fn board_runs(
     use studyhall_tests::loadgen::board;
     let mut lines = vec![board::LiveReport::MARKDOWN_HEADER.to_string()];
     let relay = RelayProcess::start(binary, SECRET, pin.then_some(0), &[])?;
-    let live = runtime.block_on(board::live(
-        &relay.url,
-        SECRET,
-        relay.pid(),
-        "board-live",
-        viewers,
-        measure,
-    ));
-    for e in live.errors.iter().take(5) {
-        eprintln!("  board, live: {e}");
+    for (room, flood) in [("board-live", false), ("board-flood", true)] {
+        let live = runtime.block_on(board::live(
+            &relay.url,
+            SECRET,
+            relay.pid(),
+            room,
+            viewers,
+            measure,
+            flood,
+        ));
+        for e in live.errors.iter().take(5) {
+            eprintln!("  board, live: {e}");
+        }
+        lines.push(live.markdown_row());
     }
-    lines.push(live.markdown_row());
     lines.push(String::new());
     lines.push(board::JoinReport::MARKDOWN_HEADER.to_string());
     let big = board::big_board(objects);

@@ -2,7 +2,11 @@
 //! costs to join a large board.
 //!
 //! Live strokes: one drawer sends `board_live` 30 times a second; the stroke id carries
-//! its send time, so each viewer measures send → its socket. Joining: a board of many
+//! its send time, so each viewer measures send → its socket. The drawer also stores a
+//! stroke 5 times a second (`board_add`, its object id carrying the send time), measured
+//! the same way to each viewer's `board_op`. With a flooder, a second person sends
+//! stored strokes as fast as the socket takes them meanwhile (most are refused over the
+//! per-person rate): the drawer's latencies show whether the flood slows anyone else. Joining: a board of many
 //! objects is written to the store first (as the relay would have stored it), then a
 //! client joins and syncs; the time from connecting to the last snapshot part and the
 //! bytes of the snapshot's frames are measured.
@@ -29,22 +33,37 @@ pub struct LiveReport {
     pub delivery: f64,
     pub latency_p50_us: Option<u32>,
     pub latency_p99_us: Option<u32>,
+    /// The drawer's stored strokes: sent, and send → a viewer's `board_op`.
+    pub stored_sent: u64,
+    pub stored_p50_us: Option<u32>,
+    pub stored_p99_us: Option<u32>,
+    /// Stored strokes the flooder sent (0: no flooder).
+    pub flood_sent: u64,
     pub cpu_us_per_delivery: Option<f64>,
     pub errors: Vec<String>,
 }
 
 impl LiveReport {
-    pub const MARKDOWN_HEADER: &'static str = "| live strokes | viewers | sent | delivery | latency p50 / p99 (µs) | relay CPU µs per delivered stroke |\n|---|---|---|---|---|---|";
+    pub const MARKDOWN_HEADER: &'static str = "| live strokes | viewers | sent | delivery | latency p50 / p99 (µs) | stored strokes sent | stored latency p50 / p99 (µs) | flooder's stored strokes sent | relay CPU µs per delivered stroke |\n|---|---|---|---|---|---|---|---|---|";
 
     pub fn markdown_row(&self) -> String {
         let o = |v: Option<u32>| v.map_or("–".to_string(), |v| v.to_string());
         format!(
-            "| 1 drawer at 30/s | {} | {} | {:.4} | {} / {} | {} |",
+            "| 1 drawer at 30/s{} | {} | {} | {:.4} | {} / {} | {} | {} / {} | {} | {} |",
+            if self.flood_sent > 0 {
+                ", 1 flooder"
+            } else {
+                ""
+            },
             self.viewers,
             self.sent,
             self.delivery,
             o(self.latency_p50_us),
             o(self.latency_p99_us),
+            self.stored_sent,
+            o(self.stored_p50_us),
+            o(self.stored_p99_us),
+            self.flood_sent,
             self.cpu_us_per_delivery
                 .map_or("–".to_string(), |v| format!("{v:.1}"))
         )
@@ -56,8 +75,8 @@ fn token(keys: &TokenKeys, room: &str, id: &str, grants: Grants) -> String {
         .expect("token")
 }
 
-/// One drawer and `viewers` viewers; the drawer sends 30 live strokes a second for
-/// `measure`.
+/// One drawer and `viewers` viewers (and a flooder when `flood`); the drawer sends 30
+/// live strokes and 5 stored strokes a second for `measure`.
 pub async fn live(
     url: &str,
     secret: &str,
@@ -65,6 +84,7 @@ pub async fn live(
     room: &str,
     viewers: usize,
     measure: Duration,
+    flood: bool,
 ) -> LiveReport {
     let keys = TokenKeys::new(secret.as_bytes(), Duration::from_secs(30));
     let mut errors = vec![];
@@ -96,27 +116,86 @@ pub async fn live(
             }
         };
         tasks.push(tokio::spawn(async move {
-            let mut latencies = vec![];
+            let (mut latencies, mut stored) = (vec![], vec![]);
             let end = tokio::time::Instant::now() + measure + Duration::from_secs(2);
             while let Ok(Ok(msg)) = tokio::time::timeout_at(end, client.recv()).await {
-                if let ServerMessage::Feature(FeatureEvent::Board(BoardEvent::BoardLive {
-                    id,
-                    ..
-                })) = msg
-                {
-                    if let Some(sent) = id.strip_prefix("live-").and_then(|s| s.parse::<u64>().ok())
-                    {
-                        latencies.push(now_us().saturating_sub(sent) as u32);
+                let sent_at = |id: &str, prefix: &str| {
+                    id.strip_prefix(prefix).and_then(|s| s.parse::<u64>().ok())
+                };
+                match msg {
+                    ServerMessage::Feature(FeatureEvent::Board(BoardEvent::BoardLive {
+                        id,
+                        ..
+                    })) => {
+                        if let Some(sent) = sent_at(&id, "live-") {
+                            latencies.push(now_us().saturating_sub(sent) as u32);
+                        }
                     }
+                    ServerMessage::Feature(FeatureEvent::Board(BoardEvent::BoardOp(op))) => {
+                        if let BoardChange::Add { object, .. } = &op.change {
+                            if let Some(sent) = sent_at(&object.id, "s-") {
+                                stored.push(now_us().saturating_sub(sent) as u32);
+                            }
+                        }
+                    }
+                    _ => {}
                 }
             }
-            latencies
+            (latencies, stored)
         }));
     }
+    // The flooder: stored strokes as fast as its socket takes them, answers unread
+    // except to keep its socket drained.
+    let flooder = if flood {
+        match SignalClient::join(
+            url,
+            room,
+            &token(&keys, room, "flooder", Grants::host()),
+            MediaState::default(),
+        )
+        .await
+        {
+            Ok((client, _)) => Some(client),
+            Err(e) => {
+                errors.push(format!("the flooder cannot join: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
     // Let the joins settle before measuring.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let flood_task = flooder.map(|mut client| {
+        let stroke = wave("f", 0);
+        tokio::spawn(async move {
+            let mut n = 0u64;
+            let end = Instant::now() + measure;
+            while Instant::now() < end {
+                let mut object = stroke.clone();
+                object.id = format!("f-{n}");
+                let request = BoardRequest::BoardAdd {
+                    page: FIRST_PAGE.into(),
+                    object,
+                };
+                if client.send(request.into()).await.is_err() {
+                    break;
+                }
+                n += 1;
+                // Read what came back so the relay never sees a slow consumer here.
+                while let Ok(Ok(_)) =
+                    tokio::time::timeout(Duration::from_micros(1), client.recv()).await
+                {}
+                if n % 50 == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            n
+        })
+    });
     let cpu_from = cpu_time(pid);
     let start = Instant::now();
+    let mut stored_sent = 0u64;
     let mut tick = tokio::time::interval(Duration::from_millis(33));
     let mut sent = 0u64;
     let stroke = wave("w", 0);
@@ -140,13 +219,35 @@ pub async fn live(
             break;
         }
         sent += 1;
+        if sent % 6 == 0 {
+            let mut object = stroke.clone();
+            object.id = format!("s-{}", now_us());
+            let request = BoardRequest::BoardAdd {
+                page: FIRST_PAGE.into(),
+                object,
+            };
+            if let Err(e) = drawer.send(request.into()).await {
+                errors.push(format!("the drawer's stored stroke failed: {e}"));
+                break;
+            }
+            stored_sent += 1;
+        }
+        // The drawer's own answers are read so that its socket never backs up.
+        while let Ok(Ok(_)) = tokio::time::timeout(Duration::from_micros(1), drawer.recv()).await {}
     }
+    let flood_sent = match flood_task {
+        Some(t) => t.await.unwrap_or(0),
+        None => 0,
+    };
     let mut all = vec![];
+    let mut stored = vec![];
     for t in tasks {
-        if let Ok(l) = t.await {
+        if let Ok((l, s)) = t.await {
             all.extend(l);
+            stored.extend(s);
         }
     }
+    stored.sort_unstable();
     let cpu = match (cpu_from, cpu_time(pid)) {
         (Some(a), Some(b)) if !all.is_empty() => {
             Some((b - a).as_micros() as f64 / all.len() as f64)
@@ -165,6 +266,10 @@ pub async fn live(
         },
         latency_p50_us: percentile(&all, 0.50),
         latency_p99_us: percentile(&all, 0.99),
+        stored_sent,
+        stored_p50_us: percentile(&stored, 0.50),
+        stored_p99_us: percentile(&stored, 0.99),
+        flood_sent,
         cpu_us_per_delivery: cpu,
         errors,
     }
