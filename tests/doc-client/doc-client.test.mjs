@@ -590,7 +590,7 @@ test('raise hand: one queue in raise order, acks, host lowers, late joiner, leav
     const [bob] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'bob', name: 'Bob' }));
     const [cat] = await joinAs(ctx, relay, room, await mintToken(dir, { room, identity: 'cat', name: 'Cat' }));
     // "This relay always sends `features`, and every field in it."
-    assert.deepEqual(Object.keys(adaJoined.features).sort(), ['board', 'hands', 'lecture', 'polls', 'questions', 'timer']);
+    assert.deepEqual(Object.keys(adaJoined.features).sort(), ['board', 'hands', 'lecture', 'materials', 'polls', 'questions', 'timer']);
     assert.deepEqual(adaJoined.features.hands, []);
 
     // bob raises: everyone, bob included, gets the whole queue with `by`; bob gets ack.

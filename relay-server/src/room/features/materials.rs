@@ -236,7 +236,7 @@ async fn delete(cx: &mut Cx<'_>, id: &str) -> Outcome {
     if entry.material.by != cx.identity && !cx.presents() {
         return Err(Refused::new(
             ErrorCode::Forbidden,
-            "only the host, presenters and whoever shared a file can delete it",
+            "only the host, presenters and whoever uploaded a file can delete it",
         ));
     }
     let m = &cx.services.materials;
