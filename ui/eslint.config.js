@@ -32,8 +32,8 @@ export default defineConfig(
     rules: { 'no-throw-literal': 'off' },
   },
   {
-    // A module the fake shell imports in the page.
-    files: ['browser-tests/fake-polls.js'],
+    // Modules the fake shell imports in the page.
+    files: ['browser-tests/fake-polls.js', 'browser-tests/fake-materials.js'],
     languageOptions: { globals: globals.browser, sourceType: 'module' },
     rules: { 'no-throw-literal': 'off' },
   },

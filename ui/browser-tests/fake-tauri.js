@@ -14,6 +14,11 @@
 //   window.__fake.reactions        another participant's reaction
 //   window.__fake.polls            other participants launching, voting in and closing polls
 //                                  (fake-polls.js, which also keeps the app's poll drafts)
+//   window.__fake.materials        the room's shared files and the app's transfers
+//                                  (fake-materials.js): others sharing and deleting files,
+//                                  transfers held and moved on by a test
+//   window.__fake.drag(type, paths) files dragged over the window (`enter`, `over`,
+//                                  `drop`, `leave`), as the webview tells of them
 // Optional config before this script: window.__FAKE_CONFIG__ = {mediaEndpoint, devices, ...};
 // for the whiteboard: board (the board held), boardPartObjects (most objects in one
 // board_snapshot part), boardPartDelayMs (the time between parts), boardAckFirst (answer
@@ -21,12 +26,14 @@
 // lecture ({mode, started_at, locked, everyone_speaks, speakers}, the rest of the room's
 // LectureState), questions (as the relay stores them: {id, text, asked_at, anonymous, by,
 // by_name, voters, state}), pinned (a question's id); for polls: pollDrafts, polls (see
-// fake-polls.js).
+// fake-polls.js); for materials: materials, files, picks, saveDir, transferSteps,
+// transferStepMs (see fake-materials.js).
 //
 // Its answers are built by the fixtures the vitest mock uses too (ui/src/test/fixtures.js),
 // which the test server serves at /__test__/fixtures.js: this script is a classic script,
-// so it loads them with import() and every command waits for them. The polls live in a
-// module of their own, loaded the same way (/__test__/fake-polls.js).
+// so it loads them with import() and every command waits for them. The polls and the
+// materials live in modules of their own, loaded the same way (/__test__/fake-polls.js,
+// /__test__/fake-materials.js).
 // Test-only: never part of the app bundle.
 (() => {
   const config = window.__FAKE_CONFIG__ || {};
@@ -50,6 +57,8 @@
   let state = null;
   /** The room's polls and the app's poll drafts (fake-polls.js, set once loaded). */
   let polls = null;
+  /** The room's files and the app's transfers (fake-materials.js, set once loaded). */
+  let materials = null;
 
   function initialState() {
     return {
@@ -108,7 +117,8 @@
   const ready = Promise.all([
     load(config.fixturesUrl || '/__test__/fixtures.js'),
     load(config.pollsUrl || '/__test__/fake-polls.js'),
-  ]).then(([fixtures, pollsModule]) => {
+    load(config.materialsUrl || '/__test__/fake-materials.js'),
+  ]).then(([fixtures, pollsModule, materialsModule]) => {
     fx = fixtures;
     state = initialState();
     fake.state = state;
@@ -122,6 +132,20 @@
       },
       config,
     );
+    materials = materialsModule.fakeMaterials(
+      {
+        me: ME,
+        myName: () => state.settings.displayName,
+        host: () => state.hosting !== null,
+        presents: (identity) => presents(identity),
+        nameOf: (identity) => state.others.find((p) => p.identity === identity)?.name ?? identity,
+        tell: (event) => fake.emit('room-event', { type: 'feature', event }),
+        transfer: (t) => fake.emit('material-transfer', t),
+        chat: (message) => fake.emit('room-event', { type: 'chatMessage', message: { seq: ++state.seq, ...message } }),
+      },
+      config,
+    );
+    fake.materials = materials;
   });
 
   const fake = {
@@ -194,6 +218,15 @@
       close: (id, by) => polls.close(id, by),
       drafts: () => polls.drafts(),
       stored: () => polls.stored(),
+    },
+    // The room's files and the app's transfers (fake-materials.js; set once loaded):
+    // share(file, by), remove(id, by), hold, step(id), release(), stored(), running().
+    materials: null,
+    // Files dragged over the window, as the webview's drag and drop tells of them.
+    drag(type, paths = []) {
+      const position = { x: 400, y: 300 };
+      const payload = type === 'leave' ? null : type === 'over' ? { position } : { paths, position };
+      fake.emit(`tauri://drag-${type}`, payload);
     },
     listenerCount(event) {
       return (listeners.get(event) || []).length;
@@ -873,6 +906,8 @@
     poll_launch: (request) => polls.requests.poll_launch(request),
     poll_vote: (request) => polls.requests.poll_vote(request),
     poll_close: (request) => polls.requests.poll_close(request),
+    material_delete: (request) => materials.requests.material_delete(request),
+    materials_options: (request) => materials.requests.materials_options(request),
     raise_hand: () => {
       if (!state.hands.some((h) => h.identity === ME)) handQueue([...state.hands, fx.raisedHand(ME, Date.now())], ME);
     },
@@ -957,6 +992,7 @@
           lecture: lectureState(),
           questions: state.questions.map(questionView).sort(listOrder),
           polls: polls.snapshot(),
+          materials: materials.snapshot(),
         }),
       });
     },
@@ -991,6 +1027,7 @@
           ts: Date.now(),
           clientMsgId,
           deleted: false,
+          attachment: null,
         };
         state.sent.set(clientMsgId, message);
       }
@@ -1032,6 +1069,17 @@
     },
     poll_drafts: () => polls.commands.poll_drafts(),
     save_poll_drafts: (args) => polls.commands.save_poll_drafts(args),
+    pick_material_file: (args) => materials.commands.pick_material_file(args),
+    upload_material: (args) => {
+      if (!state.inRoom) throw { kind: 'notInRoom', message: 'Not in a room.' };
+      return materials.commands.upload_material(args);
+    },
+    download_material: (args) => {
+      if (!state.inRoom) throw { kind: 'notInRoom', message: 'Not in a room.' };
+      return materials.commands.download_material(args);
+    },
+    cancel_transfer: (args) => materials.commands.cancel_transfer(args),
+    material_preview: (args) => materials.commands.material_preview(args),
     'plugin:event|listen': ({ event, handler }) => {
       const eventId = nextEventId++;
       if (!listeners.has(event)) listeners.set(event, []);

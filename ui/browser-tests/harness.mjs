@@ -14,8 +14,9 @@ const DIST = path.resolve(here, '../dist');
 const FAKE = path.join(here, 'fake-tauri.js');
 // The fixtures the fake shell builds its answers with (shared with the vitest mock).
 const FIXTURES = path.resolve(here, '../src/test/fixtures.js');
-// The fake shell's polls, a module of their own.
+// The fake shell's polls and materials, modules of their own.
 const FAKE_POLLS = path.join(here, 'fake-polls.js');
+const FAKE_MATERIALS = path.join(here, 'fake-materials.js');
 const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
@@ -32,7 +33,11 @@ export const env = { browser: null, site: null };
 
 export async function startBrowser() {
   assert.ok(existsSync(path.join(DIST, 'index.html')), 'no dist/: run `npm run build` first');
-  env.site = await startStaticServer(DIST, { '/__test__/fixtures.js': FIXTURES, '/__test__/fake-polls.js': FAKE_POLLS });
+  env.site = await startStaticServer(DIST, {
+    '/__test__/fixtures.js': FIXTURES,
+    '/__test__/fake-polls.js': FAKE_POLLS,
+    '/__test__/fake-materials.js': FAKE_MATERIALS,
+  });
   env.browser = await chromium.launch({ executablePath: CHROMIUM_BIN, args: CHROMIUM_ARGS, headless: true });
 }
 

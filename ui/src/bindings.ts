@@ -44,9 +44,9 @@ export const commands = {
 	/**  Mute/unmute, camera on/off, screen share on/off; resolves with the new state. */
 	setMedia: (update: MediaUpdate_Deserialize) => typedError<MediaState, AppError>(__TAURI_INVOKE("set_media", { update })),
 	/**  Post a chat message; resolves once the relay stored it. */
-	sendChat: (clientMsgId: string, text: string) => typedError<ChatMessage, AppError>(__TAURI_INVOKE("send_chat", { clientMsgId, text })),
+	sendChat: (clientMsgId: string, text: string) => typedError<ChatMessage_Serialize, AppError>(__TAURI_INVOKE("send_chat", { clientMsgId, text })),
 	/**  The page of chat before `before_seq`. */
-	loadOlderChat: (beforeSeq: number) => typedError<ChatPage, AppError>(__TAURI_INVOKE("load_older_chat", { beforeSeq })),
+	loadOlderChat: (beforeSeq: number) => typedError<ChatPage_Serialize, AppError>(__TAURI_INVOKE("load_older_chat", { beforeSeq })),
 	/**  Host only: remove a message for everyone. */
 	deleteChat: (seq: number) => typedError<null, AppError>(__TAURI_INVOKE("delete_chat", { seq })),
 	/**  Host only: remove a participant. */
@@ -67,6 +67,31 @@ export const commands = {
 	pollDrafts: () => typedError<PollDraft_Serialize[], AppError>(__TAURI_INVOKE("poll_drafts")),
 	/**  Keep these poll drafts (all of them, in order), replacing the ones kept. */
 	savePollDrafts: (drafts: PollDraft_Deserialize[]) => typedError<null, AppError>(__TAURI_INVOKE("save_poll_drafts", { drafts })),
+	/**  Ask the user for a file to share (a native dialog); `null` when they cancel. */
+	pickMaterialFile: () => typedError<string | null, AppError>(__TAURI_INVOKE("pick_material_file")),
+	/**
+	 *  Upload the file at `path` and share it with the room. Answers at once with the
+	 *  transfer's id; `materialTransfer` events tell how it goes (a refusal names the
+	 *  relay's limit: size, quota, type, uploads at once).
+	 */
+	uploadMaterial: (path: string) => typedError<string, AppError>(__TAURI_INVOKE("upload_material", { path })),
+	/**
+	 *  Download `material`: into `directory` when given (under its name, never overwriting),
+	 *  else where the user picks in a save dialog (`null`: they cancelled). Answers with the
+	 *  transfer's id; `materialTransfer` events tell how it goes. A download of the same
+	 *  file to the same place that stopped earlier resumes.
+	 */
+	downloadMaterial: (material: Material, directory: string | null) => typedError<string | null, AppError>(__TAURI_INVOKE("download_material", { material, directory })),
+	/**
+	 *  Stop a transfer. An upload stopped leaves nothing on the relay; a download keeps
+	 *  what it has, and starting it again resumes.
+	 */
+	cancelTransfer: (id: string, kind: TransferKind, name: string) => __TAURI_INVOKE<boolean>("cancel_transfer", { id, kind, name }),
+	/**
+	 *  A picture or PDF to preview, as a `data:` URL (`null` for other types and files over
+	 *  8 MiB). Fetched from the relay each time; nothing is kept.
+	 */
+	materialPreview: (material: Material) => typedError<string | null, AppError>(__TAURI_INVOKE("material_preview", { material })),
 	/**  Quit now, ending a hosted room (the UI asked first). */
 	quitApp: () => typedError<null, AppError>(__TAURI_INVOKE("quit_app")),
 	/**  Totals per day and room, streaks and the daily goal, for the Study page. */
@@ -85,6 +110,7 @@ export const commands = {
 /** Events */
 export const events = {
 	inviteOpened: makeEvent<InviteOpened, InviteOpened>("invite-opened"),
+	materialTransfer: makeEvent<MaterialTransfer_Serialize, MaterialTransfer_Deserialize>("material-transfer"),
 	mediaStatus: makeEvent<MediaStatus, MediaStatus>("media-status"),
 	quitRequested: makeEvent<QuitRequested, QuitRequested>("quit-requested"),
 	roomEvent: makeEvent<RoomEvent_Serialize, RoomEvent_Deserialize>("room-event"),
@@ -108,6 +134,18 @@ export type AppInfo = {
 	version: string,
 	/**  Signaling protocol version this build speaks. */
 	protocolVersion: number,
+};
+
+/**
+ *  A file attached to a chat message (the message's `text` names it too, for clients
+ *  that do not show attachments).
+ */
+export type Attachment = {
+	/**  The material's id: download it from `/v1/rooms/{room}/materials/{id}`. */
+	id: string,
+	name: string,
+	size: number,
+	mime: string,
 };
 
 export type AudioDevice = AudioDevice_Serialize | AudioDevice_Deserialize;
@@ -393,7 +431,9 @@ export type BoardSummary_Serialize = {
 	pages: PageInfo_Serialize[],
 };
 
-export type ChatMessage = {
+export type ChatMessage = ChatMessage_Serialize | ChatMessage_Deserialize;
+
+export type ChatMessage_Deserialize = {
 	/**  A whole number (JSON keeps it exact up to 2^53). */
 	seq: number,
 	from: string,
@@ -403,11 +443,36 @@ export type ChatMessage = {
 	ts: number,
 	clientMsgId: string,
 	deleted: boolean,
+	/**  A file shared with the room that this message announces. */
+	attachment?: Attachment | null,
+};
+
+export type ChatMessage_Serialize = {
+	/**  A whole number (JSON keeps it exact up to 2^53). */
+	seq: number,
+	from: string,
+	name: string,
+	text: string,
+	/**  A whole number (JSON keeps it exact up to 2^53). */
+	ts: number,
+	clientMsgId: string,
+	deleted: boolean,
+	/**  A file shared with the room that this message announces. */
+	attachment: Attachment | null,
 };
 
 /**  Oldest first. */
-export type ChatPage = {
-	messages: ChatMessage[],
+export type ChatPage = ChatPage_Serialize | ChatPage_Deserialize;
+
+/**  Oldest first. */
+export type ChatPage_Deserialize = {
+	messages: ChatMessage_Deserialize[],
+	hasMore: boolean,
+};
+
+/**  Oldest first. */
+export type ChatPage_Serialize = {
+	messages: ChatMessage_Serialize[],
 	hasMore: boolean,
 };
 
@@ -442,10 +507,10 @@ export type DeviceProblem = {
 export type FeatureEvent = FeatureEvent_Serialize | FeatureEvent_Deserialize;
 
 /**  Events of the room features, one variant per feature (each tagged by `type`). */
-export type FeatureEvent_Deserialize = HandEvent_Deserialize | TimerEvent_Deserialize | BoardEvent_Deserialize | LectureEvent_Deserialize | QuestionEvent_Deserialize | ReactionEvent | PollEvent_Deserialize;
+export type FeatureEvent_Deserialize = HandEvent_Deserialize | TimerEvent_Deserialize | BoardEvent_Deserialize | LectureEvent_Deserialize | QuestionEvent_Deserialize | ReactionEvent | PollEvent_Deserialize | MaterialEvent_Deserialize;
 
 /**  Events of the room features, one variant per feature (each tagged by `type`). */
-export type FeatureEvent_Serialize = HandEvent_Serialize | TimerEvent_Serialize | BoardEvent_Serialize | LectureEvent_Serialize | QuestionEvent_Serialize | ReactionEvent | PollEvent_Serialize;
+export type FeatureEvent_Serialize = HandEvent_Serialize | TimerEvent_Serialize | BoardEvent_Serialize | LectureEvent_Serialize | QuestionEvent_Serialize | ReactionEvent | PollEvent_Serialize | MaterialEvent_Serialize;
 
 /**
  *  Requests of the room features, one variant per feature. Each feature's request enum
@@ -457,13 +522,13 @@ export type FeatureRequest = FeatureRequest_Serialize | FeatureRequest_Deseriali
  *  Requests of the room features, one variant per feature. Each feature's request enum
  *  is tagged by `type` like every message; this enum adds no layer on the wire.
  */
-export type FeatureRequest_Deserialize = PresenceRequest | HandRequest | TimerRequest_Deserialize | BoardRequest_Deserialize | LectureRequest_Deserialize | QuestionRequest_Deserialize | ReactionRequest | PollRequest_Deserialize;
+export type FeatureRequest_Deserialize = PresenceRequest | HandRequest | TimerRequest_Deserialize | BoardRequest_Deserialize | LectureRequest_Deserialize | QuestionRequest_Deserialize | ReactionRequest | PollRequest_Deserialize | MaterialRequest;
 
 /**
  *  Requests of the room features, one variant per feature. Each feature's request enum
  *  is tagged by `type` like every message; this enum adds no layer on the wire.
  */
-export type FeatureRequest_Serialize = PresenceRequest | HandRequest | TimerRequest_Serialize | BoardRequest_Serialize | LectureRequest_Serialize | QuestionRequest_Serialize | ReactionRequest | PollRequest_Serialize;
+export type FeatureRequest_Serialize = PresenceRequest | HandRequest | TimerRequest_Serialize | BoardRequest_Serialize | LectureRequest_Serialize | QuestionRequest_Serialize | ReactionRequest | PollRequest_Serialize | MaterialRequest;
 
 /**  What each room feature holds, as `joined` gives it to a joiner. */
 export type FeatureSnapshot = FeatureSnapshot_Serialize | FeatureSnapshot_Deserialize;
@@ -491,6 +556,8 @@ export type FeatureSnapshot_Deserialize = {
 	 *  first launched first.
 	 */
 	polls?: Poll_Deserialize[],
+	/**  The room's shared files and who may upload. */
+	materials?: MaterialsState_Deserialize,
 };
 
 /**  What each room feature holds, as `joined` gives it to a joiner. */
@@ -516,6 +583,8 @@ export type FeatureSnapshot_Serialize = {
 	 *  first launched first.
 	 */
 	polls: Poll_Serialize[],
+	/**  The room's shared files and who may upload. */
+	materials: MaterialsState_Serialize,
 };
 
 /**  Events of the raise-hand feature. */
@@ -704,6 +773,154 @@ export type Level = {
 	key: string,
 	/**  0..1 (a fraction; typed `number` for the UI) */
 	level: number,
+};
+
+/**  One shared file. */
+export type Material = {
+	/**  The relay's id for it: 32 lowercase hex digits. The file is stored under it. */
+	id: string,
+	/**  The name the uploader gave, for display only (never a path). */
+	name: string,
+	/**  Bytes. */
+	size: number,
+	/**
+	 *  The type the relay found in the content (never taken from the name), such as
+	 *  `application/pdf` or `text/plain`.
+	 */
+	mime: string,
+	/**  SHA-256 of the content, 64 lowercase hex digits: check a download against it. */
+	sha256: string,
+	/**  Who shared it (identity) and their display name then. */
+	by: string,
+	by_name: string,
+	/**  When it was stored, ms since the Unix epoch. */
+	at: number,
+};
+
+/**  Events of the materials feature. */
+export type MaterialEvent = MaterialEvent_Serialize | MaterialEvent_Deserialize;
+
+/**  Events of the materials feature. */
+export type MaterialEvent_Deserialize = 
+/**
+ *  A file was shared (the uploader's copy carries the `request_id` of its
+ *  `material_share`). Add it by `id`: a repeat replaces, never duplicates.
+ */
+{ type: "material_added"; request_id?: string | null; material: Material; used_bytes: number } | 
+/**  A file was deleted by `by`. */
+{ type: "material_removed"; id: string; by: string; used_bytes: number } | 
+/**  Who may upload changed (answers `materials_options`). */
+{ type: "materials_access"; anyone_uploads: boolean; by: string };
+
+/**  Events of the materials feature. */
+export type MaterialEvent_Serialize = 
+/**
+ *  A file was shared (the uploader's copy carries the `request_id` of its
+ *  `material_share`). Add it by `id`: a repeat replaces, never duplicates.
+ */
+{ type: "material_added"; request_id?: string; material: Material; used_bytes: number } | 
+/**  A file was deleted by `by`. */
+{ type: "material_removed"; id: string; by: string; used_bytes: number } | 
+/**  Who may upload changed (answers `materials_options`). */
+{ type: "materials_access"; anyone_uploads: boolean; by: string };
+
+/**  Requests of the materials feature. */
+export type MaterialRequest = 
+/**
+ *  The uploader, after the upload: tell the room. The file is posted in chat as an
+ *  attachment message and everyone gets `material_added`. Sending it again changes
+ *  nothing (the chat message is posted once).
+ */
+{ type: "material_share"; id: string } | 
+/**
+ *  The host, presenters and the uploader: delete a file (its bytes and its entry).
+ *  Everyone gets `material_removed`; the chat message stays.
+ */
+{ type: "material_delete"; id: string } | 
+/**  The host: let everyone upload, or only the host and presenters. */
+{ type: "materials_options"; anyone_uploads: boolean };
+
+/**
+ *  A transfer's progress, sent as it goes (at most a few times a second) and when it
+ *  ends.
+ */
+export type MaterialTransfer = MaterialTransfer_Serialize | MaterialTransfer_Deserialize;
+
+/**
+ *  A transfer's progress, sent as it goes (at most a few times a second) and when it
+ *  ends.
+ */
+export type MaterialTransfer_Deserialize = {
+	/**  The app's id for this transfer (give it to `cancel_transfer`). */
+	id: string,
+	kind: TransferKind,
+	/**  The file's name. */
+	name: string,
+	done: number,
+	total: number,
+	state: TransferState,
+	/**  Why it failed, in plain words. */
+	error?: string | null,
+	/**  Uploads: the shared file once stored. */
+	material?: Material | null,
+	/**  Downloads: where the file was saved. */
+	path?: string | null,
+};
+
+/**
+ *  A transfer's progress, sent as it goes (at most a few times a second) and when it
+ *  ends.
+ */
+export type MaterialTransfer_Serialize = {
+	/**  The app's id for this transfer (give it to `cancel_transfer`). */
+	id: string,
+	kind: TransferKind,
+	/**  The file's name. */
+	name: string,
+	done: number,
+	total: number,
+	state: TransferState,
+	/**  Why it failed, in plain words. */
+	error: string | null,
+	/**  Uploads: the shared file once stored. */
+	material: Material | null,
+	/**  Downloads: where the file was saved. */
+	path: string | null,
+};
+
+/**  What a room's materials look like to a joiner. */
+export type MaterialsState = MaterialsState_Serialize | MaterialsState_Deserialize;
+
+/**  What a room's materials look like to a joiner. */
+export type MaterialsState_Deserialize = {
+	/**  The files, oldest first. */
+	items?: Material[],
+	/**  Everyone may upload (not only the host and presenters). */
+	anyone_uploads?: boolean,
+	/**
+	 *  The relay's limits: one file, the room's files together (and how much of that is
+	 *  used), and uploads under way per person.
+	 */
+	max_file_bytes?: number,
+	quota_bytes?: number,
+	used_bytes?: number,
+	uploads_at_once?: number,
+};
+
+/**  What a room's materials look like to a joiner. */
+export type MaterialsState_Serialize = {
+	/**  The files, oldest first. */
+	items: Material[],
+	/**  Everyone may upload (not only the host and presenters). */
+	anyone_uploads: boolean,
+	/**
+	 *  The relay's limits: one file, the room's files together (and how much of that is
+	 *  used), and uploads under way per person.
+	 */
+	max_file_bytes: number,
+	quota_bytes: number,
+	used_bytes: number,
+	uploads_at_once: number,
 };
 
 export type MediaState = {
@@ -1152,7 +1369,7 @@ export type RecentRoom = {
 export type RoomEvent = RoomEvent_Serialize | RoomEvent_Deserialize;
 
 /**  Something happened in the room. */
-export type RoomEvent_Deserialize = { type: "participantJoined"; participant: Participant } | { type: "participantLeft"; identity: string; reason: string } | { type: "participantUpdated"; participant: Participant } | { type: "chatMessage"; message: ChatMessage } | { type: "chatDeleted"; seq: number } | { type: "connection"; state: ConnectionState; message?: string | null } | 
+export type RoomEvent_Deserialize = { type: "participantJoined"; participant: Participant } | { type: "participantLeft"; identity: string; reason: string } | { type: "participantUpdated"; participant: Participant } | { type: "chatMessage"; message: ChatMessage_Deserialize } | { type: "chatDeleted"; seq: number } | { type: "connection"; state: ConnectionState; message?: string | null } | 
 /**  After a rejoin: the room as it is now (who is here, the newest chat). */
 { type: "resynced"; snapshot: RoomSnapshot_Deserialize } | { type: "kicked"; by: string; reason?: string | null } | { type: "roomEnded"; reason: string } | { type: "notice"; message: string } | 
 /**  An event of a room feature (`hand_queue`, ...), as the protocol describes it. */
@@ -1164,7 +1381,7 @@ export type RoomEvent_Deserialize = { type: "participantJoined"; participant: Pa
 { type: "clockOffset"; offsetMs: number };
 
 /**  Something happened in the room. */
-export type RoomEvent_Serialize = { type: "participantJoined"; participant: Participant } | { type: "participantLeft"; identity: string; reason: string } | { type: "participantUpdated"; participant: Participant } | { type: "chatMessage"; message: ChatMessage } | { type: "chatDeleted"; seq: number } | { type: "connection"; state: ConnectionState; message: string | null } | 
+export type RoomEvent_Serialize = { type: "participantJoined"; participant: Participant } | { type: "participantLeft"; identity: string; reason: string } | { type: "participantUpdated"; participant: Participant } | { type: "chatMessage"; message: ChatMessage_Serialize } | { type: "chatDeleted"; seq: number } | { type: "connection"; state: ConnectionState; message: string | null } | 
 /**  After a rejoin: the room as it is now (who is here, the newest chat). */
 { type: "resynced"; snapshot: RoomSnapshot_Serialize } | { type: "kicked"; by: string; reason: string | null } | { type: "roomEnded"; reason: string } | { type: "notice"; message: string } | 
 /**  An event of a room feature (`hand_queue`, ...), as the protocol describes it. */
@@ -1194,7 +1411,7 @@ export type RoomSnapshot_Deserialize = {
 	/**  Everyone else. */
 	participants: Participant[],
 	/**  The newest page of chat. */
-	chat: ChatPage,
+	chat: ChatPage_Deserialize,
 	/**  Set when this app hosts the room. */
 	hosting?: Invite | null,
 	/**  A whole number (JSON keeps it exact up to 2^53). */
@@ -1215,7 +1432,7 @@ export type RoomSnapshot_Serialize = {
 	/**  Everyone else. */
 	participants: Participant[],
 	/**  The newest page of chat. */
-	chat: ChatPage,
+	chat: ChatPage_Serialize,
 	/**  Set when this app hosts the room. */
 	hosting: Invite | null,
 	/**  A whole number (JSON keeps it exact up to 2^53). */
@@ -1510,6 +1727,12 @@ export type TimerState_Serialize = {
 	/**  The relay's clock when this state was sent (ms since the epoch). */
 	now: number | null,
 };
+
+/**  Which way a transfer goes. */
+export type TransferKind = "upload" | "download";
+
+/**  Where a transfer stands. */
+export type TransferState = "running" | "done" | "failed" | "cancelled";
 
 export type VideoDevice = VideoDevice_Serialize | VideoDevice_Deserialize;
 

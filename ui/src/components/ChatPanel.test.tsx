@@ -13,7 +13,7 @@ vi.mock('../services/studyhall', async (importOriginal) =>
 afterEach(cleanup);
 
 function stored(clientMsgId: string, text: string, seq = 1): ChatMessage {
-  return { seq, from: 'me', name: 'Ada', text, ts: 0, clientMsgId, deleted: false };
+  return { seq, from: 'me', name: 'Ada', text, ts: 0, clientMsgId, deleted: false, attachment: null };
 }
 
 function Harness({ max = 10 }: { max?: number }) {

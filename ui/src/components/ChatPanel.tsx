@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef, useState } from 'react';
+import { useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import {
   deleteChat,
   describeError,
@@ -36,6 +36,7 @@ export function ChatPanel({
   isHost,
   maxChatBytes,
   canSend,
+  attachment,
 }: {
   chat: ChatState;
   dispatch: (action: ChatAction) => void;
@@ -43,6 +44,11 @@ export function ChatPanel({
   isHost: boolean;
   maxChatBytes: number;
   canSend: boolean;
+  /**
+   * Draws what a message with an `attachment` carries (a shared file's card), in place of
+   * its text; without it, such a message shows its text (the file's name).
+   */
+  attachment?: (message: ChatMessage) => ReactNode;
 }) {
   const [draft, setDraft] = useState('');
   const [loadingOlder, setLoadingOlder] = useState(false);
@@ -148,9 +154,13 @@ export function ChatPanel({
                 </button>
               )}
             </div>
-            <p className="message__text" data-testid="chat-text">
-              {m.text}
-            </p>
+            {m.attachment && attachment ? (
+              attachment(m)
+            ) : (
+              <p className="message__text" data-testid="chat-text">
+                {m.text}
+              </p>
+            )}
           </li>
         ))}
         {chat.pending.map((p) => (

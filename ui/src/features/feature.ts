@@ -5,7 +5,7 @@
  * an import circle.
  */
 import type { ComponentType, ReactNode } from 'react';
-import type { FeatureEvent, FeatureRequest, FeatureSnapshot, Participant, Profile } from '../services/types';
+import type { ChatMessage, FeatureEvent, FeatureRequest, FeatureSnapshot, Participant, Profile } from '../services/types';
 
 /** What a feature's components know of the room; the room screen fills it in. */
 export type FeatureRoom = {
@@ -33,6 +33,8 @@ export type FeatureRoom = {
    * user can switch back to), or put it away when it is the one shown.
    */
   toggleStage: (key: string) => void;
+  /** Show the side panel on the tab of the feature `key` (its `Panel`). */
+  openPanel: (key: string) => void;
   /**
    * Every feature's `PersonActions` for `participant`: for a feature that lists people
    * itself (the queue of raised hands) to offer the others' actions beside each.
@@ -42,6 +44,12 @@ export type FeatureRoom = {
 
 /** Props of every slot component: the room, and the feature's own state. */
 export type FeatureSlotProps<S> = FeatureRoom & { state: S };
+
+/** Props of a feature's `Provider`: what it wraps. */
+export type ProviderSlotProps<S> = FeatureSlotProps<S> & { children: ReactNode };
+
+/** Props of the slot drawn in a chat message. */
+export type MessageSlotProps<S> = FeatureSlotProps<S> & { message: ChatMessage };
 
 /** Props of the slots drawn for one participant (a video tile, a person row). */
 export type ParticipantSlotProps<S> = FeatureSlotProps<S> & { participant: Participant };
@@ -127,16 +135,33 @@ export type RoomFeatureUi<S, K extends string = string> = {
   /** The icon on its panel's toolbar button. */
   PanelIcon?: ComponentType;
   /**
+   * False: its panel has no toolbar button, only its tab in the side panel (the toolbar
+   * is full at the window's default width; another button pushes it onto more rows).
+   */
+  panelButton?: boolean;
+  /**
    * How far the news of its panel has gone: a number that only goes up, across a rejoin
    * too. The room screen keeps it as a mark while the panel is shown, and the panel's tab
-   * and button show `panelUnread(state, mark)`, how many things are new since.
+   * and button show `panelUnread(state, mark, you)`, how many things are new since (`you`:
+   * your identity, for a feature to leave out what you did yourself).
    */
   panelMark?: (state: S) => number;
-  panelUnread?: (state: S, mark: number) => number;
+  panelUnread?: (state: S, mark: number, you: string) => number;
   /**
    * Where the mark starts at join, when something the snapshot brought is new to you
    * (the open poll a late joiner has not voted in): below `panelMark` of the joined
    * state. Without it, all the snapshot brought counts as seen.
    */
   panelMarkAtJoin?: (state: S) => number;
+  /**
+   * Wraps the whole room screen for as long as it is shown: for what the feature's slots
+   * share beyond its state (transfers under way, in a React context) and for what covers
+   * the room (a drop target while files are dragged over it). It renders `children`, once.
+   */
+  Provider?: ComponentType<ProviderSlotProps<S>>;
+  /**
+   * What a chat message carries besides its text (a shared file's card), drawn in place of
+   * the text of a message that has an `attachment`; nothing for a message not its own.
+   */
+  MessageAttachment?: ComponentType<MessageSlotProps<S>>;
 };

@@ -73,13 +73,15 @@ describe('syncing and stages', () => {
 
 describe('side panel tabs', () => {
   it('are the features with a panel, each counting its news since a mark', () => {
-    expect(featurePanelTabs().map(({ key, label }) => ({ key, label }))).toEqual([
-      { key: 'questions', label: 'Questions' },
-      { key: 'polls', label: 'Polls' },
+    expect(featurePanelTabs().map(({ key, label, button }) => ({ key, label, button }))).toEqual([
+      { key: 'questions', label: 'Questions', button: true },
+      { key: 'polls', label: 'Polls', button: true },
+      // Only a tab: the toolbar is full.
+      { key: 'materials', label: 'Materials', button: false },
     ]);
     const before = featuresFromSnapshot(features());
     const marks = featurePanelMarks(before);
-    expect(marks).toEqual({ questions: 0, polls: 0 });
+    expect(marks).toEqual({ questions: 0, polls: 0, materials: 0 });
     const after = featuresReducer(before, { type: 'question', question: question('q1', 'Why?') });
     expect(featurePanelUnread(after, 'questions', marks.questions ?? 0)).toBe(1);
     expect(featurePanelUnread(after, 'questions', featurePanelMarks(after).questions ?? 0)).toBe(0);
@@ -115,6 +117,7 @@ describe('side effects of events', () => {
     roomTitle: 'Finals week',
     openStage: null,
     toggleStage: () => {},
+    openPanel: () => {},
     personActions: () => null,
   };
 

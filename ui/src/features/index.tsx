@@ -4,12 +4,13 @@
  * `FEATURES`. The room state keeps every feature's state under its key (`FeaturesState`),
  * and the room screen draws the slots below without knowing which features exist.
  */
-import type { ComponentType } from 'react';
-import type { FeatureEvent, FeatureRequest, FeatureSnapshot, Participant } from '../services/types';
+import type { ComponentType, ReactNode } from 'react';
+import type { ChatMessage, FeatureEvent, FeatureRequest, FeatureSnapshot, Participant } from '../services/types';
 import { board } from './board';
 import type { FeatureRoom, RoomFeatureUi } from './feature';
 import { hands } from './hands';
 import { lecture } from './lecture';
+import { materials } from './materials';
 import { polls } from './polls';
 import { presence } from './presence';
 import { questions } from './questions';
@@ -22,7 +23,7 @@ export type * from './feature';
  * Every room feature's UI, in the order their slots are drawn (the lecture first: its
  * badge leads the header, a host's room controls lead the people panel).
  */
-export const FEATURES = [lecture, hands, reactions, presence, timer, board, questions, polls] as const;
+export const FEATURES = [lecture, hands, reactions, presence, timer, board, questions, polls, materials] as const;
 
 type Feature = (typeof FEATURES)[number];
 type StateOf<F> = F extends RoomFeatureUi<infer S, string> ? S : never;
@@ -97,14 +98,17 @@ export function featureStageLabel(key: string): string {
   return feature?.stageLabel ?? key;
 }
 
-/** A feature's tab in the side panel: its key, what it is called, its toolbar icon. */
-export type FeaturePanelTab = { key: string; label: string; Icon: ComponentType | null };
+/**
+ * A feature's tab in the side panel: its key, what it is called, its toolbar icon, and
+ * whether it has a toolbar button.
+ */
+export type FeaturePanelTab = { key: string; label: string; Icon: ComponentType | null; button: boolean };
 
 /** The features with a tab in the side panel, in order. */
 export function featurePanelTabs(): FeaturePanelTab[] {
   return (FEATURES as readonly RoomFeatureUi<unknown>[])
     .filter((f) => f.Panel !== undefined)
-    .map((f) => ({ key: f.key, label: f.panelLabel ?? f.key, Icon: f.PanelIcon ?? null }));
+    .map((f) => ({ key: f.key, label: f.panelLabel ?? f.key, Icon: f.PanelIcon ?? null, button: f.panelButton ?? true }));
 }
 
 /**
@@ -122,10 +126,10 @@ export function featurePanelMarks(features: FeaturesState, atJoin = false): Reco
   );
 }
 
-/** How many things are new in the panel of the feature `key` since `mark`. */
-export function featurePanelUnread(features: FeaturesState, key: string, mark: number): number {
+/** How many things are new to `you` (an identity) in the panel of the feature `key` since `mark`. */
+export function featurePanelUnread(features: FeaturesState, key: string, mark: number, you = ''): number {
   const slice = slices(features).find(({ feature }) => feature.key === key);
-  return slice?.feature.panelUnread?.(slice.state, mark) ?? 0;
+  return slice?.feature.panelUnread?.(slice.state, mark, you) ?? 0;
 }
 
 /** Every feature's state after `event`; the same object when no feature's state changed. */
@@ -166,7 +170,8 @@ export function featuresQuiet(features: FeaturesState): string | null {
 
 /** The room as a feature's slots see it. */
 export function roomOf(context: FeatureContext): FeatureRoom {
-  const { you, people, isHost, toast, relayClockOffsetMs, profile, roomTitle, openStage, toggleStage } = context;
+  const { you, people, isHost, toast, relayClockOffsetMs, profile, roomTitle, openStage, toggleStage, openPanel } =
+    context;
   return {
     you,
     people,
@@ -177,6 +182,7 @@ export function roomOf(context: FeatureContext): FeatureRoom {
     roomTitle,
     openStage,
     toggleStage,
+    openPanel,
     personActions: (participant) => <FeaturePersonActions context={context} participant={participant} />,
   };
 }
@@ -259,5 +265,37 @@ export function FeaturePanel({ context, featureKey }: { context: FeatureContext;
   return slices(context.features).map(({ feature, state }) => {
     const Slot = feature.key === featureKey ? feature.Panel : undefined;
     return Slot && <Slot key={feature.key} {...room} state={state} />;
+  });
+}
+
+/**
+ * The room screen wrapped in every feature's `Provider` (the first feature's outermost).
+ * Their order never changes, so what they hold stays while the room is shown.
+ */
+export function FeatureProviders({ context, children }: { context: FeatureContext; children: ReactNode }) {
+  const room = roomOf(context);
+  return slices(context.features).reduceRight<ReactNode>((inner, { feature, state }) => {
+    const Slot = feature.Provider;
+    return Slot ? (
+      <Slot key={feature.key} {...room} state={state}>
+        {inner}
+      </Slot>
+    ) : (
+      inner
+    );
+  }, children);
+}
+
+/** Whether a feature draws chat messages with an attachment (in place of their text). */
+export function featuresDrawAttachments(): boolean {
+  return (FEATURES as readonly RoomFeatureUi<unknown>[]).some((f) => f.MessageAttachment !== undefined);
+}
+
+/** Every feature's drawing of what `message` carries (a shared file's card). */
+export function FeatureMessageAttachments({ context, message }: { context: FeatureContext; message: ChatMessage }) {
+  const room = roomOf(context);
+  return slices(context.features).map(({ feature, state }) => {
+    const Slot = feature.MessageAttachment;
+    return Slot && <Slot key={feature.key} {...room} state={state} message={message} />;
   });
 }

@@ -61,12 +61,18 @@ function deferred() {
 }
 
 describe('side panel', () => {
-  it('has a tab each for the chat, the people, the questions and the polls, from the toolbar or the tabs', () => {
+  it('has a tab each for the chat, the people, the questions, the polls and the materials, from the toolbar or the tabs', () => {
     renderRoom();
     expect(screen.queryByTestId('side-panel')).toBeNull();
     fireEvent.click(id('toggle-people'));
     expect(id('side-panel').dataset.tab).toBe('people');
-    expect(screen.getAllByRole('tab').map((t) => t.dataset.testid)).toEqual(['chat-tab', 'people-tab', 'questions-tab', 'polls-tab']);
+    expect(screen.getAllByRole('tab').map((t) => t.dataset.testid)).toEqual([
+      'chat-tab',
+      'people-tab',
+      'questions-tab',
+      'polls-tab',
+      'materials-tab',
+    ]);
     expect(id('people-tab').getAttribute('aria-selected')).toBe('true');
     expect(id('people-list')).toBeTruthy();
 
@@ -77,6 +83,8 @@ describe('side panel', () => {
     fireEvent.keyDown(id('questions-tab'), { key: 'ArrowRight' });
     expect(id('polls-panel')).toBeTruthy();
     fireEvent.keyDown(id('polls-tab'), { key: 'ArrowRight' });
+    expect(id('materials-panel')).toBeTruthy();
+    fireEvent.keyDown(id('materials-tab'), { key: 'ArrowRight' });
     expect(id('chat-panel')).toBeTruthy();
     expect(id('toggle-chat').getAttribute('aria-pressed')).toBe('true');
     // The toolbar button of the tab shown closes the panel.
@@ -103,7 +111,7 @@ describe('side panel', () => {
     // Chat messages are counted on the chat's tab while another is shown.
     emit({
       type: 'chatMessage',
-      message: { seq: 1, from: 'bob-2', name: 'Bob', text: 'hi', ts: T0, clientMsgId: 'c1', deleted: false },
+      message: { seq: 1, from: 'bob-2', name: 'Bob', text: 'hi', ts: T0, clientMsgId: 'c1', deleted: false, attachment: null },
     });
     expect(id('chat-tab-unread').textContent).toBe('1');
     expect(id('chat-unread').textContent).toBe('1');

@@ -63,7 +63,7 @@ function focusing(now: number, minutes = 25, extra: Partial<TimerState> = {}): T
 function chat(seq: number, from = 'bob-2'): RoomEvent {
   return {
     type: 'chatMessage',
-    message: { seq, from, name: 'Bob', text: `message ${seq}`, ts: T0, clientMsgId: `c${seq}`, deleted: false },
+    message: { seq, from, name: 'Bob', text: `message ${seq}`, ts: T0, clientMsgId: `c${seq}`, deleted: false, attachment: null },
   };
 }
 

@@ -23,17 +23,21 @@ import { describeError, featureRequest, type Participant } from '../services/stu
 export const CHAT_TAB = 'chat';
 export const PEOPLE_TAB = 'people';
 
-/** A tab of the side panel, with how many things are new in it. */
-export type PanelTab = { key: string; label: string; Icon: ComponentType | null; unread: number };
+/**
+ * A tab of the side panel, with how many things are new in it; `button: false`: it has
+ * no toolbar button (only its tab).
+ */
+export type PanelTab = { key: string; label: string; Icon: ComponentType | null; unread: number; button?: boolean };
 
 /**
  * The side panel's tabs with their counts of what is new. `panel` is the tab shown now
  * (null when the panel is closed): it sees what comes as it comes. What the join brought
  * is seen, but what a feature says is new in it (`panelMarkAtJoin`). The room's event
  * handler tells of people who join (`joined`, while the people are not shown) and leave
- * (`left`: someone who came and went is no news any more).
+ * (`left`: someone who came and went is no news any more). `you` is your identity: what you
+ * did yourself is no news to you.
  */
-export function usePanelTabs(panel: string | null, features: FeaturesState, chatUnread: number) {
+export function usePanelTabs(panel: string | null, features: FeaturesState, chatUnread: number, you: string) {
   const [joined, setJoined] = useState<ReadonlySet<string>>(() => new Set());
   const [marks, setMarks] = useState<Readonly<Record<string, number>>>(() => featurePanelMarks(features, true));
   // Showing a tab reads it (state set while drawing: React draws again at once).
@@ -58,13 +62,16 @@ export function usePanelTabs(panel: string | null, features: FeaturesState, chat
     { key: PEOPLE_TAB, label: 'People', Icon: PeopleIcon, unread: joined.size },
     ...featurePanelTabs().map((tab) => ({
       ...tab,
-      unread: featurePanelUnread(features, tab.key, marks[tab.key] ?? 0),
+      unread: featurePanelUnread(features, tab.key, marks[tab.key] ?? 0, you),
     })),
   ];
   return { tabs, joined: onJoined, left: onLeft };
 }
 
-/** The toolbar's buttons that open the panel on a tab, or close it from the tab shown. */
+/**
+ * The toolbar's buttons that open the panel on a tab, or close it from the tab shown (not
+ * for a tab without a button).
+ */
 export function PanelButtons({
   tabs,
   panel,
@@ -74,7 +81,7 @@ export function PanelButtons({
   panel: string | null;
   onToggle: (key: string) => void;
 }) {
-  return tabs.map(({ key, label, Icon, unread }) => (
+  return tabs.filter((tab) => tab.button !== false).map(({ key, label, Icon, unread }) => (
     <button
       key={key}
       className={`tool ${panel === key ? 'tool--active' : ''}`}

@@ -18,10 +18,13 @@ import { ToggleButton } from '../components/ToggleButton';
 import { ScreenStage, VideoTile } from '../components/VideoTile';
 import {
   FeatureHeaders,
+  FeatureMessageAttachments,
   FeaturePanel,
+  FeatureProviders,
   FeatureShareOverlays,
   FeatureStage,
   featureStageLabel,
+  featuresDrawAttachments,
   featuresFromSnapshot,
   featuresOnEvent,
   featuresQuiet,
@@ -114,7 +117,7 @@ export function RoomScreen({
   const [rejoinError, setRejoinError] = useState<string | null>(null);
   const toast = useToast();
   const chatAlerts = useChatAlerts(featuresQuiet(state.features) !== null, toast);
-  const panelTabs = usePanelTabs(panel, state.features, chatAlerts.unread);
+  const panelTabs = usePanelTabs(panel, state.features, chatAlerts.unread, state.you.identity);
   const exited = useRef(false);
   const stateRef = useRef(state);
   const panelRef = useRef(panel);
@@ -359,6 +362,7 @@ export function RoomScreen({
     roomTitle: state.title,
     openStage: showStage ? stageKey : null,
     toggleStage,
+    openPanel: (key) => showPanel(key, false),
   };
   const quietUntil = featuresQuiet(state.features);
   useEffect(() => {
@@ -366,228 +370,235 @@ export function RoomScreen({
   });
 
   return (
-    <div className={`room ${panel ? 'room--with-panel' : ''}`} data-testid="room" data-room={state.room}>
-      <header className="room__header">
-        <div>
-          <h1 className="room__title" data-testid="room-title">
-            {state.title}
-          </h1>
-          <p className="room__subtitle muted">
-            {people.length === 1 ? 'Just you so far' : `${people.length} people`}
-            {state.hosting && ' · you are hosting'}
-          </p>
-        </div>
-        <div className="room__header-features">
-          <FeatureHeaders context={featureContext} />
-          {chatAlerts.held > 0 && (
-            <p className="room__quiet" role="status" data-testid="chat-held">
-              {messagesWord(chatAlerts.held)} — shown {quietUntil ?? 'soon'}
+    <FeatureProviders context={featureContext}>
+      <div className={`room ${panel ? 'room--with-panel' : ''}`} data-testid="room" data-room={state.room}>
+        <header className="room__header">
+          <div>
+            <h1 className="room__title" data-testid="room-title">
+              {state.title}
+            </h1>
+            <p className="room__subtitle muted">
+              {people.length === 1 ? 'Just you so far' : `${people.length} people`}
+              {state.hosting && ' · you are hosting'}
             </p>
-          )}
-        </div>
-      </header>
-
-      {state.connection.state !== 'connected' && (
-        <ConnectionBanner
-          state={state.connection.state}
-          message={state.connection.message}
-          rejoining={rejoining}
-          rejoinError={rejoinError}
-          onRejoin={() => void rejoin()}
-          onBack={() => void leave()}
-        />
-      )}
-
-      {problems.length > 0 && (
-        <div className="banner banner--warning" role="status" data-testid="device-problems">
-          {problems.map((p) => (
-            <span key={p.device + p.message}>
-              <strong>{p.device.charAt(0).toUpperCase() + p.device.slice(1)}:</strong> {p.message}
-            </span>
-          ))}
-        </div>
-      )}
-
-      <main className={`room__stage ${large ? 'room__stage--screen' : ''}`}>
-        {large && (
-          <div className="room__large">
-            {stageKey !== null && screenOwner && (
-              <div className="stage-switch" role="group" aria-label="Shown large">
-                <button
-                  className={`stage-switch__option ${showStage ? 'is-on' : ''}`}
-                  aria-pressed={showStage}
-                  onClick={() => setView({ stage: stageKey, screen: false })}
-                  data-testid="stage-show-feature"
-                >
-                  {featureStageLabel(stageKey)}
-                </button>
-                <button
-                  className={`stage-switch__option ${showStage ? '' : 'is-on'}`}
-                  aria-pressed={!showStage}
-                  onClick={() => setView({ stage: stageKey, screen: true })}
-                  data-testid="stage-show-screen"
-                >
-                  {screenOwner.you ? 'Your screen' : `${screenOwner.name}'s screen`}
-                </button>
-              </div>
-            )}
-            {showStage ? (
-              <FeatureStage context={featureContext} featureKey={stageKey} />
-            ) : (
-              screenOwner && (
-                <ScreenStage
-                  participant={screenOwner}
-                  badges={<FeatureTileBadges context={featureContext} participant={screenOwner} />}
-                  overlay={<FeatureShareOverlays context={featureContext} participant={screenOwner} />}
-                />
-              )
+          </div>
+          <div className="room__header-features">
+            <FeatureHeaders context={featureContext} />
+            {chatAlerts.held > 0 && (
+              <p className="room__quiet" role="status" data-testid="chat-held">
+                {messagesWord(chatAlerts.held)} — shown {quietUntil ?? 'soon'}
+              </p>
             )}
           </div>
+        </header>
+
+        {state.connection.state !== 'connected' && (
+          <ConnectionBanner
+            state={state.connection.state}
+            message={state.connection.message}
+            rejoining={rejoining}
+            rejoinError={rejoinError}
+            onRejoin={() => void rejoin()}
+            onBack={() => void leave()}
+          />
         )}
-        <div
-          className={large ? 'strip' : 'grid'}
-          style={large ? undefined : gridStyle(people.length)}
-          data-testid="tiles"
-        >
-          {people.map((p) => (
-            <VideoTile
-              key={p.identity}
-              participant={p}
-              speaking={speakingIdentity === p.identity}
-              compact={large}
-              badges={<FeatureTileBadges context={featureContext} participant={p} />}
-            />
-          ))}
-        </div>
-      </main>
 
-      {panel !== null && (
-        <SidePanel
-          tabs={panelTabs.tabs}
-          panel={panel}
-          onSelect={(key) => showPanel(key, false)}
-          onClose={() => setPanel(null)}
-        >
-          {panel === CHAT_TAB ? (
-            <ChatPanel
-              chat={state.chat}
-              dispatch={chatDispatch}
-              youIdentity={state.you.identity}
-              isHost={isHost}
-              maxChatBytes={state.maxChatBytes}
-              canSend={connected}
-            />
-          ) : panel === PEOPLE_TAB ? (
-            <PeoplePanel
-              context={featureContext}
-              speakingIdentity={speakingIdentity}
-              onKick={(p) => {
-                setDialogError(null);
-                setDialog({ kick: p });
-              }}
-            />
-          ) : (
-            <FeaturePanel context={featureContext} featureKey={panel} />
+        {problems.length > 0 && (
+          <div className="banner banner--warning" role="status" data-testid="device-problems">
+            {problems.map((p) => (
+              <span key={p.device + p.message}>
+                <strong>{p.device.charAt(0).toUpperCase() + p.device.slice(1)}:</strong> {p.message}
+              </span>
+            ))}
+          </div>
+        )}
+
+        <main className={`room__stage ${large ? 'room__stage--screen' : ''}`}>
+          {large && (
+            <div className="room__large">
+              {stageKey !== null && screenOwner && (
+                <div className="stage-switch" role="group" aria-label="Shown large">
+                  <button
+                    className={`stage-switch__option ${showStage ? 'is-on' : ''}`}
+                    aria-pressed={showStage}
+                    onClick={() => setView({ stage: stageKey, screen: false })}
+                    data-testid="stage-show-feature"
+                  >
+                    {featureStageLabel(stageKey)}
+                  </button>
+                  <button
+                    className={`stage-switch__option ${showStage ? '' : 'is-on'}`}
+                    aria-pressed={!showStage}
+                    onClick={() => setView({ stage: stageKey, screen: true })}
+                    data-testid="stage-show-screen"
+                  >
+                    {screenOwner.you ? 'Your screen' : `${screenOwner.name}'s screen`}
+                  </button>
+                </div>
+              )}
+              {showStage ? (
+                <FeatureStage context={featureContext} featureKey={stageKey} />
+              ) : (
+                screenOwner && (
+                  <ScreenStage
+                    participant={screenOwner}
+                    badges={<FeatureTileBadges context={featureContext} participant={screenOwner} />}
+                    overlay={<FeatureShareOverlays context={featureContext} participant={screenOwner} />}
+                  />
+                )
+              )}
+            </div>
           )}
-        </SidePanel>
-      )}
+          <div
+            className={large ? 'strip' : 'grid'}
+            style={large ? undefined : gridStyle(people.length)}
+            data-testid="tiles"
+          >
+            {people.map((p) => (
+              <VideoTile
+                key={p.identity}
+                participant={p}
+                speaking={speakingIdentity === p.identity}
+                compact={large}
+                badges={<FeatureTileBadges context={featureContext} participant={p} />}
+              />
+            ))}
+          </div>
+        </main>
 
-      <nav className="toolbar" aria-label="Room controls">
-        <div className="toolbar__group">
-          <ToggleButton
-            testId="toggle-mic"
-            on={shown.mic}
-            pending={pending.mic !== undefined}
-            locked={lockedWhy('mic')}
-            onClick={() => toggle('mic')}
-            labelOn="Mute"
-            labelOff="Unmute"
-            iconOn={<MicIcon />}
-            iconOff={<MicOffIcon />}
-          />
-          <ToggleButton
-            testId="toggle-camera"
-            on={shown.camera}
-            pending={pending.camera !== undefined}
-            locked={lockedWhy('camera')}
-            onClick={() => toggle('camera')}
-            labelOn="Stop camera"
-            labelOff="Start camera"
-            iconOn={<CameraIcon />}
-            iconOff={<CameraOffIcon />}
-          />
-          <ToggleButton
-            testId="toggle-screen"
-            on={shown.screen}
-            pending={pending.screen !== undefined}
-            locked={lockedWhy('screen')}
-            onClick={() => toggle('screen')}
-            labelOn="Stop sharing"
-            labelOff="Share screen"
-            iconOn={<ScreenIcon />}
-            iconOff={<ScreenIcon />}
-            offIsNormal
-          />
-        </div>
-        <div className="toolbar__group">
-          <FeatureToolbar context={featureContext} />
-          <PanelButtons tabs={panelTabs.tabs} panel={panel} onToggle={(key) => showPanel(key, true)} />
-          {state.hosting && (
-            <button className="tool" onClick={() => setDialog('invite')} data-testid="open-invite">
-              <LinkIcon />
-              <span>Invite</span>
+        {panel !== null && (
+          <SidePanel
+            tabs={panelTabs.tabs}
+            panel={panel}
+            onSelect={(key) => showPanel(key, false)}
+            onClose={() => setPanel(null)}
+          >
+            {panel === CHAT_TAB ? (
+              <ChatPanel
+                chat={state.chat}
+                dispatch={chatDispatch}
+                youIdentity={state.you.identity}
+                isHost={isHost}
+                maxChatBytes={state.maxChatBytes}
+                canSend={connected}
+                attachment={
+                  featuresDrawAttachments()
+                    ? (m) => <FeatureMessageAttachments context={featureContext} message={m} />
+                    : undefined
+                }
+              />
+            ) : panel === PEOPLE_TAB ? (
+              <PeoplePanel
+                context={featureContext}
+                speakingIdentity={speakingIdentity}
+                onKick={(p) => {
+                  setDialogError(null);
+                  setDialog({ kick: p });
+                }}
+              />
+            ) : (
+              <FeaturePanel context={featureContext} featureKey={panel} />
+            )}
+          </SidePanel>
+        )}
+
+        <nav className="toolbar" aria-label="Room controls">
+          <div className="toolbar__group">
+            <ToggleButton
+              testId="toggle-mic"
+              on={shown.mic}
+              pending={pending.mic !== undefined}
+              locked={lockedWhy('mic')}
+              onClick={() => toggle('mic')}
+              labelOn="Mute"
+              labelOff="Unmute"
+              iconOn={<MicIcon />}
+              iconOff={<MicOffIcon />}
+            />
+            <ToggleButton
+              testId="toggle-camera"
+              on={shown.camera}
+              pending={pending.camera !== undefined}
+              locked={lockedWhy('camera')}
+              onClick={() => toggle('camera')}
+              labelOn="Stop camera"
+              labelOff="Start camera"
+              iconOn={<CameraIcon />}
+              iconOff={<CameraOffIcon />}
+            />
+            <ToggleButton
+              testId="toggle-screen"
+              on={shown.screen}
+              pending={pending.screen !== undefined}
+              locked={lockedWhy('screen')}
+              onClick={() => toggle('screen')}
+              labelOn="Stop sharing"
+              labelOff="Share screen"
+              iconOn={<ScreenIcon />}
+              iconOff={<ScreenIcon />}
+              offIsNormal
+            />
+          </div>
+          <div className="toolbar__group">
+            <FeatureToolbar context={featureContext} />
+            <PanelButtons tabs={panelTabs.tabs} panel={panel} onToggle={(key) => showPanel(key, true)} />
+            {state.hosting && (
+              <button className="tool" onClick={() => setDialog('invite')} data-testid="open-invite">
+                <LinkIcon />
+                <span>Invite</span>
+              </button>
+            )}
+          </div>
+          <div className="toolbar__group">
+            {state.hosting && (
+              <button
+                className="tool tool--danger-outline"
+                onClick={() => {
+                  setDialogError(null);
+                  setDialog('end');
+                }}
+                data-testid="end-room"
+              >
+                <StopIcon />
+                <span>End room</span>
+              </button>
+            )}
+            <button className="tool tool--danger" onClick={() => void leave()} disabled={leaving} data-testid="leave">
+              {leaving ? <Spinner /> : <LeaveIcon />}
+              <span>Leave</span>
             </button>
-          )}
-        </div>
-        <div className="toolbar__group">
-          {state.hosting && (
-            <button
-              className="tool tool--danger-outline"
-              onClick={() => {
-                setDialogError(null);
-                setDialog('end');
-              }}
-              data-testid="end-room"
-            >
-              <StopIcon />
-              <span>End room</span>
-            </button>
-          )}
-          <button className="tool tool--danger" onClick={() => void leave()} disabled={leaving} data-testid="leave">
-            {leaving ? <Spinner /> : <LeaveIcon />}
-            <span>Leave</span>
-          </button>
-        </div>
-      </nav>
+          </div>
+        </nav>
 
-      {dialog === 'invite' && state.hosting && <InviteDialog invite={state.hosting} onClose={closeDialog} />}
-      {dialog === 'end' && (
-        <ConfirmDialog
-          testId="end-dialog"
-          title="End the room?"
-          message="Everyone will be disconnected and the invite stops working."
-          confirmLabel="End room"
-          danger
-          busy={dialogBusy}
-          error={dialogError}
-          onConfirm={() => void endRoom()}
-          onCancel={closeDialog}
-        />
-      )}
-      {dialog !== null && typeof dialog === 'object' && (
-        <ConfirmDialog
-          testId="kick-dialog"
-          title={`Remove ${dialog.kick.name}?`}
-          message={`${dialog.kick.name} will be disconnected from the room.`}
-          confirmLabel="Remove"
-          danger
-          busy={dialogBusy}
-          error={dialogError}
-          onConfirm={() => void kickParticipant(dialog.kick)}
-          onCancel={closeDialog}
-        />
-      )}
-    </div>
+        {dialog === 'invite' && state.hosting && <InviteDialog invite={state.hosting} onClose={closeDialog} />}
+        {dialog === 'end' && (
+          <ConfirmDialog
+            testId="end-dialog"
+            title="End the room?"
+            message="Everyone will be disconnected and the invite stops working."
+            confirmLabel="End room"
+            danger
+            busy={dialogBusy}
+            error={dialogError}
+            onConfirm={() => void endRoom()}
+            onCancel={closeDialog}
+          />
+        )}
+        {dialog !== null && typeof dialog === 'object' && (
+          <ConfirmDialog
+            testId="kick-dialog"
+            title={`Remove ${dialog.kick.name}?`}
+            message={`${dialog.kick.name} will be disconnected from the room.`}
+            confirmLabel="Remove"
+            danger
+            busy={dialogBusy}
+            error={dialogError}
+            onConfirm={() => void kickParticipant(dialog.kick)}
+            onCancel={closeDialog}
+          />
+        )}
+      </div>
+    </FeatureProviders>
   );
 }
 

@@ -8,6 +8,7 @@
  * (`ui/src/bindings.ts`) touches only this file.
  */
 import { isTauri } from '@tauri-apps/api/core';
+import { getCurrentWebview, type DragDropEvent } from '@tauri-apps/api/webview';
 import { commands, events } from '../bindings';
 import type {
   AppErrorKind,
@@ -18,10 +19,13 @@ import type {
   ChatPage,
   DeviceList,
   FeatureRequest,
+  FileDrop,
   Invite,
   InviteOpened,
   InviteTarget,
   JoinMedia,
+  Material,
+  MaterialTransfer,
   MediaState,
   MediaStatus,
   MediaUpdate,
@@ -32,6 +36,7 @@ import type {
   RoomSnapshot,
   Settings,
   StudySummary,
+  TransferKind,
   VideoDevice,
 } from './types';
 
@@ -214,6 +219,25 @@ export const pollDrafts = (): Promise<PollDraft[]> => call(() => commands.pollDr
  * (The UI sends them trimmed already.)
  */
 export const savePollDrafts = (drafts: PollDraft[]): Promise<null> => call(() => commands.savePollDrafts(drafts));
+/** Asks the user for a file to share (a native dialog); null when they cancel. */
+export const pickMaterialFile = (): Promise<string | null> => call(() => commands.pickMaterialFile());
+/**
+ * Uploads the file at `path` and shares it with the room; resolves at once with the
+ * transfer's id (`onMaterialTransfer` tells how it goes; a refusal names the relay's limit).
+ */
+export const uploadMaterial = (path: string): Promise<string> => call(() => commands.uploadMaterial(path));
+/**
+ * Downloads `material` into `directory`, or (null) where the user picks in a save dialog;
+ * resolves with the transfer's id, or null when the user cancelled the dialog.
+ */
+export const downloadMaterial = (material: Material, directory: string | null = null): Promise<string | null> =>
+  call(() => commands.downloadMaterial(material, directory));
+/** Stops a transfer; false when it had ended already. */
+export const cancelTransfer = (id: string, kind: TransferKind, name: string): Promise<boolean> =>
+  ask(() => commands.cancelTransfer(id, kind, name));
+/** A picture or PDF as a `data:` URL to preview (null for other types and files over 8 MiB). */
+export const materialPreview = (material: Material): Promise<string | null> =>
+  call(() => commands.materialPreview(material));
 export const quitApp = (): Promise<null> => call(() => commands.quitApp());
 /** The study record's totals, streaks and daily goal (all local to this machine). */
 export const studySummary = (): Promise<StudySummary> => call(() => commands.studySummary());
@@ -234,6 +258,26 @@ export const onMediaStatus = (handler: (status: MediaStatus) => void): Unlisten 
   subscribe('media-status', events.mediaStatus, handler);
 export const onQuitRequested = (handler: (request: QuitRequested) => void): Unlisten =>
   subscribe('quit-requested', events.quitRequested, handler);
+/** A file transfer's progress, and its end (`state` other than `running`). */
+export const onMaterialTransfer = (handler: (transfer: MaterialTransfer) => void): Unlisten =>
+  subscribe('material-transfer', events.materialTransfer, handler);
+/**
+ * Files dragged over the window and dropped (the webview's drag and drop, which gives the
+ * files' paths; the page's own drag events carry none in the app).
+ */
+export const onFileDrop = (handler: (drop: FileDrop) => void): Unlisten =>
+  subscribe<DragDropEvent>('drag-drop', { listen: (cb) => getCurrentWebview().onDragDropEvent(cb) }, (payload) => {
+    switch (payload.type) {
+      case 'enter':
+      case 'drop':
+        handler({ type: payload.type, paths: [...payload.paths] });
+        break;
+      case 'over':
+      case 'leave':
+        handler({ type: payload.type });
+        break;
+    }
+  });
 /** A link clicked while the app runs was handed over: `takeLaunchInvite` has it. */
 export const onInviteOpened = (handler: (event: InviteOpened) => void): Unlisten =>
   subscribe('invite-opened', events.inviteOpened, handler);

@@ -23,8 +23,10 @@ export type JoinMedia = B.JoinMedia;
 /** `active`, `away` or `on_break` (the protocol's own strings). */
 export type Presence = B.Presence;
 export type Participant = B.Participant;
-export type ChatMessage = B.ChatMessage;
-export type ChatPage = B.ChatPage;
+export type ChatMessage = B.ChatMessage_Serialize;
+export type ChatPage = B.ChatPage_Serialize;
+/** A file a chat message announces (the short form of a `Material`). */
+export type Attachment = B.Attachment;
 export type RoomSnapshot = B.RoomSnapshot_Serialize;
 export type ConnectionState = B.ConnectionState;
 export type RoomEvent = B.RoomEvent_Serialize;
@@ -90,6 +92,18 @@ export type PollEvent = B.PollEvent_Serialize;
 export type PollKind = B.PollKind;
 /** Who chose what, in a named poll (hosts and presenters only). */
 export type PollVoter = B.PollVoter;
+// Materials (protocol `materials.rs`): files shared with the room, and the app's transfers.
+export type Material = B.Material;
+export type MaterialsState = B.MaterialsState_Serialize;
+export type MaterialRequest = B.MaterialRequest;
+export type MaterialEvent = B.MaterialEvent_Serialize;
+export type MaterialTransfer = B.MaterialTransfer_Serialize;
+/** `upload` or `download`. */
+export type TransferKind = B.TransferKind;
+/** `running`, `done`, `failed` or `cancelled`. */
+export type TransferState = B.TransferState;
+/** What the user drags over the window: files coming (`enter`, with their paths), moving (`over`), dropped, or gone. */
+export type FileDrop = { type: 'enter'; paths: string[] } | { type: 'over' } | { type: 'drop'; paths: string[] } | { type: 'leave' };
 /** What changed the timer (`started`, `phase_ended`, ...). */
 export type TimerChange = B.TimerChange;
 /** `focus`, `short_break` or `long_break`. */

@@ -3,7 +3,7 @@ import type { ChatMessage } from '../services/types';
 import { chatFromPage, chatReducer, emptyChat, oldestSeq, type ChatState } from './chat';
 
 function msg(seq: number, extra: Partial<ChatMessage> = {}): ChatMessage {
-  return { seq, from: 'ada', name: 'Ada', text: `m${seq}`, ts: 1000 + seq, clientMsgId: `c${seq}`, deleted: false, ...extra };
+  return { seq, from: 'ada', name: 'Ada', text: `m${seq}`, ts: 1000 + seq, clientMsgId: `c${seq}`, deleted: false, attachment: null, ...extra };
 }
 
 const seqs = (s: ChatState) => s.messages.map((m) => m.seq);

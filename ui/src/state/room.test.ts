@@ -18,7 +18,7 @@ function person(identity: string, extra: Partial<Participant> = {}): Participant
 }
 
 function msg(seq: number): ChatMessage {
-  return { seq, from: 'a', name: 'A', text: `m${seq}`, ts: seq, clientMsgId: `c${seq}`, deleted: false };
+  return { seq, from: 'a', name: 'A', text: `m${seq}`, ts: seq, clientMsgId: `c${seq}`, deleted: false, attachment: null };
 }
 
 function snapshot(

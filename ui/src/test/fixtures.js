@@ -12,9 +12,10 @@
 
 /**
  * @import {
- *   AppInfo, BoardSummary, ChatPage, DayTotal, DeviceList, FeatureSnapshot, Invite, LectureState,
- *   MediaState, Participant, Poll, PollDraft, Question, RaisedHand, RoomSnapshot, RoomTotal, Settings,
- *   StudySummary, TimerRun, TimerSettings, TimerState,
+ *   AppInfo, Attachment, BoardSummary, ChatMessage, ChatPage, DayTotal, DeviceList, FeatureSnapshot,
+ *   Invite, LectureState, Material, MaterialsState, MaterialTransfer, MediaState, Participant, Poll,
+ *   PollDraft, Question, RaisedHand, RoomSnapshot, RoomTotal, Settings, StudySummary, TimerRun,
+ *   TimerSettings, TimerState,
  * } from '../services/types'
  */
 
@@ -89,6 +90,27 @@ export function participant(identity, name, extra = {}) {
  */
 export function chatPage(extra = {}) {
   return { messages: [], hasMore: false, ...extra };
+}
+
+/**
+ * A stored chat message from Bob, no attachment.
+ * @param {number} seq
+ * @param {string} text
+ * @param {Partial<ChatMessage>} [extra]
+ * @returns {ChatMessage}
+ */
+export function chatMessage(seq, text, extra = {}) {
+  return {
+    seq,
+    from: 'bob-2',
+    name: 'Bob',
+    text,
+    ts: 1_795_000_000_000,
+    clientMsgId: `c${seq}`,
+    deleted: false,
+    attachment: null,
+    ...extra,
+  };
 }
 
 /**
@@ -223,6 +245,78 @@ export function pollDraft(question, extra = {}) {
 }
 
 /**
+ * A file Bob shared: a PDF of 2 483 110 bytes. `id` is used as given (the relay's are 32
+ * hex digits).
+ * @param {string} id
+ * @param {string} name
+ * @param {Partial<Material>} [extra]
+ * @returns {Material}
+ */
+export function material(id, name, extra = {}) {
+  return {
+    id,
+    name,
+    size: 2_483_110,
+    mime: 'application/pdf',
+    sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    by: 'bob-2',
+    by_name: 'Bob',
+    at: 1_795_000_000_000,
+    ...extra,
+  };
+}
+
+/**
+ * The chat's short form of a material.
+ * @param {Material} m
+ * @returns {Attachment}
+ */
+export function attachment(m) {
+  return { id: m.id, name: m.name, size: m.size, mime: m.mime };
+}
+
+/**
+ * A room's materials as the relay's defaults have them: no files, only the host and
+ * presenters upload, 100 MiB a file, 1 GiB a room, 2 uploads at once.
+ * @param {Partial<MaterialsState>} [extra]
+ * @returns {MaterialsState}
+ */
+export function materialsState(extra = {}) {
+  const items = extra.items ?? [];
+  return {
+    items,
+    anyone_uploads: false,
+    max_file_bytes: 104_857_600,
+    quota_bytes: 1_073_741_824,
+    used_bytes: items.reduce((n, m) => n + m.size, 0),
+    uploads_at_once: 2,
+    ...extra,
+  };
+}
+
+/**
+ * A transfer as `materialTransfer` tells of it: an upload under way, nothing sent yet.
+ * @param {string} id
+ * @param {string} name
+ * @param {Partial<MaterialTransfer>} [extra]
+ * @returns {MaterialTransfer}
+ */
+export function materialTransfer(id, name, extra = {}) {
+  return {
+    id,
+    kind: 'upload',
+    name,
+    done: 0,
+    total: 1000,
+    state: 'running',
+    error: null,
+    material: null,
+    path: null,
+    ...extra,
+  };
+}
+
+/**
  * A study room's lecture state, as a room has it until the host changes something: no
  * presenters, not locked, nobody let speak, no clock.
  * @param {Partial<LectureState>} [extra]
@@ -242,7 +336,7 @@ export function lectureState(extra = {}) {
 
 /**
  * What the room features hold: no hands raised, the timer stopped, an empty whiteboard,
- * a study room with no presenters, no questions, no polls.
+ * a study room with no presenters, no questions, no polls, no files.
  * @param {Partial<FeatureSnapshot>} [extra]
  * @returns {FeatureSnapshot}
  */
@@ -254,6 +348,7 @@ export function features(extra = {}) {
     lecture: lectureState(),
     questions: [],
     polls: [],
+    materials: materialsState(),
     ...extra,
   };
 }

@@ -6,16 +6,21 @@
  */
 import { vi } from 'vitest';
 import type * as Service from '../services/studyhall';
-import type { InviteOpened, MediaStatus, QuitRequested, RoomEvent } from '../services/types';
+import type { FileDrop, InviteOpened, MaterialTransfer, MediaStatus, QuitRequested, RoomEvent } from '../services/types';
 import { appInfo, devices, settings, studySummary } from './fixtures';
 
 export {
+  attachment,
   boardSummary,
+  chatMessage,
   chatPage,
   dayTotal,
   features,
   invite,
   lectureState,
+  material,
+  materialsState,
+  materialTransfer,
   media,
   participant,
   poll,
@@ -39,9 +44,11 @@ export type Handlers = {
   media: ((s: MediaStatus) => void)[];
   quit: ((q: QuitRequested) => void)[];
   invite: ((i: InviteOpened) => void)[];
+  transfer: ((t: MaterialTransfer) => void)[];
+  drop: ((d: FileDrop) => void)[];
 };
 
-export const handlers: Handlers = { room: [], media: [], quit: [], invite: [] };
+export const handlers: Handlers = { room: [], media: [], quit: [], invite: [], transfer: [], drop: [] };
 
 /** The mocked module's factory body: real AppError & helpers, vi.fn() commands. */
 export async function mockService(importOriginal: () => Promise<typeof Service>) {
@@ -79,6 +86,11 @@ export async function mockService(importOriginal: () => Promise<typeof Service>)
     saveExport: vi.fn((name: string) => Promise.resolve(`/home/ada/Downloads/${name}`)),
     pollDrafts: vi.fn(() => Promise.resolve([] as Service.PollDraft[])),
     savePollDrafts: vi.fn(() => Promise.resolve(null)),
+    pickMaterialFile: vi.fn(() => Promise.resolve(null as string | null)),
+    uploadMaterial: vi.fn((path: string) => Promise.resolve(`t-${path}`)),
+    downloadMaterial: vi.fn(() => Promise.resolve(null as string | null)),
+    cancelTransfer: vi.fn(() => Promise.resolve(true)),
+    materialPreview: vi.fn(() => Promise.resolve(null as string | null)),
     quitApp: vi.fn(() => Promise.resolve(null)),
     studySummary: vi.fn(() => Promise.resolve(studySummary())),
     setStudyGoal: vi.fn((minutes: number) => Promise.resolve(studySummary({ goalMinutes: minutes }))),
@@ -88,6 +100,8 @@ export async function mockService(importOriginal: () => Promise<typeof Service>)
     onMediaStatus: vi.fn(subscribe(handlers.media)),
     onQuitRequested: vi.fn(subscribe(handlers.quit)),
     onInviteOpened: vi.fn(subscribe(handlers.invite)),
+    onMaterialTransfer: vi.fn(subscribe(handlers.transfer)),
+    onFileDrop: vi.fn(subscribe(handlers.drop)),
   };
 }
 
@@ -96,4 +110,6 @@ export function resetHandlers() {
   handlers.media.length = 0;
   handlers.quit.length = 0;
   handlers.invite.length = 0;
+  handlers.transfer.length = 0;
+  handlers.drop.length = 0;
 }
