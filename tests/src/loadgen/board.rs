@@ -39,6 +39,9 @@ pub struct LiveReport {
     pub stored_p99_us: Option<u32>,
     /// Stored strokes the flooder sent (0: no flooder).
     pub flood_sent: u64,
+    /// Seconds after which the relay cut the flooder off (for breaking the message rate
+    /// again and again), if it did.
+    pub flood_cut_after_s: Option<f64>,
     pub cpu_us_per_delivery: Option<f64>,
     pub errors: Vec<String>,
 }
@@ -63,7 +66,11 @@ impl LiveReport {
             self.stored_sent,
             o(self.stored_p50_us),
             o(self.stored_p99_us),
-            self.flood_sent,
+            match self.flood_cut_after_s {
+                Some(s) if self.flood_sent > 0 =>
+                    format!("{} (cut off after {s:.1} s)", self.flood_sent),
+                _ => self.flood_sent.to_string(),
+            },
             self.cpu_us_per_delivery
                 .map_or("–".to_string(), |v| format!("{v:.1}"))
         )
@@ -170,7 +177,9 @@ pub async fn live(
         let stroke = wave("f", 0);
         tokio::spawn(async move {
             let mut n = 0u64;
-            let end = Instant::now() + measure;
+            let started = Instant::now();
+            let end = started + measure;
+            let mut cut = None;
             while Instant::now() < end {
                 let mut object = stroke.clone();
                 object.id = format!("f-{n}");
@@ -179,18 +188,29 @@ pub async fn live(
                     object,
                 };
                 if client.send(request.into()).await.is_err() {
+                    cut = Some(started.elapsed().as_secs_f64());
                     break;
                 }
                 n += 1;
                 // Read what came back so the relay never sees a slow consumer here.
-                while let Ok(Ok(_)) =
-                    tokio::time::timeout(Duration::from_micros(1), client.recv()).await
-                {}
+                loop {
+                    match tokio::time::timeout(Duration::from_micros(1), client.recv()).await {
+                        Ok(Ok(_)) => continue,
+                        Ok(Err(_)) => {
+                            cut.get_or_insert(started.elapsed().as_secs_f64());
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                if cut.is_some() {
+                    break;
+                }
                 if n % 50 == 0 {
                     tokio::task::yield_now().await;
                 }
             }
-            n
+            (n, cut)
         })
     });
     let cpu_from = cpu_time(pid);
@@ -235,9 +255,9 @@ pub async fn live(
         // The drawer's own answers are read so that its socket never backs up.
         while let Ok(Ok(_)) = tokio::time::timeout(Duration::from_micros(1), drawer.recv()).await {}
     }
-    let flood_sent = match flood_task {
-        Some(t) => t.await.unwrap_or(0),
-        None => 0,
+    let (flood_sent, flood_cut_after_s) = match flood_task {
+        Some(t) => t.await.unwrap_or((0, None)),
+        None => (0, None),
     };
     let mut all = vec![];
     let mut stored = vec![];
@@ -270,6 +290,7 @@ pub async fn live(
         stored_p50_us: percentile(&stored, 0.50),
         stored_p99_us: percentile(&stored, 0.99),
         flood_sent,
+        flood_cut_after_s,
         cpu_us_per_delivery: cpu,
         errors,
     }
