@@ -49,8 +49,10 @@ test('the host shares a PDF in the app; a headless client lists it, downloads it
   await driver.click('[data-testid=invite-dialog] .button--primary');
   await driver.waitFor('the invite dialog to close', `return !document.querySelector('[data-testid=invite-dialog]')`);
 
-  // Share the file from the Materials tab.
-  await driver.click('[data-testid=toggle-materials]');
+  // Share the file from the Materials tab of the side panel.
+  await driver.click('[data-testid=toggle-chat]');
+  await driver.waitFor('the side panel', `return document.querySelector('[data-testid=materials-tab]')`);
+  await driver.click('[data-testid=materials-tab]');
   await driver.waitFor('the materials tab', `return document.querySelector('[data-testid=materials-panel]')`);
   await driver.click('[data-testid=materials-share]');
   const listed = await driver.waitFor('the file in the list', `const e = document.querySelector('[data-testid=material-item] [data-testid=material-name]'); return e && e.textContent`, { timeout: 30000 });
@@ -78,7 +80,7 @@ test('the host shares a PDF in the app; a headless client lists it, downloads it
   assert.match(eve.output, new RegExp(`downloaded ${NAME} to .* \\(sha256 ${sha256} checked`), 'the client checked it');
 
   // The app's chat shows the file as an attachment.
-  await driver.click('[data-testid=toggle-chat]');
+  await driver.click('[data-testid=chat-tab]');
   const card = await until('the attachment in the app\'s chat', async () =>
     driver.exec(`const e = document.querySelector('[data-testid=chat-attachment] [data-testid=attachment-name]'); return e && e.textContent`));
   assert.equal(card, NAME);
