@@ -22,6 +22,10 @@ pub fn check_room(room: &str) -> Result<(), String> {
     {
         return Err("may contain only letters, digits, '.', '_' and '-'".into());
     }
+    // A room is named in URLs (its files), where these two are path steps.
+    if room == "." || room == ".." {
+        return Err("may not be `.` or `..`".into());
+    }
     Ok(())
 }
 
@@ -68,6 +72,8 @@ mod tests {
         assert!(check_room("").is_err());
         assert!(check_room("a b").is_err());
         assert!(check_room("../etc").is_err());
+        assert!(check_room("..").is_err() && check_room(".").is_err());
+        assert!(check_room("...").is_ok());
         assert!(check_room(&"x".repeat(65)).is_err());
     }
 
