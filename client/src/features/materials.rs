@@ -185,6 +185,16 @@ async fn refusal(answer: reqwest::Response) -> MaterialsError {
     }
 }
 
+/// A successful answer's JSON, or the relay's refusal.
+async fn json_answer<T: serde::de::DeserializeOwned>(
+    answer: reqwest::Response,
+) -> Result<T, MaterialsError> {
+    if !answer.status().is_success() {
+        return Err(refusal(answer).await);
+    }
+    answer.json().await.map_err(unreachable)
+}
+
 fn unreachable(e: reqwest::Error) -> MaterialsError {
     MaterialsError::Unreachable(e.to_string())
 }
@@ -221,10 +231,7 @@ impl Materials {
             .send()
             .await
             .map_err(unreachable)?;
-        if !answer.status().is_success() {
-            return Err(refusal(answer).await);
-        }
-        answer.json().await.map_err(unreachable)
+        json_answer(answer).await
     }
 
     /// Upload the file at `path` under its own name (or `name`).
@@ -297,10 +304,7 @@ impl Materials {
             .send()
             .await
             .map_err(unreachable)?;
-        if !answer.status().is_success() {
-            return Err(refusal(answer).await);
-        }
-        answer.json().await.map_err(unreachable)
+        json_answer(answer).await
     }
 
     /// Download `material` to `to`: resumed from `<to>.part` when an earlier download

@@ -76,13 +76,19 @@ pub trait MaterialStore: Send + Sync + 'static {
     async fn exists(&self, id: &str) -> Result<bool, StoreError>;
 }
 
-fn oldest_first(entries: &mut [StoredMaterial]) {
+/// Stored entries (JSON), oldest first.
+fn entries(stored: &[String]) -> Result<Vec<StoredMaterial>, StoreError> {
+    let mut entries = stored
+        .iter()
+        .map(|j| serde_json::from_str(j).map_err(corrupt))
+        .collect::<Result<Vec<StoredMaterial>, _>>()?;
     entries.sort_by(|a, b| {
         a.material
             .at
             .cmp(&b.material.at)
             .then_with(|| a.material.id.cmp(&b.material.id))
     });
+    Ok(entries)
 }
 
 fn corrupt(e: serde_json::Error) -> StoreError {
@@ -195,12 +201,7 @@ impl MaterialStore for SqliteMaterials {
                 rows.collect()
             })
             .await?;
-        let mut entries = rows
-            .iter()
-            .map(|j| serde_json::from_str(j).map_err(corrupt))
-            .collect::<Result<Vec<StoredMaterial>, _>>()?;
-        oldest_first(&mut entries);
-        Ok(entries)
+        entries(&rows)
     }
 
     async fn used(&self, room: &str) -> Result<u64, StoreError> {
@@ -364,12 +365,7 @@ impl MaterialStore for RedisMaterials {
             .query_async(&mut conn)
             .await
             .map_err(redis_unavailable)?;
-        let mut entries = values
-            .iter()
-            .map(|j| serde_json::from_str(j).map_err(corrupt))
-            .collect::<Result<Vec<StoredMaterial>, _>>()?;
-        oldest_first(&mut entries);
-        Ok(entries)
+        entries(&values)
     }
 
     async fn used(&self, room: &str) -> Result<u64, StoreError> {

@@ -76,6 +76,42 @@ fn progress(app: &Arc<dyn Bridge>, base: MaterialTransfer) -> Progress {
     })
 }
 
+/// Run a transfer in the background: tell that it began, give `work` a progress
+/// reporter and the transfer as it began, and tell how it ended (`work`'s transfer,
+/// marked done, or its error). Its id, for `cancel_transfer`.
+fn start_transfer<F, Fut>(
+    app: Arc<dyn Bridge>,
+    transfers: &Transfers,
+    base: MaterialTransfer,
+    work: F,
+) -> String
+where
+    F: FnOnce(Progress, MaterialTransfer) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<MaterialTransfer, String>> + Send + 'static,
+{
+    let id = base.id.clone();
+    emit(&app, base.clone());
+    let running = transfers.clone();
+    let task_id = id.clone();
+    let task = tokio::spawn(async move {
+        let end = match work(progress(&app, base.clone()), base.clone()).await {
+            Ok(done) => MaterialTransfer {
+                state: TransferState::Done,
+                ..done
+            },
+            Err(error) => MaterialTransfer {
+                state: TransferState::Failed,
+                error: Some(error),
+                ..base
+            },
+        };
+        emit(&app, end);
+        running.forget(&task_id);
+    });
+    transfers.lock().insert(id.clone(), task);
+    id
+}
+
 fn transfer_id() -> String {
     format!("t{}", hex::encode(rand::random::<[u8; 6]>()))
 }
@@ -106,9 +142,8 @@ pub async fn upload_material(
             )
         })?
         .len();
-    let id = transfer_id();
     let base = MaterialTransfer {
-        id: id.clone(),
+        id: transfer_id(),
         kind: TransferKind::Upload,
         name,
         done: 0.0,
@@ -118,39 +153,27 @@ pub async fn upload_material(
         material: None,
         path: Some(path.display().to_string()),
     };
-    emit(&app, base.clone());
-    let task_app = app.clone();
-    let running = transfers.inner().clone();
-    let task_id = id.clone();
-    let task = tokio::spawn(async move {
-        let result = async {
+    Ok(start_transfer(
+        app,
+        &transfers,
+        base,
+        move |progress, base| async move {
             let material = files
-                .upload(&path, None, Some(progress(&task_app, base.clone())))
+                .upload(&path, None, Some(progress))
                 .await
-                .map_err(failed)?;
-            session.share_material(&material.id).await?;
-            Ok::<Material, AppError>(material)
-        }
-        .await;
-        let end = match result {
-            Ok(material) => MaterialTransfer {
+                .map_err(|e| e.to_string())?;
+            session
+                .share_material(&material.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(MaterialTransfer {
                 done: material.size as f64,
                 total: material.size as f64,
-                state: TransferState::Done,
                 material: Some(material),
                 ..base
-            },
-            Err(e) => MaterialTransfer {
-                state: TransferState::Failed,
-                error: Some(e.message),
-                ..base
-            },
-        };
-        emit(&task_app, end);
-        running.forget(&task_id);
-    });
-    transfers.lock().insert(id.clone(), task);
-    Ok(id)
+            })
+        },
+    ))
 }
 
 /// Download `material`: into `directory` when given (under its name, never overwriting),
@@ -184,9 +207,8 @@ pub async fn download_material(
             }
         }
     };
-    let id = transfer_id();
     let base = MaterialTransfer {
-        id: id.clone(),
+        id: transfer_id(),
         kind: TransferKind::Download,
         name: material.name.clone(),
         done: 0.0,
@@ -196,31 +218,21 @@ pub async fn download_material(
         material: Some(material.clone()),
         path: Some(to.display().to_string()),
     };
-    emit(&app, base.clone());
-    let task_app = app.clone();
-    let running = transfers.inner().clone();
-    let task_id = id.clone();
-    let task = tokio::spawn(async move {
-        let end = match files
-            .download(&material, &to, Some(progress(&task_app, base.clone())))
-            .await
-        {
-            Ok(_) => MaterialTransfer {
+    Ok(Some(start_transfer(
+        app,
+        &transfers,
+        base,
+        move |progress, base| async move {
+            files
+                .download(&material, &to, Some(progress))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(MaterialTransfer {
                 done: material.size as f64,
-                state: TransferState::Done,
                 ..base
-            },
-            Err(e) => MaterialTransfer {
-                state: TransferState::Failed,
-                error: Some(e.to_string()),
-                ..base
-            },
-        };
-        emit(&task_app, end);
-        running.forget(&task_id);
-    });
-    transfers.lock().insert(id.clone(), task);
-    Ok(Some(id))
+            })
+        },
+    )))
 }
 
 /// Stop a transfer. An upload stopped leaves nothing on the relay; a download keeps
