@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex as StdMutex};
 use studyhall_protocol::board::{self, snapshot_parts};
 use studyhall_protocol::{
     Board, BoardAccess, BoardChange, BoardEvent, BoardOp, BoardRequest, BoardSummary,
-    ClientMessage, ErrorCode, FeatureEvent, FeatureRequest, ServerMessage,
+    ClientMessage, ErrorCode, FeatureEvent, ServerMessage,
 };
 use tokio::sync::Mutex;
 
@@ -352,12 +352,7 @@ impl RoomFeature for Whiteboard {
     }
 
     async fn handle(&self, cx: &mut Cx<'_>, message: ClientMessage) -> Outcome {
-        let ClientMessage::Feature(FeatureRequest::Board(request)) = message else {
-            return Err(super::unhandled(message.kind()));
-        };
-        if !cx.is_current() {
-            return Err(super::replaced());
-        }
+        let request = super::own_request!(cx, message, Board);
         let board = cx.room.feature::<RoomBoard>();
         if let BoardRequest::BoardLive {
             page,

@@ -11,8 +11,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use studyhall_protocol::{
-    ClientMessage, ErrorCode, FeatureEvent, FeatureRequest, HandEvent, HandRequest, LeaveReason,
-    RaisedHand, ServerMessage,
+    ClientMessage, ErrorCode, FeatureEvent, HandEvent, HandRequest, LeaveReason, RaisedHand,
+    ServerMessage,
 };
 
 use super::{Cx, Outcome, Refused, Reply, RoomFeature, Services, Snapshot};
@@ -157,12 +157,7 @@ impl RoomFeature for Hands {
     }
 
     async fn handle(&self, cx: &mut Cx<'_>, message: ClientMessage) -> Outcome {
-        let ClientMessage::Feature(FeatureRequest::Hands(request)) = message else {
-            return Err(super::unhandled(message.kind()));
-        };
-        if !cx.is_current() {
-            return Err(super::replaced());
-        }
+        let request = super::own_request!(cx, message, Hands);
         let queue = cx.room.feature::<HandQueue>();
         let (room, by) = (cx.room, Some(cx.identity));
         match &request {

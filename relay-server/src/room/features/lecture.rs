@@ -12,8 +12,8 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use studyhall_protocol::lecture::{MAX_PRESENTERS, MAX_SPEAKERS};
 use studyhall_protocol::{
-    ClientMessage, ErrorCode, FeatureEvent, FeatureRequest, LeaveReason, LectureEvent,
-    LectureRequest, LectureState, MediaUpdate, Role, RoomMode, ServerMessage, TrackSource,
+    ClientMessage, ErrorCode, FeatureEvent, LeaveReason, LectureEvent, LectureRequest,
+    LectureState, MediaUpdate, Role, RoomMode, ServerMessage, TrackSource,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -361,12 +361,7 @@ impl RoomFeature for Lecture {
     }
 
     async fn handle(&self, cx: &mut Cx<'_>, message: ClientMessage) -> Outcome {
-        let ClientMessage::Feature(FeatureRequest::Lecture(request)) = message else {
-            return Err(super::unhandled(message.kind()));
-        };
-        if !cx.is_current() {
-            return Err(super::replaced());
-        }
+        let request = super::own_request!(cx, message, Lecture);
         let room = cx.room.clone();
         let lecture = room.feature::<RoomLecture>();
         let mut held = lecture.load(cx.services, &room.name).await?;

@@ -12,8 +12,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use studyhall_protocol::materials::is_material_id;
 use studyhall_protocol::{
-    Attachment, ClientMessage, ErrorCode, FeatureEvent, FeatureRequest, Grants, MaterialEvent,
-    MaterialRequest, MaterialsState, ServerMessage,
+    Attachment, ClientMessage, ErrorCode, FeatureEvent, Grants, MaterialEvent, MaterialRequest,
+    MaterialsState, ServerMessage,
 };
 use tracing::{info, warn};
 
@@ -67,12 +67,7 @@ impl RoomFeature for Materials {
     }
 
     async fn handle(&self, cx: &mut Cx<'_>, message: ClientMessage) -> Outcome {
-        let ClientMessage::Feature(FeatureRequest::Materials(request)) = message else {
-            return Err(super::unhandled(message.kind()));
-        };
-        if !cx.is_current() {
-            return Err(super::replaced());
-        }
+        let request = super::own_request!(cx, message, Materials);
         match request {
             MaterialRequest::MaterialShare { id } => share(cx, &id).await,
             MaterialRequest::MaterialDelete { id } => delete(cx, &id).await,

@@ -296,6 +296,25 @@ pub async fn snapshot(
     snapshot
 }
 
+/// In a feature's `handle`: its own request out of `$message` (the `FeatureRequest`
+/// variant `$variant`), or return the refusal when the message is another's (a bug in
+/// the registry) or the sender's connection no longer acts for its identity.
+macro_rules! own_request {
+    ($cx:expr, $message:expr, $variant:ident) => {{
+        let studyhall_protocol::ClientMessage::Feature(
+            studyhall_protocol::FeatureRequest::$variant(request),
+        ) = $message
+        else {
+            return Err($crate::room::features::unhandled($message.kind()));
+        };
+        if !$cx.is_current() {
+            return Err($crate::room::features::replaced());
+        }
+        request
+    }};
+}
+pub(crate) use own_request;
+
 /// A message routed to a feature that does not handle it: a bug in the registry.
 pub(crate) fn unhandled(kind: &str) -> Refused {
     Refused::new(

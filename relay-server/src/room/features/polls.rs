@@ -8,8 +8,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use studyhall_protocol::polls::{check_choices, check_draft, MAX_CLOSED_POLLS};
 use studyhall_protocol::{
-    ClientMessage, ErrorCode, FeatureEvent, FeatureRequest, Poll, PollDraft, PollEvent,
-    PollRequest, PollState, ServerMessage,
+    ClientMessage, ErrorCode, FeatureEvent, Poll, PollDraft, PollEvent, PollRequest, PollState,
+    ServerMessage,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -175,12 +175,7 @@ impl RoomFeature for Polls {
     }
 
     async fn handle(&self, cx: &mut Cx<'_>, message: ClientMessage) -> Outcome {
-        let ClientMessage::Feature(FeatureRequest::Polls(request)) = message else {
-            return Err(super::unhandled(message.kind()));
-        };
-        if !cx.is_current() {
-            return Err(super::replaced());
-        }
+        let request = super::own_request!(cx, message, Polls);
         let room = cx.room.clone();
         let polls = room.feature::<RoomPolls>();
         match request {

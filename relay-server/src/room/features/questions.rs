@@ -15,8 +15,8 @@ use studyhall_protocol::questions::{
     list_order, MAX_QUESTIONS_PER_ROOM, MAX_QUESTION_BYTES, QUESTIONS_PER_MINUTE,
 };
 use studyhall_protocol::{
-    ClientMessage, ErrorCode, FeatureEvent, FeatureRequest, Question, QuestionEvent,
-    QuestionRequest, QuestionState, ServerMessage,
+    ClientMessage, ErrorCode, FeatureEvent, Question, QuestionEvent, QuestionRequest,
+    QuestionState, ServerMessage,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -195,12 +195,7 @@ impl RoomFeature for Questions {
     }
 
     async fn handle(&self, cx: &mut Cx<'_>, message: ClientMessage) -> Outcome {
-        let ClientMessage::Feature(FeatureRequest::Questions(request)) = message else {
-            return Err(super::unhandled(message.kind()));
-        };
-        if !cx.is_current() {
-            return Err(super::replaced());
-        }
+        let request = super::own_request!(cx, message, Questions);
         let room = cx.room.clone();
         let questions = room.feature::<RoomQuestionList>();
         let store = cx.services.questions.clone();

@@ -14,8 +14,8 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use studyhall_protocol::{
-    ClientMessage, ErrorCode, FeatureEvent, FeatureRequest, Phase, ServerMessage, TimerChange,
-    TimerEvent, TimerRequest, TimerRun, TimerSettings, TimerState,
+    ClientMessage, ErrorCode, FeatureEvent, Phase, ServerMessage, TimerChange, TimerEvent,
+    TimerRequest, TimerRun, TimerSettings, TimerState,
 };
 use tokio::sync::Mutex;
 
@@ -384,12 +384,7 @@ impl RoomFeature for Timer {
     }
 
     async fn handle(&self, cx: &mut Cx<'_>, message: ClientMessage) -> Outcome {
-        let ClientMessage::Feature(FeatureRequest::Timer(request)) = message else {
-            return Err(super::unhandled(message.kind()));
-        };
-        if !cx.is_current() {
-            return Err(super::replaced());
-        }
+        let request = super::own_request!(cx, message, Timer);
         cx.buckets
             .timer
             .try_take(cx.now)
