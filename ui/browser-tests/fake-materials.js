@@ -10,7 +10,9 @@
 // `failed` with the relay's message, or in `cancelled`.
 //
 // Config (window.__FAKE_CONFIG__): materials (the room's MaterialsState, partly:
-// {items, anyone_uploads, max_file_bytes, quota_bytes, uploads_at_once}), files (the
+// {items, anyone_uploads, max_file_bytes, quota_bytes, uploads_at_once}; and previews:
+// what `material_preview` answers for a file, by id, e.g. a PDF's bytes as a
+// `data:application/pdf;base64,…` URL), files (the
 // local files the app can read: {path: size}), picks (what the file picker answers, in
 // turn; then null), saveDir (where the save dialog saves; null: the user cancels it),
 // transferSteps, transferStepMs.
@@ -20,6 +22,18 @@ const MAX_PREVIEW_BYTES = 8 * 1024 * 1024;
 /** A 1×1 PNG: what `material_preview` answers for a picture. */
 const PIXEL_PNG =
   'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+/** A blank page: what `material_preview` answers for a PDF the test gave no bytes for. */
+const BLANK_PDF = `data:application/pdf;base64,${btoa(
+  [
+    '%PDF-1.4',
+    '1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj',
+    '2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj',
+    '3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >> endobj',
+    'trailer << /Root 1 0 R >>',
+    '%%EOF',
+  ].join('\n'),
+)}`;
 
 /** The type the relay would find in the content: here, from the name. */
 const TYPES = {
@@ -56,6 +70,7 @@ export function fakeMaterials(shell, config = {}) {
     quota_bytes: given.quota_bytes ?? 1_073_741_824,
     uploads_at_once: given.uploads_at_once ?? 2,
   };
+  const previews = { ...(given.previews || {}) };
   const files = { ...(config.files || {}) };
   const picks = [...(config.picks || [])];
   const saveDir = config.saveDir === undefined ? '/home/ada/Downloads' : config.saveDir;
@@ -204,9 +219,12 @@ export function fakeMaterials(shell, config = {}) {
       transfer({ id, kind, name, done: 0, total: 0, state: 'cancelled', error: null, material: null, path: null });
       return true;
     },
+    // As the app: a picture or a PDF (by the type the relay found) of at most 8 MiB.
     material_preview: ({ material }) => {
-      if (!material.mime.startsWith('image/') || material.size > MAX_PREVIEW_BYTES) return null;
-      return PIXEL_PNG;
+      const pdf = material.mime === 'application/pdf';
+      if (!(material.mime.startsWith('image/') || pdf) || material.size > MAX_PREVIEW_BYTES) return null;
+      if (Object.hasOwn(previews, material.id)) return previews[material.id];
+      return pdf ? BLANK_PDF : PIXEL_PNG;
     },
   };
 

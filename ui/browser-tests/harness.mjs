@@ -3,7 +3,7 @@
 // to drive a page. A test file calls `startBrowser` / `stopBrowser` in its before/after.
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -17,6 +17,8 @@ const FIXTURES = path.resolve(here, '../src/test/fixtures.js');
 // The fake shell's polls and materials, modules of their own.
 const FAKE_POLLS = path.join(here, 'fake-polls.js');
 const FAKE_MATERIALS = path.join(here, 'fake-materials.js');
+// The window's Content-Security-Policy, as the Tauri shell sends it with the app's pages.
+const TAURI_CONF = path.resolve(here, '../../tauri.conf.json');
 const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
@@ -31,13 +33,23 @@ const CHROMIUM_ARGS = [
 /** The running browser and the site it loads (set by `startBrowser`). */
 export const env = { browser: null, site: null };
 
+/** tauri.conf.json's `app.security.csp` as a header's value. */
+export function windowCsp() {
+  const { csp } = JSON.parse(readFileSync(TAURI_CONF, 'utf8')).app.security;
+  return typeof csp === 'string' ? csp : Object.entries(csp).map(([k, v]) => `${k} ${[v].flat().join(' ')}`).join('; ');
+}
+
 export async function startBrowser() {
   assert.ok(existsSync(path.join(DIST, 'index.html')), 'no dist/: run `npm run build` first');
-  env.site = await startStaticServer(DIST, {
-    '/__test__/fixtures.js': FIXTURES,
-    '/__test__/fake-polls.js': FAKE_POLLS,
-    '/__test__/fake-materials.js': FAKE_MATERIALS,
-  });
+  env.site = await startStaticServer(
+    DIST,
+    {
+      '/__test__/fixtures.js': FIXTURES,
+      '/__test__/fake-polls.js': FAKE_POLLS,
+      '/__test__/fake-materials.js': FAKE_MATERIALS,
+    },
+    { csp: windowCsp() },
+  );
   env.browser = await chromium.launch({ executablePath: CHROMIUM_BIN, args: CHROMIUM_ARGS, headless: true });
 }
 
@@ -59,17 +71,29 @@ export async function eventually(check, timeout = 5000) {
   }
 }
 
-/** A fresh page with the fake shell; page errors fail the test in `done()`. */
-export async function open(config = {}) {
+/**
+ * A fresh page with the fake shell; page errors fail the test in `done()`. With `csp`, the
+ * page has the window's Content-Security-Policy (tauri.conf.json), and a violation of it
+ * fails the test too.
+ */
+export async function open(config = {}, { csp = false } = {}) {
   const { browser, site } = env;
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: site.url });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
+  if (csp) {
+    await page.addInitScript(() => {
+      window.__cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) =>
+        window.__cspViolations.push(`CSP: ${e.effectiveDirective} refused ${e.blockedURI || '(inline)'} in ${e.sourceFile || '?'}`),
+      );
+    });
+  }
   await page.addInitScript(`window.__FAKE_CONFIG__ = ${JSON.stringify(config)};`);
   await page.addInitScript({ path: FAKE });
-  await page.goto(site.url);
+  await page.goto(csp ? `${site.url}/?csp` : site.url);
   const id = (testId) => page.getByTestId(testId);
   return {
     page,
@@ -82,6 +106,7 @@ export async function open(config = {}) {
     text: (testId) => id(testId).innerText(),
     visible: (testId) => id(testId).isVisible(),
     async done() {
+      if (csp) errors.push(...(await page.evaluate(() => window.__cspViolations)));
       await context.close();
       assert.deepEqual(errors.map(String), []);
     },

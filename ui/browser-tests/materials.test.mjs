@@ -8,7 +8,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventually, hostRoom, open, startBrowser, stopBrowser, waitGone, waitVisible } from './harness.mjs';
+import { jsPDF } from 'jspdf';
+import { env, eventually, hostRoom, open, startBrowser, stopBrowser, waitGone, waitVisible } from './harness.mjs';
 
 before(startBrowser);
 after(stopBrowser);
@@ -46,6 +47,22 @@ const BOARD = file('fedcba9876543210fedcba9876543210', 'whiteboard.png', { mime:
 const LONG_NAME = `Lecture notes ${'with a very long name '.repeat(8)}final.pdf`;
 const LONG = file('00000000000000000000000000000001', LONG_NAME, { at: T0 + 120_000 });
 const MINE = file('00000000000000000000000000000002', 'my notes.md', { mime: 'text/markdown', size: 1200, by: 'me-1', by_name: 'Ada', at: T0 + 180_000 });
+
+/** A PDF as the app's `material_preview` gives it: its bytes as a base64 `data:` URL. */
+const pdfDataUrl = (bytes) => `data:application/pdf;base64,${Buffer.from(bytes).toString('base64')}`;
+
+/** `pages` A4 pages made with jsPDF: the first a big black rectangle under a title (a font it does not embed). */
+function makePdf(pages = 1) {
+  const doc = new jsPDF({ unit: 'pt', format: 'a4' });
+  doc.setFontSize(36);
+  doc.text('Week 1 slides', 60, 80);
+  doc.rect(60, 120, 475, 600, 'F');
+  for (let n = 2; n <= pages; n++) {
+    doc.addPage();
+    doc.text(`Page ${n}`, 60, 80);
+  }
+  return pdfDataUrl(doc.output('arraybuffer'));
+}
 
 const attachmentOf = (m) => ({ id: m.id, name: m.name, size: m.size, mime: m.mime });
 
@@ -107,8 +124,8 @@ describe('materials', () => {
     assert.match(await t.text('materials-who'), /Only the host and presenters/);
     assert.equal(await t.id('material-delete').count(), 0);
 
-    // A picture previews; a PDF does not.
-    assert.equal(await item(t, SLIDES.id).getByTestId('material-preview').count(), 0);
+    // A picture previews (and a PDF: below).
+    assert.equal(await item(t, SLIDES.id).getByTestId('material-preview').count(), 1);
     await item(t, BOARD.id).getByTestId('material-preview').click();
     const img = item(t, BOARD.id).getByTestId('material-preview-img');
     await waitVisible(img);
@@ -266,6 +283,106 @@ describe('materials', () => {
     );
     assert.deepEqual((await t.calls('upload_material')).map((c) => c.path), Object.keys(files));
     assert.deepEqual((await fake.stored(t)).map((m) => m.name), ['a.pdf', 'b.md', 'c.png']);
+    await t.done();
+  });
+
+  it("previews a PDF's first page on a canvas with pdf.js, under the window's content policy; a broken PDF says why", async () => {
+    const handout = file('00000000000000000000000000000003', 'Handout.pdf', { size: 40_000, at: T0 + 240_000 });
+    const broken = file('00000000000000000000000000000004', 'Broken.pdf', { size: 30, at: T0 + 300_000 });
+    const locked = file('00000000000000000000000000000005', 'Locked.pdf', { size: 3000, at: T0 + 360_000 });
+    const secret = new jsPDF({ encryption: { userPassword: 'open sesame', ownerPassword: 'owner', userPermissions: ['print'] } });
+    secret.text('Answers', 20, 20);
+    const previews = {
+      [SLIDES.id]: makePdf(1),
+      [handout.id]: makePdf(3),
+      [broken.id]: pdfDataUrl(Buffer.from('%PDF-1.7\nthis is not a PDF at all\n')),
+      [locked.id]: pdfDataUrl(secret.output('arraybuffer')),
+    };
+    const items = [SLIDES, BOARD, handout, broken, locked];
+    const t = await open({ others: [BOB_HOST], materials: { items, previews } }, { csp: true });
+    // Every request stays on the page's own origin (pdf.js is given bytes, never an address).
+    const requests = [];
+    t.page.on('request', (r) => requests.push(r.url()));
+    const workers = [];
+    t.page.on('worker', (w) => workers.push(w.url()));
+    await joinAsGuest(t);
+    await openMaterials(t);
+    // pdf.js is not loaded until a PDF preview is opened (the app's own bundle has none of it).
+    const loaded = () => t.page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+    assert.deepEqual((await loaded()).filter((u) => /pdfPreview|pdf\.worker/.test(u)), []);
+
+    const slides = item(t, SLIDES.id);
+    await slides.getByTestId('material-preview').click();
+    await eventually(async () => assert.equal(await slides.getByTestId('material-preview-pages').innerText(), 'Page 1 of 1'), 15_000);
+    const canvas = slides.getByTestId('material-preview-canvas');
+    assert.equal(await canvas.isVisible(), true);
+    assert.equal(await canvas.getAttribute('aria-label'), 'Preview of Week 1 slides.pdf, page 1');
+    const drawn = await canvas.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const { data } = el.getContext('2d').getImageData(0, 0, el.width, el.height);
+      let dark = 0;
+      let white = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i] < 40 && data[i + 1] < 40 && data[i + 2] < 40 && data[i + 3] > 200) dark += 1;
+        else if (data[i] > 240 && data[i + 1] > 240 && data[i + 2] > 240) white += 1;
+      }
+      // The middle of the rectangle.
+      const [r, g, b] = el.getContext('2d').getImageData(Math.floor(el.width / 2), Math.floor(el.height / 2), 1, 1).data;
+      return {
+        cssWidth: box.width,
+        cssHeight: box.height,
+        width: el.width,
+        height: el.height,
+        panel: el.closest('[data-testid=material-item]').clientWidth,
+        darkShare: dark / (el.width * el.height),
+        whiteShare: white / (el.width * el.height),
+        middle: [r, g, b],
+      };
+    });
+    // An A4 page, as wide as the panel lets it be, 320 px at most, its height in proportion.
+    assert.ok(drawn.cssWidth > 150 && drawn.cssWidth <= 320, JSON.stringify(drawn));
+    assert.ok(drawn.cssWidth <= drawn.panel, JSON.stringify(drawn));
+    assert.ok(Math.abs(drawn.cssHeight / drawn.cssWidth - 842 / 595) < 0.02, JSON.stringify(drawn));
+    assert.equal(drawn.width, Math.floor(drawn.cssWidth));
+    // The black rectangle is about half the page; the rest is white paper.
+    assert.ok(drawn.darkShare > 0.3 && drawn.darkShare < 0.7, JSON.stringify(drawn));
+    assert.ok(drawn.whiteShare > 0.2, JSON.stringify(drawn));
+    assert.deepEqual(drawn.middle, [0, 0, 0]);
+    // pdf.js came as a chunk of its own, and parsed in its worker (a file of the build).
+    assert.ok(requests.some((u) => /\/assets\/pdfPreview-[\w-]+\.js$/.test(u)), requests.join('\n'));
+    assert.ok(workers.some((u) => u.startsWith(`${env.site.url}/assets/pdf.worker.min-`)), workers.join('\n'));
+    // Not pdf.js's fallback, which would run its worker's code on the page's own thread.
+    assert.equal(await t.page.evaluate(() => 'pdfjsWorker' in globalThis), false);
+    await slides.getByTestId('material-preview-hide').click();
+    await waitGone(slides.getByTestId('material-preview-canvas'));
+
+    // Three pages: the first is drawn, the count says how many.
+    const three = item(t, handout.id);
+    await three.getByTestId('material-preview').click();
+    await eventually(async () => assert.equal(await three.getByTestId('material-preview-pages').innerText(), 'Page 1 of 3'), 15_000);
+
+    // Not a PDF after all: the reason, and no canvas.
+    const bad = item(t, broken.id);
+    await bad.getByTestId('material-preview').click();
+    const error = bad.getByTestId('material-preview-pdf-error');
+    await waitVisible(error, 15_000);
+    assert.match(await error.innerText(), /^This PDF could not be shown: \S.*/);
+    assert.equal(await bad.getByTestId('material-preview-canvas').isVisible(), false);
+    assert.equal(await bad.getByTestId('material-preview-pages').count(), 0);
+    // Locked with a password: the preview asks for none.
+    await item(t, locked.id).getByTestId('material-preview').click();
+    const lockedError = item(t, locked.id).getByTestId('material-preview-pdf-error');
+    await waitVisible(lockedError, 15_000);
+    assert.equal(await lockedError.innerText(), 'This PDF could not be shown: it is protected by a password.');
+
+    // The picture still previews as before.
+    await item(t, BOARD.id).getByTestId('material-preview').click();
+    await waitVisible(item(t, BOARD.id).getByTestId('material-preview-img'));
+
+    const asked = [SLIDES.id, handout.id, broken.id, locked.id, BOARD.id];
+    assert.deepEqual((await t.calls('material_preview')).map((c) => c.material.id), asked);
+    const elsewhere = requests.filter((u) => !u.startsWith(`${env.site.url}/`) && !/^(data|blob):/.test(u));
+    assert.deepEqual(elsewhere, []);
     await t.done();
   });
 

@@ -8,6 +8,8 @@ import path from 'node:path';
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  // pdf.js's worker (a module: a browser runs it only when served as JavaScript).
+  '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
@@ -24,9 +26,10 @@ function listen(server) {
 /**
  * Serves `root` (falls back to index.html); `/blank` is an empty page on the same origin.
  * `extra` maps more URL paths to files outside `root` (e.g. the test fixtures the fake
- * shell loads).
+ * shell loads). A page asked for with `?csp` comes with the `csp` header given here (as
+ * the Tauri shell sends the window's policy with its HTML pages).
  */
-export async function startStaticServer(root, extra = {}) {
+export async function startStaticServer(root, extra = {}, { csp = null } = {}) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/blank') {
@@ -51,7 +54,9 @@ export async function startStaticServer(root, extra = {}) {
       file = path.join(root, 'index.html');
       body = await readFile(file);
     }
-    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' }).end(body);
+    const headers = { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' };
+    if (csp !== null && url.searchParams.has('csp') && file.endsWith('.html')) headers['content-security-policy'] = csp;
+    res.writeHead(200, headers).end(body);
   });
   const port = await listen(server);
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ToastProvider } from '../components/Toasts';
 import { RoomScreen } from '../screens/RoomScreen';
 import * as service from '../services/studyhall';
+import { renderFirstPage } from './pdfPreview';
 import { AppError, type FileDrop, type Material, type MaterialTransfer, type RoomEvent, type RoomSnapshot } from '../services/studyhall';
 import {
   attachment,
@@ -24,6 +25,8 @@ import {
 vi.mock('../services/studyhall', async (importOriginal) =>
   (await import('../test/serviceMock')).mockService(importOriginal),
 );
+// pdf.js draws nothing in jsdom: its module is faked here (the browser tests draw real PDFs).
+vi.mock('./pdfPreview', () => ({ renderFirstPage: vi.fn() }));
 
 afterEach(() => {
   cleanup();
@@ -33,6 +36,7 @@ afterEach(() => {
 
 const T0 = 1_795_000_000_000;
 const slides = material('a1', 'Week 1 slides.pdf', { at: T0 });
+const notes = material('b2', 'notes.md', { mime: 'text/markdown', size: 1200, at: T0 + 1000 });
 const photo = material('c3', 'board.png', { mime: 'image/png', size: 300_000, at: T0 + 2000, by: 'cat-3', by_name: 'Cat' });
 
 /** Ada is a student here; Bob hosts. */
@@ -312,11 +316,12 @@ describe('downloads and previews', () => {
     expect(item('a1').getByTestId('transfer-error').textContent).toBe("Couldn't download it: the download does not match its checksum");
   });
 
-  it('previews a picture when asked; not a PDF', async () => {
+  it('previews a picture when asked', async () => {
     vi.mocked(service.materialPreview).mockResolvedValueOnce('data:image/png;base64,iVBORw0KGgo=');
-    renderRoom(student([slides, photo]));
+    renderRoom(student([notes, photo]));
     openMaterials();
-    expect(item('a1').queryByTestId('material-preview')).toBeNull();
+    // Text is not previewed.
+    expect(item('b2').queryByTestId('material-preview')).toBeNull();
     fireEvent.click(item('c3').getByTestId('material-preview'));
     const img = await waitFor(() => item('c3').getByTestId<HTMLImageElement>('material-preview-img'));
     expect(service.materialPreview).toHaveBeenCalledWith(photo);
@@ -328,6 +333,75 @@ describe('downloads and previews', () => {
     vi.mocked(service.materialPreview).mockResolvedValueOnce('https://example.com/x.png');
     fireEvent.click(item('c3').getByTestId('material-preview'));
     await waitFor(() => expect(item('c3').getByTestId('material-no-preview')).toBeTruthy());
+    expect(renderFirstPage).not.toHaveBeenCalled();
+  });
+
+  it("previews a PDF's first page, with its page count; one that cannot be read says why", async () => {
+    const pdf = '%PDF-1.7\n1 0 obj';
+    vi.mocked(service.materialPreview).mockResolvedValue(`data:application/pdf;base64,${btoa(pdf)}`);
+    let finish: (pages: number) => void = () => {};
+    vi.mocked(renderFirstPage).mockImplementationOnce(
+      () => new Promise((resolve) => (finish = (pages) => resolve({ pages }))),
+    );
+    renderRoom(student([slides]));
+    openMaterials();
+    fireEvent.click(item('a1').getByTestId('material-preview'));
+    await waitFor(() => expect(renderFirstPage).toHaveBeenCalledTimes(1));
+    expect(service.materialPreview).toHaveBeenCalledWith(slides);
+    // pdf.js gets the file's bytes (never an address) and the canvas, to draw as wide as the panel.
+    const [data, canvas, width, signal] = vi.mocked(renderFirstPage).mock.calls[0] ?? [];
+    expect(data).toEqual(Uint8Array.from(pdf, (c) => c.charCodeAt(0)));
+    expect(canvas).toBe(item('a1').getByTestId('material-preview-canvas'));
+    expect(typeof width).toBe('number');
+    expect(signal?.aborted).toBe(false);
+    expect(item('a1').getByTestId('material-preview-drawing').textContent).toContain('Drawing the first page');
+    expect(item('a1').getByTestId<HTMLCanvasElement>('material-preview-canvas').hidden).toBe(true);
+    act(() => finish(12));
+    expect((await waitFor(() => item('a1').getByTestId('material-preview-pages'))).textContent).toBe('Page 1 of 12');
+    const drawn = item('a1').getByTestId<HTMLCanvasElement>('material-preview-canvas');
+    expect(drawn.hidden).toBe(false);
+    expect(drawn.getAttribute('role')).toBe('img');
+    expect(drawn.getAttribute('aria-label')).toBe('Preview of Week 1 slides.pdf, page 1');
+    expect(item('a1').queryByTestId('material-preview-drawing')).toBeNull();
+    fireEvent.click(item('a1').getByTestId('material-preview-hide'));
+    expect(item('a1').queryByTestId('material-preview-canvas')).toBeNull();
+
+    // pdf.js cannot read it: the reason, and no canvas.
+    vi.mocked(renderFirstPage).mockRejectedValueOnce(new Error('Invalid PDF structure.'));
+    fireEvent.click(item('a1').getByTestId('material-preview'));
+    const error = await waitFor(() => item('a1').getByTestId('material-preview-pdf-error'));
+    expect(error.textContent).toBe('This PDF could not be shown: Invalid PDF structure.');
+    expect(error.getAttribute('role')).toBe('alert');
+    expect(item('a1').getByTestId<HTMLCanvasElement>('material-preview-canvas').hidden).toBe(true);
+    expect(item('a1').queryByTestId('material-preview-pages')).toBeNull();
+    fireEvent.click(item('a1').getByTestId('material-preview-hide'));
+    vi.mocked(renderFirstPage).mockRejectedValueOnce(new Error('Failed to fetch dynamically imported module'));
+    fireEvent.click(item('a1').getByTestId('material-preview'));
+    expect((await waitFor(() => item('a1').getByTestId('material-preview-pdf-error'))).textContent).toBe(
+      'This PDF could not be shown: Failed to fetch dynamically imported module.',
+    );
+    fireEvent.click(item('a1').getByTestId('material-preview-hide'));
+
+    // Hidden while it draws: the drawing is stopped.
+    vi.mocked(renderFirstPage).mockImplementationOnce(() => new Promise(() => {}));
+    const calls = vi.mocked(renderFirstPage).mock.calls.length;
+    fireEvent.click(item('a1').getByTestId('material-preview'));
+    await waitFor(() => expect(renderFirstPage).toHaveBeenCalledTimes(calls + 1));
+    const stop = vi.mocked(renderFirstPage).mock.calls[calls]?.[3];
+    fireEvent.click(item('a1').getByTestId('material-preview-hide'));
+    expect(stop?.aborted).toBe(true);
+
+    // Not a PDF's data: URL after all: nothing for pdf.js.
+    vi.mocked(service.materialPreview).mockResolvedValueOnce('data:text/html;base64,PGI+aGk8L2I+');
+    fireEvent.click(item('a1').getByTestId('material-preview'));
+    await waitFor(() => expect(item('a1').getByTestId('material-no-preview')).toBeTruthy());
+    expect(renderFirstPage).toHaveBeenCalledTimes(calls + 1);
+  });
+
+  it('offers no preview of a PDF over 8 MiB', () => {
+    renderRoom(student([{ ...slides, size: 8 * 1024 * 1024 + 1 }]));
+    openMaterials();
+    expect(item('a1').queryByTestId('material-preview')).toBeNull();
   });
 });
 

@@ -1,10 +1,11 @@
 /**
  * Materials (docs/protocol.md, "Materials"): files shared with the room. A tab of the
  * side panel lists them (name, size, who shared it and when, its type, a preview of a
- * picture) with a Download button each; the host, presenters and whoever shared a file
- * delete it. The host, presenters, and everyone once the host allows it, share a file
- * from the "Share a file" button or by dropping it on the window (which opens the tab).
- * Each shared file is also a chat message, drawn as a card with its own Download button.
+ * picture or of a PDF's first page) with a Download button each; the host, presenters
+ * and whoever shared a file delete it. The host, presenters, and everyone once the host
+ * allows it, share a file from the "Share a file" button or by dropping it on the window
+ * (which opens the tab). Each shared file is also a chat message, drawn as a card with
+ * its own Download button.
  *
  * The bytes never pass through here: the app uploads and downloads them (`uploadMaterial`,
  * `downloadMaterial`) and tells of each transfer with `materialTransfer` events, which
@@ -34,6 +35,7 @@ import {
   findMaterial,
   formatBytes,
   isFinished,
+  isImageDataUrl,
   limitsText,
   materialsFromSnapshot,
   materialsReducer,
@@ -42,8 +44,10 @@ import {
   newestFirst,
   nextUpload,
   noTransfers,
+  pdfDataUrlBytes,
+  pdfPageText,
   percentDone,
-  previewable,
+  previewKind,
   progressText,
   sharedAtText,
   transfersReducer,
@@ -52,6 +56,7 @@ import {
   uploads,
   type FileKind,
   type MaterialsState,
+  type PreviewKind,
   type Transfer,
   type TransferAction,
   type TransfersState,
@@ -395,9 +400,85 @@ function DownloadControl({ material, runtime, compact = false }: { material: Mat
 
 // The panel
 
-/** A picture's preview, fetched when asked for (the app reads it from the relay each time). */
-function Preview({ material }: { material: Material }) {
-  const [shown, setShown] = useState<{ url: string | null } | null>(null);
+/** What a preview shows once the app answered. */
+type Shown = { kind: 'image'; url: string } | { kind: 'pdf'; data: Uint8Array } | { kind: 'none' };
+
+/** The app's answer for `kind`: only a picture or a PDF as a `data:` URL is shown (never another address). */
+function shownFrom(kind: PreviewKind, url: string | null): Shown {
+  if (url === null) return { kind: 'none' };
+  if (kind === 'image') return isImageDataUrl(url) ? { kind: 'image', url } : { kind: 'none' };
+  const data = pdfDataUrlBytes(url);
+  return data === null ? { kind: 'none' } : { kind: 'pdf', data };
+}
+
+/** How a PDF's first page is drawn: under way, drawn (with its page count), or why not. */
+type PdfDrawing = { state: 'drawing' } | { state: 'drawn'; pages: number } | { state: 'failed'; error: string };
+
+/**
+ * A PDF's first page on a canvas, as wide as the panel (at most 320 px), with its page
+ * count under it. pdf.js is loaded only now (`pdfPreview.ts`, a chunk of its own).
+ */
+function PdfPage({ data, name }: { data: Uint8Array; name: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const [drawing, setDrawing] = useState<PdfDrawing>({ state: 'drawing' });
+
+  useEffect(() => {
+    const target = canvas.current;
+    if (target === null) return;
+    const width = box.current?.clientWidth ?? 0;
+    const stop = new AbortController();
+    import('./pdfPreview')
+      .then(({ renderFirstPage }) => renderFirstPage(data, target, width, stop.signal))
+      .then(
+        ({ pages }) => {
+          if (!stop.signal.aborted) setDrawing({ state: 'drawn', pages });
+        },
+        (error: unknown) => {
+          if (!stop.signal.aborted) setDrawing({ state: 'failed', error: pdfError(error) });
+        },
+      );
+    return () => stop.abort();
+  }, [data]);
+
+  return (
+    <div className="material__pdf" ref={box} data-testid="material-preview-pdf" data-state={drawing.state}>
+      <canvas
+        ref={canvas}
+        className="material__preview-canvas"
+        hidden={drawing.state !== 'drawn'}
+        role="img"
+        aria-label={`Preview of ${name}, page 1`}
+        data-testid="material-preview-canvas"
+      />
+      {drawing.state === 'drawing' && (
+        <span className="small muted material__pdf-status" data-testid="material-preview-drawing">
+          <Spinner /> Drawing the first page…
+        </span>
+      )}
+      {drawing.state === 'drawn' && (
+        <span className="small muted material__pdf-status" data-testid="material-preview-pages">
+          {pdfPageText(1, drawing.pages)}
+        </span>
+      )}
+      {drawing.state === 'failed' && (
+        <p className="field-error material__error" role="alert" data-testid="material-preview-pdf-error">
+          This PDF could not be shown: {drawing.error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** Why pdf.js could not draw a PDF, in a sentence (its messages end without a stop, or with one). */
+function pdfError(error: unknown): string {
+  const text = (error instanceof Error ? error.message : describeError(error)).trim() || 'it could not be read';
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+/** A picture's or a PDF's preview, fetched when asked for (the app reads it from the relay each time). */
+function Preview({ material, kind }: { material: Material; kind: PreviewKind }) {
+  const [shown, setShown] = useState<Shown | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -408,8 +489,7 @@ function Preview({ material }: { material: Material }) {
     materialPreview(material).then(
       (url) => {
         setLoading(false);
-        // Only a picture as a data: URL is shown (never another address).
-        setShown({ url: url !== null && /^data:image\/[a-z0-9.+-]+;base64,/i.test(url) ? url : null });
+        setShown(shownFrom(kind, url));
       },
       (e: unknown) => {
         setLoading(false);
@@ -421,12 +501,14 @@ function Preview({ material }: { material: Material }) {
   if (shown !== null) {
     return (
       <div className="material__preview">
-        {shown.url === null ? (
+        {shown.kind === 'none' ? (
           <p className="small muted" data-testid="material-no-preview">
             No preview for this file.
           </p>
-        ) : (
+        ) : shown.kind === 'image' ? (
           <img className="material__preview-img" src={shown.url} alt={`Preview of ${material.name}`} data-testid="material-preview-img" />
+        ) : (
+          <PdfPage data={shown.data} name={material.name} />
         )}
         <button className="button button--ghost button--small" onClick={() => setShown(null)} data-testid="material-preview-hide">
           Hide preview
@@ -441,6 +523,7 @@ function Preview({ material }: { material: Material }) {
         onClick={show}
         disabled={loading}
         aria-busy={loading}
+        title={kind === 'pdf' ? 'Show the first page' : undefined}
         data-testid="material-preview"
       >
         {loading && <Spinner />}
@@ -468,6 +551,7 @@ function MaterialItem({
 }) {
   const yours = m.by === room.you.identity;
   const deletable = mayDelete(m, room);
+  const preview = previewKind(m);
   return (
     <li className={`material ${yours ? 'material--mine' : ''}`} data-testid="material-item" data-material-id={m.id}>
       <div className="material__head">
@@ -488,7 +572,7 @@ function MaterialItem({
       </div>
       <div className="material__actions">
         {runtime !== null && <DownloadControl material={m} runtime={runtime} />}
-        {previewable(m) && <Preview key={m.id} material={m} />}
+        {preview !== null && <Preview key={m.id} material={m} kind={preview} />}
         {deletable && (
           <button
             className="button button--ghost button--small material__delete"

@@ -6,6 +6,7 @@ import {
   downloadOf,
   fileKind,
   formatBytes,
+  isImageDataUrl,
   limitsText,
   materialsFromSnapshot,
   materialsReducer,
@@ -14,8 +15,13 @@ import {
   newestFirst,
   nextUpload,
   noTransfers,
+  PDF_PREVIEW_MAX_WIDTH,
+  pdfDataUrlBytes,
+  pdfPageText,
+  pdfPreviewSize,
   percentDone,
   previewable,
+  previewKind,
   progressText,
   transfersReducer,
   typeWords,
@@ -169,7 +175,7 @@ describe('words', () => {
     expect(limitsText(joined([], { quota_bytes: 0 }))).toBe('Up to 100 MiB a file');
   });
 
-  it('names types by content, and previews only pictures up to 8 MiB', () => {
+  it('names types by content, and previews pictures and PDFs up to 8 MiB', () => {
     expect(typeWords('application/pdf')).toBe('PDF');
     expect(typeWords('image/png')).toBe('PNG image');
     expect(typeWords('image/x-icon')).toBe('Image');
@@ -182,7 +188,71 @@ describe('words', () => {
     expect(previewable(photo)).toBe(true);
     expect(previewable({ ...photo, size: 8 * MiB + 1 })).toBe(false);
     expect(previewable({ ...photo, mime: 'image/svg+xml' })).toBe(false);
-    expect(previewable(slides)).toBe(false);
+    expect(previewKind(photo)).toBe('image');
+    expect(previewable(slides)).toBe(true);
+    expect(previewKind(slides)).toBe('pdf');
+    expect(previewKind({ mime: 'Application/PDF', size: 8 * MiB })).toBe('pdf');
+    expect(previewKind({ ...slides, size: 8 * MiB + 1 })).toBeNull();
+    expect(previewable({ ...slides, size: 8 * MiB + 1 })).toBe(false);
+    // Other documents, text and archives are not previewed.
+    expect(previewKind({ mime: 'application/vnd.oasis.opendocument.text', size: 1000 })).toBeNull();
+    expect(previewKind({ mime: 'text/plain', size: 10 })).toBeNull();
+    expect(previewKind({ mime: 'application/zip', size: 10 })).toBeNull();
+    expect(previewKind({ mime: 'application/x-pdf-ish', size: 10 })).toBeNull();
+  });
+});
+
+describe('previews', () => {
+  const pdf = '%PDF-1.4\n%\u00e2\u00e3\n1 0 obj';
+  const bytesOf = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+
+  it('decodes a PDF given as a base64 data: URL, and nothing else', () => {
+    expect(pdfDataUrlBytes(`data:application/pdf;base64,${btoa(pdf)}`)).toEqual(bytesOf(pdf));
+    // Parameters before base64, any case, line breaks in the base64, no padding.
+    expect(pdfDataUrlBytes(`DATA:Application/PDF;name=a.pdf;base64,${btoa(pdf).replace(/(.{8})/g, '$1\n')}`)).toEqual(bytesOf(pdf));
+    expect(pdfDataUrlBytes(`data:application/pdf;base64,${btoa('%PDF-').replace(/=+$/, '')}`)).toEqual(bytesOf('%PDF-'));
+    expect(pdfDataUrlBytes('data:application/pdf;base64,')).toEqual(new Uint8Array(0));
+    // Not a PDF, not base64, not a data: URL: nothing for pdf.js.
+    expect(pdfDataUrlBytes(`data:image/png;base64,${btoa(pdf)}`)).toBeNull();
+    expect(pdfDataUrlBytes(`data:application/pdf,${pdf}`)).toBeNull();
+    expect(pdfDataUrlBytes('data:application/pdf;base64,JVBER!0x')).toBeNull();
+    expect(pdfDataUrlBytes('data:application/pdf;base64,JVBER')).toBeNull();
+    expect(pdfDataUrlBytes('https://example.com/a.pdf')).toBeNull();
+    expect(pdfDataUrlBytes(`blob:https://x/${btoa(pdf)}`)).toBeNull();
+  });
+
+  it('shows a picture only as a base64 data: URL', () => {
+    expect(isImageDataUrl('data:image/png;base64,iVBORw0KGgo=')).toBe(true);
+    expect(isImageDataUrl('data:image/svg+xml;base64,PHN2Zz4=')).toBe(true);
+    expect(isImageDataUrl('https://example.com/x.png')).toBe(false);
+    expect(isImageDataUrl('data:application/pdf;base64,JVBERi0=')).toBe(false);
+  });
+
+  it("draws a PDF's page as wide as the panel, 320 px at most, sharp on a dense screen", () => {
+    // A4 (595 × 842) in a wide panel: 320 px wide, its height in proportion.
+    expect(pdfPreviewSize(595, 842, 600)).toEqual({
+      cssWidth: PDF_PREVIEW_MAX_WIDTH,
+      cssHeight: 453,
+      scale: 320 / 595,
+      canvasWidth: 320,
+      canvasHeight: 453,
+    });
+    // A narrow panel: its width; twice the pixels on a 2× screen, no more than 3×.
+    expect(pdfPreviewSize(595, 842, 250.6, 2)).toMatchObject({ cssWidth: 250, cssHeight: 354, canvasWidth: 500, canvasHeight: 708 });
+    expect(pdfPreviewSize(595, 842, 250, 5)).toMatchObject({ canvasWidth: 750 });
+    // Landscape slides.
+    expect(pdfPreviewSize(960, 540, 1000)).toMatchObject({ cssWidth: 320, cssHeight: 180, scale: 1 / 3 });
+    // No measured panel (not laid out yet): the widest.
+    expect(pdfPreviewSize(595, 842, 0)).toMatchObject({ cssWidth: 320 });
+    expect(pdfPreviewSize(595, 842, Number.NaN, Number.NaN)).toMatchObject({ cssWidth: 320, canvasWidth: 320 });
+    // A page with no size is not drawn.
+    expect(pdfPreviewSize(0, 842, 300)).toBeNull();
+    expect(pdfPreviewSize(595, Number.POSITIVE_INFINITY, 300)).toBeNull();
+  });
+
+  it('counts the pages under it', () => {
+    expect(pdfPageText(1, 1)).toBe('Page 1 of 1');
+    expect(pdfPageText(1, 12)).toBe('Page 1 of 12');
   });
 });
 

@@ -211,14 +211,88 @@ export function fileKind(mime: string): FileKind {
   return 'other';
 }
 
+/** What a preview shows: a picture (an `<img>`), or a PDF's first page (drawn by pdf.js). */
+export type PreviewKind = 'image' | 'pdf';
+
 /**
- * Whether the app shows a preview of `material`: a picture (not SVG, which the relay
- * refuses anyway) of at most 8 MiB. PDFs are not previewed: no PDF renderer ships with
- * the UI, and the window's content policy lets no `data:` document be embedded.
+ * How the app previews `material`, or null when it does not: a picture (not SVG, which the
+ * relay refuses anyway) or a PDF, of at most 8 MiB (the app reads no more for a preview).
  */
-export function previewable(material: Pick<Material, 'mime' | 'size'>): boolean {
+export function previewKind(material: Pick<Material, 'mime' | 'size'>): PreviewKind | null {
+  if (!(material.size >= 0 && material.size <= MAX_PREVIEW_BYTES)) return null;
   const bare = material.mime.split(';')[0]?.trim().toLowerCase() ?? '';
-  return bare.startsWith('image/') && bare !== 'image/svg+xml' && material.size <= MAX_PREVIEW_BYTES;
+  if (bare === 'application/pdf') return 'pdf';
+  if (bare.startsWith('image/') && bare !== 'image/svg+xml') return 'image';
+  return null;
+}
+
+/** Whether the app offers a preview of `material` (`previewKind`). */
+export function previewable(material: Pick<Material, 'mime' | 'size'>): boolean {
+  return previewKind(material) !== null;
+}
+
+/** Whether `url` is a picture as a base64 `data:` URL (the only kind of address an `<img>` preview shows). */
+export function isImageDataUrl(url: string): boolean {
+  return /^data:image\/[a-z0-9.+-]+;base64,/i.test(url);
+}
+
+const PDF_DATA_URL = /^data:application\/pdf(?:;[a-z0-9.+-]+=[^;,]*)*;base64,/i;
+
+/**
+ * The bytes of a PDF given as a base64 `data:` URL (what `materialPreview` answers for a
+ * PDF); null for anything else (another type, another kind of address, broken base64).
+ * Only these bytes reach pdf.js: it is never given an address to fetch.
+ */
+export function pdfDataUrlBytes(url: string): Uint8Array | null {
+  const head = PDF_DATA_URL.exec(url);
+  if (head === null) return null;
+  const base64 = url.slice(head[0].length).replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 === 1) return null;
+  let text: string;
+  try {
+    text = atob(base64);
+  } catch {
+    return null;
+  }
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/** The widest a PDF page's preview is drawn, in CSS pixels. */
+export const PDF_PREVIEW_MAX_WIDTH = 320;
+
+/**
+ * How to draw a page `pageWidth` × `pageHeight` (pdf.js units at scale 1) in a box
+ * `boxWidth` CSS pixels wide (at most `PDF_PREVIEW_MAX_WIDTH`), on a screen of
+ * `pixelRatio`: its size in CSS pixels, the scale for pdf.js, and the canvas's size in
+ * device pixels (so it is sharp). Null when either is no size.
+ */
+export function pdfPreviewSize(
+  pageWidth: number,
+  pageHeight: number,
+  boxWidth: number,
+  pixelRatio = 1,
+): { cssWidth: number; cssHeight: number; scale: number; canvasWidth: number; canvasHeight: number } | null {
+  if (!(pageWidth > 0 && pageHeight > 0) || !Number.isFinite(pageWidth) || !Number.isFinite(pageHeight)) return null;
+  const box = Number.isFinite(boxWidth) && boxWidth > 0 ? boxWidth : PDF_PREVIEW_MAX_WIDTH;
+  const cssWidth = Math.max(1, Math.floor(Math.min(box, PDF_PREVIEW_MAX_WIDTH)));
+  const scale = cssWidth / pageWidth;
+  const cssHeight = Math.max(1, Math.round(pageHeight * scale));
+  // At most 3 device pixels per CSS pixel: a preview, not a print.
+  const ratio = Number.isFinite(pixelRatio) && pixelRatio > 0 ? Math.min(pixelRatio, 3) : 1;
+  return {
+    cssWidth,
+    cssHeight,
+    scale,
+    canvasWidth: Math.max(1, Math.floor(cssWidth * ratio)),
+    canvasHeight: Math.max(1, Math.floor(cssHeight * ratio)),
+  };
+}
+
+/** Under a PDF's preview: `Page 1 of 12`. */
+export function pdfPageText(page: number, pages: number): string {
+  return `Page ${page} of ${pages}`;
 }
 
 /** When a file was shared: the time today, else the date and time. */

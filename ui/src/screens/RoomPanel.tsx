@@ -4,7 +4,7 @@
  * Both show how many things are new in a tab since it was last shown: chat messages
  * (counted by `useChatAlerts`), people who joined, and what each feature counts as news.
  */
-import { useCallback, useState, type ComponentType, type KeyboardEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useState, type ComponentType, type KeyboardEvent, type ReactNode } from 'react';
 import { Spinner } from '../components/Dialog';
 import { ChatIcon, PeopleIcon } from '../components/Icons';
 import { PeopleList } from '../components/PeopleList';
@@ -129,6 +129,11 @@ export function SidePanel({
     onSelect(next.key);
     document.getElementById(tabId(next.key))?.focus();
   }
+
+  // The tabs scroll sideways when they do not all fit: keep the shown one in view.
+  useEffect(() => {
+    document.getElementById(tabId(panel))?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+  }, [panel]);
 
   return (
     <aside className="room__panel" aria-label={current?.label ?? 'Panel'} data-testid="side-panel" data-tab={panel}>
