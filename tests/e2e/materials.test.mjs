@@ -17,9 +17,12 @@ import { SELECT, appBin, client, desktop, exited, shot, tauriDriver, until } fro
 
 const NAME = 'Lecture 3 — proofs.pdf';
 
-/** A PDF of about 600 KB (a real header, catalog and trailer around filler). */
+/** A PDF of one page and about 600 KB (a comment of filler makes it large). */
 function pdf() {
-  const head = '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n';
+  const head = '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n'
+    + '2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n'
+    + '3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R >> endobj\n'
+    + '4 0 obj << /Length 35 >> stream\n0 0 0 rg 20 20 260 160 re f\nendstream endobj\n';
   const filler = Buffer.alloc(600_000);
   for (let i = 0; i < filler.length; i++) filler[i] = 32 + ((i * 7) % 90);
   return Buffer.concat([Buffer.from(head), Buffer.from('% '), filler, Buffer.from('\ntrailer << /Root 1 0 R >>\n%%EOF\n')]);
@@ -57,6 +60,10 @@ test('the host shares a PDF in the app; a headless client lists it, downloads it
   await driver.click('[data-testid=materials-share]');
   const listed = await driver.waitFor('the file in the list', `const e = document.querySelector('[data-testid=material-item] [data-testid=material-name]'); return e && e.textContent`, { timeout: 30000 });
   assert.equal(listed, NAME, 'the name the host picked, for display');
+  // Its preview: the first page, drawn by pdf.js in the app's webview.
+  await driver.click('[data-testid=material-item] [data-testid=material-preview]');
+  const pages = await driver.waitFor('the PDF preview', `const e = document.querySelector('[data-testid=material-preview-pages]'); const err = document.querySelector('[data-testid=material-preview-pdf-error]'); return (e && e.textContent) || (err && 'error: ' + err.textContent)`, { timeout: 30000 });
+  assert.equal(pages.trim(), 'Page 1 of 1', 'the preview drew the first page');
   await shot(driver, 'materials.png');
 
   // A student joins and downloads everything the room has.
