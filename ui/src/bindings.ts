@@ -803,8 +803,8 @@ export type MaterialEvent = MaterialEvent_Serialize | MaterialEvent_Deserialize;
 /**  Events of the materials feature. */
 export type MaterialEvent_Deserialize = 
 /**
- *  A file was shared (the uploader's copy carries the `request_id` of its
- *  `material_share`). Add it by `id`: a repeat replaces, never duplicates.
+ *  A file was shared. Add it by `id`: a repeat replaces, never duplicates.
+ *  (`request_id` is never set by this relay; it is kept for compatibility.)
  */
 { type: "material_added"; request_id?: string | null; material: Material; used_bytes: number } | 
 /**  A file was deleted by `by`. */
@@ -815,8 +815,8 @@ export type MaterialEvent_Deserialize =
 /**  Events of the materials feature. */
 export type MaterialEvent_Serialize = 
 /**
- *  A file was shared (the uploader's copy carries the `request_id` of its
- *  `material_share`). Add it by `id`: a repeat replaces, never duplicates.
+ *  A file was shared. Add it by `id`: a repeat replaces, never duplicates.
+ *  (`request_id` is never set by this relay; it is kept for compatibility.)
  */
 { type: "material_added"; request_id?: string; material: Material; used_bytes: number } | 
 /**  A file was deleted by `by`. */
@@ -828,8 +828,9 @@ export type MaterialEvent_Serialize =
 export type MaterialRequest = 
 /**
  *  The uploader, after the upload: tell the room. The file is posted in chat as an
- *  attachment message and everyone gets `material_added`. Sending it again changes
- *  nothing (the chat message is posted once).
+ *  attachment message and everyone gets `material_added`; the answer is `ack`.
+ *  Sending it again changes nothing and tells nobody (the chat message is posted
+ *  once).
  */
 { type: "material_share"; id: string } | 
 /**
