@@ -202,7 +202,20 @@ pub struct Created {
 
 /// Trade an invite for a token, joining as `name`.
 pub async fn redeem(target: &InviteTarget, name: &str) -> Result<Redeemed, InviteError> {
-    let body = json!({ "code": target.code, "name": name });
+    redeem_on(target, name, None).await
+}
+
+/// [`redeem`] on `device` (the app's own id): a host's kick then holds against this
+/// device, whatever identity it gets next.
+pub async fn redeem_on(
+    target: &InviteTarget,
+    name: &str,
+    device: Option<&str>,
+) -> Result<Redeemed, InviteError> {
+    let mut body = json!({ "code": target.code, "name": name });
+    if let Some(device) = device {
+        body["device"] = json!(device);
+    }
     let value = post_json(&target.relay, "/v1/invites/redeem", None, &body).await?;
     serde_json::from_value(value).map_err(|e| InviteError::BadResponse(e.to_string()))
 }

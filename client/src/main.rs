@@ -68,6 +68,10 @@ struct JoinArgs {
     /// With `--invite`: the display name to join as.
     #[arg(long, default_value = "Headless client")]
     name: String,
+    /// With `--invite`: this device's id (1–64 characters), so a host's kick holds
+    /// against it as it does against the app that sent it.
+    #[arg(long, value_name = "ID", requires = "invite")]
+    device: Option<String>,
     /// Turn the microphone and camera off after this long (e.g. 5s), as a muting
     /// participant would.
     #[arg(long, value_parser = humantime::parse_duration)]
@@ -268,6 +272,7 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
         token,
         invite,
         name,
+        device,
         mute_after,
         room,
         video,
@@ -286,7 +291,7 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
     let (url, token, room) = match (invite, url, token) {
         (Some(text), _, _) => {
             let target = studyhall_client::invite::parse(&text)?;
-            let redeemed = studyhall_client::invite::redeem(&target, &name)
+            let redeemed = studyhall_client::invite::redeem_on(&target, &name, device.as_deref())
                 .await
                 .context("cannot redeem the invite")?;
             (target.relay_url(), redeemed.token, redeemed.room)

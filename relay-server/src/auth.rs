@@ -36,6 +36,10 @@ pub struct Claims {
     pub iat: u64,
     pub nbf: u64,
     pub exp: u64,
+    /// The device a guest redeemed an invite on (its app's own id), when it said: a
+    /// host's kick holds against the device, not only the identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -119,6 +123,19 @@ impl TokenKeys {
         grants: Grants,
         ttl: Duration,
     ) -> Result<String, TokenIssueError> {
+        self.issue_on_device(room, identity, name, grants, ttl, None)
+    }
+
+    /// [`TokenKeys::issue`], for a guest on `device`.
+    pub fn issue_on_device(
+        &self,
+        room: &str,
+        identity: &str,
+        name: &str,
+        grants: Grants,
+        ttl: Duration,
+        device: Option<&str>,
+    ) -> Result<String, TokenIssueError> {
         ids::check_room(room).map_err(|message| TokenIssueError::InvalidInput {
             what: "room",
             message,
@@ -148,6 +165,7 @@ impl TokenKeys {
             iat: now,
             nbf: now,
             exp: now + ttl.as_secs().max(1),
+            device: device.map(str::to_string),
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),

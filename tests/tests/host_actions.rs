@@ -171,3 +171,92 @@ async fn host_ends_the_room_for_everyone() {
     assert!(info.participants.iter().all(|p| p.identity == "dan"));
     relay.stop().await;
 }
+
+/// A kicked guest cannot come back on the same device by redeeming the invite again
+/// (a new identity), and nobody but a host comes in under the host's name.
+#[tokio::test]
+async fn a_kick_holds_against_the_device_and_the_hosts_name_is_the_hosts() {
+    use studyhall_client::invite::{self, InviteError};
+    use studyhall_client::SignalClient;
+    use studyhall_protocol::MediaState;
+    let relay = TestRelay::start().await;
+    let room = "seminar";
+    let (mut host, _) = relay.join_host(room, "prof").await;
+    let created = invite::create(
+        &relay.addr().to_string(),
+        &relay.host_token(room, "prof"),
+        None,
+    )
+    .await
+    .unwrap();
+    let target = invite::parse(&format!("{}@{}", created.code, relay.addr())).unwrap();
+    let join = |token: String| {
+        let url = relay.url();
+        async move { SignalClient::join(&url, room, &token, MediaState::default()).await }
+    };
+
+    // Mallory joins on her laptop and is kicked.
+    let first = invite::redeem_on(&target, "Mallory", Some("laptop-1"))
+        .await
+        .unwrap();
+    let (mut mallory, _) = join(first.token.clone()).await.unwrap();
+    host.send(ClientMessage::Kick {
+        identity: first.identity.clone(),
+        reason: None,
+    })
+    .await
+    .unwrap();
+    let (code, _) = expect_close(&mut mallory).await;
+    assert_eq!(code, CloseCode::KICKED);
+
+    // The same invite on the same device: refused, whatever name she picks.
+    match invite::redeem_on(&target, "Totally Someone Else", Some("laptop-1")).await {
+        Err(InviteError::Refused { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (403, "banned"))
+        }
+        other => panic!("a kicked device redeemed the invite again: {other:?}"),
+    }
+    // A token she got before the kick on that device, for a new identity, is refused at
+    // join too (the relay checks the device, not only the identity).
+    let minted = relay
+        .keys
+        .issue_on_device(
+            room,
+            "guest-new",
+            "New",
+            studyhall_protocol::Grants::member(),
+            std::time::Duration::from_secs(600),
+            Some("laptop-1"),
+        )
+        .unwrap();
+    let (code, close, _) = join_refused(&relay.url(), room, &minted).await;
+    assert_eq!((code, close), (ErrorCode::Banned, CloseCode::KICKED));
+    // Another device is another person.
+    let other = invite::redeem_on(&target, "Bob", Some("phone-2"))
+        .await
+        .unwrap();
+    join(other.token).await.unwrap();
+
+    // The host's name is the host's: not as a guest's name, in any case or spacing.
+    for name in ["Prof", "  prof ", "P\u{200B}rof"] {
+        match invite::redeem_on(&target, name, Some("phone-3")).await {
+            Err(InviteError::Refused { status, code, .. }) => {
+                assert_eq!((status, code.as_str()), (409, "name_taken"), "{name:?}")
+            }
+            other => panic!("{name:?} was accepted: {other:?}"),
+        }
+    }
+    let named_prof = relay
+        .keys
+        .issue(
+            room,
+            "eve",
+            "PROF",
+            studyhall_protocol::Grants::member(),
+            std::time::Duration::from_secs(600),
+        )
+        .unwrap();
+    let (code, _, message) = join_refused(&relay.url(), room, &named_prof).await;
+    assert_eq!(code, ErrorCode::Forbidden);
+    assert!(message.contains("host's name"), "{message}");
+}

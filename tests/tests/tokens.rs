@@ -19,6 +19,7 @@ fn claims(room: &str, identity: &str) -> Claims {
         iat: now,
         nbf: now,
         exp: now + 600,
+        device: None,
     }
 }
 

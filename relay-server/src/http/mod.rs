@@ -294,6 +294,9 @@ struct RedeemInvite {
     code: String,
     /// The display name the guest chose.
     name: String,
+    /// The guest's device (its app's own id): a host's kick then holds against it.
+    #[serde(default)]
+    device: Option<String>,
 }
 
 /// `POST /v1/invites/redeem`: trade a code and a display name for a member token with a
@@ -315,6 +318,15 @@ async fn redeem_invite(
             "invalid_field",
             format!("name {m}"),
         );
+    }
+    if let Some(device) = &request.device {
+        if let Err(m) = ids::check_client_id(device) {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                format!("device {m}"),
+            );
+        }
     }
     let found = relay.invites.redeem(&request.code, peer.ip()).await;
     if let Err(e @ InviteError::Unavailable(_)) = &found {
@@ -338,13 +350,34 @@ async fn redeem_invite(
             "the room is locked: the host takes no new people now",
         );
     }
+    if let Some(live) = &room {
+        if request
+            .device
+            .as_deref()
+            .is_some_and(|d| live.is_device_banned(d))
+        {
+            return api_error(
+                StatusCode::FORBIDDEN,
+                "banned",
+                "you were removed from this room",
+            );
+        }
+        if live.host_named(name, "") {
+            return api_error(
+                StatusCode::CONFLICT,
+                "name_taken",
+                format!("`{name}` is the host's name in this room; choose another"),
+            );
+        }
+    }
     let identity = format!("guest-{}", hex::encode(rand::random::<[u8; 6]>()));
-    match relay.keys.issue(
+    match relay.keys.issue_on_device(
         &invite.room,
         &identity,
         name,
         Grants::member(),
         GUEST_TOKEN_TTL,
+        request.device.as_deref(),
     ) {
         Ok(token) => Json(json!({
             "room": invite.room,

@@ -137,6 +137,18 @@ fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()
 }
 
+/// A display name as names are compared: case folded, white space runs as one space,
+/// none at the ends, invisible format characters (zero-width, direction marks) gone.
+pub fn comparable_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these short locks leaves consistent data (no
     // multi-step invariants span an unlock), so poisoning is not fatal.
@@ -153,6 +165,10 @@ struct Member {
 struct RoomState {
     members: BTreeMap<String, Member>,
     banned: HashSet<String>,
+    /// The device each guest came in on (from its token), and the devices of guests a
+    /// host removed: they stay out under any identity while the room lives.
+    devices: HashMap<String, String>,
+    banned_devices: HashSet<String>,
 }
 
 /// One live room.
@@ -273,6 +289,29 @@ impl Room {
     /// Whether a host sent `identity` away for good (it may not come back).
     pub fn is_banned(&self, identity: &str) -> bool {
         lock(&self.state).banned.contains(identity)
+    }
+
+    /// Whether a host sent away a guest who came in on `device`.
+    pub fn is_device_banned(&self, device: &str) -> bool {
+        lock(&self.state).banned_devices.contains(device)
+    }
+
+    /// `identity` came in on `device`.
+    pub fn note_device(&self, identity: &str, device: &str) {
+        lock(&self.state)
+            .devices
+            .insert(identity.to_string(), device.to_string());
+    }
+
+    /// A host of the room now shown under `name` (letters' case and the spaces around
+    /// them aside), other than `identity`.
+    pub fn host_named(&self, name: &str, identity: &str) -> bool {
+        let wanted = comparable_name(name);
+        lock(&self.state).members.values().any(|m| {
+            m.participant.role == Role::Host
+                && m.participant.identity != identity
+                && comparable_name(&m.participant.name) == wanted
+        })
     }
 
     pub fn role_of(&self, identity: &str) -> Option<Role> {
@@ -560,6 +599,9 @@ impl Rooms {
                 .remove(target)
                 .ok_or_else(|| KickError::NotFound(target.to_string()))?;
             state.banned.insert(target.to_string());
+            if let Some(device) = state.devices.remove(target) {
+                state.banned_devices.insert(device);
+            }
             drop(state);
             self.drop_if_empty(&mut rooms, room);
             member

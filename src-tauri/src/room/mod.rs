@@ -119,7 +119,9 @@ pub async fn join(
     let (room, token, title, hosting) = match hosted {
         Some((room, token, title, invite)) => (room, token, title, Some(invite)),
         None => {
-            let redeemed = invite::redeem(&target, &profile.display_name).await?;
+            let device = device_id(&state.data_dir);
+            let redeemed =
+                invite::redeem_on(&target, &profile.display_name, device.as_deref()).await?;
             let title = title_of(&redeemed.room);
             (redeemed.room, redeemed.token, title, None)
         }
@@ -265,6 +267,27 @@ pub async fn join(
         tasks,
     });
     Ok(snapshot)
+}
+
+/// This app's own id (`device-id` in its data directory, made on first use): sent when
+/// redeeming an invite, so a host's kick holds against this device. `None` when it
+/// cannot be read or written (the invite still works).
+fn device_id(dir: &std::path::Path) -> Option<String> {
+    let path = dir.join("device-id");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let id = text.trim();
+        if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Some(id.to_string());
+        }
+    }
+    let id = hex::encode(rand::random::<[u8; 16]>());
+    match std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, &id)) {
+        Ok(()) => Some(id),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot keep a device id; joining without one");
+            None
+        }
+    }
 }
 
 fn snapshot_of(

@@ -100,6 +100,35 @@ impl Session {
             });
         }
 
+        // A guest a host removed stays out on the same device under a new identity, and
+        // nobody but a host comes in under a present host's name.
+        if let Some(live) = relay.rooms.get(&room) {
+            if claims
+                .device
+                .as_deref()
+                .is_some_and(|d| live.is_device_banned(d))
+            {
+                relay.metrics.error_sent(ErrorCode::Banned);
+                return Err(Refusal::new(
+                    ErrorCode::Banned,
+                    "you were removed from this room",
+                    request_id,
+                    CloseCode::KICKED,
+                ));
+            }
+            if !claims.grants.host && live.host_named(&claims.name, &claims.sub) {
+                relay.metrics.error_sent(ErrorCode::Forbidden);
+                return Err(Refusal::new(
+                    ErrorCode::Forbidden,
+                    format!(
+                        "`{}` is the host's name in this room; join under another name",
+                        claims.name
+                    ),
+                    request_id,
+                    CloseCode::UNAUTHORIZED,
+                ));
+            }
+        }
         let admission = features::lecture::admit(
             &relay.features,
             relay.rooms.get(&room).as_ref(),
@@ -157,6 +186,9 @@ impl Session {
                     CloseCode::KICKED,
                 ),
             })?;
+        if let Some(device) = &claims.device {
+            joined.room.note_device(&claims.sub, device);
+        }
         relay.metrics.joins_total.fetch_add(1, Ordering::Relaxed);
         relay
             .sfu
