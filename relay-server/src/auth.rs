@@ -32,7 +32,11 @@ pub struct Claims {
     pub name: String,
     /// The one room this token admits to.
     pub room: String,
+    /// What the holder may do; a grant that is missing (or the whole object) is `false`.
+    #[serde(default)]
     pub grants: Grants,
+    /// Issued at; optional (the relay does not use it).
+    #[serde(default)]
     pub iat: u64,
     pub nbf: u64,
     pub exp: u64,
@@ -288,6 +292,51 @@ mod tests {
         assert_eq!(c.sub, "ada");
         assert_eq!(c.name, "Ada L");
         assert!(c.grants.host);
+    }
+
+    /// A token minted elsewhere, from the documented rules only: HS256 keyed by the
+    /// secret file's text, without `iat` or `grants`.
+    #[test]
+    fn a_token_minted_from_the_docs_verifies_with_the_secret_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = load_or_create_secret(dir.path()).unwrap();
+        let on_disk = std::fs::read_to_string(dir.path().join(SECRET_FILE)).unwrap();
+        assert_eq!(on_disk, secret, "the file holds the key as it is");
+        let now = now_secs();
+        let minimal = serde_json::json!({
+            "iss": ISSUER, "aud": AUDIENCE, "sub": "ada", "name": "Ada", "room": "algebra",
+            "nbf": now, "exp": now + 60, "grants": {"join": true},
+        });
+        let sign = |claims: &serde_json::Value| {
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                claims,
+                &EncodingKey::from_secret(on_disk.trim().as_bytes()),
+            )
+            .unwrap()
+        };
+        let keys = TokenKeys::new(secret.as_bytes(), Duration::ZERO);
+        let claims = keys.verify(&sign(&minimal), "algebra").unwrap();
+        assert!(claims.grants.join);
+        assert!(
+            !claims.grants.chat && !claims.grants.host,
+            "missing grants are false"
+        );
+        assert_eq!(claims.iat, 0, "iat is optional");
+        let without = |field: &str| {
+            let mut c = minimal.clone();
+            c.as_object_mut().unwrap().remove(field);
+            sign(&c)
+        };
+        assert_eq!(
+            keys.verify(&without("grants"), "algebra"),
+            Err(AuthError::MissingGrant("join")),
+            "no grants object grants nothing: it cannot join"
+        );
+        assert!(
+            keys.verify(&without("sub"), "algebra").is_err(),
+            "sub is required"
+        );
     }
 
     #[test]
