@@ -1335,3 +1335,45 @@ async fn a_shared_file_is_served_by_any_node_and_unavailable_quickly_when_its_no
         asked.elapsed()
     );
 }
+
+/// Two nodes starting together, with people joining one room on each in their first
+/// moments: the room is placed once (its first member is never told to rejoin with 4013)
+/// and both end up in it. (The second node used to take over a room whose node had not
+/// registered yet.)
+#[tokio::test]
+async fn nodes_starting_together_place_a_new_room_once() {
+    let _serial = SERIAL.lock().await;
+    init_logging();
+    let redis = RedisServer::start();
+    for trial in 0..4 {
+        let room = format!("fresh-{trial}");
+        let a = Node::spawn(&format!("a{trial}"), &redis.url(), &[]);
+        let b = Node::spawn(&format!("b{trial}"), &redis.url(), &[]);
+        let (mut ada, _) = join_eagerly(&a, &room, "ada").await;
+        let (_bob, _) = join_eagerly(&b, &room, "bob").await;
+        expect(&mut ada, "bob in the same room", |m| {
+            matches!(m, ServerMessage::ParticipantJoined { participant } if participant.identity == "bob")
+        })
+        .await;
+        expect_none(&mut ada, Duration::from_secs(2), "a close (4013)", |_| {
+            false
+        })
+        .await;
+        drop((a, b));
+    }
+}
+
+/// Join as soon as `node` takes joins (it may still be starting).
+async fn join_eagerly(node: &Node, room: &str, who: &str) -> (SignalClient, JoinInfo) {
+    let token = token(room, who, Grants::member());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        match SignalClient::join(&node.url(), room, &token, MediaState::default()).await {
+            Ok(joined) => return joined,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "{who} never joined: {e}");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    }
+}

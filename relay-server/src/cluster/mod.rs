@@ -476,7 +476,8 @@ impl Cluster {
         let mut nodes = self.nodes().await?;
         // A node that has just started may not be registered yet, but it is alive and can
         // take the room once its bus listens.
-        if self.subscribed.load(Ordering::Relaxed) && !nodes.iter().any(|n| n.id == self.node_id) {
+        let unregistered = !nodes.iter().any(|n| n.id == self.node_id);
+        if self.subscribed.load(Ordering::Relaxed) && unregistered {
             nodes.push(NodeLoad {
                 id: self.node_id.clone(),
                 url: self.public_url.clone(),
@@ -488,6 +489,17 @@ impl Cluster {
             .min_by(|a, b| a.rank().cmp(&b.rank()))
             .map(|n| n.id.clone())
             .ok_or(ClusterError::NoNodes)?;
+        // Registered before a room is recorded here: a node that finds the room here a
+        // moment later must find this node alive, or it would take the room over (the
+        // next heartbeat writes the real figures).
+        if chosen == self.node_id && unregistered {
+            self.register(&NodeLoad {
+                id: self.node_id.clone(),
+                url: self.public_url.clone(),
+                ..Default::default()
+            })
+            .await?;
+        }
         // A room taken over from a node that died: its leftover live state goes.
         let recorded: i64 = self
             .place
