@@ -1377,3 +1377,73 @@ async fn join_eagerly(node: &Node, room: &str, who: &str) -> (SignalClient, Join
         }
     }
 }
+
+/// After Redis restarts (a quick restart, data kept), a relayed socket that sat idle
+/// stays: the edge fills any chat gap once the store answers again instead of sending
+/// it away with 4013, and chat reaches it as before.
+#[tokio::test]
+async fn a_relayed_socket_outlives_a_quick_redis_restart() {
+    let _serial = SERIAL.lock().await;
+    init_logging();
+    let mut redis = RedisServer::start();
+    let a = Node::start("node-a", &redis).await;
+    let b = Node::start("node-b", &redis).await;
+    let room = "restart";
+    let (mut ada, _) = join(&a, room, "ada").await;
+    let (mut bob, _) = join(&b, room, "bob").await;
+    ada.send(ClientMessage::ChatSend {
+        client_msg_id: "before".into(),
+        text: "before".into(),
+    })
+    .await
+    .unwrap();
+    expect(
+        &mut bob,
+        "the chat before",
+        |m| matches!(m, ServerMessage::ChatMessage { message } if message.text == "before"),
+    )
+    .await;
+    redis.restart();
+    // Bob is idle; nothing sends him away.
+    expect_none(&mut bob, Duration::from_secs(4), "a close", |_| false).await;
+    // Chat goes on once the nodes are back on Redis.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut n = 0;
+    loop {
+        n += 1;
+        ada.send_frame(&ClientFrame::with_request_id(
+            ClientMessage::ChatSend {
+                client_msg_id: format!("after-{n}"),
+                text: "after".into(),
+            },
+            "c",
+        ))
+        .await
+        .unwrap();
+        let id = format!("after-{n}");
+        let answer = expect(&mut ada, "the chat's answer", |m| match m {
+            ServerMessage::ChatAck { client_msg_id, .. } => client_msg_id == &id,
+            ServerMessage::Error { request_id, .. } => request_id.as_deref() == Some("c"),
+            _ => false,
+        })
+        .await;
+        if matches!(answer, ServerMessage::ChatAck { .. }) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "chat never came back: {answer:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Relayed: straight from the bus, or from the store once the edge has its bus back.
+    let until = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        match tokio::time::timeout_at(until, bob.recv()).await {
+            Ok(Ok(ServerMessage::ChatMessage { message })) if message.text == "after" => break,
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => panic!("bob's socket ended: {e}\nnode-b:\n{}", b.log()),
+            Err(_) => panic!("the chat after never reached bob; node-b:\n{}", b.log()),
+        }
+    }
+}

@@ -383,6 +383,41 @@ async fn deliver_chat(
     }
 }
 
+/// A page of the room's chat, tried again a few times over about a second: right after
+/// Redis restarted, the first command on a pooled connection fails on its broken pipe
+/// while the connection is made again.
+async fn read_page(
+    relay: &Relay,
+    room: &str,
+    before: Option<u64>,
+    limit: u32,
+) -> Result<studyhall_protocol::ChatPage, crate::store::StoreError> {
+    let mut wait = std::time::Duration::from_millis(100);
+    let mut tries = 0;
+    loop {
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(3),
+            relay.chat().page(room, before, limit),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(crate::store::StoreError::Unavailable(
+                "the chat store did not answer within 3 s".into(),
+            ))
+        });
+        match read {
+            Ok(page) => return Ok(page),
+            Err(e) if tries >= 3 => return Err(e),
+            Err(e) => {
+                tries += 1;
+                tracing::debug!(error = %e, tries, "reading the chat to fill a gap failed; trying again");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+        }
+    }
+}
+
 /// Send the chat messages after the last one delivered (up to `before`, or the newest)
 /// from the store, which holds every acknowledged message. Pages back as far as needed.
 async fn catch_up(
@@ -398,7 +433,7 @@ async fn catch_up(
     let mut missed = Vec::new();
     let mut cursor = before;
     loop {
-        let page = match relay.chat().page(&seen.room, cursor, max).await {
+        let page = match read_page(relay, &seen.room, cursor, max).await {
             Ok(page) => page,
             Err(e) => {
                 warn!(error = %e, "cannot fill a chat gap from the store");
