@@ -74,9 +74,10 @@ export async function eventually(check, timeout = 5000) {
 /**
  * A fresh page with the fake shell; page errors fail the test in `done()`. With `csp`, the
  * page has the window's Content-Security-Policy (tauri.conf.json), and a violation of it
- * fails the test too.
+ * fails the test too. `init` (a function or a script's text) runs in the page before
+ * anything else, as the fake shell does.
  */
-export async function open(config = {}, { csp = false } = {}) {
+export async function open(config = {}, { csp = false, init = null } = {}) {
   const { browser, site } = env;
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: site.url });
@@ -91,6 +92,7 @@ export async function open(config = {}, { csp = false } = {}) {
       );
     });
   }
+  if (init !== null) await page.addInitScript(init);
   await page.addInitScript(`window.__FAKE_CONFIG__ = ${JSON.stringify(config)};`);
   await page.addInitScript({ path: FAKE });
   await page.goto(csp ? `${site.url}/?csp` : site.url);

@@ -17,6 +17,7 @@ import {
   type Settings,
 } from './services/studyhall';
 import { profileOf } from './state/profile';
+import { isolate } from './state/text';
 
 type Screen =
   | { name: 'start'; notice: StartNotice | null }
@@ -137,7 +138,7 @@ function exitNotice(exit: RoomExit): StartNotice | null {
     case 'kicked':
       return {
         kind: 'kicked',
-        text: `You were removed from the room by ${exit.by}.${exit.reason ? ` ${exit.reason}` : ''}`,
+        text: `You were removed from the room by ${isolate(exit.by)}.${exit.reason ? ` ${isolate(exit.reason)}` : ''}`,
       };
     case 'lost':
       return { kind: 'lost', text: exit.message };

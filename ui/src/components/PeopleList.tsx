@@ -30,8 +30,8 @@ export function PeopleList({
             {initials(p.name)}
           </span>
           <span className="person__main">
-            <span className="person__name">
-              {p.name}
+            <span className="person__name" title={p.name}>
+              <bdi data-testid="person-name">{p.name}</bdi>
               {p.you && <span className="muted"> (you)</span>}
               {p.host && <span className="badge badge--host">Host</span>}
               {p.presenter && (

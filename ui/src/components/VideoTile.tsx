@@ -1,6 +1,6 @@
 import { useVideoTrack } from '../hooks/useVideoTrack';
 import type { Participant } from '../services/types';
-import { initials } from '../state/text';
+import { initials, isolate } from '../state/text';
 import { CameraOffIcon, MicOffIcon } from './Icons';
 
 /**
@@ -47,8 +47,8 @@ export function VideoTile({
       )}
       {badges && <div className="tile__badges">{badges}</div>}
       <figcaption className="tile__label">
-        <span className="tile__name">
-          {participant.name}
+        <span className="tile__name" title={participant.name}>
+          <bdi data-testid="tile-name">{participant.name}</bdi>
           {participant.you && ' (you)'}
         </span>
         {participant.host && (
@@ -95,11 +95,17 @@ export function ScreenStage({
   return (
     <figure className="stage" data-testid="screen-stage" data-identity={participant.identity}>
       <canvas ref={ref} className={`stage__video ${live ? 'is-live' : ''}`} aria-label={`${participant.name}'s screen`} />
-      {!live && <div className="stage__placeholder muted">Waiting for {participant.you ? 'your' : `${participant.name}'s`} screen…</div>}
+      {!live && (
+        <div className="stage__placeholder muted">
+          Waiting for {participant.you ? 'your' : `${isolate(participant.name)}'s`} screen…
+        </div>
+      )}
       {overlay && <div className="stage__overlay">{overlay}</div>}
       {badges && <div className="tile__badges">{badges}</div>}
       <figcaption className="tile__label">
-        {participant.you ? 'You are sharing your screen' : `${participant.name}'s screen`}
+        <span className="tile__name" title={participant.you ? undefined : participant.name}>
+          {participant.you ? 'You are sharing your screen' : `${isolate(participant.name)}'s screen`}
+        </span>
       </figcaption>
     </figure>
   );

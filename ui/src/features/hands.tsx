@@ -16,6 +16,7 @@ import {
   type HandRequest,
   type RaisedHand,
 } from '../services/studyhall';
+import { isolate } from '../state/text';
 import type { FeatureSlotProps, ParticipantSlotProps, RoomFeatureUi } from './feature';
 
 export type HandsState = {
@@ -122,7 +123,7 @@ function HandQueue({ state, you, people, isHost, toast, personActions }: Feature
     setLowering((all) => new Set(all).add(identity));
     featureRequest(request).then(done, (error: unknown) => {
       done();
-      toast(`Couldn't lower the hand of ${nameOf(identity)}: ${describeError(error)}`, 'error');
+      toast(`Couldn't lower the hand of ${isolate(nameOf(identity))}: ${describeError(error)}`, 'error');
     });
   }
 
@@ -161,8 +162,8 @@ function HandQueue({ state, you, people, isHost, toast, personActions }: Feature
                 <span className="feature-list__position" aria-hidden="true">
                   {i + 1}
                 </span>
-                <span className="feature-list__name">
-                  {nameOf(hand.identity)}
+                <span className="feature-list__name" title={nameOf(hand.identity)}>
+                  <bdi data-testid="queued-name">{nameOf(hand.identity)}</bdi>
                   {hand.identity === you.identity && <span className="muted"> (you)</span>}
                 </span>
                 {person && <span className="feature-list__actions">{personActions(person)}</span>}

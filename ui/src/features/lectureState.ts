@@ -5,6 +5,7 @@
  * to tell them of a change, how long the lecture has run.
  */
 import type { FeatureEvent, FeatureSnapshot, LectureRequest, LectureState, Participant, RoomMode } from '../services/types';
+import { isolate } from '../state/text';
 import { formatClock } from './timerState';
 
 export function lectureFromSnapshot(features: FeatureSnapshot): LectureState {
@@ -85,7 +86,7 @@ export function lectureNotice(event: FeatureEvent, room: NoticeRoom, before: Lec
   if (event.type !== 'lecture' || event.by === room.you.identity) return null;
   const after = event.lecture;
   const me = room.you.identity;
-  const by = room.people.find((p) => p.identity === event.by)?.name ?? 'The host';
+  const by = isolate(room.people.find((p) => p.identity === event.by)?.name ?? 'The host');
   if (!room.you.host) {
     const now = after.presenters.includes(me);
     if (now !== room.you.presenter) {

@@ -28,6 +28,7 @@ import {
   uploadMaterial,
   type Material,
 } from '../services/studyhall';
+import { isolate } from '../state/text';
 import type { FeatureSlotProps, MessageSlotProps, ProviderSlotProps, RoomFeatureUi } from './feature';
 import {
   downloadOf,
@@ -223,7 +224,7 @@ function MaterialsProvider(props: ProviderSlotProps<MaterialsState>) {
       }
       // False: it had ended already; its last event says how.
       cancelTransfer(t.id, t.kind, t.name).catch((error: unknown) =>
-        toast(`Couldn't stop ${t.kind === 'upload' ? 'sending' : 'downloading'} ${t.name}: ${describeError(error)}`, 'error'),
+        toast(`Couldn't stop ${t.kind === 'upload' ? 'sending' : 'downloading'} ${isolate(t.name)}: ${describeError(error)}`, 'error'),
       );
     },
     [apply, toast],
@@ -565,7 +566,9 @@ function MaterialItem({
         <span data-testid="material-size" title={`${m.size} bytes`}>
           {formatBytes(m.size)}
         </span>
-        <span data-testid="material-by">{yours ? 'shared by you' : `shared by ${m.by_name}`}</span>
+        <span title={yours ? undefined : m.by_name} data-testid="material-by">
+          {yours ? 'shared by you' : `shared by ${m.by_name}`}
+        </span>
         <time dateTime={new Date(m.at).toISOString()} data-testid="material-when">
           {sharedAtText(m.at)}
         </time>

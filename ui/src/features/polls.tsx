@@ -6,7 +6,7 @@
  * polls are the relay's, as this participant sees them (`pollsState.ts`); nothing here
  * changes them before the relay says so.
  */
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
 import { Spinner } from '../components/Dialog';
 import { Svg } from '../components/Icons';
 import { useFeatureRequests } from '../hooks/useFeatureRequests';
@@ -95,7 +95,15 @@ function PollVoters({ poll }: { poll: Poll }) {
         <ul className="poll-voters__list" data-testid="poll-voters">
           {poll.voters.map((v) => (
             <li key={v.identity} data-testid="poll-voter" data-identity={v.identity}>
-              <strong>{v.name}</strong>: {choiceWords(poll, v.choices).join(', ')}
+              <strong>
+                <bdi>{v.name}</bdi>
+              </strong>
+              : {choiceWords(poll, v.choices).map((c, i) => (
+                <Fragment key={i}>
+                  {i > 0 && ', '}
+                  <bdi>{c}</bdi>
+                </Fragment>
+              ))}
             </li>
           ))}
         </ul>

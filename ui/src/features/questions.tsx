@@ -190,8 +190,8 @@ function QuestionItem({
       data-pinned={q.pinned}
     >
       <div className="question__meta">
-        <span className="question__by" data-testid="question-by">
-          {asker.name}
+        <span className="question__by" title={asker.name} data-testid="question-by">
+          <bdi>{asker.name}</bdi>
           {asker.anonymous && <span className="muted"> (anonymous)</span>}
         </span>
         <time dateTime={new Date(q.asked_at).toISOString()}>{clockTime(q.asked_at)}</time>

@@ -33,7 +33,7 @@ import {
 } from '../state/devices';
 import { joinErrorText } from '../state/errors';
 import { profileOf } from '../state/profile';
-import { initials } from '../state/text';
+import { initials, isolate } from '../state/text';
 
 /** What the setup screen leads to. */
 export type SetupIntent =
@@ -230,9 +230,9 @@ export function DeviceSetup({
     intent.kind === 'settings'
       ? 'Camera & microphone'
       : intent.kind === 'host'
-        ? `Start “${intent.title}”${intent.mode === 'lecture' ? ' as a lecture' : ''}`
+        ? `Start “${isolate(intent.title)}”${intent.mode === 'lecture' ? ' as a lecture' : ''}`
         : intent.title
-          ? `Join “${intent.title}”`
+          ? `Join “${isolate(intent.title)}”`
           : 'Join the room';
   const meter = Math.min(1, Math.sqrt(level));
 
@@ -243,7 +243,7 @@ export function DeviceSetup({
         <p className="muted">
           {intent.kind === 'settings'
             ? 'Choose what the others see and hear.'
-            : `Check how you look and sound, ${settings.displayName}.`}
+            : `Check how you look and sound, ${isolate(settings.displayName)}.`}
         </p>
       </header>
       <div className="setup__body">

@@ -19,6 +19,7 @@ import {
   type FeaturesState,
 } from '../features';
 import { describeError, featureRequest, type Participant } from '../services/studyhall';
+import { isolate } from '../state/text';
 
 export const CHAT_TAB = 'chat';
 export const PEOPLE_TAB = 'people';
@@ -200,7 +201,8 @@ export function PeoplePanel({
     setChanging((all) => new Set(all).add(p.identity));
     featureRequest({ type: 'set_presenter', identity: p.identity, presenter }).then(done, (error: unknown) => {
       done();
-      const what = presenter ? `make ${p.name} a presenter` : `take back ${p.name}'s presenter role`;
+      const name = isolate(p.name);
+      const what = presenter ? `make ${name} a presenter` : `take back ${name}'s presenter role`;
       toast(`Couldn't ${what}: ${describeError(error)}`, 'error');
     });
   }

@@ -62,6 +62,7 @@ import type { ChatAction } from '../state/chat';
 import { joinErrorText } from '../state/errors';
 import { everyone, nameOf, roomFromSnapshot, roomReducer, sharedScreen } from '../state/room';
 import { CHAT_TAB, PanelButtons, PEOPLE_TAB, PeoplePanel, SidePanel, usePanelTabs } from './RoomPanel';
+import { isolate } from '../state/text';
 
 /** Why the room screen closed. */
 export type RoomExit =
@@ -334,7 +335,7 @@ export function RoomScreen({
     try {
       await kick(p.identity);
       closeDialog();
-      toast(`${p.name} was removed from the room.`);
+      toast(`${isolate(p.name)} was removed from the room.`);
     } catch (error) {
       setDialogBusy(false);
       setDialogError(describeError(error));
@@ -373,8 +374,8 @@ export function RoomScreen({
     <FeatureProviders context={featureContext}>
       <div className={`room ${panel ? 'room--with-panel' : ''}`} data-testid="room" data-room={state.room}>
         <header className="room__header">
-          <div>
-            <h1 className="room__title" data-testid="room-title">
+          <div className="room__heading">
+            <h1 className="room__title" title={state.title} data-testid="room-title">
               {state.title}
             </h1>
             <p className="room__subtitle muted">
@@ -432,7 +433,7 @@ export function RoomScreen({
                     onClick={() => setView({ stage: stageKey, screen: true })}
                     data-testid="stage-show-screen"
                   >
-                    {screenOwner.you ? 'Your screen' : `${screenOwner.name}'s screen`}
+                    {screenOwner.you ? 'Your screen' : `${isolate(screenOwner.name)}'s screen`}
                   </button>
                 </div>
               )}
@@ -587,8 +588,8 @@ export function RoomScreen({
         {dialog !== null && typeof dialog === 'object' && (
           <ConfirmDialog
             testId="kick-dialog"
-            title={`Remove ${dialog.kick.name}?`}
-            message={`${dialog.kick.name} will be disconnected from the room.`}
+            title={`Remove ${isolate(dialog.kick.name)}?`}
+            message={`${isolate(dialog.kick.name)} will be disconnected from the room.`}
             confirmLabel="Remove"
             danger
             busy={dialogBusy}

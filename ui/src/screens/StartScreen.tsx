@@ -16,7 +16,7 @@ import {
 } from '../services/studyhall';
 import { inviteShape, normalizeInviteText } from '../state/invite';
 import { nameProblem, profileOf } from '../state/profile';
-import { relativeTime } from '../state/text';
+import { isolate, relativeTime } from '../state/text';
 import type { SetupIntent } from './DeviceSetup';
 
 /** A banner on the start screen: why the last room ended, or that the study record was started afresh. */
@@ -140,7 +140,7 @@ export function StartScreen({
       onContinue({ kind: 'join', invite, relay: target.relay, title: fromRecent?.title ?? null });
     } catch (error) {
       const message = describeError(error);
-      if (fromRecent) setJoinError(`Can't rejoin “${fromRecent.title}”: ${message}`);
+      if (fromRecent) setJoinError(`Can't rejoin “${isolate(fromRecent.title)}”: ${message}`);
       else setCheck({ status: 'invalid', text: invite, message });
     } finally {
       setBusy(null);

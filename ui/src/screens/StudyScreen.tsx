@@ -309,7 +309,9 @@ function RoomsCard({ summary }: { summary: StudySummary }) {
         <tbody>
           {summary.rooms.map((r) => (
             <tr key={r.room} data-testid={`study-room-${r.room}`}>
-              <th scope="row">{r.title || r.room}</th>
+              <th scope="row" title={r.title || r.room}>
+                {r.title || r.room}
+              </th>
               <td>{formatDuration(todayByRoom.get(r.room) ?? 0)}</td>
               <td>{formatDuration(r.seconds)}</td>
               <td>{r.focusPhases}</td>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initials, relayHost, relativeTime, utf8ByteLength } from './text';
+import { initials, isolate, relayHost, relativeTime, utf8ByteLength } from './text';
 
 describe('utf8ByteLength', () => {
   it('counts UTF-8 bytes like TextEncoder', () => {
@@ -18,6 +18,27 @@ describe('initials', () => {
     expect(initials('Jean Claude Van Damme')).toBe('JD');
     expect(initials('')).toBe('?');
     expect(initials('😀 smile')).toBe('😀S');
+  });
+
+  it('passes over what is not a letter: bidi controls, invisible and combining marks, markup', () => {
+    expect(initials('\u202EHost (you)')).toBe('HY');
+    expect(initials('\u2060\uFEFF\u200B')).toBe('?');
+    expect(initials('Z\u0338\u0322a\u0337l')).toBe('Z');
+    expect(initials('<script>x</script>')).toBe('S');
+    expect(initials('שלום مرحبا')).toBe('שم');
+  });
+});
+
+describe('isolate', () => {
+  it('leaves text without bidi controls as it is', () => {
+    expect(isolate('Bob')).toBe('Bob');
+    expect(isolate('שלום')).toBe('שלום');
+  });
+
+  it('sets text with bidi controls apart, dropping a closing isolate that opened nothing', () => {
+    expect(isolate('\u202Eevil')).toBe('\u2068\u202Eevil\u2069');
+    expect(isolate('a\u2069\u202Eb')).toBe('\u2068a\u202Eb\u2069');
+    expect(isolate('\u2067x\u2069y')).toBe('\u2068\u2067x\u2069y\u2069');
   });
 });
 

@@ -16,13 +16,47 @@ export function utf8ByteLength(text: string): number {
   return bytes;
 }
 
-/** Up to two initials for an avatar ("Ada Lovelace" → "AL", "bob" → "B"). */
+/**
+ * Up to two initials for an avatar ("Ada Lovelace" → "AL", "bob" → "B"): the first letter,
+ * digit or symbol (an emoji) of the first and the last word. Invisible and combining
+ * characters, bidi controls and punctuation are passed over; "?" when nothing is left.
+ */
 export function initials(name: string): string {
-  const words = name.trim().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return '?';
-  const first = Array.from(words[0] ?? '')[0] ?? '';
-  const last = words.length > 1 ? (Array.from(words[words.length - 1] ?? '')[0] ?? '') : '';
+  const marks = name
+    .split(/\s+/)
+    .map((word) => INITIAL.exec(word)?.[0] ?? '')
+    .filter(Boolean);
+  if (marks.length === 0) return '?';
+  const first = marks[0] ?? '';
+  const last = marks.length > 1 ? (marks[marks.length - 1] ?? '') : '';
   return (first + last).toUpperCase();
+}
+
+const INITIAL = /[\p{L}\p{N}\p{So}]/u;
+
+/** The characters that open or close an embedding, an override or an isolate. */
+const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
+
+/**
+ * Someone's text (a name, a room's title) to put into a sentence of the app's. When it holds
+ * bidi controls (a right-to-left override, say), it is set apart as an isolate (U+2068 …
+ * U+2069), so what it opens ends with it and the app's words after it read as they should;
+ * a closing U+2069 of its own that opened nothing is taken out (it would end the isolate
+ * early). Text without bidi controls is returned as it is.
+ */
+export function isolate(text: string): string {
+  if (!BIDI_CONTROL.test(text)) return text;
+  let open = 0;
+  let kept = '';
+  for (const c of text) {
+    if (c === '\u2066' || c === '\u2067' || c === '\u2068') open += 1;
+    else if (c === '\u2069') {
+      if (open === 0) continue;
+      open -= 1;
+    }
+    kept += c;
+  }
+  return `\u2068${kept}\u2069`;
 }
 
 /** The host part of a relay address ("192.168.1.20:7450" → "192.168.1.20"). */

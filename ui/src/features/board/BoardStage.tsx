@@ -475,7 +475,9 @@ function AccessPanel({
                   onChange={() => toggle(p.identity)}
                   data-testid={`board-drawer-${p.identity}`}
                 />
-                {p.name}
+                <bdi className="board-access__name" title={p.name}>
+                  {p.name}
+                </bdi>
               </label>
             </li>
           ))}

@@ -7,6 +7,7 @@ import { useState } from 'react';
 import { featureRequest, describeError } from '../../services/studyhall';
 import type { Page } from '../../services/types';
 import type { FeatureSlotProps, RoomFeatureUi } from '../feature';
+import { isolate } from '../../state/text';
 import { Annotations } from './Annotations';
 import { BoardStage } from './BoardStage';
 import {
@@ -65,7 +66,7 @@ function BoardButton(props: FeatureSlotProps<BoardUiState>) {
 function KeepAnnotations({ state, people, toast, page }: FeatureSlotProps<BoardUiState> & { page: Page }) {
   const [busy, setBusy] = useState(false);
   const sharer = people.find((p) => p.identity === page.annotates);
-  const whose = sharer ? (sharer.you ? 'your' : `${sharer.name}'s`) : 'the';
+  const whose = sharer ? (sharer.you ? 'your' : `${isolate(sharer.name)}'s`) : 'the';
 
   function answer(keep: boolean) {
     if (busy) return;
