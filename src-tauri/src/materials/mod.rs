@@ -9,50 +9,11 @@ pub mod commands;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
-use studyhall_protocol::Material;
 use tokio::task::JoinHandle;
 
-/// Which way a transfer goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub enum TransferKind {
-    Upload,
-    Download,
-}
-
-/// Where a transfer stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub enum TransferState {
-    Running,
-    Done,
-    Failed,
-    Cancelled,
-}
-
-/// A transfer's progress, sent as it goes (at most a few times a second) and when it
-/// ends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
-#[serde(rename_all = "camelCase")]
-pub struct MaterialTransfer {
-    /// The app's id for this transfer (give it to `cancel_transfer`).
-    pub id: String,
-    pub kind: TransferKind,
-    /// The file's name.
-    pub name: String,
-    #[specta(type = u32)]
-    pub done: f64,
-    #[specta(type = u32)]
-    pub total: f64,
-    pub state: TransferState,
-    /// Why it failed, in plain words.
-    pub error: Option<String>,
-    /// Uploads: the shared file once stored.
-    pub material: Option<Material>,
-    /// Downloads: where the file was saved.
-    pub path: Option<String>,
-}
+// The transfer event and its parts live with the window's other events (the room's
+// `Bridge` sends them).
+pub use crate::room::types::{MaterialTransfer, TransferKind, TransferState};
 
 /// Transfers under way, by id.
 #[derive(Default, Clone)]

@@ -27,7 +27,7 @@ pub trait Bridge: Send + Sync {
     fn quit_requested(&self, request: QuitRequested);
     fn exit(&self);
     /// A file transfer's progress (see `materials`).
-    fn material_transfer(&self, _transfer: crate::materials::MaterialTransfer) {}
+    fn material_transfer(&self, _transfer: super::types::MaterialTransfer) {}
     /// Ask for a file to open; `done` gets it, or `None` when the user cancels.
     fn pick_file(&self, done: Picked) {
         done(None)
