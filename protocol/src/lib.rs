@@ -14,6 +14,7 @@
 pub mod board;
 mod chat;
 mod error;
+pub mod groups;
 pub mod hands;
 pub mod lecture;
 pub mod materials;
@@ -23,6 +24,7 @@ pub mod presence;
 pub mod questions;
 pub mod reactions;
 mod room;
+pub mod schedule;
 pub mod timer;
 
 pub use board::{
