@@ -6,6 +6,7 @@
 
 pub mod codec;
 pub mod features;
+pub mod groups;
 pub mod host;
 pub mod invite;
 pub mod media;

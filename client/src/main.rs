@@ -1,6 +1,8 @@
 //! `studyhall-client`: join a room from the command line with media, print what happens
 //! once a second, chat, and write what was measured.
 
+mod groups_cli;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -48,6 +50,8 @@ enum Audio {
 enum Command {
     /// Join a room, publish, receive, print a progress line per second, then leave.
     Join(Box<JoinArgs>),
+    /// Study groups: create, join by invite, schedule, watch who is online.
+    Group(groups_cli::GroupArgs),
     /// List the cameras, microphones and screens this machine has (the names
     /// `--camera`, `--microphone` and `--screen-source` accept).
     Devices,
@@ -577,6 +581,7 @@ async fn main() -> anyhow::Result<()> {
     }
     match Cli::parse().command {
         Command::Join(args) => join(*args).await,
+        Command::Group(args) => groups_cli::run(args).await,
         Command::Devices => {
             let list = list_devices();
             for (kind, names) in [

@@ -18,6 +18,25 @@ use crate::ids;
 pub const ISSUER: &str = "studyhall";
 pub const AUDIENCE: &str = "studyhall-relay";
 
+/// `aud` of group tokens (see [`GroupClaims`]): never accepted as a room token.
+pub const GROUP_AUDIENCE: &str = "studyhall-groups";
+
+/// The claims of a group token: a member's identity on this relay and the one group it
+/// is for. Membership is checked against the group on every use, so a removed member's
+/// token opens nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub name: String,
+    pub group: String,
+    #[serde(default)]
+    pub iat: u64,
+    pub nbf: u64,
+    pub exp: u64,
+}
+
 /// File in the data directory holding the generated secret (embedded mode).
 pub const SECRET_FILE: &str = "relay-secret";
 
@@ -86,6 +105,7 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    group_validation: Validation,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -111,10 +131,13 @@ impl TokenKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        let mut group_validation = validation.clone();
+        group_validation.set_audience(&[GROUP_AUDIENCE]);
         TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            group_validation,
         }
     }
 
@@ -186,6 +209,58 @@ impl TokenKeys {
             claims,
             &self.encoding,
         )?)
+    }
+
+    /// Sign a group token for `identity` in `group`, valid for `ttl` from now.
+    pub fn issue_group(
+        &self,
+        group: &str,
+        identity: &str,
+        name: &str,
+        ttl: Duration,
+    ) -> Result<String, TokenIssueError> {
+        let now = now_secs();
+        let claims = GroupClaims {
+            iss: ISSUER.into(),
+            aud: GROUP_AUDIENCE.into(),
+            sub: identity.into(),
+            name: name.into(),
+            group: group.into(),
+            iat: now,
+            nbf: now,
+            exp: now + ttl.as_secs().max(1),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// Check a group token and return its claims (membership is the caller's to check).
+    pub fn verify_group(&self, token: &str) -> Result<GroupClaims, AuthError> {
+        if token.trim().is_empty() {
+            return Err(AuthError::Missing);
+        }
+        let data =
+            jsonwebtoken::decode::<GroupClaims>(token, &self.decoding, &self.group_validation)
+                .map_err(|e| match e.kind() {
+                    ErrorKind::ExpiredSignature => AuthError::Expired,
+                    ErrorKind::InvalidAudience => {
+                        AuthError::Invalid("not a group token (wrong audience)".into())
+                    }
+                    ErrorKind::InvalidSignature => AuthError::Invalid(
+                        "signature does not match (signed by another relay?)".into(),
+                    ),
+                    _ => AuthError::Invalid("malformed group token".into()),
+                })?;
+        let claims = data.claims;
+        ids::check_identity(&claims.sub)
+            .map_err(|m| AuthError::Invalid(format!("identity: {m}")))?;
+        if !studyhall_protocol::groups::is_group_id(&claims.group) {
+            return Err(AuthError::Invalid("group: not a group id".into()));
+        }
+        Ok(claims)
     }
 
     /// Check a token presented for `room` and return its claims.

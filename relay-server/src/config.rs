@@ -113,6 +113,8 @@ pub struct Config {
     pub room_materials_quota_bytes: u64,
     /// Uploads one person may have under way at once (per node).
     pub uploads_at_once: u32,
+    /// Most study groups this relay (or cluster) keeps; 0 turns creating groups off.
+    pub max_groups: u64,
     /// Cluster mode: the HTTP address other nodes fetch this node's files from (default
     /// `http://<listen>`, with 127.0.0.1 for an unspecified address).
     pub internal_url: Option<String>,
@@ -191,6 +193,7 @@ impl Default for Config {
             max_upload_bytes: studyhall_protocol::materials::DEFAULT_MAX_FILE_BYTES,
             room_materials_quota_bytes: studyhall_protocol::materials::DEFAULT_ROOM_QUOTA_BYTES,
             uploads_at_once: studyhall_protocol::materials::DEFAULT_UPLOADS_AT_ONCE,
+            max_groups: 10_000,
             internal_url: None,
         }
     }
@@ -244,6 +247,7 @@ pub struct ConfigLayer {
     pub max_upload_bytes: Option<u64>,
     pub room_materials_quota_bytes: Option<u64>,
     pub uploads_at_once: Option<u32>,
+    pub max_groups: Option<u64>,
     pub internal_url: Option<String>,
 }
 
@@ -360,6 +364,7 @@ impl ConfigLayer {
             max_upload_bytes,
             room_materials_quota_bytes,
             uploads_at_once,
+            max_groups,
             internal_url,
         )
     }
@@ -399,6 +404,7 @@ impl Config {
             max_upload_bytes,
             room_materials_quota_bytes,
             uploads_at_once,
+            max_groups,
         );
         for (slot, value) in [
             (&mut self.redis_url, layer.redis_url),

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod clock;
 pub mod cluster;
 pub mod config;
+pub mod groups;
 pub mod http;
 pub mod ids;
 pub mod invites;

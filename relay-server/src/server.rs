@@ -21,6 +21,7 @@ use crate::auth::TokenKeys;
 use crate::clock::Clock;
 use crate::cluster::{Cluster, NodeHandles};
 use crate::config::Config;
+use crate::groups::{Groups, PresenceHub};
 use crate::http;
 use crate::invites::Invites;
 use crate::metrics::Metrics;
@@ -34,9 +35,9 @@ use crate::sfu::Notice;
 use crate::state::{resolve_secret, Relay, RelayError, RelayInner};
 use crate::store::files::FileStore;
 use crate::store::{
-    BoardStore, ChatLog, MaterialStore, QuestionStore, RedisBoards, RedisChatLog, RedisInvites,
-    RedisMaterials, RedisQuestions, RedisRoomState, RoomStateStore, SqliteBoards, SqliteChatLog,
-    SqliteMaterials, SqliteQuestions, SqliteRoomState,
+    BoardStore, ChatLog, GroupStore, MaterialStore, QuestionStore, RedisBoards, RedisChatLog,
+    RedisGroups, RedisInvites, RedisMaterials, RedisQuestions, RedisRoomState, RoomStateStore,
+    SqliteBoards, SqliteChatLog, SqliteGroups, SqliteMaterials, SqliteQuestions, SqliteRoomState,
 };
 
 /// Serve `relay` on `listener` until `shutdown` resolves, then drain: every client is
@@ -190,6 +191,8 @@ pub struct Stores {
     pub board: Arc<dyn BoardStore>,
     pub questions: Arc<dyn QuestionStore>,
     pub materials: Arc<dyn MaterialStore>,
+    /// Study groups.
+    pub groups: Arc<dyn GroupStore>,
     /// The bytes of shared files.
     pub files: FileStore,
 }
@@ -220,6 +223,7 @@ impl Stores {
             board: Arc::new(SqliteBoards::open_in(data_dir)?),
             questions: Arc::new(SqliteQuestions::open_in(data_dir)?),
             materials: Arc::new(SqliteMaterials::open_in(data_dir)?),
+            groups: Arc::new(SqliteGroups::open_in(data_dir)?),
         })
     }
 }
@@ -261,6 +265,11 @@ impl Relay {
         let questions = RedisQuestions::connect(&url).await.map_err(redis_down)?;
         let files = open_files(&config.materials_dir())?;
         let materials = RedisMaterials::connect(&url).await.map_err(redis_down)?;
+        let groups: Arc<dyn GroupStore> =
+            Arc::new(RedisGroups::connect(&url).await.map_err(redis_down)?);
+        let presence = PresenceHub::clustered(groups.clone(), &cluster.node_id, &url)
+            .await
+            .map_err(|e| redis_down(crate::store::StoreError::Unavailable(e.to_string())))?;
         let cluster = Arc::new(cluster);
         tracing::info!(node = %cluster.node_id, redis = %cluster.redis_url(), "cluster mode");
         Relay::assemble(
@@ -272,10 +281,11 @@ impl Relay {
                 board: Arc::new(board),
                 questions: Arc::new(questions),
                 materials: Arc::new(materials),
+                groups,
                 files,
             },
             Invites::new(Arc::new(invites)),
-            Some(cluster),
+            Some((cluster, presence)),
         )
     }
 
@@ -284,7 +294,7 @@ impl Relay {
         secret: &str,
         stores: Stores,
         invites: Invites,
-        cluster: Option<Arc<Cluster>>,
+        cluster: Option<(Arc<Cluster>, Arc<PresenceHub>)>,
     ) -> Result<Relay, RelayError> {
         let (sfu, notices) = start_media(&config)?;
         Ok(Relay::build(
@@ -312,17 +322,44 @@ impl Relay {
         secret: &str,
         stores: Stores,
         invites: Invites,
-        cluster: Option<Arc<Cluster>>,
+        cluster: Option<(Arc<Cluster>, Arc<PresenceHub>)>,
         sfu: SfuHandle,
         notices: mpsc::UnboundedReceiver<Notice>,
     ) -> Relay {
+        let (cluster, presence) = match cluster {
+            Some((cluster, presence)) => (Some(cluster), presence),
+            None => (None, PresenceHub::embedded(stores.groups.clone())),
+        };
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let (changes_tx, changes) = mpsc::unbounded_channel();
-        let rooms = Arc::new(if cluster.is_some() {
-            Rooms::observed(config.max_room_size, changes_tx)
-        } else {
-            Rooms::new(config.max_room_size)
-        });
+        let (changes_tx, mut changes_rx) = mpsc::unbounded_channel::<String>();
+        let rooms = Arc::new(Rooms::observed(config.max_room_size, changes_tx));
+        // Every room change goes to presence, and in a cluster to the mirror too.
+        let (mirror_tx, changes) = mpsc::unbounded_channel();
+        {
+            let (weak_rooms, weak_presence) = (Arc::downgrade(&rooms), Arc::downgrade(&presence));
+            let mirrored = cluster.is_some();
+            tokio::spawn(async move {
+                while let Some(name) = changes_rx.recv().await {
+                    let (Some(rooms), Some(presence)) =
+                        (weak_rooms.upgrade(), weak_presence.upgrade())
+                    else {
+                        break;
+                    };
+                    presence.room_changed(&rooms, &name);
+                    if mirrored {
+                        let _ = mirror_tx.send(name);
+                    }
+                }
+            });
+        }
+        presence.start();
+        let groups = Arc::new(Groups::new(
+            stores.groups.clone(),
+            TokenKeys::new(secret.as_bytes(), config.token_leeway),
+            Invites::default(),
+            config.max_groups,
+            presence,
+        ));
         let metrics = Arc::new(Metrics::default());
         let features = Arc::new(Services {
             chat: stores.chat,
@@ -364,6 +401,7 @@ impl Relay {
                 keys: TokenKeys::new(secret.as_bytes(), config.token_leeway),
                 rooms,
                 invites,
+                groups,
                 features,
                 metrics,
                 connections: Arc::new(Semaphore::new(config.max_connections)),

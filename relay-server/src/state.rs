@@ -55,6 +55,8 @@ pub struct RelayInner {
     pub keys: TokenKeys,
     pub rooms: Arc<Rooms>,
     pub invites: Invites,
+    /// Study groups and their members' presence.
+    pub groups: Arc<crate::groups::Groups>,
     /// What room features use: the chat log, the word filter, limits, metrics.
     pub features: Arc<Services>,
     pub metrics: Arc<Metrics>,

@@ -1,7 +1,10 @@
 //! HTTP routes: the WebSocket endpoint, health, metrics, a small info document, invites
 //! and shared files ([`materials`]).
 
+mod groups;
 mod materials;
+
+use studyhall_protocol::groups as groups_api;
 
 use std::net::SocketAddr;
 
@@ -61,6 +64,35 @@ pub fn router(relay: Relay) -> Router {
             get(materials::list).post(materials::upload.layer(DefaultBodyLimit::disable())),
         )
         .route(MATERIAL_ROUTE, get(materials::download))
+        .route(
+            groups_api::GROUPS_PATH,
+            post(groups::create).layer(DefaultBodyLimit::max(groups::MAX_GROUP_BODY)),
+        )
+        .route(
+            groups_api::GROUP_JOIN_PATH,
+            post(groups::join).layer(DefaultBodyLimit::max(groups::MAX_GROUP_BODY)),
+        )
+        .route(
+            groups_api::GROUP_PATH,
+            get(groups::show).delete(groups::delete),
+        )
+        .route(
+            groups_api::GROUP_MEMBER_PATH,
+            axum::routing::delete(groups::remove_member),
+        )
+        .route(groups_api::GROUP_INVITE_PATH, post(groups::new_invite))
+        .route(
+            groups_api::GROUP_SESSIONS_PATH,
+            post(groups::add_session).layer(DefaultBodyLimit::max(groups::MAX_GROUP_BODY)),
+        )
+        .route(
+            groups_api::GROUP_SESSION_PATH,
+            axum::routing::put(groups::replace_session)
+                .delete(groups::delete_session)
+                .layer(DefaultBodyLimit::max(groups::MAX_GROUP_BODY)),
+        )
+        .route(groups_api::GROUP_ROOM_PATH, post(groups::room))
+        .route(groups_api::PRESENCE_PATH, get(presence_socket))
         .with_state(relay)
 }
 
@@ -127,12 +159,52 @@ async fn websocket(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let (pending, permit) = match admit_socket(&relay, peer) {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    let transport_limit = relay.config.max_message_bytes * TRANSPORT_LIMIT_FACTOR;
+    upgrade
+        .max_message_size(transport_limit)
+        .max_frame_size(transport_limit)
+        .on_upgrade(move |ws| socket::serve(relay, ws, peer, permit, pending))
+}
+
+/// The presence socket ([`crate::signal::presence`]).
+async fn presence_socket(
+    State(relay): State<Relay>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let (pending, permit) = match admit_socket(&relay, peer) {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    let limit = crate::signal::presence::MAX_PRESENCE_FRAME * 2;
+    upgrade
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |ws| crate::signal::presence::serve(relay, ws, peer, permit, pending))
+}
+
+/// A place for a new socket: under the cap on not-yet-joined sockets per address and
+/// under `max_connections`, or the answer that refuses it.
+fn admit_socket(
+    relay: &Relay,
+    peer: SocketAddr,
+) -> Result<
+    (
+        crate::pending::PendingSlot,
+        tokio::sync::OwnedSemaphorePermit,
+    ),
+    Response,
+> {
     if relay.is_shutting_down() {
-        return (
+        return Err((
             StatusCode::SERVICE_UNAVAILABLE,
             "the relay is shutting down\n",
         )
-            .into_response();
+            .into_response());
     }
     // Checked first, so sockets refused here never take a place under max_connections.
     let Some(pending) = relay.pending.try_take(peer.ip()) else {
@@ -152,24 +224,20 @@ async fn websocket(
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-        return response;
+        return Err(response);
     };
     let Ok(permit) = relay.connections.clone().try_acquire_owned() else {
         relay
             .metrics
             .connections_refused
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return (
+        return Err((
             StatusCode::SERVICE_UNAVAILABLE,
             "too many connections; try again shortly\n",
         )
-            .into_response();
+            .into_response());
     };
-    let transport_limit = relay.config.max_message_bytes * TRANSPORT_LIMIT_FACTOR;
-    upgrade
-        .max_message_size(transport_limit)
-        .max_frame_size(transport_limit)
-        .on_upgrade(move |ws| socket::serve(relay, ws, peer, permit, pending))
+    Ok((pending, permit))
 }
 
 /// An HTTP API error: a status and `{"error": {"code", "message"}}`.

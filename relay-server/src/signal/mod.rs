@@ -4,6 +4,7 @@
 //! holds the rules (auth, limits, chat, host actions) and never touches the socket, so
 //! the two are tested apart.
 
+pub mod presence;
 pub mod relayed;
 pub mod remote;
 pub mod session;

@@ -7,6 +7,7 @@
 
 pub mod board;
 pub mod files;
+pub mod groups;
 pub mod invites;
 pub mod materials;
 pub mod questions;
@@ -19,6 +20,7 @@ pub use self::redis::{
     manager_config as redis_manager_config, RedisChatLog, DEFAULT_MAX_LEN as REDIS_DEFAULT_MAX_LEN,
 };
 pub use board::{BoardStore, RedisBoards, SqliteBoards, StoredBoard, BOARD_TTL};
+pub use groups::{GroupStore, RedisGroups, Replaced, SqliteGroups, StoredGroup};
 pub use invites::{Invite, InviteStore, MemoryInvites, RedisInvites};
 pub use materials::{Added, MaterialStore, RedisMaterials, SqliteMaterials, StoredMaterial};
 pub use questions::{

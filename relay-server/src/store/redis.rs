@@ -416,6 +416,18 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_redis_groups_store_passes_the_conformance_suite() {
+        use crate::store::groups::{conformance as groups, RedisGroups};
+        let server = start_redis().unwrap();
+        let url = format!("redis://127.0.0.1:{}/", server.port);
+        let store = RedisGroups::connect(&url).await.unwrap();
+        groups::groups_are_found_by_id_and_invite(&store).await;
+        groups::a_write_on_a_stale_read_is_refused(&store).await;
+        groups::a_new_invite_replaces_the_old(&store).await;
+        groups::concurrent_changes_are_all_kept(std::sync::Arc::new(store)).await;
+    }
+
+    #[tokio::test]
     async fn the_redis_materials_store_passes_the_conformance_suite() {
         use crate::store::materials::{conformance as materials, RedisMaterials};
         let server = start_redis().unwrap();

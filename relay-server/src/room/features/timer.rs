@@ -13,6 +13,7 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use studyhall_protocol::groups::FocusPresence;
 use studyhall_protocol::{
     ClientMessage, ErrorCode, FeatureEvent, Phase, ServerMessage, TimerChange, TimerEvent,
     TimerRequest, TimerRun, TimerSettings, TimerState,
@@ -275,6 +276,31 @@ fn checked(mut state: TimerState, now: u64) -> TimerState {
     state
 }
 
+/// Send a timer change to everyone in `room`, and note the phase for the members'
+/// presence in their groups ([`focus_of`]).
+fn tell(room: &Room, state: TimerState, change: TimerChange, by: Option<&str>) {
+    note_focus(room, &state);
+    room.broadcast(&event(state, change, by), None);
+    room.changed();
+}
+
+fn note_focus(room: &Room, state: &TimerState) {
+    let focus = state.run.map(|run| FocusPresence {
+        phase: run.phase,
+        ends_at: if run.paused { None } else { run.ends_at },
+    });
+    *crate::room::lock(&room.feature::<FocusSlot>().0) = focus;
+}
+
+/// The phase of a room's timer as its members' presence shows it.
+#[derive(Default)]
+struct FocusSlot(std::sync::Mutex<Option<FocusPresence>>);
+
+/// The focus phase (or break) `room`'s timer is in, as last told to the room.
+pub fn focus_of(room: &Room) -> Option<FocusPresence> {
+    crate::room::lock(&room.feature::<FocusSlot>().0).clone()
+}
+
 fn event(state: TimerState, change: TimerChange, by: Option<&str>) -> ServerMessage {
     ServerMessage::Feature(FeatureEvent::Timer(TimerEvent::Timer {
         timer: state,
@@ -323,6 +349,11 @@ impl RoomTimer {
             };
             h.renew(&room.name).await;
             schedule(room, &h);
+            let state = h.machine.view(now);
+            if state.run.is_some() {
+                note_focus(room, &state);
+                room.changed();
+            }
             *held = Some(h);
         } else if let Some(h) = held.as_mut() {
             h.renew(&room.name).await;
@@ -360,10 +391,7 @@ fn schedule(room: &Arc<Room>, held: &Held) {
                 if let Err(e) = held.save(&room.name).await {
                     tracing::warn!(room = %room.name, "timer phase change not saved: {e:?}");
                 }
-                room.broadcast(
-                    &event(held.machine.view(now), TimerChange::PhaseEnded, None),
-                    None,
-                );
+                tell(&room, held.machine.view(now), TimerChange::PhaseEnded, None);
             }
             match held.machine.deadline() {
                 Some(next) => deadline = next,
@@ -407,8 +435,10 @@ impl RoomFeature for Timer {
         if held.machine.catch_up(now) > 0 {
             held.generation += 1;
             schedule(cx.room, held);
-            cx.room.broadcast(
-                &event(held.machine.view(now), TimerChange::PhaseEnded, None),
+            tell(
+                cx.room,
+                held.machine.view(now),
+                TimerChange::PhaseEnded,
                 None,
             );
         }
@@ -450,10 +480,7 @@ impl RoomFeature for Timer {
         }
         held.generation += 1;
         schedule(cx.room, held);
-        cx.room.broadcast(
-            &event(held.machine.view(now), change, Some(cx.identity)),
-            None,
-        );
+        tell(cx.room, held.machine.view(now), change, Some(cx.identity));
         Ok(Reply::Ack)
     }
 
