@@ -198,8 +198,14 @@ pub async fn run(args: GroupArgs) -> anyhow::Result<()> {
             }
         }
         GroupAction::Show => {
-            let m = load(&state)?;
-            let (group, _) = GroupsApi::new(&m.relay)?.show(&m.group, &m.token).await?;
+            let mut m = load(&state)?;
+            let (group, renewed) = GroupsApi::new(&m.relay)?.show(&m.group, &m.token).await?;
+            // Keep the renewed token: a token used now and then never runs out.
+            if let Some(token) = renewed {
+                m.token = token;
+                std::fs::write(&state, serde_json::to_string_pretty(&m)?)
+                    .with_context(|| format!("cannot write {}", state.display()))?;
+            }
             print_json(&group)
         }
         GroupAction::Invite { new } => {

@@ -196,7 +196,7 @@ impl MemberPresence {
 
 /// Frames a client sends on the presence socket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum PresenceClient {
     /// The first frame: the group tokens to watch with (at most [`MAX_WATCHED_GROUPS`]),
     /// and whether to appear offline. Sending it again replaces the set.
@@ -222,11 +222,11 @@ pub enum PresenceClient {
 
 /// A token of a `watch` that was refused, by its place in `tokens`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RefusedToken {
     pub index: u32,
-    /// `token_invalid`, `token_expired`, `not_found` (no such group) or `forbidden` (no
-    /// longer a member).
+    /// `token_missing`, `token_invalid`, `token_expired`, `not_found` (no such group),
+    /// `banned` (removed by the owner), `forbidden` (not a member, or left) or
+    /// `storage_unavailable`.
     pub code: crate::ErrorCode,
     pub message: String,
 }
@@ -266,7 +266,15 @@ pub enum PresenceServer {
         fatal: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,
+        /// With `rate_limited`: how long to wait before sending again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
+}
+
+impl PresenceClient {
+    /// The `type`s a client may send on the presence socket.
+    pub const TYPES: &'static [&'static str] = &["watch", "set_hidden", "ping"];
 }
 
 /// Check a group name (trimmed by the caller): what is wrong with it, for an error.
@@ -377,6 +385,8 @@ mod tests {
             }
         );
         assert!(serde_json::from_str::<PresenceClient>(r#"{"type":"watch"}"#).is_err());
+        // Fields a newer client adds are ignored.
+        assert!(serde_json::from_str::<PresenceClient>(r#"{"type":"ping","later":1}"#).is_ok());
         let out = serde_json::to_value(PresenceServer::Presence {
             presence: MemberPresence::offline("m-1"),
         })

@@ -210,6 +210,14 @@ mod rules {
                     "a session repeats at most daily (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY)",
                 ));
             }
+            if ["BYHOUR", "BYMINUTE", "BYSECOND", "BYSETPOS"]
+                .iter()
+                .any(|p| upper.contains(&format!("{p}=")))
+            {
+                return Err(fail(
+                    "a session repeats at most daily, at its start time (no BYHOUR, BYMINUTE, BYSECOND or BYSETPOS)",
+                ));
+            }
             if rule.contains(['\n', '\r', ':']) {
                 return Err(fail("a recurrence is one RRULE value, without `RRULE:`"));
             }
@@ -459,10 +467,19 @@ mod rules {
             };
             let draft = &mut out.sessions[at].1;
             let tz = parse_tz(&draft.tz)?;
-            let own = event
-                .properties()
-                .get("RECURRENCE-ID")
-                .and_then(property_wall);
+            // A RECURRENCE-ID in UTC (`Z`) or another zone is named in the session's.
+            let own = event.properties().get("RECURRENCE-ID").and_then(|p| {
+                let wall = property_wall(p)?;
+                let from = if p.value().ends_with('Z') {
+                    Tz::UTC
+                } else {
+                    p.params()
+                        .get("TZID")
+                        .and_then(|z| parse_tz(z.value()).ok())
+                        .unwrap_or(tz)
+                };
+                Some(resolve(from, wall).with_timezone(&tz).naive_local())
+            });
             let moved = event.get_start().map(|s| wall_of(&s, tz));
             match (own, moved) {
                 (Some(own), Some(Ok((to, to_tz)))) => {
@@ -712,6 +729,7 @@ mod rules {
                 validate(&d).unwrap_err().0
             };
             assert!(bad(&|d| d.rrule = Some("FREQ=MINUTELY".into())).contains("at most daily"));
+            assert!(bad(&|d| d.rrule = Some("FREQ=DAILY;BYHOUR=1,2,3".into())).contains("BYHOUR"));
             assert!(bad(&|d| d.rrule = Some("FREQ=WEEKLY;BYDAY=XX".into())).contains("recurrence"));
             assert!(bad(&|d| d.rrule = Some("x".repeat(301))).contains("300 bytes"));
             assert!(bad(&|d| d.tz = "Mars/Olympus".into()).contains("time zone"));

@@ -112,6 +112,40 @@ impl From<InviteError> for AppError {
     }
 }
 
+impl From<studyhall_client::groups::GroupsError> for AppError {
+    fn from(e: studyhall_client::groups::GroupsError) -> Self {
+        use studyhall_client::groups::GroupsError;
+        match e {
+            GroupsError::Invalid(m) => AppError::new(AppErrorKind::InviteInvalid, m),
+            GroupsError::Unreachable(m) => AppError::new(
+                AppErrorKind::RelayUnreachable,
+                format!(
+                    "Can't reach the group's relay ({m}). Check that you are on the same network \
+                     and that whoever keeps the group has Studyhall open."
+                ),
+            ),
+            GroupsError::Refused { code, message, .. } => match code.as_str() {
+                "invite_not_found" => AppError::new(
+                    AppErrorKind::InviteNotFound,
+                    "This group invite is not valid any more: the owner may have made a new \
+                     one. Ask them for it.",
+                ),
+                "banned" => AppError::new(
+                    AppErrorKind::Kicked,
+                    "The group's owner removed you from this group.",
+                ),
+                "rate_limited" => AppError::new(AppErrorKind::RateLimited, message),
+                "token_expired" => AppError::new(
+                    AppErrorKind::TokenExpired,
+                    "Your place in this group has expired; join it again with its invite.",
+                ),
+                "invalid_field" => AppError::new(AppErrorKind::InvalidInput, message),
+                _ => AppError::new(AppErrorKind::Refused, message),
+            },
+        }
+    }
+}
+
 impl From<MediaError> for AppError {
     fn from(e: MediaError) -> Self {
         match e {

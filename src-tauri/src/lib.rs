@@ -14,6 +14,7 @@ mod about;
 mod devices;
 pub mod error;
 mod features;
+mod groups;
 mod hosting;
 mod materials;
 mod room;
@@ -84,6 +85,49 @@ impl<R: Runtime> Bridge for tauri::AppHandle<R> {
     }
 }
 
+/// The window side of the groups: the view to the UI, reminders to the UI and the desktop.
+impl<R: Runtime> groups::GroupsBridge for tauri::AppHandle<R> {
+    fn groups_changed(&self, view: groups::GroupsChanged) {
+        if let Err(e) = view.emit(self) {
+            tracing::warn!(error = %e, "cannot send the groups to the window");
+        }
+    }
+
+    fn reminder(&self, reminder: groups::reminders::SessionReminder) {
+        let _ = reminder.emit(self);
+        // The desktop's notification, with a Join button for a group's session. Without
+        // a notification service (a bare X server) the window's toast is all there is.
+        let app = self.clone();
+        std::thread::spawn(move || {
+            let body = match &reminder.group_name {
+                Some(group) => format!("{group}: starts in {} min", reminder.minutes),
+                None => format!("Your study block starts in {} min", reminder.minutes),
+            };
+            let mut note = notify_rust::Notification::new();
+            note.appname("Studyhall")
+                .summary(&reminder.title)
+                .body(&body);
+            if reminder.group.is_some() {
+                note.action("join", "Join");
+            }
+            match note.show() {
+                Ok(handle) => handle.wait_for_action(|action| {
+                    if action == "join" {
+                        let _ = groups::reminders::SessionReminder {
+                            join: true,
+                            ..reminder.clone()
+                        }
+                        .emit(&app);
+                    }
+                }),
+                Err(e) => {
+                    tracing::info!(error = %e, "no desktop notification (the window shows it)")
+                }
+            }
+        });
+    }
+}
+
 /// Where the generated bindings live, relative to the package root.
 pub const BINDINGS_PATH: &str = "ui/src/bindings.ts";
 
@@ -123,13 +167,29 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             study::commands::set_study_goal,
             study::commands::dismiss_study_notice,
             study::commands::export_study_csv,
+            groups::commands::groups_view,
+            groups::commands::create_group,
+            groups::commands::parse_group_invite,
+            groups::commands::join_group,
+            groups::commands::leave_group,
+            groups::commands::remove_group_member,
+            groups::commands::new_group_invite,
+            groups::commands::add_session,
+            groups::commands::change_session,
+            groups::commands::calendar,
+            groups::commands::set_appear_offline,
+            groups::commands::open_group_room,
+            groups::commands::export_calendar,
+            groups::commands::import_calendar,
         ])
         .events(collect_events![
             RoomEvent,
             MediaStatus,
             QuitRequested,
             InviteOpened,
-            materials::MaterialTransfer
+            materials::MaterialTransfer,
+            groups::GroupsChanged,
+            groups::reminders::SessionReminder
         ])
 }
 
@@ -200,6 +260,9 @@ fn manage_state<R: Runtime>(
         Arc::new(study::SystemClocks::default()),
     )?);
     app.manage(study::commands::StudyState(study.clone()));
+    let groups = groups::Groups::open(&dir, Arc::new(app.clone()));
+    app.manage(groups::commands::GroupsState(groups.clone()));
+    tauri::async_runtime::spawn(async move { groups.start().await });
     app.manage(RoomContext::new(hub, dir, bridge, study));
     app.manage(materials::Transfers::default());
     Ok(())
@@ -351,6 +414,9 @@ pub fn run() {
                     let _ = room::leave(&state).await;
                     let _ = hosting::stop_hosting(&state).await;
                 });
+            }
+            if let Some(groups) = app.try_state::<groups::commands::GroupsState>() {
+                tauri::async_runtime::block_on(groups.0.stop());
             }
         }
     });

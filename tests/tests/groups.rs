@@ -156,7 +156,7 @@ async fn created_joined_and_seen(owner_api: &GroupsApi, member_api: &GroupsApi, 
     let ticket = member_api.room_ticket(&group, &member.token).await.unwrap();
     assert!(!ticket.host);
     assert_eq!(ticket.title, "Linear Algebra");
-    let (mut bob_room, _) = SignalClient::join(
+    let (bob_room, _) = SignalClient::join(
         member_ws,
         &ticket.room,
         &ticket.token,
@@ -259,7 +259,7 @@ async fn removed_and_refused(owner_api: &GroupsApi, member_api: &GroupsApi) {
     // A non-member sees nothing of the group, and a member may not remove others.
     assert_eq!(
         code_of(member_api.show(&group, &outsider.token).await),
-        "token_invalid"
+        "forbidden"
     );
     assert_eq!(
         code_of(
@@ -585,6 +585,17 @@ async fn the_presence_socket_refuses_what_is_not_a_watch() {
         "{error:?}"
     );
     assert_eq!(close, Some(4002));
+    let (error, _) = first_answer(r#"{"type":"dance","request_id":"d"}"#.into()).await;
+    assert!(
+        matches!(
+            error,
+            Some(PresenceServer::Error {
+                code: ErrorCode::UnknownType,
+                ..
+            })
+        ),
+        "{error:?}"
+    );
     let (error, _) = first_answer("not json".into()).await;
     assert!(matches!(
         error,

@@ -105,15 +105,54 @@ export const commands = {
 	 *  app's data folder); resolves with the file's path.
 	 */
 	exportStudyCsv: () => typedError<string, AppError>(__TAURI_INVOKE("export_study_csv")),
+	/**  Everything about groups: cards, personal blocks, appearing offline. */
+	groupsView: () => typedError<GroupsChanged_Serialize, AppError>(__TAURI_INVOKE("groups_view")),
+	/**
+	 *  Create a group: on this computer (its relay starts, and starts with the app from
+	 *  now on), or on the relay at `relay` (`host:port`, a school's server).
+	 */
+	createGroup: (name: string, relay: string | null) => typedError<GroupCard_Serialize, AppError>(__TAURI_INVOKE("create_group", { name, relay })),
+	/**  Check a group invite without joining. */
+	parseGroupInvite: (text: string) => typedError<string, AppError>(__TAURI_INVOKE("parse_group_invite", { text })),
+	/**  Join a group by its invite link or code. */
+	joinGroup: (invite: string) => typedError<GroupCard_Serialize, AppError>(__TAURI_INVOKE("join_group", { invite })),
+	/**  Leave a group (its owner deletes it instead). */
+	leaveGroup: (group: string) => typedError<null, AppError>(__TAURI_INVOKE("leave_group", { group })),
+	/**  The owner removes a member. */
+	removeGroupMember: (group: string, identity: string) => typedError<null, AppError>(__TAURI_INVOKE("remove_group_member", { group, identity })),
+	/**  The owner makes a new invite; the old one stops working. */
+	newGroupInvite: (group: string) => typedError<GroupCard_Serialize, AppError>(__TAURI_INVOKE("new_group_invite", { group })),
+	/**  Add a session: to `group`'s schedule, or (`group` null) as a personal study block. */
+	addSession: (group: string | null, draft: SessionDraft_Deserialize) => typedError<StudySession_Serialize, AppError>(__TAURI_INVOKE("add_session", { group, draft })),
+	/**  Replace a session (`draft`) or remove it (`draft` null). */
+	changeSession: (group: string | null, session: string, draft: SessionDraft_Deserialize | null) => typedError<null, AppError>(__TAURI_INVOKE("change_session", { group, session, draft })),
+	/**  Every occurrence between `from_ms` and `to_ms` (at most 400 days apart). */
+	calendar: (fromMs: number | null, toMs: number | null) => typedError<CalendarEntry_Serialize[], AppError>(__TAURI_INVOKE("calendar", { fromMs, toMs })),
+	/**  Appear offline to every group (or not). */
+	setAppearOffline: (hidden: boolean) => typedError<null, AppError>(__TAURI_INVOKE("set_appear_offline", { hidden })),
+	/**  Open (or join) a group's room. */
+	openGroupRoom: (group: string, media: JoinMedia) => typedError<RoomSnapshot_Serialize, AppError>(__TAURI_INVOKE("open_group_room", { group, media })),
+	/**
+	 *  Write the calendar (every group's sessions and the personal blocks) as an `.ics`
+	 *  file; returns where, or `null` when the user cancelled.
+	 */
+	exportCalendar: () => typedError<string | null, AppError>(__TAURI_INVOKE("export_calendar")),
+	/**
+	 *  Pick an `.ics` file and add its events: to `group`'s schedule, or as personal blocks.
+	 *  `null` when the user cancelled.
+	 */
+	importCalendar: (group: string | null, tz: string) => typedError<ImportReport | null, AppError>(__TAURI_INVOKE("import_calendar", { group, tz })),
 };
 
 /** Events */
 export const events = {
+	groupsChanged: makeEvent<GroupsChanged_Serialize, GroupsChanged_Deserialize>("groups-changed"),
 	inviteOpened: makeEvent<InviteOpened, InviteOpened>("invite-opened"),
 	materialTransfer: makeEvent<MaterialTransfer_Serialize, MaterialTransfer_Deserialize>("material-transfer"),
 	mediaStatus: makeEvent<MediaStatus, MediaStatus>("media-status"),
 	quitRequested: makeEvent<QuitRequested, QuitRequested>("quit-requested"),
 	roomEvent: makeEvent<RoomEvent_Serialize, RoomEvent_Deserialize>("room-event"),
+	sessionReminder: makeEvent<SessionReminder_Serialize, SessionReminder_Deserialize>("session-reminder"),
 };
 
 /* Types */
@@ -431,6 +470,25 @@ export type BoardSummary_Serialize = {
 	pages: PageInfo_Serialize[],
 };
 
+/**  One occurrence on the calendar. */
+export type CalendarEntry = CalendarEntry_Serialize | CalendarEntry_Deserialize;
+
+/**  One occurrence on the calendar. */
+export type CalendarEntry_Deserialize = {
+	/**  The group it belongs to; `null` for a personal block. */
+	group?: string | null,
+	groupName?: string | null,
+	occurrence: Occurrence,
+};
+
+/**  One occurrence on the calendar. */
+export type CalendarEntry_Serialize = {
+	/**  The group it belongs to; `null` for a personal block. */
+	group: string | null,
+	groupName: string | null,
+	occurrence: Occurrence,
+};
+
 export type ChatMessage = ChatMessage_Serialize | ChatMessage_Deserialize;
 
 export type ChatMessage_Deserialize = {
@@ -587,6 +645,134 @@ export type FeatureSnapshot_Serialize = {
 	materials: MaterialsState_Serialize,
 };
 
+/**  The focus timer of the room a member is in, while it runs. */
+export type FocusPresence = FocusPresence_Serialize | FocusPresence_Deserialize;
+
+/**  The focus timer of the room a member is in, while it runs. */
+export type FocusPresence_Deserialize = {
+	/**  `focus`, `short_break` or `long_break` (the timer's phases). */
+	phase: Phase,
+	/**  When the phase ends (ms since the Unix epoch); `null` while paused. */
+	ends_at?: number | null,
+};
+
+/**  The focus timer of the room a member is in, while it runs. */
+export type FocusPresence_Serialize = {
+	/**  `focus`, `short_break` or `long_break` (the timer's phases). */
+	phase: Phase,
+	/**  When the phase ends (ms since the Unix epoch); `null` while paused. */
+	ends_at: number | null,
+};
+
+/**  A group as its members see it. */
+export type Group = Group_Serialize | Group_Deserialize;
+
+/**  A group as the UI shows it. */
+export type GroupCard = GroupCard_Serialize | GroupCard_Deserialize;
+
+/**  A group as the UI shows it. */
+export type GroupCard_Deserialize = {
+	group: Group_Deserialize,
+	relay: string,
+	/**  Your identity in it. */
+	you: string,
+	owner: boolean,
+	hostedHere: boolean,
+	/**  `studyhall://group?…` and `G-XXXX-XXXX@host:port`. */
+	inviteLink: string,
+	inviteCode: string,
+	/**  Every member's presence (offline until told otherwise). */
+	presence: MemberPresence_Deserialize[],
+	/**  Whether its relay's presence socket is up; otherwise why not. */
+	connected: boolean,
+	problem?: string | null,
+};
+
+/**  A group as the UI shows it. */
+export type GroupCard_Serialize = {
+	group: Group_Serialize,
+	relay: string,
+	/**  Your identity in it. */
+	you: string,
+	owner: boolean,
+	hostedHere: boolean,
+	/**  `studyhall://group?…` and `G-XXXX-XXXX@host:port`. */
+	inviteLink: string,
+	inviteCode: string,
+	/**  Every member's presence (offline until told otherwise). */
+	presence: MemberPresence_Serialize[],
+	/**  Whether its relay's presence socket is up; otherwise why not. */
+	connected: boolean,
+	problem: string | null,
+};
+
+/**  One member of a group. */
+export type GroupMember = {
+	identity: string,
+	name: string,
+	/**  When they joined, ms since the Unix epoch. */
+	joined_at: number | null,
+};
+
+/**  A group as its members see it. */
+export type Group_Deserialize = {
+	/**  The relay's id for it: `g` and 12 lowercase hex digits. */
+	id: string,
+	name: string,
+	/**  The name of its standing room on this relay. */
+	room: string,
+	/**  The identity of its owner. */
+	owner: string,
+	/**  Members, the owner first, then by when they joined. */
+	members: GroupMember[],
+	/**  The group's sessions, in the order they were added. */
+	sessions: StudySession_Deserialize[],
+	/**  The invite code, shown `G-K7QX-29FD`: anyone holding it may join. */
+	invite: string,
+	/**  When it was created, ms since the Unix epoch. */
+	created_at: number | null,
+};
+
+/**  A group as its members see it. */
+export type Group_Serialize = {
+	/**  The relay's id for it: `g` and 12 lowercase hex digits. */
+	id: string,
+	name: string,
+	/**  The name of its standing room on this relay. */
+	room: string,
+	/**  The identity of its owner. */
+	owner: string,
+	/**  Members, the owner first, then by when they joined. */
+	members: GroupMember[],
+	/**  The group's sessions, in the order they were added. */
+	sessions: StudySession_Serialize[],
+	/**  The invite code, shown `G-K7QX-29FD`: anyone holding it may join. */
+	invite: string,
+	/**  When it was created, ms since the Unix epoch. */
+	created_at: number | null,
+};
+
+/**  Everything the UI shows of groups. */
+export type GroupsChanged = GroupsChanged_Serialize | GroupsChanged_Deserialize;
+
+/**  Everything the UI shows of groups. */
+export type GroupsChanged_Deserialize = {
+	groups: GroupCard_Deserialize[],
+	/**  Personal study blocks. */
+	blocks: StudySession_Deserialize[],
+	/**  Appearing offline to every group. */
+	hidden: boolean,
+};
+
+/**  Everything the UI shows of groups. */
+export type GroupsChanged_Serialize = {
+	groups: GroupCard_Serialize[],
+	/**  Personal study blocks. */
+	blocks: StudySession_Serialize[],
+	/**  Appearing offline to every group. */
+	hidden: boolean,
+};
+
 /**  Events of the raise-hand feature. */
 export type HandEvent = HandEvent_Serialize | HandEvent_Deserialize;
 
@@ -614,6 +800,13 @@ export type HandRequest =
 { type: "lower_hand_of"; identity: string } | 
 /**  Lower every hand. Needs the `host` grant. */
 { type: "lower_all_hands" };
+
+/**  What an import added and what it left out. */
+export type ImportReport = {
+	added: number,
+	/**  Each event left out, with why. */
+	skipped: string[],
+};
 
 /**  A room this app hosts, as others join it. */
 export type Invite = {
@@ -953,6 +1146,57 @@ export type MediaUpdate_Serialize = {
 	screen: boolean | null,
 };
 
+/**  One member's presence. */
+export type MemberPresence = MemberPresence_Serialize | MemberPresence_Deserialize;
+
+/**  One member's presence. */
+export type MemberPresence_Deserialize = {
+	identity: string,
+	status: PresenceStatus,
+	room?: RoomPresence_Deserialize | null,
+	focus?: FocusPresence_Deserialize | null,
+};
+
+/**  One member's presence. */
+export type MemberPresence_Serialize = {
+	identity: string,
+	status: PresenceStatus,
+	room: RoomPresence_Serialize | null,
+	focus: FocusPresence_Serialize | null,
+};
+
+/**  One occurrence, in absolute time. */
+export type Occurrence = {
+	session: string,
+	title: string,
+	/**  Start and end, ms since the Unix epoch. */
+	start_ms: number | null,
+	end_ms: number | null,
+	/**  The occurrence's own wall-clock start (what a change names). */
+	occurrence: string,
+	/**  Whether a change moved it from there. */
+	moved: boolean,
+};
+
+/**  One occurrence of a recurring session, cancelled or moved. */
+export type OccurrenceChange = OccurrenceChange_Serialize | OccurrenceChange_Deserialize;
+
+/**  One occurrence of a recurring session, cancelled or moved. */
+export type OccurrenceChange_Deserialize = {
+	/**  The occurrence's own wall-clock start (`YYYY-MM-DDTHH:MM`, in the session's `tz`). */
+	occurrence: string,
+	/**  Where it moved (wall-clock, same `tz`); `null`: cancelled. */
+	moved_to?: string | null,
+};
+
+/**  One occurrence of a recurring session, cancelled or moved. */
+export type OccurrenceChange_Serialize = {
+	/**  The occurrence's own wall-clock start (`YYYY-MM-DDTHH:MM`, in the session's `tz`). */
+	occurrence: string,
+	/**  Where it moved (wall-clock, same `tz`); `null`: cancelled. */
+	moved_to: string | null,
+};
+
 /**  A page of the board, with its objects bottom first. */
 export type Page = Page_Serialize | Page_Deserialize;
 
@@ -1181,6 +1425,15 @@ export type PresenceRequest =
 /**  Change own presence (active, away, on a break). */
 { type: "set_presence"; presence: Presence };
 
+/**  Whether a member is reachable, and where. */
+export type PresenceStatus = 
+/**  No presence socket and no room, or the member chose to appear offline. */
+"offline" | 
+/**  Their app is open (a presence socket), not in a room. */
+"online" | 
+/**  In a room on this relay ([`MemberPresence::room`]). */
+"in_room";
+
 /**  Who the user is in rooms and what they use. */
 export type Profile = Profile_Serialize | Profile_Deserialize;
 
@@ -1403,6 +1656,29 @@ export type RoomMode =
  */
 "lecture";
 
+/**  The room a member is in. */
+export type RoomPresence = RoomPresence_Serialize | RoomPresence_Deserialize;
+
+/**  The room a member is in. */
+export type RoomPresence_Deserialize = {
+	room: string,
+	/**
+	 *  The group whose room it is, when it is a group's standing room the watcher
+	 *  belongs to. Other rooms are named by their room name only.
+	 */
+	group?: string | null,
+};
+
+/**  The room a member is in. */
+export type RoomPresence_Serialize = {
+	room: string,
+	/**
+	 *  The group whose room it is, when it is a group's standing room the watcher
+	 *  belongs to. Other rooms are named by their room name only.
+	 */
+	group: string | null,
+};
+
 export type RoomSnapshot = RoomSnapshot_Serialize | RoomSnapshot_Deserialize;
 
 export type RoomSnapshot_Deserialize = {
@@ -1461,6 +1737,80 @@ export type ScreenDevice_Deserialize = { kind: "testPattern" } | { kind: "screen
 
 export type ScreenDevice_Serialize = { kind: "testPattern" } | { kind: "screen"; name: string | null };
 
+/**  What a session is, without who keeps it: what `POST …/sessions` takes. */
+export type SessionDraft = SessionDraft_Serialize | SessionDraft_Deserialize;
+
+/**  What a session is, without who keeps it: what `POST …/sessions` takes. */
+export type SessionDraft_Deserialize = {
+	/**  1–100 characters. */
+	title: string,
+	/**  Wall-clock start in `tz`: `YYYY-MM-DDTHH:MM`. */
+	start: string,
+	/**  IANA time zone name, such as `Europe/Berlin` or `UTC`. */
+	tz: string,
+	/**  Length in minutes, 5 to 720. */
+	minutes: number,
+	/**
+	 *  An iCalendar `RRULE` value (without `RRULE:`), such as `FREQ=WEEKLY;BYDAY=MO,TH`.
+	 *  At most daily (`FREQ=DAILY`, `WEEKLY`, `MONTHLY` or `YEARLY`).
+	 */
+	rrule?: string | null,
+	/**  Occurrences cancelled or moved. */
+	changes?: OccurrenceChange_Deserialize[],
+};
+
+/**  What a session is, without who keeps it: what `POST …/sessions` takes. */
+export type SessionDraft_Serialize = {
+	/**  1–100 characters. */
+	title: string,
+	/**  Wall-clock start in `tz`: `YYYY-MM-DDTHH:MM`. */
+	start: string,
+	/**  IANA time zone name, such as `Europe/Berlin` or `UTC`. */
+	tz: string,
+	/**  Length in minutes, 5 to 720. */
+	minutes: number,
+	/**
+	 *  An iCalendar `RRULE` value (without `RRULE:`), such as `FREQ=WEEKLY;BYDAY=MO,TH`.
+	 *  At most daily (`FREQ=DAILY`, `WEEKLY`, `MONTHLY` or `YEARLY`).
+	 */
+	rrule?: string,
+	/**  Occurrences cancelled or moved. */
+	changes?: OccurrenceChange_Serialize[],
+};
+
+/**  A session about to start. */
+export type SessionReminder = SessionReminder_Serialize | SessionReminder_Deserialize;
+
+/**  A session about to start. */
+export type SessionReminder_Deserialize = {
+	/**  The group whose session it is (`null`: a personal block, nothing to join). */
+	group?: string | null,
+	groupName?: string | null,
+	session: string,
+	title: string,
+	/**  When it starts, ms since the Unix epoch. */
+	startMs: number | null,
+	/**  Whole minutes from the reminder to the start. */
+	minutes: number,
+	/**  The desktop notification's Join button was pressed: open the group's room. */
+	join: boolean,
+};
+
+/**  A session about to start. */
+export type SessionReminder_Serialize = {
+	/**  The group whose session it is (`null`: a personal block, nothing to join). */
+	group: string | null,
+	groupName: string | null,
+	session: string,
+	title: string,
+	/**  When it starts, ms since the Unix epoch. */
+	startMs: number | null,
+	/**  Whole minutes from the reminder to the start. */
+	minutes: number,
+	/**  The desktop notification's Join button was pressed: open the group's room. */
+	join: boolean,
+};
+
 export type Settings = Settings_Serialize | Settings_Deserialize;
 
 export type Settings_Deserialize = {
@@ -1485,6 +1835,34 @@ export type Shape =
 { kind: "ellipse"; from: [number, number]; to: [number, number] } | 
 /**  Text whose first line's top-left corner is `at`; `size` is the line height. */
 { kind: "text"; at: [number, number]; text: string; size: number };
+
+/**
+ *  A session as stored: a group's (its `id` given by the relay, `by` who added it) or a
+ *  personal study block (kept by the app).
+ */
+export type StudySession = StudySession_Serialize | StudySession_Deserialize;
+
+/**
+ *  A session as stored: a group's (its `id` given by the relay, `by` who added it) or a
+ *  personal study block (kept by the app).
+ */
+export type StudySession_Deserialize = {
+	/**  8 lowercase hex digits. */
+	id: string,
+	/**  Identity of whoever added it (empty for personal blocks). */
+	by?: string,
+} & SessionDraft_Deserialize;
+
+/**
+ *  A session as stored: a group's (its `id` given by the relay, `by` who added it) or a
+ *  personal study block (kept by the app).
+ */
+export type StudySession_Serialize = {
+	/**  8 lowercase hex digits. */
+	id: string,
+	/**  Identity of whoever added it (empty for personal blocks). */
+	by: string,
+} & SessionDraft_Serialize;
 
 /**  What the Study page shows. */
 export type StudySummary = StudySummary_Serialize | StudySummary_Deserialize;

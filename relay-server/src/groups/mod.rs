@@ -40,6 +40,9 @@ pub enum GroupError {
     Invalid(String),
     #[error("no such group (it may have been deleted)")]
     NotFound,
+    /// Something in the group that is not there (a session, a member).
+    #[error("{0}")]
+    Missing(String),
     #[error("no group has this invite code (the owner may have made a new one)")]
     InviteNotFound,
     #[error("{0}")]
@@ -261,12 +264,22 @@ impl Groups {
             .by_invite(&code)
             .await?
             .ok_or(GroupError::InviteNotFound)?;
-        let identity = self
-            .identity_from(request.token.as_deref())
-            .unwrap_or_else(new_identity);
+        let held = self.identity_from(request.token.as_deref());
         let device = request.device.clone();
+        let mut identity = String::new();
         let (stored, _) = self
             .modify(&id, |g| {
+                // The identity of the token held; else the one this device joined as
+                // before (its token may have expired); else a new one.
+                identity = held
+                    .clone()
+                    .or_else(|| {
+                        g.devices
+                            .iter()
+                            .find(|(_, d)| **d == device)
+                            .map(|(i, _)| i.clone())
+                    })
+                    .unwrap_or_else(new_identity);
                 if g.removed.contains(&identity) || g.removed_devices.contains(&device) {
                     return Err(GroupError::Removed);
                 }
@@ -302,10 +315,10 @@ impl Groups {
     pub async fn member(&self, token: &str, group: &str) -> Result<Member, GroupError> {
         let claims = self.keys.verify_group(token)?;
         if claims.group != group {
-            return Err(GroupError::Token(AuthError::Invalid(format!(
-                "the token is for group `{}`, not `{group}`",
+            return Err(GroupError::Forbidden(format!(
+                "your token is for group `{}`, not `{group}`: you are not a member of this one",
                 claims.group
-            ))));
+            )));
         }
         self.member_of(claims).await
     }
@@ -389,14 +402,14 @@ impl Groups {
                 let before = g.group.members.len();
                 g.group.members.retain(|m| m.identity != target);
                 if g.group.members.len() == before {
-                    return Err(GroupError::Invalid(format!("`{target}` is not a member")));
+                    return Err(GroupError::Missing(format!("`{target}` is not a member")));
                 }
                 let device = g.devices.remove(target);
                 if !leaving {
                     if !g.removed.iter().any(|r| r == target) {
                         g.removed.push(target.to_string());
                     }
-                    if let Some(device) = device {
+                    if let Some(device) = device.filter(|d| !g.removed_devices.contains(d)) {
                         g.removed_devices.push(device);
                     }
                 }
@@ -480,7 +493,7 @@ impl Groups {
                     .sessions
                     .iter()
                     .position(|s| s.id == session)
-                    .ok_or_else(|| GroupError::Invalid(format!("no session `{session}`")))?;
+                    .ok_or_else(|| GroupError::Missing(format!("no session `{session}`")))?;
                 if !owner && g.group.sessions[at].by != who {
                     return Err(GroupError::Forbidden(
                         "only the group's owner, or whoever added it, changes a session".into(),
@@ -627,8 +640,22 @@ mod tests {
         // A token for one group opens no other.
         assert!(matches!(
             g.member(&other.token, &owner.group.id).await,
-            Err(GroupError::Token(_))
+            Err(GroupError::Forbidden(_))
         ));
+        // A device that joined before is the same member, even without its token.
+        let bob_again = g.join(join(&code, "bob", None), addr(2)).await.unwrap();
+        assert_eq!(bob_again.identity, bob.identity);
+        assert_eq!(
+            g.store
+                .get(&owner.group.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .group
+                .members
+                .len(),
+            3
+        );
 
         let (o, b) = (member(&g, &owner).await, member(&g, &bob).await);
         assert!(o.is_owner() && !b.is_owner());
@@ -668,7 +695,7 @@ mod tests {
         ));
         assert!(matches!(
             g.remove_member(&o, &bob.identity).await,
-            Err(GroupError::Invalid(_))
+            Err(GroupError::Missing(_))
         ));
 
         // Owner tickets host the room; members' do not.

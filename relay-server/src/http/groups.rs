@@ -23,7 +23,7 @@ pub const MAX_GROUP_BODY: usize = 16 * 1024;
 fn refused(e: GroupError) -> Response {
     let (status, code) = match &e {
         GroupError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_field"),
-        GroupError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+        GroupError::NotFound | GroupError::Missing(_) => (StatusCode::NOT_FOUND, "not_found"),
         GroupError::InviteNotFound => (StatusCode::NOT_FOUND, "invite_not_found"),
         GroupError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
         GroupError::Removed => (StatusCode::FORBIDDEN, "banned"),

@@ -189,6 +189,7 @@ async fn presence_socket(
 
 /// A place for a new socket: under the cap on not-yet-joined sockets per address and
 /// under `max_connections`, or the answer that refuses it.
+#[allow(clippy::result_large_err)] // built once per upgrade, returned at once
 fn admit_socket(
     relay: &Relay,
     peer: SocketAddr,

@@ -47,14 +47,71 @@ fn error(
         message: message.into(),
         fatal,
         request_id,
+        retry_after_ms: None,
     })
+}
+
+/// How long a run of rate violations is remembered: quiet this long, and it starts over.
+const VIOLATIONS_FORGOTTEN: Duration = Duration::from_secs(10);
+
+/// Read a presence frame: its message, or the error to answer (with the `request_id` it
+/// carried, when that was valid). An unknown `type` is `unknown_type`, a malformed
+/// `request_id` `invalid_id`, anything else unusable `bad_message`; fields this relay does
+/// not know are ignored.
+fn parse(frame: &str) -> Result<PresenceClient, (ErrorCode, String, Option<String>)> {
+    let value: serde_json::Value = serde_json::from_str(frame)
+        .map_err(|e| (ErrorCode::BadMessage, format!("not JSON: {e}"), None))?;
+    let Some(object) = value.as_object() else {
+        return Err((
+            ErrorCode::BadMessage,
+            "a frame must be a JSON object".into(),
+            None,
+        ));
+    };
+    let request_id = match object.get("request_id") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(id)) => {
+            crate::ids::check_client_id(id)
+                .map_err(|m| (ErrorCode::InvalidId, format!("request_id: {m}"), None))?;
+            Some(id.clone())
+        }
+        Some(_) => {
+            return Err((
+                ErrorCode::BadMessage,
+                "request_id must be a string".into(),
+                None,
+            ))
+        }
+    };
+    match object.get("type").and_then(|t| t.as_str()) {
+        None => Err((
+            ErrorCode::BadMessage,
+            "missing string field `type`".into(),
+            request_id,
+        )),
+        Some(kind) if !PresenceClient::TYPES.contains(&kind) => Err((
+            ErrorCode::UnknownType,
+            format!(
+                "`{kind}` is not a presence message (they are {})",
+                PresenceClient::TYPES.join(", ")
+            ),
+            request_id,
+        )),
+        Some(_) => serde_json::from_value(value).map_err(|e| {
+            (
+                ErrorCode::BadMessage,
+                format!("not a presence frame: {e}"),
+                request_id,
+            )
+        }),
+    }
 }
 
 /// The error code of a refused token.
 fn token_code(e: &GroupError) -> ErrorCode {
     match e {
         GroupError::Token(t) => t.code(),
-        GroupError::NotFound => ErrorCode::NotFound,
+        GroupError::NotFound | GroupError::Missing(_) => ErrorCode::NotFound,
         GroupError::Removed => ErrorCode::Banned,
         GroupError::Unavailable(_) => ErrorCode::StorageUnavailable,
         _ => ErrorCode::Forbidden,
@@ -143,7 +200,7 @@ pub async fn serve(
             CloseCode::PROTOCOL,
         )),
         Ok(Incoming::Closed | Incoming::Broken) => return,
-        Ok(Incoming::Text(t)) => match serde_json::from_str::<PresenceClient>(&t) {
+        Ok(Incoming::Text(t)) => match parse(&t) {
             Ok(PresenceClient::Watch {
                 tokens,
                 hidden,
@@ -154,11 +211,7 @@ pub async fn serve(
                 "the first message must be `watch`".into(),
                 CloseCode::PROTOCOL,
             )),
-            Err(e) => Err(refuse(
-                ErrorCode::BadMessage,
-                format!("not a presence frame: {e}"),
-                CloseCode::PROTOCOL,
-            )),
+            Err((code, message, _)) => Err(refuse(code, message, CloseCode::PROTOCOL)),
         },
         Ok(Incoming::TooLarge(_)) => Err(refuse(
             ErrorCode::MessageTooLarge,
@@ -170,7 +223,12 @@ pub async fn serve(
             "a text frame that is not valid UTF-8".into(),
             CloseCode::INVALID_DATA,
         )),
-        Ok(Incoming::Binary | Incoming::Control) => Err(refuse(
+        Ok(Incoming::Binary) => Err(refuse(
+            ErrorCode::BinaryNotSupported,
+            "binary frames are not part of the protocol; send JSON text".into(),
+            CloseCode::PROTOCOL,
+        )),
+        Ok(Incoming::Control) => Err(refuse(
             ErrorCode::NotJoined,
             "the first message must be `watch` (JSON text)".into(),
             CloseCode::PROTOCOL,
@@ -190,6 +248,7 @@ pub async fn serve(
         Ok(checked) => checked,
         Err(message) => {
             let code = ErrorCode::LimitReached;
+            relay.metrics.error_sent(code);
             send_text(
                 &mut socket,
                 &error(code, message, true, request_id),
@@ -233,19 +292,17 @@ async fn run(
     heartbeat.tick().await;
     let mut bucket = TokenBucket::new(FRAMES_PER_SECOND, FRAME_BURST, Instant::now());
     let mut violations = 0;
+    let mut last_violation = Instant::now();
     let mut overflow_check = tokio::time::interval(Duration::from_millis(200));
     loop {
         tokio::select! {
             incoming = recv(socket, MAX_PRESENCE_FRAME) => {
                 last_heard = Instant::now();
                 let frame = match incoming {
-                    Incoming::Text(t) => t,
+                    Incoming::Text(t) => Some(t),
                     Incoming::Control => continue,
                     Incoming::Closed | Incoming::Broken => return (None, String::new()),
-                    Incoming::Binary => {
-                        send_text(socket, &error(ErrorCode::BinaryNotSupported, "binary frames are not part of the protocol", false, None), io_timeout).await;
-                        continue;
-                    }
+                    Incoming::Binary => None,
                     Incoming::TooLarge(_) => {
                         send_text(socket, &error(ErrorCode::MessageTooLarge, format!("a presence frame is at most {MAX_PRESENCE_FRAME} bytes"), true, None), io_timeout).await;
                         return (Some(CloseCode::TOO_BIG), "message too large".into());
@@ -256,17 +313,36 @@ async fn run(
                     }
                 };
                 if let Err(wait) = bucket.try_take(Instant::now()) {
+                    if last_violation.elapsed() > VIOLATIONS_FORGOTTEN {
+                        violations = 0;
+                    }
                     violations += 1;
+                    last_violation = Instant::now();
+                    relay.metrics.error_sent(ErrorCode::RateLimited);
                     if violations >= VIOLATIONS_BEFORE_CLOSE {
                         send_text(socket, &error(ErrorCode::RateLimited, "too many messages; closing", true, None), io_timeout).await;
                         return (Some(CloseCode::RATE_LIMITED), "rate limited".into());
                     }
-                    let message = format!("too many messages: at most {FRAMES_PER_SECOND} a second; wait {} ms", wait.as_millis());
-                    send_text(socket, &error(ErrorCode::RateLimited, message, false, None), io_timeout).await;
+                    let slow_down = text(&PresenceServer::Error {
+                        code: ErrorCode::RateLimited,
+                        message: format!("too many messages: at most {FRAMES_PER_SECOND} a second"),
+                        fatal: false,
+                        request_id: None,
+                        retry_after_ms: Some((wait.as_millis() as u64).max(1)),
+                    });
+                    send_text(socket, &slow_down, io_timeout).await;
                     continue;
                 }
-                let reply = match serde_json::from_str::<PresenceClient>(&frame) {
-                    Err(e) => error(ErrorCode::BadMessage, format!("not a presence frame: {e}"), false, None),
+                let Some(frame) = frame else {
+                    relay.metrics.error_sent(ErrorCode::BinaryNotSupported);
+                    send_text(socket, &error(ErrorCode::BinaryNotSupported, "binary frames are not part of the protocol; send JSON text", false, None), io_timeout).await;
+                    continue;
+                };
+                let reply = match parse(&frame) {
+                    Err((code, message, request_id)) => {
+                        relay.metrics.error_sent(code);
+                        error(code, message, false, request_id)
+                    }
                     Ok(PresenceClient::Ping { request_id }) => text(&PresenceServer::Pong { request_id }),
                     Ok(PresenceClient::SetHidden { hidden, request_id }) => {
                         hub.socket_hidden(*id, hidden);
@@ -277,7 +353,10 @@ async fn run(
                     }
                     Ok(PresenceClient::Watch { tokens, hidden, request_id }) => {
                         match check_tokens(relay, &tokens).await {
-                            Err(message) => error(ErrorCode::LimitReached, message, false, request_id),
+                            Err(message) => {
+                                relay.metrics.error_sent(ErrorCode::LimitReached);
+                                error(ErrorCode::LimitReached, message, false, request_id)
+                            }
                             Ok((groups, own, refused)) => {
                                 // The new socket entry first, so the holder never flickers offline.
                                 let new_id = hub.socket_opened(&own, hidden);

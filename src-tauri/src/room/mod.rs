@@ -91,16 +91,12 @@ pub async fn join(
     start: JoinMedia,
 ) -> Result<RoomSnapshot, AppError> {
     let target = invite::parse(invite_text)?;
-    let leaves = {
-        let live = state.live.lock().await;
-        if live.room.is_some() {
-            return Err(AppError::new(
-                AppErrorKind::AlreadyInRoom,
-                "You are already in a room; leave it first.",
-            ));
-        }
-        live.leaves
-    };
+    if state.live.lock().await.room.is_some() {
+        return Err(AppError::new(
+            AppErrorKind::AlreadyInRoom,
+            "You are already in a room; leave it first.",
+        ));
+    }
     // Our own hosted room: join with the host's token.
     let hosted = {
         let live = state.live.lock().await;
@@ -125,6 +121,55 @@ pub async fn join(
             let title = title_of(&redeemed.room);
             (redeemed.room, redeemed.token, title, None)
         }
+    };
+    let entry = Entry {
+        relay: target.relay.clone(),
+        room,
+        token,
+        title,
+        hosting,
+        recent_link: Some(target.link()),
+    };
+    join_entry(state, settings, entry, profile, start).await
+}
+
+/// A room to enter, resolved: its relay (`host:port`), name, a token for it, its title,
+/// our hosting of it (if ours), and the link the recent-rooms list keeps (none for a
+/// group's room, which is opened from the group).
+pub struct Entry {
+    pub relay: String,
+    pub room: String,
+    pub token: String,
+    pub title: String,
+    pub hosting: Option<Invite>,
+    pub recent_link: Option<String>,
+}
+
+/// Enter a resolved room with the saved profile.
+pub async fn join_entry(
+    state: &RoomContext,
+    settings: &SettingsState,
+    entry: Entry,
+    profile: Profile,
+    start: JoinMedia,
+) -> Result<RoomSnapshot, AppError> {
+    let Entry {
+        relay,
+        room,
+        token,
+        title,
+        hosting,
+        recent_link,
+    } = entry;
+    let leaves = {
+        let live = state.live.lock().await;
+        if live.room.is_some() {
+            return Err(AppError::new(
+                AppErrorKind::AlreadyInRoom,
+                "You are already in a room; leave it first.",
+            ));
+        }
+        live.leaves
     };
     // Stop the device check: the room takes the devices.
     state.live.lock().await.preview = None;
@@ -157,7 +202,7 @@ pub async fn join(
         decoded: None,
     };
     let mut config = SessionConfig {
-        url: target.relay_url(),
+        url: format!("ws://{relay}"),
         room: room.clone(),
         token,
         options,
@@ -220,21 +265,23 @@ pub async fn join(
             message: format!("Joined with camera and microphone off: {message}"),
         });
     }
-    let recent = RecentRoom {
-        room: room.clone(),
-        title: title.clone(),
-        invite: target.link(),
-        relay: target.relay.clone(),
-        last_joined: now_ms(),
-        hosted: hosting.is_some(),
-    };
-    if let Err(e) = settings
-        .0
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .touch_recent(&recent)
-    {
-        tracing::warn!(error = %e, "cannot remember the room");
+    if let Some(link) = recent_link {
+        let recent = RecentRoom {
+            room: room.clone(),
+            title: title.clone(),
+            invite: link,
+            relay: relay.clone(),
+            last_joined: now_ms(),
+            hosted: hosting.is_some(),
+        };
+        if let Err(e) = settings
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .touch_recent(&recent)
+        {
+            tracing::warn!(error = %e, "cannot remember the room");
+        }
     }
     let mut live = state.live.lock().await;
     if live.room.is_some() || live.leaves != leaves {
@@ -272,7 +319,7 @@ pub async fn join(
 /// This app's own id (`device-id` in its data directory, made on first use): sent when
 /// redeeming an invite, so a host's kick holds against this device. `None` when it
 /// cannot be read or written (the invite still works).
-fn device_id(dir: &std::path::Path) -> Option<String> {
+pub(crate) fn device_id(dir: &std::path::Path) -> Option<String> {
     let path = dir.join("device-id");
     if let Ok(text) = std::fs::read_to_string(&path) {
         let id = text.trim();
