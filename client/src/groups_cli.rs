@@ -34,9 +34,9 @@ enum GroupAction {
         /// Your display name in it.
         #[arg(long, default_value = "Headless client")]
         your_name: String,
-        /// This device's id (a removal holds against it).
-        #[arg(long, default_value = "studyhall-cli")]
-        device: String,
+        /// This device's id (a removal holds against it); default: a random one.
+        #[arg(long)]
+        device: Option<String>,
     },
     /// Join a group by its invite (`G-K7QX-29FD@host:port` or a `studyhall://group?` link).
     Join {
@@ -44,8 +44,9 @@ enum GroupAction {
         invite: String,
         #[arg(long, default_value = "Headless client")]
         name: String,
-        #[arg(long, default_value = "studyhall-cli")]
-        device: String,
+        /// This device's id (a removal holds against it); default: a random one.
+        #[arg(long)]
+        device: Option<String>,
         /// Then watch presence this long (appearing online), printing what changes.
         #[arg(long, value_parser = humantime::parse_duration)]
         stay: Option<Duration>,
@@ -142,6 +143,11 @@ fn save(path: &Path, relay: &str, joined: &GroupJoined) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// A device id of this run's own.
+fn random_device() -> String {
+    format!("cli-{:016x}", rand::random::<u64>())
+}
+
 fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string(value)?);
     Ok(())
@@ -174,6 +180,7 @@ pub async fn run(args: GroupArgs) -> anyhow::Result<()> {
             your_name,
             device,
         } => {
+            let device = device.unwrap_or_else(random_device);
             let joined = GroupsApi::new(&relay)?
                 .create(&name, &your_name, &device, None)
                 .await?;
@@ -187,6 +194,7 @@ pub async fn run(args: GroupArgs) -> anyhow::Result<()> {
             stay,
         } => {
             let invite = GroupInvite::parse(&invite)?;
+            let device = device.unwrap_or_else(random_device);
             let joined = GroupsApi::new(&invite.relay)?
                 .join(&invite.code, &name, &device, None)
                 .await?;

@@ -75,6 +75,15 @@ impl<R: Runtime> Bridge for tauri::AppHandle<R> {
             .pick_file(move |path| done(path.and_then(|p| p.into_path().ok())));
     }
 
+    fn pick_calendar(&self, done: room::Picked) {
+        use tauri_plugin_dialog::DialogExt;
+        self.dialog()
+            .file()
+            .set_title("Import sessions from a calendar")
+            .add_filter("Calendar files", &["ics", "ical", "ifb", "icalendar"])
+            .pick_file(move |path| done(path.and_then(|p| p.into_path().ok())));
+    }
+
     fn pick_save(&self, name: String, done: room::Picked) {
         use tauri_plugin_dialog::DialogExt;
         let mut dialog = self.dialog().file().set_file_name(name);

@@ -143,11 +143,9 @@ impl Groups {
     }
 
     /// The identity of a group token of this relay the caller already holds (any group,
-    /// even one they were removed from): joining keeps it.
+    /// even one they were removed from, even one whose time ran out): joining keeps it.
     fn identity_from(&self, token: Option<&str>) -> Option<String> {
-        token
-            .and_then(|t| self.keys.verify_group(t).ok())
-            .map(|c| c.sub)
+        token.and_then(|t| self.keys.group_identity(t))
     }
 
     fn joined(
@@ -264,22 +262,14 @@ impl Groups {
             .by_invite(&code)
             .await?
             .ok_or(GroupError::InviteNotFound)?;
-        let held = self.identity_from(request.token.as_deref());
+        // The identity of a token held (a device id is never proof of one: it is not a
+        // secret), else a new one.
+        let identity = self
+            .identity_from(request.token.as_deref())
+            .unwrap_or_else(new_identity);
         let device = request.device.clone();
-        let mut identity = String::new();
         let (stored, _) = self
             .modify(&id, |g| {
-                // The identity of the token held; else the one this device joined as
-                // before (its token may have expired); else a new one.
-                identity = held
-                    .clone()
-                    .or_else(|| {
-                        g.devices
-                            .iter()
-                            .find(|(_, d)| **d == device)
-                            .map(|(i, _)| i.clone())
-                    })
-                    .unwrap_or_else(new_identity);
                 if g.removed.contains(&identity) || g.removed_devices.contains(&device) {
                     return Err(GroupError::Removed);
                 }
@@ -642,8 +632,39 @@ mod tests {
             g.member(&other.token, &owner.group.id).await,
             Err(GroupError::Forbidden(_))
         ));
-        // A device that joined before is the same member, even without its token.
-        let bob_again = g.join(join(&code, "bob", None), addr(2)).await.unwrap();
+        // Knowing a member's device id is not being them: a join on the owner's device
+        // with no token is someone new, not the owner.
+        let impostor = g
+            .join(
+                JoinGroup {
+                    device: "dev-ada".into(),
+                    ..join(&code, "mallory", None)
+                },
+                addr(5),
+            )
+            .await
+            .unwrap();
+        assert_ne!(impostor.identity, owner.identity);
+        assert!(!member(&g, &impostor).await.is_owner());
+        g.remove_member(&member(&g, &owner).await, &impostor.identity)
+            .await
+            .unwrap();
+        // A member whose token ran out joins again as themselves.
+        let expired = g.keys.sign_group(&crate::auth::GroupClaims {
+            iss: crate::auth::ISSUER.into(),
+            aud: crate::auth::GROUP_AUDIENCE.into(),
+            sub: bob.identity.clone(),
+            name: "bob".into(),
+            group: owner.group.id.clone(),
+            iat: 1,
+            nbf: 1,
+            exp: 2,
+        });
+        assert!(g.keys.verify_group(&expired).is_err(), "expired");
+        let bob_again = g
+            .join(join(&code, "bob", Some(&expired)), addr(2))
+            .await
+            .unwrap();
         assert_eq!(bob_again.identity, bob.identity);
         assert_eq!(
             g.store

@@ -19,6 +19,16 @@ use crate::state::Relay;
 /// Largest JSON body of a group call (a session with all its changes fits).
 pub const MAX_GROUP_BODY: usize = 16 * 1024;
 
+/// The value of a `Result<T, Response>`, or return its refusal from the handler.
+macro_rules! or_refused {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(response) => return response,
+        }
+    };
+}
+
 /// The answer to a refused group call.
 fn refused(e: GroupError) -> Response {
     let (status, code) = match &e {
@@ -58,10 +68,7 @@ pub async fn create(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Json<CreateGroup>, JsonRejection>,
 ) -> Response {
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_json(rejection),
-    };
+    let Json(request) = or_refused!(body.map_err(bad_json));
     match relay.groups.create(request, peer.ip()).await {
         Ok(joined) => (StatusCode::CREATED, Json(joined)).into_response(),
         Err(e) => refused(e),
@@ -73,10 +80,7 @@ pub async fn join(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Json<JoinGroup>, JsonRejection>,
 ) -> Response {
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_json(rejection),
-    };
+    let Json(request) = or_refused!(body.map_err(bad_json));
     match relay.groups.join(request, peer.ip()).await {
         Ok(joined) => Json(joined).into_response(),
         Err(e) => refused(e),
@@ -89,10 +93,7 @@ pub async fn show(
     Path(group): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let member = match member(&relay, &headers, &group).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    let member = or_refused!(member(&relay, &headers, &group).await);
     let mut response = Json(members_view(&member.group)).into_response();
     if let Some(token) = relay
         .groups
@@ -110,10 +111,7 @@ pub async fn delete(
     Path(group): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let member = match member(&relay, &headers, &group).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    let member = or_refused!(member(&relay, &headers, &group).await);
     match relay.groups.delete(&member).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => refused(e),
@@ -126,10 +124,7 @@ pub async fn remove_member(
     Path((group, identity)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let member = match member(&relay, &headers, &group).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    let member = or_refused!(member(&relay, &headers, &group).await);
     match relay.groups.remove_member(&member, &identity).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => refused(e),
@@ -142,10 +137,7 @@ pub async fn new_invite(
     Path(group): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let member = match member(&relay, &headers, &group).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    let member = or_refused!(member(&relay, &headers, &group).await);
     match relay.groups.new_invite(&member).await {
         Ok(group) => Json(group).into_response(),
         Err(e) => refused(e),
@@ -159,14 +151,8 @@ pub async fn add_session(
     headers: HeaderMap,
     body: Result<Json<SessionDraft>, JsonRejection>,
 ) -> Response {
-    let member = match member(&relay, &headers, &group).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let Json(draft) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_json(rejection),
-    };
+    let member = or_refused!(member(&relay, &headers, &group).await);
+    let Json(draft) = or_refused!(body.map_err(bad_json));
     match relay.groups.add_session(&member, draft).await {
         Ok(session) => (StatusCode::CREATED, Json(session)).into_response(),
         Err(e) => refused(e),
@@ -180,14 +166,8 @@ pub async fn replace_session(
     headers: HeaderMap,
     body: Result<Json<SessionDraft>, JsonRejection>,
 ) -> Response {
-    let member = match member(&relay, &headers, &group).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let Json(draft) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_json(rejection),
-    };
+    let member = or_refused!(member(&relay, &headers, &group).await);
+    let Json(draft) = or_refused!(body.map_err(bad_json));
     match relay
         .groups
         .change_session(&member, &session, Some(draft))
@@ -204,10 +184,7 @@ pub async fn delete_session(
     Path((group, session)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let member = match member(&relay, &headers, &group).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    let member = or_refused!(member(&relay, &headers, &group).await);
     match relay.groups.change_session(&member, &session, None).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => refused(e),
@@ -220,10 +197,7 @@ pub async fn room(
     Path(group): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let member = match member(&relay, &headers, &group).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    let member = or_refused!(member(&relay, &headers, &group).await);
     match relay.groups.room_ticket(&member) {
         Ok(ticket) => Json(ticket).into_response(),
         Err(e) => refused(e),

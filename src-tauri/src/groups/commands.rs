@@ -15,6 +15,12 @@ use crate::settings::{current_profile, SettingsState};
 /// The app's groups, managed by Tauri.
 pub struct GroupsState(pub Arc<Groups>);
 
+/// This app's device id, or (when it cannot be kept) one of this call's own.
+fn device_of(rooms: &RoomContext) -> String {
+    crate::room::device_id(&rooms.data_dir)
+        .unwrap_or_else(|| hex::encode(rand::random::<[u8; 16]>()))
+}
+
 fn invalid(message: impl Into<String>) -> AppError {
     AppError::new(AppErrorKind::InvalidInput, message)
 }
@@ -45,7 +51,7 @@ pub async fn create_group(
         Some(relay) => (relay, false),
         None => (groups.0.ensure_relay().await?, true),
     };
-    let device = crate::room::device_id(&rooms.data_dir).unwrap_or_else(|| "studyhall-app".into());
+    let device = device_of(&rooms);
     let token = groups.0.token_on(&relay).await;
     let joined = GroupsApi::new(&relay)?
         .create(&name, &profile.display_name, &device, token.as_deref())
@@ -71,7 +77,7 @@ pub async fn join_group(
 ) -> Result<GroupCard, AppError> {
     let profile = current_profile(&settings).await?;
     let invite = GroupInvite::parse(&invite)?;
-    let device = crate::room::device_id(&rooms.data_dir).unwrap_or_else(|| "studyhall-app".into());
+    let device = device_of(&rooms);
     let token = groups.0.token_on(&invite.relay).await;
     let joined = GroupsApi::new(&invite.relay)?
         .join(
@@ -354,7 +360,7 @@ pub async fn import_calendar(
         Some(p) => Some(PathBuf::from(p)),
         None => {
             let (tx, rx) = tokio::sync::oneshot::channel();
-            rooms.bridge.pick_file(Box::new(move |p| {
+            rooms.bridge.pick_calendar(Box::new(move |p| {
                 let _ = tx.send(p);
             }));
             rx.await.ok().flatten()

@@ -116,10 +116,14 @@ pub struct Groups {
     pub reminders: std::sync::Mutex<reminders::Reminders>,
 }
 
+/// `path` read as JSON; an unreadable file is moved aside (`<name>.unreadable`, never
+/// overwritten by the next save) and the app starts afresh.
 fn read_json<T: serde::de::DeserializeOwned + Default>(path: &Path) -> T {
     match std::fs::read_to_string(path) {
         Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
-            tracing::warn!(file = %path.display(), error = %e, "unreadable; starting afresh");
+            let aside = path.with_extension("unreadable");
+            let kept = std::fs::rename(path, &aside).is_ok();
+            tracing::warn!(file = %path.display(), error = %e, kept = %aside.display(), moved = kept, "unreadable; starting afresh");
             T::default()
         }),
         Err(_) => T::default(),
@@ -224,8 +228,15 @@ impl Groups {
             },
         );
         // Memberships kept here follow the relay to its address.
+        let mut moved = false;
         for m in inner.memberships.iter_mut().filter(|m| m.hosted_here) {
+            moved |= m.relay != addr;
             m.relay = addr.clone();
+        }
+        if moved {
+            if let Err(e) = self.save(&inner) {
+                tracing::warn!(error = %e.message, "the groups' new address is not saved");
+            }
         }
         inner.relay = Some(relay);
         tracing::info!(relay = %addr, "the relay for this computer's groups runs");

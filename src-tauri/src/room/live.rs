@@ -32,6 +32,10 @@ pub trait Bridge: Send + Sync {
     fn pick_file(&self, done: Picked) {
         done(None)
     }
+    /// Ask for a calendar file (`.ics`) to import.
+    fn pick_calendar(&self, done: Picked) {
+        done(None)
+    }
     /// Ask where to save a file offered as `name`.
     fn pick_save(&self, _name: String, done: Picked) {
         done(None)
