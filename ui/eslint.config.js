@@ -33,7 +33,7 @@ export default defineConfig(
   },
   {
     // Modules the fake shell imports in the page.
-    files: ['browser-tests/fake-polls.js', 'browser-tests/fake-materials.js'],
+    files: ['browser-tests/fake-polls.js', 'browser-tests/fake-materials.js', 'browser-tests/fake-groups.js'],
     languageOptions: { globals: globals.browser, sourceType: 'module' },
     rules: { 'no-throw-literal': 'off' },
   },

@@ -19,6 +19,8 @@
 //                                  transfers held and moved on by a test
 //   window.__fake.drag(type, paths) files dragged over the window (`enter`, `over`,
 //                                  `drop`, `leave`), as the webview tells of them
+//   window.__fake.groups           the study groups (fake-groups.js): members' presence,
+//                                  someone joining, reminders, a relay lost
 // Optional config before this script: window.__FAKE_CONFIG__ = {mediaEndpoint, devices, ...};
 // for the whiteboard: board (the board held), boardPartObjects (most objects in one
 // board_snapshot part), boardPartDelayMs (the time between parts), boardAckFirst (answer
@@ -27,13 +29,14 @@
 // LectureState), questions (as the relay stores them: {id, text, asked_at, anonymous, by,
 // by_name, voters, state}), pinned (a question's id); for polls: pollDrafts, polls (see
 // fake-polls.js); for materials: materials, files, picks, saveDir, transferSteps,
-// transferStepMs (see fake-materials.js).
+// transferStepMs (see fake-materials.js); for study groups: groups, blocks, hidden,
+// importReport, calendarExport (see fake-groups.js).
 //
 // Its answers are built by the fixtures the vitest mock uses too (ui/src/test/fixtures.js),
 // which the test server serves at /__test__/fixtures.js: this script is a classic script,
 // so it loads them with import() and every command waits for them. The polls and the
-// materials live in modules of their own, loaded the same way (/__test__/fake-polls.js,
-// /__test__/fake-materials.js).
+// materials and the study groups live in modules of their own, loaded the same way
+// (/__test__/fake-polls.js, /__test__/fake-materials.js, /__test__/fake-groups.js).
 // Test-only: never part of the app bundle.
 (() => {
   const config = window.__FAKE_CONFIG__ || {};
@@ -59,6 +62,8 @@
   let polls = null;
   /** The room's files and the app's transfers (fake-materials.js, set once loaded). */
   let materials = null;
+  /** The study groups (fake-groups.js, set once loaded). */
+  let groups = null;
 
   function initialState() {
     return {
@@ -118,7 +123,8 @@
     load(config.fixturesUrl || '/__test__/fixtures.js'),
     load(config.pollsUrl || '/__test__/fake-polls.js'),
     load(config.materialsUrl || '/__test__/fake-materials.js'),
-  ]).then(([fixtures, pollsModule, materialsModule]) => {
+    load(config.groupsUrl || '/__test__/fake-groups.js'),
+  ]).then(([fixtures, pollsModule, materialsModule, groupsModule]) => {
     fx = fixtures;
     state = initialState();
     fake.state = state;
@@ -146,6 +152,23 @@
       config,
     );
     fake.materials = materials;
+    groups = groupsModule.fakeGroups(
+      {
+        me: ME,
+        myName: () => state.settings.displayName,
+        tell: (view) => fake.emit('groups-changed', view),
+        remind: (reminder) => fake.emit('session-reminder', reminder),
+        // A group's room is entered as `join_room` enters the fake room, titled with the group's name.
+        enterRoom: (title, media) => {
+          if (state.inRoom) throw { kind: 'alreadyInRoom', message: 'You are already in a room; leave it first.' };
+          state.title = title;
+          state.media = { ...state.media, mic: media.mic, camera: media.camera };
+          return commands.join_room({ invite: `K7QX-29FD@${RELAY}`, media });
+        },
+      },
+      config,
+    );
+    fake.groups = groups;
   });
 
   const fake = {
@@ -222,6 +245,10 @@
     // The room's files and the app's transfers (fake-materials.js; set once loaded):
     // share(file, by), remove(id, by), hold, step(id), release(), stored(), running().
     materials: null,
+    // The study groups (fake-groups.js; set once loaded): presence(group, identity,
+    // presence), join(group, identity, name), remind(reminder), unreachable(group,
+    // problem), view().
+    groups: null,
     // Files dragged over the window, as the webview's drag and drop tells of them.
     drag(type, paths = []) {
       const position = { x: 400, y: 300 };
@@ -998,6 +1025,7 @@
     },
     leave_room: () => {
       state.inRoom = false;
+      groups.leftRoom();
       return null;
     },
     set_media: ({ update }) => {
@@ -1103,7 +1131,7 @@
     if (delay) await new Promise((r) => setTimeout(r, delay));
     const failure = (fake.failures[cmd] || []).shift();
     if (failure) throw failure;
-    const handler = commands[cmd];
+    const handler = commands[cmd] || groups.commands[cmd];
     if (!handler) throw { kind: 'internal', message: `unknown command ${cmd}` };
     return handler(args);
   }

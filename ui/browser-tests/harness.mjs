@@ -17,6 +17,8 @@ const FIXTURES = path.resolve(here, '../src/test/fixtures.js');
 // The fake shell's polls and materials, modules of their own.
 const FAKE_POLLS = path.join(here, 'fake-polls.js');
 const FAKE_MATERIALS = path.join(here, 'fake-materials.js');
+// The fake shell's study groups, a module of its own too.
+const FAKE_GROUPS = path.join(here, 'fake-groups.js');
 // The window's Content-Security-Policy, as the Tauri shell sends it with the app's pages.
 const TAURI_CONF = path.resolve(here, '../../tauri.conf.json');
 const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
@@ -47,6 +49,7 @@ export async function startBrowser() {
       '/__test__/fixtures.js': FIXTURES,
       '/__test__/fake-polls.js': FAKE_POLLS,
       '/__test__/fake-materials.js': FAKE_MATERIALS,
+      '/__test__/fake-groups.js': FAKE_GROUPS,
     },
     { csp: windowCsp() },
   );

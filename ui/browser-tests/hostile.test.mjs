@@ -3,8 +3,9 @@
 // device check, the room's header, the study page), display names (tiles, the people
 // list, the chat, the hand queue, reactions, the whiteboard's access list, the dialogs and
 // toasts that name someone), chat messages, questions and who asked them, polls (questions,
-// options, voters, drafts), shared files (the list, the chat's attachments, uploads) and
-// the whiteboard's text. Each test proves that
+// options, voters, drafts), shared files (the list, the chat's attachments, uploads), the
+// whiteboard's text, and study groups (group names, members' names, session titles on the
+// start screen, the group page, the calendar, its dialogs and the reminders). Each test proves that
 //   - nothing runs: no payload calls the sentinel `window.__pwned`, no dialog opens, no
 //     window opens, no request leaves for another origin — after a wait and after moving
 //     the mouse over and clicking what shows the payloads;
@@ -188,6 +189,77 @@ function hostileRecentRooms() {
 function hostileStudy() {
   const rooms = PAYLOADS.map((p, i) => ({ room: `r-${i}`, title: p.text, seconds: 600 + i * 60, focusPhases: i % 5 }));
   return { rooms, todayRooms: rooms.slice(0, 10) };
+}
+
+/** Today on this computer's calendar (`YYYY-MM-DD`), where the page's sessions start. */
+function localToday() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/**
+ * Study groups: one per payload, named with it, each with us and one member; the first
+ * has everyone (named with payloads; offline, online, in its room focusing or on a break,
+ * in another group's room) and 20 daily sessions titled with payloads; 10 study blocks too.
+ */
+function hostileGroups() {
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const today = localToday();
+  const me = { identity: 'me-1', name: MY_NAME, joined_at: 1 };
+  const session = (k, by) => ({
+    id: `s${String(k).padStart(7, '0')}`,
+    by,
+    title: text(k * 5),
+    start: `${today}T${String(6 + (k % 14)).padStart(2, '0')}:${k % 2 === 0 ? '00' : '30'}`,
+    tz,
+    minutes: 30 + (k % 4) * 30,
+    rrule: 'FREQ=DAILY',
+  });
+  return PAYLOADS.map((p, i) => {
+    const members = i === 0 ? [me, ...PAYLOADS.map((q, j) => ({ identity: who(j), name: q.text, joined_at: 10 + j }))] : [me, { identity: who(i), name: text(i + 1), joined_at: 10 }];
+    const presence = members.map((m, j) => {
+      const kind = j % 5;
+      if (m.identity === 'me-1') return { identity: m.identity, status: 'online', room: null, focus: null };
+      if (kind === 0) return { identity: m.identity, status: 'offline', room: null, focus: null };
+      if (kind === 1) return { identity: m.identity, status: 'online', room: null, focus: null };
+      if (kind === 4) return { identity: m.identity, status: 'in_room', room: { room: 'group-g1', group: 'g1' }, focus: null };
+      return {
+        identity: m.identity,
+        status: 'in_room',
+        room: { room: `group-g${i}`, group: `g${i}` },
+        focus: { phase: kind === 2 ? 'focus' : 'short_break', ends_at: kind === 2 ? NOW + 25 * 60_000 : null },
+      };
+    });
+    return {
+      group: {
+        id: `g${i}`,
+        name: p.text,
+        room: `group-g${i}`,
+        owner: i % 3 === 0 ? 'me-1' : who(i),
+        members,
+        sessions: i === 0 ? Array.from({ length: 20 }, (_, k) => session(k, who(k))) : [],
+        invite: 'G-K7QX-29FD',
+        created_at: 1,
+      },
+      presence,
+      connected: i % 7 !== 3,
+      problem: i % 7 === 3 ? `Can't reach 10.0.0.${i}:7450` : null,
+    };
+  });
+}
+
+/** Personal study blocks titled with payloads. */
+function hostileBlocks() {
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return Array.from({ length: 10 }, (_, k) => ({
+    id: `b${String(k).padStart(7, '0')}`,
+    by: '',
+    title: text(k * 9 + 2),
+    start: `${localToday()}T${String(7 + k).padStart(2, '0')}:15`,
+    tz,
+    minutes: 45,
+    rrule: 'FREQ=DAILY;COUNT=20',
+  }));
 }
 
 function hostileConfig(extra = {}) {
@@ -704,6 +776,68 @@ for (const csp of [true, false]) {
       await t.emit('room-event', { type: 'kicked', by: host.identity, reason: payload('rtl-unterminated').text });
       await waitVisible(t.id('display-name'));
       await assertHeld(t, 'removed by a hostile host', { scrolls: true });
+      await t.done();
+    }));
+
+    it('study groups: names, members and sessions on the start screen, the group page, the calendar and reminders', hostileTest(async (opened) => {
+      const t = opened(await openHostile(hostileConfig({ groups: hostileGroups(), blocks: hostileBlocks() }), csp));
+      // A card per group, each named with a payload; who is in the first one's room.
+      await eventually(async () => assert.equal(await t.id('group-card').count(), N));
+      await assertHeld(t, 'groups on the start screen', { scrolls: true });
+      assert.deepEqual(await contents(t.id('group-card-name')), TEXTS);
+      await touch(t, t.id('group-card'), { count: N });
+      await assertHeld(t, 'groups on the start screen, hovered', { scrolls: true });
+
+      // The first group: everyone, named with payloads.
+      await t.id('group-card').first().click();
+      await waitVisible(t.id('group-page'));
+      await eventually(async () => assert.ok((await t.id('upcoming-session').count()) > 0));
+      await assertHeld(t, 'group page', { scrolls: true });
+      assert.equal(await t.id('group-name').evaluate((el) => el.textContent), TEXTS[0]);
+      assert.deepEqual(
+        (await contents(t.page.locator('[data-testid=member-row]:not([data-identity=me-1]) [data-testid=member-name]'))).sort(),
+        [...TEXTS].sort(),
+      );
+      await touch(t, t.id('member-row'), { count: N + 1 });
+      await touch(t, t.id('upcoming-session'), { count: 8 });
+      await assertHeld(t, 'group page, hovered', { scrolls: true });
+      // Removing someone named with a bidi payload: the dialog names them.
+      await t.id(`remove-member-${who(BIDI[0])}`).click();
+      await waitVisible(t.id('group-confirm'));
+      await assertHeld(t, 'remove from group dialog', { scrolls: true });
+      await t.id('confirm-cancel').click();
+      await t.id('upcoming-session').first().click();
+      await waitVisible(t.id('occurrence-dialog'));
+      await assertHeld(t, 'occurrence dialog', { scrolls: true });
+      await t.id('occurrence-close').click();
+
+      // The calendar: the week (20 sessions a day side by side, the blocks), the month.
+      await t.id('group-calendar').click();
+      await waitVisible(t.id('calendar-week'));
+      await eventually(async () => assert.ok((await t.id('calendar-entry').count()) >= 30));
+      await assertHeld(t, 'calendar week', { scrolls: true });
+      await touch(t, t.id('calendar-entry'), { count: 30 });
+      await assertHeld(t, 'calendar week, hovered', { scrolls: true });
+      await t.id('calendar-view-month').click();
+      await waitVisible(t.id('calendar-month'));
+      await eventually(async () => assert.ok((await t.id('calendar-entry').count()) > 0));
+      await assertHeld(t, 'calendar month', { scrolls: true });
+      await touch(t, t.id('calendar-entry'), { count: 20 });
+      await t.id('schedule-session').click();
+      await waitVisible(t.id('schedule-dialog'));
+      await assertHeld(t, 'schedule dialog (every group named with a payload)', { scrolls: true });
+      await t.id('schedule-cancel').click();
+
+      // Reminders of sessions titled with payloads, of groups named with payloads.
+      for (const i of BIDI.slice(0, 2).concat([0, PAYLOADS.findIndex((p) => p.id === 'long-a')])) {
+        await t.page.evaluate(
+          ([group, groupName, title]) =>
+            window.__fake.groups.remind({ group, groupName, session: 's1', title, startMs: Date.now() + 240_000, minutes: 4, join: false }),
+          [`g${i}`, TEXTS[i], text(i + 3)],
+        );
+      }
+      await eventually(async () => assert.equal(await t.id('toast').count(), 4));
+      await assertHeld(t, 'reminders', { scrolls: true });
       await t.done();
     }));
 

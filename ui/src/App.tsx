@@ -1,30 +1,46 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ConfirmDialog } from './components/Dialog';
-import { ToastProvider } from './components/Toasts';
+import { ToastProvider, useToast } from './components/Toasts';
+import { useGroups } from './hooks/useGroups';
+import { CalendarScreen } from './screens/CalendarScreen';
 import { DeviceSetup, type SetupIntent } from './screens/DeviceSetup';
+import { GroupScreen } from './screens/GroupScreen';
 import { RoomScreen, type RoomExit } from './screens/RoomScreen';
 import { StartScreen, type StartNotice } from './screens/StartScreen';
 import { StudyScreen } from './screens/StudyScreen';
 import {
+  DEFAULT_JOIN_MEDIA,
   describeError,
   dismissStudyNotice,
   getSettings,
   onQuitRequested,
+  onSessionReminder,
+  openGroupRoom,
   quitApp,
   studySummary,
+  type JoinMedia,
   type RoomMode,
   type RoomSnapshot,
   type Settings,
 } from './services/studyhall';
+import { reminderText, withCard, withoutGroup } from './state/groups';
 import { profileOf } from './state/profile';
 import { isolate } from './state/text';
+
+/** Where the calendar goes back to. */
+type CalendarBack = { name: 'start' } | { name: 'group'; group: string };
 
 type Screen =
   | { name: 'start'; notice: StartNotice | null }
   | { name: 'setup'; intent: SetupIntent }
   | { name: 'study' }
-  /** `hostMode`: how the host chose to run the room they started (null when joining). */
-  | { name: 'room'; snapshot: RoomSnapshot; invite: string; hostMode: RoomMode | null };
+  | { name: 'group'; group: string }
+  | { name: 'calendar'; back: CalendarBack }
+  /**
+   * `hostMode`: how the host chose to run the room they started (null when joining);
+   * `group`: the study group whose room it is (null for a room joined by invite).
+   */
+  | { name: 'room'; snapshot: RoomSnapshot; invite: string; group: string | null; hostMode: RoomMode | null };
 
 type SettingsState =
   | { status: 'loading' }
@@ -44,6 +60,13 @@ export function App() {
 function Screens() {
   const [screen, setScreen] = useState<Screen>({ name: 'start', notice: null });
   const [settings, setSettings] = useState<SettingsState>({ status: 'loading' });
+  const groups = useGroups();
+  const groupsView = groups.state.status === 'ready' ? groups.state.view : null;
+  const toast = useToast();
+  const screenRef = useRef(screen);
+  useEffect(() => {
+    screenRef.current = screen;
+  });
 
   const loadSettings = useCallback(() => {
     let current = true;
@@ -83,7 +106,43 @@ function Screens() {
     },
     [loadSettings],
   );
-  const onRoomExit = useCallback((exit: RoomExit) => toStart(exitNotice(exit)), [toStart]);
+  const onRoomExit = useCallback(
+    (exit: RoomExit) => {
+      const now = screenRef.current;
+      // Out of a group's room by choice: back to the group.
+      if (exit.kind === 'left' && now.name === 'room' && now.group !== null) setScreen({ name: 'group', group: now.group });
+      else toStart(exitNotice(exit));
+    },
+    [toStart],
+  );
+
+  /** Enters a group's room and shows it, as after joining one by invite. */
+  const enterGroupRoom = useCallback(async (group: string, media: JoinMedia = DEFAULT_JOIN_MEDIA) => {
+    const snapshot = await openGroupRoom(group, media);
+    setScreen({ name: 'room', snapshot, invite: '', group, hostMode: null });
+  }, []);
+
+  // A session starts soon: a toast (with Join for a group's session); Join pressed on the
+  // desktop's notification enters the room at once, unless we are in a room already.
+  useEffect(
+    () =>
+      onSessionReminder((reminder) => {
+        const { group } = reminder;
+        const join = () =>
+          group !== null &&
+          enterGroupRoom(group).catch((e: unknown) =>
+            toast(`Couldn't open the room of ${isolate(reminder.groupName ?? 'the group')}: ${describeError(e)}`, 'error'),
+          );
+        if (reminder.join && group !== null && screenRef.current.name !== 'room') {
+          void join();
+          return;
+        }
+        toast(reminderText(reminder), 'info', {
+          action: group !== null ? { label: 'Join', onClick: () => void join(), testId: 'reminder-join' } : undefined,
+        });
+      }),
+    [enterGroupRoom, toast],
+  );
 
   switch (screen.name) {
     case 'start':
@@ -99,10 +158,40 @@ function Screens() {
           onSettings={onSettings}
           onContinue={(intent) => setScreen({ name: 'setup', intent })}
           onStudy={() => setScreen({ name: 'study' })}
+          groups={groups.state}
+          onRetryGroups={groups.retry}
+          onOpenGroup={(group, card) => {
+            if (card && groupsView) groups.update(withCard(groupsView, card));
+            setScreen({ name: 'group', group });
+          }}
+          onCalendar={() => setScreen({ name: 'calendar', back: { name: 'start' } })}
         />
       );
     case 'study':
       return <StudyScreen onBack={() => setScreen({ name: 'start', notice: null })} />;
+    case 'group':
+      return (
+        <GroupScreen
+          key={screen.group}
+          view={groupsView}
+          group={screen.group}
+          onBack={() => setScreen({ name: 'start', notice: null })}
+          onCalendar={() => setScreen({ name: 'calendar', back: { name: 'group', group: screen.group } })}
+          onOpenRoom={enterGroupRoom}
+          onLeft={(group) => {
+            if (groupsView) groups.update(withoutGroup(groupsView, group));
+            setScreen({ name: 'start', notice: null });
+          }}
+          onCard={(card) => groupsView && groups.update(withCard(groupsView, card))}
+        />
+      );
+    case 'calendar':
+      return (
+        <CalendarScreen
+          view={groupsView}
+          onBack={() => setScreen(screen.back.name === 'group' ? screen.back : { name: 'start', notice: null })}
+        />
+      );
     case 'setup': {
       const hostMode = screen.intent.kind === 'host' ? screen.intent.mode : null;
       return settings.status === 'ready' ? (
@@ -111,16 +200,17 @@ function Screens() {
           intent={screen.intent}
           onSettings={onSettings}
           onBack={() => toStart()}
-          onJoined={(snapshot, invite) => setScreen({ name: 'room', snapshot, invite, hostMode })}
+          onJoined={(snapshot, invite) => setScreen({ name: 'room', snapshot, invite, group: null, hostMode })}
         />
       ) : null;
     }
     case 'room':
       return (
         <RoomScreen
-          key={screen.snapshot.room + screen.invite}
+          key={screen.snapshot.room + (screen.group ?? screen.invite)}
           snapshot={screen.snapshot}
           invite={screen.invite}
+          group={screen.group}
           profile={settings.status === 'ready' ? profileOf(settings.settings) : null}
           hostMode={screen.hostMode}
           onExit={onRoomExit}

@@ -48,6 +48,7 @@ import {
   onInviteOpened,
   onMediaStatus,
   onRoomEvent,
+  openGroupRoom,
   setMedia,
   stopHosting,
   type DeviceProblem,
@@ -92,12 +93,15 @@ async function leaveQuietly(): Promise<void> {
 export function RoomScreen({
   snapshot,
   invite,
+  group = null,
   profile = null,
   hostMode = null,
   onExit,
 }: {
   snapshot: RoomSnapshot;
   invite: string;
+  /** The study group whose room this is (entered with `openGroupRoom`, and so rejoined). */
+  group?: string | null;
   /** The user's saved preferences, for the room features (a chime, ...). */
   profile?: Profile | null;
   /** How the host chose to run the room they just started (sent once, when it differs). */
@@ -284,12 +288,13 @@ export function RoomScreen({
       let fresh: RoomSnapshot;
       // Back as we were: muted stays muted, a camera that was off stays off.
       const media = { mic: state.you.media.mic, camera: state.you.media.camera };
+      const enter = () => (group !== null ? openGroupRoom(group, media) : joinRoom(invite, media));
       try {
-        fresh = await joinRoom(invite, media);
+        fresh = await enter();
       } catch (error) {
         if (!(error instanceof AppError && error.kind === 'alreadyInRoom')) throw error;
         await leaveQuietly();
-        fresh = await joinRoom(invite, media);
+        fresh = await enter();
       }
       if (!exited.current) {
         dispatch({ type: 'snapshot', snapshot: fresh });

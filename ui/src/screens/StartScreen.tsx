@@ -1,6 +1,8 @@
-import { useEffect, useId, useState } from 'react';
+import { useCallback, useEffect, useId, useState } from 'react';
 import { Spinner } from '../components/Dialog';
+import { GroupsSection } from '../components/GroupsSection';
 import { ChartIcon, SettingsIcon } from '../components/Icons';
+import type { GroupsState } from '../hooks/useGroups';
 import {
   describeError,
   getAppInfo,
@@ -9,6 +11,7 @@ import {
   saveProfile,
   takeLaunchInvite,
   type AppInfo,
+  type GroupCard,
   type InviteTarget,
   type RecentRoom,
   type RoomMode,
@@ -38,6 +41,10 @@ export function StartScreen({
   onSettings,
   onContinue,
   onStudy,
+  groups,
+  onRetryGroups,
+  onOpenGroup,
+  onCalendar,
 }: {
   settings: Settings | null;
   settingsError: string | null;
@@ -47,6 +54,12 @@ export function StartScreen({
   onContinue: (intent: SetupIntent) => void;
   /** Open the Study page (time in rooms, streaks, the daily goal). */
   onStudy: () => void;
+  /** The study groups, as the app last told of them. */
+  groups: GroupsState;
+  onRetryGroups: () => void;
+  /** Open a group's page (`card`: a group made or joined just now). */
+  onOpenGroup: (id: string, card?: GroupCard) => void;
+  onCalendar: () => void;
 }) {
   const [name, setName] = useState<string | null>(null);
   const [nameError, setNameError] = useState<string | null>(null);
@@ -57,6 +70,8 @@ export function StartScreen({
   const [busy, setBusy] = useState<'join' | 'host' | 'devices' | null>(null);
   const [joinError, setJoinError] = useState<string | null>(null);
   const [hostError, setHostError] = useState<string | null>(null);
+  const [groupInvite, setGroupInvite] = useState<string | null>(null);
+  const groupInviteTaken = useCallback(() => setGroupInvite(null), []);
   const nameId = useId();
   const inviteId = useId();
   const titleId = useId();
@@ -74,7 +89,9 @@ export function StartScreen({
     const take = () =>
       takeLaunchInvite().then(
         (link) => {
-          if (link) {
+          // A group's invite opens the groups' join dialog; a room's goes into the join field.
+          if (link && link.trim().toLowerCase().startsWith('studyhall://group')) setGroupInvite(link.trim());
+          else if (link) {
             setInviteText(link);
             setJoinError(null);
           }
@@ -355,6 +372,16 @@ export function StartScreen({
           </button>
         </form>
       </div>
+
+      <GroupsSection
+        groups={groups}
+        onRetry={onRetryGroups}
+        onOpenGroup={onOpenGroup}
+        onCalendar={onCalendar}
+        joinInvite={groupInvite}
+        onJoinInviteTaken={groupInviteTaken}
+        disabled={busy !== null}
+      />
 
       {settings && settings.recentRooms.length > 0 && (
         <section className="card start__recent">

@@ -1,25 +1,41 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  addSession,
   AppError,
+  calendar,
+  changeSession,
+  createGroup,
   DesktopAppUnavailableError,
   describeError,
   dismissStudyNotice,
   exportStudyCsv,
   featureRequest,
+  exportCalendar,
   getAppInfo,
+  groupsView,
+  importCalendar,
   isAppError,
+  joinGroup,
   joinRoom,
+  leaveGroup,
+  newGroupInvite,
+  onGroupsChanged,
   onRoomEvent,
+  onSessionReminder,
+  openGroupRoom,
+  parseGroupInvite,
   pollDrafts,
   saveExport,
   savePollDrafts,
+  removeGroupMember,
   sendChat,
+  setAppearOffline,
   setMedia,
   setStudyGoal,
   studySummary,
 } from './studyhall';
-import type { RoomEvent } from './types';
+import type { GroupsChanged, RoomEvent, SessionReminder } from './types';
 
 afterEach(clearMocks);
 
@@ -187,6 +203,77 @@ describe('commands', () => {
 
   it('rejects with DesktopAppUnavailableError in a plain browser', async () => {
     await expect(getAppInfo()).rejects.toBeInstanceOf(DesktopAppUnavailableError);
+  });
+});
+
+describe('study groups', () => {
+  it('calls the group commands by their contract names and arguments', async () => {
+    vi.stubGlobal('isTauri', true);
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return null;
+    });
+    const draft = { title: 'Problem set', start: '2026-12-07T18:00', tz: 'Europe/Berlin', minutes: 60, rrule: 'FREQ=WEEKLY;BYDAY=MO' };
+    await groupsView();
+    await createGroup('Algebra', null);
+    await parseGroupInvite('G-K7QX-29FD@192.168.1.20:7450');
+    await joinGroup('G-K7QX-29FD@192.168.1.20:7450');
+    await leaveGroup('g1');
+    await removeGroupMember('g1', 'bob-2');
+    await newGroupInvite('g1');
+    await addSession(null, draft);
+    await changeSession('g1', 's1', null);
+    await calendar(1, 2);
+    await setAppearOffline(true);
+    await openGroupRoom('g1');
+    await exportCalendar();
+    await importCalendar('g1', 'Europe/Berlin');
+    expect(calls).toEqual([
+      ['groups_view', {}],
+      ['create_group', { name: 'Algebra', relay: null }],
+      ['parse_group_invite', { text: 'G-K7QX-29FD@192.168.1.20:7450' }],
+      ['join_group', { invite: 'G-K7QX-29FD@192.168.1.20:7450' }],
+      ['leave_group', { group: 'g1' }],
+      ['remove_group_member', { group: 'g1', identity: 'bob-2' }],
+      ['new_group_invite', { group: 'g1' }],
+      ['add_session', { group: null, draft }],
+      ['change_session', { group: 'g1', session: 's1', draft: null }],
+      ['calendar', { fromMs: 1, toMs: 2 }],
+      ['set_appear_offline', { hidden: true }],
+      ['open_group_room', { group: 'g1', media: { mic: true, camera: true } }],
+      ['export_calendar', {}],
+      ['import_calendar', { group: 'g1', tz: 'Europe/Berlin' }],
+    ]);
+  });
+
+  it("rejects with the app's error, kind and message", async () => {
+    vi.stubGlobal('isTauri', true);
+    mockIPC(() => {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
+      throw { kind: 'inviteInvalid', message: 'That is not a group invite.' };
+    });
+    const error = await parseGroupInvite('nonsense').catch((e: unknown) => e);
+    expect(isAppError(error, 'inviteInvalid')).toBe(true);
+    expect((error as AppError).message).toBe('That is not a group invite.');
+  });
+
+  it('delivers groups-changed and session-reminder', async () => {
+    vi.stubGlobal('isTauri', true);
+    mockIPC(() => null, { shouldMockEvents: true });
+    const views: GroupsChanged[] = [];
+    const reminders: SessionReminder[] = [];
+    const stops = [onGroupsChanged((v) => views.push(v)), onSessionReminder((r) => reminders.push(r))];
+    const view = { groups: [], blocks: [], hidden: true };
+    const reminder = { group: 'g1', groupName: 'Algebra', session: 's1', title: 'x', startMs: 1, minutes: 4, join: false };
+    await vi.waitFor(async () => {
+      const { emit } = await import('@tauri-apps/api/event');
+      await emit('groups-changed', view);
+      await emit('session-reminder', reminder);
+      expect(views.at(-1)).toEqual(view);
+      expect(reminders.at(-1)).toEqual(reminder);
+    });
+    stops.forEach((stop) => stop());
   });
 });
 

@@ -15,11 +15,15 @@ import type {
   AppErrorPayload,
   AppInfo,
   AudioDevice,
+  CalendarEntry,
   ChatMessage,
   ChatPage,
   DeviceList,
   FeatureRequest,
   FileDrop,
+  GroupCard,
+  GroupsChanged,
+  ImportReport,
   Invite,
   InviteOpened,
   InviteTarget,
@@ -34,7 +38,10 @@ import type {
   QuitRequested,
   RoomEvent,
   RoomSnapshot,
+  SessionDraft,
+  SessionReminder,
   Settings,
+  StudySession,
   StudySummary,
   TransferKind,
   VideoDevice,
@@ -188,8 +195,10 @@ export const parseInvite = (text: string): Promise<InviteTarget> =>
   call(() => commands.parseInvite(text));
 /** The `studyhall://` link the app was opened with, once (later calls: null). */
 export const takeLaunchInvite = (): Promise<string | null> => ask(() => commands.takeLaunchInvite());
+/** How a room is entered unless the user chose otherwise: microphone and camera on. */
+export const DEFAULT_JOIN_MEDIA: JoinMedia = { mic: true, camera: true };
 /** Join with the microphone and camera on, unless `media` says otherwise. */
-export const joinRoom = (invite: string, media: JoinMedia = { mic: true, camera: true }): Promise<RoomSnapshot> =>
+export const joinRoom = (invite: string, media: JoinMedia = DEFAULT_JOIN_MEDIA): Promise<RoomSnapshot> =>
   call(() => commands.joinRoom(invite, media));
 export const leaveRoom = (): Promise<null> => call(() => commands.leaveRoom());
 export const setMedia = (update: MediaUpdate): Promise<MediaState> =>
@@ -249,6 +258,54 @@ export const dismissStudyNotice = (): Promise<void> => ask(() => commands.dismis
 /** Writes the study record as CSV (into Downloads); resolves with the file's path. */
 export const exportStudyCsv = (): Promise<string> => call(() => commands.exportStudyCsv());
 
+// Study groups (issue #16). Answers and events carrying timestamps are read as the UI's
+// types, whose timestamps are plain numbers (`Stamped` in ./types.ts says why).
+
+/** Every group (as a card), the personal study blocks, and whether we appear offline. */
+export const groupsView = (): Promise<GroupsChanged> => call(() => commands.groupsView() as Promise<Outcome<GroupsChanged>>);
+/**
+ * Creates a group: on this computer (`relay` null: the app starts its group relay), or on
+ * the relay at `relay` (`host:port`, a school's server).
+ */
+export const createGroup = (name: string, relay: string | null): Promise<GroupCard> =>
+  call(() => commands.createGroup(name, relay) as Promise<Outcome<GroupCard>>);
+/** Checks a group invite without joining: the normalized short code (`inviteInvalid` says why not). */
+export const parseGroupInvite = (text: string): Promise<string> => call(() => commands.parseGroupInvite(text));
+/** Joins by a `studyhall://group?…` link or a `G-XXXX-XXXX@host:port` code. */
+export const joinGroup = (invite: string): Promise<GroupCard> => call(() => commands.joinGroup(invite) as Promise<Outcome<GroupCard>>);
+/** Leaves a group; for its owner this deletes the group. */
+export const leaveGroup = (group: string): Promise<null> => call(() => commands.leaveGroup(group));
+/** The owner removes a member. */
+export const removeGroupMember = (group: string, identity: string): Promise<null> =>
+  call(() => commands.removeGroupMember(group, identity));
+/** The owner makes a new invite; the old one stops working. */
+export const newGroupInvite = (group: string): Promise<GroupCard> => call(() => commands.newGroupInvite(group) as Promise<Outcome<GroupCard>>);
+/** Adds a session to `group`'s schedule, or (`group` null) a personal study block. */
+export const addSession = (group: string | null, draft: SessionDraft): Promise<StudySession> =>
+  call(() => commands.addSession(group, draft));
+/**
+ * Replaces a session with `draft`, or removes it (`draft` null). One occurrence of a
+ * recurring session is cancelled or moved by sending the draft with `changes` extended.
+ */
+export const changeSession = (group: string | null, session: string, draft: SessionDraft | null): Promise<null> =>
+  call(() => commands.changeSession(group, session, draft));
+/** Every occurrence of every session and block in `[fromMs, toMs)` (at most 400 days). */
+export const calendar = (fromMs: number, toMs: number): Promise<CalendarEntry[]> =>
+  call(() => commands.calendar(fromMs, toMs) as Promise<Outcome<CalendarEntry[]>>);
+/** Appear offline to every group (or not). */
+export const setAppearOffline = (hidden: boolean): Promise<null> => call(() => commands.setAppearOffline(hidden));
+/** Enters the group's standing room (the room screen follows, as after `joinRoom`). */
+export const openGroupRoom = (group: string, media: JoinMedia = DEFAULT_JOIN_MEDIA): Promise<RoomSnapshot> =>
+  call(() => commands.openGroupRoom(group, media));
+/** Writes every session and block as an `.ics` file where the user picks: its path, or null (cancelled). */
+export const exportCalendar = (): Promise<string | null> => call(() => commands.exportCalendar());
+/**
+ * Asks for an `.ics` file and adds its events to `group`'s schedule, or as personal blocks
+ * (`group` null); floating times are read in `tz`. Null when the user cancelled.
+ */
+export const importCalendar = (group: string | null, tz: string): Promise<ImportReport | null> =>
+  call(() => commands.importCalendar(group, tz));
+
 // Events. Each returns a function that stops listening (safe to call at once, as React
 // effect cleanups do).
 
@@ -281,3 +338,9 @@ export const onFileDrop = (handler: (drop: FileDrop) => void): Unlisten =>
 /** A link clicked while the app runs was handed over: `takeLaunchInvite` has it. */
 export const onInviteOpened = (handler: (event: InviteOpened) => void): Unlisten =>
   subscribe('invite-opened', events.inviteOpened, handler);
+/** The groups changed (presence, members, schedule, appearing offline): the whole view again. */
+export const onGroupsChanged = (handler: (view: GroupsChanged) => void): Unlisten =>
+  subscribe('groups-changed', events.groupsChanged as Listenable<GroupsChanged>, handler);
+/** A session starts soon; `join`: the user pressed Join on the desktop notification. */
+export const onSessionReminder = (handler: (reminder: SessionReminder) => void): Unlisten =>
+  subscribe('session-reminder', events.sessionReminder as Listenable<SessionReminder>, handler);

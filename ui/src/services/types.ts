@@ -113,3 +113,41 @@ export type StudySummary = B.StudySummary_Serialize;
 export type DayTotal = B.DayTotal;
 export type RoomTotal = B.RoomTotal;
 export type AppErrorPayload = B.AppError;
+// Study groups (protocol `groups.rs`, `schedule.rs`; app `groups/`): snake_case fields as
+// on the wire, the app's own types in camelCase.
+/** `offline`, `online` or `in_room`. */
+export type PresenceStatus = B.PresenceStatus;
+/** The room a member is in; `group` set when it is one of our groups' standing rooms. */
+export type RoomPresence = B.RoomPresence_Serialize;
+/** The focus timer of the room a member is in; `ends_at` null while paused. */
+export type FocusPresence = B.FocusPresence_Serialize;
+export type MemberPresence = B.MemberPresence_Serialize;
+/** One occurrence of a recurring session, cancelled (`moved_to` null) or moved. */
+export type OccurrenceChange = B.OccurrenceChange_Deserialize;
+/** What a session is, as the UI sends it: a title, a wall-clock start in `tz`, a length, maybe a recurrence. */
+export type SessionDraft = B.SessionDraft_Deserialize;
+/** A session as the app sends it: a group's, or a personal study block (`by` empty). */
+export type StudySession = B.StudySession_Serialize;
+/** What an `.ics` import added and what it left out (each with why). */
+export type ImportReport = B.ImportReport;
+
+/**
+ * `T` with its timestamps `K` (ms since the epoch) as plain numbers. The Rust side hints
+ * them to specta as `f64`, which is exported as `number | null` (serde_json writes NaN as
+ * null); the app never sends null for them. (room/types.rs hints its timestamps as `u32`,
+ * which exports `number`.)
+ */
+type Stamped<T, K extends keyof T> = Omit<T, K> & { [P in K]: number };
+
+export type GroupMember = Stamped<B.GroupMember, 'joined_at'>;
+export type Group = Stamped<Omit<B.Group_Serialize, 'members'>, 'created_at'> & { members: GroupMember[] };
+/** A group as the UI shows it. */
+export type GroupCard = Omit<B.GroupCard_Serialize, 'group'> & { group: Group };
+/** Everything the UI shows of groups (also the `groups-changed` event). */
+export type GroupsChanged = Omit<B.GroupsChanged_Serialize, 'groups'> & { groups: GroupCard[] };
+/** One occurrence, in absolute time. */
+export type Occurrence = Stamped<B.Occurrence, 'start_ms' | 'end_ms'>;
+/** One occurrence on the calendar: a group's (`group` its id) or a personal block's. */
+export type CalendarEntry = Omit<B.CalendarEntry_Serialize, 'occurrence'> & { occurrence: Occurrence };
+/** A session about to start; `join`: the desktop notification's Join was pressed. */
+export type SessionReminder = Stamped<B.SessionReminder_Serialize, 'startMs'>;

@@ -12,10 +12,11 @@
 
 /**
  * @import {
- *   AppInfo, Attachment, BoardSummary, ChatMessage, ChatPage, DayTotal, DeviceList, FeatureSnapshot,
- *   Invite, LectureState, Material, MaterialsState, MaterialTransfer, MediaState, Participant, Poll,
- *   PollDraft, Question, RaisedHand, RoomSnapshot, RoomTotal, Settings, StudySummary, TimerRun,
- *   TimerSettings, TimerState,
+ *   AppInfo, Attachment, BoardSummary, CalendarEntry, ChatMessage, ChatPage, DayTotal, DeviceList,
+ *   FeatureSnapshot, Group, GroupCard, GroupMember, GroupsChanged, Invite, LectureState, Material,
+ *   MaterialsState, MaterialTransfer, MediaState, MemberPresence, Occurrence, Participant, Poll,
+ *   PollDraft, Question, RaisedHand, RoomSnapshot, RoomTotal, SessionReminder, Settings, StudySession,
+ *   StudySummary, TimerRun, TimerSettings, TimerState,
  * } from '../services/types'
  */
 
@@ -442,6 +443,150 @@ export function studySummary(extra = {}) {
     streakMinSeconds: 600,
     goalMinutes: 120,
     notice: null,
+    ...extra,
+  };
+}
+
+/**
+ * A member of a group.
+ * @param {string} identity
+ * @param {string} name
+ * @param {Partial<GroupMember>} [extra]
+ * @returns {GroupMember}
+ */
+export function groupMember(identity, name, extra = {}) {
+  return { identity, name, joined_at: 1_795_000_000_000, ...extra };
+}
+
+/**
+ * A session of a group's schedule (or a personal block, `by` empty): Mondays 18:00 in
+ * Berlin for an hour, from 7 December 2026.
+ * @param {string} id
+ * @param {string} title
+ * @param {Partial<StudySession>} [extra]
+ * @returns {StudySession}
+ */
+export function studySession(id, title, extra = {}) {
+  return {
+    id,
+    by: 'ada-1',
+    title,
+    start: '2026-12-07T18:00',
+    tz: 'Europe/Berlin',
+    minutes: 60,
+    rrule: 'FREQ=WEEKLY;BYDAY=MO',
+    ...extra,
+  };
+}
+
+/**
+ * A group: Algebra, owned by Ada, with Bob and Cleo; no sessions.
+ * @param {string} id
+ * @param {string} name
+ * @param {Partial<Group>} [extra]
+ * @returns {Group}
+ */
+export function group(id, name, extra = {}) {
+  return {
+    id,
+    name,
+    room: `group-${id}`,
+    owner: 'ada-1',
+    members: [groupMember('ada-1', 'Ada'), groupMember('bob-2', 'Bob'), groupMember('cleo-3', 'Cleo')],
+    sessions: [],
+    invite: 'G-K7QX-29FD',
+    created_at: 1_795_000_000_000,
+    ...extra,
+  };
+}
+
+/**
+ * A member's presence: offline, unless `extra` says otherwise.
+ * @param {string} identity
+ * @param {Partial<MemberPresence>} [extra]
+ * @returns {MemberPresence}
+ */
+export function memberPresence(identity, extra = {}) {
+  return { identity, status: 'offline', room: null, focus: null, ...extra };
+}
+
+/**
+ * A group's card: we are Ada (its owner), online; the others offline; connected.
+ * @param {Group} g
+ * @param {Partial<GroupCard>} [extra]
+ * @returns {GroupCard}
+ */
+export function groupCard(g, extra = {}) {
+  const relay = '192.168.1.20:7450';
+  return {
+    group: g,
+    relay,
+    you: 'ada-1',
+    owner: g.owner === (extra.you ?? 'ada-1'),
+    hostedHere: true,
+    inviteLink: `studyhall://group?relay=${encodeURIComponent(relay)}&code=${g.invite}`,
+    inviteCode: `${g.invite}@${relay}`,
+    presence: g.members.map((m) => memberPresence(m.identity, { status: m.identity === (extra.you ?? 'ada-1') ? 'online' : 'offline' })),
+    connected: true,
+    problem: null,
+    ...extra,
+  };
+}
+
+/**
+ * The groups as the app tells of them: none, no personal blocks, not hidden.
+ * @param {Partial<GroupsChanged>} [extra]
+ * @returns {GroupsChanged}
+ */
+export function groupsChanged(extra = {}) {
+  return { groups: [], blocks: [], hidden: false, ...extra };
+}
+
+/**
+ * One occurrence on the calendar.
+ * @param {string} session
+ * @param {string} title
+ * @param {number} startMs
+ * @param {Partial<Occurrence>} [extra]
+ * @returns {Occurrence}
+ */
+export function occurrence(session, title, startMs, extra = {}) {
+  return {
+    session,
+    title,
+    start_ms: startMs,
+    end_ms: startMs + 3_600_000,
+    occurrence: new Date(startMs).toISOString().slice(0, 16),
+    moved: false,
+    ...extra,
+  };
+}
+
+/**
+ * An occurrence of a group's session (or, `group` null, of a personal block).
+ * @param {string | null} group
+ * @param {string | null} groupName
+ * @param {Occurrence} o
+ * @returns {CalendarEntry}
+ */
+export function calendarEntry(group, groupName, o) {
+  return { group, groupName, occurrence: o };
+}
+
+/**
+ * A reminder: a group's session starting in 4 minutes.
+ * @param {Partial<SessionReminder>} [extra]
+ * @returns {SessionReminder}
+ */
+export function sessionReminder(extra = {}) {
+  return {
+    group: 'g1',
+    groupName: 'Algebra',
+    session: 's1',
+    title: 'Problem set',
+    startMs: Date.now() + 4 * 60_000,
+    minutes: 4,
+    join: false,
     ...extra,
   };
 }

@@ -6,30 +6,48 @@
  */
 import { vi } from 'vitest';
 import type * as Service from '../services/studyhall';
-import type { FileDrop, InviteOpened, MaterialTransfer, MediaStatus, QuitRequested, RoomEvent } from '../services/types';
-import { appInfo, devices, settings, studySummary } from './fixtures';
+import type {
+  FileDrop,
+  GroupsChanged,
+  InviteOpened,
+  MaterialTransfer,
+  MediaStatus,
+  QuitRequested,
+  RoomEvent,
+  SessionReminder,
+} from '../services/types';
+import { appInfo, devices, groupsChanged, settings, snapshot, studySummary } from './fixtures';
 
 export {
   attachment,
   boardSummary,
+  calendarEntry,
   chatMessage,
   chatPage,
   dayTotal,
   features,
+  group,
+  groupCard,
+  groupMember,
+  groupsChanged,
   invite,
   lectureState,
   material,
   materialsState,
   materialTransfer,
   media,
+  memberPresence,
+  occurrence,
   participant,
   poll,
   pollDraft,
   question,
   raisedHand,
   roomTotal,
+  sessionReminder,
   settings,
   snapshot,
+  studySession,
   studySummary,
   timerRun,
   timerSettings,
@@ -38,6 +56,8 @@ export {
 
 /** Where the mocked `exportStudyCsv` says it wrote the file. */
 export const EXPORT_PATH = '/home/ada/Downloads/studyhall-study-2026-12-05.csv';
+/** Where the mocked `exportCalendar` says it wrote the file. */
+export const CALENDAR_PATH = '/home/ada/Downloads/studyhall-calendar.ics';
 
 export type Handlers = {
   room: ((e: RoomEvent) => void)[];
@@ -46,9 +66,20 @@ export type Handlers = {
   invite: ((i: InviteOpened) => void)[];
   transfer: ((t: MaterialTransfer) => void)[];
   drop: ((d: FileDrop) => void)[];
+  groups: ((g: GroupsChanged) => void)[];
+  reminder: ((r: SessionReminder) => void)[];
 };
 
-export const handlers: Handlers = { room: [], media: [], quit: [], invite: [], transfer: [], drop: [] };
+export const handlers: Handlers = {
+  room: [],
+  media: [],
+  quit: [],
+  invite: [],
+  transfer: [],
+  drop: [],
+  groups: [],
+  reminder: [],
+};
 
 /** The mocked module's factory body: real AppError & helpers, vi.fn() commands. */
 export async function mockService(importOriginal: () => Promise<typeof Service>) {
@@ -96,12 +127,30 @@ export async function mockService(importOriginal: () => Promise<typeof Service>)
     setStudyGoal: vi.fn((minutes: number) => Promise.resolve(studySummary({ goalMinutes: minutes }))),
     dismissStudyNotice: vi.fn(() => Promise.resolve()),
     exportStudyCsv: vi.fn(() => Promise.resolve(EXPORT_PATH)),
+    groupsView: vi.fn(() => Promise.resolve(groupsChanged())),
+    createGroup: vi.fn(),
+    parseGroupInvite: vi.fn((text: string) => Promise.resolve(text.trim().split('@')[0]!.toUpperCase())),
+    joinGroup: vi.fn(),
+    leaveGroup: vi.fn(() => Promise.resolve(null)),
+    removeGroupMember: vi.fn(() => Promise.resolve(null)),
+    newGroupInvite: vi.fn(),
+    addSession: vi.fn((_group: string | null, draft: Service.SessionDraft) =>
+      Promise.resolve({ id: 'new-1', by: 'ada-1', ...draft }),
+    ),
+    changeSession: vi.fn(() => Promise.resolve(null)),
+    calendar: vi.fn(() => Promise.resolve([] as Service.CalendarEntry[])),
+    setAppearOffline: vi.fn(() => Promise.resolve(null)),
+    openGroupRoom: vi.fn(() => Promise.resolve(snapshot())),
+    exportCalendar: vi.fn(() => Promise.resolve(CALENDAR_PATH as string | null)),
+    importCalendar: vi.fn(() => Promise.resolve(null as Service.ImportReport | null)),
     onRoomEvent: vi.fn(subscribe(handlers.room)),
     onMediaStatus: vi.fn(subscribe(handlers.media)),
     onQuitRequested: vi.fn(subscribe(handlers.quit)),
     onInviteOpened: vi.fn(subscribe(handlers.invite)),
     onMaterialTransfer: vi.fn(subscribe(handlers.transfer)),
     onFileDrop: vi.fn(subscribe(handlers.drop)),
+    onGroupsChanged: vi.fn(subscribe(handlers.groups)),
+    onSessionReminder: vi.fn(subscribe(handlers.reminder)),
   };
 }
 
@@ -112,4 +161,6 @@ export function resetHandlers() {
   handlers.invite.length = 0;
   handlers.transfer.length = 0;
   handlers.drop.length = 0;
+  handlers.groups.length = 0;
+  handlers.reminder.length = 0;
 }
