@@ -30,7 +30,20 @@ const STATUS_IS = `const [name, status] = arguments;
 
 test('the app creates a group and schedules a session; a headless client joins by invite and shows online on the group page', async (t) => {
   const { work, env } = await desktop(t);
-  const { driver } = await tauriDriver(t, env);
+  const { driver: raw } = await tauriDriver(t, env);
+  // A step that fails is named in the failure.
+  const driver = new Proxy(raw, {
+    get(target, name) {
+      const value = target[name];
+      if (typeof value !== 'function') return value;
+      return (...args) => {
+        const step = `${String(name)} ${String(JSON.stringify(args[0]) ?? '').slice(0, 120)}`;
+        return Promise.resolve(value.apply(target, args)).catch((e) => {
+          throw new Error(`${step}: ${e.message}`);
+        });
+      };
+    },
+  });
 
   await driver.start({ 'tauri:options': { application: appBin } });
   await driver.waitFor('the start screen, loaded', `const n = document.querySelector('[data-testid=display-name]'); return n && !n.disabled`, { timeout: 30000 });
@@ -88,4 +101,13 @@ test('the app creates a group and schedules a session; a headless client joins b
   // Bob goes: offline on the page.
   bob.kill('SIGTERM');
   await driver.waitFor('Bob offline', STATUS_IS, { timeout: 30000, args: ['Bob', 'offline'] });
+
+  // The calendar: the session in the week view and, every week of it, in the month view.
+  await driver.click('[data-testid=group-calendar]');
+  await driver.waitFor('the week view with the session', `return document.querySelector('[data-testid=calendar-week]') && [...document.querySelectorAll('[data-testid=calendar-entry]')].some((e) => e.textContent.includes('Problem set'))`, { timeout: 20000 });
+  await shot(driver, 'calendar-week.png');
+  await driver.click('[data-testid=calendar-view-month]');
+  const inMonth = await driver.waitFor('the month view with the session', `return document.querySelector('[data-testid=calendar-month]') && [...document.querySelectorAll('[data-testid=calendar-entry]')].filter((e) => e.textContent.includes('Problem set')).length`, { timeout: 20000 });
+  assert.ok(inMonth >= 1, 'the weekly session in the month');
+  await shot(driver, 'calendar-month.png');
 });

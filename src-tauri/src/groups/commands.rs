@@ -134,6 +134,7 @@ pub async fn remove_group_member(
     GroupsApi::new(&m.relay)?
         .remove_member(&group, &m.token, &identity)
         .await?;
+    groups.0.refresh_all().await;
     Ok(())
 }
 
