@@ -233,9 +233,16 @@ mod rules {
             )));
         }
         for change in &draft.changes {
-            parse_wall(&change.occurrence)?;
+            let own = parse_wall(&change.occurrence)?;
             if let Some(to) = &change.moved_to {
-                parse_wall(to)?;
+                let to = parse_wall(to)?;
+                if (to - own).num_days().abs() > 365 {
+                    return Err(fail(format!(
+                        "an occurrence moves at most a year ({} to {})",
+                        change.occurrence,
+                        to.format(WALL)
+                    )));
+                }
             }
         }
         Ok(())

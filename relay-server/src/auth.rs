@@ -275,12 +275,13 @@ impl TokenKeys {
             .unwrap_or_default()
     }
 
-    /// The identity a group token signed here names, even when its time ran out: a
-    /// member whose token expired joins again as themselves. `None` for anything not
-    /// signed by this relay.
-    pub fn group_identity(&self, token: &str) -> Option<String> {
+    /// The identity a group token signed here names, even when its time ran out (up to
+    /// `grace` ago): a member whose token expired joins again as themselves. `None` for
+    /// anything not signed by this relay, or expired longer ago.
+    pub fn group_identity(&self, token: &str, grace: Duration) -> Option<String> {
         jsonwebtoken::decode::<GroupClaims>(token, &self.decoding, &self.group_identity)
             .ok()
+            .filter(|d| d.claims.exp.saturating_add(grace.as_secs()) > now_secs())
             .map(|d| d.claims.sub)
             .filter(|sub| ids::check_identity(sub).is_ok())
     }

@@ -505,9 +505,13 @@ test('groups: removing a member sends group_gone (removed), then 403 banned ever
     assertApiError(await call(relay, 'GET', `/v1/groups/${group.id}`, { token: bob.token }), 403, 'banned', 'read after removal');
     assertApiError(await call(relay, 'POST', `/v1/groups/${group.id}/room`, { token: bob.token }), 403, 'banned', 'room token after removal');
     assertApiError(await call(relay, 'POST', `/v1/groups/${group.id}/sessions`, { token: bob.token, body: session() }), 403, 'banned', 'add a session after removal');
-    assertApiError(await join(relay, { code: group.invite, name: 'Bob', device: bobDevice }), 403, 'banned', 'join again from the same device');
-    assertApiError(await join(relay, { code: group.invite, name: 'Robert', device: newDevice(), token: bob.token }), 403, 'banned', 'join again with his identity on another device');
-    assertApiError(await join(relay, { code: group.invite, name: 'Bob', device: bobDevice, token: bobsOwn.token }), 403, 'banned', "join again with his other group's token");
+    // A removal makes a new invite: the one Bob holds stops working.
+    const current = (await call(relay, 'GET', `/v1/groups/${group.id}`, { token: ada.token })).json.invite;
+    assert.notEqual(current, group.invite, 'a new invite after a removal');
+    assertApiError(await join(relay, { code: group.invite, name: 'Bob', device: newDevice() }), 404, 'invite_not_found', 'the old invite after a removal');
+    assertApiError(await join(relay, { code: current, name: 'Bob', device: bobDevice }), 403, 'banned', 'join again from the same device');
+    assertApiError(await join(relay, { code: current, name: 'Robert', device: newDevice(), token: bob.token }), 403, 'banned', 'join again with his identity on another device');
+    assertApiError(await join(relay, { code: current, name: 'Bob', device: bobDevice, token: bobsOwn.token }), 403, 'banned', "join again with his other group's token");
     // A watch with his token: refused as banned, the socket stays.
     const again = await watch(bobWatch, [bobsOwn.token, bob.token]);
     assert.equal(again.type, 'watching');
@@ -530,7 +534,8 @@ test('groups: removing a member sends group_gone (removed), then 403 banned ever
     assertApiError(await call(relay, 'GET', `/v1/groups/${group.id}`, { token: cy.token }), 403, 'forbidden', 'read after leaving');
     const w = await watch(cyWatch, [cy.token]);
     assert.deepEqual(w.refused.map((x) => [x.index, x.code]), [[0, 'forbidden']], 'a watch after leaving');
-    r = await join(relay, { code: group.invite, name: 'Cy', token: cy.token });
+    // (Bob's removal made a new invite; Cy knows it as a member would.)
+    r = await join(relay, { code: current, name: 'Cy', token: cy.token });
     assert.equal(r.status, 200, `a member who left may join again: ${r.text}`);
     assert.equal(r.json.identity, cy.identity, 'with her token, the same identity');
     assert.equal(r.json.group.members.at(-1).identity, cy.identity, 'back last');

@@ -13,7 +13,7 @@ use studyhall_protocol::schedule::SessionDraft;
 use studyhall_protocol::timer::{Phase, TimerRequest};
 use studyhall_protocol::{ClientFrame, ErrorCode, MediaState, ServerMessage};
 use studyhall_tests::cluster::{Node, RedisServer};
-use studyhall_tests::{expect, TestRelay, WAIT};
+use studyhall_tests::{expect, join_refused, TestRelay, WAIT};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// The next presence frame that `pred` accepts (others are skipped).
@@ -285,6 +285,7 @@ async fn removed_and_refused(owner_api: &GroupsApi, member_api: &GroupsApi) {
     })
     .await;
 
+    let bob_ticket = member_api.room_ticket(&group, &member.token).await.unwrap();
     owner_api
         .remove_member(&group, &owner.token, &member.identity)
         .await
@@ -308,11 +309,22 @@ async fn removed_and_refused(owner_api: &GroupsApi, member_api: &GroupsApi) {
         code_of(member_api.room_ticket(&group, &member.token).await),
         "banned"
     );
-    // Not with the same invite, on the same device or under the same identity.
+    // The removal made a new invite: the one Bob holds stops working; and with the new
+    // one he stays out, on the same device or under the same identity.
+    let (now, _) = owner_api.show(&group, &owner.token).await.unwrap();
+    assert_ne!(now.invite, owner.group.invite);
     assert_eq!(
         code_of(
             member_api
-                .join(&owner.group.invite, "Bob", "device-bob", None)
+                .join(&owner.group.invite, "Bob", "device-other", None)
+                .await
+        ),
+        "invite_not_found"
+    );
+    assert_eq!(
+        code_of(
+            member_api
+                .join(&now.invite, "Bob", "device-bob", None)
                 .await
         ),
         "banned"
@@ -320,16 +332,15 @@ async fn removed_and_refused(owner_api: &GroupsApi, member_api: &GroupsApi) {
     assert_eq!(
         code_of(
             member_api
-                .join(
-                    &owner.group.invite,
-                    "Bob",
-                    "device-new",
-                    Some(&member.token)
-                )
+                .join(&now.invite, "Bob", "device-new", Some(&member.token))
                 .await
         ),
         "banned"
     );
+    // Nor with a room token bought before: the group's room takes members only.
+    let url = member_api.presence_url().replace("/v1/presence", "");
+    let (code, close, _) = join_refused(&url, &bob_ticket.room, &bob_ticket.token).await;
+    assert_eq!((code, close), (ErrorCode::Banned, 4003));
 
     // A new invite: the old code stops working, the new one works.
     let renewed = owner_api.new_invite(&group, &owner.token).await.unwrap();

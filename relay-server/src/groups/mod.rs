@@ -145,7 +145,7 @@ impl Groups {
     /// The identity of a group token of this relay the caller already holds (any group,
     /// even one they were removed from, even one whose time ran out): joining keeps it.
     fn identity_from(&self, token: Option<&str>) -> Option<String> {
-        token.and_then(|t| self.keys.group_identity(t))
+        token.and_then(|t| self.keys.group_identity(t, GROUP_TOKEN_TTL))
     }
 
     fn joined(
@@ -340,6 +340,24 @@ impl Groups {
         })
     }
 
+    /// Whether `identity` may be in room `room`: any room that is not a group's standing
+    /// room, and a group's to its members only.
+    pub async fn admits(&self, room: &str, identity: &str) -> Result<(), GroupError> {
+        let Some(id) = room.strip_prefix("group-").filter(|id| is_group_id(id)) else {
+            return Ok(());
+        };
+        let stored = self.store.get(id).await?.ok_or(GroupError::NotFound)?;
+        if stored.group.members.iter().any(|m| m.identity == identity) {
+            Ok(())
+        } else if stored.removed.iter().any(|r| r == identity) {
+            Err(GroupError::Removed)
+        } else {
+            Err(GroupError::Forbidden(
+                "this is a study group's room, for its members only".into(),
+            ))
+        }
+    }
+
     /// A token of a presence `watch`: its claims and group, when it is a member's.
     pub async fn watch_view(&self, token: &str) -> Result<Member, GroupError> {
         let claims = self.keys.verify_group(token)?;
@@ -399,6 +417,8 @@ impl Groups {
                     if !g.removed.iter().any(|r| r == target) {
                         g.removed.push(target.to_string());
                     }
+                    // The invite they hold stops working too (the others see the new one).
+                    g.group.invite = new_invite();
                     if let Some(device) = device.filter(|d| !g.removed_devices.contains(d)) {
                         g.removed_devices.push(device);
                     }
@@ -591,6 +611,10 @@ mod tests {
         }
     }
 
+    async fn invite_of(g: &Groups, id: &str) -> String {
+        g.store.get(id).await.unwrap().unwrap().group.invite
+    }
+
     async fn member(g: &Groups, joined: &GroupJoined) -> Member {
         g.member(&joined.token, &joined.group.id).await.unwrap()
     }
@@ -658,9 +682,27 @@ mod tests {
             group: owner.group.id.clone(),
             iat: 1,
             nbf: 1,
-            exp: 2,
+            exp: crate::auth::now_secs() - 60,
         });
         assert!(g.keys.verify_group(&expired).is_err(), "expired");
+        let mut long_ago = g.keys.verify_group(&owner.token).unwrap();
+        long_ago.exp = crate::auth::now_secs() - GROUP_TOKEN_TTL.as_secs() - 60;
+        long_ago.sub = bob.identity.clone();
+        let long_ago = g.keys.sign_group(&long_ago);
+        // (Removing the impostor made a new invite.)
+        let code = invite_of(&g, &owner.group.id).await;
+        let stranger = g
+            .join(join(&code, "stranger", Some(&long_ago)), addr(6))
+            .await
+            .unwrap();
+        assert_ne!(
+            stranger.identity, bob.identity,
+            "a token expired longer ago than its lifetime names nobody"
+        );
+        g.remove_member(&member(&g, &owner).await, &stranger.identity)
+            .await
+            .unwrap();
+        let code = invite_of(&g, &owner.group.id).await;
         let bob_again = g
             .join(join(&code, "bob", Some(&expired)), addr(2))
             .await
@@ -702,6 +744,7 @@ mod tests {
             g.member(&cy.token, &owner.group.id).await,
             Err(GroupError::Forbidden(_))
         ));
+        let code = invite_of(&g, &owner.group.id).await;
         g.join(join(&code, "cy", Some(&cy.token)), addr(3))
             .await
             .unwrap();
@@ -710,6 +753,12 @@ mod tests {
             g.member(&bob.token, &owner.group.id).await,
             Err(GroupError::Removed)
         ));
+        // The invite Bob held stops working; the new one does not let him in either.
+        assert!(matches!(
+            g.join(join(&code, "bob", None), addr(2)).await,
+            Err(GroupError::InviteNotFound)
+        ));
+        let code = invite_of(&g, &owner.group.id).await;
         assert!(matches!(
             g.join(join(&code, "bob", None), addr(2)).await,
             Err(GroupError::Removed)

@@ -129,6 +129,8 @@ pub struct PresenceHub {
     /// This node's id; empty on an embedded relay.
     node: String,
     redis: Option<(redis::Client, redis::aio::ConnectionManager)>,
+    /// In a cluster: this node's view changes, to [`publish`] in order.
+    publisher: Option<mpsc::UnboundedSender<(String, NodeView)>>,
     groups: Arc<dyn GroupStore>,
     state: Mutex<HubState>,
 }
@@ -145,6 +147,7 @@ impl PresenceHub {
         Arc::new(PresenceHub {
             node: String::new(),
             redis: None,
+            publisher: None,
             groups,
             state: Mutex::new(HubState::default()),
         })
@@ -162,9 +165,12 @@ impl PresenceHub {
             crate::store::redis_manager_config(),
         )
         .await?;
+        let (publisher, changes) = mpsc::unbounded_channel();
+        tokio::spawn(publish(conn.clone(), node.to_string(), changes));
         Ok(Arc::new(PresenceHub {
             node: node.to_string(),
             redis: Some((client, conn)),
+            publisher: Some(publisher),
             groups,
             state: Mutex::new(HubState::default()),
         }))
@@ -291,32 +297,12 @@ impl PresenceHub {
         }
     }
 
+    /// Share a view with the other nodes, in the order views change (one task writes
+    /// them all, so a quick join and leave never arrive as a leave and a join).
     fn publish_view(&self, identity: String, view: NodeView) {
-        let Some((_, conn)) = &self.redis else { return };
-        let mut conn = conn.clone();
-        let node = self.node.clone();
-        let until = crate::ids::now_ms() + VIEW_TTL.as_millis() as u64;
-        tokio::spawn(async move {
-            let key = presence_key(&identity);
-            let message = Broadcast::View {
-                node: node.clone(),
-                identity,
-                view: view.clone(),
-                until,
-            };
-            let mut pipe = redis::pipe();
-            if view.is_empty() {
-                pipe.hdel(&key, &node);
-            } else {
-                let stored = serde_json::to_string(&(view, until)).unwrap_or_default();
-                pipe.hset(&key, &node, stored)
-                    .pexpire(&key, 2 * VIEW_TTL.as_millis() as i64);
-            }
-            pipe.publish(CHANNEL, serde_json::to_string(&message).unwrap_or_default());
-            if let Err(e) = pipe.query_async::<()>(&mut conn).await {
-                tracing::debug!(error = %e, "presence not shared; renewed later");
-            }
-        });
+        if let Some(publisher) = &self.publisher {
+            let _ = publisher.send((identity, view));
+        }
     }
 
     /// A presence socket opened for `identities`. Returns its id for the calls below.
@@ -580,9 +566,19 @@ impl PresenceHub {
             if !watcher.groups.contains_key(id) {
                 continue;
             }
+            // Not a member any more: removed now, or earlier with the word lost (a
+            // change that crossed a re-watch, a missed message between nodes).
+            let out = |g: &StoredGroup| {
+                removed.is_some_and(|r| watcher.own.contains(r))
+                    || !g
+                        .group
+                        .members
+                        .iter()
+                        .any(|m| watcher.own.contains(&m.identity))
+            };
             let gone = match stored {
                 None => Some("deleted"),
-                Some(_) if removed.is_some_and(|r| watcher.own.contains(r)) => Some("removed"),
+                Some(g) if out(g) => Some("removed"),
                 Some(_) => None,
             };
             let (Some(stored), None) = (stored, gone) else {
@@ -732,6 +728,37 @@ impl PresenceHub {
         let mut conn = conn.clone();
         if let Err(e) = pipe.query_async::<()>(&mut conn).await {
             tracing::debug!(error = %e, "presence views not renewed; next time");
+        }
+    }
+}
+
+/// Write this node's view changes to Redis and tell the other nodes, one after another,
+/// until the hub is gone.
+async fn publish(
+    mut conn: redis::aio::ConnectionManager,
+    node: String,
+    mut changes: mpsc::UnboundedReceiver<(String, NodeView)>,
+) {
+    while let Some((identity, view)) = changes.recv().await {
+        let until = crate::ids::now_ms() + VIEW_TTL.as_millis() as u64;
+        let key = presence_key(&identity);
+        let mut pipe = redis::pipe();
+        if view.is_empty() {
+            pipe.hdel(&key, &node);
+        } else {
+            let stored = serde_json::to_string(&(view.clone(), until)).unwrap_or_default();
+            pipe.hset(&key, &node, stored)
+                .pexpire(&key, 2 * VIEW_TTL.as_millis() as i64);
+        }
+        let message = Broadcast::View {
+            node: node.clone(),
+            identity,
+            view,
+            until,
+        };
+        pipe.publish(CHANNEL, serde_json::to_string(&message).unwrap_or_default());
+        if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+            tracing::debug!(error = %e, "presence not shared; renewed later");
         }
     }
 }

@@ -134,7 +134,7 @@ pub async fn remove_group_member(
     GroupsApi::new(&m.relay)?
         .remove_member(&group, &m.token, &identity)
         .await?;
-    groups.0.refresh_all().await;
+    groups.0.refresh(Some(&group)).await;
     Ok(())
 }
 
@@ -173,7 +173,7 @@ pub async fn add_session(
             let session = GroupsApi::new(&m.relay)?
                 .add_session(&group, &m.token, &draft)
                 .await?;
-            groups.0.refresh_all().await;
+            groups.0.refresh(Some(&group)).await;
             Ok(session)
         }
         None => {
@@ -218,7 +218,7 @@ pub async fn change_session(
             GroupsApi::new(&m.relay)?
                 .change_session(&group, &m.token, &session, draft.as_ref())
                 .await?;
-            groups.0.refresh_all().await;
+            groups.0.refresh(Some(&group)).await;
             Ok(())
         }
         None => {

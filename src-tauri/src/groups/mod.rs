@@ -113,6 +113,8 @@ pub struct Groups {
     dir: PathBuf,
     bridge: Arc<dyn GroupsBridge>,
     inner: Mutex<Inner>,
+    /// Held while this computer's group relay starts.
+    starting: Mutex<()>,
     pub reminders: std::sync::Mutex<reminders::Reminders>,
 }
 
@@ -168,6 +170,7 @@ impl Groups {
                 blocks,
                 ..Inner::default()
             }),
+            starting: Mutex::new(()),
             reminders: std::sync::Mutex::new(reminders::Reminders::default()),
         })
     }
@@ -195,8 +198,9 @@ impl Groups {
     /// The relay of this computer's groups: running, or started now (on its old port
     /// when it is free, so invites already handed out stay good).
     pub async fn ensure_relay(&self) -> Result<String, AppError> {
-        let mut inner = self.inner.lock().await;
-        if let Some(relay) = &inner.relay {
+        // One start at a time; the groups stay readable while it starts (seconds).
+        let _starting = self.starting.lock().await;
+        if let Some(relay) = &self.inner.lock().await.relay {
             return Ok(relay.addr().to_string());
         }
         #[derive(Default, Serialize, Deserialize)]
@@ -227,6 +231,7 @@ impl Groups {
                 port: relay.addr().port(),
             },
         );
+        let mut inner = self.inner.lock().await;
         // Memberships kept here follow the relay to its address.
         let mut moved = false;
         for m in inner.memberships.iter_mut().filter(|m| m.hosted_here) {
@@ -314,39 +319,46 @@ impl Groups {
     }
 
     /// One presence socket per relay, watching every group kept there.
-    async fn rewatch(self: &Arc<Self>) {
-        let mut inner = self.inner.lock().await;
-        let mut by_relay: HashMap<String, Vec<String>> = HashMap::new();
-        for m in &inner.memberships {
-            by_relay
-                .entry(m.relay.clone())
-                .or_default()
-                .push(m.token.clone());
-        }
-        inner
-            .watches
-            .retain(|relay, _| by_relay.contains_key(relay));
-        inner.status.retain(|relay, _| by_relay.contains_key(relay));
-        let hidden = inner.hidden;
-        for (relay, tokens) in by_relay {
-            if let Some(watch) = inner.watches.get(&relay) {
-                watch.watch(tokens);
-                continue;
+    /// (Boxed: the presence pump it starts calls it again, and an `async fn` that reaches
+    /// itself has no nameable type to be `Send`.)
+    fn rewatch(
+        self: &Arc<Self>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            let mut inner = self.inner.lock().await;
+            let mut by_relay: HashMap<String, Vec<String>> = HashMap::new();
+            for m in &inner.memberships {
+                by_relay
+                    .entry(m.relay.clone())
+                    .or_default()
+                    .push(m.token.clone());
             }
-            match PresenceWatch::start(&relay, tokens, hidden) {
-                Ok((watch, events)) => {
-                    inner.watches.insert(relay.clone(), watch);
-                    tokio::spawn(pump(Arc::downgrade(self), relay, events));
+            inner
+                .watches
+                .retain(|relay, _| by_relay.contains_key(relay));
+            inner.status.retain(|relay, _| by_relay.contains_key(relay));
+            let hidden = inner.hidden;
+            for (relay, tokens) in by_relay {
+                if let Some(watch) = inner.watches.get(&relay) {
+                    watch.watch(tokens);
+                    continue;
                 }
-                Err(e) => {
-                    inner.status.insert(relay, Err(e.to_string()));
+                match PresenceWatch::start(&relay, tokens, hidden) {
+                    Ok((watch, events)) => {
+                        inner.watches.insert(relay.clone(), watch);
+                        tokio::spawn(pump(Arc::downgrade(self), relay, events));
+                    }
+                    Err(e) => {
+                        inner.status.insert(relay, Err(e.to_string()));
+                    }
                 }
             }
-        }
+        })
     }
 
     /// What a relay's presence socket said.
-    async fn heard(&self, relay: &str, event: PresenceEvent) {
+    async fn heard(self: &Arc<Self>, relay: &str, event: PresenceEvent) {
+        let mut dropped = false;
         {
             let mut inner = self.inner.lock().await;
             match event {
@@ -357,8 +369,33 @@ impl Groups {
                 }
                 PresenceEvent::Server(msg) => match msg {
                     PresenceServer::Watching {
-                        groups, presence, ..
+                        groups,
+                        presence,
+                        refused,
+                        ..
                     } => {
+                        // Tokens for groups that are gone for us (deleted, or we were
+                        // removed while away): the groups are dropped. `index` is the
+                        // token's place in the watch, the memberships' order there.
+                        let gone: Vec<String> = refused
+                            .iter()
+                            .filter(|r| is_gone(Some(r.code.as_str())))
+                            .filter_map(|r| {
+                                inner
+                                    .memberships
+                                    .iter()
+                                    .filter(|m| m.relay == relay)
+                                    .nth(r.index as usize)
+                                    .map(|m| m.group.clone())
+                            })
+                            .collect();
+                        if !gone.is_empty() {
+                            inner
+                                .memberships
+                                .retain(|m| !(m.relay == relay && gone.contains(&m.group)));
+                            let _ = self.save(&inner);
+                            dropped = true;
+                        }
                         inner.status.insert(relay.to_string(), Ok(()));
                         let known = inner.presence.entry(relay.to_string()).or_default();
                         known.clear();
@@ -383,10 +420,14 @@ impl Groups {
                             .memberships
                             .retain(|m| !(m.relay == relay && m.group == group));
                         let _ = self.save(&inner);
+                        dropped = true;
                     }
                     _ => {}
                 },
             }
+        }
+        if dropped {
+            self.rewatch().await;
         }
         self.changed().await;
     }
@@ -402,8 +443,23 @@ impl Groups {
     }
 
     /// Read every group again (and renew its token).
-    async fn refresh_all(&self) {
-        let memberships = self.inner.lock().await.memberships.clone();
+    async fn refresh_all(self: &Arc<Self>) {
+        self.refresh(None).await;
+    }
+
+    /// Read `group` (or every group) again, renewing its token; a group that is gone,
+    /// or that we were removed from, is dropped.
+    async fn refresh(self: &Arc<Self>, only: Option<&str>) {
+        let memberships: Vec<Membership> = self
+            .inner
+            .lock()
+            .await
+            .memberships
+            .iter()
+            .filter(|m| only.is_none_or(|g| m.group == g))
+            .cloned()
+            .collect();
+        let mut dropped = false;
         for m in memberships {
             let Ok(api) = GroupsApi::new(&m.relay) else {
                 continue;
@@ -423,8 +479,20 @@ impl Groups {
                     }
                     let _ = self.save(&inner);
                 }
+                Err(e) if is_gone(e.code()) => {
+                    tracing::info!(group = %m.group, error = %e, "a group is gone for us");
+                    let mut inner = self.inner.lock().await;
+                    inner
+                        .memberships
+                        .retain(|k| !(k.relay == m.relay && k.group == m.group));
+                    let _ = self.save(&inner);
+                    dropped = true;
+                }
                 Err(e) => tracing::info!(group = %m.group, error = %e, "a group could not be read"),
             }
+        }
+        if dropped {
+            self.rewatch().await;
         }
         self.changed().await;
     }
@@ -503,25 +571,40 @@ impl Groups {
     pub async fn calendar(&self, from_ms: u64, to_ms: u64) -> Result<Vec<CalendarEntry>, AppError> {
         let inner = self.inner.lock().await;
         let mut out = vec![];
-        let mut add = |group: Option<&Group>, session: &StudySession| -> Result<(), AppError> {
-            let occurrences = schedule::expand(session, from_ms, to_ms)
-                .map_err(|e| AppError::new(AppErrorKind::InvalidInput, e.0))?;
-            out.extend(occurrences.into_iter().map(|occurrence| CalendarEntry {
-                group: group.map(|g| g.id.clone()),
-                group_name: group.map(|g| g.name.clone()),
-                occurrence,
-            }));
-            Ok(())
+        if to_ms < from_ms || to_ms - from_ms > schedule::MAX_WINDOW_DAYS * 86_400_000 {
+            return Err(AppError::new(
+                AppErrorKind::InvalidInput,
+                format!(
+                    "The calendar shows at most {} days at once.",
+                    schedule::MAX_WINDOW_DAYS
+                ),
+            ));
+        }
+        // A session this app cannot expand (a time zone it does not know, say) is left
+        // out, not the whole calendar.
+        let mut add = |group: Option<&Group>, session: &StudySession| match schedule::expand(
+            session, from_ms, to_ms,
+        ) {
+            Ok(occurrences) => {
+                out.extend(occurrences.into_iter().map(|occurrence| CalendarEntry {
+                    group: group.map(|g| g.id.clone()),
+                    group_name: group.map(|g| g.name.clone()),
+                    occurrence,
+                }))
+            }
+            Err(e) => {
+                tracing::warn!(session = %session.id, error = %e, "a session left off the calendar")
+            }
         };
         for m in &inner.memberships {
             if let Some(group) = &m.last_seen {
                 for s in &group.sessions {
-                    add(Some(group), s)?;
+                    add(Some(group), s);
                 }
             }
         }
         for s in &inner.blocks {
-            add(None, s)?;
+            add(None, s);
         }
         out.sort_by_key(|e| e.occurrence.start_ms);
         Ok(out)
@@ -567,6 +650,12 @@ impl Groups {
         }
         self.changed().await;
     }
+}
+
+/// Whether a relay's error code means the group is gone for us: deleted, or we were
+/// removed (or left) while away.
+fn is_gone(code: Option<&str>) -> bool {
+    matches!(code, Some("not_found" | "banned" | "forbidden"))
 }
 
 fn no_group(group: &str) -> AppError {

@@ -22,6 +22,7 @@ import {
   MAX_COUNT,
   MAX_MINUTES,
   MIN_MINUTES,
+  keptChanges,
   newForm,
   repeatSummary,
   weekdayCode,
@@ -106,6 +107,7 @@ export function ScheduleDialog({
       setProblems(made.problems);
       return;
     }
+    if (editing) made.draft.changes = keptChanges(editing, made.draft);
     setBusy(true);
     setError(null);
     const group = target === ME ? null : target;

@@ -6,6 +6,7 @@ import {
   draftOfForm,
   formOfSession,
   formProblems,
+  keptChanges,
   newForm,
   readRrule,
   repeatSummary,
@@ -156,5 +157,24 @@ describe('changing one occurrence', () => {
   it("keeps the rest of the session's draft", () => {
     const changed = withChange(session, '2026-12-21T18:00', null);
     expect({ ...changed, changes: [] }).toEqual({ ...draftOf(session), changes: [] });
+  });
+});
+
+describe('keptChanges', () => {
+  const series = {
+    title: 'Problem set',
+    start: '2026-12-07T18:00',
+    tz: 'Europe/Berlin',
+    minutes: 60,
+    rrule: 'FREQ=WEEKLY',
+    changes: [{ occurrence: '2026-12-14T18:00', moved_to: null }],
+  };
+  it('keeps cancelled and moved occurrences while the series keeps its start, zone and rule', () => {
+    expect(keptChanges(series, { ...series, title: 'Renamed', minutes: 90 })).toEqual(series.changes);
+  });
+  it('drops them when the start, the zone or the rule changes (they would name other occurrences)', () => {
+    expect(keptChanges(series, { ...series, start: '2026-12-07T19:00' })).toEqual([]);
+    expect(keptChanges(series, { ...series, tz: 'UTC' })).toEqual([]);
+    expect(keptChanges(series, { ...series, rrule: 'FREQ=DAILY' })).toEqual([]);
   });
 });

@@ -234,6 +234,16 @@ export function draftOfForm(
   return { draft, problems: null };
 }
 
+/**
+ * The changes (cancelled or moved occurrences) an edited series keeps: they name
+ * occurrences by their wall-clock start, so when the start, the time zone or the rule
+ * changes they would point at the wrong ones (a cancelled one coming back), and go.
+ */
+export function keptChanges(before: SessionDraft, after: SessionDraft): OccurrenceChange[] {
+  const same = before.start === after.start && before.tz === after.tz && (before.rrule ?? null) === (after.rrule ?? null);
+  return same ? (before.changes ?? []) : [];
+}
+
 /** A session's draft (what `changeSession` takes), without its id and author. */
 export function draftOf(session: StudySession): SessionDraft {
   return {

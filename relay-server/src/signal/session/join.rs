@@ -100,6 +100,22 @@ impl Session {
             });
         }
 
+        // A group's standing room takes its members only: a room token bought before a
+        // removal (or the group's deletion) no longer lets its holder in.
+        if let Err(e) = relay.groups.admits(&room, &claims.sub).await {
+            let code = match e {
+                crate::groups::GroupError::Unavailable(_) => ErrorCode::StorageUnavailable,
+                _ => ErrorCode::Banned,
+            };
+            relay.metrics.error_sent(code);
+            return Err(Refusal::new(
+                code,
+                e.to_string(),
+                request_id,
+                CloseCode::KICKED,
+            ));
+        }
+
         // A guest a host removed stays out on the same device under a new identity, and
         // nobody but a host comes in under a present host's name.
         if let Some(live) = relay.rooms.get(&room) {
