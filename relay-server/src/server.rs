@@ -448,32 +448,40 @@ fn start_media(
 async fn route_notices(relay: Weak<RelayInner>, mut notices: mpsc::UnboundedReceiver<Notice>) {
     while let Some(notice) = notices.recv().await {
         let Some(relay) = relay.upgrade() else { break };
-        let (group, identity, msg) = match notice {
+        let (group, identity, conn, msg) = match notice {
             Notice::SubscribeOffer {
                 group,
                 identity,
+                conn,
                 sdp,
                 tracks,
             } => (
                 group,
                 identity,
+                conn,
                 ServerMessage::SubscribeOffer { sdp, tracks },
             ),
             Notice::MediaFailed {
                 group,
                 identity,
+                conn,
                 message,
-            } => {
-                relay.metrics.error_sent(ErrorCode::MediaFailed);
-                (
-                    group,
-                    identity,
-                    ServerMessage::error(ErrorCode::MediaFailed, message, None),
-                )
-            }
+            } => (
+                group,
+                identity,
+                conn,
+                ServerMessage::error(ErrorCode::MediaFailed, message, None),
+            ),
         };
-        if let Some(room) = relay.rooms.get(&group) {
-            room.send_to(&identity, Outbound::message(&msg));
+        // Only to the connection the notice is about: a participant that joined again
+        // meanwhile negotiates its new media from scratch, and a stale offer or failure
+        // would confuse it.
+        let sent = relay
+            .rooms
+            .get(&group)
+            .is_some_and(|room| room.send_to_conn(&identity, conn, Outbound::message(&msg)));
+        if sent && matches!(msg, ServerMessage::Error { .. }) {
+            relay.metrics.error_sent(ErrorCode::MediaFailed);
         }
     }
 }

@@ -261,11 +261,11 @@ pub fn sdp_offer(data: &[u8]) {
     };
     let now = Instant::now();
     let mut sfu = studyhall_relay::sfu::Sfu::new("10.0.0.1:7451".parse().expect("an address"));
-    sfu.join(now, "r", "ada", true);
+    sfu.join(now, "r", "ada", 1, true);
     let tracks = [PublishedTrack {
         mid: "0".into(),
         source: TrackSource::Camera,
     }];
-    let _ = sfu.publish(now, "r", "ada", text, &tracks);
-    let _ = sfu.publish(now, "r", "ada", text, &[]);
+    let _ = sfu.publish(now, "r", "ada", 1, text, &tracks);
+    let _ = sfu.publish(now, "r", "ada", 1, text, &[]);
 }

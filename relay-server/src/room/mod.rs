@@ -247,6 +247,18 @@ impl Room {
         }
     }
 
+    /// Send to one participant only while `conn_id` is still its connection; whether it
+    /// was sent.
+    pub fn send_to_conn(&self, identity: &str, conn_id: u64, out: Outbound) -> bool {
+        match lock(&self.state).members.get(identity) {
+            Some(member) if member.conn.id == conn_id => {
+                member.conn.send(out);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Change a participant (if `conn_id` is still theirs) and tell everyone.
     /// Returns the participant after the change, or `None` when nothing changed.
     pub fn update_participant<F>(
@@ -349,17 +361,20 @@ impl Room {
     }
 
     /// Turn sources of `identity` off (or on) for it, whatever connection it is on (a
-    /// host's mute), and tell everyone. Returns whether anything changed.
-    pub fn force_media(&self, identity: &str, update: studyhall_protocol::MediaUpdate) -> bool {
-        let updated = {
+    /// host's mute), and tell everyone. Returns the connection it changed, if anything
+    /// changed.
+    pub fn force_media(
+        &self,
+        identity: &str,
+        update: studyhall_protocol::MediaUpdate,
+    ) -> Option<u64> {
+        let (updated, conn) = {
             let mut state = lock(&self.state);
-            let Some(member) = state.members.get_mut(identity) else {
-                return false;
-            };
+            let member = state.members.get_mut(identity)?;
             if !member.participant.media.apply(update) {
-                return false;
+                return None;
             }
-            member.participant.clone()
+            (member.participant.clone(), member.conn.id)
         };
         if let Some(tx) = &self.changes {
             let _ = tx.send(self.name.clone());
@@ -370,7 +385,7 @@ impl Room {
             },
             None,
         );
-        true
+        Some(conn)
     }
 
     /// Every participant with the cluster node its socket is on (`None`: this node).
@@ -581,13 +596,14 @@ impl Rooms {
     }
 
     /// A host removes `target`: it is told, closed, and kept out while the room lives.
+    /// Returns the connection it had.
     pub fn kick(
         &self,
         room: &Arc<Room>,
         target: &str,
         by: &str,
         reason: Option<String>,
-    ) -> Result<(), KickError> {
+    ) -> Result<u64, KickError> {
         if target == by {
             return Err(KickError::SelfKick);
         }
@@ -623,12 +639,12 @@ impl Rooms {
             None,
         );
         features::left(room, target, LeaveReason::Kicked, now());
-        Ok(())
+        Ok(member.conn.id)
     }
 
     /// A host ends the room: everyone (the host too) is told and closed, and the room is
-    /// removed. Returns the identities that were in it.
-    pub fn end_room(&self, room: &Arc<Room>, by: &str) -> Vec<String> {
+    /// removed. Returns the identities that were in it, with their connections.
+    pub fn end_room(&self, room: &Arc<Room>, by: &str) -> Vec<(String, u64)> {
         let members = {
             let mut rooms = lock(&self.rooms);
             let members = std::mem::take(&mut lock(&room.state).members);
@@ -644,7 +660,10 @@ impl Rooms {
                 reason: "the host ended the room".into(),
             });
         }
-        members.into_keys().collect()
+        members
+            .into_iter()
+            .map(|(identity, m)| (identity, m.conn.id))
+            .collect()
     }
 
     fn drop_if_empty(&self, rooms: &mut HashMap<String, Arc<Room>>, room: &Arc<Room>) {

@@ -73,15 +73,21 @@ pub enum SfuError {
     NotJoined,
     #[error("the media relay is not running")]
     Unavailable,
+    /// The participant joined again on a newer connection; this one's media is gone.
+    #[error("this connection was replaced by a newer one")]
+    Replaced,
 }
 
-/// Something the signaling layer must tell a participant.
+/// Something the signaling layer must tell a participant: only on connection `conn`,
+/// the one it joined with, never on a newer one that replaced it (whose media starts
+/// afresh).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notice {
     /// Send this offer on the participant's subscribe connection.
     SubscribeOffer {
         group: String,
         identity: String,
+        conn: u64,
         sdp: String,
         tracks: Vec<ForwardedTrack>,
     },
@@ -89,6 +95,7 @@ pub enum Notice {
     MediaFailed {
         group: String,
         identity: String,
+        conn: u64,
         message: String,
     },
 }
@@ -163,6 +170,8 @@ impl TrackOut {
 struct Peer {
     group: String,
     identity: String,
+    /// The signaling connection of the member this peer belongs to.
+    conn: u64,
     role: Role,
     rtc: Rtc,
     alive: bool,
@@ -186,6 +195,8 @@ struct Peer {
 
 #[derive(Debug, Default)]
 struct Member {
+    /// The signaling connection that joined; commands from any other are stale.
+    conn: u64,
     publish: Option<PeerId>,
     subscribe: Option<PeerId>,
     wants_media: bool,
@@ -313,14 +324,23 @@ impl Sfu {
         self.local
     }
 
-    /// Register a participant. With `wants_media`, every track published in the group is
-    /// forwarded to it (on a subscribe connection created when the first track exists).
-    pub fn join(&mut self, now: Instant, group: &str, identity: &str, wants_media: bool) {
+    /// Register a participant on signaling connection `conn`. With `wants_media`, every
+    /// track published in the group is forwarded to it (on a subscribe connection created
+    /// when the first track exists).
+    pub fn join(
+        &mut self,
+        now: Instant,
+        group: &str,
+        identity: &str,
+        conn: u64,
+        wants_media: bool,
+    ) {
         // A rejoin (reconnect) starts media afresh.
-        self.leave(now, group, identity);
+        self.remove_member(now, group, identity);
         self.members.insert(
             key(group, identity),
             Member {
+                conn,
                 wants_media,
                 ..Default::default()
             },
@@ -333,8 +353,30 @@ impl Sfu {
         }
     }
 
-    /// Remove a participant and everything it published.
-    pub fn leave(&mut self, now: Instant, group: &str, identity: &str) {
+    /// Remove a participant and everything it published, if `conn` is still the
+    /// connection it joined with: a late leave of a replaced connection does nothing to
+    /// the media of the one that replaced it.
+    pub fn leave(&mut self, now: Instant, group: &str, identity: &str, conn: u64) {
+        if self.conn_of(group, identity) == Some(conn) {
+            self.remove_member(now, group, identity);
+        }
+    }
+
+    /// The signaling connection `identity` joined `group` with.
+    fn conn_of(&self, group: &str, identity: &str) -> Option<u64> {
+        self.members.get(&key(group, identity)).map(|m| m.conn)
+    }
+
+    /// The member on connection `conn`, or why there is none.
+    fn member_on(&self, group: &str, identity: &str, conn: u64) -> Result<&Member, SfuError> {
+        match self.members.get(&key(group, identity)) {
+            None => Err(SfuError::NotJoined),
+            Some(m) if m.conn != conn => Err(SfuError::Replaced),
+            Some(m) => Ok(m),
+        }
+    }
+
+    fn remove_member(&mut self, now: Instant, group: &str, identity: &str) {
         let Some(member) = self.members.remove(&key(group, identity)) else {
             return;
         };
@@ -354,10 +396,15 @@ impl Sfu {
         now: Instant,
         group: &str,
         identity: &str,
+        conn: u64,
         source: TrackSource,
         enabled: bool,
     ) {
-        let Some(member) = self.members.get_mut(&key(group, identity)) else {
+        let Some(member) = self
+            .members
+            .get_mut(&key(group, identity))
+            .filter(|m| m.conn == conn)
+        else {
             return;
         };
         if enabled {
@@ -415,7 +462,13 @@ impl Sfu {
             debug!(%source, "no peer accepts this datagram");
             return;
         };
-        self.routes.insert(source, id);
+        if cached.is_none() {
+            // A peer is routed by the address it sends from now; an address it left
+            // (NAT rebinding, a new candidate) is forgotten, so the map holds about one
+            // entry per live peer however often addresses change.
+            self.routes.retain(|_, p| *p != id);
+            self.routes.insert(source, id);
+        }
         let peer = self.peers.get_mut(&id).expect("found above");
         guarded(peer, "handle_input", |rtc| rtc.handle_input(input));
         self.drain(now, id);
@@ -524,11 +577,13 @@ impl Sfu {
     ) -> Result<PeerId, SfuError> {
         let id = self.next_id;
         self.next_id += 1;
+        let conn = self.conn_of(group, identity).unwrap_or_default();
         self.peers.insert(
             id,
             Peer {
                 group: group.to_string(),
                 identity: identity.to_string(),
+                conn,
                 role,
                 rtc: new_rtc(now, self.local)?,
                 alive: true,
@@ -651,6 +706,7 @@ impl Sfu {
                 self.notices.push_back(Notice::MediaFailed {
                     group: peer.group.clone(),
                     identity: peer.identity.clone(),
+                    conn: peer.conn,
                     message: match &peer.failure {
                         Some(why) => {
                             format!("the {role} media connection failed ({why}); negotiate again")

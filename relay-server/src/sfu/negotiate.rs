@@ -11,12 +11,11 @@ impl Sfu {
         now: Instant,
         group: &str,
         identity: &str,
+        conn: u64,
         offer_sdp: &str,
         tracks: &[PublishedTrack],
     ) -> Result<String, SfuError> {
-        if !self.members.contains_key(&key(group, identity)) {
-            return Err(SfuError::NotJoined);
-        }
+        self.member_on(group, identity, conn)?;
         if tracks.len() > MAX_PUBLISHED_TRACKS {
             return Err(SfuError::Invalid(format!(
                 "at most {MAX_PUBLISHED_TRACKS} tracks can be published"
@@ -106,12 +105,11 @@ impl Sfu {
         now: Instant,
         group: &str,
         identity: &str,
+        conn: u64,
         sdp: &str,
     ) -> Result<(), SfuError> {
         let id = self
-            .members
-            .get(&key(group, identity))
-            .ok_or(SfuError::NotJoined)?
+            .member_on(group, identity, conn)?
             .subscribe
             .ok_or(SfuError::NoPendingOffer)?;
         let answer =
@@ -392,6 +390,7 @@ impl Sfu {
         self.notices.push_back(Notice::SubscribeOffer {
             group: peer.group.clone(),
             identity: peer.identity.clone(),
+            conn: peer.conn,
             sdp: offer.to_sdp_string(),
             tracks,
         });

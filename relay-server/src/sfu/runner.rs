@@ -15,15 +15,18 @@ enum Command {
     Join {
         group: String,
         identity: String,
+        conn: u64,
         wants_media: bool,
     },
     Leave {
         group: String,
         identity: String,
+        conn: u64,
     },
     Publish {
         group: String,
         identity: String,
+        conn: u64,
         sdp: String,
         tracks: Vec<PublishedTrack>,
         reply: oneshot::Sender<Result<String, SfuError>>,
@@ -31,12 +34,14 @@ enum Command {
     SubscribeAnswer {
         group: String,
         identity: String,
+        conn: u64,
         sdp: String,
         reply: oneshot::Sender<Result<(), SfuError>>,
     },
     SetEnabled {
         group: String,
         identity: String,
+        conn: u64,
         source: TrackSource,
         enabled: bool,
     },
@@ -64,23 +69,27 @@ impl SfuHandle {
         self.local
     }
 
-    pub async fn join(&self, group: &str, identity: &str, wants_media: bool) {
+    /// `identity` joined `group` on signaling connection `conn`. Every later command
+    /// names its connection: one from a connection that was replaced does nothing.
+    pub async fn join(&self, group: &str, identity: &str, conn: u64, wants_media: bool) {
         let _ = self
             .tx
             .send(Command::Join {
                 group: group.into(),
                 identity: identity.into(),
+                conn,
                 wants_media,
             })
             .await;
     }
 
-    pub async fn leave(&self, group: &str, identity: &str) {
+    pub async fn leave(&self, group: &str, identity: &str, conn: u64) {
         let _ = self
             .tx
             .send(Command::Leave {
                 group: group.into(),
                 identity: identity.into(),
+                conn,
             })
             .await;
     }
@@ -89,6 +98,7 @@ impl SfuHandle {
         &self,
         group: &str,
         identity: &str,
+        conn: u64,
         sdp: String,
         tracks: Vec<PublishedTrack>,
     ) -> Result<String, SfuError> {
@@ -97,6 +107,7 @@ impl SfuHandle {
             .send(Command::Publish {
                 group: group.into(),
                 identity: identity.into(),
+                conn,
                 sdp,
                 tracks,
                 reply,
@@ -110,6 +121,7 @@ impl SfuHandle {
         &self,
         group: &str,
         identity: &str,
+        conn: u64,
         sdp: String,
     ) -> Result<(), SfuError> {
         let (reply, rx) = oneshot::channel();
@@ -117,6 +129,7 @@ impl SfuHandle {
             .send(Command::SubscribeAnswer {
                 group: group.into(),
                 identity: identity.into(),
+                conn,
                 sdp,
                 reply,
             })
@@ -129,6 +142,7 @@ impl SfuHandle {
         &self,
         group: &str,
         identity: &str,
+        conn: u64,
         source: TrackSource,
         enabled: bool,
     ) {
@@ -137,6 +151,7 @@ impl SfuHandle {
             .send(Command::SetEnabled {
                 group: group.into(),
                 identity: identity.into(),
+                conn,
                 source,
                 enabled,
             })
@@ -178,16 +193,20 @@ impl SfuRecording {
                     group,
                     identity,
                     wants_media,
+                    ..
                 } => format!(
                     "join {group} {identity}{}",
                     if wants_media { "" } else { " (no media)" }
                 ),
-                Command::Leave { group, identity } => format!("leave {group} {identity}"),
+                Command::Leave {
+                    group, identity, ..
+                } => format!("leave {group} {identity}"),
                 Command::SetEnabled {
                     group,
                     identity,
                     source,
                     enabled,
+                    ..
                 } => format!(
                     "set_enabled {group} {identity} {} {enabled}",
                     source.as_str()
@@ -315,32 +334,40 @@ fn apply(sfu: &mut Sfu, command: Command) {
         Command::Join {
             group,
             identity,
+            conn,
             wants_media,
-        } => sfu.join(now, &group, &identity, wants_media),
-        Command::Leave { group, identity } => sfu.leave(now, &group, &identity),
+        } => sfu.join(now, &group, &identity, conn, wants_media),
+        Command::Leave {
+            group,
+            identity,
+            conn,
+        } => sfu.leave(now, &group, &identity, conn),
         Command::Publish {
             group,
             identity,
+            conn,
             sdp,
             tracks,
             reply,
         } => {
-            let _ = reply.send(sfu.publish(now, &group, &identity, &sdp, &tracks));
+            let _ = reply.send(sfu.publish(now, &group, &identity, conn, &sdp, &tracks));
         }
         Command::SubscribeAnswer {
             group,
             identity,
+            conn,
             sdp,
             reply,
         } => {
-            let _ = reply.send(sfu.subscribe_answer(now, &group, &identity, &sdp));
+            let _ = reply.send(sfu.subscribe_answer(now, &group, &identity, conn, &sdp));
         }
         Command::SetEnabled {
             group,
             identity,
+            conn,
             source,
             enabled,
-        } => sfu.set_enabled(now, &group, &identity, source, enabled),
+        } => sfu.set_enabled(now, &group, &identity, conn, source, enabled),
         Command::Counts { reply } => {
             let _ = reply.send(sfu.counts());
         }

@@ -109,12 +109,12 @@ fn publishing_requires_a_member_and_a_valid_offer() {
         source: TrackSource::Camera,
     }];
     assert_eq!(
-        sfu.publish(now, "r", "ada", &sdp, &tracks),
+        sfu.publish(now, "r", "ada", 1, &sdp, &tracks),
         Err(SfuError::NotJoined)
     );
-    sfu.join(now, "r", "ada", true);
+    sfu.join(now, "r", "ada", 1, true);
     assert!(matches!(
-        sfu.publish(now, "r", "ada", "v=garbage", &tracks),
+        sfu.publish(now, "r", "ada", 1, "v=garbage", &tracks),
         Err(SfuError::BadSdp(_))
     ));
     let wrong = [PublishedTrack {
@@ -122,11 +122,11 @@ fn publishing_requires_a_member_and_a_valid_offer() {
         source: TrackSource::Camera,
     }];
     assert_eq!(
-        sfu.publish(now, "r", "ada", &sdp, &wrong),
+        sfu.publish(now, "r", "ada", 1, &sdp, &wrong),
         Err(SfuError::UnknownMid("nope".into()))
     );
     assert_eq!(
-        sfu.subscribe_answer(now, "r", "ada", "v=0"),
+        sfu.subscribe_answer(now, "r", "ada", 1, "v=0"),
         Err(SfuError::NoPendingOffer),
         "no subscribe offer was made"
     );
@@ -138,15 +138,15 @@ fn a_published_track_is_offered_to_others_and_media_flows() {
     let mut sfu = Sfu::new(RELAY.parse().unwrap());
     let mut ada = Client::new(now, "10.0.0.2:5000");
     let mut bob = Client::new(now, "10.0.0.3:5000");
-    sfu.join(now, "r", "ada", true);
-    sfu.join(now, "r", "bob", true);
+    sfu.join(now, "r", "ada", 1, true);
+    sfu.join(now, "r", "bob", 1, true);
 
     let (sdp, mid, pending) = ada.publish_offer();
     let tracks = [PublishedTrack {
         mid: mid.to_string(),
         source: TrackSource::Camera,
     }];
-    let answer = sfu.publish(now, "r", "ada", &sdp, &tracks).unwrap();
+    let answer = sfu.publish(now, "r", "ada", 1, &sdp, &tracks).unwrap();
     ada.rtc
         .sdp_api()
         .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap())
@@ -174,7 +174,7 @@ fn a_published_track_is_offered_to_others_and_media_flows() {
         "ada is not offered her own track"
     );
     let answer = bob.answer(&sdp);
-    sfu.subscribe_answer(now, "r", "bob", &answer).unwrap();
+    sfu.subscribe_answer(now, "r", "bob", 1, &answer).unwrap();
 
     // ICE and DTLS complete in memory.
     pump(&mut sfu, &mut [&mut ada, &mut bob], &mut now, 100);
@@ -206,7 +206,7 @@ fn a_published_track_is_offered_to_others_and_media_flows() {
     assert_eq!(sfu.counts(), (1, 1, 1));
 
     // Muting stops forwarding.
-    sfu.set_enabled(now, "r", "ada", TrackSource::Camera, false);
+    sfu.set_enabled(now, "r", "ada", 1, TrackSource::Camera, false);
     for i in 10..20u32 {
         let t = str0m::media::MediaTime::from_90khz(u64::from(i) * 3000);
         ada.rtc
@@ -223,7 +223,7 @@ fn a_published_track_is_offered_to_others_and_media_flows() {
     );
 
     // Ada leaves: bob gets a new offer without her track.
-    sfu.leave(now, "r", "ada");
+    sfu.leave(now, "r", "ada", 1);
     let Some(Notice::SubscribeOffer { tracks, .. }) = sfu.poll_notice() else {
         panic!("no new offer")
     };
@@ -236,20 +236,20 @@ fn a_subscriber_connection_does_not_grow_without_bound() {
     let now = Instant::now();
     let mut sfu = Sfu::new(RELAY.parse().unwrap());
     let mut bob = Client::new(now, "10.0.0.3:5000");
-    sfu.join(now, "r", "bob", true);
+    sfu.join(now, "r", "bob", 1, true);
     let mut ufrags = std::collections::HashSet::new();
     let mut largest = 0;
     // Someone publishes, leaves, comes back: 40 times.
     for round in 0..40 {
-        sfu.join(now, "r", "ada", true);
+        sfu.join(now, "r", "ada", 1, true);
         let mut ada = Client::new(now, "10.0.0.2:5000");
         let (sdp, mid, _) = ada.publish_offer();
         let tracks = [PublishedTrack {
             mid: mid.to_string(),
             source: TrackSource::Camera,
         }];
-        sfu.publish(now, "r", "ada", &sdp, &tracks).unwrap();
-        sfu.leave(now, "r", "ada");
+        sfu.publish(now, "r", "ada", 1, &sdp, &tracks).unwrap();
+        sfu.leave(now, "r", "ada", 1);
         // Bob answers whatever he is offered (a new connection needs a new peer).
         while let Some(notice) = sfu.poll_notice() {
             let Notice::SubscribeOffer { identity, sdp, .. } = notice else {
@@ -268,7 +268,7 @@ fn a_subscriber_connection_does_not_grow_without_bound() {
             }
             largest = largest.max(sdp.matches("\nm=").count());
             let answer = bob.answer(&sdp);
-            sfu.subscribe_answer(now, "r", "bob", &answer).unwrap();
+            sfu.subscribe_answer(now, "r", "bob", 1, &answer).unwrap();
         }
     }
     assert!(
@@ -296,14 +296,14 @@ fn media_failures(sfu: &mut Sfu) -> Vec<(String, String)> {
 fn connected_pair(sfu: &mut Sfu, now: &mut Instant) -> (Client, Client) {
     let mut ada = Client::new(*now, "10.0.0.2:5000");
     let mut bob = Client::new(*now, "10.0.0.3:5000");
-    sfu.join(*now, "r", "ada", true);
-    sfu.join(*now, "r", "bob", true);
+    sfu.join(*now, "r", "ada", 1, true);
+    sfu.join(*now, "r", "bob", 1, true);
     let (sdp, mid, pending) = ada.publish_offer();
     let tracks = [PublishedTrack {
         mid: mid.to_string(),
         source: TrackSource::Camera,
     }];
-    let answer = sfu.publish(*now, "r", "ada", &sdp, &tracks).unwrap();
+    let answer = sfu.publish(*now, "r", "ada", 1, &sdp, &tracks).unwrap();
     ada.rtc
         .sdp_api()
         .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap())
@@ -312,7 +312,7 @@ fn connected_pair(sfu: &mut Sfu, now: &mut Instant) -> (Client, Client) {
         panic!("bob is offered ada's camera")
     };
     let answer = bob.answer(&sdp);
-    sfu.subscribe_answer(*now, "r", "bob", &answer).unwrap();
+    sfu.subscribe_answer(*now, "r", "bob", 1, &answer).unwrap();
     pump(sfu, &mut [&mut ada, &mut bob], now, 100);
     assert!(ada.connected && bob.connected);
     (ada, bob)
@@ -323,13 +323,13 @@ fn a_connection_that_never_connects_is_dropped_and_its_participant_told() {
     let mut now = Instant::now();
     let mut sfu = Sfu::new(RELAY.parse().unwrap()).with_connect_timeout(Duration::from_secs(5));
     let mut ada = Client::new(now, "10.0.0.2:5000");
-    sfu.join(now, "r", "ada", true);
+    sfu.join(now, "r", "ada", 1, true);
     let (sdp, mid, _) = ada.publish_offer();
     let tracks = [PublishedTrack {
         mid: mid.to_string(),
         source: TrackSource::Camera,
     }];
-    sfu.publish(now, "r", "ada", &sdp, &tracks).unwrap();
+    sfu.publish(now, "r", "ada", 1, &sdp, &tracks).unwrap();
     // Nothing ever reaches the relay from ada (her UDP is blocked).
     let start = now;
     while now < start + Duration::from_millis(4900) {
@@ -391,7 +391,7 @@ fn packets_find_subscribers_through_their_room_only() {
     let mut sfu = Sfu::new(RELAY.parse().unwrap());
     let (_ada, _bob) = connected_pair(&mut sfu, &mut now);
     // Someone in another room gets a subscribe peer of their own once a track is there.
-    sfu.join(now, "other", "cat", true);
+    sfu.join(now, "other", "cat", 1, true);
     let listed = |sfu: &Sfu, group: &str| sfu.subscribers.get(group).map_or(0, Vec::len);
     assert_eq!(listed(&sfu, "r"), 1, "bob's subscribe peer, in room r");
     assert_eq!(
@@ -401,7 +401,7 @@ fn packets_find_subscribers_through_their_room_only() {
     );
     let bob_sub = sfu.subscribers["r"][0];
     assert_eq!(sfu.peers[&bob_sub].identity, "bob");
-    sfu.leave(now, "r", "bob");
+    sfu.leave(now, "r", "bob", 1);
     assert_eq!(
         listed(&sfu, "r"),
         0,
@@ -411,4 +411,52 @@ fn packets_find_subscribers_through_their_room_only() {
         !sfu.subscribers.contains_key("r"),
         "no empty lists are kept"
     );
+}
+
+#[test]
+fn commands_and_notices_of_a_replaced_connection_do_not_touch_its_successor() {
+    let now = Instant::now();
+    let mut sfu = Sfu::new(RELAY.parse().unwrap());
+    sfu.join(now, "r", "bob", 7, true);
+    // Ada joins on connection 1, then again on connection 2 (a reconnect); the first
+    // connection's leave and requests come late.
+    sfu.join(now, "r", "ada", 1, true);
+    sfu.join(now, "r", "ada", 2, true);
+    sfu.leave(now, "r", "ada", 1);
+    let mut ada = Client::new(now, "10.0.0.2:5000");
+    let (sdp, mid, _) = ada.publish_offer();
+    let tracks = [PublishedTrack {
+        mid: mid.to_string(),
+        source: TrackSource::Camera,
+    }];
+    assert_eq!(
+        sfu.publish(now, "r", "ada", 1, &sdp, &tracks),
+        Err(SfuError::Replaced),
+        "the old connection may not publish"
+    );
+    // A stale mute does nothing either: bob is still offered the camera below.
+    sfu.set_enabled(now, "r", "ada", 1, TrackSource::Camera, false);
+    sfu.publish(now, "r", "ada", 2, &sdp, &tracks)
+        .expect("the stale leave left the new connection's membership alone");
+    let Some(Notice::SubscribeOffer {
+        identity,
+        conn,
+        tracks: offered,
+        ..
+    }) = sfu.poll_notice()
+    else {
+        panic!("bob is offered ada's camera")
+    };
+    assert_eq!((identity.as_str(), conn, offered.len()), ("bob", 7, 1));
+    assert_eq!(
+        sfu.subscribe_answer(now, "r", "bob", 6, "v=0"),
+        Err(SfuError::Replaced)
+    );
+    // Ada's own leave, on her current connection, removes her.
+    sfu.leave(now, "r", "ada", 2);
+    assert_eq!(
+        sfu.publish(now, "r", "ada", 2, &sdp, &tracks),
+        Err(SfuError::NotJoined)
+    );
+    assert_eq!(sfu.counts(), (0, 1, 0), "bob's subscribe peer stays");
 }

@@ -231,9 +231,12 @@ async fn enforce(services: &Services, room: &Room, lecture: &LectureState, only_
                 off(p.media.screen, TrackSource::Screen)
             },
         };
-        if update == MediaUpdate::default() || !room.force_media(&p.identity, update) {
+        if update == MediaUpdate::default() {
             continue;
         }
+        let Some(conn) = room.force_media(&p.identity, update) else {
+            continue;
+        };
         for (source, on) in [
             (TrackSource::Microphone, update.mic),
             (TrackSource::Camera, update.camera),
@@ -242,7 +245,7 @@ async fn enforce(services: &Services, room: &Room, lecture: &LectureState, only_
             if on == Some(false) {
                 services
                     .media
-                    .set_enabled(&room.name, &p.identity, source, false)
+                    .set_enabled(&room.name, &p.identity, conn, source, false)
                     .await;
             }
         }

@@ -208,7 +208,7 @@ impl Session {
         relay.metrics.joins_total.fetch_add(1, Ordering::Relaxed);
         relay
             .sfu
-            .join(&room, &claims.sub, claims.grants.subscribe)
+            .join(&room, &claims.sub, conn.id, claims.grants.subscribe)
             .await;
         for (source, on) in [
             (TrackSource::Microphone, media.mic),
@@ -218,7 +218,7 @@ impl Session {
             if !on {
                 relay
                     .sfu
-                    .set_enabled(&room, &claims.sub, source, false)
+                    .set_enabled(&room, &claims.sub, conn.id, source, false)
                     .await;
             }
         }

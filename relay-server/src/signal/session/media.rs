@@ -9,6 +9,7 @@ use tracing::warn;
 
 use super::{Flow, Session};
 use crate::ids;
+use crate::sfu::SfuError;
 
 impl Session {
     pub(super) async fn set_media(&self, update: MediaUpdate, request_id: Option<String>) {
@@ -68,7 +69,7 @@ impl Session {
             if let Some(on) = on {
                 self.relay
                     .sfu
-                    .set_enabled(&self.room.name, &self.identity, source, on)
+                    .set_enabled(&self.room.name, &self.identity, self.conn.id, source, on)
                     .await;
             }
         }
@@ -117,10 +118,16 @@ impl Session {
         match self
             .relay
             .sfu
-            .publish(&self.room.name, &self.identity, sdp, tracks)
+            .publish(&self.room.name, &self.identity, self.conn.id, sdp, tracks)
             .await
         {
             Ok(sdp) => self.reply(ServerMessage::PublishAnswer { request_id, sdp }),
+            // Replaced between the check above and the media task: say so, as above.
+            Err(SfuError::Replaced) => self.error(
+                ErrorCode::Replaced,
+                SfuError::Replaced.to_string(),
+                request_id,
+            ),
             Err(e) => {
                 warn!(error = %e, "publish offer refused");
                 self.error(ErrorCode::MediaFailed, e.to_string(), request_id);
@@ -136,10 +143,15 @@ impl Session {
         let answered = self
             .relay
             .sfu
-            .subscribe_answer(&self.room.name, &self.identity, sdp)
+            .subscribe_answer(&self.room.name, &self.identity, self.conn.id, sdp)
             .await;
         match answered {
             Ok(()) => self.ack(request_id),
+            Err(SfuError::Replaced) => self.error(
+                ErrorCode::Replaced,
+                SfuError::Replaced.to_string(),
+                request_id,
+            ),
             Err(e) => {
                 warn!(error = %e, "subscribe answer refused");
                 self.error(ErrorCode::MediaFailed, e.to_string(), request_id);

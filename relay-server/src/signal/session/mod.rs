@@ -344,7 +344,10 @@ impl Session {
             .leave(&self.room, &self.identity, self.conn.id, reason)
         {
             self.span.in_scope(|| info!(?reason, "left"));
-            self.relay.sfu.leave(&self.room.name, &self.identity).await;
+            self.relay
+                .sfu
+                .leave(&self.room.name, &self.identity, self.conn.id)
+                .await;
         }
     }
 }

@@ -19,8 +19,8 @@ impl Session {
         crate::room::features::ended(&self.relay.features, &self.room).await;
         let gone = self.relay.rooms.end_room(&self.room, &self.identity);
         info!(participants = gone.len(), "room ended by host");
-        for identity in gone {
-            self.relay.sfu.leave(&self.room.name, &identity).await;
+        for (identity, conn) in gone {
+            self.relay.sfu.leave(&self.room.name, &identity, conn).await;
         }
     }
 
@@ -45,9 +45,9 @@ impl Session {
             .rooms
             .kick(&self.room, &target, &self.identity, reason)
         {
-            Ok(()) => {
+            Ok(conn) => {
                 info!(target = %target, "participant kicked by host");
-                self.relay.sfu.leave(&self.room.name, &target).await;
+                self.relay.sfu.leave(&self.room.name, &target, conn).await;
                 self.ack(request_id);
             }
             Err(e @ KickError::NotFound(_)) => {
