@@ -4,6 +4,7 @@
 //! ```sh
 //! studyhall-loadgen run --participants 10 --measure 10s     # one room against a fresh relay
 //! studyhall-loadgen suite                                    # every scenario, as markdown
+//! studyhall-loadgen soak --duration 30m                      # the long run: memory, fds
 //! ```
 
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use clap::{Parser, Subcommand};
 use studyhall_tests::cluster::RedisServer;
 use studyhall_tests::loadgen::relay::{pin_self, NullRelayProcess, RelayProcess};
 use studyhall_tests::loadgen::report::{self, Report, Scenario, Target};
-use studyhall_tests::loadgen::{chat, janus, null};
+use studyhall_tests::loadgen::{chat, janus, null, soak};
 
 #[derive(Parser)]
 #[command(version, about = "Load generator for studyhall-relay")]
@@ -82,6 +83,21 @@ enum Command {
         objects: usize,
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
         measure: Duration,
+    },
+    /// The long run: ROOMS rooms with MEDIA participants each (joining and leaving
+    /// throughout), chat, whiteboard and timer traffic, for DURATION; the relay's memory
+    /// and open descriptors are sampled, and again after everyone left. Prints markdown.
+    Soak {
+        #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
+        duration: Duration,
+        #[arg(long, default_value_t = 3)]
+        rooms: usize,
+        #[arg(long, default_value_t = 4)]
+        media: usize,
+        #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+        sample_every: Duration,
+        #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+        settle: Duration,
     },
     /// Serve as the null relay on 127.0.0.1:PORT (started by `run` and `suite`).
     NullRelay {
@@ -160,6 +176,27 @@ fn main() -> anyhow::Result<()> {
             for line in board_runs(&runtime, &binary, cli.pin, viewers, objects, measure)? {
                 println!("{line}");
             }
+            return Ok(());
+        }
+        Command::Soak {
+            duration,
+            rooms,
+            media,
+            sample_every,
+            settle,
+        } => {
+            let soak = soak::Soak {
+                duration,
+                rooms,
+                media,
+                sample_every,
+                settle,
+            };
+            let relay = RelayProcess::start(&binary, SECRET, cli.pin.then_some(0), &[])?;
+            // The baseline is the relay at rest, a moment after it started.
+            std::thread::sleep(Duration::from_secs(2));
+            let report = runtime.block_on(soak::run(&relay.url, SECRET, relay.pid(), &soak));
+            println!("{}", report.markdown(&soak));
             return Ok(());
         }
         Command::NullRelay { .. } => unreachable!("handled above"),

@@ -13,6 +13,7 @@ pub mod null;
 pub mod participant;
 pub mod relay;
 pub mod report;
+pub mod soak;
 
 use std::time::Duration;
 
