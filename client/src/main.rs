@@ -594,8 +594,13 @@ async fn main() -> anyhow::Result<()> {
                 if names.is_empty() {
                     println!("  (none found)");
                 }
-                for name in names {
-                    println!("  {name}");
+                // The name is what --camera, --microphone and the like take.
+                for d in names.iter() {
+                    if d.label == d.name {
+                        println!("  {}", d.name);
+                    } else {
+                        println!("  {}  ({})", d.name, d.label);
+                    }
                 }
             }
             Ok(())

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use studyhall_protocol::TrackSource;
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 
-use crate::codec::vp8::Vp8Encoder;
+use crate::codec::vp8::Vp8Error;
+use crate::codec::worker::Vp8Worker;
 use crate::media::publish::Feed;
 use crate::media::receive::now_us;
 use crate::media::stats::{audio_level, smooth_level};
@@ -23,11 +25,16 @@ pub struct PreviewStatus {
     pub microphone_error: Option<String>,
 }
 
-/// A running preview; dropping it stops it and releases the devices.
+/// A running preview; dropping it stops it and releases the devices soon after, and
+/// [`Preview::stop`] waits until they are released.
 pub struct Preview {
     status: Arc<Mutex<PreviewStatus>>,
     _stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
 }
+
+/// Longest [`Preview::stop`] waits for the devices to close.
+const STOP_WAIT: Duration = Duration::from_secs(3);
 
 impl Preview {
     /// Open the devices and start. A device that cannot open is reported in the status
@@ -40,6 +47,7 @@ impl Preview {
     ) -> Preview {
         let status = Arc::new(Mutex::new(PreviewStatus::default()));
         let (stop, stop_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
         if let Some(input) = camera {
             let opened =
                 tokio::task::spawn_blocking(move || Feed::video(&input, "preview", format))
@@ -48,13 +56,13 @@ impl Preview {
                     .and_then(|r| r);
             match opened {
                 Ok(Feed::Video(source)) => {
-                    tokio::spawn(run_video(
+                    tasks.push(tokio::spawn(run_video(
                         source,
                         format,
                         frames,
                         status.clone(),
                         stop_rx.clone(),
-                    ));
+                    )));
                 }
                 Ok(Feed::Audio(_)) => unreachable!("a video input opens a video feed"),
                 Err(e) => {
@@ -72,7 +80,7 @@ impl Preview {
                 .and_then(|r| r);
             match opened {
                 Ok(Feed::Audio(source)) => {
-                    tokio::spawn(run_audio(source, status.clone(), stop_rx));
+                    tasks.push(tokio::spawn(run_audio(source, status.clone(), stop_rx)));
                 }
                 Ok(Feed::Video(_)) => unreachable!("an audio input opens an audio feed"),
                 Err(e) => {
@@ -86,6 +94,17 @@ impl Preview {
         Preview {
             status,
             _stop: stop,
+            tasks,
+        }
+    }
+
+    /// Stop, and return once the devices are closed, so that they can be opened again at
+    /// once (a camera still held by the preview's capture thread is busy).
+    pub async fn stop(mut self) {
+        let tasks = std::mem::take(&mut self.tasks);
+        drop(self);
+        for task in tasks {
+            let _ = tokio::time::timeout(STOP_WAIT, task).await;
         }
     }
 
@@ -97,8 +116,24 @@ impl Preview {
     }
 }
 
+/// Closing a device waits for its capture thread: done off the runtime's workers.
+async fn release<T: Send + 'static>(source: T) {
+    let _ = tokio::task::spawn_blocking(move || drop(source)).await;
+}
+
 async fn run_video(
     mut source: Box<dyn crate::source::VideoSource>,
+    format: VideoFormat,
+    frames: mpsc::Sender<EncodedVideo>,
+    status: Arc<Mutex<PreviewStatus>>,
+    stop: watch::Receiver<bool>,
+) {
+    video_loop(&mut source, format, frames, status, stop).await;
+    release(source).await;
+}
+
+async fn video_loop(
+    source: &mut Box<dyn crate::source::VideoSource>,
     format: VideoFormat,
     frames: mpsc::Sender<EncodedVideo>,
     status: Arc<Mutex<PreviewStatus>>,
@@ -107,7 +142,16 @@ async fn run_video(
     let mut ticker =
         tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(format.fps.max(1))));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut encoder: Option<((u32, u32), Vp8Encoder)> = None;
+    let encoder = match Vp8Worker::spawn("preview", format.fps, format.bitrate_kbps) {
+        Ok(e) => e,
+        Err(e) => {
+            status
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .camera_error = Some(e.to_string());
+            return;
+        }
+    };
     let mut count: u32 = 0;
     loop {
         tokio::select! {
@@ -125,24 +169,19 @@ async fn run_video(
             }
         };
         let size = source.size();
-        if encoder.as_ref().is_none_or(|(s, _)| *s != size) {
-            match Vp8Encoder::new(size.0, size.1, format.fps, format.bitrate_kbps) {
-                Ok(e) => encoder = Some((size, e)),
-                Err(e) => {
-                    status
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .camera_error = Some(e.to_string());
-                    return;
-                }
-            }
-        }
-        let (_, enc) = encoder.as_mut().expect("set above");
         // A viewer may attach at any time: a keyframe every second keeps the wait short.
         let keyframe = count % format.fps.max(1) == 0;
         count = count.wrapping_add(1);
-        let Ok(encoded) = enc.encode(&frame, keyframe) else {
-            continue;
+        let encoded = match encoder.encode(frame, size, keyframe).await {
+            Ok(encoded) => encoded,
+            Err(e @ Vp8Error::Dimensions(..)) => {
+                status
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .camera_error = Some(e.to_string());
+                return;
+            }
+            Err(_) => continue,
         };
         for f in encoded {
             let _ = frames.try_send(EncodedVideo {
@@ -158,6 +197,15 @@ async fn run_video(
 
 async fn run_audio(
     mut source: Box<dyn crate::source::AudioSource>,
+    status: Arc<Mutex<PreviewStatus>>,
+    stop: watch::Receiver<bool>,
+) {
+    audio_loop(&mut source, status, stop).await;
+    release(source).await;
+}
+
+async fn audio_loop(
+    source: &mut Box<dyn crate::source::AudioSource>,
     status: Arc<Mutex<PreviewStatus>>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -213,13 +261,13 @@ mod tests {
         let status = preview.status();
         assert!(status.level > 0.3, "the tone is loud: {status:?}");
         assert_eq!(status.camera_error, None);
-        drop(preview);
-        // Stopped: the channel closes once the task ends.
-        let drained = tokio::time::timeout(Duration::from_secs(2), async {
+        preview.stop().await;
+        // Stopped: the channel closed when the task ended, before `stop` returned.
+        let drained = tokio::time::timeout(Duration::from_millis(100), async {
             while rx.recv().await.is_some() {}
         })
         .await;
-        assert!(drained.is_ok(), "the preview stops when dropped");
+        assert!(drained.is_ok(), "the preview has stopped");
     }
 
     #[tokio::test]

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use studyhall_client::source::device::{list_devices, MicrophoneSource};
+use studyhall_client::source::device::{list_devices, DeviceList, MicrophoneSource};
 use studyhall_client::source::{AudioSource, SourceError};
 
 /// The null sink's monitor, the server's only source, as listed.
@@ -141,7 +141,15 @@ fn opens_the_pulse_device_and_names_it_in_errors() {
         return;
     };
     use_pulse(&pulse);
-    let mics = list_devices().microphones;
+    let listed = list_devices().microphones;
+    // Listed by PulseAudio's description ("Monitor of Null Output"), opened by name.
+    assert!(
+        listed
+            .iter()
+            .all(|d| d.label.starts_with("Monitor of") && d.label != d.name),
+        "{listed:?}"
+    );
+    let mics = DeviceList::names(&listed);
     assert_eq!(mics, [MONITOR]);
     let err = MicrophoneSource::open(Some("no-such-microphone"))
         .err()
@@ -175,7 +183,7 @@ fn captures_a_pulseaudio_source() {
     };
     use_pulse(&pulse);
 
-    let mics = list_devices().microphones;
+    let mics = DeviceList::names(&list_devices().microphones);
     assert!(mics.iter().any(|m| m == MONITOR), "{mics:?}");
 
     let err = MicrophoneSource::open(Some("no-such-microphone"))

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use studyhall_client::codec::vp8::i420_len;
-use studyhall_client::source::device::{list_devices, ScreenSource};
+use studyhall_client::source::device::{list_devices, DeviceList, ScreenSource};
 use studyhall_client::source::{SourceError, VideoSource};
 
 /// Kills Xvfb however the test ends.
@@ -101,8 +101,11 @@ fn captures_an_xvfb_screen() {
         eprintln!("note: xsetroot (x11-xserver-utils) missing; only checking frames arrive");
     }
 
-    let screens = list_devices().screens;
-    assert_eq!(screens.len(), 1, "{screens:?}");
+    let listed = list_devices().screens;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    // Shown as people call it, never as the bare output name ("screen" under Xvfb).
+    assert_eq!(listed[0].label, "Entire screen (640×480)", "{listed:?}");
+    let screens = DeviceList::names(&listed);
 
     let by_name = ScreenSource::open(Some("no-such-screen"), 30)
         .err()

@@ -18,6 +18,7 @@ import {
   waitVisible,
 } from './harness.mjs';
 import { startWebSocketServer, videoMessage } from './server.mjs';
+import { devices, link, mediaStatus, participant } from '../src/test/fixtures.js';
 
 before(startBrowser);
 after(stopBrowser);
@@ -36,7 +37,7 @@ describe('start and host', () => {
     assert.equal(await t.id('select-speaker').inputValue(), 'default');
     await eventually(async () => assert.equal((await t.calls('start_preview')).length >= 1, true));
     assert.deepEqual((await t.calls('start_preview'))[0], { camera: { kind: 'testPattern' }, microphone: { kind: 'tone' } });
-    await t.emit('media-status', { levels: [{ key: 'self', level: 0.6 }], problems: [] });
+    await t.emit('media-status', mediaStatus({ levels: [{ key: 'self', level: 0.6 }] }));
     await eventually(async () => assert.equal(await t.id('mic-level').getAttribute('data-level'), '0.60'));
     await t.id('setup-continue').click();
     await waitVisible(t.id('room'));
@@ -96,6 +97,50 @@ describe('start and host', () => {
     await t.id('leave').click();
     await waitVisible(t.id('join-submit'));
     assert.equal((await t.calls('leave_room')).length, 1);
+    await t.done();
+  });
+
+  it('shows devices by their labels and opens them by their names', async () => {
+    const t = await open({
+      devices: devices({
+        microphones: [
+          { name: 'alsa_input.pci-0000_00_1f.3.analog-stereo', label: 'Built-in Audio Analog Stereo' },
+          { name: 'default', label: 'System default' },
+        ],
+        screens: [{ name: 'screen', label: 'Entire screen (640×480)' }],
+        speakers: [{ name: 'default', label: 'System default' }],
+      }),
+    });
+    await eventually(async () => assert.equal(await t.id('display-name').inputValue(), 'Ada'));
+    await t.id('open-devices').click();
+    await waitVisible(t.id('select-microphone'));
+    const options = (testId) =>
+      t.id(testId).evaluate((el) => [...el.options].map((o) => [o.value, o.textContent]));
+    assert.deepEqual(await options('select-microphone'), [
+      ['microphone:alsa_input.pci-0000_00_1f.3.analog-stereo', 'Built-in Audio Analog Stereo'],
+      ['microphone:default', 'System default'],
+      ['synthetic', 'Test tone'],
+    ]);
+    assert.deepEqual(await options('select-screen'), [
+      ['screen:screen', 'Entire screen (640×480)'],
+      ['synthetic', 'Test pattern'],
+    ]);
+    // ALSA's default is the system default: listed once.
+    assert.deepEqual(await options('select-speaker'), [['default', 'System default']]);
+    await t.id('select-microphone').selectOption({ label: 'Built-in Audio Analog Stereo' });
+    await eventually(async () =>
+      assert.deepEqual((await t.calls('start_preview')).at(-1)?.microphone, {
+        kind: 'microphone',
+        name: 'alsa_input.pci-0000_00_1f.3.analog-stereo',
+      }),
+    );
+    await t.id('setup-continue').click();
+    await eventually(async () =>
+      assert.deepEqual((await t.calls('save_profile')).at(-1)?.profile.microphone, {
+        kind: 'microphone',
+        name: 'alsa_input.pci-0000_00_1f.3.analog-stereo',
+      }),
+    );
     await t.done();
   });
 
@@ -229,7 +274,7 @@ describe('room', () => {
     assert.deepEqual(await t.calls('delete_chat'), [{ seq: 6 }]);
 
     // Active speaker: the loudest above the threshold.
-    await t.emit('media-status', { levels: [{ key: 'carol-3', level: 0.4 }, { key: 'self', level: 0.01 }], problems: [] });
+    await t.emit('media-status', mediaStatus({ levels: [{ key: 'carol-3', level: 0.4 }, { key: 'self', level: 0.01 }] }));
     await eventually(async () => assert.equal(await t.id('tile-carol-3').getAttribute('data-speaking'), 'true'));
     assert.equal(await t.id('tile-self').getAttribute('data-speaking'), 'false');
 
@@ -361,6 +406,65 @@ describe('room', () => {
     await t.id('presence').selectOption('on_break');
     await eventually(async () => assert.equal(await t.text('presence-me-1'), 'On a break'));
     assert.deepEqual((await t.calls('feature_request')).at(-1), { request: { type: 'set_presence', presence: 'on_break' } });
+    await t.done();
+  });
+
+  it("shows connection bars on the tiles of those who reach us with loss, in the tile's corner", async () => {
+    const t = await open({ others: [participant('bob-2', 'Bob', { joinedAt: 2 }), participant('carol-3', 'Carol Shaw', { joinedAt: 3 })] });
+    await hostRoom(t);
+    await waitVisible(t.id('tile-carol-3'));
+    /** Each bar indicator on the page: its tile, lit bars, and whether it sits inside the tile clear of the name. */
+    const placed = () =>
+      t.page.evaluate(() =>
+        [...document.querySelectorAll('[data-testid=link-quality]')].map((el) => {
+          const tile = el.closest('.tile');
+          const box = el.getBoundingClientRect();
+          const outer = tile.getBoundingClientRect();
+          const label = tile.querySelector('.tile__label').getBoundingClientRect();
+          const apart = (a, b) => a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+          const unlit = getComputedStyle(el.children[2]).backgroundColor;
+          return {
+            tile: tile.dataset.testid,
+            name: el.getAttribute('aria-label'),
+            lit: [...el.children].filter((bar) => getComputedStyle(bar).backgroundColor !== unlit).length,
+            inside: box.left >= outer.left && box.right <= outer.right && box.top >= outer.top && box.bottom <= outer.bottom,
+            clear: apart(box, label),
+            seen: box.width > 8 && box.height > 8,
+          };
+        }),
+      );
+    const where = { inside: true, clear: true, seen: true };
+
+    await t.emit('media-status', mediaStatus({ links: [link('carol-3', 'poor'), link('bob-2', 'good')] }));
+    await eventually(async () =>
+      assert.deepEqual(await placed(), [{ tile: 'tile-carol-3', name: 'Poor connection', lit: 1, ...where }]),
+    );
+    assert.equal(
+      await t.id('tile-carol-3').getByTestId('link-quality').getAttribute('title'),
+      "Poor connection: 12% of Carol Shaw's audio and video is lost on the way to you; 30% of video frames could not be shown.",
+    );
+
+    // Everyone reaches us badly: our own connection, most likely.
+    await t.emit('media-status', mediaStatus({ links: [link('carol-3', 'poor'), link('bob-2', 'fair')] }));
+    await eventually(async () =>
+      assert.deepEqual(await placed(), [
+        { tile: 'tile-self', name: 'Poor connection', lit: 1, ...where },
+        { tile: 'tile-bob-2', name: 'Fair connection', lit: 2, ...where },
+        { tile: 'tile-carol-3', name: 'Poor connection', lit: 1, ...where },
+      ]),
+    );
+
+    // In the strip beside the whiteboard, the small tiles keep them in place.
+    await t.id('board-open').click();
+    await waitVisible(t.id('board-stage'));
+    await eventually(async () => {
+      const strip = await placed();
+      assert.equal(strip.length, 3);
+      for (const bars of strip) assert.deepEqual({ inside: bars.inside, clear: bars.clear, seen: bars.seen }, where, bars.tile);
+    });
+
+    await t.emit('media-status', mediaStatus());
+    await waitGone(t.id('link-quality'));
     await t.done();
   });
 

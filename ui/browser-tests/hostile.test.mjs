@@ -25,7 +25,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { chatPage, chatMessage, material, participant, settings } from '../src/test/fixtures.js';
+import { chatPage, chatMessage, link, material, mediaStatus, participant, settings } from '../src/test/fixtures.js';
 import { eventually, open, startBrowser, stopBrowser, waitGone, waitVisible } from './harness.mjs';
 import { PAYLOADS, TEXTS, payload } from './hostile-corpus.mjs';
 
@@ -647,6 +647,21 @@ for (const csp of [true, false]) {
       }
       await eventually(async () => assert.equal(await t.id('tile-reaction').count(), 9));
       await assertHeld(t, 'reactions', { wait: 0 });
+
+      // Connection bars on their tiles (and ours: everyone reaches us badly), each named
+      // in its tooltip, set apart from the app's words.
+      const lossy = [...new Set([0, 9, 55, 60, 61, 62, 63, 72, 90, ...BIDI])].filter((i) => i < N && i !== kicked);
+      await t.emit('media-status', mediaStatus({ links: lossy.map((i) => link(who(i), 'poor')) }));
+      await eventually(async () => assert.equal(await t.id('link-quality').count(), lossy.length + 1));
+      await waitVisible(t.id('tile-self').getByTestId('link-quality'));
+      for (const i of lossy) {
+        const title = await t.id(`tile-${who(i)}`).getByTestId('link-quality').getAttribute('title');
+        assert.ok(title.startsWith('Poor connection: 12% of '), title);
+        assert.ok(title.endsWith("'s audio and video is lost on the way to you; 30% of video frames could not be shown."), title);
+        if (/[\u202A-\u202E\u2066-\u2069]/.test(text(i))) assert.ok(title.includes(`\u2068`) && title.includes(`\u2069's audio`), title);
+      }
+      await touch(t, t.id('link-quality'), { count: lossy.length + 1 });
+      await assertHeld(t, 'connection bars');
       await t.done();
     }));
 

@@ -546,14 +546,23 @@ export type DayTotal = {
 	focusSeconds: number,
 };
 
+/**
+ *  One device: `name` is what the settings keep and the sources open; `label` is what
+ *  to show ("Built-in Audio Analog Stereo", "Entire screen (1920×1080)").
+ */
+export type Device = {
+	name: string,
+	label: string,
+};
+
 export type DeviceKind = "camera" | "microphone" | "screen" | "speaker";
 
-/**  Devices found on this machine, by the names the app's choices use. */
+/**  Devices found on this machine. */
 export type DeviceList = {
-	cameras: string[],
-	microphones: string[],
-	screens: string[],
-	speakers: string[],
+	cameras: Device[],
+	microphones: Device[],
+	screens: Device[],
+	speakers: Device[],
 };
 
 export type DeviceProblem = {
@@ -968,6 +977,22 @@ export type Level = {
 	level: number,
 };
 
+/**  One participant's connection as seen from here (the tile's bars). */
+export type Link = {
+	identity: string,
+	quality: LinkQuality,
+	/**  Packets that never arrived, in percent (0–100). */
+	lossPercent: number,
+	/**  Video frames that could not be shown, in percent (0–100). */
+	badFramesPercent: number,
+};
+
+export type LinkQuality = "good" | 
+/**  Some loss: glitches now and then. */
+"fair" | 
+/**  Heavy loss: freezes, broken speech. */
+"poor";
+
 /**  One shared file. */
 export type Material = {
 	/**  The relay's id for it: 32 lowercase hex digits. The file is stored under it. */
@@ -1127,6 +1152,11 @@ export type MediaState = {
 export type MediaStatus = {
 	levels: Level[],
 	problems: DeviceProblem[],
+	/**
+	 *  How well each other participant's media has reached us over the last 5 seconds;
+	 *  participants with too little to judge by (muted, just joined) are left out.
+	 */
+	links: Link[],
 };
 
 /**  A partial change; `null` leaves a source as it is. */

@@ -2,3 +2,4 @@
 
 pub mod opus;
 pub mod vp8;
+pub mod worker;

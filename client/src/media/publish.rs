@@ -21,7 +21,7 @@ use super::receive::{now_us, EncodedVideo};
 use super::stats::{audio_level, smooth_level, StatsHandle};
 use super::{now_ms, MediaError};
 use crate::codec::opus::OpusEncoder;
-use crate::codec::vp8::Vp8Encoder;
+use crate::codec::worker::Vp8Worker;
 use crate::source::device::{CameraSource, MicrophoneSource, ScreenSource};
 use crate::source::file::{WavSource, Y4mSource};
 use crate::source::pattern::PatternGenerator;
@@ -251,8 +251,16 @@ pub async fn run(
     };
     let mut ticker = tokio::time::interval(frame_time);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    // The video encoder follows the source's size (a new source may differ).
-    let mut video_encoder: Option<((u32, u32), Vp8Encoder)> = None;
+    // The video encoder follows the source's size (a new source may differ), on its own
+    // thread.
+    let video_encoder = if track.source.is_video() {
+        Some(
+            Vp8Worker::spawn(&key, video.fps, video.bitrate_kbps)
+                .map_err(|e| MediaError::Codec(e.to_string()))?,
+        )
+    } else {
+        None
+    };
     let mut audio_encoder = if track.source.is_video() {
         None
     } else {
@@ -296,15 +304,13 @@ pub async fn run(
         let mut outgoing = Vec::new();
         match captured {
             Captured::Video(frame, size) => {
-                if video_encoder.as_ref().is_none_or(|(s, _)| *s != size) {
-                    let encoder = Vp8Encoder::new(size.0, size.1, video.fps, video.bitrate_kbps)
-                        .map_err(|e| MediaError::Codec(e.to_string()))?;
-                    video_encoder = Some((size, encoder));
-                }
-                let (_, encoder) = video_encoder.as_mut().expect("set above");
+                let Some(encoder) = &video_encoder else {
+                    continue;
+                };
                 let key_now = force_keyframe.swap(false, Ordering::Relaxed);
                 for f in encoder
-                    .encode(&frame, key_now)
+                    .encode(frame, size, key_now)
+                    .await
                     .map_err(|e| MediaError::Codec(e.to_string()))?
                 {
                     let data = Bytes::from(f.data);

@@ -249,7 +249,7 @@ async fn receive_video(
                                     t.frames_verified += 1;
                                     t.first_counter.get_or_insert(st.counter);
                                     t.last_counter = Some(st.counter);
-                                    t.latencies.push(latency_ms(st.capture_ms, arrived));
+                                    t.latency(latency_ms(st.capture_ms, arrived));
                                 }
                             }
                         });

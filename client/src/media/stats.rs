@@ -1,15 +1,63 @@
 //! Per-track statistics: what was sent, what arrived, what decoded, and — for test
 //! pattern and tone sources — whether it verifies (identity, order, latency).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use studyhall_protocol::TrackSource;
 
 /// A gap between decoded frames longer than this counts as a freeze.
 pub const FREEZE_MS: u64 = 500;
+
+/// How well someone's media reaches this client lately: what the big apps show as a
+/// participant's connection (bars on the tile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkQuality {
+    Good,
+    /// Some loss: glitches now and then.
+    Fair,
+    /// Heavy loss: video freezes, speech breaks up.
+    Poor,
+}
+
+/// What [`ReceivedTrack::recent`] measured over the last [`QUALITY_WINDOW`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RecentQuality {
+    pub quality: LinkQuality,
+    /// Packets that never arrived (not even retransmitted), of those sent: 0..1.
+    pub loss: f64,
+    /// Video: frames that could not be shown (incomplete, or waiting for a keyframe), of
+    /// all frames: 0..1.
+    pub bad_frames: f64,
+}
+
+/// The span [`ReceivedTrack::recent`] looks back over.
+pub const QUALITY_WINDOW: Duration = Duration::from_secs(5);
+/// Least data to judge by: a shorter look back, or fewer packets, says nothing.
+const QUALITY_MIN_SPAN: Duration = Duration::from_secs(2);
+const QUALITY_MIN_PACKETS: u64 = 20;
+
+/// Loss or unshowable frames from which a link is fair, and poor.
+const FAIR_LOSS: f64 = 0.02;
+const POOR_LOSS: f64 = 0.08;
+const FAIR_BAD_FRAMES: f64 = 0.05;
+const POOR_BAD_FRAMES: f64 = 0.2;
+
+#[derive(Debug, Clone, Copy)]
+struct Counters {
+    at: Instant,
+    packets: u64,
+    lost: u64,
+    shown: u64,
+    bad: u64,
+}
+
+/// Latency samples kept per track (about two minutes of 30 fps video): the percentiles
+/// describe the recent past, and a long call does not grow without bound.
+pub const LATENCY_SAMPLES: usize = 4096;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ReceivedTrack {
@@ -40,7 +88,8 @@ pub struct ReceivedTrack {
     pub first_frame_ms: Option<u64>,
     pub freezes: u64,
     pub fps: f64,
-    /// End-to-end latency (capture → decoded), ms.
+    /// End-to-end latency (capture → decoded), ms: percentiles of the latest
+    /// [`LATENCY_SAMPLES`] frames, and the most ever seen.
     pub latency_p50_ms: Option<i64>,
     pub latency_p95_ms: Option<i64>,
     pub latency_max_ms: Option<i64>,
@@ -52,7 +101,9 @@ pub struct ReceivedTrack {
     pub level: f32,
     pub active: bool,
     #[serde(skip)]
-    pub(crate) latencies: Vec<i64>,
+    latencies: VecDeque<i64>,
+    #[serde(skip)]
+    history: VecDeque<Counters>,
     #[serde(skip)]
     pub(crate) started: Option<Instant>,
     #[serde(skip)]
@@ -101,8 +152,72 @@ impl ReceivedTrack {
         }
     }
 
+    /// The link's quality over the last [`QUALITY_WINDOW`], or `None` while there is too
+    /// little to judge by (a new or quiet track: muted, or not forwarded). Call now and
+    /// then (a few times a second): each call notes the counters, once a second at most.
+    pub fn recent(&mut self, now: Instant) -> Option<RecentQuality> {
+        let current = Counters {
+            at: now,
+            packets: self.packets,
+            lost: self.packets_lost,
+            shown: self.frames_decoded,
+            bad: self.incomplete_frames + self.frames_skipped,
+        };
+        if self
+            .history
+            .back()
+            .is_none_or(|c| now.saturating_duration_since(c.at) >= Duration::from_secs(1))
+        {
+            self.history.push_back(current);
+        }
+        while self
+            .history
+            .front()
+            .is_some_and(|c| now.saturating_duration_since(c.at) > QUALITY_WINDOW)
+        {
+            self.history.pop_front();
+        }
+        let from = *self.history.front()?;
+        if now.saturating_duration_since(from.at) < QUALITY_MIN_SPAN {
+            return None;
+        }
+        let packets = current.packets.saturating_sub(from.packets);
+        let lost = current.lost.saturating_sub(from.lost);
+        if packets < QUALITY_MIN_PACKETS {
+            return None;
+        }
+        let loss = lost as f64 / (packets + lost) as f64;
+        let shown = current.shown.saturating_sub(from.shown);
+        let bad = current.bad.saturating_sub(from.bad);
+        let bad_frames = if self.kind == "video" && shown + bad > 0 {
+            bad as f64 / (shown + bad) as f64
+        } else {
+            0.0
+        };
+        let quality = if loss >= POOR_LOSS || bad_frames >= POOR_BAD_FRAMES {
+            LinkQuality::Poor
+        } else if loss >= FAIR_LOSS || bad_frames >= FAIR_BAD_FRAMES {
+            LinkQuality::Fair
+        } else {
+            LinkQuality::Good
+        };
+        Some(RecentQuality {
+            quality,
+            loss,
+            bad_frames,
+        })
+    }
+
+    pub(crate) fn latency(&mut self, ms: i64) {
+        if self.latencies.len() == LATENCY_SAMPLES {
+            self.latencies.pop_front();
+        }
+        self.latencies.push_back(ms);
+        self.latency_max_ms = Some(self.latency_max_ms.map_or(ms, |m| m.max(ms)));
+    }
+
     pub(crate) fn finish(&mut self) {
-        let mut l = self.latencies.clone();
+        let mut l: Vec<i64> = self.latencies.iter().copied().collect();
         l.sort_unstable();
         let pick = |q: f64| {
             l.get(((l.len() as f64 - 1.0) * q).round() as usize)
@@ -110,7 +225,6 @@ impl ReceivedTrack {
         };
         self.latency_p50_ms = pick(0.5);
         self.latency_p95_ms = pick(0.95);
-        self.latency_max_ms = l.last().copied();
     }
 }
 
@@ -164,6 +278,27 @@ pub struct ClientStats {
 }
 
 impl ClientStats {
+    /// Each remote participant's link quality lately: the worst of their tracks (see
+    /// [`ReceivedTrack::recent`]). Participants with too little to judge by are left out.
+    pub fn links(&mut self, now: Instant) -> BTreeMap<String, RecentQuality> {
+        let mut out: BTreeMap<String, RecentQuality> = BTreeMap::new();
+        for track in self.received.values_mut() {
+            if !track.active {
+                continue;
+            }
+            let Some(recent) = track.recent(now) else {
+                continue;
+            };
+            let worst = out.entry(track.identity.clone()).or_insert(recent);
+            if recent.quality > worst.quality {
+                worst.quality = recent.quality;
+            }
+            worst.loss = worst.loss.max(recent.loss);
+            worst.bad_frames = worst.bad_frames.max(recent.bad_frames);
+        }
+        out
+    }
+
     /// The received track for `identity`'s `source`.
     pub fn track(&self, identity: &str, source: TrackSource) -> Option<&ReceivedTrack> {
         self.received
@@ -194,5 +329,92 @@ impl StatsHandle {
             t.finish();
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_percentiles_cover_the_recent_samples_and_the_max_all_of_them() {
+        let mut t = ReceivedTrack::default();
+        t.latency(900);
+        for _ in 0..LATENCY_SAMPLES {
+            t.latency(20);
+        }
+        t.finish();
+        assert_eq!(t.latencies.len(), LATENCY_SAMPLES, "bounded");
+        assert_eq!(
+            t.latency_p95_ms,
+            Some(20),
+            "the old sample has left the window"
+        );
+        assert_eq!(t.latency_max_ms, Some(900), "the worst is kept");
+    }
+
+    /// A track whose counters grow by `packets` (of which `lost` missing) and `frames`
+    /// (of which `bad` unshowable) each second, for `secs` seconds from `start`.
+    fn feed(t: &mut ReceivedTrack, start: Instant, secs: u64, per_second: [u64; 4]) -> Instant {
+        let [packets, lost, frames, bad] = per_second;
+        let mut now = start;
+        for _ in 0..secs {
+            now += Duration::from_secs(1);
+            t.packets += packets - lost;
+            t.packets_lost += lost;
+            t.frames_decoded += frames - bad;
+            t.frames_skipped += bad;
+            t.recent(now);
+        }
+        now
+    }
+
+    #[test]
+    fn link_quality_follows_the_last_seconds_of_loss() {
+        let start = Instant::now();
+        let mut t = ReceivedTrack {
+            kind: "video".into(),
+            ..Default::default()
+        };
+        assert_eq!(t.recent(start), None, "nothing to judge by yet");
+        let now = feed(&mut t, start, 6, [100, 0, 30, 0]);
+        assert_eq!(t.recent(now).unwrap().quality, LinkQuality::Good);
+        // 15% of packets lost and a third of the frames unshowable: poor at once...
+        let now = feed(&mut t, now, 3, [100, 15, 30, 10]);
+        let r = t.recent(now).unwrap();
+        assert_eq!(r.quality, LinkQuality::Poor, "{r:?}");
+        assert!(r.loss >= 0.08 && r.bad_frames >= 0.2, "{r:?}");
+        // ...fair with a little loss...
+        let now = feed(&mut t, now, 6, [100, 4, 30, 0]);
+        assert_eq!(t.recent(now).unwrap().quality, LinkQuality::Fair);
+        // ...and good again once the window holds no loss.
+        let now = feed(&mut t, now, 6, [100, 0, 30, 0]);
+        assert_eq!(t.recent(now).unwrap().quality, LinkQuality::Good);
+        // A track that stops (muted) says nothing rather than "poor".
+        let now = feed(&mut t, now, 6, [0, 0, 0, 0]);
+        assert_eq!(t.recent(now), None);
+    }
+
+    #[test]
+    fn a_participant_is_as_good_as_their_worst_track() {
+        let start = Instant::now();
+        let mut stats = ClientStats::default();
+        for (key, identity, kind, lost) in [
+            ("ada:camera", "ada", "video", 0),
+            ("ada:microphone", "ada", "audio", 10),
+            ("bob:camera", "bob", "video", 0),
+        ] {
+            let mut t = ReceivedTrack {
+                identity: identity.into(),
+                kind: kind.into(),
+                active: true,
+                ..Default::default()
+            };
+            feed(&mut t, start, 4, [50, lost, 30, 0]);
+            stats.received.insert(key.into(), t);
+        }
+        let links = stats.links(start + Duration::from_secs(4));
+        assert_eq!(links["ada"].quality, LinkQuality::Poor);
+        assert_eq!(links["bob"].quality, LinkQuality::Good);
     }
 }

@@ -7,14 +7,33 @@ use crate::error::AppError;
 use crate::room::RoomContext;
 use crate::settings::{AudioDevice, VideoDevice};
 
-/// Devices found on this machine, by the names the app's choices use.
+/// Devices found on this machine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceList {
-    pub cameras: Vec<String>,
-    pub microphones: Vec<String>,
-    pub screens: Vec<String>,
-    pub speakers: Vec<String>,
+    pub cameras: Vec<Device>,
+    pub microphones: Vec<Device>,
+    pub screens: Vec<Device>,
+    pub speakers: Vec<Device>,
+}
+
+/// One device: `name` is what the settings keep and the sources open; `label` is what
+/// to show ("Built-in Audio Analog Stereo", "Entire screen (1920×1080)").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Device {
+    pub name: String,
+    pub label: String,
+}
+
+fn devices(found: Vec<studyhall_client::source::device::Device>) -> Vec<Device> {
+    found
+        .into_iter()
+        .map(|d| Device {
+            name: d.name,
+            label: d.label,
+        })
+        .collect()
 }
 
 #[tauri::command]
@@ -24,10 +43,10 @@ pub async fn list_devices() -> Result<DeviceList, AppError> {
         .await
         .unwrap_or_default();
     Ok(DeviceList {
-        cameras: found.cameras,
-        microphones: found.microphones,
-        screens: found.screens,
-        speakers: found.speakers,
+        cameras: devices(found.cameras),
+        microphones: devices(found.microphones),
+        screens: devices(found.screens),
+        speakers: devices(found.speakers),
     })
 }
 
@@ -46,7 +65,9 @@ pub async fn start_preview(
         return Ok(());
     }
     // Release the devices before opening them again.
-    live.preview = None;
+    if let Some(preview) = live.preview.take() {
+        preview.stop().await;
+    }
     let format = VideoFormat {
         width: 640,
         height: 360,
@@ -69,7 +90,10 @@ pub async fn start_preview(
 #[tauri::command]
 #[specta::specta]
 pub async fn stop_preview(state: State<'_, RoomContext>) -> Result<(), AppError> {
-    state.live.lock().await.preview = None;
+    let preview = state.live.lock().await.preview.take();
+    if let Some(preview) = preview {
+        preview.stop().await;
+    }
     state.video.forget("self:camera");
     Ok(())
 }

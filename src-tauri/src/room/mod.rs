@@ -171,8 +171,12 @@ pub async fn join_entry(
         }
         live.leaves
     };
-    // Stop the device check: the room takes the devices.
-    state.live.lock().await.preview = None;
+    // Stop the device check, and wait until it has let go of the devices: the room
+    // opens them next.
+    let preview = state.live.lock().await.preview.take();
+    if let Some(preview) = preview {
+        preview.stop().await;
+    }
 
     let (audio_tx, audio_rx) = mpsc::channel::<RemoteAudio>(256);
     let options = MediaOptions {
@@ -651,6 +655,7 @@ pub async fn pump_status(bridge: Arc<dyn Bridge>, live: Arc<tokio::sync::Mutex<L
                             level: s.level,
                         }],
                         problems,
+                        links: Vec::new(),
                     }
                 })
             }
@@ -665,7 +670,17 @@ fn room_status(room: &ActiveRoom) -> MediaStatus {
     let media = *room.media.lock().unwrap_or_else(|p| p.into_inner());
     let mut levels = Vec::new();
     let mut problems = Vec::new();
+    let mut links = Vec::new();
     room.session.stats().update(|s| {
+        let percent = |x: f64| (x * 100.0).round().clamp(0.0, 100.0) as u8;
+        for (identity, recent) in s.links(std::time::Instant::now()) {
+            links.push(Link {
+                identity,
+                quality: recent.quality.into(),
+                loss_percent: percent(recent.loss),
+                bad_frames_percent: percent(recent.bad_frames),
+            });
+        }
         let mic = s.sent.get(TrackSource::Microphone.as_str());
         levels.push(Level {
             key: "self".into(),
@@ -707,7 +722,11 @@ fn room_status(room: &ActiveRoom) -> MediaStatus {
             message,
         });
     }
-    MediaStatus { levels, problems }
+    MediaStatus {
+        levels,
+        problems,
+        links,
+    }
 }
 
 #[cfg(test)]

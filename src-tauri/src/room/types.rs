@@ -271,6 +271,42 @@ pub struct DeviceProblem {
 pub struct MediaStatus {
     pub levels: Vec<Level>,
     pub problems: Vec<DeviceProblem>,
+    /// How well each other participant's media has reached us over the last 5 seconds;
+    /// participants with too little to judge by (muted, just joined) are left out.
+    pub links: Vec<Link>,
+}
+
+/// One participant's connection as seen from here (the tile's bars).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Link {
+    pub identity: String,
+    pub quality: LinkQuality,
+    /// Packets that never arrived, in percent (0–100).
+    pub loss_percent: u8,
+    /// Video frames that could not be shown, in percent (0–100).
+    pub bad_frames_percent: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum LinkQuality {
+    Good,
+    /// Some loss: glitches now and then.
+    Fair,
+    /// Heavy loss: freezes, broken speech.
+    Poor,
+}
+
+impl From<studyhall_client::media::stats::LinkQuality> for LinkQuality {
+    fn from(q: studyhall_client::media::stats::LinkQuality) -> Self {
+        use studyhall_client::media::stats::LinkQuality as Q;
+        match q {
+            Q::Good => LinkQuality::Good,
+            Q::Fair => LinkQuality::Fair,
+            Q::Poor => LinkQuality::Poor,
+        }
+    }
 }
 
 /// A later start of the app (a `studyhall://` link clicked while it runs) handed over a

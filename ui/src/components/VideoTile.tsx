@@ -1,22 +1,26 @@
 import { useVideoTrack } from '../hooks/useVideoTrack';
 import type { Participant } from '../services/types';
+import type { LinkSignal } from '../state/linkQuality';
 import { initials, isolate } from '../state/text';
 import { CameraOffIcon, MicOffIcon } from './Icons';
 
 /**
  * One person's camera, or their initials when the camera is off or no frames came yet.
- * `badges` (e.g. the room features' badges) go in the tile's top corner.
+ * `badges` (e.g. the room features' badges) go in the tile's top left corner; `link`,
+ * bars for a connection that is not good, in the top right one.
  */
 export function VideoTile({
   participant,
   speaking,
   compact,
   badges,
+  link = null,
 }: {
   participant: Participant;
   speaking: boolean;
   compact?: boolean;
   badges?: React.ReactNode;
+  link?: LinkSignal | null;
 }) {
   const trackKey = `${participant.you ? 'self' : participant.identity}:camera`;
   const { ref, live } = useVideoTrack(participant.media.camera ? trackKey : null);
@@ -46,6 +50,7 @@ export function VideoTile({
         </div>
       )}
       {badges && <div className="tile__badges">{badges}</div>}
+      {link && <LinkBars signal={link} />}
       <figcaption className="tile__label">
         <span className="tile__name" title={participant.name}>
           <bdi data-testid="tile-name">{participant.name}</bdi>
@@ -74,6 +79,24 @@ export function VideoTile({
         )}
       </figcaption>
     </figure>
+  );
+}
+
+/** Signal bars, lit as the link is good for: two of three when fair, one when poor. */
+function LinkBars({ signal }: { signal: LinkSignal }) {
+  return (
+    <span
+      className={`link-bars link-bars--${signal.quality}`}
+      role="img"
+      aria-label={signal.label}
+      title={signal.detail}
+      data-testid="link-quality"
+      data-quality={signal.quality}
+    >
+      <span className="link-bars__bar" />
+      <span className="link-bars__bar" />
+      <span className="link-bars__bar" />
+    </span>
   );
 }
 

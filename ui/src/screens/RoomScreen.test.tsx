@@ -2,8 +2,17 @@ import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testi
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ToastProvider } from '../components/Toasts';
 import * as service from '../services/studyhall';
-import { AppError, type RoomEvent, type RoomSnapshot } from '../services/studyhall';
-import { features, handlers, participant, raisedHand, resetHandlers, snapshot } from '../test/serviceMock';
+import { AppError, type Link, type RoomEvent, type RoomSnapshot } from '../services/studyhall';
+import {
+  features,
+  handlers,
+  link,
+  mediaStatus,
+  participant,
+  raisedHand,
+  resetHandlers,
+  snapshot,
+} from '../test/serviceMock';
 import { RoomScreen } from './RoomScreen';
 
 vi.mock('../services/studyhall', async (importOriginal) =>
@@ -25,6 +34,10 @@ function renderRoom(snap: RoomSnapshot = snapshot()) {
 
 function emit(event: RoomEvent) {
   act(() => handlers.room.forEach((h) => h(event)));
+}
+
+function emitLinks(...links: Link[]) {
+  act(() => handlers.media.forEach((h) => h(mediaStatus({ links }))));
 }
 
 function handQueue(...identities: string[]): RoomEvent {
@@ -227,5 +240,74 @@ describe('room feature seam', () => {
     expect(within(screen.getByTestId('tiles')).getByTestId('tile-self')).toBeTruthy();
     fireEvent.click(screen.getByTestId('board-open'));
     expect(screen.queryByTestId('board-stage')).toBeNull();
+  });
+});
+
+describe('connection bars', () => {
+  const bars = (tile: string) => within(screen.getByTestId(tile)).queryByTestId('link-quality');
+  const three = () =>
+    snapshot({
+      participants: [participant('bob-2', 'Bob', { joinedAt: 2 }), participant('cat-3', 'Cat Shaw', { joinedAt: 3 })],
+    });
+
+  it("show on the tile of someone whose media reaches us with loss, named and explained", () => {
+    renderRoom(three());
+    emitLinks(link('bob-2', 'poor', { lossPercent: 12, badFramesPercent: 30 }), link('cat-3', 'good'));
+    const bob = bars('tile-bob-2');
+    expect(bob).not.toBeNull();
+    expect(within(screen.getByTestId('tile-bob-2')).getByRole('img', { name: 'Poor connection' })).toBe(bob);
+    expect(bob?.getAttribute('data-quality')).toBe('poor');
+    expect(bob?.className).toContain('link-bars--poor');
+    expect(bob?.getAttribute('title')).toBe(
+      "Poor connection: 12% of Bob's audio and video is lost on the way to you; 30% of video frames could not be shown.",
+    );
+    // Good, unknown, and our own while someone else is fine: clean tiles.
+    expect(bars('tile-cat-3')).toBeNull();
+    expect(bars('tile-self')).toBeNull();
+
+    emitLinks(link('cat-3', 'fair', { lossPercent: 3, badFramesPercent: 0 }));
+    expect(bars('tile-bob-2')).toBeNull();
+    const cat = within(screen.getByTestId('tile-cat-3')).getByRole('img', { name: 'Fair connection' });
+    expect(cat.getAttribute('data-quality')).toBe('fair');
+    expect(cat.getAttribute('title')).toBe("Fair connection: 3% of Cat Shaw's audio and video is lost on the way to you.");
+    // Only one other judged: not enough to blame our own connection.
+    expect(bars('tile-self')).toBeNull();
+
+    emitLinks();
+    expect(screen.queryByTestId('link-quality')).toBeNull();
+  });
+
+  it('show on our own tile when everyone else reaches us badly, not while one reaches us well', () => {
+    renderRoom(three());
+    emitLinks(link('bob-2', 'poor'), link('cat-3', 'fair'));
+    const own = within(screen.getByTestId('tile-self')).getByRole('img', { name: 'Poor connection' });
+    expect(own.getAttribute('title')).toBe("Your connection seems poor: everyone's media reaches you with loss.");
+    expect(bars('tile-bob-2')?.getAttribute('data-quality')).toBe('poor');
+    expect(bars('tile-cat-3')?.getAttribute('data-quality')).toBe('fair');
+
+    emitLinks(link('bob-2', 'fair'), link('cat-3', 'fair'));
+    expect(bars('tile-self')?.getAttribute('data-quality')).toBe('fair');
+
+    emitLinks(link('bob-2', 'poor'), link('cat-3', 'good'));
+    expect(bars('tile-self')).toBeNull();
+    expect(bars('tile-bob-2')).not.toBeNull();
+  });
+
+  it('stay on the tiles in the strip beside a stage', () => {
+    vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
+    renderRoom(three());
+    fireEvent.click(screen.getByTestId('board-open'));
+    emitLinks(link('bob-2', 'poor'), link('cat-3', 'poor'));
+    const strip = screen.getByTestId('tiles');
+    expect(strip.className).toBe('strip');
+    expect(within(strip).getAllByTestId('link-quality')).toHaveLength(3);
+  });
+
+  it("isolate a name that overrides the direction in the tooltip", () => {
+    renderRoom(snapshot({ participants: [participant('bob-2', '\u202EboB', { joinedAt: 2 })] }));
+    emitLinks(link('bob-2', 'poor', { lossPercent: 12, badFramesPercent: 0 }));
+    expect(bars('tile-bob-2')?.getAttribute('title')).toBe(
+      'Poor connection: 12% of \u2068\u202EboB\u2069\'s audio and video is lost on the way to you.',
+    );
   });
 });

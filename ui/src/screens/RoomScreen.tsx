@@ -52,6 +52,7 @@ import {
   setMedia,
   stopHosting,
   type DeviceProblem,
+  type Link,
   type MediaState,
   type Participant,
   type Profile,
@@ -61,6 +62,7 @@ import {
 import { nextSpeaker, noSpeaker, type SpeakerState } from '../state/activeSpeaker';
 import type { ChatAction } from '../state/chat';
 import { joinErrorText } from '../state/errors';
+import { tileSignals } from '../state/linkQuality';
 import { everyone, nameOf, roomFromSnapshot, roomReducer, sharedScreen } from '../state/room';
 import { CHAT_TAB, PanelButtons, PEOPLE_TAB, PeoplePanel, SidePanel, usePanelTabs } from './RoomPanel';
 import { isolate } from '../state/text';
@@ -114,6 +116,7 @@ export function RoomScreen({
   const [relayClockOffsetMs, setRelayClockOffsetMs] = useState<number | null>(snapshot.clockOffsetMs ?? null);
   const [speaker, setSpeaker] = useState<SpeakerState>(noSpeaker);
   const [problems, setProblems] = useState<DeviceProblem[]>([]);
+  const [links, setLinks] = useState<Link[]>([]);
   const [dialog, setDialog] = useState<'invite' | 'end' | { kick: Participant } | null>(null);
   const [dialogBusy, setDialogBusy] = useState(false);
   const [dialogError, setDialogError] = useState<string | null>(null);
@@ -234,6 +237,8 @@ export function RoomScreen({
           return next.key === s.key && next.lastLoudAt === s.lastLoudAt ? s : next;
         });
         setProblems((p) => (JSON.stringify(p) === JSON.stringify(status.problems) ? p : status.problems));
+        // Five times a second, mostly unchanged: the tiles redraw only when a link changes.
+        setLinks((l) => (JSON.stringify(l) === JSON.stringify(status.links) ? l : status.links));
       }),
     [],
   );
@@ -350,6 +355,7 @@ export function RoomScreen({
   const people = everyone(state);
   const screenOwner = sharedScreen(state);
   const speakingIdentity = speaker.key === 'self' ? state.you.identity : speaker.key;
+  const linkSignals = tileSignals(links, people);
   const isHost = state.you.host;
   const connected = state.connection.state === 'connected';
   // A feature's stage, when one is open, is shown large; with a shared screen too, the
@@ -467,6 +473,7 @@ export function RoomScreen({
                 speaking={speakingIdentity === p.identity}
                 compact={large}
                 badges={<FeatureTileBadges context={featureContext} participant={p} />}
+                link={linkSignals.get(p.identity) ?? null}
               />
             ))}
           </div>

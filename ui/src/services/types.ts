@@ -14,6 +14,8 @@ export type Profile = B.Profile_Serialize;
 export type RecentRoom = B.RecentRoom;
 export type Settings = B.Settings_Serialize;
 export type DeviceList = B.DeviceList;
+/** One device: `name` to keep and open, `label` to show. */
+export type Device = B.Device;
 export type Invite = B.Invite;
 export type InviteTarget = B.InviteTarget;
 export type MediaState = B.MediaState;
@@ -33,6 +35,9 @@ export type RoomEvent = B.RoomEvent_Serialize;
 export type DeviceKind = B.DeviceKind;
 export type DeviceProblem = B.DeviceProblem;
 export type MediaStatus = B.MediaStatus;
+/** How well one other participant's media reaches us lately (`media-status`). */
+export type Link = B.Link;
+export type LinkQuality = B.LinkQuality;
 export type QuitRequested = B.QuitRequested;
 export type InviteOpened = B.InviteOpened;
 export type AppErrorKind = B.AppErrorKind;

@@ -13,10 +13,10 @@
 /**
  * @import {
  *   AppInfo, Attachment, BoardSummary, CalendarEntry, ChatMessage, ChatPage, DayTotal, DeviceList,
- *   FeatureSnapshot, Group, GroupCard, GroupMember, GroupsChanged, Invite, LectureState, Material,
- *   MaterialsState, MaterialTransfer, MediaState, MemberPresence, Occurrence, Participant, Poll,
- *   PollDraft, Question, RaisedHand, RoomSnapshot, RoomTotal, SessionReminder, Settings, StudySession,
- *   StudySummary, TimerRun, TimerSettings, TimerState,
+ *   FeatureSnapshot, Group, GroupCard, GroupMember, GroupsChanged, Invite, LectureState, Link,
+ *   LinkQuality, Material, MaterialsState, MaterialTransfer, MediaState, MediaStatus, MemberPresence,
+ *   Occurrence, Participant, Poll, PollDraft, Question, RaisedHand, RoomSnapshot, RoomTotal,
+ *   SessionReminder, Settings, StudySession, StudySummary, TimerRun, TimerSettings, TimerState,
  * } from '../services/types'
  */
 
@@ -62,6 +62,32 @@ export function devices(extra = {}) {
  */
 export function media(extra = {}) {
   return { mic: true, camera: true, screen: false, ...extra };
+}
+
+/**
+ * A media-status update: no levels, no problems, no links.
+ * @param {Partial<MediaStatus>} [extra]
+ * @returns {MediaStatus}
+ */
+export function mediaStatus(extra = {}) {
+  return { levels: [], problems: [], links: [], ...extra };
+}
+
+/**
+ * How `identity`'s media reaches us, with loss and bad frames that fit the quality
+ * (good: none; fair: 3% lost, 6% of frames; poor: 12% lost, 30% of frames).
+ * @param {string} identity
+ * @param {LinkQuality} quality
+ * @param {Partial<Link>} [extra]
+ * @returns {Link}
+ */
+export function link(identity, quality, extra = {}) {
+  const lost = {
+    good: { lossPercent: 0, badFramesPercent: 0 },
+    fair: { lossPercent: 3, badFramesPercent: 6 },
+    poor: { lossPercent: 12, badFramesPercent: 30 },
+  };
+  return { identity, quality, ...lost[quality], ...extra };
 }
 
 /**

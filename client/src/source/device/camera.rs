@@ -2,9 +2,12 @@
 
 use super::*;
 
-pub(super) fn camera_names() -> Result<Vec<String>, String> {
+pub(super) fn camera_names() -> Result<Vec<Device>, String> {
     let cameras = nokhwa::query(nokhwa::utils::ApiBackend::Auto).map_err(|e| e.to_string())?;
-    Ok(cameras.iter().map(|c| c.human_name()).collect())
+    Ok(cameras
+        .iter()
+        .map(|c| Device::same(c.human_name()))
+        .collect())
 }
 
 /// A camera, converted to I420 at its native size (even, at most [`MAX_WIDTH`] wide).

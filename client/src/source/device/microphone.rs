@@ -76,7 +76,11 @@ pub(super) fn pick_device(
             .map(|d| d.filter(|d| d.supports_output()).collect())
             .unwrap_or_default()
     };
-    let available: Vec<String> = devices.iter().map(device_label).collect();
+    let available: Vec<String> = devices
+        .iter()
+        .map(device_label)
+        .filter(|n| !NO_SOUND.contains(&n.as_str()))
+        .collect();
     match wanted {
         None if input => host.default_input_device(),
         None => host.default_output_device(),
@@ -92,15 +96,77 @@ pub(super) fn pick_device(
     .ok_or_else(|| no_device(kind, wanted, available))
 }
 
-pub(super) fn microphone_names() -> Result<Vec<String>, String> {
+pub(super) fn microphone_names() -> Result<Vec<Device>, String> {
     use cpal::traits::{DeviceTrait, HostTrait};
     let host = capture_host();
     let devices = host.input_devices().map_err(|e| e.to_string())?;
-    Ok(devices
-        .filter(|d| d.supports_input())
-        .map(|d| device_label(&d))
-        .collect())
+    Ok(listed(devices.filter(|d| d.supports_input())))
 }
+
+/// Audio devices as people should see them: named by their description, and without
+/// those that carry no sound (ALSA's `null`, which captures silence and plays nowhere).
+pub(super) fn listed(devices: impl Iterator<Item = cpal::Device>) -> Vec<Device> {
+    use cpal::traits::DeviceTrait;
+    one_per_label(
+        devices
+            .filter_map(|d| {
+                let name = device_label(&d);
+                let description = d.description().ok();
+                let pretty = description.as_ref().map(|x| x.name().to_string());
+                audio_device(name, pretty.as_deref())
+            })
+            .collect(),
+    )
+}
+
+/// One entry per label: ALSA lists each card several times over (`sysdefault:`,
+/// `plughw:`, `hw:`, `front:`, `dsnoop:`, ... all described alike), which would show as
+/// one name repeated. The one kept converts formats and rates for us where it can
+/// (`sysdefault`, then `plughw`), in the place of the first.
+pub fn one_per_label(devices: Vec<Device>) -> Vec<Device> {
+    fn rank(name: &str) -> u8 {
+        match name.split_once(':').map_or(name, |(kind, _)| kind) {
+            "default" => 0,
+            "sysdefault" => 1,
+            "plughw" => 2,
+            "hw" => 3,
+            "front" => 4,
+            _ => 5,
+        }
+    }
+    let mut out: Vec<Device> = Vec::new();
+    for d in devices {
+        match out.iter_mut().find(|o| o.label == d.label) {
+            Some(kept) if rank(&d.name) < rank(&kept.name) => *kept = d,
+            Some(_) => {}
+            None => out.push(d),
+        }
+    }
+    out
+}
+
+/// An audio device named `name` (and described as `description`), as it is listed:
+/// `None` for a device that carries no sound.
+pub fn audio_device(name: String, description: Option<&str>) -> Option<Device> {
+    if NO_SOUND.contains(&name.as_str()) {
+        return None;
+    }
+    // ALSA descriptions run to two lines ("HDA Intel PCH, ALC257 Analog\nDirect hardware
+    // device without any conversions"): the first names the device.
+    let described = description
+        .and_then(|d| d.lines().next())
+        .map(str::trim)
+        .filter(|d| !d.is_empty() && *d != name);
+    let label = match (described, name.as_str()) {
+        (_, "default") => "System default".to_string(),
+        (Some(d), _) => d.to_string(),
+        (None, _) => name.clone(),
+    };
+    Some(Device { name, label })
+}
+
+/// ALSA PCMs that carry no sound.
+const NO_SOUND: &[&str] = &["null"];
 
 /// Linear-interpolation resampler for a continuous stream cut into chunks.
 struct Resampler {
@@ -368,8 +434,10 @@ mod tests {
             panic!("{err:?}");
         };
         assert_eq!(*kind, "microphone");
-        // Whatever the host lists here (ALSA: at least its "null" device) is named in the message.
-        assert_eq!(available, &list_devices().microphones);
+        // Whatever the host lists here is named in the message, as listed for people
+        // (without ALSA's soundless "null").
+        assert_eq!(available, &DeviceList::names(&list_devices().microphones));
+        assert!(!available.iter().any(|n| n == "null"), "{available:?}");
         let msg = err.to_string();
         for name in available {
             assert!(msg.contains(name.as_str()), "{msg}");

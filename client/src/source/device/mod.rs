@@ -13,8 +13,8 @@ mod screen;
 mod speaker;
 
 pub use camera::CameraSource;
-pub use microphone::MicrophoneSource;
-pub use screen::ScreenSource;
+pub use microphone::{audio_device, one_per_label, MicrophoneSource};
+pub use screen::{screen_label, ScreenSource};
 pub use speaker::Speaker;
 
 use std::collections::VecDeque;
@@ -29,13 +29,39 @@ use crate::codec::vp8::i420_len;
 /// Frames wider than this are scaled down by an integer factor.
 pub const MAX_WIDTH: u32 = 1280;
 
-/// What capture devices this machine has, by the names the sources accept.
+/// What capture devices this machine has.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeviceList {
-    pub cameras: Vec<String>,
-    pub microphones: Vec<String>,
-    pub screens: Vec<String>,
-    pub speakers: Vec<String>,
+    pub cameras: Vec<Device>,
+    pub microphones: Vec<Device>,
+    pub screens: Vec<Device>,
+    pub speakers: Vec<Device>,
+}
+
+/// A device: the name its source is opened by, and what to call it for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// What the sources accept (PulseAudio's source name, ALSA's PCM id, the monitor's
+    /// output name, the camera's name).
+    pub name: String,
+    /// A name people recognise: "Built-in Audio Analog Stereo", "Screen 1 (1920×1080)".
+    pub label: String,
+}
+
+impl Device {
+    fn same(name: String) -> Device {
+        Device {
+            label: name.clone(),
+            name,
+        }
+    }
+}
+
+impl DeviceList {
+    /// The names the sources accept, of one kind.
+    pub fn names(devices: &[Device]) -> Vec<String> {
+        devices.iter().map(|d| d.name.clone()).collect()
+    }
 }
 
 /// Every camera, microphone and screen found; a kind that cannot be enumerated (no
@@ -49,7 +75,7 @@ pub fn list_devices() -> DeviceList {
     }
 }
 
-fn guarded(f: impl FnOnce() -> Vec<String> + std::panic::UnwindSafe) -> Vec<String> {
+fn guarded(f: impl FnOnce() -> Vec<Device> + std::panic::UnwindSafe) -> Vec<Device> {
     std::panic::catch_unwind(f).unwrap_or_default()
 }
 
@@ -180,7 +206,14 @@ struct VideoWorker {
     shared: Shared,
     stop: Arc<AtomicBool>,
     size: (u32, u32),
+    /// Disconnected once the thread has ended and let go of the device.
+    released: mpsc::Receiver<()>,
 }
+
+/// How long dropping a worker waits for its thread to let go of the device: a camera
+/// opened right after a preview (the room after the device check) is otherwise still
+/// busy. A device read blocked for longer is not waited for.
+const RELEASE_WAIT: Duration = Duration::from_secs(2);
 
 type Grab = Box<dyn FnMut() -> Result<Picture, String>>;
 
@@ -200,10 +233,14 @@ impl VideoWorker {
         let stop = Arc::new(AtomicBool::new(false));
         let (opened_tx, opened_rx) = mpsc::sync_channel::<Result<(), SourceError>>(1);
         let (thread_shared, thread_stop) = (shared.clone(), stop.clone());
+        let (release, released) = mpsc::sync_channel::<()>(0);
         let interval = Duration::from_secs_f64(1.0 / f64::from(max_fps.max(1)));
         std::thread::Builder::new()
             .name(format!("{kind}-capture"))
             .spawn(move || {
+                // Dropped last, after the device (`grab`) is: tells the worker's drop the
+                // device is free.
+                let _release = release;
                 let mut grab = match open() {
                     Ok(g) => {
                         let _ = opened_tx.send(Ok(()));
@@ -281,6 +318,7 @@ impl VideoWorker {
                 shared,
                 stop,
                 size,
+                released,
             }),
             Err(e) => {
                 stop.store(true, Ordering::Relaxed);
@@ -308,8 +346,12 @@ impl VideoWorker {
 
 impl Drop for VideoWorker {
     fn drop(&mut self) {
-        // The thread notices within one frame; a blocked device read is not waited for.
+        // The thread notices within one frame and closes the device; wait for that (a
+        // blocked device read only so long).
         self.stop.store(true, Ordering::Relaxed);
+        if let Err(mpsc::RecvTimeoutError::Timeout) = self.released.recv_timeout(RELEASE_WAIT) {
+            tracing::warn!(kind = self.kind, "the capture thread did not stop in time");
+        }
     }
 }
 
@@ -322,6 +364,34 @@ fn black((w, h): (u32, u32)) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn dropping_a_capture_worker_waits_until_the_device_is_let_go() {
+        // The "device": held by the grab function, as a camera handle is.
+        let device = Arc::new(());
+        let held = device.clone();
+        let worker = VideoWorker::spawn("camera", 30, Duration::from_secs(2), move || {
+            let grab: Grab = Box::new(move || {
+                let _ = &held;
+                std::thread::sleep(Duration::from_millis(40));
+                Ok(Picture {
+                    width: 4,
+                    height: 4,
+                    bytes_per_pixel: 3,
+                    data: vec![0; 48],
+                })
+            });
+            Ok(grab)
+        })
+        .expect("opens");
+        assert_eq!(Arc::strong_count(&device), 2, "the thread holds the device");
+        drop(worker);
+        assert_eq!(
+            Arc::strong_count(&device),
+            1,
+            "the device is free once the worker is dropped"
+        );
+    }
+
     #[test]
     fn no_device_messages() {
         let e = no_device("camera", Some("X"), vec!["a".into(), "b".into()]);
@@ -338,8 +408,72 @@ mod tests {
     }
 
     #[test]
+    fn devices_are_listed_by_names_people_recognise() {
+        assert_eq!(
+            audio_device("null".into(), Some("Discard all samples")),
+            None
+        );
+        let hw = audio_device(
+            "hw:CARD=PCH,DEV=0".into(),
+            Some("HDA Intel PCH, ALC257 Analog\nDirect hardware device without any conversions"),
+        )
+        .unwrap();
+        assert_eq!(
+            (hw.name.as_str(), hw.label.as_str()),
+            ("hw:CARD=PCH,DEV=0", "HDA Intel PCH, ALC257 Analog")
+        );
+        let pulse = audio_device(
+            "alsa_input.pci-0000_00_1f.3.analog-stereo".into(),
+            Some("Built-in Audio Analog Stereo"),
+        )
+        .unwrap();
+        assert_eq!(pulse.label, "Built-in Audio Analog Stereo");
+        assert_eq!(
+            audio_device("default".into(), Some("Default Audio Device"))
+                .unwrap()
+                .label,
+            "System default"
+        );
+        assert_eq!(audio_device("pulse".into(), None).unwrap().label, "pulse");
+        // One card, listed by ALSA in several ways, is offered once.
+        let card = |name: &str| Device {
+            name: name.into(),
+            label: "HDA Intel PCH, ALC257 Analog".into(),
+        };
+        let other = Device {
+            name: "hw:CARD=USB,DEV=0".into(),
+            label: "USB Audio".into(),
+        };
+        let kept = one_per_label(vec![
+            card("hw:CARD=PCH,DEV=0"),
+            card("plughw:CARD=PCH,DEV=0"),
+            other.clone(),
+            card("sysdefault:CARD=PCH"),
+            card("dsnoop:CARD=PCH,DEV=0"),
+        ]);
+        assert_eq!(kept, vec![card("sysdefault:CARD=PCH"), other]);
+        // Screens: never the bare output name.
+        assert_eq!(
+            screen_label(0, 1, "", "screen", true, (1920, 1080)),
+            "Entire screen (1920×1080)"
+        );
+        assert_eq!(
+            screen_label(1, 2, "HDMI-1", "HDMI-1", false, (2560, 1440)),
+            "Screen 2 (2560×1440)"
+        );
+        assert_eq!(
+            screen_label(0, 2, "DELL U2720Q", "DP-1", true, (3840, 2160)),
+            "DELL U2720Q (3840×2160), main"
+        );
+    }
+
+    #[test]
     fn list_devices_never_panics() {
         let l = list_devices();
+        for d in l.microphones.iter().chain(&l.speakers) {
+            assert_ne!(d.name, "null", "{l:?}");
+            assert!(!d.label.is_empty(), "{l:?}");
+        }
         // Without a display there is no screen (with one, there is at least one).
         if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
             assert!(l.screens.is_empty(), "{l:?}");

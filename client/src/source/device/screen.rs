@@ -6,9 +6,52 @@ fn monitor_label(m: &xcap::Monitor) -> String {
     m.name().unwrap_or_else(|_| "?".into())
 }
 
-pub(super) fn screen_names() -> Result<Vec<String>, String> {
+pub(super) fn screen_names() -> Result<Vec<Device>, String> {
     let monitors = xcap::Monitor::all().map_err(|e| e.to_string())?;
-    Ok(monitors.iter().map(monitor_label).collect())
+    let count = monitors.len();
+    Ok(monitors
+        .iter()
+        .enumerate()
+        .map(|(i, m)| Device {
+            name: monitor_label(m),
+            label: screen_label(
+                i,
+                count,
+                &m.friendly_name().unwrap_or_default(),
+                &monitor_label(m),
+                m.is_primary().unwrap_or(false),
+                (m.width().unwrap_or(0), m.height().unwrap_or(0)),
+            ),
+        })
+        .collect())
+}
+
+/// What people call the `index`th of `count` monitors: its model when the system knows
+/// it (not just the output's name, such as `screen`, `eDP-1` or `HDMI-1`), else "Entire
+/// screen" or "Screen N", with its size and, among several, which one is the main one.
+pub fn screen_label(
+    index: usize,
+    count: usize,
+    friendly: &str,
+    output: &str,
+    primary: bool,
+    (width, height): (u32, u32),
+) -> String {
+    let friendly = friendly.trim();
+    let mut label = if !friendly.is_empty() && friendly != output {
+        friendly.to_string()
+    } else if count <= 1 {
+        "Entire screen".to_string()
+    } else {
+        format!("Screen {}", index + 1)
+    };
+    if width > 0 && height > 0 {
+        label.push_str(&format!(" ({width}×{height})"));
+    }
+    if primary && count > 1 {
+        label.push_str(", main");
+    }
+    label
 }
 
 /// A monitor, captured as RGBA and converted to I420, scaled down by an integer factor

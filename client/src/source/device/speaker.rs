@@ -85,14 +85,13 @@ impl Output {
 }
 
 /// Output devices by the names [`Speaker::open`] accepts.
-pub(super) fn speaker_names() -> Result<Vec<String>, String> {
+pub(super) fn speaker_names() -> Result<Vec<Device>, String> {
     use cpal::traits::{DeviceTrait, HostTrait};
     let host = capture_host();
     let devices = host.output_devices().map_err(|e| e.to_string())?;
-    Ok(devices
-        .filter(|d| d.supports_output())
-        .map(|d| device_label(&d))
-        .collect())
+    Ok(super::microphone::listed(
+        devices.filter(|d| d.supports_output()),
+    ))
 }
 
 /// An output device playing the mix of everyone's audio. Dropping it stops playback.
