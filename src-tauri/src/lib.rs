@@ -255,7 +255,14 @@ fn manage_state<R: Runtime>(
     dir: PathBuf,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let store = settings::SettingsStore::open(&dir.join("settings.sqlite3"))?;
-    let hub = tauri::async_runtime::block_on(video::VideoHub::start())?;
+    let reserved = app
+        .try_state::<video::ReservedVideoSocket>()
+        .and_then(|r| r.0.lock().unwrap_or_else(|p| p.into_inner()).take());
+    let listener = match reserved {
+        Some(listener) => listener,
+        None => video::reserve()?,
+    };
+    let hub = tauri::async_runtime::block_on(video::VideoHub::start_on(listener))?;
     let bridge: Arc<dyn Bridge> = Arc::new(app.clone());
     let package = app.package_info();
     app.manage(AppInfo {
@@ -406,8 +413,24 @@ pub fn run() {
             None
         }
     };
-    let app = builder::<tauri::Wry>()
-        .build(tauri::generate_context!())
+    // The video socket's port is fixed first, so that the window's content security
+    // policy names it instead of any local port.
+    let mut context = tauri::generate_context!();
+    let mut builder = builder::<tauri::Wry>();
+    match video::reserve() {
+        Ok(listener) => {
+            let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+            if !video::pin_csp_port(&mut context.config_mut().app.security.csp, port) {
+                tracing::warn!("the content security policy has no ws://127.0.0.1:* to narrow");
+            }
+            builder = builder.manage(video::ReservedVideoSocket(std::sync::Mutex::new(Some(
+                listener,
+            ))));
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot reserve the video socket's port yet"),
+    }
+    let app = builder
+        .build(context)
         .expect("failed to start the Studyhall app");
     if let Some(listener) = listener {
         let handle = app.handle().clone();
@@ -628,6 +651,18 @@ mod tests {
         .unwrap_err();
         assert_eq!(error["kind"], "relayUnreachable");
         assert!(error["message"].as_str().unwrap().contains("127.0.0.1:9"));
+    }
+
+    #[test]
+    fn the_window_may_connect_to_its_video_socket_and_no_other_local_port() {
+        let mut context: tauri::Context<MockRuntime> = tauri::generate_context!();
+        let csp = &mut context.config_mut().app.security.csp;
+        assert!(video::pin_csp_port(csp, 4242));
+        let policy = csp.as_ref().unwrap().to_string();
+        assert!(policy.contains("ws://127.0.0.1:4242"), "{policy}");
+        assert!(!policy.contains("127.0.0.1:*"), "{policy}");
+        assert!(policy.contains("ipc:"), "the rest stays: {policy}");
+        assert!(!video::pin_csp_port(csp, 4243), "pinned once");
     }
 
     #[test]

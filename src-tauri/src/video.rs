@@ -86,10 +86,51 @@ pub struct VideoHub {
     cache: Arc<Mutex<GopCache>>,
 }
 
+/// A free loopback port for the video socket, bound now.
+pub fn reserve() -> std::io::Result<std::net::TcpListener> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+}
+
+/// Narrow the window's `connect-src` from any loopback port (`ws://127.0.0.1:*`, which
+/// the config must hold as the placeholder) to the video socket's `port`: the page may
+/// open no other local socket. Returns whether the placeholder was found.
+pub fn pin_csp_port(csp: &mut Option<tauri::utils::config::Csp>, port: u16) -> bool {
+    use tauri::utils::config::{Csp, CspDirectiveSources};
+    const ANY_LOOPBACK_PORT: &str = "ws://127.0.0.1:*";
+    let Some(Csp::DirectiveMap(map)) = csp else {
+        return false;
+    };
+    let Some(sources) = map.get_mut("connect-src") else {
+        return false;
+    };
+    let list: Vec<String> = sources.clone().into();
+    if !list.iter().any(|s| s == ANY_LOOPBACK_PORT) {
+        return false;
+    }
+    *sources = CspDirectiveSources::List(
+        list.into_iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                if s == ANY_LOOPBACK_PORT {
+                    format!("ws://127.0.0.1:{port}")
+                } else {
+                    s
+                }
+            })
+            .collect(),
+    );
+    true
+}
+
+/// The listener [`reserve`]d before the app was built, until the app's state takes it.
+pub struct ReservedVideoSocket(pub std::sync::Mutex<Option<std::net::TcpListener>>);
+
 impl VideoHub {
-    /// Start serving on a free loopback port.
-    pub async fn start() -> std::io::Result<VideoHub> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// Start serving on `listener` (from [`reserve`]: its port is known before the
+    /// window's content security policy is set, which names it).
+    pub async fn start_on(listener: std::net::TcpListener) -> std::io::Result<VideoHub> {
+        listener.set_nonblocking(true)?;
+        let listener = TcpListener::from_std(listener)?;
         let addr = listener.local_addr()?;
         let key = hex::encode(rand::random::<[u8; 16]>());
         let (frames, mut rx) = mpsc::channel::<EncodedVideo>(512);
@@ -282,7 +323,7 @@ mod tests {
 
     #[tokio::test]
     async fn sockets_need_the_key_and_late_ones_start_from_a_keyframe() {
-        let hub = VideoHub::start().await.unwrap();
+        let hub = VideoHub::start_on(reserve().unwrap()).await.unwrap();
         let wrong = hub.url().replace("key=", "key=x");
         assert!(tokio_tungstenite::connect_async(&wrong).await.is_err());
 

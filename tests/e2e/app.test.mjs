@@ -6,6 +6,7 @@
 //
 // Needs what harness.mjs says.
 
+import net from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -60,6 +61,19 @@ test('host a room in the app; headless clients join; video, chat, raised hands, 
     await driver.type('[data-testid=display-name]', 'Ada');
     await driver.type('[data-testid=host-title]', 'Calculus study group');
     await shot(driver, 'start.png');
+
+    // The window's content security policy lets the page reach its own video socket (the
+    // preview below draws through it) and no other local port: a socket listening here
+    // never sees the page's attempt.
+    const listener = net.createServer((socket) => { listener.reached = true; socket.destroy(); });
+    await new Promise((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const otherPort = listener.address().port;
+    await driver.execAsync(`
+      try { new WebSocket('ws://127.0.0.1:${otherPort}/'); } catch (e) { /* refused at once */ }
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    `);
+    listener.close();
+    assert.ok(!listener.reached, `the page reached a local port (${otherPort}) other than its video socket`);
 
     // Device setup with synthetic sources (this machine has no camera or microphone).
     await driver.click('[data-testid=host-submit]');
