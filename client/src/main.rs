@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use studyhall_client::features::timer;
 use studyhall_client::media::{ClientStats, MediaClient, MediaOptions};
 use studyhall_client::room_of_token;
+use studyhall_client::source::denoise::NoiseSuppression;
 use studyhall_client::source::device::list_devices;
 use studyhall_client::source::{AudioInput, VideoInput};
 use studyhall_protocol::{ClientMessage, ServerMessage};
@@ -95,6 +96,10 @@ struct JoinArgs {
     /// With `--audio mic`: the input device's name (see `devices`).
     #[arg(long, value_name = "NAME")]
     microphone: Option<String>,
+    /// With `--audio mic`: send the microphone as it is, without noise suppression
+    /// (RNNoise; on by default).
+    #[arg(long)]
+    no_noise_suppression: bool,
     /// The monitor to capture for `--video screen` and `--screen` (see `devices`);
     /// default: the primary one.
     #[arg(long, value_name = "NAME")]
@@ -283,6 +288,7 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
         audio,
         camera,
         microphone,
+        no_noise_suppression,
         screen_source,
         video_file,
         audio_file,
@@ -335,6 +341,7 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
         camera_input,
         microphone_input,
         screen_input,
+        noise_suppression: NoiseSuppression::new(!no_noise_suppression),
         // A real screen is sent at the share track's frame rate; the camera track gets
         // the share format's bitrate when it carries a screen.
         camera_format: if video == Video::Screen {

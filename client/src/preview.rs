@@ -14,6 +14,7 @@ use crate::media::publish::Feed;
 use crate::media::receive::now_us;
 use crate::media::stats::{audio_level, smooth_level};
 use crate::media::{now_ms, EncodedVideo, MediaError, VideoFormat};
+use crate::source::denoise::NoiseSuppression;
 use crate::source::{AudioInput, VideoInput};
 
 /// What the preview shows right now.
@@ -44,6 +45,7 @@ impl Preview {
         microphone: Option<AudioInput>,
         format: VideoFormat,
         frames: mpsc::Sender<EncodedVideo>,
+        noise: NoiseSuppression,
     ) -> Preview {
         let status = Arc::new(Mutex::new(PreviewStatus::default()));
         let (stop, stop_rx) = watch::channel(false);
@@ -74,10 +76,11 @@ impl Preview {
             }
         }
         if let Some(input) = microphone {
-            let opened = tokio::task::spawn_blocking(move || Feed::audio(&input, "preview"))
-                .await
-                .map_err(|e| MediaError::Source(e.to_string()))
-                .and_then(|r| r);
+            let opened =
+                tokio::task::spawn_blocking(move || Feed::microphone(&input, "preview", &noise))
+                    .await
+                    .map_err(|e| MediaError::Source(e.to_string()))
+                    .and_then(|r| r);
             match opened {
                 Ok(Feed::Audio(source)) => {
                     tasks.push(tokio::spawn(run_audio(source, status.clone(), stop_rx)));
@@ -249,6 +252,7 @@ mod tests {
             Some(AudioInput::Tone),
             format,
             tx,
+            NoiseSuppression::default(),
         )
         .await;
         let first = tokio::time::timeout(Duration::from_secs(5), rx.recv())
@@ -284,6 +288,7 @@ mod tests {
             Some(AudioInput::Tone),
             format,
             tx,
+            NoiseSuppression::default(),
         )
         .await;
         let status = preview.status();

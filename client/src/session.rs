@@ -151,6 +151,7 @@ pub struct RoomSession {
     commands: mpsc::Sender<Command>,
     identity: String,
     stats: Arc<Mutex<StatsHandle>>,
+    noise: crate::source::denoise::NoiseSuppression,
 }
 
 impl RoomSession {
@@ -169,6 +170,7 @@ impl RoomSession {
         .await?;
         let info = client.info.clone();
         let identity = info.you.identity.clone();
+        let noise = config.options.noise_suppression.clone();
         let stats = Arc::new(Mutex::new(client.stats_handle()));
         let (commands, rx) = mpsc::channel(32);
         let (events, events_rx) = mpsc::unbounded_channel();
@@ -190,6 +192,7 @@ impl RoomSession {
                 commands,
                 identity,
                 stats,
+                noise,
             },
             info,
             events_rx,
@@ -198,6 +201,12 @@ impl RoomSession {
 
     pub fn identity(&self) -> &str {
         &self.identity
+    }
+
+    /// Noise suppression on our microphone: switched at once, for this connection's
+    /// media and those of later rejoins.
+    pub fn noise_suppression(&self) -> &crate::source::denoise::NoiseSuppression {
+        &self.noise
     }
 
     /// The current connection's media statistics (a new set after each rejoin).

@@ -150,6 +150,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             devices::commands::list_devices,
             devices::commands::start_preview,
             devices::commands::stop_preview,
+            devices::commands::set_noise_suppression,
             room::commands::media_endpoint,
             hosting::commands::host_room,
             hosting::commands::stop_hosting,
@@ -279,7 +280,17 @@ fn manage_state<R: Runtime>(
     let groups = groups::Groups::open(&dir, Arc::new(app.clone()));
     app.manage(groups::commands::GroupsState(groups.clone()));
     tauri::async_runtime::spawn(async move { groups.start().await });
-    app.manage(RoomContext::new(hub, dir, bridge, study));
+    let room = RoomContext::new(hub, dir, bridge, study);
+    if let Some(profile) = app
+        .state::<SettingsState>()
+        .0
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .profile()?
+    {
+        room.noise.set(profile.noise_suppression);
+    }
+    app.manage(room);
     app.manage(materials::Transfers::default());
     Ok(())
 }
@@ -560,6 +571,24 @@ mod tests {
         let again = invoke(&webview, "get_settings", serde_json::json!({})).unwrap();
         assert_eq!(again["displayName"], "Ada");
         assert_eq!(again["camera"], serde_json::json!({"kind": "testPattern"}));
+        // Noise suppression: on unless the profile says otherwise, switched at once (the
+        // device check and the room share the switch) and kept in the profile.
+        let noise = || webview.state::<RoomContext>().noise.is_on();
+        assert_eq!(again["noiseSuppression"], true);
+        assert!(noise());
+        invoke(
+            &webview,
+            "set_noise_suppression",
+            serde_json::json!({"on": false}),
+        )
+        .unwrap();
+        assert!(!noise());
+        let again = invoke(&webview, "get_settings", serde_json::json!({})).unwrap();
+        assert_eq!(again["noiseSuppression"], false);
+        let mut on = profile.clone();
+        on["noiseSuppression"] = true.into();
+        invoke(&webview, "save_profile", serde_json::json!({"profile": on})).unwrap();
+        assert!(noise(), "a saved profile sets the switch");
 
         let mut blank = profile.clone();
         blank["displayName"] = "   ".into();

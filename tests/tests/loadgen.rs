@@ -74,3 +74,13 @@ async fn a_tiny_whiteboard_run_delivers_and_measures() {
     );
     assert!(joined.markdown_row("SQLite").contains("| 2100 |"));
 }
+
+/// The noise-suppression benchmark runs and measures something (its numbers go to
+/// docs/benchmarks.md, not into assertions).
+#[test]
+fn the_noise_suppression_cost_is_measured() {
+    let cost = studyhall_tests::loadgen::denoise::measure(Duration::from_secs(1));
+    assert!(cost.wall > Duration::ZERO, "{cost:?}");
+    assert!(cost.us_per_frame() > 0.0, "{cost:?}");
+    assert!(cost.markdown().contains("per 10 ms frame"), "{}", cost.markdown());
+}

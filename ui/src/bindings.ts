@@ -21,6 +21,11 @@ export const commands = {
 	startPreview: (camera: VideoDevice_Deserialize, microphone: AudioDevice_Deserialize) => typedError<null, AppError>(__TAURI_INVOKE("start_preview", { camera, microphone })),
 	/**  Stop the device check and release the devices. */
 	stopPreview: () => typedError<null, AppError>(__TAURI_INVOKE("stop_preview")),
+	/**
+	 *  Turn noise suppression on the microphone on or off: at once in the device check and
+	 *  the room, and kept in the profile for next time.
+	 */
+	setNoiseSuppression: (on: boolean) => typedError<null, AppError>(__TAURI_INVOKE("set_noise_suppression", { on })),
 	/**  URL of the local video socket (see docs/app-ipc.md, "Video"). */
 	mediaEndpoint: () => __TAURI_INVOKE<string>("media_endpoint"),
 	/**  Start the bundled relay on this machine and make an invite to a new room. */
@@ -1477,6 +1482,8 @@ export type Profile_Deserialize = {
 	speaker?: string | null,
 	/**  Play a soft chime when the room's focus timer changes phase. */
 	timerChime?: boolean,
+	/**  Noise suppression (RNNoise) on a real microphone. */
+	noiseSuppression?: boolean,
 };
 
 /**  Who the user is in rooms and what they use. */
@@ -1489,6 +1496,8 @@ export type Profile_Serialize = {
 	speaker: string | null,
 	/**  Play a soft chime when the room's focus timer changes phase. */
 	timerChime: boolean,
+	/**  Noise suppression (RNNoise) on a real microphone. */
+	noiseSuppression: boolean,
 };
 
 /**  A question as one participant sees it. */

@@ -82,6 +82,9 @@ pub struct MediaOptions {
     /// Also publish tracks for the sources that start off, so turning one on later needs
     /// no renegotiation (its device is opened then, and released when turned off).
     pub idle_tracks: bool,
+    /// Noise suppression on a real microphone (not on the tone or a WAV file); the
+    /// switch may be flipped while the media runs.
+    pub noise_suppression: crate::source::denoise::NoiseSuppression,
 }
 
 impl Default for MediaOptions {
@@ -106,6 +109,7 @@ impl Default for MediaOptions {
             screen_input: VideoInput::TestPattern,
             microphone_input: AudioInput::Tone,
             idle_tracks: false,
+            noise_suppression: Default::default(),
         }
     }
 }

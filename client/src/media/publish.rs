@@ -22,6 +22,7 @@ use super::stats::{audio_level, smooth_level, StatsHandle};
 use super::{now_ms, MediaError};
 use crate::codec::opus::OpusEncoder;
 use crate::codec::worker::Vp8Worker;
+use crate::source::denoise::{Denoised, NoiseSuppression};
 use crate::source::device::{CameraSource, MicrophoneSource, ScreenSource};
 use crate::source::file::{WavSource, Y4mSource};
 use crate::source::pattern::PatternGenerator;
@@ -37,7 +38,11 @@ impl Feed {
         identity: &str,
     ) -> Result<Feed, MediaError> {
         match source {
-            TrackSource::Microphone => Feed::audio(&options.microphone_input, identity),
+            TrackSource::Microphone => Feed::microphone(
+                &options.microphone_input,
+                identity,
+                &options.noise_suppression,
+            ),
             TrackSource::Camera => {
                 Feed::video(&options.camera_input, identity, options.camera_format)
             }
@@ -78,6 +83,21 @@ impl Feed {
                     .map_err(|e| MediaError::Source(e.to_string()))?,
             ),
         }))
+    }
+
+    /// Open an audio input; a real microphone goes through noise suppression while
+    /// `noise` is on.
+    pub fn microphone(
+        input: &AudioInput,
+        identity: &str,
+        noise: &NoiseSuppression,
+    ) -> Result<Feed, MediaError> {
+        match Feed::audio(input, identity)? {
+            Feed::Audio(source) if matches!(input, AudioInput::Microphone(_)) => {
+                Ok(Feed::Audio(Box::new(Denoised::new(source, noise.clone()))))
+            }
+            feed => Ok(feed),
+        }
     }
 
     pub fn audio(input: &AudioInput, identity: &str) -> Result<Feed, MediaError> {

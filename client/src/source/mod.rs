@@ -3,6 +3,7 @@
 //! per-identity tone) work on any machine; file sources play Y4M and WAV files; device
 //! sources capture a camera, a microphone or a screen.
 
+pub mod denoise;
 pub mod device;
 pub mod file;
 pub mod pattern;

@@ -80,9 +80,30 @@ pub async fn start_preview(
             Some(microphone.input()),
             format,
             state.video.sink(),
+            state.noise.clone(),
         )
         .await,
     );
+    Ok(())
+}
+
+/// Turn noise suppression on the microphone on or off: at once in the device check and
+/// the room, and kept in the profile for next time.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_noise_suppression(
+    room: State<'_, RoomContext>,
+    settings: State<'_, crate::settings::SettingsState>,
+    on: bool,
+) -> Result<(), AppError> {
+    room.noise.set(on);
+    let store = settings.0.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(profile) = store.profile()? {
+        store.save_profile(&crate::settings::Profile {
+            noise_suppression: on,
+            ..profile
+        })?;
+    }
     Ok(())
 }
 

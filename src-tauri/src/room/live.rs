@@ -10,6 +10,7 @@ use studyhall_client::host::HostedRelay;
 use studyhall_client::invite::InviteTarget as ClientTarget;
 use studyhall_client::preview::Preview;
 use studyhall_client::session::RoomSession;
+use studyhall_client::source::denoise::NoiseSuppression;
 use tokio::task::JoinHandle;
 
 use super::types::{Invite, MediaState, MediaStatus, QuitRequested, RoomEvent};
@@ -98,6 +99,9 @@ pub struct RoomContext {
     pub launch_invite: Mutex<Option<String>>,
     /// The user's study record: time in rooms and focus phases are written to it.
     pub study: Arc<Study>,
+    /// Noise suppression on the microphone, as the profile has it: shared by the device
+    /// check and the room, switched at once by `set_noise_suppression`.
+    pub noise: NoiseSuppression,
 }
 
 impl RoomContext {
@@ -114,6 +118,7 @@ impl RoomContext {
             data_dir,
             bridge,
             launch_invite: Mutex::new(None),
+            noise: NoiseSuppression::default(),
         }
     }
 }

@@ -179,11 +179,13 @@ pub async fn join_entry(
     }
 
     let (audio_tx, audio_rx) = mpsc::channel::<RemoteAudio>(256);
+    state.noise.set(profile.noise_suppression);
     let options = MediaOptions {
         camera: start.camera,
         microphone: start.mic,
         screen: false,
         idle_tracks: true,
+        noise_suppression: state.noise.clone(),
         camera_input: profile.camera.input(),
         microphone_input: profile.microphone.input(),
         screen_input: profile.screen.input(),

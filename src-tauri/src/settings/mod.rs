@@ -75,9 +75,16 @@ pub struct Profile {
     /// Play a soft chime when the room's focus timer changes phase.
     #[serde(default = "chime_on")]
     pub timer_chime: bool,
+    /// Noise suppression (RNNoise) on a real microphone.
+    #[serde(default = "noise_suppression_on")]
+    pub noise_suppression: bool,
 }
 
 fn chime_on() -> bool {
+    true
+}
+
+fn noise_suppression_on() -> bool {
     true
 }
 
@@ -134,6 +141,7 @@ pub fn default_profile(has_camera: bool, has_microphone: bool, has_screen: bool)
         },
         speaker: None,
         timer_chime: true,
+        noise_suppression: true,
     }
 }
 
@@ -304,6 +312,7 @@ mod tests {
             screen: ScreenDevice::TestPattern,
             speaker: Some("out".into()),
             timer_chime: false,
+            noise_suppression: false,
         };
         store.save_profile(&profile).unwrap();
         for i in 0..(MAX_RECENT + 3) {

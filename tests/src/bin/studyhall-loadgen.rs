@@ -5,6 +5,7 @@
 //! studyhall-loadgen run --participants 10 --measure 10s     # one room against a fresh relay
 //! studyhall-loadgen suite                                    # every scenario, as markdown
 //! studyhall-loadgen soak --duration 30m                      # the long run: memory, fds
+//! studyhall-loadgen denoise                                  # noise suppression CPU per mic
 //! ```
 
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use clap::{Parser, Subcommand};
 use studyhall_tests::cluster::RedisServer;
 use studyhall_tests::loadgen::relay::{pin_self, NullRelayProcess, RelayProcess};
 use studyhall_tests::loadgen::report::{self, Report, Scenario, Target};
-use studyhall_tests::loadgen::{chat, janus, null, soak};
+use studyhall_tests::loadgen::{chat, denoise, janus, null, soak};
 
 #[derive(Parser)]
 #[command(version, about = "Load generator for studyhall-relay")]
@@ -99,6 +100,12 @@ enum Command {
         #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
         settle: Duration,
     },
+    /// What noise suppression (RNNoise) costs per microphone: AUDIO worth of synthetic
+    /// input through it, on one thread.
+    Denoise {
+        #[arg(long, default_value = "120s", value_parser = humantime::parse_duration)]
+        audio: Duration,
+    },
     /// Serve as the null relay on 127.0.0.1:PORT (started by `run` and `suite`).
     NullRelay {
         #[arg(long)]
@@ -111,6 +118,14 @@ const SECRET: &str = "loadgen-secret-loadgen-secret-0123456789";
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut plot: Option<PathBuf> = None;
+    if let Command::Denoise { audio } = cli.command {
+        if cli.pin {
+            pin_self(1)?;
+        }
+        println!("| what | input | CPU | per microphone |\n|---|---|---|---|");
+        println!("{}", denoise::measure(audio).markdown());
+        return Ok(());
+    }
     if let Command::NullRelay { port } = cli.command {
         let socket = std::net::UdpSocket::bind(("127.0.0.1", port))?;
         null::serve(socket)?;
@@ -199,7 +214,7 @@ fn main() -> anyhow::Result<()> {
             println!("{}", report.markdown(&soak));
             return Ok(());
         }
-        Command::NullRelay { .. } => unreachable!("handled above"),
+        Command::NullRelay { .. } | Command::Denoise { .. } => unreachable!("handled above"),
     };
     let me = std::env::current_exe()?;
     println!("{}", Report::MARKDOWN_HEADER);
