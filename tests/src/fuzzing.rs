@@ -19,6 +19,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("board_ops", board_ops),
     ("invite", invite),
     ("sdp_offer", sdp_offer),
+    ("file_name", file_name),
 ];
 
 /// Any text frame a client may send: the relay's decoder answers with a frame or an
@@ -232,12 +233,25 @@ pub fn board_ops(data: &[u8]) {
     assert_eq!(built.as_ref(), Some(&board), "the board sent in parts");
 }
 
-/// Any text pasted as an invite: an error or a target, never a panic; a target's link
-/// and short form read back as the same target.
+/// Any text pasted as an invite, to a room or to a group: an error or a target, never a
+/// panic; a target's link and short form read back as the same target.
 pub fn invite(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    if let Ok(group) = studyhall_client::groups::GroupInvite::parse(text) {
+        use studyhall_client::groups::GroupInvite;
+        assert_eq!(
+            GroupInvite::parse(&group.link()).as_ref().ok(),
+            Some(&group),
+            "the group link of {text:?}"
+        );
+        assert_eq!(
+            GroupInvite::parse(&group.short()).as_ref().ok(),
+            Some(&group),
+            "the group short form of {text:?}"
+        );
+    }
     let Ok(target) = studyhall_client::invite::parse(text) else {
         return;
     };
@@ -268,4 +282,42 @@ pub fn sdp_offer(data: &[u8]) {
     }];
     let _ = sfu.publish(now, "r", "ada", 1, text, &tracks);
     let _ = sfu.publish(now, "r", "ada", 1, text, &[]);
+}
+
+/// Any name given to an upload: refused with a reason, or taken as one path component
+/// without control or bidirectional characters, within the size limit, taken again as
+/// it is, and carried intact by the download's `Content-Disposition` header (a valid
+/// header whose `filename*` decodes to the name, and whose `filename` is plain ASCII).
+pub fn file_name(data: &[u8]) {
+    use studyhall_protocol::materials::{check_file_name, MAX_NAME_BYTES};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(name) = check_file_name(text) else {
+        return;
+    };
+    assert!(!name.is_empty() && name.len() <= MAX_NAME_BYTES, "{name:?}");
+    assert!(
+        name != "." && name != ".." && !name.contains(['/', '\\']),
+        "{name:?}"
+    );
+    assert!(!name.chars().any(char::is_control), "{name:?}");
+    assert_eq!(check_file_name(name), Ok(name), "taken again as it is");
+    let header = studyhall_relay::http::disposition(name);
+    assert!(
+        axum::http::HeaderValue::from_str(&header).is_ok(),
+        "{header:?} is not a header value"
+    );
+    let (plain, encoded) = header
+        .strip_prefix("attachment; filename=\"")
+        .and_then(|rest| rest.split_once("\"; filename*=UTF-8''"))
+        .unwrap_or_else(|| panic!("{header:?}"));
+    assert!(
+        plain
+            .chars()
+            .all(|c| c == ' ' || (c.is_ascii_graphic() && c != '"' && c != '\\')),
+        "{plain:?}"
+    );
+    let decoded = percent_encoding::percent_decode_str(encoded).decode_utf8();
+    assert_eq!(decoded.as_deref().ok(), Some(name), "{header:?}");
 }

@@ -485,8 +485,9 @@ fn wanted(range: Option<&str>, len: u64) -> Wanted {
     }
 }
 
-/// `attachment` with the name as ASCII (others replaced) and as UTF-8 (RFC 6266).
-fn disposition(name: &str) -> String {
+/// The `Content-Disposition` of a download: `attachment` with the name as ASCII (others
+/// replaced) and as UTF-8 (RFC 6266).
+pub fn disposition(name: &str) -> String {
     let ascii: String = name
         .chars()
         .map(|c| {

@@ -4,6 +4,8 @@
 mod groups;
 mod materials;
 
+pub use materials::disposition;
+
 use studyhall_protocol::groups as groups_api;
 
 use std::net::SocketAddr;
