@@ -145,15 +145,15 @@ async fn video_loop(
     let mut ticker =
         tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(format.fps.max(1))));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let failed = |e: &dyn std::fmt::Display| {
+        status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .camera_error = Some(e.to_string());
+    };
     let encoder = match Vp8Worker::spawn("preview", format.fps, format.bitrate_kbps) {
         Ok(e) => e,
-        Err(e) => {
-            status
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .camera_error = Some(e.to_string());
-            return;
-        }
+        Err(e) => return failed(&e),
     };
     let mut count: u32 = 0;
     loop {
@@ -163,13 +163,7 @@ async fn video_loop(
         }
         let frame = match source.next_frame(now_ms()) {
             Ok(frame) => frame,
-            Err(e) => {
-                status
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .camera_error = Some(e.to_string());
-                return;
-            }
+            Err(e) => return failed(&e),
         };
         let size = source.size();
         // A viewer may attach at any time: a keyframe every second keeps the wait short.
@@ -177,13 +171,7 @@ async fn video_loop(
         count = count.wrapping_add(1);
         let encoded = match encoder.encode(frame, size, keyframe).await {
             Ok(encoded) => encoded,
-            Err(e @ Vp8Error::Dimensions(..)) => {
-                status
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .camera_error = Some(e.to_string());
-                return;
-            }
+            Err(e @ Vp8Error::Dimensions(..)) => return failed(&e),
             Err(_) => continue,
         };
         for f in encoded {

@@ -98,16 +98,22 @@ fn pump(sfu: &mut Sfu, clients: &mut [&mut Client], now: &mut Instant, rounds: u
     }
 }
 
-#[test]
-fn publishing_requires_a_member_and_a_valid_offer() {
-    let now = Instant::now();
-    let mut sfu = Sfu::new(RELAY.parse().unwrap());
+/// A publish offer of one camera track from a client at 10.0.0.2, and the track.
+fn camera_offer(now: Instant) -> (String, [PublishedTrack; 1]) {
     let mut ada = Client::new(now, "10.0.0.2:5000");
     let (sdp, mid, _) = ada.publish_offer();
     let tracks = [PublishedTrack {
         mid: mid.to_string(),
         source: TrackSource::Camera,
     }];
+    (sdp, tracks)
+}
+
+#[test]
+fn publishing_requires_a_member_and_a_valid_offer() {
+    let now = Instant::now();
+    let mut sfu = Sfu::new(RELAY.parse().unwrap());
+    let (sdp, tracks) = camera_offer(now);
     assert_eq!(
         sfu.publish(now, "r", "ada", 1, &sdp, &tracks),
         Err(SfuError::NotJoined)
@@ -423,12 +429,7 @@ fn commands_and_notices_of_a_replaced_connection_do_not_touch_its_successor() {
     sfu.join(now, "r", "ada", 1, true);
     sfu.join(now, "r", "ada", 2, true);
     sfu.leave(now, "r", "ada", 1);
-    let mut ada = Client::new(now, "10.0.0.2:5000");
-    let (sdp, mid, _) = ada.publish_offer();
-    let tracks = [PublishedTrack {
-        mid: mid.to_string(),
-        source: TrackSource::Camera,
-    }];
+    let (sdp, tracks) = camera_offer(now);
     assert_eq!(
         sfu.publish(now, "r", "ada", 1, &sdp, &tracks),
         Err(SfuError::Replaced),
