@@ -17,15 +17,24 @@ pub struct DenoiseCost {
 }
 
 impl DenoiseCost {
+    /// The CPU time (the wall time where /proc does not say: one thread did the work).
+    fn spent(&self) -> Duration {
+        if self.cpu.is_zero() {
+            self.wall
+        } else {
+            self.cpu
+        }
+    }
+
     /// CPU per 10 ms frame, in µs.
     pub fn us_per_frame(&self) -> f64 {
         let frames = self.audio.as_secs_f64() * 100.0;
-        self.cpu.max(self.wall).as_micros() as f64 / frames
+        self.spent().as_micros() as f64 / frames
     }
 
     /// Share of one core one microphone keeps busy.
     pub fn core_share(&self) -> f64 {
-        self.cpu.max(self.wall).as_secs_f64() / self.audio.as_secs_f64()
+        self.spent().as_secs_f64() / self.audio.as_secs_f64()
     }
 
     pub fn markdown(&self) -> String {
