@@ -18,6 +18,7 @@ pub mod http;
 pub mod ids;
 pub mod invites;
 pub mod listener;
+pub mod memory;
 pub mod metrics;
 pub mod pending;
 pub mod room;

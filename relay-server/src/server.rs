@@ -415,6 +415,7 @@ impl Relay {
         };
         tokio::spawn(route_notices(Arc::downgrade(&relay.inner), notices));
         crate::room::features::materials::spawn_sweeper(Arc::downgrade(&relay.features));
+        crate::memory::spawn_trimmer(Arc::downgrade(&relay.rooms));
         if let (Some(cluster), Some(node)) = (cluster, node) {
             let (opens_tx, mut opens) = mpsc::unbounded_channel();
             cluster.start(Arc::downgrade(&node), changes, opens_tx);

@@ -22,6 +22,7 @@ async fn after_a_busy_half_minute_the_relay_is_back_to_its_descriptors_at_rest()
         media: 2,
         sample_every: Duration::from_secs(10),
         settle: Duration::from_secs(3),
+        name: "soak".into(),
     };
     let report = soak::run(&relay.url, SECRET, relay.pid(), &shape).await;
     let text = report.markdown(&shape);

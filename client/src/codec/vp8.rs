@@ -1,8 +1,9 @@
 //! VP8 encode and decode through libvpx (`vpx_sys`, from env-libvpx-sys).
 //!
-//! The only `unsafe` code of the workspace lives here: thin wrappers over the libvpx C
-//! API with the invariants stated at each call. Frames are I420, tightly packed
-//! (Y plane, then U, then V; chroma planes are half size, rounded up).
+//! The client's only `unsafe` code lives here (the relay's is one call, in its `memory`
+//! module): thin wrappers over the libvpx C API with the invariants stated at each call.
+//! Frames are I420, tightly packed (Y plane, then U, then V; chroma planes are half
+//! size, rounded up).
 
 #![allow(unsafe_code)]
 

@@ -97,8 +97,14 @@ enum Command {
         media: usize,
         #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
         sample_every: Duration,
-        #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+        /// How long after everyone left the relay is sampled again (its idle memory trim
+        /// runs once a minute).
+        #[arg(long, default_value = "90s", value_parser = humantime::parse_duration)]
         settle: Duration,
+        /// Run the whole soak this many times on the same relay (new rooms each time):
+        /// memory that only grows from round to round is a leak; memory reused is not.
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
     },
     /// What noise suppression (RNNoise) costs per microphone: AUDIO worth of synthetic
     /// input through it, on one thread.
@@ -199,19 +205,26 @@ fn main() -> anyhow::Result<()> {
             media,
             sample_every,
             settle,
+            rounds,
         } => {
-            let soak = soak::Soak {
-                duration,
-                rooms,
-                media,
-                sample_every,
-                settle,
-            };
             let relay = RelayProcess::start(&binary, SECRET, cli.pin.then_some(0), &[])?;
             // The baseline is the relay at rest, a moment after it started.
             std::thread::sleep(Duration::from_secs(2));
-            let report = runtime.block_on(soak::run(&relay.url, SECRET, relay.pid(), &soak));
-            println!("{}", report.markdown(&soak));
+            for round in 1..=rounds.max(1) {
+                let soak = soak::Soak {
+                    duration,
+                    rooms,
+                    media,
+                    sample_every,
+                    settle,
+                    name: format!("soak{round}"),
+                };
+                let report = runtime.block_on(soak::run(&relay.url, SECRET, relay.pid(), &soak));
+                if rounds > 1 {
+                    println!("### Round {round} of {rounds}\n");
+                }
+                println!("{}", report.markdown(&soak));
+            }
             return Ok(());
         }
         Command::NullRelay { .. } | Command::Denoise { .. } => unreachable!("handled above"),

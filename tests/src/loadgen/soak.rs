@@ -39,6 +39,8 @@ pub struct Soak {
     pub sample_every: Duration,
     /// How long after everyone left the final sample is taken.
     pub settle: Duration,
+    /// Rooms are named `<name>-<n>`: a second round on the same relay uses new rooms.
+    pub name: String,
 }
 
 /// One sample of the relay process.
@@ -155,7 +157,7 @@ pub async fn run(url: &str, secret: &str, pid: u32, soak: &Soak) -> SoakReport {
     let end = start + soak.duration;
     let mut tasks = Vec::new();
     for r in 0..soak.rooms {
-        let room = format!("soak-{r}");
+        let room = format!("{}-{r}", soak.name);
         for slot in 0..soak.media {
             tasks.push(tokio::spawn(media_slot(
                 url.to_string(),
