@@ -82,5 +82,9 @@ fn the_noise_suppression_cost_is_measured() {
     let cost = studyhall_tests::loadgen::denoise::measure(Duration::from_secs(1));
     assert!(cost.wall > Duration::ZERO, "{cost:?}");
     assert!(cost.us_per_frame() > 0.0, "{cost:?}");
-    assert!(cost.markdown().contains("per 10 ms frame"), "{}", cost.markdown());
+    assert!(
+        cost.markdown().contains("per 10 ms frame"),
+        "{}",
+        cost.markdown()
+    );
 }
