@@ -53,6 +53,12 @@ describe('start and host', () => {
     assert.equal(await t.text('room-title'), 'Finals week');
     await waitVisible(t.id('tile-self').getByTestId('host-badge'));
     await waitVisible(t.id('tile-bob-2'));
+    // The test tone has nothing to suppress: the room's switch says so.
+    await t.id('mic-settings').click();
+    await waitVisible(t.id('mic-settings-panel'));
+    assert.equal(await t.id('room-noise-suppression').isDisabled(), true);
+    await t.page.keyboard.press('Escape');
+    await waitGone(t.id('mic-settings-panel'));
 
     await t.id('open-invite').click();
     assert.equal(await t.text('invite-link'), 'studyhall://join?relay=192.168.1.20%3A7450&code=K7QX-29FD');
@@ -134,6 +140,12 @@ describe('start and host', () => {
         name: 'alsa_input.pci-0000_00_1f.3.analog-stereo',
       }),
     );
+    // Noise suppression: on by default for a real microphone, switched at once, saved.
+    const noise = t.page.getByRole('switch', { name: 'Noise suppression' });
+    assert.equal(await noise.isChecked(), true);
+    assert.equal(await noise.isEnabled(), true);
+    await noise.uncheck();
+    await eventually(async () => assert.deepEqual(await t.calls('set_noise_suppression'), [{ on: false }]));
     await t.id('setup-continue').click();
     await eventually(async () =>
       assert.deepEqual((await t.calls('save_profile')).at(-1)?.profile.microphone, {
@@ -141,6 +153,7 @@ describe('start and host', () => {
         name: 'alsa_input.pci-0000_00_1f.3.analog-stereo',
       }),
     );
+    assert.equal((await t.calls('save_profile')).at(-1).profile.noiseSuppression, false);
     await t.done();
   });
 

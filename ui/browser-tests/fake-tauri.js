@@ -979,6 +979,10 @@
     },
     start_preview: () => null,
     stop_preview: () => null,
+    set_noise_suppression: ({ on }) => {
+      state.settings = { ...state.settings, noiseSuppression: on };
+      return null;
+    },
     host_room: ({ title }) => {
       state.hosting = fx.invite(RELAY, 'K7QX-29FD', { room: 'room-1' });
       state.title = title;

@@ -98,6 +98,12 @@ function Screens() {
   }, []);
 
   const onSettings = useCallback((s: Settings) => setSettings({ status: 'ready', settings: s }), []);
+  // Switched in the room: the app keeps it in the profile; our copy follows.
+  const onNoiseSuppression = useCallback(
+    (noiseSuppression: boolean) =>
+      setSettings((s) => (s.status === 'ready' ? { ...s, settings: { ...s.settings, noiseSuppression } } : s)),
+    [],
+  );
   const toStart = useCallback(
     (notice: StartNotice | null = null) => {
       setScreen({ name: 'start', notice });
@@ -213,6 +219,7 @@ function Screens() {
           group={screen.group}
           profile={settings.status === 'ready' ? profileOf(settings.settings) : null}
           hostMode={screen.hostMode}
+          onNoiseSuppression={onNoiseSuppression}
           onExit={onRoomExit}
         />
       );

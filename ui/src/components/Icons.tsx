@@ -112,6 +112,11 @@ export const ChevronRightIcon = (p: IconProps) => (
     <path d="M9.5 6l6 6-6 6" />
   </Svg>
 );
+export const ChevronUpIcon = (p: IconProps) => (
+  <Svg {...p}>
+    <path d="M6 14.5l6-6 6 6" />
+  </Svg>
+);
 export const PlusIcon = (p: IconProps) => (
   <Svg {...p}>
     <path d="M12 5v14M5 12h14" />

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Spinner } from '../components/Dialog';
+import { NoiseSuppressionSwitch, useNoiseSuppression } from '../components/NoiseSuppression';
 import { playChime } from '../features/chime';
 import { useVideoTrack } from '../hooks/useVideoTrack';
 import {
@@ -110,6 +111,9 @@ export function DeviceSetup({
   const [screen, setScreen] = useState<Option<Settings['screen']> | null>(null);
   const [speaker, setSpeaker] = useState<Option<string | null> | null>(null);
   const [chime, setChime] = useState(settings.timerChime);
+  const [noiseError, setNoiseError] = useState<string | null>(null);
+  // Switched at once (the level meter shows it), and saved with the profile on continue.
+  const noise = useNoiseSuppression(settings.noiseSuppression, { onError: setNoiseError });
   // Join muted or with the camera off, as the big apps let people choose.
   const [joinMic, setJoinMic] = useState(true);
   const [joinCamera, setJoinCamera] = useState(true);
@@ -175,6 +179,7 @@ export function DeviceSetup({
       screen: screen.device,
       speaker: speaker.device,
       timerChime: chime,
+      noiseSuppression: noise.on,
     });
     onSettings(saved);
     return saved;
@@ -312,6 +317,20 @@ export function DeviceSetup({
                 testId="select-microphone"
                 none={devices.microphones.length === 0 ? 'No microphone found — using a test tone.' : null}
               />
+              <NoiseSuppressionSwitch
+                on={noise.on}
+                onChange={(on) => {
+                  setNoiseError(null);
+                  noise.change(on);
+                }}
+                microphone={microphone?.device}
+                testId="setting-noise-suppression"
+              />
+              {noiseError && (
+                <p className="field-error" role="alert" data-testid="noise-suppression-error">
+                  {noiseError}
+                </p>
+              )}
               <DeviceSelect
                 id={ids.screen}
                 label="Screen to share"

@@ -2,7 +2,8 @@ import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testi
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ToastProvider } from '../components/Toasts';
 import * as service from '../services/studyhall';
-import { AppError, type Link, type RoomEvent, type RoomSnapshot } from '../services/studyhall';
+import { AppError, type Link, type Profile, type RoomEvent, type RoomSnapshot } from '../services/studyhall';
+import { profileOf } from '../state/profile';
 import {
   features,
   handlers,
@@ -11,6 +12,7 @@ import {
   participant,
   raisedHand,
   resetHandlers,
+  settings,
   snapshot,
 } from '../test/serviceMock';
 import { RoomScreen } from './RoomScreen';
@@ -190,6 +192,71 @@ describe('presence', () => {
     fireEvent.change(select, { target: { value: 'away' } });
     expect((await screen.findByTestId('toast')).textContent).toContain('The relay did not answer.');
     expect(select.value).toBe('active');
+  });
+});
+
+describe('microphone settings', () => {
+  const realMic = (extra: Partial<Profile> = {}) =>
+    profileOf(settings({ microphone: { kind: 'microphone', name: 'alsa_input.usb-headset' }, ...extra }));
+
+  function renderWithProfile(profile: Profile) {
+    const onNoiseSuppression = vi.fn();
+    render(
+      <ToastProvider>
+        <RoomScreen
+          snapshot={snapshot()}
+          invite="K7QX-29FD@192.168.1.20:7450"
+          profile={profile}
+          onNoiseSuppression={onNoiseSuppression}
+          onExit={() => {}}
+        />
+      </ToastProvider>,
+    );
+    return onNoiseSuppression;
+  }
+
+  function openMicSettings() {
+    const button = screen.getByRole('button', { name: 'Microphone settings' });
+    expect(button.getAttribute('aria-expanded')).toBe('false');
+    fireEvent.click(button);
+    expect(button.getAttribute('aria-expanded')).toBe('true');
+    const panel = screen.getByRole('dialog', { name: 'Microphone settings' });
+    return within(panel).getByRole<HTMLInputElement>('switch', { name: 'Noise suppression' });
+  }
+
+  it('switch noise suppression beside Mute, as the profile has it, and tell the app', async () => {
+    const onNoiseSuppression = renderWithProfile(realMic({ noiseSuppression: false }));
+    const toggle = openMicSettings();
+    expect(toggle.checked).toBe(false);
+    expect(toggle.disabled).toBe(false);
+    fireEvent.click(toggle);
+    expect(service.setNoiseSuppression).toHaveBeenCalledWith(true);
+    expect(toggle.checked).toBe(true);
+    await waitFor(() => expect(onNoiseSuppression).toHaveBeenCalledWith(true));
+    // The panel closes like the others, and keeps the choice.
+    fireEvent.keyDown(window, { key: 'Escape' });
+    expect(screen.queryByTestId('mic-settings-panel')).toBeNull();
+    expect(openMicSettings().checked).toBe(true);
+  });
+
+  it('cannot be switched for the test tone, and say it applies to a real microphone', () => {
+    renderWithProfile(profileOf(settings({ microphone: { kind: 'tone' } })));
+    const toggle = openMicSettings();
+    expect(toggle.checked).toBe(true);
+    expect(toggle.disabled).toBe(true);
+    expect(screen.getByTestId('room-noise-suppression-hint').textContent).toContain('real microphone');
+  });
+
+  it('say in a toast why it could not be switched, and show it as it was', async () => {
+    vi.mocked(service.setNoiseSuppression).mockRejectedValueOnce(new AppError('internal', 'The audio worker is gone.'));
+    const onNoiseSuppression = renderWithProfile(realMic());
+    const toggle = openMicSettings();
+    fireEvent.click(toggle);
+    expect((await screen.findByTestId('toast')).textContent).toContain(
+      "Couldn't turn off noise suppression: The audio worker is gone.",
+    );
+    expect(toggle.checked).toBe(true);
+    expect(onNoiseSuppression).not.toHaveBeenCalled();
   });
 });
 

@@ -13,6 +13,7 @@ import {
   StopIcon,
 } from '../components/Icons';
 import { InviteDialog } from '../components/InviteDialog';
+import { MicSettings } from '../components/NoiseSuppression';
 import { useToast } from '../components/Toasts';
 import { ToggleButton } from '../components/ToggleButton';
 import { ScreenStage, VideoTile } from '../components/VideoTile';
@@ -98,6 +99,7 @@ export function RoomScreen({
   group = null,
   profile = null,
   hostMode = null,
+  onNoiseSuppression,
   onExit,
 }: {
   snapshot: RoomSnapshot;
@@ -108,6 +110,8 @@ export function RoomScreen({
   profile?: Profile | null;
   /** How the host chose to run the room they just started (sent once, when it differs). */
   hostMode?: RoomMode | null;
+  /** Noise suppression was switched in the room's microphone settings (now in effect). */
+  onNoiseSuppression?: (on: boolean) => void;
   onExit: (exit: RoomExit) => void;
 }) {
   const [state, dispatch] = useReducer(roomReducer, snapshot, (s) => roomFromSnapshot(s));
@@ -517,17 +521,19 @@ export function RoomScreen({
 
         <nav className="toolbar" aria-label="Room controls">
           <div className="toolbar__group">
-            <ToggleButton
-              testId="toggle-mic"
-              on={shown.mic}
-              pending={pending.mic !== undefined}
-              locked={lockedWhy('mic')}
-              onClick={() => toggle('mic')}
-              labelOn="Mute"
-              labelOff="Unmute"
-              iconOn={<MicIcon />}
-              iconOff={<MicOffIcon />}
-            />
+            <MicSettings profile={profile} onNoiseSuppression={onNoiseSuppression}>
+              <ToggleButton
+                testId="toggle-mic"
+                on={shown.mic}
+                pending={pending.mic !== undefined}
+                locked={lockedWhy('mic')}
+                onClick={() => toggle('mic')}
+                labelOn="Mute"
+                labelOff="Unmute"
+                iconOn={<MicIcon />}
+                iconOff={<MicOffIcon />}
+              />
+            </MicSettings>
             <ToggleButton
               testId="toggle-camera"
               on={shown.camera}

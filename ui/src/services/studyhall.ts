@@ -189,6 +189,12 @@ export const mediaEndpoint = (): Promise<string> => ask(() => commands.mediaEndp
 export const startPreview = (camera: VideoDevice, microphone: AudioDevice): Promise<null> =>
   call(() => commands.startPreview(camera, microphone));
 export const stopPreview = (): Promise<null> => call(() => commands.stopPreview());
+/**
+ * Noise suppression on a real microphone on or off, at once (the device check's and the
+ * room's) and kept in the saved profile. It is switched before the profile is written, so
+ * a `storage` failure means it is in effect but not kept.
+ */
+export const setNoiseSuppression = (on: boolean): Promise<null> => call(() => commands.setNoiseSuppression(on));
 export const hostRoom = (title: string): Promise<Invite> => call(() => commands.hostRoom(title));
 export const stopHosting = (): Promise<null> => call(() => commands.stopHosting());
 export const parseInvite = (text: string): Promise<InviteTarget> =>

@@ -4,8 +4,8 @@ export const MAX_NAME_CHARS = 64;
 
 /** The profile part of the settings. */
 export function profileOf(settings: Settings): Profile {
-  const { displayName, camera, microphone, screen, speaker, timerChime } = settings;
-  return { displayName, camera, microphone, screen, speaker, timerChime };
+  const { displayName, camera, microphone, screen, speaker, timerChime, noiseSuppression } = settings;
+  return { displayName, camera, microphone, screen, speaker, timerChime, noiseSuppression };
 }
 
 /** Why a display name cannot be saved, or null when it can. */

@@ -41,6 +41,7 @@ export function settings(extra = {}) {
     screen: { kind: 'testPattern' },
     speaker: null,
     timerChime: true,
+    noiseSuppression: true,
     recentRooms: [],
     ...extra,
   };
