@@ -588,7 +588,8 @@ mod tests {
         let mut on = profile.clone();
         on["noiseSuppression"] = true.into();
         invoke(&webview, "save_profile", serde_json::json!({"profile": on})).unwrap();
-        assert!(noise(), "a saved profile sets the switch");
+        let again = invoke(&webview, "get_settings", serde_json::json!({})).unwrap();
+        assert_eq!(again["noiseSuppression"], true, "kept with the profile");
 
         let mut blank = profile.clone();
         blank["displayName"] = "   ".into();

@@ -56,9 +56,20 @@ pub async fn list_devices() -> Result<DeviceList, AppError> {
 #[specta::specta]
 pub async fn start_preview(
     state: State<'_, RoomContext>,
+    settings: State<'_, crate::settings::SettingsState>,
     camera: VideoDevice,
     microphone: AudioDevice,
 ) -> Result<(), AppError> {
+    // Noise suppression as the saved profile has it (set_noise_suppression keeps the two
+    // alike; a profile saved since is followed here).
+    let saved = settings
+        .0
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .profile()?;
+    if let Some(profile) = saved {
+        state.noise.set(profile.noise_suppression);
+    }
     let mut live = state.live.lock().await;
     if live.room.is_some() {
         // In a room the self-view already shows the camera.

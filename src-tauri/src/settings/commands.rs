@@ -20,14 +20,12 @@ pub async fn get_settings(state: State<'_, SettingsState>) -> Result<Settings, A
 #[specta::specta]
 pub async fn save_profile(
     state: State<'_, SettingsState>,
-    room: State<'_, crate::room::RoomContext>,
     profile: Profile,
 ) -> Result<Settings, AppError> {
     let profile = Profile {
         display_name: check_display_name(&profile.display_name)?,
         ..profile
     };
-    room.noise.set(profile.noise_suppression);
     let store = state.0.lock().unwrap_or_else(|p| p.into_inner());
     store.save_profile(&profile)?;
     Ok(Settings {
