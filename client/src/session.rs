@@ -15,7 +15,7 @@ use studyhall_protocol::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use crate::media::{MediaClient, MediaError, MediaOptions, MediaSinks, StatsHandle};
+use crate::media::{MediaClient, MediaError, MediaOptions, MediaSinks, StatsHandle, Tile};
 use crate::signal::{JoinInfo, SignalError};
 use crate::source::{AudioInput, VideoInput};
 
@@ -118,6 +118,8 @@ enum Command {
     Acked(ClientMessage, Reply<()>),
     /// A `ping`, answered with the relay's clock from its `pong`.
     Ping(Reply<Option<u64>>),
+    /// The video tiles shown; kept across rejoins.
+    SetView(Vec<Tile>, Reply<()>),
     Leave(oneshot::Sender<()>),
 }
 
@@ -185,6 +187,7 @@ impl RoomSession {
             next_request: 0,
             stats: stats.clone(),
             media_failures: Vec::new(),
+            view: None,
         };
         tokio::spawn(task.run(client, rx));
         Ok((
@@ -269,6 +272,12 @@ impl RoomSession {
         self.request(|r| Command::Acked(message, r)).await
     }
 
+    /// Receive video only for these tiles (whose, which source, how large), until the
+    /// next call; kept across reconnects. Before the first call, all video is received.
+    pub async fn set_view(&self, tiles: Vec<Tile>) -> Result<(), SessionError> {
+        self.ask(|r| Command::SetView(tiles, r)).await
+    }
+
     /// Ping the relay; its clock (ms since the epoch) when it answered, if it says.
     pub async fn ping(&self) -> Result<Option<u64>, SessionError> {
         self.request(Command::Ping).await
@@ -317,6 +326,8 @@ struct Task {
     stats: Arc<Mutex<StatsHandle>>,
     /// When the relay reported media connections failed (recent ones only).
     media_failures: Vec<std::time::Instant>,
+    /// The latest view, applied again on each rejoin.
+    view: Option<Vec<Tile>>,
 }
 
 /// What ended a connection, and whether rejoining makes sense.
@@ -441,6 +452,11 @@ impl Task {
                     _ = &mut sleep => break,
                     command = commands.recv() => match command {
                         Some(Command::Leave(done)) => { let _ = done.send(()); return None; }
+                        // Applied when the new connection is up.
+                        Some(Command::SetView(tiles, done)) => {
+                            self.view = Some(tiles);
+                            let _ = done.send(Ok(()));
+                        }
                         None => return None,
                         Some(other) => refuse(other, SessionError::NotConnected),
                     }
@@ -458,6 +474,9 @@ impl Task {
             {
                 Ok(client) => {
                     *self.stats.lock().unwrap_or_else(|p| p.into_inner()) = client.stats_handle();
+                    if let Some(view) = &self.view {
+                        let _ = client.set_view(view.clone()).await;
+                    }
                     self.emit(SessionEvent::Rejoined(Box::new(client.info.clone())));
                     self.emit(SessionEvent::Connection {
                         state: ConnectionState::Connected,
@@ -577,6 +596,10 @@ impl Task {
                     }
                 }
                 let _ = reply.send(result);
+            }
+            Command::SetView(tiles, reply) => {
+                self.view = Some(tiles.clone());
+                let _ = reply.send(client.set_view(tiles).await.map_err(media_error));
             }
             Command::Chat(client_msg_id, text, reply) => {
                 let message = ClientMessage::ChatSend {
@@ -809,6 +832,7 @@ fn refuse(command: Command, error: SessionError) {
         Command::History(_, r) => drop(r.send(Err(error))),
         Command::Acked(_, r) => drop(r.send(Err(error))),
         Command::Ping(r) => drop(r.send(Err(error))),
+        Command::SetView(_, r) => drop(r.send(Err(error))),
         Command::Leave(done) => drop(done.send(())),
     }
 }

@@ -36,7 +36,9 @@ pub use error::{CloseCode, ErrorCode};
 pub use hands::{HandEvent, HandRequest, RaisedHand};
 pub use lecture::{LectureEvent, LectureRequest, LectureState, RoomMode};
 pub use materials::{Attachment, Material, MaterialEvent, MaterialRequest, MaterialsState};
-pub use media::{ForwardedTrack, PublishedTrack, TrackSource};
+pub use media::{
+    ForwardedTrack, PublishedTrack, TileView, TrackSource, MAX_TILE_EDGE, MAX_VIEW_TILES,
+};
 pub use polls::{Poll, PollDraft, PollEvent, PollKind, PollRequest, PollState};
 pub use presence::PresenceRequest;
 pub use questions::{Question, QuestionEvent, QuestionOutcome, QuestionRequest, QuestionState};
@@ -174,6 +176,11 @@ pub enum ClientMessage {
     },
     /// The client's SDP answer to the relay's latest `subscribe_offer`.
     SubscribeAnswer { sdp: String },
+    /// Which forwarded video tracks the client shows now, and at what size. Video
+    /// tracks not listed are paused (nothing is sent for them) until a later `set_view`
+    /// lists them; audio is always sent. Tracks offered after this message are sent
+    /// until the next one. Before the first, every track is sent.
+    SetView { tracks: Vec<TileView> },
     /// A request of a room feature (raise hand, presence, ...): its own `type`s.
     #[serde(untagged)]
     Feature(FeatureRequest),
@@ -374,6 +381,9 @@ enum CoreWire {
     SubscribeAnswer {
         sdp: String,
     },
+    SetView {
+        tracks: Vec<TileView>,
+    },
 }
 
 impl<'de> Deserialize<'de> for FeatureRequest {
@@ -548,6 +558,7 @@ impl ClientMessage {
         "end_room",
         "publish_offer",
         "subscribe_answer",
+        "set_view",
     ];
 
     /// The wire name of this message (its `"type"`).
@@ -564,6 +575,7 @@ impl ClientMessage {
             ClientMessage::EndRoom => "end_room",
             ClientMessage::PublishOffer { .. } => "publish_offer",
             ClientMessage::SubscribeAnswer { .. } => "subscribe_answer",
+            ClientMessage::SetView { .. } => "set_view",
             ClientMessage::Feature(r) => r.kind(),
         }
     }
@@ -867,6 +879,13 @@ mod tests {
                 tracks: vec![],
             },
             ClientMessage::SubscribeAnswer { sdp: "v=0".into() },
+            ClientMessage::SetView {
+                tracks: vec![TileView {
+                    mid: "2".into(),
+                    width: 640,
+                    height: 360,
+                }],
+            },
             HandRequest::RaiseHand.into(),
             HandRequest::LowerHandOf {
                 identity: "a".into(),

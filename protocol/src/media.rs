@@ -45,3 +45,21 @@ pub struct ForwardedTrack {
     pub identity: String,
     pub source: TrackSource,
 }
+
+/// A forwarded video track the client shows, and how large: one entry of `set_view`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TileView {
+    /// The `mid` of the track's m-line in the subscribe offer.
+    pub mid: String,
+    /// The tile's size in device pixels (CSS pixels times the device pixel ratio),
+    /// 1 to [`MAX_TILE_EDGE`] each.
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Largest tile edge `set_view` accepts, in device pixels (an 8K screen's width).
+pub const MAX_TILE_EDGE: u32 = 7680;
+
+/// Most tiles one `set_view` may list.
+pub const MAX_VIEW_TILES: usize = 128;

@@ -3,7 +3,9 @@
 //! an idle relay would go on holding tens of MiB of freed rooms, media buffers and
 //! messages (docs/benchmarks.md, the long run). Once a minute, while no room is live,
 //! the free memory is handed back (`malloc_trim`); a busy relay is left alone, since it
-//! would soon allocate the same memory again.
+//! would soon allocate the same memory again. Before the trim, the embedded stores'
+//! SQLite connections empty their page caches, which would otherwise stay filled with
+//! what the busy spell read and wrote.
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -42,8 +44,13 @@ pub fn spawn_trimmer(rooms: Weak<Rooms>) {
             let idle = rooms.counts().0 == 0;
             drop(rooms);
             if idle && !trimmed {
-                let returned = tokio::task::spawn_blocking(trim).await.unwrap_or(false);
-                tracing::debug!(returned, "idle: freed memory handed back");
+                let (caches, returned) = tokio::task::spawn_blocking(|| {
+                    let caches = crate::store::release_memory();
+                    (caches, trim())
+                })
+                .await
+                .unwrap_or((0, false));
+                tracing::debug!(caches, returned, "idle: freed memory handed back");
             }
             trimmed = idle;
         }

@@ -159,6 +159,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             room::commands::join_room,
             room::commands::leave_room,
             room::commands::set_media,
+            room::commands::set_view,
             room::commands::send_chat,
             room::commands::load_older_chat,
             room::commands::delete_chat,

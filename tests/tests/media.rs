@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use studyhall_client::media::{ClientStats, MediaClient, MediaOptions};
+use studyhall_client::media::{ClientStats, MediaClient, MediaOptions, Tile};
 use studyhall_protocol::{MediaUpdate, TrackSource};
 use studyhall_tests::TestRelay;
 
@@ -207,6 +207,77 @@ async fn late_joiner_decodes_within_a_second_and_leaving_removes_tracks() {
     }
     bob.leave().await.unwrap();
     cyd.leave().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hidden_tile_receives_nothing_and_a_shown_one_decodes_within_a_second() {
+    let _serial = SERIAL.lock().await;
+    let relay = TestRelay::start().await;
+    let ada = connect(&relay, "r", "ada", MediaOptions::default()).await;
+    let cyd = connect(&relay, "r", "cyd", camera_only()).await;
+    let bob = connect(&relay, "r", "bob", receive_only()).await;
+    wait_for(&bob, Duration::from_secs(15), "both cameras", |s| {
+        frames(s, "ada", TrackSource::Camera) >= 15 && frames(s, "cyd", TrackSource::Camera) >= 15
+    })
+    .await;
+    let tile = |identity: &str| Tile {
+        identity: identity.into(),
+        source: TrackSource::Camera,
+        width: 320,
+        height: 180,
+    };
+
+    // Bob shows cyd only: ada's video stops for him, her audio and cyd's video go on.
+    bob.set_view(vec![tile("cyd")]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let s = bob.stats();
+    let (hidden_at, audio_at, cyd_at) = (
+        frames(&s, "ada", TrackSource::Camera),
+        s.track("ada", TrackSource::Microphone)
+            .map_or(0, |t| t.frames_decoded),
+        frames(&s, "cyd", TrackSource::Camera),
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let s = bob.stats();
+    assert_eq!(
+        frames(&s, "ada", TrackSource::Camera),
+        hidden_at,
+        "frames of a hidden tile arrived"
+    );
+    assert!(
+        s.track("ada", TrackSource::Microphone)
+            .is_some_and(|t| t.frames_decoded >= audio_at + 50),
+        "ada's audio stopped with her tile: {s:#?}"
+    );
+    assert!(frames(&s, "cyd", TrackSource::Camera) >= cyd_at + 30);
+    // Ada still sends: it is bob's view, not her camera.
+    let ada_sent = ada.stats().sent["camera"].clone();
+
+    // Shown again: decoding within a second, from the keyframe the relay asked for.
+    let shown = std::time::Instant::now();
+    bob.set_view(vec![tile("ada"), tile("cyd")]).await.unwrap();
+    wait_for(&bob, Duration::from_secs(1), "ada's video back", |s| {
+        frames(s, "ada", TrackSource::Camera) > hidden_at
+    })
+    .await;
+    let back_after = shown.elapsed();
+    wait_for(&bob, Duration::from_secs(5), "ada's video flowing", |s| {
+        frames(s, "ada", TrackSource::Camera) >= hidden_at + 30
+    })
+    .await;
+    let video = bob.stats().track("ada", TrackSource::Camera).cloned().unwrap();
+    assert_eq!(video.out_of_order, 0, "{video:#?}");
+    // The pause left no gap in the numbers (2.5 s of video would be ~200 packets).
+    assert!(video.packets_lost <= 5, "{video:#?}");
+    let sent = ada.stats().sent["camera"].clone();
+    assert!(
+        sent.keyframe_requests > ada_sent.keyframe_requests,
+        "showing the tile asked ada for a keyframe: {sent:?}"
+    );
+    eprintln!("ada's tile decoded again {back_after:?} after it was shown");
+    for c in [ada, bob, cyd] {
+        c.leave().await.unwrap();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

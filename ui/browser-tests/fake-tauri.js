@@ -1,12 +1,13 @@
 // A stand-in for the Tauri shell, injected into the page before the app loads (Playwright
 // addInitScript). It answers the commands of docs/app-ipc.md from in-page state and lets a
 // test emit events, make commands fail or slow, and read what was called:
-//   window.__fake.calls            [{cmd, args}]
+//   window.__fake.calls            [{cmd, args}] (every command: `set_view`'s too, each view sent)
 //   window.__fake.fail(cmd, kind, message, times = 1)
 //   window.__fake.delays[cmd] = ms
 //   window.__fake.emit(event, payload)
 //   window.__fake.state            settings, devices, others, chat, media, hands, timer, board,
-//                                  study, ... (once ready)
+//                                  study, view (the tiles of the latest `set_view` taken), ...
+//                                  (once ready)
 //   window.__fake.board            other participants' whiteboard requests and live strokes
 //   window.__fake.questions        other participants' questions, votes, answers and pins
 //   window.__fake.lecture          another host naming presenters, running the room as a
@@ -114,6 +115,7 @@
       inRoom: false,
       seq: 100,
       sent: new Map(), // clientMsgId -> stored message
+      view: null, // the tiles of the latest set_view taken (null: none yet, everything is sent)
       maxChatBytes: config.maxChatBytes || 200,
     };
   }
@@ -1047,6 +1049,19 @@
       }
       for (const k of ['mic', 'camera', 'screen']) if (update[k] !== null) state.media[k] = update[k];
       return { ...state.media };
+    },
+    set_view: ({ tiles }) => {
+      // Checked as the app and the relay check it (128 tiles, edges of 1 to 7680 device pixels).
+      if (!state.inRoom) throw { kind: 'notInRoom', message: 'Not in a room.' };
+      if (!Array.isArray(tiles) || tiles.length > 128) throw { kind: 'invalidInput', message: 'at most 128 tiles' };
+      for (const t of tiles) {
+        const edge = (n) => Number.isInteger(n) && n >= 1 && n <= 7680;
+        if (typeof t.identity !== 'string' || !['camera', 'screen'].includes(t.video) || !edge(t.width) || !edge(t.height)) {
+          throw { kind: 'invalidInput', message: `bad tile ${JSON.stringify(t)}` };
+        }
+      }
+      state.view = tiles;
+      return null;
     },
     send_chat: ({ clientMsgId, text }) => {
       let message = state.sent.get(clientMsgId);

@@ -48,6 +48,11 @@ export const commands = {
 	leaveRoom: () => typedError<null, AppError>(__TAURI_INVOKE("leave_room")),
 	/**  Mute/unmute, camera on/off, screen share on/off; resolves with the new state. */
 	setMedia: (update: MediaUpdate_Deserialize) => typedError<MediaState, AppError>(__TAURI_INVOKE("set_media", { update })),
+	/**
+	 *  The video tiles on screen now: the relay sends only their video (the others' is
+	 *  paused until shown again; audio always comes). Kept across reconnects.
+	 */
+	setView: (tiles: ViewTile[]) => typedError<null, AppError>(__TAURI_INVOKE("set_view", { tiles })),
 	/**  Post a chat message; resolves once the relay stored it. */
 	sendChat: (clientMsgId: string, text: string) => typedError<ChatMessage_Serialize, AppError>(__TAURI_INVOKE("send_chat", { clientMsgId, text })),
 	/**  The page of chat before `before_seq`. */
@@ -2157,6 +2162,19 @@ export type VideoDevice = VideoDevice_Serialize | VideoDevice_Deserialize;
 export type VideoDevice_Deserialize = { kind: "testPattern" } | { kind: "camera"; name?: string | null };
 
 export type VideoDevice_Serialize = { kind: "testPattern" } | { kind: "camera"; name: string | null };
+
+export type VideoSource = "camera" | "screen";
+
+/**
+ *  A video tile on screen: whose, which video, and its size in device pixels (CSS
+ *  pixels times the device pixel ratio).
+ */
+export type ViewTile = {
+	identity: string,
+	video: VideoSource,
+	width: number,
+	height: number,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

@@ -7,6 +7,7 @@ pub mod peer;
 pub mod publish;
 pub mod receive;
 pub mod stats;
+pub mod view;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
@@ -24,6 +25,7 @@ use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSession
 pub use publish::VideoFormat;
 pub use receive::{EncodedVideo, MediaSinks, RemoteAudio, RemoteFrame};
 pub use stats::{ClientStats, ReceivedTrack, StatsHandle};
+pub use view::Tile;
 
 use crate::signal::{JoinInfo, SignalClient, SignalError};
 use crate::source::{AudioInput, VideoInput};
@@ -160,7 +162,10 @@ pub struct MediaClient {
     stop: watch::Sender<bool>,
     signaling: JoinHandle<Result<(), MediaError>>,
     publish_pc: Option<Arc<dyn PeerConnection>>,
+    view: SharedView,
 }
+
+type SharedView = Arc<std::sync::Mutex<view::ViewState>>;
 
 impl MediaClient {
     /// Join `room`, publish what `options` asks for, and receive everyone else; received
@@ -326,14 +331,21 @@ impl MediaClient {
         }
         let (outgoing, rx) = mpsc::channel(64);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let view = SharedView::default();
         let signaling = tokio::spawn(signaling_loop(
             signal,
             early,
             rx,
             events_tx,
-            stats.clone(),
-            bind_ip,
-            sinks,
+            Subscriber {
+                pc: None,
+                ice_ufrag: None,
+                track_map: Default::default(),
+                stats: stats.clone(),
+                bind_ip,
+                sinks,
+                view: view.clone(),
+            },
             stop_rx,
         ));
         Ok(MediaClient {
@@ -347,6 +359,7 @@ impl MediaClient {
             stop,
             signaling,
             publish_pc,
+            view,
         })
     }
 
@@ -386,6 +399,17 @@ impl MediaClient {
                 reason: "signaling stopped".into(),
             })
         })
+    }
+
+    /// Show these video tiles (and receive no other video) from now on, across every
+    /// renegotiation, until the next call. Audio is always received.
+    pub async fn set_view(&self, tiles: Vec<Tile>) -> Result<(), MediaError> {
+        let frame = self
+            .view
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .set(tiles);
+        self.send_frame(frame).await
     }
 
     /// Mute or unmute: stops (or resumes) sending locally and tells the room. Turning a
@@ -587,25 +611,14 @@ impl Drop for CloseOnDrop {
 
 /// Owns the signaling socket: answers subscribe offers, forwards our messages, hands
 /// everything else to the caller.
-#[allow(clippy::too_many_arguments)]
 async fn signaling_loop(
     mut signal: SignalClient,
     early: Vec<ServerMessage>,
     mut outgoing: mpsc::Receiver<ClientFrame>,
     events: mpsc::UnboundedSender<ServerMessage>,
-    stats: StatsHandle,
-    bind_ip: IpAddr,
-    sinks: MediaSinks,
+    mut subscriber: Subscriber,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), MediaError> {
-    let mut subscriber = Subscriber {
-        pc: None,
-        ice_ufrag: None,
-        track_map: Default::default(),
-        stats,
-        bind_ip,
-        sinks,
-    };
     // Messages that arrived while `connect` waited for the publish answer, in order.
     for msg in early {
         subscriber.dispatch(&mut signal, msg, &events).await;
@@ -652,6 +665,8 @@ struct Subscriber {
     stats: StatsHandle,
     bind_ip: IpAddr,
     sinks: MediaSinks,
+    /// Sent again after each offer is answered.
+    view: SharedView,
 }
 
 fn ice_ufrag(sdp: &str) -> Option<String> {
@@ -668,6 +683,9 @@ impl Subscriber {
         msg: ServerMessage,
         events: &mpsc::UnboundedSender<ServerMessage>,
     ) {
+        if view::answers_a_view(&msg) {
+            return;
+        }
         match msg {
             ServerMessage::SubscribeOffer { sdp, tracks } => {
                 if let Err(e) = self.answer(signal, sdp, &tracks).await {
@@ -773,6 +791,14 @@ impl Subscriber {
         signal
             .send(ClientMessage::SubscribeAnswer { sdp: local.sdp })
             .await?;
+        let view = self
+            .view
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .offered(tracks);
+        if let Some(frame) = view {
+            signal.send_frame(&frame).await?;
+        }
         Ok(())
     }
 }

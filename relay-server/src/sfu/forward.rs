@@ -1,12 +1,39 @@
 //! Forwarding: each RTP packet of a publisher goes to the subscribers of its room that
 //! receive its track (found through the room's subscriber list, never by walking every
-//! peer of the node), renumbered per receiver; keyframe requests go back the other way.
+//! peer of the node), renumbered per receiver ([`Rewriter`]) so that what a receiver
+//! does not get (a hidden tile, a muted source) leaves no gap; keyframe requests go back
+//! the other way.
 
+use str0m::rtp::Vp8Descriptor;
+
+use super::rewrite::{Incoming, Rewriter};
 use super::*;
 
+/// The layer of a single-layer track.
+const FULL: super::rewrite::Layer = 0;
+
+/// Ticks per second of a track's RTP timestamps.
+pub(super) fn clock_of(kind: MediaKind) -> u32 {
+    match kind {
+        MediaKind::Video => 90_000,
+        MediaKind::Audio => 48_000,
+    }
+}
+
+/// A rewriter for a new outgoing track: it sends the full layer from the first keyframe.
+pub(super) fn new_rewriter(kind: MediaKind) -> Rewriter {
+    Rewriter::new(clock_of(kind), Some(FULL))
+}
+
+/// Whether a VP8 RTP payload starts a keyframe (str0m parses the payload descriptor).
+fn starts_vp8_keyframe(payload: &[u8]) -> bool {
+    Vp8Descriptor::parse(payload).is_ok_and(|d| d.starts_keyframe(payload))
+}
+
 impl Sfu {
-    /// Forward one publisher RTP packet to every subscriber of its track.
-    pub(super) fn forward(&mut self, publisher: PeerId, packet: RtpPacket) {
+    /// Forward one publisher RTP packet to every subscriber of its track that wants it
+    /// now (the source is on and the subscriber shows it).
+    pub(super) fn forward(&mut self, now: Instant, publisher: PeerId, packet: RtpPacket) {
         let Some(p) = self.peers.get_mut(&publisher) else {
             return;
         };
@@ -21,9 +48,7 @@ impl Sfu {
         let Some(track) = p.tracks_in.get(&mid) else {
             return;
         };
-        if !track.enabled {
-            return;
-        }
+        let enabled = track.enabled;
         let video = track.kind == MediaKind::Video;
         let Some(params) = p
             .rtc
@@ -44,10 +69,18 @@ impl Sfu {
         ext.voice_activity = inc.voice_activity;
         ext.video_orientation = inc.video_orientation;
         ext.video_content_type = inc.video_content_type;
-        let in_seq = *packet.seq_no;
+        let incoming = Incoming {
+            layer: FULL,
+            seq: *packet.seq_no,
+            ts: packet.header.timestamp,
+            arrival: packet.timestamp,
+            keyframe: !video || starts_vp8_keyframe(&packet.payload),
+            frame_end: !video || packet.header.marker,
+        };
         let Some(subs) = self.subscribers.get(&p.group) else {
             return;
         };
+        let mut wants_keyframe = false;
         for &sub in subs {
             let Some(peer) = self.peers.get_mut(&sub).filter(|s| s.alive) else {
                 continue;
@@ -67,15 +100,16 @@ impl Sfu {
                     None => continue,
                 },
             };
-            let base = *out.seq_base.get_or_insert(in_seq & !0xffff);
-            // Older than the first packet this receiver got: it cannot be numbered.
-            let Some(seq) = in_seq.checked_sub(base) else {
+            out.rewriter
+                .set_target((enabled && out.visible).then_some(FULL));
+            let Some(to) = out.rewriter.rewrite(incoming) else {
+                wants_keyframe |= out.rewriter.needs_keyframe();
                 continue;
             };
             let write = RtpWrite::new(
                 pt,
-                SeqNo::from(seq),
-                packet.header.timestamp,
+                SeqNo::from(to.seq),
+                to.ts,
                 packet.timestamp,
                 packet.payload.clone(),
             )
@@ -107,6 +141,10 @@ impl Sfu {
                 peer.dirty = true;
                 self.dirty.push(sub);
             }
+        }
+        // Someone starts or resumes this track: its decoder needs a keyframe.
+        if wants_keyframe {
+            self.request_keyframe(now, publisher, mid, false);
         }
     }
 

@@ -15,7 +15,9 @@
 
 mod forward;
 mod negotiate;
+mod rewrite;
 pub mod runner;
+mod view;
 #[cfg(test)]
 mod tests;
 
@@ -144,10 +146,13 @@ struct TrackOut {
     /// The SSRC str0m sends this m-line's stream on (found on the first write): a map
     /// lookup per packet instead of a search of the peer's streams by mid.
     ssrc: Option<Ssrc>,
-    /// Subtracted from the publisher's extended sequence numbers so that this m-line
-    /// starts at rollover count 0, as a fresh SRTP receiver expects, however long the
+    /// Numbers what is sent on this m-line: continuous across pauses and switches, and
+    /// starting at rollover count 0, as a fresh SRTP receiver expects, however long the
     /// publisher has been sending.
-    seq_base: Option<u64>,
+    rewriter: rewrite::Rewriter,
+    /// Whether the subscriber shows this track (its latest `set_view`; shown until one
+    /// says otherwise). Audio is always sent.
+    visible: bool,
 }
 
 impl TrackOut {
@@ -162,7 +167,8 @@ impl TrackOut {
             state: OutState::ToOpen,
             pt: None,
             ssrc: None,
-            seq_base: None,
+            rewriter: forward::new_rewriter(kind_of(source)),
+            visible: true,
         }
     }
 }
@@ -636,7 +642,7 @@ impl Sfu {
 
     fn on_event(&mut self, now: Instant, id: PeerId, event: Event) {
         match event {
-            Event::RtpPacket(packet) => self.forward(id, packet),
+            Event::RtpPacket(packet) => self.forward(now, id, packet),
             Event::KeyframeRequest(req) => {
                 let source = self.peers.get(&id).and_then(|p| {
                     p.tracks_out.iter().find_map(|t| match t.state {

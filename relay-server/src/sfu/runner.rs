@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use studyhall_protocol::{PublishedTrack, TrackSource};
+use studyhall_protocol::{PublishedTrack, TileView, TrackSource};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
@@ -44,6 +44,13 @@ enum Command {
         conn: u64,
         source: TrackSource,
         enabled: bool,
+    },
+    SetView {
+        group: String,
+        identity: String,
+        conn: u64,
+        tiles: Vec<TileView>,
+        reply: oneshot::Sender<Result<(), SfuError>>,
     },
     Counts {
         reply: oneshot::Sender<(usize, usize, usize)>,
@@ -158,6 +165,28 @@ impl SfuHandle {
             .await;
     }
 
+    /// Which forwarded video tracks `identity` shows ([`Sfu::set_view`]).
+    pub async fn set_view(
+        &self,
+        group: &str,
+        identity: &str,
+        conn: u64,
+        tiles: Vec<TileView>,
+    ) -> Result<(), SfuError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::SetView {
+                group: group.into(),
+                identity: identity.into(),
+                conn,
+                tiles,
+                reply,
+            })
+            .await
+            .map_err(|_| SfuError::Unavailable)?;
+        rx.await.map_err(|_| SfuError::Unavailable)?
+    }
+
     /// (publish peers, subscribe peers, published tracks)
     pub async fn counts(&self) -> (usize, usize, usize) {
         let (reply, rx) = oneshot::channel();
@@ -228,6 +257,17 @@ impl SfuRecording {
                 } => {
                     let _ = reply.send(Err(SfuError::Unavailable));
                     format!("subscribe_answer {group} {identity}")
+                }
+                Command::SetView {
+                    group,
+                    identity,
+                    tiles,
+                    reply,
+                    ..
+                } => {
+                    let _ = reply.send(Err(SfuError::Unavailable));
+                    let mids: Vec<_> = tiles.iter().map(|t| t.mid.as_str()).collect();
+                    format!("set_view {group} {identity} [{}]", mids.join(" "))
                 }
                 Command::Counts { reply } => {
                     let _ = reply.send((0, 0, 0));
@@ -368,6 +408,15 @@ fn apply(sfu: &mut Sfu, command: Command) {
             source,
             enabled,
         } => sfu.set_enabled(now, &group, &identity, conn, source, enabled),
+        Command::SetView {
+            group,
+            identity,
+            conn,
+            tiles,
+            reply,
+        } => {
+            let _ = reply.send(sfu.set_view(now, &group, &identity, conn, &tiles));
+        }
         Command::Counts { reply } => {
             let _ = reply.send(sfu.counts());
         }

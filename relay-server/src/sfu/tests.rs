@@ -19,6 +19,11 @@ struct Client {
     rtc: Rtc,
     addr: SocketAddr,
     media: Vec<(Mid, usize)>,
+    /// Every frame received: its first and last sequence number, and whether it is a
+    /// keyframe.
+    frames: Vec<(Mid, u64, u64, bool)>,
+    /// Keyframe requests received (as a publisher).
+    keyframe_requests: usize,
     connected: bool,
 }
 
@@ -35,6 +40,8 @@ impl Client {
             rtc,
             addr,
             media: Vec::new(),
+            frames: Vec::new(),
+            keyframe_requests: 0,
             connected: false,
         }
     }
@@ -69,7 +76,14 @@ fn pump(sfu: &mut Sfu, clients: &mut [&mut Client], now: &mut Instant, rounds: u
                     Output::Timeout(_) => break,
                     Output::Transmit(t) => sfu.handle_receive(*now, c.addr, &t.contents),
                     Output::Event(Event::Connected) => c.connected = true,
+                    Output::Event(Event::KeyframeRequest(_)) => c.keyframe_requests += 1,
                     Output::Event(Event::MediaData(d)) => {
+                        c.frames.push((
+                            d.mid,
+                            **d.seq_range.start(),
+                            **d.seq_range.end(),
+                            d.is_keyframe(),
+                        ));
                         if let Some(m) = c.media.iter_mut().find(|(mid, _)| *mid == d.mid) {
                             m.1 += 1;
                         } else {
@@ -300,6 +314,12 @@ fn media_failures(sfu: &mut Sfu) -> Vec<(String, String)> {
 
 /// Ada publishes one camera track and bob subscribes; both connect.
 fn connected_pair(sfu: &mut Sfu, now: &mut Instant) -> (Client, Client) {
+    let (ada, bob, _) = connected_pair_on(sfu, now);
+    (ada, bob)
+}
+
+/// [`connected_pair`], and the mid of ada's camera on her publish connection.
+fn connected_pair_on(sfu: &mut Sfu, now: &mut Instant) -> (Client, Client, Mid) {
     let mut ada = Client::new(*now, "10.0.0.2:5000");
     let mut bob = Client::new(*now, "10.0.0.3:5000");
     sfu.join(*now, "r", "ada", 1, true);
@@ -321,7 +341,7 @@ fn connected_pair(sfu: &mut Sfu, now: &mut Instant) -> (Client, Client) {
     sfu.subscribe_answer(*now, "r", "bob", 1, &answer).unwrap();
     pump(sfu, &mut [&mut ada, &mut bob], now, 100);
     assert!(ada.connected && bob.connected);
-    (ada, bob)
+    (ada, bob, mid)
 }
 
 #[test]
@@ -460,4 +480,105 @@ fn commands_and_notices_of_a_replaced_connection_do_not_touch_its_successor() {
         Err(SfuError::NotJoined)
     );
     assert_eq!(sfu.counts(), (0, 1, 0), "bob's subscribe peer stays");
+}
+
+/// Ada sends `n` one-packet VP8 frames on `mid`, keyframes where `key(i)`.
+fn send_frames(
+    sfu: &mut Sfu,
+    ada: &mut Client,
+    bob: &mut Client,
+    mid: Mid,
+    now: &mut Instant,
+    frames: std::ops::Range<u32>,
+    key: impl Fn(u32) -> bool,
+) {
+    let pt = ada
+        .rtc
+        .writer(mid)
+        .unwrap()
+        .payload_params()
+        .next()
+        .unwrap()
+        .pt();
+    for i in frames {
+        // The VP8 header's first bit is clear on a keyframe.
+        let first = if key(i) { 0x10 } else { 0x11 };
+        let t = str0m::media::MediaTime::from_90khz(u64::from(i) * 3000);
+        ada.rtc
+            .writer(mid)
+            .unwrap()
+            .write(pt, *now, t, vec![first, 0x02, 0x00, 0x9d, 0x01, 0x2a, i as u8])
+            .unwrap();
+        pump(sfu, &mut [ada, bob], now, 4);
+    }
+}
+
+#[test]
+fn a_track_the_subscriber_hides_is_not_sent_and_comes_back_at_a_keyframe_with_no_gap() {
+    let mut now = Instant::now();
+    let mut sfu = Sfu::new(RELAY.parse().unwrap());
+    let (mut ada, mut bob, mid) = connected_pair_on(&mut sfu, &mut now);
+    let shown = sfu.peers[&sfu.subscribers["r"][0]].tracks_out[0].state.clone();
+    let super::OutState::Open(bob_mid) = shown else {
+        panic!("{shown:?}")
+    };
+    let view = |mids: &[&str]| {
+        mids.iter()
+            .map(|m| studyhall_protocol::TileView {
+                mid: m.to_string(),
+                width: 320,
+                height: 180,
+            })
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (&mut ada, &mut bob);
+    send_frames(&mut sfu, a, b, mid, &mut now, 0..5, |i| i == 0);
+    let n = b.frames.len();
+    assert!(n >= 4, "shown until a view says otherwise: {n} frames");
+    let before = b.frames.last().unwrap().2;
+
+    // Hidden: nothing at all, keyframes included.
+    sfu.set_view(now, "r", "bob", 1, &view(&[])).unwrap();
+    send_frames(&mut sfu, a, b, mid, &mut now, 5..15, |i| i == 10);
+    assert_eq!(b.frames.len(), n, "frames of a hidden track were sent");
+
+    // Shown again: the publisher is asked for a keyframe; nothing goes out before it.
+    let asked = a.keyframe_requests;
+    sfu.set_view(now, "r", "bob", 1, &view(&[&bob_mid])).unwrap();
+    pump(&mut sfu, &mut [&mut *a, &mut *b], &mut now, 5);
+    assert!(a.keyframe_requests > asked, "no keyframe request");
+    send_frames(&mut sfu, a, b, mid, &mut now, 15..17, |_| false);
+    assert_eq!(b.frames.len(), n, "a delta frame cannot start a stream");
+    send_frames(&mut sfu, a, b, mid, &mut now, 17..20, |i| i == 17);
+    let resumed = &b.frames[n..];
+    assert_eq!(resumed.len(), 3);
+    assert!(resumed[0].3, "the first frame back is a keyframe");
+    assert_eq!(resumed[0].1, before + 1, "numbers go on with no gap");
+
+    // Muting the source pauses it for everyone the same way; unmuting resumes it.
+    let before = b.frames.last().unwrap().2;
+    sfu.set_enabled(now, "r", "ada", 1, TrackSource::Camera, false);
+    send_frames(&mut sfu, a, b, mid, &mut now, 20..25, |i| i == 22);
+    assert_eq!(b.frames.len(), n + 3, "frames of a muted source were sent");
+    sfu.set_enabled(now, "r", "ada", 1, TrackSource::Camera, true);
+    send_frames(&mut sfu, a, b, mid, &mut now, 25..28, |i| i == 26);
+    assert_eq!(b.frames.len(), n + 5);
+    assert!(b.frames[n + 3].3);
+    assert_eq!(b.frames[n + 3].1, before + 1);
+
+    // A view naming a track that is not offered is applied for the rest, and said.
+    assert_eq!(
+        sfu.set_view(now, "r", "bob", 1, &view(&["nope"])),
+        Err(SfuError::UnknownMid("nope".into()))
+    );
+    send_frames(&mut sfu, a, b, mid, &mut now, 28..30, |_| true);
+    assert_eq!(b.frames.len(), n + 5, "the rest (nothing shown) was applied");
+    assert_eq!(
+        sfu.set_view(now, "r", "bob", 2, &view(&[&bob_mid])),
+        Err(SfuError::Replaced)
+    );
+    assert_eq!(
+        sfu.set_view(now, "r", "eve", 1, &view(&[])),
+        Err(SfuError::NotJoined)
+    );
 }

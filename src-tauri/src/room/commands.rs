@@ -4,6 +4,7 @@ use tauri::State;
 
 use super::types::{
     ChatMessage, ChatPage, InviteTarget, JoinMedia, MediaState, MediaUpdate, RoomSnapshot,
+    ViewTile,
 };
 use super::RoomContext;
 use crate::error::{AppError, AppErrorKind};
@@ -88,6 +89,18 @@ pub async fn set_media(
     media.camera = update.camera.unwrap_or(media.camera);
     media.screen = update.screen.unwrap_or(media.screen);
     Ok(*media)
+}
+
+/// The video tiles on screen now: the relay sends only their video (the others' is
+/// paused until shown again; audio always comes). Kept across reconnects.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_view(state: State<'_, RoomContext>, tiles: Vec<ViewTile>) -> Result<(), AppError> {
+    let session = session(&state).await?;
+    session
+        .set_view(tiles.into_iter().map(Into::into).collect())
+        .await?;
+    Ok(())
 }
 
 /// Post a chat message; resolves once the relay stored it.

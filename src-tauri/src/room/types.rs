@@ -365,3 +365,35 @@ pub struct MaterialTransfer {
     /// Downloads: where the file was saved.
     pub path: Option<String>,
 }
+
+/// A video tile on screen: whose, which video, and its size in device pixels (CSS
+/// pixels times the device pixel ratio).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewTile {
+    pub identity: String,
+    pub video: VideoSource,
+    pub width: u32,
+    pub height: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum VideoSource {
+    Camera,
+    Screen,
+}
+
+impl From<ViewTile> for studyhall_client::media::Tile {
+    fn from(t: ViewTile) -> Self {
+        studyhall_client::media::Tile {
+            identity: t.identity,
+            source: match t.video {
+                VideoSource::Camera => proto::TrackSource::Camera,
+                VideoSource::Screen => proto::TrackSource::Screen,
+            },
+            width: t.width,
+            height: t.height,
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import type { TileRef } from '../hooks/useViewReport';
 import { useVideoTrack } from '../hooks/useVideoTrack';
 import type { Participant } from '../services/types';
 import type { LinkSignal } from '../state/linkQuality';
@@ -7,7 +8,8 @@ import { CameraOffIcon, MicOffIcon } from './Icons';
 /**
  * One person's camera, or their initials when the camera is off or no frames came yet.
  * `badges` (e.g. the room features' badges) go in the tile's top left corner; `link`,
- * bars for a connection that is not good, in the top right one.
+ * bars for a connection that is not good, in the top right one. `viewRef` takes the tile
+ * while the camera is on, to tell the relay it is on screen (hooks/useViewReport.ts).
  */
 export function VideoTile({
   participant,
@@ -15,12 +17,14 @@ export function VideoTile({
   compact,
   badges,
   link = null,
+  viewRef,
 }: {
   participant: Participant;
   speaking: boolean;
   compact?: boolean;
   badges?: React.ReactNode;
   link?: LinkSignal | null;
+  viewRef?: TileRef;
 }) {
   const trackKey = `${participant.you ? 'self' : participant.identity}:camera`;
   const { ref, live } = useVideoTrack(participant.media.camera ? trackKey : null);
@@ -28,6 +32,7 @@ export function VideoTile({
   const away = participant.presence !== 'active';
   return (
     <figure
+      ref={participant.media.camera ? viewRef : undefined}
       className={`tile ${speaking ? 'tile--speaking' : ''} ${compact ? 'tile--compact' : ''}`}
       data-testid={participant.you ? 'tile-self' : `tile-${participant.identity}`}
       data-identity={participant.identity}
@@ -102,21 +107,23 @@ function LinkBars({ signal }: { signal: LinkSignal }) {
 
 /**
  * Someone's shared screen, large; `badges` as on their tile, `overlay` over the picture
- * (the room features' layers: annotations).
+ * (the room features' layers: annotations); `viewRef` as for a tile.
  */
 export function ScreenStage({
   participant,
   badges,
   overlay,
+  viewRef,
 }: {
   participant: Participant;
   badges?: React.ReactNode;
   overlay?: React.ReactNode;
+  viewRef?: TileRef;
 }) {
   const key = `${participant.you ? 'self' : participant.identity}:screen`;
   const { ref, live } = useVideoTrack(key);
   return (
-    <figure className="stage" data-testid="screen-stage" data-identity={participant.identity}>
+    <figure ref={viewRef} className="stage" data-testid="screen-stage" data-identity={participant.identity}>
       <canvas ref={ref} className={`stage__video ${live ? 'is-live' : ''}`} aria-label={`${participant.name}'s screen`} />
       {!live && (
         <div className="stage__placeholder muted">

@@ -378,3 +378,44 @@ describe('connection bars', () => {
     );
   });
 });
+
+describe('the gallery', () => {
+  const crowd = (n: number) =>
+    Array.from({ length: n }, (_, i) => participant(`p${String(i + 2).padStart(2, '0')}`, `P${i + 2}`, { joinedAt: i + 2 }));
+  const shownTiles = () =>
+    within(screen.getByTestId('tiles'))
+      .getAllByRole('figure')
+      .map((el) => el.getAttribute('data-identity'));
+
+  it('shows nine tiles a page, us first, with a pager that clamps when people leave', () => {
+    const others = crowd(12);
+    renderRoom(snapshot({ participants: others }));
+    expect(shownTiles()).toEqual(['ada-1', ...others.slice(0, 8).map((p) => p.identity)]);
+    expect(screen.getByTestId('grid-page').textContent).toBe('Page 1 of 2');
+    expect(screen.getByRole('button', { name: 'Previous page' })).toHaveProperty('disabled', true);
+
+    // A speaker on page 2 stays there.
+    act(() => handlers.media.forEach((h) => h(mediaStatus({ levels: [{ key: 'p13', level: 0.5 }] }))));
+    fireEvent.click(screen.getByRole('button', { name: 'Next page' }));
+    expect(shownTiles()).toEqual(others.slice(8).map((p) => p.identity));
+    expect(screen.getByTestId('grid-page').textContent).toBe('Page 2 of 2');
+    expect(screen.getByTestId('grid-next')).toHaveProperty('disabled', true);
+    expect(screen.getByTestId('tile-p13').getAttribute('data-speaking')).toBe('true');
+
+    // Four leave: one page remains, and it is shown.
+    for (const p of others.slice(0, 4)) emit({ type: 'participantLeft', identity: p.identity, reason: 'left' });
+    expect(screen.queryByTestId('grid-pager')).toBeNull();
+    expect(shownTiles()).toEqual(['ada-1', ...others.slice(4).map((p) => p.identity)]);
+    // Someone joins again: page 1 still.
+    emit({ type: 'participantJoined', participant: participant('p99', 'P99', { joinedAt: 99 }) });
+    expect(screen.getByTestId('grid-page').textContent).toBe('Page 1 of 2');
+  });
+
+  it('leaves the strip beside a large view whole', () => {
+    vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
+    renderRoom(snapshot({ participants: crowd(12) }));
+    fireEvent.click(screen.getByTestId('board-open'));
+    expect(shownTiles()).toHaveLength(13);
+    expect(screen.queryByTestId('grid-pager')).toBeNull();
+  });
+});

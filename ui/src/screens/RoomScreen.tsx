@@ -2,6 +2,7 @@ import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { ChatPanel } from '../components/ChatPanel';
 import { ConnectionBanner } from '../components/ConnectionBanner';
 import { ConfirmDialog, Spinner } from '../components/Dialog';
+import { GridPager } from '../components/GridPager';
 import {
   CameraIcon,
   CameraOffIcon,
@@ -39,6 +40,7 @@ import {
 import { startModeRequest, whyOff } from '../features/lectureState';
 import { messagesWord, useChatAlerts } from '../hooks/useChatAlerts';
 import { useFeatureSync } from '../hooks/useFeatureSync';
+import { useViewReport } from '../hooks/useViewReport';
 import {
   AppError,
   describeError,
@@ -63,6 +65,7 @@ import {
 import { nextSpeaker, noSpeaker, type SpeakerState } from '../state/activeSpeaker';
 import type { ChatAction } from '../state/chat';
 import { joinErrorText } from '../state/errors';
+import { galleryPage } from '../state/gallery';
 import { tileSignals } from '../state/linkQuality';
 import { everyone, nameOf, roomFromSnapshot, roomReducer, sharedScreen } from '../state/room';
 import { CHAT_TAB, PanelButtons, PEOPLE_TAB, PeoplePanel, SidePanel, usePanelTabs } from './RoomPanel';
@@ -140,6 +143,13 @@ export function RoomScreen({
   const [view, setView] = useState<LargeView>({ stage: null, screen: false });
   // Goes up with each snapshot after the first (a rejoin): every feature syncs again.
   const [syncRound, setSyncRound] = useState(0);
+  // The gallery's page (from 0), when nothing is shown large.
+  const [gridPage, setGridPage] = useState(0);
+  // Which of the others' videos are on screen, for the relay: sent again when people come
+  // and go, and after a rejoin.
+  const tileRef = useViewReport(
+    [syncRound, state.you.identity, ...state.others.map((p) => p.identity)].join('\n'),
+  );
   useEffect(() => {
     stateRef.current = state;
     panelRef.current = panel;
@@ -367,6 +377,13 @@ export function RoomScreen({
   const stageKey = view.stage;
   const showStage = stageKey !== null && (screenOwner === null || !view.screen);
   const large = showStage || screenOwner !== null;
+  // The gallery shows a page at a time; the strip beside a large view holds everyone and
+  // scrolls (what is scrolled out of it is not on screen, for the relay).
+  const gallery = galleryPage(state.you, state.others, gridPage);
+  // People left and the page is gone: the last one there is now.
+  if (gallery.page !== gridPage) setGridPage(gallery.page);
+  const tiles = large ? people : gallery.tiles;
+  const paged = !large && gallery.pages > 1;
   const featureContext: FeatureContext = {
     features: state.features,
     you: state.you,
@@ -429,7 +446,7 @@ export function RoomScreen({
           </div>
         )}
 
-        <main className={`room__stage ${large ? 'room__stage--screen' : ''}`}>
+        <main className={`room__stage ${large ? 'room__stage--screen' : ''} ${paged ? 'room__stage--paged' : ''}`}>
           {large && (
             <div className="room__large">
               {stageKey !== null && screenOwner && (
@@ -458,6 +475,7 @@ export function RoomScreen({
                 screenOwner && (
                   <ScreenStage
                     participant={screenOwner}
+                    viewRef={screenOwner.you ? undefined : tileRef(screenOwner.identity, 'screen')}
                     badges={<FeatureTileBadges context={featureContext} participant={screenOwner} />}
                     overlay={<FeatureShareOverlays context={featureContext} participant={screenOwner} />}
                   />
@@ -467,10 +485,10 @@ export function RoomScreen({
           )}
           <div
             className={large ? 'strip' : 'grid'}
-            style={large ? undefined : gridStyle(people.length)}
+            style={large ? undefined : gridStyle(tiles.length)}
             data-testid="tiles"
           >
-            {people.map((p) => (
+            {tiles.map((p) => (
               <VideoTile
                 key={p.identity}
                 participant={p}
@@ -478,9 +496,11 @@ export function RoomScreen({
                 compact={large}
                 badges={<FeatureTileBadges context={featureContext} participant={p} />}
                 link={linkSignals.get(p.identity) ?? null}
+                viewRef={p.you ? undefined : tileRef(p.identity, 'camera')}
               />
             ))}
           </div>
+          {paged && <GridPager page={gallery.page} pages={gallery.pages} onPage={setGridPage} />}
         </main>
 
         {panel !== null && (
@@ -627,9 +647,9 @@ function without(media: Partial<MediaState>, kind: MediaKind): Partial<MediaStat
   return copy;
 }
 
-/** Columns and rows for n tiles, as square as the screen allows. */
+/** Columns and rows for the n tiles of a page (at most nine), as square as the screen allows. */
 function gridStyle(n: number): React.CSSProperties {
-  const columns = n <= 1 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4;
+  const columns = n <= 1 ? 1 : n <= 4 ? 2 : 3;
   const rows = Math.ceil(n / columns);
   return { gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))`, gridTemplateRows: `repeat(${rows}, minmax(0, 1fr))` };
 }

@@ -33,6 +33,7 @@ import {
   setAppearOffline,
   setMedia,
   setStudyGoal,
+  setView,
   studySummary,
 } from './studyhall';
 import type { GroupsChanged, RoomEvent, SessionReminder } from './types';
@@ -61,10 +62,12 @@ describe('commands', () => {
     });
     await sendChat('id-1', 'hi');
     await setMedia({ mic: false, camera: null, screen: null });
+    await setView([{ identity: 'bob-2', video: 'camera', width: 640, height: 360 }]);
     await joinRoom('K7QX-29FD@192.168.1.20:7450');
     expect(calls).toEqual([
       ['send_chat', { clientMsgId: 'id-1', text: 'hi' }],
       ['set_media', { update: { mic: false, camera: null, screen: null } }],
+      ['set_view', { tiles: [{ identity: 'bob-2', video: 'camera', width: 640, height: 360 }] }],
       ['join_room', { invite: 'K7QX-29FD@192.168.1.20:7450', media: { mic: true, camera: true } }],
     ]);
   });

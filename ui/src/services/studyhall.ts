@@ -45,6 +45,7 @@ import type {
   StudySummary,
   TransferKind,
   VideoDevice,
+  ViewTile,
 } from './types';
 
 export type * from './types';
@@ -209,6 +210,12 @@ export const joinRoom = (invite: string, media: JoinMedia = DEFAULT_JOIN_MEDIA):
 export const leaveRoom = (): Promise<null> => call(() => commands.leaveRoom());
 export const setMedia = (update: MediaUpdate): Promise<MediaState> =>
   call(() => commands.setMedia(update));
+/**
+ * The other participants' video tiles on screen now, with their sizes in device pixels:
+ * the relay sends only their video (the rest is paused until shown again; audio always
+ * comes). The room screen sends it when its layout settles; `[]` while the window is hidden.
+ */
+export const setView = (tiles: ViewTile[]): Promise<null> => call(() => commands.setView(tiles));
 export const sendChat = (clientMsgId: string, text: string): Promise<ChatMessage> =>
   call(() => commands.sendChat(clientMsgId, text));
 export const loadOlderChat = (beforeSeq: number): Promise<ChatPage> =>

@@ -20,6 +20,10 @@ export type Invite = B.Invite;
 export type InviteTarget = B.InviteTarget;
 export type MediaState = B.MediaState;
 export type MediaUpdate = B.MediaUpdate_Serialize;
+/** A video tile on screen (`set_view`): whose, `camera` or `screen`, its size in device pixels. */
+export type ViewTile = B.ViewTile;
+/** `camera` or `screen`. */
+export type VideoSource = B.VideoSource;
 /** Whether to join with the microphone and the camera on. */
 export type JoinMedia = B.JoinMedia;
 /** `active`, `away` or `on_break` (the protocol's own strings). */

@@ -113,6 +113,7 @@ export async function mockService(importOriginal: () => Promise<typeof Service>)
     joinRoom: vi.fn(),
     leaveRoom: vi.fn(() => Promise.resolve(null)),
     setMedia: vi.fn(),
+    setView: vi.fn(() => Promise.resolve(null)),
     sendChat: vi.fn(),
     loadOlderChat: vi.fn(),
     deleteChat: vi.fn(() => Promise.resolve(null)),

@@ -91,6 +91,7 @@ pub struct Services {
 pub struct ConnLimits {
     pub signal: TokenBucket,
     pub publish: TokenBucket,
+    pub view: TokenBucket,
     pub features: SessionBuckets,
 }
 

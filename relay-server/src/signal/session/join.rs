@@ -10,7 +10,9 @@ use studyhall_protocol::{
 };
 use tracing::{info, Instrument};
 
-use super::{Refusal, Session, PUBLISH_OFFERS_PER_SECOND, PUBLISH_OFFER_BURST};
+use super::{
+    Refusal, Session, PUBLISH_OFFERS_PER_SECOND, PUBLISH_OFFER_BURST, VIEWS_PER_SECOND, VIEW_BURST,
+};
 use crate::auth::AuthError;
 use crate::ids::{self, now_ms};
 use crate::room::features::{self, SessionBuckets};
@@ -279,9 +281,12 @@ impl Session {
                 .as_ref()
                 .map(|k| k.features.clone())
                 .unwrap_or_else(|| SessionBuckets::new(&relay.features.limits, now)),
-            publish_bucket: kept.map(|k| k.publish).unwrap_or_else(|| {
+            publish_bucket: kept.as_ref().map(|k| k.publish.clone()).unwrap_or_else(|| {
                 TokenBucket::new(PUBLISH_OFFERS_PER_SECOND, PUBLISH_OFFER_BURST, now)
             }),
+            view_bucket: kept
+                .map(|k| k.view)
+                .unwrap_or_else(|| TokenBucket::new(VIEWS_PER_SECOND, VIEW_BURST, now)),
             violations: Violations::new(config.violations_before_disconnect),
             conn,
             span,

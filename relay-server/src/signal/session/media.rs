@@ -4,7 +4,10 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use studyhall_protocol::{ErrorCode, MediaUpdate, PublishedTrack, ServerMessage, TrackSource};
+use studyhall_protocol::{
+    ErrorCode, MediaUpdate, PublishedTrack, ServerMessage, TileView, TrackSource, MAX_TILE_EDGE,
+    MAX_VIEW_TILES,
+};
 use tracing::warn;
 
 use super::{Flow, Session};
@@ -157,5 +160,70 @@ impl Session {
                 self.error(ErrorCode::MediaFailed, e.to_string(), request_id);
             }
         }
+    }
+
+    /// Which forwarded video tracks the client shows. Malformed views are refused
+    /// whole; one naming a track that is no longer offered is applied for the rest.
+    pub(super) async fn set_view(
+        &mut self,
+        tiles: Vec<TileView>,
+        request_id: Option<String>,
+        now: Instant,
+    ) -> Flow {
+        if self.replaced(request_id.clone()) {
+            return Flow::Continue;
+        }
+        if let Err(wait) = self.view_bucket.try_take(now) {
+            return self.rate_limited(now, wait.as_millis() as u64, request_id);
+        }
+        if tiles.len() > MAX_VIEW_TILES {
+            self.error(
+                ErrorCode::BadMessage,
+                format!(
+                    "a view lists at most {MAX_VIEW_TILES} tracks, not {}",
+                    tiles.len()
+                ),
+                request_id,
+            );
+            return Flow::Continue;
+        }
+        for t in &tiles {
+            if let Err(m) = ids::check_client_id(&t.mid) {
+                self.error(ErrorCode::InvalidId, format!("mid: {m}"), request_id);
+                return Flow::Continue;
+            }
+            let fits = |edge: u32| (1..=MAX_TILE_EDGE).contains(&edge);
+            if !fits(t.width) || !fits(t.height) {
+                self.error(
+                    ErrorCode::OutOfRange,
+                    format!(
+                        "tile `{}` is {}×{}; width and height must be 1 to {MAX_TILE_EDGE} device pixels",
+                        t.mid, t.width, t.height
+                    ),
+                    request_id,
+                );
+                return Flow::Continue;
+            }
+        }
+        match self
+            .relay
+            .sfu
+            .set_view(&self.room.name, &self.identity, self.conn.id, tiles)
+            .await
+        {
+            Ok(()) => self.ack(request_id),
+            Err(SfuError::UnknownMid(mid)) => self.error(
+                ErrorCode::NotFound,
+                format!("no video track with mid `{mid}` is forwarded to you; the rest of the view was applied"),
+                request_id,
+            ),
+            Err(SfuError::Replaced) => self.error(
+                ErrorCode::Replaced,
+                SfuError::Replaced.to_string(),
+                request_id,
+            ),
+            Err(e) => self.error(ErrorCode::MediaFailed, e.to_string(), request_id),
+        }
+        Flow::Continue
     }
 }

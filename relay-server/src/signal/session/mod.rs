@@ -34,6 +34,12 @@ use crate::state::Relay;
 const PUBLISH_OFFERS_PER_SECOND: u32 = 1;
 const PUBLISH_OFFER_BURST: u32 = 5;
 
+/// Views (`set_view`) per second per connection, and the burst above that: a client
+/// sends one when its layout settles, and each tile shown again costs its publisher a
+/// keyframe, which everyone else receives too.
+const VIEWS_PER_SECOND: u32 = 4;
+const VIEW_BURST: u32 = 8;
+
 /// What the socket should do after a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flow {
@@ -92,6 +98,8 @@ pub struct Session {
     signal_bucket: TokenBucket,
     /// Media renegotiations (each one makes the SFU offer to everyone in the room).
     publish_bucket: TokenBucket,
+    /// Views: see [`VIEWS_PER_SECOND`].
+    view_bucket: TokenBucket,
     /// Rate limits of the room features (chat).
     buckets: SessionBuckets,
     violations: Violations,
@@ -257,6 +265,9 @@ impl Session {
                 return self.publish_offer(sdp, tracks, request_id, now).await
             }
             ClientMessage::SubscribeAnswer { sdp } => self.subscribe_answer(sdp, request_id).await,
+            ClientMessage::SetView { tracks } => {
+                return self.set_view(tracks, request_id, now).await
+            }
             ClientMessage::Kick { identity, reason } => {
                 self.kick(identity, reason, request_id).await
             }
@@ -334,6 +345,7 @@ impl Session {
             ConnLimits {
                 signal: self.signal_bucket.clone(),
                 publish: self.publish_bucket.clone(),
+                view: self.view_bucket.clone(),
                 features: self.buckets.clone(),
             },
             Instant::now(),

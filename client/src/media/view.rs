@@ -1,0 +1,164 @@
+//! What this client shows. The caller names the video tiles on screen by participant
+//! and source, with their size; the relay is told by mid (`set_view`) and sends only
+//! those. The view is kept: after every subscribe offer (tracks come and go) it is sent
+//! again, mapped onto the offer's tracks, so a newly offered track the caller does not
+//! show is paused at once. Before the first view, everything is received.
+
+use std::collections::HashMap;
+
+use studyhall_protocol::{
+    ClientFrame, ClientMessage, ForwardedTrack, ServerMessage, TileView, TrackSource,
+    MAX_TILE_EDGE,
+};
+
+/// A video tile on screen: whose, which source, and its size in device pixels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tile {
+    pub identity: String,
+    pub source: TrackSource,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Request ids of our views start with this: their `ack`s and errors are ours to
+/// handle, not the caller's.
+const VIEW_REQUEST: &str = "view-";
+
+/// The view wanted and the mids of the tracks offered now.
+#[derive(Debug, Default)]
+pub(crate) struct ViewState {
+    mids: HashMap<(String, TrackSource), String>,
+    wanted: Option<Vec<Tile>>,
+    sent: u64,
+}
+
+impl ViewState {
+    /// A subscribe offer listed `tracks` (every forwarded m-line): the frame to send
+    /// after answering it, when a view was set.
+    pub(crate) fn offered(&mut self, tracks: &[ForwardedTrack]) -> Option<ClientFrame> {
+        self.mids = tracks
+            .iter()
+            .map(|t| ((t.identity.clone(), t.source), t.mid.clone()))
+            .collect();
+        self.wanted.is_some().then(|| self.frame())
+    }
+
+    /// Show `tiles` from now: the frame to send.
+    pub(crate) fn set(&mut self, tiles: Vec<Tile>) -> ClientFrame {
+        self.wanted = Some(tiles);
+        self.frame()
+    }
+
+    /// The wanted tiles that are offered, by mid. Sizes are clamped to what the relay
+    /// takes; tiles of tracks not offered (yet) are left out.
+    fn frame(&mut self) -> ClientFrame {
+        let tracks = self
+            .wanted
+            .iter()
+            .flatten()
+            .filter(|t| t.source.is_video())
+            .filter_map(|t| {
+                let mid = self.mids.get(&(t.identity.clone(), t.source))?;
+                Some(TileView {
+                    mid: mid.clone(),
+                    width: t.width.clamp(1, MAX_TILE_EDGE),
+                    height: t.height.clamp(1, MAX_TILE_EDGE),
+                })
+            })
+            .collect();
+        self.sent += 1;
+        let mut frame = ClientFrame::new(ClientMessage::SetView { tracks });
+        frame.request_id = Some(format!("{VIEW_REQUEST}{}", self.sent));
+        frame
+    }
+}
+
+/// Whether `msg` answers one of our views; if so it has been dealt with (logged).
+pub(crate) fn answers_a_view(msg: &ServerMessage) -> bool {
+    match msg {
+        ServerMessage::Ack { request_id } => request_id.starts_with(VIEW_REQUEST),
+        ServerMessage::Error {
+            request_id: Some(id),
+            code,
+            message,
+            ..
+        } if id.starts_with(VIEW_REQUEST) => {
+            // A track that went while the view was on its way, or views sent too fast:
+            // the next offer or view puts it right.
+            tracing::debug!(?code, %message, "the relay did not take all of a view");
+            true
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offered(identity: &str, source: TrackSource, mid: &str) -> ForwardedTrack {
+        ForwardedTrack {
+            mid: mid.into(),
+            track_id: format!("t{mid}"),
+            identity: identity.into(),
+            source,
+        }
+    }
+
+    fn tile(identity: &str, source: TrackSource, width: u32) -> Tile {
+        Tile {
+            identity: identity.into(),
+            source,
+            width,
+            height: 100,
+        }
+    }
+
+    fn tracks(frame: &ClientFrame) -> Vec<TileView> {
+        match &frame.message {
+            ClientMessage::SetView { tracks } => tracks.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn tiles_are_sent_by_mid_and_again_with_each_offer_once_a_view_is_set() {
+        let mut v = ViewState::default();
+        let offer = [
+            offered("ada", TrackSource::Camera, "1"),
+            offered("ada", TrackSource::Microphone, "2"),
+        ];
+        assert!(v.offered(&offer).is_none(), "no view yet: nothing to send");
+        let frame = v.set(vec![
+            tile("ada", TrackSource::Camera, 99_999),
+            tile("ada", TrackSource::Microphone, 10),
+            tile("bob", TrackSource::Camera, 10),
+        ]);
+        // Audio is never paused; bob's camera is not offered yet; sizes are clamped.
+        assert_eq!(
+            tracks(&frame),
+            [TileView {
+                mid: "1".into(),
+                width: MAX_TILE_EDGE,
+                height: 100
+            }]
+        );
+        assert!(frame.request_id.as_deref().unwrap().starts_with(VIEW_REQUEST));
+        // Bob's camera is offered: the same view now names it too.
+        let again = v
+            .offered(&[
+                offered("ada", TrackSource::Camera, "1"),
+                offered("bob", TrackSource::Camera, "5"),
+            ])
+            .expect("the view is sent again");
+        let mids: Vec<_> = tracks(&again).into_iter().map(|t| t.mid).collect();
+        assert_eq!(mids, ["1", "5"]);
+        assert_ne!(again.request_id, frame.request_id);
+        assert!(answers_a_view(&ServerMessage::Ack {
+            request_id: again.request_id.clone().unwrap()
+        }));
+        assert!(!answers_a_view(&ServerMessage::Ack {
+            request_id: "chat-1".into()
+        }));
+    }
+}
