@@ -265,7 +265,11 @@ async fn a_hidden_tile_receives_nothing_and_a_shown_one_decodes_within_a_second(
         frames(s, "ada", TrackSource::Camera) >= hidden_at + 30
     })
     .await;
-    let video = bob.stats().track("ada", TrackSource::Camera).cloned().unwrap();
+    let video = bob
+        .stats()
+        .track("ada", TrackSource::Camera)
+        .cloned()
+        .unwrap();
     assert_eq!(video.out_of_order, 0, "{video:#?}");
     // The pause left no gap in the numbers (2.5 s of video would be ~200 packets).
     assert!(video.packets_lost <= 5, "{video:#?}");

@@ -566,6 +566,25 @@ async function showTab(t, key, ready) {
   await t.id(ready).first().waitFor({ state: 'attached' });
 }
 
+/** Whether the gallery's pager button `testId` is there and can be pressed. */
+const canPage = async (t, testId) => (await t.id(testId).count()) > 0 && !(await t.id(testId).isDisabled());
+
+/**
+ * Calls `visit(page)` on each page of the gallery (nine tiles a page) in turn, from the
+ * first; `visit` gets the identities of the tiles on it.
+ */
+async function eachPage(t, visit) {
+  while (await canPage(t, 'grid-prev')) await t.id('grid-prev').click();
+  for (let page = 1; ; page++) {
+    const identities = await t.id('tiles').locator('figure.tile').evaluateAll((els) => els.map((el) => el.dataset.identity));
+    await visit(page, identities);
+    if (!(await canPage(t, 'grid-next'))) return page;
+    const label = await t.text('grid-page');
+    await t.id('grid-next').click();
+    await eventually(async () => assert.notEqual(await t.text('grid-page'), label));
+  }
+}
+
 for (const csp of [true, false]) {
   describe(`hostile content (${csp ? "under the window's CSP" : 'without a CSP'})`, () => {
     it(`the corpus has at least 60 payloads, each once`, () => {
@@ -587,13 +606,20 @@ for (const csp of [true, false]) {
       const title = payload('script-title-break').text;
       assert.ok(title.length <= 80);
       await hostRoom(t, title);
-      // Every tile and its name.
-      await eventually(async () => assert.equal(await t.page.locator('[data-testid^=tile-h-]').count(), N));
-      await assertHeld(t, 'room with everyone');
+      // Every tile and its name, a page of the gallery at a time (ours first on page 1).
+      const pages = Math.ceil((N + 1) / 9);
+      await eventually(async () => assert.equal(await t.text('grid-page'), `Page 1 of ${pages}`));
       assert.equal(await t.id('room-title').evaluate((el) => el.textContent), title);
-      assert.deepEqual(await contents(t.page.locator('[data-testid^=tile-h-] [data-testid=tile-name]')), TEXTS);
-      await touch(t, t.page.locator('[data-testid^=tile-h-]'), { count: N, clickEvery: 9 });
-      await assertHeld(t, 'tiles, hovered and clicked');
+      const names = [];
+      const paged = await eachPage(t, async (page) => {
+        await assertHeld(t, `room with everyone, page ${page}`);
+        const tiles = t.page.locator('[data-testid^=tile-h-]');
+        names.push(...(await contents(tiles.locator('[data-testid=tile-name]'))));
+        await touch(t, tiles, { count: 9, clickEvery: 4 });
+        await assertHeld(t, `tiles of page ${page}, hovered and clicked`, { wait: 0 });
+      });
+      assert.equal(paged, pages);
+      assert.deepEqual(names, TEXTS);
 
       // The chat: every payload said, by people named with payloads, and every file shared.
       await showTab(t, 'chat', 'chat-list');
@@ -641,27 +667,44 @@ for (const csp of [true, false]) {
       await waitVisible(t.id('toast'));
       await assertHeld(t, 'removed toast');
 
-      // Reactions from people named with payloads: on their tiles, named in their labels.
-      for (const i of [0, 9, 55, 60, 61, 62, 63, 72, 90]) {
-        await t.emit('room-event', { type: 'feature', event: { type: 'reaction', identity: who(i), reaction: 'clap' } });
-      }
-      await eventually(async () => assert.equal(await t.id('tile-reaction').count(), 9));
-      await assertHeld(t, 'reactions', { wait: 0 });
+      // Reactions from people named with payloads: on their tiles (each on its page of the
+      // gallery), named in their labels.
+      const reactors = [0, 9, 55, 60, 61, 62, 63, 72, 90];
+      const reacted = [];
+      await eachPage(t, async (page, shown) => {
+        const here = reactors.filter((i) => shown.includes(who(i)));
+        if (here.length === 0) return;
+        for (const i of here) {
+          await t.emit('room-event', { type: 'feature', event: { type: 'reaction', identity: who(i), reaction: 'clap' } });
+        }
+        await eventually(async () => assert.equal(await t.id('tile-reaction').count(), here.length));
+        await assertHeld(t, `reactions, page ${page}`, { wait: 0 });
+        reacted.push(...here);
+      });
+      assert.deepEqual(reacted, reactors);
 
       // Connection bars on their tiles (and ours: everyone reaches us badly), each named
       // in its tooltip, set apart from the app's words.
       const lossy = [...new Set([0, 9, 55, 60, 61, 62, 63, 72, 90, ...BIDI])].filter((i) => i < N && i !== kicked);
       await t.emit('media-status', mediaStatus({ links: lossy.map((i) => link(who(i), 'poor')) }));
-      await eventually(async () => assert.equal(await t.id('link-quality').count(), lossy.length + 1));
-      await waitVisible(t.id('tile-self').getByTestId('link-quality'));
-      for (const i of lossy) {
-        const title = await t.id(`tile-${who(i)}`).getByTestId('link-quality').getAttribute('title');
-        assert.ok(title.startsWith('Poor connection: 12% of '), title);
-        assert.ok(title.endsWith("'s audio and video is lost on the way to you; 30% of video frames could not be shown."), title);
-        if (/[\u202A-\u202E\u2066-\u2069]/.test(text(i))) assert.ok(title.includes(`\u2068`) && title.includes(`\u2069's audio`), title);
-      }
-      await touch(t, t.id('link-quality'), { count: lossy.length + 1 });
-      await assertHeld(t, 'connection bars');
+      const barred = [];
+      await eachPage(t, async (page, shown) => {
+        const here = lossy.filter((i) => shown.includes(who(i)));
+        const ours = page === 1 ? 1 : 0;
+        await eventually(async () => assert.equal(await t.id('link-quality').count(), here.length + ours));
+        if (ours) await waitVisible(t.id('tile-self').getByTestId('link-quality'));
+        for (const i of here) {
+          const title = await t.id(`tile-${who(i)}`).getByTestId('link-quality').getAttribute('title');
+          assert.ok(title.startsWith('Poor connection: 12% of '), title);
+          assert.ok(title.endsWith("'s audio and video is lost on the way to you; 30% of video frames could not be shown."), title);
+          if (/[\u202A-\u202E\u2066-\u2069]/.test(text(i))) assert.ok(title.includes(`\u2068`) && title.includes(`\u2069's audio`), title);
+        }
+        if (here.length + ours === 0) return;
+        await touch(t, t.id('link-quality'), { count: here.length + ours });
+        await assertHeld(t, `connection bars, page ${page}`);
+        barred.push(...here);
+      });
+      assert.deepEqual(barred.sort((a, b) => a - b), [...lossy].sort((a, b) => a - b));
       await t.done();
     }));
 
@@ -758,10 +801,10 @@ for (const csp of [true, false]) {
         await assertHeld(t, `title ${p.id}`, { wait: 0 });
       }
 
-      // Tiles, nine at a time (readable sizes), the large stage beside them too.
+      // Tiles, eight at a time (a page of the gallery with ours), the large stage beside them too.
       const people = hostilePeople();
-      for (let from = 0; from < N; from += 9) {
-        const batch = people.slice(from, from + 9);
+      for (let from = 0; from < N; from += 8) {
+        const batch = people.slice(from, from + 8);
         for (const p of batch) await t.emit('room-event', { type: 'participantJoined', participant: p });
         await eventually(async () => assert.equal(await t.page.locator('[data-testid^=tile-h-]').count(), batch.length));
         await assertHeld(t, `tiles ${from}–${from + batch.length - 1}`, { wait: 0 });

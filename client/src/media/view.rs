@@ -7,8 +7,7 @@
 use std::collections::HashMap;
 
 use studyhall_protocol::{
-    ClientFrame, ClientMessage, ForwardedTrack, ServerMessage, TileView, TrackSource,
-    MAX_TILE_EDGE,
+    ClientFrame, ClientMessage, ForwardedTrack, ServerMessage, TileView, TrackSource, MAX_TILE_EDGE,
 };
 
 /// A video tile on screen: whose, which source, and its size in device pixels.
@@ -143,7 +142,11 @@ mod tests {
                 height: 100
             }]
         );
-        assert!(frame.request_id.as_deref().unwrap().starts_with(VIEW_REQUEST));
+        assert!(frame
+            .request_id
+            .as_deref()
+            .unwrap()
+            .starts_with(VIEW_REQUEST));
         // Bob's camera is offered: the same view now names it too.
         let again = v
             .offered(&[

@@ -17,9 +17,9 @@ mod forward;
 mod negotiate;
 mod rewrite;
 pub mod runner;
-mod view;
 #[cfg(test)]
 mod tests;
+mod view;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;

@@ -227,7 +227,10 @@ mod tests {
             per_frame: 3,
         };
         let mut r = Rewriter::new(90_000, Some(0));
-        assert!(send(&mut r, &s.frame(t0, false)).is_empty(), "not a keyframe");
+        assert!(
+            send(&mut r, &s.frame(t0, false)).is_empty(),
+            "not a keyframe"
+        );
         assert!(r.needs_keyframe());
         let out = send(&mut r, &s.frame(t0, true));
         assert!(!r.needs_keyframe());

@@ -507,7 +507,12 @@ fn send_frames(
         ada.rtc
             .writer(mid)
             .unwrap()
-            .write(pt, *now, t, vec![first, 0x02, 0x00, 0x9d, 0x01, 0x2a, i as u8])
+            .write(
+                pt,
+                *now,
+                t,
+                vec![first, 0x02, 0x00, 0x9d, 0x01, 0x2a, i as u8],
+            )
             .unwrap();
         pump(sfu, &mut [ada, bob], now, 4);
     }
@@ -518,7 +523,9 @@ fn a_track_the_subscriber_hides_is_not_sent_and_comes_back_at_a_keyframe_with_no
     let mut now = Instant::now();
     let mut sfu = Sfu::new(RELAY.parse().unwrap());
     let (mut ada, mut bob, mid) = connected_pair_on(&mut sfu, &mut now);
-    let shown = sfu.peers[&sfu.subscribers["r"][0]].tracks_out[0].state.clone();
+    let shown = sfu.peers[&sfu.subscribers["r"][0]].tracks_out[0]
+        .state
+        .clone();
     let super::OutState::Open(bob_mid) = shown else {
         panic!("{shown:?}")
     };
@@ -544,7 +551,8 @@ fn a_track_the_subscriber_hides_is_not_sent_and_comes_back_at_a_keyframe_with_no
 
     // Shown again: the publisher is asked for a keyframe; nothing goes out before it.
     let asked = a.keyframe_requests;
-    sfu.set_view(now, "r", "bob", 1, &view(&[&bob_mid])).unwrap();
+    sfu.set_view(now, "r", "bob", 1, &view(&[&bob_mid]))
+        .unwrap();
     pump(&mut sfu, &mut [&mut *a, &mut *b], &mut now, 5);
     assert!(a.keyframe_requests > asked, "no keyframe request");
     send_frames(&mut sfu, a, b, mid, &mut now, 15..17, |_| false);
@@ -572,7 +580,11 @@ fn a_track_the_subscriber_hides_is_not_sent_and_comes_back_at_a_keyframe_with_no
         Err(SfuError::UnknownMid("nope".into()))
     );
     send_frames(&mut sfu, a, b, mid, &mut now, 28..30, |_| true);
-    assert_eq!(b.frames.len(), n + 5, "the rest (nothing shown) was applied");
+    assert_eq!(
+        b.frames.len(),
+        n + 5,
+        "the rest (nothing shown) was applied"
+    );
     assert_eq!(
         sfu.set_view(now, "r", "bob", 2, &view(&[&bob_mid])),
         Err(SfuError::Replaced)

@@ -3,8 +3,7 @@ use std::sync::Arc;
 use tauri::State;
 
 use super::types::{
-    ChatMessage, ChatPage, InviteTarget, JoinMedia, MediaState, MediaUpdate, RoomSnapshot,
-    ViewTile,
+    ChatMessage, ChatPage, InviteTarget, JoinMedia, MediaState, MediaUpdate, RoomSnapshot, ViewTile,
 };
 use super::RoomContext;
 use crate::error::{AppError, AppErrorKind};
