@@ -37,7 +37,8 @@ pub use hands::{HandEvent, HandRequest, RaisedHand};
 pub use lecture::{LectureEvent, LectureRequest, LectureState, RoomMode};
 pub use materials::{Attachment, Material, MaterialEvent, MaterialRequest, MaterialsState};
 pub use media::{
-    ForwardedTrack, PublishedTrack, TileView, TrackSource, MAX_TILE_EDGE, MAX_VIEW_TILES,
+    ForwardedTrack, Layer, LayerActivity, PublishedTrack, TileView, TrackSource, MAX_TILE_EDGE,
+    MAX_VIEW_TILES,
 };
 pub use polls::{Poll, PollDraft, PollEvent, PollKind, PollRequest, PollState};
 pub use presence::PresenceRequest;
@@ -772,6 +773,10 @@ pub enum ServerMessage {
         sdp: String,
         tracks: Vec<ForwardedTrack>,
     },
+    /// Which of the client's published video tracks anyone receives now: a track with
+    /// `active: false` may stop being encoded and sent until it is active again, when
+    /// its first frame must be a keyframe. Sent when that changes.
+    PublishLayers { tracks: Vec<LayerActivity> },
     /// Something the client sent was refused, or the connection is about to close.
     Error {
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -34,6 +34,46 @@ impl TrackSource {
 pub struct PublishedTrack {
     pub mid: String,
     pub source: TrackSource,
+    /// Which encoding of the source this m-line carries: the camera may be published
+    /// twice, at full size and at about a quarter of it.
+    #[serde(default, skip_serializing_if = "Layer::is_full")]
+    pub layer: Layer,
+}
+
+/// One encoding of a published video source.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    /// As captured (the only layer of audio, of a screen share, and of a camera
+    /// published once).
+    #[default]
+    Full,
+    /// Half the width and height of the full layer, at a low bitrate (about
+    /// 100 kbit/s): what small tiles get.
+    Small,
+}
+
+impl Layer {
+    pub fn is_full(&self) -> bool {
+        *self == Layer::Full
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Full => "full",
+            Layer::Small => "small",
+        }
+    }
+}
+
+/// Whether the relay needs a published track now (`publish_layers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerActivity {
+    /// The `mid` of the track in the publish offer.
+    pub mid: String,
+    pub active: bool,
 }
 
 /// A track the relay forwards to this client: the `mid` of its m-line in the subscribe

@@ -3,9 +3,7 @@
 //! an idle relay would go on holding tens of MiB of freed rooms, media buffers and
 //! messages (docs/benchmarks.md, the long run). Once a minute, while no room is live,
 //! the free memory is handed back (`malloc_trim`); a busy relay is left alone, since it
-//! would soon allocate the same memory again. Before the trim, the embedded stores'
-//! SQLite connections empty their page caches, which would otherwise stay filled with
-//! what the busy spell read and wrote.
+//! would soon allocate the same memory again.
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -31,6 +29,36 @@ pub fn trim() -> bool {
     }
 }
 
+/// The allocator's own account of the heap, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heap {
+    /// Held by the relay's data (small blocks and large mapped ones).
+    pub in_use: u64,
+    /// Freed by the relay but kept by the allocator for reuse (what a trim may return).
+    pub free: u64,
+}
+
+/// The heap as glibc counts it, over all its arenas; `None` with other allocators.
+/// Resident memory counts more (thread stacks, libraries, pages that hold a few live
+/// blocks): the two together tell retained memory from live data.
+#[allow(unsafe_code)]
+pub fn heap() -> Option<Heap> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 takes no arguments and returns a plain struct of counters,
+        // read under the allocator's locks.
+        let m = unsafe { libc::mallinfo2() };
+        Some(Heap {
+            in_use: (m.uordblks + m.hblkhd) as u64,
+            free: m.fordblks as u64,
+        })
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        None
+    }
+}
+
 /// Trim once a minute while `rooms` holds no room, once per idle spell. Ends with the
 /// relay.
 pub fn spawn_trimmer(rooms: Weak<Rooms>) {
@@ -44,15 +72,33 @@ pub fn spawn_trimmer(rooms: Weak<Rooms>) {
             let idle = rooms.counts().0 == 0;
             drop(rooms);
             if idle && !trimmed {
-                let (caches, returned) = tokio::task::spawn_blocking(|| {
-                    let caches = crate::store::release_memory();
-                    (caches, trim())
-                })
-                .await
-                .unwrap_or((0, false));
-                tracing::debug!(caches, returned, "idle: freed memory handed back");
+                let returned = tokio::task::spawn_blocking(trim).await.unwrap_or(false);
+                tracing::debug!(returned, "idle: freed memory handed back");
             }
             trimmed = idle;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn the_heap_counts_what_is_allocated_and_freed() {
+        let before = heap().unwrap();
+        let block: Vec<u8> = vec![1; 8 << 20];
+        let held = heap().unwrap();
+        assert!(
+            held.in_use >= before.in_use + (8 << 20) - 4096,
+            "{before:?} → {held:?}"
+        );
+        drop(block);
+        let after = heap().unwrap();
+        assert!(
+            after.in_use + (8 << 20) - 4096 <= held.in_use,
+            "{held:?} → {after:?}"
+        );
+    }
 }

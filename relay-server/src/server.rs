@@ -462,6 +462,17 @@ async fn route_notices(relay: Weak<RelayInner>, mut notices: mpsc::UnboundedRece
                 conn,
                 ServerMessage::SubscribeOffer { sdp, tracks },
             ),
+            Notice::PublishLayers {
+                group,
+                identity,
+                conn,
+                tracks,
+            } => (
+                group,
+                identity,
+                conn,
+                ServerMessage::PublishLayers { tracks },
+            ),
             Notice::MediaFailed {
                 group,
                 identity,

@@ -279,6 +279,7 @@ pub fn sdp_offer(data: &[u8]) {
     let tracks = [PublishedTrack {
         mid: "0".into(),
         source: TrackSource::Camera,
+        layer: Default::default(),
     }];
     let _ = sfu.publish(now, "r", "ada", 1, text, &tracks);
     let _ = sfu.publish(now, "r", "ada", 1, text, &[]);

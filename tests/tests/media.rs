@@ -532,6 +532,7 @@ async fn bad_media_signaling_is_refused_while_the_room_keeps_its_media() {
     let cam = |mid: &str| PublishedTrack {
         mid: mid.into(),
         source: TrackSource::Camera,
+        layer: Default::default(),
     };
     mallory
         .send(ClientMessage::PublishOffer {

@@ -39,6 +39,11 @@ async fn after_a_busy_half_minute_the_relay_is_back_to_its_descriptors_at_rest()
         report.after.expect("sampled"),
     );
     assert!(busy.fds > before.fds, "the load holds descriptors: {text}");
+    // The relay reports its heap (glibc), which the long run sets beside RSS.
+    assert!(
+        before.heap_bytes.is_some_and(|b| b > 0) && busy.heap_bytes > before.heap_bytes,
+        "{text}"
+    );
     // Closing is asynchronous: give the last sockets a moment more.
     let mut fds = after.fds;
     for _ in 0..20 {

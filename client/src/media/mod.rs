@@ -266,6 +266,7 @@ impl MediaClient {
                         .map(|(_, mid)| PublishedTrack {
                             mid: mid.clone(),
                             source: *s,
+                            layer: Default::default(),
                         })
                         .ok_or_else(|| {
                             MediaError::Negotiation(format!("no m-line for {}", s.as_str()))

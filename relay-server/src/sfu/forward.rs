@@ -6,11 +6,38 @@
 
 use str0m::rtp::Vp8Descriptor;
 
-use super::rewrite::{Incoming, Rewriter};
+use super::rewrite::{self, Incoming, Rewriter};
 use super::*;
 
-/// The layer of a single-layer track.
-const FULL: super::rewrite::Layer = 0;
+/// The rewriter's index of a layer.
+pub(super) fn index_of(layer: Layer) -> rewrite::Layer {
+    match layer {
+        Layer::Full => 0,
+        Layer::Small => 1,
+    }
+}
+
+/// The layer of a rewriter's index.
+pub(super) fn layer_of(index: rewrite::Layer) -> Layer {
+    if index == 0 {
+        Layer::Full
+    } else {
+        Layer::Small
+    }
+}
+
+/// The layer a subscriber's m-line should get now, if any: nothing while the source is
+/// off or the tile hidden; the small layer for a small tile when the publisher sends one.
+pub(super) fn wanted_layer(out: &TrackOut, enabled: bool, has_small: bool) -> Option<Layer> {
+    if !enabled || (out.kind == MediaKind::Video && !out.visible) {
+        return None;
+    }
+    Some(if out.small && has_small {
+        Layer::Small
+    } else {
+        Layer::Full
+    })
+}
 
 /// Ticks per second of a track's RTP timestamps.
 pub(super) fn clock_of(kind: MediaKind) -> u32 {
@@ -22,7 +49,7 @@ pub(super) fn clock_of(kind: MediaKind) -> u32 {
 
 /// A rewriter for a new outgoing track: it sends the full layer from the first keyframe.
 pub(super) fn new_rewriter(kind: MediaKind) -> Rewriter {
-    Rewriter::new(clock_of(kind), Some(FULL))
+    Rewriter::new(clock_of(kind), Some(index_of(Layer::Full)))
 }
 
 /// Whether a VP8 RTP payload starts a keyframe (str0m parses the payload descriptor).
@@ -48,8 +75,12 @@ impl Sfu {
         let Some(track) = p.tracks_in.get(&mid) else {
             return;
         };
-        let enabled = track.enabled;
+        let (enabled, source, layer) = (track.enabled, track.source, track.layer);
         let video = track.kind == MediaKind::Video;
+        let has_small = p
+            .tracks_in
+            .values()
+            .any(|t| t.source == source && t.layer == Layer::Small);
         let Some(params) = p
             .rtc
             .codec_config()
@@ -70,7 +101,7 @@ impl Sfu {
         ext.video_orientation = inc.video_orientation;
         ext.video_content_type = inc.video_content_type;
         let incoming = Incoming {
-            layer: FULL,
+            layer: index_of(layer),
             seq: *packet.seq_no,
             ts: packet.header.timestamp,
             arrival: packet.timestamp,
@@ -80,13 +111,17 @@ impl Sfu {
         let Some(subs) = self.subscribers.get(&p.group) else {
             return;
         };
-        let mut wants_keyframe = false;
+        // Layers some subscriber waits for a keyframe of.
+        let mut wants_keyframe = [false; 2];
         for &sub in subs {
             let Some(peer) = self.peers.get_mut(&sub).filter(|s| s.alive) else {
                 continue;
             };
+            // One m-line per source, whichever layer feeds it.
             let Some(out) = peer.tracks_out.iter_mut().find(|t| {
-                t.publisher == publisher && t.mid_in == mid && matches!(t.state, OutState::Open(_))
+                t.publisher == publisher
+                    && t.source == source
+                    && matches!(t.state, OutState::Open(_))
             }) else {
                 continue;
             };
@@ -100,10 +135,12 @@ impl Sfu {
                     None => continue,
                 },
             };
-            out.rewriter
-                .set_target((enabled && out.visible).then_some(FULL));
+            let wanted = wanted_layer(out, enabled, has_small);
+            out.rewriter.set_target(wanted.map(index_of));
             let Some(to) = out.rewriter.rewrite(incoming) else {
-                wants_keyframe |= out.rewriter.needs_keyframe();
+                if let Some(w) = wanted.filter(|_| out.rewriter.needs_keyframe()) {
+                    wants_keyframe[usize::from(index_of(w))] = true;
+                }
                 continue;
             };
             let write = RtpWrite::new(
@@ -142,10 +179,28 @@ impl Sfu {
                 self.dirty.push(sub);
             }
         }
-        // Someone starts or resumes this track: its decoder needs a keyframe.
-        if wants_keyframe {
-            self.request_keyframe(now, publisher, mid, false);
+        // Someone starts, resumes or switches to a layer: its decoder needs a keyframe.
+        for layer in [Layer::Full, Layer::Small] {
+            if wants_keyframe[usize::from(index_of(layer))] {
+                if let Some(mid) = self.layer_mid(publisher, source, layer) {
+                    self.request_keyframe(now, publisher, mid, false);
+                }
+            }
         }
+    }
+
+    /// The mid of `source`'s `layer` on a publish peer.
+    pub(super) fn layer_mid(
+        &self,
+        publisher: PeerId,
+        source: TrackSource,
+        layer: Layer,
+    ) -> Option<Mid> {
+        self.peers
+            .get(&publisher)?
+            .tracks_in
+            .iter()
+            .find_map(|(mid, t)| (t.source == source && t.layer == layer).then_some(*mid))
     }
 
     pub(super) fn request_keyframe(

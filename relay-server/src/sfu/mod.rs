@@ -31,7 +31,7 @@ use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, SeqNo, Ssrc};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcError};
-use studyhall_protocol::{ForwardedTrack, PublishedTrack, TrackSource};
+use studyhall_protocol::{ForwardedTrack, Layer, LayerActivity, PublishedTrack, TrackSource};
 use tracing::{debug, info, warn};
 
 /// Fewest time between two keyframe requests to one publisher track.
@@ -93,6 +93,14 @@ pub enum Notice {
         sdp: String,
         tracks: Vec<ForwardedTrack>,
     },
+    /// Which of the participant's published video tracks anyone receives now (sent when
+    /// that changes): it may stop encoding the inactive ones.
+    PublishLayers {
+        group: String,
+        identity: String,
+        conn: u64,
+        tracks: Vec<LayerActivity>,
+    },
     /// The participant's media failed (peer error or panic); it should renegotiate.
     MediaFailed {
         group: String,
@@ -113,6 +121,7 @@ enum Role {
 #[derive(Debug)]
 struct TrackIn {
     source: TrackSource,
+    layer: Layer,
     kind: MediaKind,
     enabled: bool,
     last_keyframe_request: Option<Instant>,
@@ -153,6 +162,9 @@ struct TrackOut {
     /// Whether the subscriber shows this track (its latest `set_view`; shown until one
     /// says otherwise). Audio is always sent.
     visible: bool,
+    /// Whether its tile is small enough for the small layer (when the publisher sends
+    /// one): see [`view::SMALL_TILE`].
+    small: bool,
 }
 
 impl TrackOut {
@@ -169,6 +181,7 @@ impl TrackOut {
             ssrc: None,
             rewriter: forward::new_rewriter(kind_of(source)),
             visible: true,
+            small: false,
         }
     }
 }
@@ -197,6 +210,9 @@ struct Peer {
     inactive_mlines: usize,
     /// Written to since it was last polled; polled once per batch (see [`Sfu::flush`]).
     dirty: bool,
+    /// Publish peers: which video tracks the participant was last told are received
+    /// (`PublishLayers`); a track not in it counts as active.
+    layers_told: HashMap<Mid, bool>,
 }
 
 #[derive(Debug, Default)]
@@ -230,7 +246,12 @@ pub struct Sfu {
     last_now: Option<Instant>,
     notices: VecDeque<Notice>,
     connect_timeout: Duration,
+    /// When publishers were last told which of their tracks are received.
+    layers_checked: Option<Instant>,
 }
+
+/// How often publishers are told which of their tracks anyone receives (at most).
+const LAYER_CHECK_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Sent buffers kept for reuse; about one burst's worth.
 const SPARE_BUFFERS: usize = 512;
@@ -316,6 +337,7 @@ impl Sfu {
             last_now: None,
             notices: VecDeque::new(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            layers_checked: None,
         }
     }
 
@@ -483,6 +505,13 @@ impl Sfu {
     /// Drive timers; call at [`Sfu::next_timeout`] (or earlier).
     pub fn handle_timeout(&mut self, now: Instant) {
         self.flush(now);
+        if self
+            .layers_checked
+            .is_none_or(|t| now >= t + LAYER_CHECK_INTERVAL)
+        {
+            self.layers_checked = Some(now);
+            self.tell_layers();
+        }
         let due: Vec<PeerId> = self
             .peers
             .iter()
@@ -602,6 +631,7 @@ impl Sfu {
                 next_track: 0,
                 inactive_mlines: 0,
                 dirty: false,
+                layers_told: HashMap::new(),
             },
         );
         if role == Role::Subscribe {
@@ -644,15 +674,20 @@ impl Sfu {
         match event {
             Event::RtpPacket(packet) => self.forward(now, id, packet),
             Event::KeyframeRequest(req) => {
+                // For the layer this subscriber gets now.
                 let source = self.peers.get(&id).and_then(|p| {
                     p.tracks_out.iter().find_map(|t| match t.state {
-                        OutState::Open(mid) if mid == req.mid => Some((t.publisher, t.mid_in)),
+                        OutState::Open(mid) if mid == req.mid => {
+                            Some((t.publisher, t.source, t.rewriter.sending()))
+                        }
                         _ => None,
                     })
                 });
                 debug!(mid = %req.mid, kind = ?req.kind, found = source.is_some(), "keyframe request from a subscriber");
-                if let Some((publisher, mid_in)) = source {
-                    self.request_keyframe(now, publisher, mid_in, false);
+                if let Some((publisher, source, Some(layer))) = source {
+                    if let Some(mid) = self.layer_mid(publisher, source, forward::layer_of(layer)) {
+                        self.request_keyframe(now, publisher, mid, false);
+                    }
                 }
             }
             Event::IceConnectionStateChange(state) => {

@@ -21,6 +21,7 @@ impl Sfu {
                 "at most {MAX_PUBLISHED_TRACKS} tracks can be published"
             )));
         }
+        check_layers(tracks)?;
         let offer =
             SdpOffer::from_sdp_string(offer_sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
         let peer_id = match self.members[&key(group, identity)].publish {
@@ -47,9 +48,9 @@ impl Sfu {
             }
         };
         // The offer's tracks list is authoritative: tag mids, drop what is no longer listed.
-        let listed: HashMap<Mid, TrackSource> = tracks
+        let listed: HashMap<Mid, (TrackSource, Layer)> = tracks
             .iter()
-            .map(|t| (Mid::from(t.mid.as_str()), t.source))
+            .map(|t| (Mid::from(t.mid.as_str()), (t.source, t.layer)))
             .collect();
         for mid in listed.keys() {
             if peer.rtc.media(*mid).is_none() {
@@ -65,18 +66,22 @@ impl Sfu {
         let disabled = self.members[&key(group, identity)].disabled.clone();
         let peer = self.peers.get_mut(&peer_id).expect("exists");
         let mut added = Vec::new();
-        for (mid, source) in &listed {
+        for (mid, (source, layer)) in &listed {
             if !peer.tracks_in.contains_key(mid) {
                 peer.tracks_in.insert(
                     *mid,
                     TrackIn {
                         source: *source,
+                        layer: *layer,
                         kind: kind_of(*source),
                         enabled: !disabled.contains(source),
                         last_keyframe_request: None,
                     },
                 );
-                added.push((*mid, *source));
+                // A small layer feeds the m-lines its full layer has.
+                if *layer == Layer::Full {
+                    added.push((*mid, *source));
+                }
             }
         }
         for mid in &removed {
@@ -168,7 +173,7 @@ impl Sfu {
         let mut out = Vec::new();
         for (id, p) in &self.peers {
             if p.role == Role::Publish && p.group == group && p.identity != identity && p.alive {
-                for (mid, t) in &p.tracks_in {
+                for (mid, t) in p.tracks_in.iter().filter(|(_, t)| t.layer == Layer::Full) {
                     out.push(TrackOut::new(*id, *mid, p.identity.clone(), t.source));
                 }
             }
@@ -396,4 +401,33 @@ impl Sfu {
         });
         self.drain(now, sub);
     }
+}
+
+/// A publish offer's layers: a small layer only for the camera, and only beside its full
+/// layer; each source and layer at most once.
+fn check_layers(tracks: &[PublishedTrack]) -> Result<(), SfuError> {
+    let mut seen = HashSet::new();
+    for t in tracks {
+        if !seen.insert((t.source, t.layer)) {
+            return Err(SfuError::Invalid(format!(
+                "more than one `{}` track of layer `{}`",
+                t.source.as_str(),
+                t.layer.as_str()
+            )));
+        }
+    }
+    for t in tracks.iter().filter(|t| t.layer == Layer::Small) {
+        if t.source != TrackSource::Camera {
+            return Err(SfuError::Invalid(format!(
+                "only the camera has a small layer, not the {}",
+                t.source.as_str()
+            )));
+        }
+        if !seen.contains(&(t.source, Layer::Full)) {
+            return Err(SfuError::Invalid(
+                "a small camera layer needs the full one in the same offer".into(),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -97,7 +97,6 @@ impl Rewriter {
     }
 
     /// The layer being sent now, if any (the target once it has started).
-    #[cfg(test)]
     pub(crate) fn sending(&self) -> Option<Layer> {
         self.current.map(|c| c.layer)
     }

@@ -8,7 +8,7 @@ use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::media::{Direction, MediaKind, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
-use studyhall_protocol::{PublishedTrack, TrackSource};
+use studyhall_protocol::{Layer, PublishedTrack, TrackSource};
 
 use super::{Notice, Sfu, SfuError};
 
@@ -19,9 +19,9 @@ struct Client {
     rtc: Rtc,
     addr: SocketAddr,
     media: Vec<(Mid, usize)>,
-    /// Every frame received: its first and last sequence number, and whether it is a
-    /// keyframe.
-    frames: Vec<(Mid, u64, u64, bool)>,
+    /// Every frame received: its first and last sequence number, whether it is a
+    /// keyframe, and its last byte.
+    frames: Vec<(Mid, u64, u64, bool, u8)>,
     /// Keyframe requests received (as a publisher).
     keyframe_requests: usize,
     connected: bool,
@@ -55,6 +55,16 @@ impl Client {
             .to_sdp_string()
     }
 
+    /// A publish offer with two sendonly video m-lines (a camera's full and small
+    /// layers).
+    fn publish_two_layers(&mut self) -> (String, Mid, Mid, str0m::change::SdpPendingOffer) {
+        let mut api = self.rtc.sdp_api();
+        let full = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+        let small = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+        let (offer, pending) = api.apply().unwrap();
+        (offer.to_sdp_string(), full, small, pending)
+    }
+
     /// A publish offer with one sendonly video m-line.
     fn publish_offer(&mut self) -> (String, Mid, str0m::change::SdpPendingOffer) {
         let mut api = self.rtc.sdp_api();
@@ -83,6 +93,7 @@ fn pump(sfu: &mut Sfu, clients: &mut [&mut Client], now: &mut Instant, rounds: u
                             **d.seq_range.start(),
                             **d.seq_range.end(),
                             d.is_keyframe(),
+                            d.data.last().copied().unwrap_or_default(),
                         ));
                         if let Some(m) = c.media.iter_mut().find(|(mid, _)| *mid == d.mid) {
                             m.1 += 1;
@@ -119,6 +130,7 @@ fn camera_offer(now: Instant) -> (String, [PublishedTrack; 1]) {
     let tracks = [PublishedTrack {
         mid: mid.to_string(),
         source: TrackSource::Camera,
+        layer: Default::default(),
     }];
     (sdp, tracks)
 }
@@ -140,6 +152,7 @@ fn publishing_requires_a_member_and_a_valid_offer() {
     let wrong = [PublishedTrack {
         mid: "nope".into(),
         source: TrackSource::Camera,
+        layer: Default::default(),
     }];
     assert_eq!(
         sfu.publish(now, "r", "ada", 1, &sdp, &wrong),
@@ -165,6 +178,7 @@ fn a_published_track_is_offered_to_others_and_media_flows() {
     let tracks = [PublishedTrack {
         mid: mid.to_string(),
         source: TrackSource::Camera,
+        layer: Default::default(),
     }];
     let answer = sfu.publish(now, "r", "ada", 1, &sdp, &tracks).unwrap();
     ada.rtc
@@ -241,6 +255,11 @@ fn a_published_track_is_offered_to_others_and_media_flows() {
         after <= got + 1,
         "frames kept coming while muted: {got} → {after}"
     );
+    // Nobody receives the muted camera: ada may stop encoding it.
+    assert_eq!(
+        told_layers(&mut sfu, "ada"),
+        Some(vec![(mid.to_string(), false)])
+    );
 
     // Ada leaves: bob gets a new offer without her track.
     sfu.leave(now, "r", "ada", 1);
@@ -267,6 +286,7 @@ fn a_subscriber_connection_does_not_grow_without_bound() {
         let tracks = [PublishedTrack {
             mid: mid.to_string(),
             source: TrackSource::Camera,
+            layer: Default::default(),
         }];
         sfu.publish(now, "r", "ada", 1, &sdp, &tracks).unwrap();
         sfu.leave(now, "r", "ada", 1);
@@ -299,6 +319,23 @@ fn a_subscriber_connection_does_not_grow_without_bound() {
 }
 
 /// Every `MediaFailed` notice so far, as (identity, message).
+/// The latest `PublishLayers` for `who` among the notices (which are all taken):
+/// (mid, active) of each track.
+fn told_layers(sfu: &mut Sfu, who: &str) -> Option<Vec<(String, bool)>> {
+    let mut told = None;
+    while let Some(n) = sfu.poll_notice() {
+        if let Notice::PublishLayers {
+            identity, tracks, ..
+        } = n
+        {
+            if identity == who {
+                told = Some(tracks.into_iter().map(|t| (t.mid, t.active)).collect());
+            }
+        }
+    }
+    told
+}
+
 fn media_failures(sfu: &mut Sfu) -> Vec<(String, String)> {
     let mut out = Vec::new();
     while let Some(n) = sfu.poll_notice() {
@@ -328,6 +365,7 @@ fn connected_pair_on(sfu: &mut Sfu, now: &mut Instant) -> (Client, Client, Mid) 
     let tracks = [PublishedTrack {
         mid: mid.to_string(),
         source: TrackSource::Camera,
+        layer: Default::default(),
     }];
     let answer = sfu.publish(*now, "r", "ada", 1, &sdp, &tracks).unwrap();
     ada.rtc
@@ -354,6 +392,7 @@ fn a_connection_that_never_connects_is_dropped_and_its_participant_told() {
     let tracks = [PublishedTrack {
         mid: mid.to_string(),
         source: TrackSource::Camera,
+        layer: Default::default(),
     }];
     sfu.publish(now, "r", "ada", 1, &sdp, &tracks).unwrap();
     // Nothing ever reaches the relay from ada (her UDP is blocked).
@@ -593,4 +632,179 @@ fn a_track_the_subscriber_hides_is_not_sent_and_comes_back_at_a_keyframe_with_no
         sfu.set_view(now, "r", "eve", 1, &view(&[])),
         Err(SfuError::NotJoined)
     );
+}
+
+#[test]
+fn a_small_tile_gets_the_small_layer_switches_are_clean_and_publishers_hear_what_nobody_gets() {
+    let mut now = Instant::now();
+    let mut sfu = Sfu::new(RELAY.parse().unwrap());
+    let mut ada = Client::new(now, "10.0.0.2:5000");
+    let mut bob = Client::new(now, "10.0.0.3:5000");
+    sfu.join(now, "r", "ada", 1, true);
+    sfu.join(now, "r", "bob", 1, true);
+    let (sdp, full, small, pending) = ada.publish_two_layers();
+    let track = |mid: Mid, layer| PublishedTrack {
+        mid: mid.to_string(),
+        source: TrackSource::Camera,
+        layer,
+    };
+    // A small layer alone, or on the screen, is refused.
+    for bad in [
+        vec![track(small, Layer::Small)],
+        vec![
+            PublishedTrack {
+                source: TrackSource::Screen,
+                ..track(full, Layer::Full)
+            },
+            PublishedTrack {
+                source: TrackSource::Screen,
+                ..track(small, Layer::Small)
+            },
+        ],
+        vec![track(full, Layer::Full), track(small, Layer::Full)],
+    ] {
+        assert!(
+            matches!(
+                sfu.publish(now, "r", "ada", 1, &sdp, &bad),
+                Err(SfuError::Invalid(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    let tracks = [track(full, Layer::Full), track(small, Layer::Small)];
+    let answer = sfu.publish(now, "r", "ada", 1, &sdp, &tracks).unwrap();
+    ada.rtc
+        .sdp_api()
+        .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap())
+        .unwrap();
+    let Some(Notice::SubscribeOffer {
+        sdp,
+        tracks: offered,
+        ..
+    }) = sfu.poll_notice()
+    else {
+        panic!("bob is offered ada's camera")
+    };
+    assert_eq!(
+        offered.len(),
+        1,
+        "one m-line for the camera, whatever its layers"
+    );
+    let answer = bob.answer(&sdp);
+    sfu.subscribe_answer(now, "r", "bob", 1, &answer).unwrap();
+    pump(&mut sfu, &mut [&mut ada, &mut bob], &mut now, 100);
+    assert!(ada.connected && bob.connected);
+    let pt = ada
+        .rtc
+        .writer(full)
+        .unwrap()
+        .payload_params()
+        .next()
+        .unwrap()
+        .pt();
+    const FULL: u8 = 0xF0;
+    const SMALL: u8 = 0x5A;
+    // Frame `i` on both layers; keyframes where `key` says, per layer.
+    let send = |sfu: &mut Sfu,
+                ada: &mut Client,
+                bob: &mut Client,
+                now: &mut Instant,
+                frames: std::ops::Range<u32>,
+                key: &dyn Fn(u32, u8) -> bool| {
+        for i in frames {
+            for (mid, layer) in [(full, FULL), (small, SMALL)] {
+                let first = if key(i, layer) { 0x10 } else { 0x11 };
+                let t = str0m::media::MediaTime::from_90khz(u64::from(i) * 3000);
+                ada.rtc
+                    .writer(mid)
+                    .unwrap()
+                    .write(
+                        pt,
+                        *now,
+                        t,
+                        vec![first, 0x02, 0x00, 0x9d, 0x01, 0x2a, layer],
+                    )
+                    .unwrap();
+            }
+            pump(sfu, &mut [&mut *ada, &mut *bob], now, 4);
+        }
+    };
+    send(&mut sfu, &mut ada, &mut bob, &mut now, 0..6, &|i, _| i == 0);
+    assert!(bob.frames.len() >= 5);
+    assert!(
+        bob.frames.iter().all(|f| f.4 == FULL),
+        "without a view, the full layer"
+    );
+
+    // A small tile: the small layer from its next keyframe, numbered on with no gap.
+    let tile = |w, h| {
+        vec![studyhall_protocol::TileView {
+            mid: offered[0].mid.clone(),
+            width: w,
+            height: h,
+        }]
+    };
+    sfu.set_view(now, "r", "bob", 1, &tile(320, 180)).unwrap();
+    let n = bob.frames.len();
+    send(&mut sfu, &mut ada, &mut bob, &mut now, 6..9, &|_, _| false);
+    send(&mut sfu, &mut ada, &mut bob, &mut now, 9..14, &|i, l| {
+        i == 9 && l == SMALL
+    });
+    // The full layer goes on until the small one's keyframe, then only the small one.
+    let after = &bob.frames[n..];
+    let at = after.iter().position(|f| f.4 == SMALL).expect("switched");
+    assert!(
+        at >= 2 && after[..at].iter().all(|f| f.4 == FULL),
+        "{after:?}"
+    );
+    assert!(after[at].3, "the switch is at a keyframe: {after:?}");
+    assert!(
+        after[at..].len() >= 4 && after[at..].iter().all(|f| f.4 == SMALL),
+        "{after:?}"
+    );
+    for w in bob.frames.windows(2) {
+        assert_eq!(w[1].1, w[0].2 + 1, "a gap: {:?}", bob.frames);
+    }
+    // Nobody gets the full layer now: ada hears so.
+    pump(&mut sfu, &mut [&mut ada, &mut bob], &mut now, 30);
+    let mut expect = vec![(full.to_string(), false), (small.to_string(), true)];
+    expect.sort();
+    assert_eq!(told_layers(&mut sfu, "ada"), Some(expect));
+
+    // A large tile: back to the full layer at its keyframe (ada is asked for one).
+    let asked = ada.keyframe_requests;
+    let n = bob.frames.len();
+    sfu.set_view(now, "r", "bob", 1, &tile(1280, 720)).unwrap();
+    send(&mut sfu, &mut ada, &mut bob, &mut now, 14..16, &|_, _| {
+        false
+    });
+    assert!(ada.keyframe_requests > asked);
+    send(&mut sfu, &mut ada, &mut bob, &mut now, 16..19, &|i, l| {
+        i == 16 && l == FULL
+    });
+    // The small layer until the full one's keyframe, then only the full one.
+    let after = &bob.frames[n..];
+    let at = after
+        .iter()
+        .position(|f| f.4 == FULL)
+        .expect("the full layer is back");
+    assert!(after[..at].iter().all(|f| f.4 == SMALL), "{after:?}");
+    assert!(after[at].3, "at a keyframe: {after:?}");
+    assert!(
+        after[at..].len() >= 3 && after[at..].iter().all(|f| f.4 == FULL),
+        "{after:?}"
+    );
+    for w in bob.frames.windows(2) {
+        assert_eq!(w[1].1, w[0].2 + 1, "a gap: {:?}", bob.frames);
+    }
+
+    // Hidden: nobody gets either layer.
+    sfu.set_view(now, "r", "bob", 1, &[]).unwrap();
+    send(&mut sfu, &mut ada, &mut bob, &mut now, 19..20, &|_, _| {
+        false
+    });
+    pump(&mut sfu, &mut [&mut ada, &mut bob], &mut now, 30);
+    let mut expect = vec![(full.to_string(), false), (small.to_string(), false)];
+    expect.sort();
+    assert_eq!(told_layers(&mut sfu, "ada"), Some(expect));
 }

@@ -15,7 +15,6 @@ mod redis;
 pub mod room_state;
 mod sqlite;
 mod sqlite_db;
-pub(crate) use sqlite_db::release_memory;
 
 pub use self::redis::{
     manager_config as redis_manager_config, RedisChatLog, DEFAULT_MAX_LEN as REDIS_DEFAULT_MAX_LEN,

@@ -104,7 +104,6 @@ impl SqliteChatLog {
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         add_attachment_column(&conn).map_err(unavailable)?;
         let conn = Arc::new(Mutex::new(conn));
-        super::sqlite_db::remember(&conn);
         spawn_checkpointer(path, Arc::downgrade(&conn))?;
         Ok(SqliteChatLog {
             conn,

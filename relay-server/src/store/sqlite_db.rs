@@ -3,7 +3,7 @@
 //! store's schema applied. Its connection is used from blocking tasks.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -46,9 +46,11 @@ impl SqliteDb {
             .map_err(unavailable)?;
         conn.execute_batch(schema).map_err(unavailable)?;
         tidy(&conn).map_err(unavailable)?;
-        let conn = Arc::new(Mutex::new(conn));
-        remember(&conn);
-        Ok(SqliteDb { conn, path, what })
+        Ok(SqliteDb {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+            what,
+        })
     }
 
     /// Run `f` on the connection in a blocking task.
@@ -66,70 +68,5 @@ impl SqliteDb {
         })
         .await
         .map_err(|e| StoreError::Unavailable(format!("storage task failed: {e}")))?
-    }
-}
-
-/// Every open connection of the embedded stores, so that an idle relay can empty their
-/// page caches ([`release_memory`]). A process-wide list rather than a method on each
-/// store trait: only the SQLite backends have caches to give back, and the idle trimmer
-/// (`crate::memory`) knows no stores.
-static OPEN: Mutex<Vec<Weak<Mutex<Connection>>>> = Mutex::new(Vec::new());
-
-/// Add `conn` to the connections [`release_memory`] empties; closed ones are forgotten.
-pub(crate) fn remember(conn: &Arc<Mutex<Connection>>) {
-    if let Ok(mut open) = OPEN.lock() {
-        open.retain(|c| c.strong_count() > 0);
-        open.push(Arc::downgrade(conn));
-    }
-}
-
-/// Free what every open store connection holds in its page cache (`PRAGMA
-/// shrink_memory`): up to 2 MiB each after a busy spell, kept until the process ends
-/// otherwise. Blocking: waits for each connection's lock. Returns how many were emptied.
-pub(crate) fn release_memory() -> usize {
-    let open: Vec<_> = match OPEN.lock() {
-        Ok(open) => open.iter().filter_map(Weak::upgrade).collect(),
-        Err(_) => return 0,
-    };
-    open.iter()
-        .filter(|conn| {
-            conn.lock()
-                .is_ok_and(|c| c.execute_batch("PRAGMA shrink_memory").is_ok())
-        })
-        .count()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn an_open_store_empties_its_cache_and_goes_on_working_a_closed_one_is_forgotten() {
-        let dir = tempfile::tempdir().unwrap();
-        let schema = "CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v BLOB);";
-        let db = SqliteDb::open(dir.path(), "t.sqlite", schema, "test", |_| Ok(())).unwrap();
-        db.run(|c| {
-            let tx = c.transaction()?;
-            for k in 0..2_000 {
-                tx.execute("INSERT INTO t VALUES (?1, zeroblob(1000))", [k])?;
-            }
-            tx.commit()
-        })
-        .await
-        .unwrap();
-        let weak = Arc::downgrade(&db.conn);
-        assert!(OPEN.lock().unwrap().iter().any(|c| c.ptr_eq(&weak)));
-        // Other tests' stores may be open too; this one is among those emptied.
-        assert!(release_memory() >= 1);
-        let n: i64 = db
-            .run(|c| c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)))
-            .await
-            .unwrap();
-        assert_eq!(n, 2_000);
-        drop(db);
-        assert!(weak.upgrade().is_none());
-        release_memory();
-        let _ = SqliteDb::open(dir.path(), "u.sqlite", schema, "test", |_| Ok(())).unwrap();
-        assert!(!OPEN.lock().unwrap().iter().any(|c| c.ptr_eq(&weak)));
     }
 }

@@ -314,6 +314,7 @@ impl Media {
                     tracks.push(PublishedTrack {
                         mid: mid.to_string(),
                         source,
+                        layer: Default::default(),
                     });
                     let (interval, bytes, video): (Duration, usize, bool) = match kbps {
                         Some(kbps) => (

@@ -50,6 +50,8 @@ pub struct Sample {
     pub at_s: f64,
     pub rss_bytes: u64,
     pub fds: u64,
+    /// The relay's heap in use, from its `/metrics` (glibc only).
+    pub heap_bytes: Option<u64>,
 }
 
 /// What the long run saw.
@@ -75,12 +77,30 @@ pub fn open_fds(pid: u32) -> Option<u64> {
     Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64)
 }
 
-fn sample(pid: u32, at_s: f64) -> Option<Sample> {
+async fn sample(url: &str, pid: u32, at_s: f64) -> Option<Sample> {
     Some(Sample {
         at_s,
         rss_bytes: rss_bytes(pid)?,
         fds: open_fds(pid)?,
+        heap_bytes: heap_in_use(url).await,
     })
+}
+
+/// `studyhall_heap_in_use_bytes` from the relay's `/metrics` (`url` is its `ws://`
+/// base address).
+async fn heap_in_use(url: &str) -> Option<u64> {
+    let base = url.replacen("ws://", "http://", 1);
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("studyhall_heap_in_use_bytes "))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Least-squares slope of `y` against `x`, per unit of `x`.
@@ -150,7 +170,7 @@ pub async fn run(url: &str, secret: &str, pid: u32, soak: &Soak) -> SoakReport {
     let keys = TokenKeys::new(secret.as_bytes(), Duration::from_secs(30));
     let counters = Arc::new(Counters::default());
     let mut report = SoakReport {
-        baseline: sample(pid, 0.0),
+        baseline: sample(url, pid, 0.0).await,
         ..Default::default()
     };
     let start = Instant::now();
@@ -187,11 +207,12 @@ pub async fn run(url: &str, secret: &str, pid: u32, soak: &Soak) -> SoakReport {
     ticker.tick().await;
     while Instant::now() < end {
         ticker.tick().await;
-        if let Some(s) = sample(pid, start.elapsed().as_secs_f64()) {
+        if let Some(s) = sample(url, pid, start.elapsed().as_secs_f64()).await {
             eprintln!(
-                "soak: {:>5.0} s  rss {:>6.1} MiB  fds {:>4}  media sessions {}  chat {}  board {}",
+                "soak: {:>5.0} s  rss {:>6.1} MiB  heap {:>6.1} MiB  fds {:>4}  media sessions {}  chat {}  board {}",
                 s.at_s,
                 s.rss_bytes as f64 / 1048576.0,
+                s.heap_bytes.unwrap_or(0) as f64 / 1048576.0,
                 s.fds,
                 counters.media_sessions.load(Ordering::Relaxed),
                 counters.chat_acked.load(Ordering::Relaxed),
@@ -204,7 +225,7 @@ pub async fn run(url: &str, secret: &str, pid: u32, soak: &Soak) -> SoakReport {
         let _ = t.await;
     }
     tokio::time::sleep(soak.settle).await;
-    report.after = sample(pid, start.elapsed().as_secs_f64());
+    report.after = sample(url, pid, start.elapsed().as_secs_f64()).await;
     let c = &counters;
     report.media_sessions = c.media_sessions.load(Ordering::Relaxed);
     report.media_sessions_receiving = c.media_receiving.load(Ordering::Relaxed);
@@ -440,27 +461,36 @@ impl SoakReport {
             soak.media,
             soak.duration.as_secs() / 60
         ));
-        out.push_str("| minute | RSS (MiB) | open fds |\n|---:|---:|---:|\n");
-        if let Some(b) = self.baseline {
+        out.push_str(
+            "| minute | RSS (MiB) | heap in use (MiB) | open fds |\n|---:|---:|---:|---:|\n",
+        );
+        let heap = |s: &Sample| {
+            s.heap_bytes
+                .map_or("n/a".into(), |b| format!("{:.1}", mib(b)))
+        };
+        if let Some(b) = &self.baseline {
             out.push_str(&format!(
-                "| before | {:.1} | {} |\n",
+                "| before | {:.1} | {} | {} |\n",
                 mib(b.rss_bytes),
+                heap(b),
                 b.fds
             ));
         }
         for s in &self.samples {
             out.push_str(&format!(
-                "| {:.1} | {:.1} | {} |\n",
+                "| {:.1} | {:.1} | {} | {} |\n",
                 s.at_s / 60.0,
                 mib(s.rss_bytes),
+                heap(s),
                 s.fds
             ));
         }
-        if let Some(a) = self.after {
+        if let Some(a) = &self.after {
             out.push_str(&format!(
-                "| after ({} s idle) | {:.1} | {} |\n",
+                "| after ({} s idle) | {:.1} | {} | {} |\n",
                 soak.settle.as_secs(),
                 mib(a.rss_bytes),
+                heap(a),
                 a.fds
             ));
         }

@@ -109,7 +109,7 @@ impl Session {
                 self.error(ErrorCode::InvalidId, format!("mid: {m}"), request_id);
                 return Flow::Continue;
             }
-            if !sources.insert(t.source) {
+            if !sources.insert((t.source, t.layer)) {
                 self.error(
                     ErrorCode::BadMessage,
                     format!("more than one `{}` track", t.source.as_str()),
