@@ -100,6 +100,10 @@ struct JoinArgs {
     /// (RNNoise; on by default).
     #[arg(long)]
     no_noise_suppression: bool,
+    /// Publish the camera once, at full size only (by default it is also sent at half
+    /// its width and height, at 100 kbit/s, for the small tiles of others).
+    #[arg(long)]
+    single_layer: bool,
     /// The monitor to capture for `--video screen` and `--screen` (see `devices`);
     /// default: the primary one.
     #[arg(long, value_name = "NAME")]
@@ -289,6 +293,7 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
         camera,
         microphone,
         no_noise_suppression,
+        single_layer,
         screen_source,
         video_file,
         audio_file,
@@ -342,6 +347,7 @@ async fn join(args: JoinArgs) -> anyhow::Result<()> {
         microphone_input,
         screen_input,
         noise_suppression: NoiseSuppression::new(!no_noise_suppression),
+        small_camera_layer: !single_layer,
         // A real screen is sent at the share track's frame rate; the camera track gets
         // the share format's bitrate when it carries a screen.
         camera_format: if video == Video::Screen {

@@ -220,11 +220,12 @@ async fn a_hidden_tile_receives_nothing_and_a_shown_one_decodes_within_a_second(
         frames(s, "ada", TrackSource::Camera) >= 15 && frames(s, "cyd", TrackSource::Camera) >= 15
     })
     .await;
+    // Tiles large enough for the full layer (small ones get the small layer).
     let tile = |identity: &str| Tile {
         identity: identity.into(),
         source: TrackSource::Camera,
-        width: 320,
-        height: 180,
+        width: 640,
+        height: 360,
     };
 
     // Bob shows cyd only: ada's video stops for him, her audio and cyd's video go on.
@@ -282,6 +283,74 @@ async fn a_hidden_tile_receives_nothing_and_a_shown_one_decodes_within_a_second(
     for c in [ada, bob, cyd] {
         c.leave().await.unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_tile_gets_the_small_layer_and_nobody_gets_what_nobody_shows() {
+    let _serial = SERIAL.lock().await;
+    let relay = TestRelay::start().await;
+    let ada = connect(&relay, "r", "ada", camera_only()).await;
+    let bob = connect(&relay, "r", "bob", receive_only()).await;
+    let size = |c: &MediaClient| {
+        c.stats()
+            .track("ada", TrackSource::Camera)
+            .and_then(|t| t.frame_size)
+    };
+    wait_for(&bob, Duration::from_secs(15), "ada's camera", |s| {
+        frames(s, "ada", TrackSource::Camera) >= 15
+    })
+    .await;
+    assert_eq!(size(&bob), Some((320, 240)), "no view: the full layer");
+    let tile = |width, height| {
+        vec![Tile {
+            identity: "ada".into(),
+            source: TrackSource::Camera,
+            width,
+            height,
+        }]
+    };
+
+    // A small tile: half the size, still ada's frames, in order.
+    bob.set_view(tile(320, 180)).await.unwrap();
+    wait_for(&bob, Duration::from_secs(3), "the small layer", |s| {
+        s.track("ada", TrackSource::Camera)
+            .is_some_and(|t| t.frame_size == Some((160, 120)))
+    })
+    .await;
+    let at = frames(&bob.stats(), "ada", TrackSource::Camera);
+    wait_for(&bob, Duration::from_secs(5), "small frames verified", |s| {
+        frames(s, "ada", TrackSource::Camera) >= at + 15
+    })
+    .await;
+    // Nobody gets ada's full layer now: she stops sending it.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let sent = |c: &MediaClient, key: &str| c.stats().sent.get(key).map_or(0, |t| t.frames_sent);
+    let (full_at, small_at) = (sent(&ada, "camera"), sent(&ada, "camera-small"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        sent(&ada, "camera") <= full_at + 2,
+        "ada kept sending the full layer nobody gets: {full_at} → {}",
+        sent(&ada, "camera")
+    );
+    assert!(sent(&ada, "camera-small") >= small_at + 15);
+
+    // A large tile: the full layer again.
+    bob.set_view(tile(1280, 720)).await.unwrap();
+    wait_for(&bob, Duration::from_secs(3), "the full layer", |s| {
+        s.track("ada", TrackSource::Camera)
+            .is_some_and(|t| t.frame_size == Some((320, 240)))
+    })
+    .await;
+    let video = bob
+        .stats()
+        .track("ada", TrackSource::Camera)
+        .cloned()
+        .unwrap();
+    assert_eq!(video.out_of_order, 0, "{video:#?}");
+    assert_eq!(video.wrong_identity, 0, "{video:#?}");
+    assert!(video.packets_lost <= 5, "{video:#?}");
+    ada.leave().await.unwrap();
+    bob.leave().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use studyhall_protocol::{
-    ClientFrame, ClientMessage, ForwardedTrack, MediaState, MediaUpdate, PublishedTrack,
+    ClientFrame, ClientMessage, ForwardedTrack, Layer, MediaState, MediaUpdate, PublishedTrack,
     ServerMessage, TrackSource,
 };
 use tokio::sync::{mpsc, watch};
@@ -87,6 +87,9 @@ pub struct MediaOptions {
     /// Noise suppression on a real microphone (not on the tone or a WAV file); the
     /// switch may be flipped while the media runs.
     pub noise_suppression: crate::source::denoise::NoiseSuppression,
+    /// Also publish the camera at half its width and height (at
+    /// [`publish::SMALL_LAYER_KBPS`]), which the relay sends to small tiles.
+    pub small_camera_layer: bool,
 }
 
 impl Default for MediaOptions {
@@ -112,6 +115,7 @@ impl Default for MediaOptions {
             microphone_input: AudioInput::Tone,
             idle_tracks: false,
             noise_suppression: Default::default(),
+            small_camera_layer: true,
         }
     }
 }
@@ -226,6 +230,7 @@ impl MediaClient {
         }
         let mut paused = HashMap::new();
         let mut publish_pc = None;
+        let mut wanted: HashMap<String, Arc<std::sync::atomic::AtomicBool>> = HashMap::new();
         // Messages that arrive while we wait for the publish answer, replayed in order.
         let mut early = Vec::new();
         let mut local_tracks = Vec::new();
@@ -233,8 +238,13 @@ impl MediaClient {
             let (pc, mut events) = peer::build(bind_ip).await?;
             // Closed if anything below fails: a dropped PeerConnection keeps running.
             let guard = CloseOnDrop(Some(pc.clone()));
-            for source in &sources {
-                let mut t = publish::LocalTrack::new(*source, PUBLISH_STREAM_ID)?;
+            // The camera twice, full and small, when asked (the relay picks per tile).
+            let layers = sources.iter().flat_map(|s| {
+                let small = *s == TrackSource::Camera && options.small_camera_layer;
+                std::iter::once((*s, Layer::Full)).chain(small.then_some((*s, Layer::Small)))
+            });
+            for (source, layer) in layers {
+                let mut t = publish::LocalTrack::layer(source, layer, PUBLISH_STREAM_ID)?;
                 t.sender = Some(
                     pc.add_track(t.as_track_local())
                         .await
@@ -258,21 +268,26 @@ impl MediaClient {
                 .ok_or_else(|| MediaError::Negotiation("no local description".into()))?
                 .sdp;
             let mids = peer::mids_by_track_id(&sdp);
-            let tracks = sources
+            let tracks = local_tracks
                 .iter()
-                .map(|s| {
+                .map(|t| {
+                    let id = publish::LocalTrack::track_id(t.source, t.layer);
                     mids.iter()
-                        .find(|(track, _)| track == s.as_str())
+                        .find(|(track, _)| *track == id)
                         .map(|(_, mid)| PublishedTrack {
                             mid: mid.clone(),
-                            source: *s,
-                            layer: Default::default(),
+                            source: t.source,
+                            layer: t.layer,
                         })
-                        .ok_or_else(|| {
-                            MediaError::Negotiation(format!("no m-line for {}", s.as_str()))
-                        })
+                        .ok_or_else(|| MediaError::Negotiation(format!("no m-line for {id}")))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            // Which local track each mid is, for the relay's `publish_layers`.
+            for (t, published) in local_tracks.iter().zip(&tracks) {
+                if t.source.is_video() {
+                    wanted.insert(published.mid.clone(), t.wanted.clone());
+                }
+            }
             signal
                 .send(ClientMessage::PublishOffer { sdp, tracks })
                 .await?;
@@ -295,7 +310,16 @@ impl MediaClient {
                 .await
                 .map_err(MediaError::webrtc)?;
             let state = events.state.clone();
+            let mut small_camera = local_tracks
+                .iter()
+                .position(|t| t.layer == Layer::Small)
+                .map(|i| local_tracks.remove(i));
             for t in local_tracks.drain(..) {
+                let small = if t.source == TrackSource::Camera {
+                    small_camera.take()
+                } else {
+                    None
+                };
                 let starts_on = feeds[&t.source]
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -320,7 +344,7 @@ impl MediaClient {
                         .is_ok();
                     if connected {
                         if let Err(e) =
-                            publish::run(t, feed, format, rx, stop_rx, stats, local).await
+                            publish::run(t, small, feed, format, rx, stop_rx, stats, local).await
                         {
                             tracing::warn!(error = %e, "publishing stopped");
                         }
@@ -346,6 +370,7 @@ impl MediaClient {
                 bind_ip,
                 sinks,
                 view: view.clone(),
+                wanted,
             },
             stop_rx,
         ));
@@ -668,6 +693,9 @@ struct Subscriber {
     sinks: MediaSinks,
     /// Sent again after each offer is answered.
     view: SharedView,
+    /// Whether anyone receives each of our published video tracks, by mid (the
+    /// relay's `publish_layers`); read by the publishing tasks.
+    wanted: HashMap<String, Arc<std::sync::atomic::AtomicBool>>,
 }
 
 fn ice_ufrag(sdp: &str) -> Option<String> {
@@ -688,6 +716,13 @@ impl Subscriber {
             return;
         }
         match msg {
+            ServerMessage::PublishLayers { tracks } => {
+                for t in tracks {
+                    if let Some(flag) = self.wanted.get(&t.mid) {
+                        flag.store(t.active, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            }
             ServerMessage::SubscribeOffer { sdp, tracks } => {
                 if let Err(e) = self.answer(signal, sdp, &tracks).await {
                     tracing::warn!(error = %e, "cannot answer the subscribe offer");

@@ -11,7 +11,7 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters,
     RTCRtpRtxParameters, RtpCodecKind,
 };
-use studyhall_protocol::TrackSource;
+use studyhall_protocol::{Layer, TrackSource};
 use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
@@ -21,6 +21,7 @@ use super::receive::{now_us, EncodedVideo};
 use super::stats::{audio_level, smooth_level, StatsHandle};
 use super::{now_ms, MediaError};
 use crate::codec::opus::OpusEncoder;
+use crate::codec::scale::half_i420;
 use crate::codec::worker::Vp8Worker;
 use crate::source::denoise::{Denoised, NoiseSuppression};
 use crate::source::device::{CameraSource, MicrophoneSource, ScreenSource};
@@ -126,10 +127,17 @@ pub struct VideoFormat {
 /// A track we publish.
 pub struct LocalTrack {
     pub source: TrackSource,
+    pub layer: Layer,
     pub track: Arc<TrackLocalStaticSample>,
     pub ssrc: u32,
     pub sender: Option<Arc<dyn RtpSender>>,
+    /// Whether anyone receives it (the relay's `publish_layers`); set from the signaling
+    /// task.
+    pub wanted: Arc<AtomicBool>,
 }
+
+/// The camera's small layer's bitrate, whatever the full layer's.
+pub const SMALL_LAYER_KBPS: u32 = 100;
 
 fn codec(source: TrackSource) -> (RTCRtpCodec, RtpCodecKind) {
     if source.is_video() {
@@ -168,14 +176,33 @@ fn codec(source: TrackSource) -> (RTCRtpCodec, RtpCodecKind) {
 impl LocalTrack {
     /// A track whose id is the source's name (the relay learns the mid from it).
     pub fn new(source: TrackSource, stream_id: &str) -> Result<LocalTrack, MediaError> {
+        LocalTrack::layer(source, Layer::Full, stream_id)
+    }
+
+    /// The msid track id of a source's layer: the source's name, `-small` for the small
+    /// layer.
+    pub fn track_id(source: TrackSource, layer: Layer) -> String {
+        match layer {
+            Layer::Full => source.as_str().to_string(),
+            Layer::Small => format!("{}-small", source.as_str()),
+        }
+    }
+
+    /// A track of one layer of `source`.
+    pub fn layer(
+        source: TrackSource,
+        layer: Layer,
+        stream_id: &str,
+    ) -> Result<LocalTrack, MediaError> {
+        let id = LocalTrack::track_id(source, layer);
         let (codec, kind) = codec(source);
         let ssrc: u32 = rand::random();
         let track = TrackLocalStaticSample::new(
             Instant::now(),
             MediaStreamTrack::new(
                 stream_id.to_string(),
-                source.as_str().to_string(),
-                source.as_str().to_string(),
+                id.clone(),
+                id,
                 kind,
                 vec![RTCRtpEncodingParameters {
                     rtp_coding_parameters: RTCRtpCodingParameters {
@@ -195,9 +222,11 @@ impl LocalTrack {
         .map_err(MediaError::webrtc)?;
         Ok(LocalTrack {
             source,
+            layer,
             track: Arc::new(track),
             ssrc,
             sender: None,
+            wanted: Arc::new(AtomicBool::new(true)),
         })
     }
 
@@ -225,13 +254,101 @@ enum Captured {
     Audio(Vec<i16>),
 }
 
+/// What a published track sends on: its payload type and its key in the stats.
+struct Outlet {
+    pt: u8,
+    key: String,
+    /// Set by the relay's keyframe requests (and when the track is wanted again).
+    force_keyframe: Arc<AtomicBool>,
+}
+
+impl Outlet {
+    /// Register `track` in the stats and listen for its keyframe requests.
+    async fn open(track: &LocalTrack, stats: &StatsHandle) -> Result<Outlet, MediaError> {
+        let sender = track
+            .sender
+            .clone()
+            .ok_or_else(|| MediaError::Negotiation("track was never added".into()))?;
+        let pt = payload_type(&sender).await?;
+        let key = LocalTrack::track_id(track.source, track.layer);
+        stats.update(|s| {
+            s.sent.entry(key.clone()).or_default().source = Some(track.source);
+        });
+        let force_keyframe = Arc::new(AtomicBool::new(false));
+        let force = force_keyframe.clone();
+        let local = track.track.clone();
+        let (stats, k) = (stats.clone(), key.clone());
+        tokio::spawn(async move {
+            while let Some(event) = local.poll().await {
+                if let TrackLocalEvent::OnRtcpPacket(packets) = event {
+                    tracing::debug!(count = packets.len(), "keyframe request received");
+                    force.store(true, Ordering::Relaxed);
+                    stats.update(|s| s.sent.get_mut(&k).map(|t| t.keyframe_requests += 1));
+                }
+            }
+        });
+        Ok(Outlet {
+            pt,
+            key,
+            force_keyframe,
+        })
+    }
+
+    /// Write encoded frames (data, keyframe) to `track`.
+    async fn write(
+        &self,
+        track: &LocalTrack,
+        frames: Vec<(Bytes, bool)>,
+        duration: Duration,
+        stats: &StatsHandle,
+    ) {
+        for (data, keyframe) in frames {
+            let sample = Sample {
+                data,
+                duration,
+                ..Sample::new(Instant::now())
+            };
+            if let Err(e) = track
+                .track
+                .sample_writer(track.ssrc, self.pt)
+                .write_sample(&sample)
+                .await
+            {
+                tracing::debug!(error = %e, "write_sample failed");
+                continue;
+            }
+            stats.update(|s| {
+                let t = s.sent.get_mut(&self.key).expect("registered when opened");
+                t.frames_sent += 1;
+                if keyframe {
+                    t.keyframes_sent += 1;
+                }
+            });
+        }
+    }
+}
+
+/// Whether a layer is wanted now; a layer wanted again starts with a keyframe.
+fn wanted_now(track: &LocalTrack, outlet: &Outlet, was: &mut bool) -> bool {
+    let on = track.wanted.load(Ordering::Relaxed);
+    if on && !*was {
+        outlet.force_keyframe.store(true, Ordering::Relaxed);
+    }
+    *was = on;
+    on
+}
+
 /// Feed `track` from whatever its slot holds until `stop` flips. `paused` (muted) or an
 /// empty slot skips sending; keyframe requests from the relay force the next frame to be
 /// a keyframe. A source that fails is dropped from the slot and its error recorded in the
 /// stats (the track stays, so a new source can be set). `local` gets our own encoded
-/// video (self-view).
+/// video (self-view). `small`, the camera's small layer, gets the same frames at half
+/// the size. A layer nobody receives (`LocalTrack::wanted`) is neither encoded nor sent,
+/// except the full one while it feeds the self-view.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     track: LocalTrack,
+    small: Option<LocalTrack>,
     slot: FeedSlot,
     video: VideoFormat,
     paused: watch::Receiver<bool>,
@@ -239,31 +356,21 @@ pub async fn run(
     stats: StatsHandle,
     local: Option<mpsc::Sender<EncodedVideo>>,
 ) -> Result<(), MediaError> {
-    let sender = track
-        .sender
-        .clone()
-        .ok_or_else(|| MediaError::Negotiation("track was never added".into()))?;
-    let pt = payload_type(&sender).await?;
-    let key = track.source.as_str().to_string();
-    stats.update(|s| {
-        s.sent.entry(key.clone()).or_default().source = Some(track.source);
-    });
-    let force_keyframe = Arc::new(AtomicBool::new(false));
-    {
-        let force = force_keyframe.clone();
-        let local = track.track.clone();
-        let stats = stats.clone();
-        let key = key.clone();
-        tokio::spawn(async move {
-            while let Some(event) = local.poll().await {
-                if let TrackLocalEvent::OnRtcpPacket(packets) = event {
-                    tracing::debug!(count = packets.len(), "keyframe request received");
-                    force.store(true, Ordering::Relaxed);
-                    stats.update(|s| s.sent.get_mut(&key).map(|t| t.keyframe_requests += 1));
-                }
-            }
-        });
-    }
+    let outlet = Outlet::open(&track, &stats).await?;
+    let key = outlet.key.clone();
+    let force_keyframe = outlet.force_keyframe.clone();
+    let small_outlet = match &small {
+        Some(t) => Some(Outlet::open(t, &stats).await?),
+        None => None,
+    };
+    let small_encoder = match &small {
+        Some(_) => Some(
+            Vp8Worker::spawn(&format!("{key}-small"), video.fps, SMALL_LAYER_KBPS)
+                .map_err(|e| MediaError::Codec(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let (mut full_was_on, mut small_was_on) = (true, true);
     let frame_time = if track.source.is_video() {
         Duration::from_secs_f64(1.0 / f64::from(video.fps.max(1)))
     } else {
@@ -322,17 +429,40 @@ pub async fn run(
             }
         };
         let mut outgoing = Vec::new();
+        let mut small_outgoing = Vec::new();
         match captured {
             Captured::Video(frame, size) => {
                 let Some(encoder) = &video_encoder else {
                     continue;
                 };
-                let key_now = force_keyframe.swap(false, Ordering::Relaxed);
-                for f in encoder
-                    .encode(frame, size, key_now)
-                    .await
-                    .map_err(|e| MediaError::Codec(e.to_string()))?
+                if let (Some(small), Some(outlet), Some(encoder)) =
+                    (&small, &small_outlet, &small_encoder)
                 {
+                    let half = wanted_now(small, outlet, &mut small_was_on)
+                        .then(|| half_i420(&frame, size.0, size.1))
+                        .flatten();
+                    if let Some((half, half_size)) = half {
+                        let key_now = outlet.force_keyframe.swap(false, Ordering::Relaxed);
+                        for f in encoder
+                            .encode(half, half_size, key_now)
+                            .await
+                            .map_err(|e| MediaError::Codec(e.to_string()))?
+                        {
+                            small_outgoing.push((Bytes::from(f.data), f.keyframe));
+                        }
+                    }
+                }
+                let full_on = wanted_now(&track, &outlet, &mut full_was_on);
+                let encoded = if full_on || local.is_some() {
+                    let key_now = force_keyframe.swap(false, Ordering::Relaxed);
+                    encoder
+                        .encode(frame, size, key_now)
+                        .await
+                        .map_err(|e| MediaError::Codec(e.to_string()))?
+                } else {
+                    Vec::new()
+                };
+                for f in encoded {
                     let data = Bytes::from(f.data);
                     if let Some(out) = &local {
                         let _ = out.try_send(EncodedVideo {
@@ -343,7 +473,9 @@ pub async fn run(
                             data: data.clone(),
                         });
                     }
-                    outgoing.push((data, f.keyframe));
+                    if full_on {
+                        outgoing.push((data, f.keyframe));
+                    }
                 }
             }
             Captured::Audio(pcm) => {
@@ -365,28 +497,11 @@ pub async fn run(
                 }
             }
         }
-        for (data, keyframe) in outgoing {
-            let sample = Sample {
-                data,
-                duration: frame_time,
-                ..Sample::new(Instant::now())
-            };
-            if let Err(e) = track
-                .track
-                .sample_writer(track.ssrc, pt)
-                .write_sample(&sample)
-                .await
-            {
-                tracing::debug!(error = %e, "write_sample failed");
-                continue;
-            }
-            stats.update(|s| {
-                let t = s.sent.get_mut(&key).expect("registered above");
-                t.frames_sent += 1;
-                if keyframe {
-                    t.keyframes_sent += 1;
-                }
-            });
+        outlet.write(&track, outgoing, frame_time, &stats).await;
+        if let (Some(small), Some(outlet)) = (&small, &small_outlet) {
+            outlet
+                .write(small, small_outgoing, frame_time, &stats)
+                .await;
         }
     }
     Ok(())

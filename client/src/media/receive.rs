@@ -236,6 +236,7 @@ async fn receive_video(
                         stats.update(|s| {
                             let t = s.received.get_mut(key).expect("registered at start");
                             t.frame_decoded(Instant::now());
+                            t.frame_size = Some((frame.width, frame.height));
                             if let Some(st) = stamp {
                                 if st.tag != tag {
                                     t.wrong_identity += 1;

@@ -69,6 +69,9 @@ pub struct ReceivedTrack {
     pub packets_lost: u64,
     /// Video: frames decoded; audio: packets decoded.
     pub frames_decoded: u64,
+    /// Video: the width and height of the latest decoded frame (a camera's small layer
+    /// is half the size of its full one).
+    pub frame_size: Option<(u32, u32)>,
     pub decode_errors: u64,
     /// Video: frames the depacketizer gave up on (packets missing) and frames skipped
     /// while waiting for the keyframe that follows.

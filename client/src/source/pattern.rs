@@ -116,24 +116,34 @@ fn bits(bytes: &[u8]) -> impl Iterator<Item = bool> + '_ {
         .flat_map(|b| (0..8).rev().map(move |i| (b >> i) & 1 == 1))
 }
 
-/// Read the stamp from a decoded frame; `None` if it is not a valid pattern frame.
+/// Read the stamp from a decoded frame; `None` if it is not a valid pattern frame. A
+/// frame scaled to half its size (a camera's small layer) has blocks of half the size,
+/// and is read as well.
 pub fn read_stamp(width: u32, height: u32, i420: &[u8]) -> Option<PatternStamp> {
-    if !fits(width, height) || i420.len() < (width * height) as usize {
+    read_stamp_in(width, height, i420, BLOCK)
+        .or_else(|| read_stamp_in(width, height, i420, BLOCK / 2))
+}
+
+fn read_stamp_in(width: u32, height: u32, i420: &[u8], block: usize) -> Option<PatternStamp> {
+    let w = width as usize;
+    let per_row = w / block;
+    let fits = per_row > 0 && BITS.div_ceil(per_row) * block + block <= height as usize;
+    if !fits || i420.len() < (width * height) as usize {
         return None;
     }
-    let w = width as usize;
-    let per_row = w / BLOCK;
     let mut bytes = [0u8; PAYLOAD_BYTES + 1];
+    // The block's centre half, away from edges that compression smears.
+    let (from, to) = (block / 4, block - block / 4);
+    let area = ((to - from) * (to - from)) as u32;
     for i in 0..BITS {
         let (br, bc) = (i / per_row, i % per_row);
-        // Average the block's centre, away from edges that compression smears.
         let mut sum = 0u32;
-        for row in br * BLOCK + 4..br * BLOCK + 12 {
-            for col in bc * BLOCK + 4..bc * BLOCK + 12 {
+        for row in br * block + from..br * block + to {
+            for col in bc * block + from..bc * block + to {
                 sum += u32::from(i420[row * w + col]);
             }
         }
-        if sum / 64 > 128 {
+        if sum / area > 128 {
             bytes[i / 8] |= 1 << (7 - i % 8);
         }
     }

@@ -186,6 +186,8 @@ pub async fn join_entry(
         screen: false,
         idle_tracks: true,
         noise_suppression: state.noise.clone(),
+        // Also 320×180 at 100 kbit/s, which the relay sends to small tiles.
+        small_camera_layer: true,
         camera_input: profile.camera.input(),
         microphone_input: profile.microphone.input(),
         screen_input: profile.screen.input(),
