@@ -59,6 +59,16 @@ pub fn heap() -> Option<Heap> {
     }
 }
 
+/// What SQLite holds in memory over all the embedded stores' connections (page caches,
+/// schemas, statements), in bytes: part of the heap in use.
+#[allow(unsafe_code)]
+pub fn sqlite_in_use() -> u64 {
+    // SAFETY: sqlite3_memory_used takes no arguments and reads SQLite's own counter
+    // under its mutex; it is safe from any thread.
+    let used = unsafe { rusqlite::ffi::sqlite3_memory_used() };
+    used.max(0) as u64
+}
+
 /// Trim once a minute while `rooms` holds no room, once per idle spell. Ends with the
 /// relay.
 pub fn spawn_trimmer(rooms: Weak<Rooms>) {

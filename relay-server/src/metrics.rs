@@ -107,6 +107,12 @@ impl Metrics {
             );
         }
         gauge(
+            "studyhall_sqlite_memory_bytes",
+            "Memory SQLite holds for the embedded stores (page caches, schemas, statements).",
+            "gauge",
+            crate::memory::sqlite_in_use(),
+        );
+        gauge(
             "studyhall_chat_messages_total",
             "Chat messages stored since start.",
             "counter",

@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 use studyhall_tests::cluster::RedisServer;
 use studyhall_tests::loadgen::relay::{pin_self, NullRelayProcess, RelayProcess};
 use studyhall_tests::loadgen::report::{self, Report, Scenario, Target};
-use studyhall_tests::loadgen::{chat, denoise, janus, null, soak};
+use studyhall_tests::loadgen::{chat, denoise, janus, null, participant, soak};
 
 #[derive(Parser)]
 #[command(version, about = "Load generator for studyhall-relay")]
@@ -82,6 +82,15 @@ enum Command {
         viewers: usize,
         #[arg(long, default_value_t = 5000)]
         objects: usize,
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        measure: Duration,
+    },
+    /// The relay's egress (a hosting member's upload) in rooms of each size, cameras on:
+    /// everyone receiving everything, a page of 8 cameras in large tiles, and in small
+    /// tiles with two-layer cameras. One fresh relay per run; prints markdown.
+    Egress {
+        #[arg(long, value_delimiter = ',', default_values_t = [5, 10, 25])]
+        participants: Vec<usize>,
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
         measure: Duration,
     },
@@ -196,6 +205,40 @@ fn main() -> anyhow::Result<()> {
         } => {
             for line in board_runs(&runtime, &binary, cli.pin, viewers, objects, measure)? {
                 println!("{line}");
+            }
+            return Ok(());
+        }
+        Command::Egress {
+            ref participants,
+            measure,
+        } => {
+            println!("{}", Report::EGRESS_HEADER);
+            let views: [(&str, fn(usize) -> participant::Publish); 3] = [
+                ("everyone (no view)", report::camera_and_audio),
+                ("a page of 8 large tiles", report::paged),
+                ("a page of 8 small tiles, two layers", report::paged_small),
+            ];
+            for &n in participants {
+                for (label, publish) in views {
+                    let relay = RelayProcess::start(
+                        &binary,
+                        SECRET,
+                        cli.pin.then_some(0),
+                        &[("STUDYHALL_MAX_ROOM_SIZE".into(), "50".into())],
+                    )?;
+                    let mut s = Scenario::room(n);
+                    s.publish = publish;
+                    s.measure = measure;
+                    let target = Target::Studyhall {
+                        url: relay.url.clone(),
+                        secret: SECRET.into(),
+                    };
+                    let r = runtime.block_on(report::run(&target, relay.pid(), "egress", &s));
+                    println!("{}", r.egress_row(label));
+                    for e in r.errors.iter().take(3) {
+                        eprintln!("  {label}, {n}: {e}");
+                    }
+                }
             }
             return Ok(());
         }

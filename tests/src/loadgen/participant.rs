@@ -12,7 +12,10 @@ use str0m::net::{Protocol, Receive};
 use str0m::rtp::RtpPacket;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use studyhall_client::SignalClient;
-use studyhall_protocol::{ClientMessage, MediaState, PublishedTrack, ServerMessage, TrackSource};
+use studyhall_protocol::{
+    ClientMessage, ForwardedTrack, Layer, MediaState, PublishedTrack, ServerMessage, TileView,
+    TrackSource,
+};
 use tokio::net::UdpSocket;
 
 use super::{frame_bytes, now_us, opus_packet, read_stamp, vp8_frame, Stamp};
@@ -34,6 +37,37 @@ pub struct Publish {
     /// Every frame and packet this many times further apart (1: the real rates); a
     /// test in a debug build keeps a full room within two cores this way.
     pub slowdown: u32,
+    /// The camera's small layer too, at this bitrate.
+    pub small_kbps: Option<u32>,
+    /// What the participant shows (its `set_view`, sent after each subscribe offer);
+    /// `None`: no view, so it receives everything.
+    pub shows: Option<Shows>,
+}
+
+/// A view: the first `tiles` cameras of those offered (in the offer's order), each in a
+/// tile of `width`×`height` device pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shows {
+    pub tiles: usize,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Shows {
+    /// The `set_view` for an offer's `tracks`.
+    pub fn view(&self, tracks: &[ForwardedTrack]) -> ClientMessage {
+        let tracks = tracks
+            .iter()
+            .filter(|t| t.source == TrackSource::Camera)
+            .take(self.tiles)
+            .map(|t| TileView {
+                mid: t.mid.clone(),
+                width: self.width,
+                height: self.height,
+            })
+            .collect();
+        ClientMessage::SetView { tracks }
+    }
 }
 
 impl Publish {
@@ -42,6 +76,8 @@ impl Publish {
         screen_kbps: None,
         audio: false,
         slowdown: 1,
+        small_kbps: None,
+        shows: None,
     };
 }
 
@@ -138,9 +174,10 @@ impl Assembly {
 #[derive(Debug, Clone, Default)]
 pub struct ParticipantStats {
     pub index: u32,
-    /// Frames sent per track (0 camera, 1 microphone, 2 screen) inside the window.
-    pub sent_in_window: [u64; 3],
-    pub sent_total: [u64; 3],
+    /// Frames sent per track (0 camera, 1 microphone, 2 screen, 3 the camera's small
+    /// layer) inside the window.
+    pub sent_in_window: [u64; 4],
+    pub sent_total: [u64; 4],
     /// By (publisher, track).
     pub received: HashMap<(u32, u8), TrackReceived>,
     /// Forwarding latencies (send → receive), µs, of frames inside the window.
@@ -308,51 +345,74 @@ impl Media {
         {
             let mut api = publisher.rtc.sdp_api();
             let mut tracks = Vec::new();
-            let mut add =
-                |api: &mut str0m::change::SdpApi, kind, source, track: u8, kbps: Option<u32>| {
-                    let mid = api.add_media(kind, Direction::SendOnly, None, None, None);
-                    tracks.push(PublishedTrack {
-                        mid: mid.to_string(),
-                        source,
-                        layer: Default::default(),
-                    });
-                    let (interval, bytes, video): (Duration, usize, bool) = match kbps {
-                        Some(kbps) => (
-                            Duration::from_secs(1) / super::VIDEO_FPS,
-                            frame_bytes(kbps, super::VIDEO_FPS),
-                            true,
-                        ),
-                        None => (super::AUDIO_INTERVAL, 80, false),
-                    };
-                    let interval = interval * publish.slowdown.max(1);
-                    senders.push(Sender {
-                        mid,
-                        track,
-                        interval,
-                        bytes,
-                        next: now,
-                        seq: 0,
-                        keyframe_due: true,
-                        video,
-                    });
+            let mut add = |api: &mut str0m::change::SdpApi,
+                           kind,
+                           source,
+                           layer,
+                           track: u8,
+                           kbps: Option<u32>| {
+                let mid = api.add_media(kind, Direction::SendOnly, None, None, None);
+                tracks.push(PublishedTrack {
+                    mid: mid.to_string(),
+                    source,
+                    layer,
+                });
+                let (interval, bytes, video): (Duration, usize, bool) = match kbps {
+                    Some(kbps) => (
+                        Duration::from_secs(1) / super::VIDEO_FPS,
+                        frame_bytes(kbps, super::VIDEO_FPS),
+                        true,
+                    ),
+                    None => (super::AUDIO_INTERVAL, 80, false),
                 };
+                let interval = interval * publish.slowdown.max(1);
+                senders.push(Sender {
+                    mid,
+                    track,
+                    interval,
+                    bytes,
+                    next: now,
+                    seq: 0,
+                    keyframe_due: true,
+                    video,
+                });
+            };
             if let Some(kbps) = publish.camera_kbps {
                 add(
                     &mut api,
                     MediaKind::Video,
                     TrackSource::Camera,
+                    Layer::Full,
                     0,
                     Some(kbps),
                 );
+                if let Some(small) = publish.small_kbps {
+                    add(
+                        &mut api,
+                        MediaKind::Video,
+                        TrackSource::Camera,
+                        Layer::Small,
+                        3,
+                        Some(small),
+                    );
+                }
             }
             if publish.audio {
-                add(&mut api, MediaKind::Audio, TrackSource::Microphone, 1, None);
+                add(
+                    &mut api,
+                    MediaKind::Audio,
+                    TrackSource::Microphone,
+                    Layer::Full,
+                    1,
+                    None,
+                );
             }
             if let Some(kbps) = publish.screen_kbps {
                 add(
                     &mut api,
                     MediaKind::Video,
                     TrackSource::Screen,
+                    Layer::Full,
                     2,
                     Some(kbps),
                 );
@@ -405,13 +465,19 @@ async fn session(
     // The relay's signaling runs beside the media loop.
     let (events_tx, events) = tokio::sync::mpsc::channel(16);
     let (answers, mut answers_rx) = tokio::sync::mpsc::channel::<String>(16);
+    let shows = publish.shows;
     let link = tokio::spawn(async move {
+        // The latest offer's tracks, for the view sent after its answer.
+        let mut offered = Vec::new();
         loop {
             tokio::select! {
                 msg = signal.recv() => {
                     let event = match msg {
                         Ok(ServerMessage::PublishAnswer { sdp, .. }) => Negotiation::PublishAnswer(sdp),
-                        Ok(ServerMessage::SubscribeOffer { sdp, .. }) => Negotiation::SubscribeOffer(sdp),
+                        Ok(ServerMessage::SubscribeOffer { sdp, tracks }) => {
+                            offered = tracks;
+                            Negotiation::SubscribeOffer(sdp)
+                        }
                         Ok(ServerMessage::Error { code, message, fatal: true, .. }) => {
                             Negotiation::Failed(format!("relay closed the session: {code} {message}"))
                         }
@@ -431,6 +497,11 @@ async fn session(
                         );
                         if signal.send(ClientMessage::SubscribeAnswer { sdp }).await.is_err() {
                             break;
+                        }
+                        if let Some(shows) = shows {
+                            if signal.send(shows.view(&offered)).await.is_err() {
+                                break;
+                            }
                         }
                     }
                     None => {

@@ -30,9 +30,34 @@ pub struct Scenario {
 pub fn camera_and_audio(_: usize) -> Publish {
     Publish {
         camera_kbps: Some(400),
-        screen_kbps: None,
         audio: true,
-        slowdown: 1,
+        ..Publish::NOTHING
+    }
+}
+
+/// What a client does since the relay sends only what is seen: shows a page of 8 other
+/// cameras in 640×360 tiles (the full layer), the rest paused.
+pub fn paged(i: usize) -> Publish {
+    Publish {
+        shows: Some(super::participant::Shows {
+            tiles: 8,
+            width: 640,
+            height: 360,
+        }),
+        ..camera_and_audio(i)
+    }
+}
+
+/// [`paged`] in small tiles (320×180), with the camera also published small (100 kbit/s).
+pub fn paged_small(i: usize) -> Publish {
+    Publish {
+        small_kbps: Some(100),
+        shows: Some(super::participant::Shows {
+            tiles: 8,
+            width: 320,
+            height: 180,
+        }),
+        ..camera_and_audio(i)
     }
 }
 
@@ -206,7 +231,7 @@ pub fn summarize(scenario: &Scenario, stats: &[ParticipantStats]) -> Report {
     let mut joins = Vec::new();
     for sub in stats {
         for publisher in stats.iter().filter(|p| p.index != sub.index) {
-            for track in 0..3u8 {
+            for track in 0..4u8 {
                 let received = sub
                     .received
                     .get(&(publisher.index, track))
@@ -261,6 +286,21 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
 
 impl Report {
     /// The header of [`Report::markdown_row`].
+    /// The relay's egress (the host's upload, when a member hosts) by kind of view.
+    pub const EGRESS_HEADER: &'static str = "| participants | what each receives | relay egress, media payload (Mbit/s) | per receiver (Mbit/s) | packets/s | relay CPU (% of a core) |\n|---:|---|---:|---:|---:|---:|";
+
+    pub fn egress_row(&self, view: &str) -> String {
+        let secs = self.measure.as_secs_f64().max(0.001);
+        let mbit = self.egress_bytes as f64 * 8.0 / 1e6 / secs;
+        format!(
+            "| {} | {view} | {mbit:.1} | {:.2} | {:.0} | {:.0} |",
+            self.participants,
+            mbit / self.participants.max(1) as f64,
+            self.egress_packets as f64 / secs,
+            self.cpu.as_secs_f64() / secs * 100.0,
+        )
+    }
+
     pub const MARKDOWN_HEADER: &'static str = "| scenario | system | fidelity | latency p50 / p99 / p99.9 (µs) | join p50 / p95 (ms) | relay CPU µs per egress packet | egress Mbit/s per core | RSS per participant (KiB) | egress packets |\n|---|---|---|---|---|---|---|---|---|";
 
     pub fn markdown_row(&self, system: &str) -> String {

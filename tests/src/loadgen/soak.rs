@@ -50,8 +50,10 @@ pub struct Sample {
     pub at_s: f64,
     pub rss_bytes: u64,
     pub fds: u64,
-    /// The relay's heap in use, from its `/metrics` (glibc only).
+    /// The relay's heap in use, and what of it SQLite holds, from its `/metrics` (the
+    /// heap with glibc only).
     pub heap_bytes: Option<u64>,
+    pub sqlite_bytes: Option<u64>,
 }
 
 /// What the long run saw.
@@ -78,28 +80,32 @@ pub fn open_fds(pid: u32) -> Option<u64> {
 }
 
 async fn sample(url: &str, pid: u32, at_s: f64) -> Option<Sample> {
+    let metrics = metrics(url).await.unwrap_or_default();
+    let gauge = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))?
+            .trim()
+            .parse()
+            .ok()
+    };
     Some(Sample {
         at_s,
         rss_bytes: rss_bytes(pid)?,
         fds: open_fds(pid)?,
-        heap_bytes: heap_in_use(url).await,
+        heap_bytes: gauge("studyhall_heap_in_use_bytes"),
+        sqlite_bytes: gauge("studyhall_sqlite_memory_bytes"),
     })
 }
 
-/// `studyhall_heap_in_use_bytes` from the relay's `/metrics` (`url` is its `ws://`
-/// base address).
-async fn heap_in_use(url: &str) -> Option<u64> {
+/// The relay's `/metrics` text (`url` is its `ws://` base address).
+async fn metrics(url: &str) -> Option<String> {
     let base = url.replacen("ws://", "http://", 1);
-    let text = reqwest::get(format!("{base}/metrics"))
+    reqwest::get(format!("{base}/metrics"))
         .await
         .ok()?
         .text()
         .await
-        .ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("studyhall_heap_in_use_bytes "))?
-        .trim()
-        .parse()
         .ok()
 }
 
@@ -209,10 +215,11 @@ pub async fn run(url: &str, secret: &str, pid: u32, soak: &Soak) -> SoakReport {
         ticker.tick().await;
         if let Some(s) = sample(url, pid, start.elapsed().as_secs_f64()).await {
             eprintln!(
-                "soak: {:>5.0} s  rss {:>6.1} MiB  heap {:>6.1} MiB  fds {:>4}  media sessions {}  chat {}  board {}",
+                "soak: {:>5.0} s  rss {:>6.1} MiB  heap {:>6.1} MiB (sqlite {:>5.1})  fds {:>4}  media sessions {}  chat {}  board {}",
                 s.at_s,
                 s.rss_bytes as f64 / 1048576.0,
                 s.heap_bytes.unwrap_or(0) as f64 / 1048576.0,
+                s.sqlite_bytes.unwrap_or(0) as f64 / 1048576.0,
                 s.fds,
                 counters.media_sessions.load(Ordering::Relaxed),
                 counters.chat_acked.load(Ordering::Relaxed),
@@ -462,37 +469,26 @@ impl SoakReport {
             soak.duration.as_secs() / 60
         ));
         out.push_str(
-            "| minute | RSS (MiB) | heap in use (MiB) | open fds |\n|---:|---:|---:|---:|\n",
+            "| minute | RSS (MiB) | heap in use (MiB) | of which SQLite | open fds |\n|---:|---:|---:|---:|---:|\n",
         );
-        let heap = |s: &Sample| {
-            s.heap_bytes
-                .map_or("n/a".into(), |b| format!("{:.1}", mib(b)))
+        let mb = |b: Option<u64>| b.map_or("n/a".into(), |b| format!("{:.1}", mib(b)));
+        let row = |label: String, s: &Sample| {
+            format!(
+                "| {label} | {:.1} | {} | {} | {} |\n",
+                mib(s.rss_bytes),
+                mb(s.heap_bytes),
+                mb(s.sqlite_bytes),
+                s.fds
+            )
         };
         if let Some(b) = &self.baseline {
-            out.push_str(&format!(
-                "| before | {:.1} | {} | {} |\n",
-                mib(b.rss_bytes),
-                heap(b),
-                b.fds
-            ));
+            out.push_str(&row("before".into(), b));
         }
         for s in &self.samples {
-            out.push_str(&format!(
-                "| {:.1} | {:.1} | {} | {} |\n",
-                s.at_s / 60.0,
-                mib(s.rss_bytes),
-                heap(s),
-                s.fds
-            ));
+            out.push_str(&row(format!("{:.1}", s.at_s / 60.0), s));
         }
         if let Some(a) = &self.after {
-            out.push_str(&format!(
-                "| after ({} s idle) | {:.1} | {} | {} |\n",
-                soak.settle.as_secs(),
-                mib(a.rss_bytes),
-                heap(a),
-                a.fds
-            ));
+            out.push_str(&row(format!("after ({} s idle)", soak.settle.as_secs()), a));
         }
         let warmup = (soak.duration.as_secs_f64() / 6.0).min(300.0);
         let (rss, fds) = self.slopes(warmup);
