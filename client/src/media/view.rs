@@ -1,8 +1,9 @@
 //! What this client shows. The caller names the video tiles on screen by participant
 //! and source, with their size; the relay is told by mid (`set_view`) and sends only
-//! those. The view is kept: after every subscribe offer (tracks come and go) it is sent
-//! again, mapped onto the offer's tracks, so a newly offered track the caller does not
-//! show is paused at once. Before the first view, everything is received.
+//! those; once a view is set, tracks offered later are paused until a view names them.
+//! The view is kept: after a subscribe offer it is sent again when it maps onto the
+//! offer's tracks differently (a wanted participant's track is offered, or a new
+//! connection brings new mids). Before the first view, everything is received.
 
 use std::collections::HashMap;
 
@@ -28,31 +29,43 @@ const VIEW_REQUEST: &str = "view-";
 pub(crate) struct ViewState {
     mids: HashMap<(String, TrackSource), String>,
     wanted: Option<Vec<Tile>>,
+    /// What the latest view sent named.
+    last: Option<Vec<TileView>>,
     sent: u64,
 }
 
 impl ViewState {
     /// A subscribe offer listed `tracks` (every forwarded m-line): the frame to send
-    /// after answering it, when a view was set.
+    /// after answering it, when a view was set and it now names other tracks.
     pub(crate) fn offered(&mut self, tracks: &[ForwardedTrack]) -> Option<ClientFrame> {
         self.mids = tracks
             .iter()
             .map(|t| ((t.identity.clone(), t.source), t.mid.clone()))
             .collect();
-        self.wanted.is_some().then(|| self.frame())
+        self.wanted.as_ref()?;
+        let tiles = self.tiles();
+        (self.last.as_ref() != Some(&tiles)).then(|| self.frame(tiles))
     }
 
     /// Show `tiles` from now: the frame to send.
     pub(crate) fn set(&mut self, tiles: Vec<Tile>) -> ClientFrame {
         self.wanted = Some(tiles);
-        self.frame()
+        let tiles = self.tiles();
+        self.frame(tiles)
+    }
+
+    fn frame(&mut self, tracks: Vec<TileView>) -> ClientFrame {
+        self.last = Some(tracks.clone());
+        self.sent += 1;
+        let mut frame = ClientFrame::new(ClientMessage::SetView { tracks });
+        frame.request_id = Some(format!("{VIEW_REQUEST}{}", self.sent));
+        frame
     }
 
     /// The wanted tiles that are offered, by mid. Sizes are clamped to what the relay
     /// takes; tiles of tracks not offered (yet) are left out.
-    fn frame(&mut self) -> ClientFrame {
-        let tracks = self
-            .wanted
+    fn tiles(&self) -> Vec<TileView> {
+        self.wanted
             .iter()
             .flatten()
             .filter(|t| t.source.is_video())
@@ -64,11 +77,7 @@ impl ViewState {
                     height: t.height.clamp(1, MAX_TILE_EDGE),
                 })
             })
-            .collect();
-        self.sent += 1;
-        let mut frame = ClientFrame::new(ClientMessage::SetView { tracks });
-        frame.request_id = Some(format!("{VIEW_REQUEST}{}", self.sent));
-        frame
+            .collect()
     }
 }
 
@@ -121,7 +130,7 @@ mod tests {
     }
 
     #[test]
-    fn tiles_are_sent_by_mid_and_again_with_each_offer_once_a_view_is_set() {
+    fn tiles_are_sent_by_mid_and_again_when_an_offer_changes_what_they_name() {
         let mut v = ViewState::default();
         let offer = [
             offered("ada", TrackSource::Camera, "1"),
@@ -147,10 +156,17 @@ mod tests {
             .as_deref()
             .unwrap()
             .starts_with(VIEW_REQUEST));
+        // Cyd's camera is offered: nobody asked for it, the view stays as sent (the
+        // relay pauses it).
+        let cyd = offered("cyd", TrackSource::Camera, "4");
+        assert!(v
+            .offered(&[offer[0].clone(), offer[1].clone(), cyd.clone()])
+            .is_none());
         // Bob's camera is offered: the same view now names it too.
         let again = v
             .offered(&[
                 offered("ada", TrackSource::Camera, "1"),
+                cyd,
                 offered("bob", TrackSource::Camera, "5"),
             ])
             .expect("the view is sent again");

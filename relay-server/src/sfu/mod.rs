@@ -224,6 +224,9 @@ struct Member {
     wants_media: bool,
     /// Sources the participant has turned off (muted): not forwarded.
     disabled: HashSet<TrackSource>,
+    /// Whether it has sent a view (`set_view`): from then on, video tracks it has not
+    /// named (new ones included) are paused for it.
+    viewing: bool,
 }
 
 /// The forwarding core. See the module docs.

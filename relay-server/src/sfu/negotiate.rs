@@ -208,13 +208,15 @@ impl Sfu {
         now: Instant,
         group: &str,
         identity: &str,
-        tracks: Vec<TrackOut>,
+        mut tracks: Vec<TrackOut>,
     ) {
-        match self
-            .members
-            .get(&key(group, identity))
-            .and_then(|m| m.subscribe)
-        {
+        let member = self.members.get(&key(group, identity));
+        // A subscriber with a view shows only what it named: a new track waits for it.
+        let viewing = member.is_some_and(|m| m.viewing);
+        for t in &mut tracks {
+            t.visible = !viewing;
+        }
+        match member.and_then(|m| m.subscribe) {
             Some(id) if self.peers.get(&id).is_some_and(|p| p.alive) => {
                 if let Some(peer) = self.peers.get_mut(&id) {
                     peer.tracks_out.extend(tracks);
@@ -239,7 +241,15 @@ impl Sfu {
                 peer.rtc.disconnect();
             }
         }
-        let tracks = self.group_tracks(group, identity);
+        let mut tracks = self.group_tracks(group, identity);
+        // Mids change with the connection: a view must name them again.
+        let viewing = self
+            .members
+            .get(&key(group, identity))
+            .is_some_and(|m| m.viewing);
+        for t in &mut tracks {
+            t.visible = !viewing;
+        }
         match self.add_peer(now, group, identity, Role::Subscribe) {
             Ok(id) => {
                 self.member_mut(group, identity).subscribe = Some(id);

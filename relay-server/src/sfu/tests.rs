@@ -632,6 +632,21 @@ fn a_track_the_subscriber_hides_is_not_sent_and_comes_back_at_a_keyframe_with_no
         sfu.set_view(now, "r", "eve", 1, &view(&[])),
         Err(SfuError::NotJoined)
     );
+
+    // A track offered after a view is paused until a view names it: cyd's camera.
+    sfu.join(now, "r", "cyd", 1, true);
+    let (sdp, tracks) = camera_offer(now);
+    sfu.publish(now, "r", "cyd", 1, &sdp, &tracks).unwrap();
+    let bob_sub = sfu.members[&super::key("r", "bob")].subscribe.unwrap();
+    let cyd_cam = sfu.peers[&bob_sub]
+        .tracks_out
+        .iter()
+        .find(|t| t.identity == "cyd")
+        .expect("cyd's camera is offered to bob");
+    assert!(!cyd_cam.visible);
+    // Cyd has sent no view: ada's camera is hers to see.
+    let cyd_sub = sfu.members[&super::key("r", "cyd")].subscribe.unwrap();
+    assert!(sfu.peers[&cyd_sub].tracks_out.iter().all(|t| t.visible));
 }
 
 #[test]

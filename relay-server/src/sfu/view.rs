@@ -1,7 +1,7 @@
 //! What each subscriber shows. A client says which forwarded video tracks are on its
-//! screen (`set_view`); the others are paused for it alone: nothing is sent for them,
-//! and nobody else's media changes. A paused track starts again at its next keyframe,
-//! which the relay asks its publisher for.
+//! screen (`set_view`); the others, and tracks offered later, are paused for it alone:
+//! nothing is sent for them, and nobody else's media changes. A paused track starts
+//! again at its next keyframe, which the relay asks its publisher for.
 
 use studyhall_protocol::TileView;
 
@@ -18,10 +18,9 @@ fn fits_small(t: &TileView) -> bool {
 
 impl Sfu {
     /// Show the video tracks `tiles` names to `identity` and pause its other video
-    /// tracks. Tracks not yet offered to it stay as they are (sent) until its next view.
-    /// A mid that names no track offered to it is [`SfuError::UnknownMid`]; the rest of
-    /// the view is applied all the same (a track may have gone while the view was on
-    /// its way).
+    /// tracks, and those offered from now on until a view names them. A mid that names
+    /// no track offered to it is [`SfuError::UnknownMid`]; the rest of the view is
+    /// applied all the same (a track may have gone while the view was on its way).
     pub fn set_view(
         &mut self,
         now: Instant,
@@ -30,7 +29,12 @@ impl Sfu {
         conn: u64,
         tiles: &[TileView],
     ) -> Result<(), SfuError> {
-        let member = self.member_on(group, identity, conn)?;
+        self.member_on(group, identity, conn)?;
+        let member = self
+            .members
+            .get_mut(&key(group, identity))
+            .expect("checked above");
+        member.viewing = true;
         let peer = member.subscribe.and_then(|id| self.peers.get_mut(&id));
         let mut resumed = Vec::new();
         let mut known = HashSet::new();
@@ -38,7 +42,12 @@ impl Sfu {
             for out in &mut peer.tracks_out {
                 let mid = match out.state {
                     OutState::Negotiating(mid) | OutState::Open(mid) => mid,
-                    OutState::ToOpen | OutState::ToClose(_) => continue,
+                    // Not offered yet, so not named: paused like the rest.
+                    OutState::ToOpen => {
+                        out.visible = out.kind != MediaKind::Video;
+                        continue;
+                    }
+                    OutState::ToClose(_) => continue,
                 };
                 let tile = tiles.iter().find(|t| *t.mid == *mid);
                 if tile.is_some() {

@@ -467,8 +467,10 @@ async fn session(
     let (answers, mut answers_rx) = tokio::sync::mpsc::channel::<String>(16);
     let shows = publish.shows;
     let link = tokio::spawn(async move {
-        // The latest offer's tracks, for the view sent after its answer.
+        // The latest offer's tracks, for the view sent after its answer (when it names
+        // other tracks than the last one sent).
         let mut offered = Vec::new();
+        let mut last_view = None;
         loop {
             tokio::select! {
                 msg = signal.recv() => {
@@ -499,8 +501,12 @@ async fn session(
                             break;
                         }
                         if let Some(shows) = shows {
-                            if signal.send(shows.view(&offered)).await.is_err() {
-                                break;
+                            let view = shows.view(&offered);
+                            if last_view.as_ref() != Some(&view) {
+                                if signal.send(view.clone()).await.is_err() {
+                                    break;
+                                }
+                                last_view = Some(view);
                             }
                         }
                     }
