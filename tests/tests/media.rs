@@ -631,6 +631,47 @@ async fn bad_media_signaling_is_refused_while_the_room_keeps_its_media() {
         .unwrap();
     studyhall_tests::expect_error(&mut mallory, ErrorCode::MediaFailed).await;
 
+    // Views: absurd tiles, too many of them, tracks that don't exist, and a flood.
+    let view = |tracks: Vec<(&str, u32, u32)>| ClientMessage::SetView {
+        tracks: tracks
+            .into_iter()
+            .map(|(mid, width, height)| studyhall_protocol::TileView {
+                mid: mid.into(),
+                width,
+                height,
+            })
+            .collect(),
+    };
+    for (bad, code) in [
+        (view(vec![("0", 0, 10)]), ErrorCode::OutOfRange),
+        (view(vec![("0", 100_000, 10)]), ErrorCode::OutOfRange),
+        (view(vec![("0", 10, 10); 129]), ErrorCode::BadMessage),
+        (view(vec![("", 10, 10)]), ErrorCode::InvalidId),
+        (view(vec![("nope", 320, 180)]), ErrorCode::NotFound),
+    ] {
+        mallory.send(bad).await.unwrap();
+        let err = studyhall_tests::expect_error(&mut mallory, code).await;
+        assert!(
+            matches!(err, ServerMessage::Error { fatal: false, .. }),
+            "{err:?}"
+        );
+    }
+    for _ in 0..12 {
+        mallory.send(view(vec![])).await.unwrap();
+    }
+    let err = studyhall_tests::expect_error(&mut mallory, ErrorCode::RateLimited).await;
+    assert!(
+        matches!(
+            err,
+            ServerMessage::Error {
+                fatal: false,
+                retry_after_ms: Some(_),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
     // A member without the publish grant cannot publish at all.
     let grants = studyhall_protocol::Grants {
         publish: false,
