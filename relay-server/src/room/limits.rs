@@ -152,6 +152,8 @@ mod tests {
 pub struct IdentityLimits<T> {
     joins: std::sync::Mutex<std::collections::HashMap<String, TokenBucket>>,
     kept: std::sync::Mutex<std::collections::HashMap<String, (T, Instant)>>,
+    /// When the maps were last swept of what no longer matters.
+    swept: std::sync::Mutex<Option<Instant>>,
 }
 
 /// Joins one identity may make in a room at once…
@@ -160,8 +162,11 @@ pub const JOIN_BURST: u32 = 8;
 pub const JOIN_EVERY: Duration = Duration::from_secs(2);
 /// How long an ended connection's rate limits wait for the identity's next one.
 pub const KEPT_FOR: Duration = Duration::from_secs(600);
-/// Entries kept before old ones are swept (each is a few dozen bytes).
+/// Entries kept before old ones are swept at once (each is a few dozen bytes)…
 const MAX_ENTRIES: usize = 100_000;
+/// …and how often they are swept anyway: every identity that ever joined would stay
+/// otherwise, and an idle relay would keep growing with the people it has seen.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 fn key(room: &str, identity: &str) -> String {
     format!("{room}\n{identity}")
@@ -172,6 +177,7 @@ impl<T: Clone> Default for IdentityLimits<T> {
         IdentityLimits {
             joins: Default::default(),
             kept: Default::default(),
+            swept: Default::default(),
         }
     }
 }
@@ -179,6 +185,7 @@ impl<T: Clone> Default for IdentityLimits<T> {
 impl<T: Clone> IdentityLimits<T> {
     /// May `identity` join `room` now? `Err` says how long to wait.
     pub fn join(&self, room: &str, identity: &str, now: Instant) -> Result<(), Duration> {
+        self.sweep(now);
         let mut joins = crate::room::lock(&self.joins);
         if joins.len() > MAX_ENTRIES {
             // A bucket full again forgets nothing worth keeping.
@@ -204,11 +211,37 @@ impl<T: Clone> IdentityLimits<T> {
 
     /// A connection ended: keep its rate limits for the identity's next one.
     pub fn keep(&self, room: &str, identity: &str, limits: T, now: Instant) {
+        self.sweep(now);
         let mut kept = crate::room::lock(&self.kept);
         if kept.len() > MAX_ENTRIES {
             kept.retain(|_, (_, at)| now.saturating_duration_since(*at) < KEPT_FOR);
         }
         kept.insert(key(room, identity), (limits, now));
+    }
+
+    /// Forget, at most once per [`SWEEP_EVERY`], join buckets that are full again and
+    /// limits kept longer than [`KEPT_FOR`].
+    fn sweep(&self, now: Instant) {
+        {
+            let mut swept = crate::room::lock(&self.swept);
+            if swept.is_some_and(|t| now.saturating_duration_since(t) < SWEEP_EVERY) {
+                return;
+            }
+            *swept = Some(now);
+        }
+        crate::room::lock(&self.joins)
+            .retain(|_, b| now.saturating_duration_since(b.last) < JOIN_EVERY * JOIN_BURST);
+        crate::room::lock(&self.kept)
+            .retain(|_, (_, at)| now.saturating_duration_since(*at) < KEPT_FOR);
+    }
+
+    /// Entries held: (join buckets, kept limits).
+    #[cfg(test)]
+    fn held(&self) -> (usize, usize) {
+        (
+            crate::room::lock(&self.joins).len(),
+            crate::room::lock(&self.kept).len(),
+        )
     }
 }
 
@@ -241,5 +274,26 @@ mod identity_tests {
         assert_eq!(limits.take("r", "ada", t), None, "taken once");
         limits.keep("r", "ada", 8, t);
         assert_eq!(limits.take("r", "ada", t + KEPT_FOR), None, "too old");
+    }
+
+    #[test]
+    fn what_no_longer_matters_is_forgotten_while_people_keep_coming() {
+        let limits = IdentityLimits::<u32>::default();
+        let t = Instant::now();
+        for i in 0..1000 {
+            let who = format!("visitor-{i}");
+            limits.join("r", &who, t).unwrap();
+            limits.keep("r", &who, i, t);
+        }
+        assert_eq!(limits.held(), (1000, 1000));
+        // Later, one more visitor: the join buckets are full again, the kept limits
+        // are old; only the newcomer's are held.
+        let later = t + KEPT_FOR + SWEEP_EVERY;
+        limits.join("r", "late", later).unwrap();
+        limits.keep("r", "late", 1, later);
+        assert_eq!(limits.held(), (1, 1));
+        // Within a sweep interval nothing is swept again; the newcomer's limits stay.
+        limits.keep("r", "later", 2, later + Duration::from_secs(1));
+        assert_eq!(limits.take("r", "late", later), Some(1));
     }
 }
