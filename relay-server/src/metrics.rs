@@ -92,26 +92,6 @@ impl Metrics {
             "counter",
             self.messages_received.load(Ordering::Relaxed),
         );
-        if let Some(heap) = crate::memory::heap() {
-            gauge(
-                "studyhall_heap_in_use_bytes",
-                "Heap bytes the relay's data holds (glibc's count over all arenas).",
-                "gauge",
-                heap.in_use,
-            );
-            gauge(
-                "studyhall_heap_free_bytes",
-                "Heap bytes freed but kept by the allocator for reuse; an idle relay hands them back once a minute.",
-                "gauge",
-                heap.free,
-            );
-        }
-        gauge(
-            "studyhall_sqlite_memory_bytes",
-            "Memory SQLite holds for the embedded stores (page caches, schemas, statements).",
-            "gauge",
-            crate::memory::sqlite_in_use(),
-        );
         gauge(
             "studyhall_chat_messages_total",
             "Chat messages stored since start.",

@@ -129,6 +129,29 @@ async fn metrics(State(relay): State<Relay>) -> Response {
     let (rooms, participants) = relay.rooms.counts();
     let mut text = relay.metrics.render(rooms, participants);
     let (publishers, subscribers, tracks) = relay.sfu.counts().await;
+    let (publishers, subscribers, tracks) = (publishers as u64, subscribers as u64, tracks as u64);
+    let heap = crate::memory::heap();
+    let memory = [
+        heap.map(|h| {
+            (
+                "studyhall_heap_in_use_bytes",
+                "Heap bytes the relay's data holds (glibc's count over all arenas).",
+                h.in_use,
+            )
+        }),
+        heap.map(|h| {
+            (
+                "studyhall_heap_free_bytes",
+                "Heap bytes freed but kept by the allocator for reuse; an idle relay hands them back once a minute.",
+                h.free,
+            )
+        }),
+        Some((
+            "studyhall_sqlite_memory_bytes",
+            "Memory SQLite holds for the embedded stores (page caches, schemas, statements).",
+            crate::memory::sqlite_in_use(),
+        )),
+    ];
     for (name, help, value) in [
         (
             "studyhall_media_publish_connections",
@@ -145,7 +168,10 @@ async fn metrics(State(relay): State<Relay>) -> Response {
             "Tracks published into the SFU.",
             tracks,
         ),
-    ] {
+    ]
+    .into_iter()
+    .chain(memory.into_iter().flatten())
+    {
         text.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
         ));
