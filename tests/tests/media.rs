@@ -354,6 +354,61 @@ async fn a_small_tile_gets_the_small_layer_and_nobody_gets_what_nobody_shows() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_set_before_anyone_publishes_shows_who_it_names_later() {
+    let _serial = SERIAL.lock().await;
+    let relay = TestRelay::start().await;
+    let ada = connect(&relay, "r", "ada", receive_only()).await;
+    // Alone in the room, ada shows nobody (the app's first view).
+    ada.set_view(vec![]).await.unwrap();
+    let bob = connect(&relay, "r", "bob", camera_only()).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        frames(&ada.stats(), "bob", TrackSource::Camera),
+        0,
+        "bob is not shown yet"
+    );
+    // Bob's tile appears: his camera comes.
+    ada.set_view(vec![Tile {
+        identity: "bob".into(),
+        source: TrackSource::Camera,
+        width: 640,
+        height: 360,
+    }])
+    .await
+    .unwrap();
+    wait_for(&ada, Duration::from_secs(3), "bob's camera", |s| {
+        frames(s, "bob", TrackSource::Camera) >= 5
+    })
+    .await;
+    // A tile named before its track is offered (the app's tile appears with the
+    // participant, before the offer is answered) is shown once it is.
+    ada.set_view(vec![
+        Tile {
+            identity: "bob".into(),
+            source: TrackSource::Camera,
+            width: 640,
+            height: 360,
+        },
+        Tile {
+            identity: "cyd".into(),
+            source: TrackSource::Camera,
+            width: 640,
+            height: 360,
+        },
+    ])
+    .await
+    .unwrap();
+    let cyd = connect(&relay, "r", "cyd", camera_only()).await;
+    wait_for(&ada, Duration::from_secs(3), "cyd's camera", |s| {
+        frames(s, "cyd", TrackSource::Camera) >= 5
+    })
+    .await;
+    ada.leave().await.unwrap();
+    bob.leave().await.unwrap();
+    cyd.leave().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn screen_share_arrives_as_a_second_video_track() {
     let _serial = SERIAL.lock().await;
     let relay = TestRelay::start().await;

@@ -55,6 +55,7 @@ impl ViewState {
     }
 
     fn frame(&mut self, tracks: Vec<TileView>) -> ClientFrame {
+        tracing::debug!(?tracks, offered = self.mids.len(), "sending a view");
         self.last = Some(tracks.clone());
         self.sent += 1;
         let mut frame = ClientFrame::new(ClientMessage::SetView { tracks });

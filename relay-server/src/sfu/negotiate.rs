@@ -219,7 +219,18 @@ impl Sfu {
         match member.and_then(|m| m.subscribe) {
             Some(id) if self.peers.get(&id).is_some_and(|p| p.alive) => {
                 if let Some(peer) = self.peers.get_mut(&id) {
-                    peer.tracks_out.extend(tracks);
+                    // A track it already has is not offered twice: a publish of several
+                    // tracks creates the subscribe peer with all of them at the first.
+                    for t in tracks {
+                        let has = peer.tracks_out.iter().any(|o| {
+                            o.publisher == t.publisher
+                                && o.mid_in == t.mid_in
+                                && !matches!(o.state, OutState::ToClose(_))
+                        });
+                        if !has {
+                            peer.tracks_out.push(t);
+                        }
+                    }
                 }
                 self.negotiate(now, id);
             }

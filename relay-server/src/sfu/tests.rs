@@ -823,3 +823,37 @@ fn a_small_tile_gets_the_small_layer_switches_are_clean_and_publishers_hear_what
     expect.sort();
     assert_eq!(told_layers(&mut sfu, "ada"), Some(expect));
 }
+
+#[test]
+fn a_publish_of_several_tracks_offers_each_once() {
+    let now = Instant::now();
+    let mut sfu = Sfu::new(RELAY.parse().unwrap());
+    sfu.join(now, "r", "bob", 1, true);
+    sfu.join(now, "r", "ada", 1, true);
+    let mut ada = Client::new(now, "10.0.0.2:5000");
+    let mut api = ada.rtc.sdp_api();
+    let mic = api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+    let cam = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+    let (offer, _) = api.apply().unwrap();
+    let tracks = [
+        PublishedTrack {
+            mid: mic.to_string(),
+            source: TrackSource::Microphone,
+            layer: Layer::Full,
+        },
+        PublishedTrack {
+            mid: cam.to_string(),
+            source: TrackSource::Camera,
+            layer: Layer::Full,
+        },
+    ];
+    sfu.publish(now, "r", "ada", 1, &offer.to_sdp_string(), &tracks)
+        .unwrap();
+    // Bob had no subscribe connection: the first track made it, with both tracks.
+    let Some(Notice::SubscribeOffer { tracks, .. }) = sfu.poll_notice() else {
+        panic!("bob is offered ada's tracks")
+    };
+    assert_eq!(tracks.len(), 2, "{tracks:?}");
+    let bob_sub = sfu.members[&super::key("r", "bob")].subscribe.unwrap();
+    assert_eq!(sfu.peers[&bob_sub].tracks_out.len(), 2, "each track once");
+}

@@ -95,6 +95,7 @@ pub async fn set_media(
 #[tauri::command]
 #[specta::specta]
 pub async fn set_view(state: State<'_, RoomContext>, tiles: Vec<ViewTile>) -> Result<(), AppError> {
+    tracing::debug!(?tiles, "the tiles on screen");
     let session = session(&state).await?;
     session
         .set_view(tiles.into_iter().map(Into::into).collect())
