@@ -68,6 +68,16 @@ async fn wait_for(
     }
 }
 
+/// `identity`'s camera in a tile of `width`×`height` device pixels.
+fn camera_tile(identity: &str, width: u32, height: u32) -> Tile {
+    Tile {
+        identity: identity.into(),
+        source: TrackSource::Camera,
+        width,
+        height,
+    }
+}
+
 fn frames(s: &ClientStats, from: &str, source: TrackSource) -> u64 {
     s.track(from, source).map_or(0, |t| t.frames_verified)
 }
@@ -221,12 +231,7 @@ async fn a_hidden_tile_receives_nothing_and_a_shown_one_decodes_within_a_second(
     })
     .await;
     // Tiles large enough for the full layer (small ones get the small layer).
-    let tile = |identity: &str| Tile {
-        identity: identity.into(),
-        source: TrackSource::Camera,
-        width: 640,
-        height: 360,
-    };
+    let tile = |identity: &str| camera_tile(identity, 640, 360);
 
     // Bob shows cyd only: ada's video stops for him, her audio and cyd's video go on.
     bob.set_view(vec![tile("cyd")]).await.unwrap();
@@ -301,14 +306,7 @@ async fn a_small_tile_gets_the_small_layer_and_nobody_gets_what_nobody_shows() {
     })
     .await;
     assert_eq!(size(&bob), Some((320, 240)), "no view: the full layer");
-    let tile = |width, height| {
-        vec![Tile {
-            identity: "ada".into(),
-            source: TrackSource::Camera,
-            width,
-            height,
-        }]
-    };
+    let tile = |width, height| vec![camera_tile("ada", width, height)];
 
     // A small tile: half the size, still ada's frames, in order.
     bob.set_view(tile(320, 180)).await.unwrap();
@@ -368,14 +366,9 @@ async fn a_view_set_before_anyone_publishes_shows_who_it_names_later() {
         "bob is not shown yet"
     );
     // Bob's tile appears: his camera comes.
-    ada.set_view(vec![Tile {
-        identity: "bob".into(),
-        source: TrackSource::Camera,
-        width: 640,
-        height: 360,
-    }])
-    .await
-    .unwrap();
+    ada.set_view(vec![camera_tile("bob", 640, 360)])
+        .await
+        .unwrap();
     wait_for(&ada, Duration::from_secs(3), "bob's camera", |s| {
         frames(s, "bob", TrackSource::Camera) >= 5
     })
@@ -383,18 +376,8 @@ async fn a_view_set_before_anyone_publishes_shows_who_it_names_later() {
     // A tile named before its track is offered (the app's tile appears with the
     // participant, before the offer is answered) is shown once it is.
     ada.set_view(vec![
-        Tile {
-            identity: "bob".into(),
-            source: TrackSource::Camera,
-            width: 640,
-            height: 360,
-        },
-        Tile {
-            identity: "cyd".into(),
-            source: TrackSource::Camera,
-            width: 640,
-            height: 360,
-        },
+        camera_tile("bob", 640, 360),
+        camera_tile("cyd", 640, 360),
     ])
     .await
     .unwrap();

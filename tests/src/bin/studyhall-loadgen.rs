@@ -130,6 +130,9 @@ enum Command {
 
 const SECRET: &str = "loadgen-secret-loadgen-secret-0123456789";
 
+/// What participant `i` of a scenario publishes (and shows).
+type PublishFn = fn(usize) -> participant::Publish;
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut plot: Option<PathBuf> = None;
@@ -213,7 +216,7 @@ fn main() -> anyhow::Result<()> {
             measure,
         } => {
             println!("{}", Report::EGRESS_HEADER);
-            let views: [(&str, fn(usize) -> participant::Publish); 3] = [
+            let views: [(&str, PublishFn); 3] = [
                 ("everyone (no view)", report::camera_and_audio),
                 ("a page of 8 large tiles", report::paged),
                 ("a page of 8 small tiles, two layers", report::paged_small),
