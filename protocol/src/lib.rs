@@ -179,8 +179,8 @@ pub enum ClientMessage {
     SubscribeAnswer { sdp: String },
     /// Which forwarded video tracks the client shows now, and at what size. Video
     /// tracks not listed are paused (nothing is sent for them) until a later `set_view`
-    /// lists them; audio is always sent. Tracks offered after this message are sent
-    /// until the next one. Before the first, every track is sent.
+    /// lists them, tracks offered later included; audio is always sent. Before the
+    /// first, every track is sent.
     SetView { tracks: Vec<TileView> },
     /// A request of a room feature (raise hand, presence, ...): its own `type`s.
     #[serde(untagged)]
