@@ -5,6 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -32,15 +33,21 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The relay binary under `prlimit --nofile=SOFT:HARD`.
+/// The relay binary with its open-files limits set to `soft`:`hard` in the child before
+/// it runs (as `prlimit --nofile` would; done here so that a failure to set them fails
+/// the spawn instead of going unnoticed).
+#[allow(unsafe_code)] // `pre_exec`, for setrlimit between fork and exec.
 fn start(soft: u64, hard: u64) -> Relay {
     let binary = studyhall_client::host::find_relay_binary()
         .expect("studyhall-relay is built (cargo build --bins)");
     let dir = tempfile::tempdir().unwrap();
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let child = Command::new("prlimit")
-        .arg(format!("--nofile={soft}:{hard}"))
-        .arg(binary)
+    let mut command = Command::new(binary);
+    // SAFETY: setrlimit is async-signal-safe, and the closure allocates nothing.
+    unsafe {
+        command.pre_exec(move || rlimit::setrlimit(rlimit::Resource::NOFILE, soft, hard));
+    }
+    let child = command
         .env("STUDYHALL_SECRET", TEST_SECRET)
         .env("STUDYHALL_LISTEN", addr.to_string())
         .env("STUDYHALL_MEDIA_PORT", "0")
@@ -50,7 +57,7 @@ fn start(soft: u64, hard: u64) -> Relay {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("prlimit (util-linux) runs the relay");
+        .expect("the relay starts under the given open-files limits");
     let deadline = Instant::now() + Duration::from_secs(15);
     while TcpStream::connect(addr).is_err() {
         assert!(Instant::now() < deadline, "the relay did not listen");
@@ -80,7 +87,12 @@ fn limits(pid: u32) -> (u64, u64) {
 #[test]
 fn the_soft_open_files_limit_is_raised_to_the_hard_one() {
     let relay = start(256, 4096);
-    assert_eq!(limits(relay.child.id()), (4096, 4096));
+    let pid = relay.child.id();
+    let (soft, hard) = limits(pid);
+    // Which process was read, should this fail again (CI once read 20000:20000 here).
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    assert_eq!(hard, 4096, "the hard limit the relay was started with ({comm})");
+    assert_eq!(soft, 4096, "the soft limit, raised from 256 to the hard one ({comm})");
     assert_eq!(http_get(relay.addr, "/healthz").0, 200);
 }
 
