@@ -158,6 +158,11 @@ fn describe(msg: &ServerMessage) -> Option<String> {
             format!("#{seq} deleted by {deleted_by}")
         }
         ServerMessage::Error { code, message, .. } => format!("error {code}: {message}"),
+        ServerMessage::Speakers { active, speaking } => format!(
+            "speaking: [{}]; active speaker: {}",
+            speaking.join(", "),
+            active.as_deref().unwrap_or("none")
+        ),
         ServerMessage::Feature(event) => studyhall_client::features::describe(event),
         ServerMessage::Pong { .. } | ServerMessage::Ack { .. } => return None,
         other => serde_json::to_string(other).unwrap_or_default(),

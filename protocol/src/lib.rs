@@ -777,6 +777,16 @@ pub enum ServerMessage {
     /// `active: false` may stop being encoded and sent until it is active again, when
     /// its first frame must be a keyframe. Sent when that changes.
     PublishLayers { tracks: Vec<LayerActivity> },
+    /// Who speaks in the room now (`speaking`, sorted) and its active speaker (`active`:
+    /// the loudest of those speaking, kept through pauses; `null` when nobody has
+    /// spoken), as the relay hears them from the audio levels in the microphones' RTP
+    /// packets. Sent to everyone in the room when either changes, at most 4 times a
+    /// second.
+    Speakers {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        active: Option<String>,
+        speaking: Vec<String>,
+    },
     /// Something the client sent was refused, or the connection is about to close.
     Error {
         #[serde(default, skip_serializing_if = "Option::is_none")]

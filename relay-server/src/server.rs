@@ -473,6 +473,16 @@ async fn route_notices(relay: Weak<RelayInner>, mut notices: mpsc::UnboundedRece
                 conn,
                 ServerMessage::PublishLayers { tracks },
             ),
+            Notice::Speakers {
+                group,
+                active,
+                speaking,
+            } => {
+                if let Some(room) = relay.rooms.get(&group) {
+                    room.broadcast(&ServerMessage::Speakers { active, speaking }, None);
+                }
+                continue;
+            }
             Notice::MediaFailed {
                 group,
                 identity,

@@ -91,8 +91,14 @@ fn the_soft_open_files_limit_is_raised_to_the_hard_one() {
     let (soft, hard) = limits(pid);
     // Which process was read, should this fail again (CI once read 20000:20000 here).
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    assert_eq!(hard, 4096, "the hard limit the relay was started with ({comm})");
-    assert_eq!(soft, 4096, "the soft limit, raised from 256 to the hard one ({comm})");
+    assert_eq!(
+        hard, 4096,
+        "the hard limit the relay was started with ({comm})"
+    );
+    assert_eq!(
+        soft, 4096,
+        "the soft limit, raised from 256 to the hard one ({comm})"
+    );
     assert_eq!(http_get(relay.addr, "/healthz").0, 200);
 }
 

@@ -537,10 +537,14 @@ fn write_media_files(
     }
     let wav = dir.join("tone.wav");
     let mut tone = studyhall_client::source::tone::ToneGenerator::new(identity);
-    let pcm: Vec<u8> = (0..50)
-        .flat_map(|_| tone.next_frame())
-        .flat_map(|s| s.to_le_bytes())
-        .collect();
+    let pcm: Vec<i16> = (0..50).flat_map(|_| tone.next_frame()).collect();
+    write_wav(&wav, &pcm);
+    (y4m, wav)
+}
+
+/// A 48 kHz mono 16-bit WAV file of `pcm`.
+fn write_wav(path: &std::path::Path, pcm: &[i16]) {
+    let pcm: Vec<u8> = pcm.iter().flat_map(|s| s.to_le_bytes()).collect();
     let mut w = Vec::new();
     w.extend_from_slice(b"RIFF");
     w.extend_from_slice(&(36 + pcm.len() as u32).to_le_bytes());
@@ -558,8 +562,82 @@ fn write_media_files(
     w.extend_from_slice(b"data");
     w.extend_from_slice(&(pcm.len() as u32).to_le_bytes());
     w.extend_from_slice(&pcm);
-    std::fs::write(&wav, w).unwrap();
-    (y4m, wav)
+    std::fs::write(path, w).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_room_of_many_microphones_the_speaker_is_heard_and_named_and_silence_is_not_sent() {
+    let _serial = SERIAL.lock().await;
+    use studyhall_client::source::AudioInput;
+    use studyhall_protocol::ServerMessage;
+    let relay = TestRelay::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let silence = dir.path().join("silence.wav");
+    write_wav(&silence, &vec![0; 48_000]);
+    let mic_only = |input: AudioInput| MediaOptions {
+        camera: false,
+        microphone_input: input,
+        ..Default::default()
+    };
+    // Bob listens; ada speaks (the tone, about -15 dBov); five others are silent.
+    let mut bob = connect(&relay, "r", "bob", receive_only()).await;
+    let ada = connect(&relay, "r", "ada", mic_only(AudioInput::Tone)).await;
+    let mut quiet = Vec::new();
+    for i in 0..5 {
+        let name = format!("q{i}");
+        quiet.push(
+            connect(
+                &relay,
+                "r",
+                &name,
+                mic_only(AudioInput::Wav(silence.clone())),
+            )
+            .await,
+        );
+    }
+    // The relay names ada, from the levels in her packets.
+    let named = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(msg) = bob.next_event().await {
+            if let ServerMessage::Speakers { active, speaking } = msg {
+                if active.as_deref() == Some("ada") && speaking == ["ada"] {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(named, Ok(true), "bob is told that ada speaks");
+    let decoded = |s: &ClientStats, who: &str| {
+        s.track(who, TrackSource::Microphone)
+            .map_or(0, |t| t.frames_decoded)
+    };
+    wait_for(&bob, Duration::from_secs(15), "ada's audio", |s| {
+        decoded(s, "ada") >= 50
+    })
+    .await;
+    let before = bob.stats();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = bob.stats();
+    assert!(
+        decoded(&after, "ada") >= decoded(&before, "ada") + 50,
+        "ada is heard: {} → {}",
+        decoded(&before, "ada"),
+        decoded(&after, "ada")
+    );
+    for i in 0..5 {
+        let name = format!("q{i}");
+        assert_eq!(
+            decoded(&after, &name),
+            decoded(&before, &name),
+            "{name}'s silence is not forwarded"
+        );
+    }
+    for c in quiet {
+        c.leave().await.unwrap();
+    }
+    ada.leave().await.unwrap();
+    bob.leave().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

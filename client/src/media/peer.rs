@@ -116,6 +116,9 @@ impl PeerConnectionEventHandler for Handler {
 /// rounds, with the relay allowing up to 30% resends, recover 5% loss without flooding.
 const MAX_NACKS_PER_PACKET: u16 = 3;
 
+/// The RTP header extension of a packet's audio level (RFC 6464).
+pub const AUDIO_LEVEL_URI: &str = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+
 /// The default interceptors (NACK, RTCP reports, TWCC, simulcast headers) with a bounded
 /// NACK generator.
 fn interceptors(media: &mut MediaEngine) -> Result<Registry, MediaError> {
@@ -142,6 +145,17 @@ fn interceptors(media: &mut MediaEngine) -> Result<Registry, MediaError> {
                 .build(),
         );
     configure_simulcast_extension_headers(media).map_err(MediaError::webrtc)?;
+    // Microphone packets carry their level (RFC 6464): the relay decides from it who
+    // speaks, and in large rooms which microphones are worth forwarding.
+    media
+        .register_header_extension(
+            rtc::rtp_transceiver::rtp_sender::RTCRtpHeaderExtensionCapability {
+                uri: AUDIO_LEVEL_URI.to_string(),
+            },
+            RtpCodecKind::Audio,
+            None,
+        )
+        .map_err(MediaError::webrtc)?;
     let registry = configure_twcc_receiver_only(registry, media).map_err(MediaError::webrtc)?;
     Ok(configure_rtcp_reports(registry))
 }

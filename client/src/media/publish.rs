@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
+use rtc::rtp::extension::audio_level_extension::AudioLevelExtension;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters,
     RTCRtpRtxParameters, RtpCodecKind,
@@ -18,7 +19,7 @@ use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::rtp_transceiver::RtpSender;
 
 use super::receive::{now_us, EncodedVideo};
-use super::stats::{audio_level, smooth_level, StatsHandle};
+use super::stats::{audio_level, rtp_audio_level, smooth_level, StatsHandle};
 use super::{now_ms, MediaError};
 use crate::codec::opus::OpusEncoder;
 use crate::codec::scale::half_i420;
@@ -294,13 +295,14 @@ impl Outlet {
         })
     }
 
-    /// Write encoded frames (data, keyframe) to `track`.
+    /// Write encoded frames (data, keyframe) to `track`, audio with its level.
     async fn write(
         &self,
         track: &LocalTrack,
         frames: Vec<(Bytes, bool)>,
         duration: Duration,
         stats: &StatsHandle,
+        level: Option<AudioLevelExtension>,
     ) {
         for (data, keyframe) in frames {
             let sample = Sample {
@@ -308,12 +310,11 @@ impl Outlet {
                 duration,
                 ..Sample::new(Instant::now())
             };
-            if let Err(e) = track
-                .track
-                .sample_writer(track.ssrc, self.pt)
-                .write_sample(&sample)
-                .await
-            {
+            let mut writer = track.track.sample_writer(track.ssrc, self.pt);
+            if let Some(level) = level {
+                writer = writer.with_audio_level(level);
+            }
+            if let Err(e) = writer.write_sample(&sample).await {
                 tracing::debug!(error = %e, "write_sample failed");
                 continue;
             }
@@ -430,6 +431,7 @@ pub async fn run(
         };
         let mut outgoing = Vec::new();
         let mut small_outgoing = Vec::new();
+        let mut rtp_level = None;
         match captured {
             Captured::Video(frame, size) => {
                 let Some(encoder) = &video_encoder else {
@@ -479,6 +481,7 @@ pub async fn run(
                 }
             }
             Captured::Audio(pcm) => {
+                rtp_level = Some(rtp_audio_level(&pcm));
                 let level = audio_level(&pcm);
                 stats.update(|s| {
                     if let Some(t) = s.sent.get_mut(&key) {
@@ -497,10 +500,12 @@ pub async fn run(
                 }
             }
         }
-        outlet.write(&track, outgoing, frame_time, &stats).await;
+        outlet
+            .write(&track, outgoing, frame_time, &stats, rtp_level)
+            .await;
         if let (Some(small), Some(outlet)) = (&small, &small_outlet) {
             outlet
-                .write(small, small_outgoing, frame_time, &stats)
+                .write(small, small_outgoing, frame_time, &stats, None)
                 .await;
         }
     }

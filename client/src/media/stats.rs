@@ -261,6 +261,33 @@ pub fn audio_level(pcm: &[i16]) -> f32 {
     ((20.0 * rms.log10() + 60.0) / 60.0).clamp(0.0, 1.0) as f32
 }
 
+/// A packet's level for its RTP header (RFC 6464): loudness in -dBov (0 loudest, 127
+/// silence), with the voice bit set above -50 dBov (speech is about -20 to -40; a quiet
+/// room, or noise that RNNoise turned down, is below -60).
+pub fn rtp_audio_level(
+    pcm: &[i16],
+) -> rtc::rtp::extension::audio_level_extension::AudioLevelExtension {
+    let mean_square = if pcm.is_empty() {
+        0.0
+    } else {
+        pcm.iter()
+            .map(|&s| f64::from(s) * f64::from(s))
+            .sum::<f64>()
+            / pcm.len() as f64
+    };
+    let rms = mean_square.sqrt() / 32768.0;
+    let dbov = if rms > 0.0 {
+        20.0 * rms.log10()
+    } else {
+        -127.0
+    };
+    let level = (-dbov).round().clamp(0.0, 127.0) as u8;
+    rtc::rtp::extension::audio_level_extension::AudioLevelExtension {
+        level,
+        voice: level < 50,
+    }
+}
+
 /// A level that rises at once and falls gently, so meters and speaker highlights do not
 /// flicker between words.
 pub fn smooth_level(previous: f32, current: f32) -> f32 {

@@ -72,11 +72,18 @@ impl Sfu {
         else {
             return;
         };
-        let Some(track) = p.tracks_in.get(&mid) else {
+        let Some(track) = p.tracks_in.get_mut(&mid) else {
             return;
         };
-        let (enabled, source, layer) = (track.enabled, track.source, track.layer);
         let video = track.kind == MediaKind::Video;
+        if !video {
+            let ext = &packet.header.ext_vals;
+            track.voice.packet(now, ext.audio_level, ext.voice_activity);
+        }
+        // A microphone the room does not need now (see `speakers`) is paused like a
+        // muted one, for everybody.
+        let enabled = track.enabled && (video || track.voice.audible(now));
+        let (source, layer) = (track.source, track.layer);
         let has_small = p
             .tracks_in
             .values()

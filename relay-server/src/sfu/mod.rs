@@ -17,6 +17,7 @@ mod forward;
 mod negotiate;
 mod rewrite;
 pub mod runner;
+pub mod speakers;
 #[cfg(test)]
 mod tests;
 mod view;
@@ -101,6 +102,13 @@ pub enum Notice {
         conn: u64,
         tracks: Vec<LayerActivity>,
     },
+    /// Who speaks in a room now, and who is its active speaker (sent to everyone in
+    /// the room when that changes).
+    Speakers {
+        group: String,
+        active: Option<String>,
+        speaking: Vec<String>,
+    },
     /// The participant's media failed (peer error or panic); it should renegotiate.
     MediaFailed {
         group: String,
@@ -125,6 +133,8 @@ struct TrackIn {
     kind: MediaKind,
     enabled: bool,
     last_keyframe_request: Option<Instant>,
+    /// A microphone's levels: whether it speaks, and whether it is forwarded.
+    voice: speakers::Voice,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,8 +259,11 @@ pub struct Sfu {
     last_now: Option<Instant>,
     notices: VecDeque<Notice>,
     connect_timeout: Duration,
-    /// When publishers were last told which of their tracks are received.
+    /// When publishers were last told which of their tracks are received (and rooms
+    /// who speaks).
     layers_checked: Option<Instant>,
+    /// What each room was last told about its speakers.
+    speakers: HashMap<String, speakers::Told>,
 }
 
 /// How often publishers are told which of their tracks anyone receives (at most).
@@ -341,6 +354,7 @@ impl Sfu {
             notices: VecDeque::new(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             layers_checked: None,
+            speakers: HashMap::new(),
         }
     }
 
@@ -514,6 +528,7 @@ impl Sfu {
         {
             self.layers_checked = Some(now);
             self.tell_layers();
+            self.check_speakers(now);
         }
         let due: Vec<PeerId> = self
             .peers

@@ -76,6 +76,7 @@ impl Sfu {
                         kind: kind_of(*source),
                         enabled: !disabled.contains(source),
                         last_keyframe_request: None,
+                        voice: Default::default(),
                     },
                 );
                 // A small layer feeds the m-lines its full layer has.

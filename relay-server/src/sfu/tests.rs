@@ -857,3 +857,226 @@ fn a_publish_of_several_tracks_offers_each_once() {
     let bob_sub = sfu.members[&super::key("r", "bob")].subscribe.unwrap();
     assert_eq!(sfu.peers[&bob_sub].tracks_out.len(), 2, "each track once");
 }
+
+/// The speaker notices among the notices (which are all taken): (active, speaking).
+fn speaker_notices(sfu: &mut Sfu) -> Vec<(Option<String>, Vec<String>)> {
+    let mut out = Vec::new();
+    while let Some(n) = sfu.poll_notice() {
+        if let Notice::Speakers {
+            active, speaking, ..
+        } = n
+        {
+            out.push((active, speaking));
+        }
+    }
+    out
+}
+
+#[test]
+fn in_a_room_of_many_microphones_only_speech_and_the_loudest_are_forwarded_and_the_relay_names_the_speaker(
+) {
+    let mut now = Instant::now();
+    let mut sfu = Sfu::new(RELAY.parse().unwrap());
+    // Six microphones (more than ALL_AUDIO_UP_TO), then bob, who listens.
+    let mut mics: Vec<(String, Client, Mid)> = Vec::new();
+    for i in 0..6 {
+        let name = format!("m{i}");
+        let mut c = Client::new(now, &format!("10.0.1.{}:5000", i + 2));
+        sfu.join(now, "r", &name, 1, false);
+        let mut api = c.rtc.sdp_api();
+        let mid = api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+        let (offer, pending) = api.apply().unwrap();
+        let tracks = [PublishedTrack {
+            mid: mid.to_string(),
+            source: TrackSource::Microphone,
+            layer: Default::default(),
+        }];
+        let answer = sfu
+            .publish(now, "r", &name, 1, &offer.to_sdp_string(), &tracks)
+            .unwrap();
+        c.rtc
+            .sdp_api()
+            .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap())
+            .unwrap();
+        mics.push((name, c, mid));
+    }
+    let mut bob = Client::new(now, "10.0.0.3:5000");
+    sfu.join(now, "r", "bob", 1, true);
+    let offer = loop {
+        match sfu.poll_notice() {
+            Some(Notice::SubscribeOffer { sdp, tracks, .. }) => break (sdp, tracks),
+            Some(_) => continue,
+            None => panic!("bob is offered the microphones"),
+        }
+    };
+    let answer = bob.answer(&offer.0);
+    sfu.subscribe_answer(now, "r", "bob", 1, &answer).unwrap();
+    // Bob's m-line of each microphone.
+    let bob_mid = |name: &str| -> Mid {
+        let identity = offer.1.iter().find(|t| t.identity == name).unwrap();
+        identity.mid.as_str().into()
+    };
+    {
+        let mut all: Vec<&mut Client> = mics.iter_mut().map(|m| &mut m.1).collect();
+        all.push(&mut bob);
+        pump(&mut sfu, &mut all, &mut now, 100);
+    }
+    assert!(bob.connected && mics.iter().all(|m| m.1.connected));
+    speaker_notices(&mut sfu);
+
+    // 20 ms of audio from every microphone: `level(i)` is microphone i's (dBov).
+    let mut seq = 0u64;
+    let mut talk = |sfu: &mut Sfu,
+                    mics: &mut Vec<(String, Client, Mid)>,
+                    bob: &mut Client,
+                    now: &mut Instant,
+                    packets: usize,
+                    level: &dyn Fn(usize) -> i8| {
+        for _ in 0..packets {
+            for (i, (_, c, mid)) in mics.iter_mut().enumerate() {
+                let pt = c
+                    .rtc
+                    .writer(*mid)
+                    .unwrap()
+                    .payload_params()
+                    .next()
+                    .unwrap()
+                    .pt();
+                let t = str0m::media::MediaTime::new(
+                    seq * 960,
+                    str0m::media::Frequency::FORTY_EIGHT_KHZ,
+                );
+                let l = level(i);
+                c.rtc
+                    .writer(*mid)
+                    .unwrap()
+                    .audio_level(l, l > -50)
+                    .write(pt, *now, t, vec![0xf8, 0xff, 0xfe, i as u8])
+                    .unwrap();
+            }
+            seq += 1;
+            let mut all: Vec<&mut Client> = mics.iter_mut().map(|m| &mut m.1).collect();
+            all.push(bob);
+            pump(sfu, &mut all, now, 2);
+        }
+    };
+    let heard = |bob: &Client, name: &str| {
+        let mid = bob_mid(name);
+        bob.frames.iter().filter(|f| f.0 == mid).count()
+    };
+
+    // m0 speaks, the others are silent: after the first check, only m0 is heard.
+    talk(&mut sfu, &mut mics, &mut bob, &mut now, 20, &|i| {
+        if i == 0 {
+            -20
+        } else {
+            -127
+        }
+    });
+    let notices = speaker_notices(&mut sfu);
+    assert_eq!(
+        notices.last(),
+        Some(&(Some("m0".to_string()), vec!["m0".to_string()])),
+        "{notices:?}"
+    );
+    let before: Vec<usize> = (0..6).map(|i| heard(&bob, &format!("m{i}"))).collect();
+    talk(&mut sfu, &mut mics, &mut bob, &mut now, 25, &|i| {
+        if i == 0 {
+            -20
+        } else {
+            -127
+        }
+    });
+    let after: Vec<usize> = (0..6).map(|i| heard(&bob, &format!("m{i}"))).collect();
+    assert!(
+        after[0] >= before[0] + 20,
+        "the speaker is heard: {before:?} → {after:?}"
+    );
+    for i in 1..6 {
+        assert_eq!(
+            after[i], before[i],
+            "silent m{i} is not forwarded: {before:?} → {after:?}"
+        );
+    }
+
+    // m3 starts speaking, 10 dB louder: its very first packets are heard, with no
+    // sequence gap, and it becomes the active speaker while m0 still speaks.
+    let m3_before = heard(&bob, "m3");
+    let last_seq = bob
+        .frames
+        .iter()
+        .rev()
+        .find(|f| f.0 == bob_mid("m3"))
+        .map(|f| f.2);
+    talk(&mut sfu, &mut mics, &mut bob, &mut now, 1, &|i| match i {
+        0 => -20,
+        3 => -10,
+        _ => -127,
+    });
+    assert_eq!(
+        heard(&bob, "m3"),
+        m3_before + 1,
+        "the first loud packet is forwarded at once"
+    );
+    if let Some(last) = last_seq {
+        let first = bob
+            .frames
+            .iter()
+            .rev()
+            .find(|f| f.0 == bob_mid("m3"))
+            .unwrap()
+            .1;
+        assert_eq!(first, last + 1, "no sequence gap across the pause");
+    }
+    talk(&mut sfu, &mut mics, &mut bob, &mut now, 20, &|i| match i {
+        0 => -20,
+        3 => -10,
+        _ => -127,
+    });
+    let notices = speaker_notices(&mut sfu);
+    assert_eq!(
+        notices.last(),
+        Some(&(
+            Some("m3".to_string()),
+            vec!["m0".to_string(), "m3".to_string()]
+        )),
+        "{notices:?}"
+    );
+
+    // m0 falls silent: after the hangover only m3 speaks, and m0 is not forwarded
+    // (nor counted among the loudest, being silent).
+    talk(&mut sfu, &mut mics, &mut bob, &mut now, 100, &|i| {
+        if i == 3 {
+            -10
+        } else {
+            -127
+        }
+    });
+    let notices = speaker_notices(&mut sfu);
+    assert_eq!(
+        notices.last(),
+        Some(&(Some("m3".to_string()), vec!["m3".to_string()])),
+        "{notices:?}"
+    );
+    let m0 = heard(&bob, "m0");
+    talk(&mut sfu, &mut mics, &mut bob, &mut now, 10, &|i| {
+        if i == 3 {
+            -10
+        } else {
+            -127
+        }
+    });
+    assert_eq!(heard(&bob, "m0"), m0, "m0 is silent and not forwarded");
+
+    // Quiet speech below the speaking level is still heard: it is among the loudest.
+    let m5 = heard(&bob, "m5");
+    talk(&mut sfu, &mut mics, &mut bob, &mut now, 30, &|i| match i {
+        3 => -10,
+        5 => -60,
+        _ => -127,
+    });
+    assert!(
+        heard(&bob, "m5") > m5 + 10,
+        "a quiet voice among the loudest is heard"
+    );
+}

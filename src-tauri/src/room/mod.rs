@@ -498,6 +498,9 @@ async fn pump_events(
                     }
                     Some(RoomEvent::Feature { event })
                 }
+                ServerMessage::Speakers { active, speaking } => {
+                    Some(RoomEvent::Speakers { active, speaking })
+                }
                 ServerMessage::Shutdown { reason, .. } => Some(RoomEvent::Notice {
                     message: format!("The room's host is restarting ({reason}); reconnecting…"),
                 }),

@@ -232,6 +232,13 @@ pub enum RoomEvent {
     Feature { event: proto::FeatureEvent },
     /// How far the relay's clock is ahead of this machine's (ms; negative when behind):
     /// the time left on the focus timer is `run.ends_at - (Date.now() + offsetMs)`.
+    /// Who speaks now and the room's active speaker (an identity; `you` is this
+    /// member's), as the relay hears them. Sent when either changes.
+    #[serde(rename_all = "camelCase")]
+    Speakers {
+        active: Option<String>,
+        speaking: Vec<String>,
+    },
     #[serde(rename_all = "camelCase")]
     ClockOffset {
         #[specta(type = i32)]

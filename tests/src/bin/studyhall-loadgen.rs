@@ -86,8 +86,10 @@ enum Command {
         measure: Duration,
     },
     /// The relay's egress (a hosting member's upload) in rooms of each size, cameras on:
-    /// everyone receiving everything, a page of 8 cameras in large tiles, and in small
-    /// tiles with two-layer cameras. One fresh relay per run; prints markdown.
+    /// everyone receiving everything, a page of 8 cameras in large tiles, in small tiles
+    /// with two-layer cameras, the same with only 2 people speaking (the relay forwards
+    /// speech and the loudest microphones), and a lecture with a screen share. One fresh
+    /// relay per run; prints markdown.
     Egress {
         #[arg(long, value_delimiter = ',', default_values_t = [5, 10, 25])]
         participants: Vec<usize>,
@@ -216,10 +218,18 @@ fn main() -> anyhow::Result<()> {
             measure,
         } => {
             println!("{}", Report::EGRESS_HEADER);
-            let views: [(&str, PublishFn); 3] = [
+            let views: [(&str, PublishFn); 5] = [
                 ("everyone (no view)", report::camera_and_audio),
                 ("a page of 8 large tiles", report::paged),
                 ("a page of 8 small tiles, two layers", report::paged_small),
+                (
+                    "a page of 8 small tiles, two layers, 2 speaking",
+                    report::paged_small_two_speak,
+                ),
+                (
+                    "lecture: a 1.5 Mbit/s screen share large, 8 small tiles, 1 speaking",
+                    report::lecture,
+                ),
             ];
             for &n in participants {
                 for (label, publish) in views {

@@ -42,16 +42,22 @@ pub struct Publish {
     /// What the participant shows (its `set_view`, sent after each subscribe offer);
     /// `None`: no view, so it receives everything.
     pub shows: Option<Shows>,
+    /// Whether its audio packets carry a level (RFC 6464): `Some(true)` speech (-20
+    /// dBov, voice bit set), `Some(false)` silence (-127 dBov); `None`: no level.
+    pub speaks: Option<bool>,
 }
 
 /// A view: the first `tiles` cameras of those offered (in the offer's order), each in a
-/// tile of `width`×`height` device pixels.
+/// tile of `width`×`height` device pixels, and any screen share large (1280×720).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shows {
     pub tiles: usize,
     pub width: u32,
     pub height: u32,
 }
+
+/// The tile a shown screen share gets.
+pub const SCREEN_TILE: (u32, u32) = (1280, 720);
 
 impl Shows {
     /// The `set_view` for an offer's `tracks`.
@@ -65,6 +71,16 @@ impl Shows {
                 width: self.width,
                 height: self.height,
             })
+            .chain(
+                tracks
+                    .iter()
+                    .filter(|t| t.source == TrackSource::Screen)
+                    .map(|t| TileView {
+                        mid: t.mid.clone(),
+                        width: SCREEN_TILE.0,
+                        height: SCREEN_TILE.1,
+                    }),
+            )
             .collect();
         ClientMessage::SetView { tracks }
     }
@@ -78,6 +94,7 @@ impl Publish {
         slowdown: 1,
         small_kbps: None,
         shows: None,
+        speaks: None,
     };
 }
 
@@ -282,6 +299,8 @@ struct Sender {
     seq: u64,
     keyframe_due: bool,
     video: bool,
+    /// Audio: the level its packets carry (see [`Publish::speaks`]).
+    speaks: Option<bool>,
 }
 
 /// Run one participant until `until`; it joins `room` on `url` with `token`.
@@ -375,6 +394,7 @@ impl Media {
                     seq: 0,
                     keyframe_due: true,
                     video,
+                    speaks: publish.speaks,
                 });
             };
             if let Some(kbps) = publish.camera_kbps {
@@ -590,7 +610,14 @@ pub async fn media_loop(
                     } else {
                         MediaTime::new(s.seq * 960, Frequency::FORTY_EIGHT_KHZ)
                     };
-                    if let Some(writer) = publisher.rtc.writer(s.mid) {
+                    if let Some(mut writer) = publisher.rtc.writer(s.mid) {
+                        if let (false, Some(speaks)) = (s.video, s.speaks) {
+                            writer = if speaks {
+                                writer.audio_level(-20, true)
+                            } else {
+                                writer.audio_level(-127, false)
+                            };
+                        }
                         let _ = writer.write(pt, now, rtp_time, data);
                     }
                     pub_touched = true;

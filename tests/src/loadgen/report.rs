@@ -61,6 +61,25 @@ pub fn paged_small(i: usize) -> Publish {
     }
 }
 
+/// [`paged_small`], and only participants 0 and 1 speak: every microphone's packets carry
+/// their level (RFC 6464), the others' silence, as a room of 25 mostly is.
+pub fn paged_small_two_speak(i: usize) -> Publish {
+    Publish {
+        speaks: Some(i < 2),
+        ..paged_small(i)
+    }
+}
+
+/// A lecture: participant 0 presents (a screen share at 1.5 Mbit/s and the only voice);
+/// everyone shows the screen large and a page of 8 small cameras (two layers).
+pub fn lecture(i: usize) -> Publish {
+    Publish {
+        screen_kbps: (i == 0).then_some(1500),
+        speaks: Some(i == 0),
+        ..paged_small(i)
+    }
+}
+
 /// Participant 0 shares a screen (1.5 Mbit/s) too.
 pub fn with_screen_share(i: usize) -> Publish {
     Publish {
@@ -119,6 +138,23 @@ pub struct Report {
     /// (subscriber, publisher, track) with media sent but none of it received, over the
     /// whole run: whether everyone got everyone, whatever the rate.
     pub silent_pairs: Vec<(u32, u32, u8)>,
+    /// With views: the tiles participants show (a page of cameras, and screen shares),
+    /// and how many of them got at least 90% of their frames complete in the window.
+    pub tiles_shown: u64,
+    pub tiles_decoding: u64,
+}
+
+/// Whether `sub` got at least 90% of the frames `publisher` sent in the window on any of
+/// `tracks` (the layers of one source).
+fn decodes(sub: &ParticipantStats, publisher: &ParticipantStats, tracks: &[u8]) -> bool {
+    tracks.iter().any(|&t| {
+        let sent = publisher.sent_in_window[t as usize];
+        sent > 0
+            && sub
+                .received
+                .get(&(publisher.index, t))
+                .is_some_and(|r| r.frames_in_window * 10 >= sent * 9)
+    })
 }
 
 /// The system a run loads.
@@ -253,6 +289,15 @@ pub fn summarize(scenario: &Scenario, stats: &[ParticipantStats]) -> Report {
                 }
             }
         }
+        if let Some(shows) = (scenario.publish)(sub.index as usize).shows {
+            let others = || stats.iter().filter(|p| p.index != sub.index);
+            let cameras = others().filter(|p| p.sent_total[0] > 0).count();
+            let screens = others().filter(|p| p.sent_total[2] > 0).count();
+            report.tiles_shown += (shows.tiles.min(cameras) + screens) as u64;
+            report.tiles_decoding += others()
+                .map(|p| u64::from(decodes(sub, p, &[0, 3])) + u64::from(decodes(sub, p, &[2])))
+                .sum::<u64>();
+        }
         latencies.extend_from_slice(&sub.latencies_us);
         // The first participant waits for someone to publish; the others join a room
         // with media in it.
@@ -287,13 +332,18 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
 impl Report {
     /// The header of [`Report::markdown_row`].
     /// The relay's egress (the host's upload, when a member hosts) by kind of view.
-    pub const EGRESS_HEADER: &'static str = "| participants | what each receives | relay egress, media payload (Mbit/s) | per receiver (Mbit/s) | packets/s | relay CPU (% of a core) |\n|---:|---|---:|---:|---:|---:|";
+    pub const EGRESS_HEADER: &'static str = "| participants | what each receives | relay egress, media payload (Mbit/s) | per receiver (Mbit/s) | packets/s | relay CPU (% of a core) | shown tiles decoding |\n|---:|---|---:|---:|---:|---:|---:|";
 
     pub fn egress_row(&self, view: &str) -> String {
         let secs = self.measure.as_secs_f64().max(0.001);
         let mbit = self.egress_bytes as f64 * 8.0 / 1e6 / secs;
+        let tiles = if self.tiles_shown == 0 {
+            "–".to_string()
+        } else {
+            format!("{} of {}", self.tiles_decoding, self.tiles_shown)
+        };
         format!(
-            "| {} | {view} | {mbit:.1} | {:.2} | {:.0} | {:.0} |",
+            "| {} | {view} | {mbit:.1} | {:.2} | {:.0} | {:.0} | {tiles} |",
             self.participants,
             mbit / self.participants.max(1) as f64,
             self.egress_packets as f64 / secs,
