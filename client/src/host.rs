@@ -28,6 +28,8 @@ pub enum HostError {
     NotReady(Duration),
     #[error("{RELAY_BINARY} token failed: {0}")]
     Token(String),
+    #[error("cannot read the relay's upload: {0}")]
+    Metrics(String),
 }
 
 /// Where to look for the relay: beside this executable (installed app, `target/<profile>`
@@ -72,6 +74,58 @@ pub struct HostOptions {
     pub media_port: u16,
     /// Where the relay keeps chat and its secret.
     pub data_dir: PathBuf,
+    /// The media upload the relay keeps within (kbit/s; see the relay's
+    /// `upload_budget_kbps`); `None`: no budget.
+    pub upload_budget_kbps: Option<u64>,
+}
+
+/// A member's laptop hosting a room of 25 is asked to upload no more than this (kbit/s):
+/// what a good home or campus uplink carries, with some left for everything else.
+pub const DEFAULT_UPLOAD_BUDGET_KBPS: u64 = 25_000;
+
+/// What the hosted relay uploads now, from its `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct HostUpload {
+    /// Bits per second, over about the last second.
+    pub bits_per_second: u64,
+    /// The budget, bits per second (0: none).
+    pub budget_bits_per_second: u64,
+    /// How far the budget has turned video down (0: not at all; up to 5).
+    pub step: u64,
+}
+
+impl HostUpload {
+    /// Ask the relay serving at `addr` (its `/metrics`).
+    pub async fn fetch(addr: SocketAddr) -> Result<HostUpload, HostError> {
+        let url = format!("http://{addr}/metrics");
+        let text = async {
+            reqwest::Client::new()
+                .get(&url)
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await?
+                .error_for_status()?
+                .text()
+                .await
+        }
+        .await
+        .map_err(|e| HostError::Metrics(e.to_string()))?;
+        HostUpload::from_metrics(&text)
+            .ok_or_else(|| HostError::Metrics("the relay's metrics have no upload gauges".into()))
+    }
+
+    /// Read the gauges out of a `/metrics` text.
+    pub fn from_metrics(text: &str) -> Option<HostUpload> {
+        let gauge = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        };
+        Some(HostUpload {
+            bits_per_second: gauge("studyhall_media_upload_bits_per_second")?,
+            budget_bits_per_second: gauge("studyhall_media_upload_budget_bits_per_second")?,
+            step: gauge("studyhall_media_budget_step")?,
+        })
+    }
 }
 
 /// A relay running as our child process.
@@ -101,6 +155,9 @@ impl HostedRelay {
             if key.starts_with("STUDYHALL_") {
                 cmd.env_remove(key);
             }
+        }
+        if let Some(kbps) = options.upload_budget_kbps {
+            cmd.env("STUDYHALL_UPLOAD_BUDGET_KBPS", kbps.to_string());
         }
         cmd.arg("serve")
             .arg("--listen")
@@ -206,6 +263,11 @@ impl HostedRelay {
             ));
         }
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// What the relay uploads now, and its budget.
+    pub async fn upload(&self) -> Result<HostUpload, HostError> {
+        HostUpload::fetch(self.addr).await
     }
 
     /// Whether the relay process is still running.

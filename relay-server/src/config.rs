@@ -115,6 +115,9 @@ pub struct Config {
     pub uploads_at_once: u32,
     /// Most study groups this relay (or cluster) keeps; 0 turns creating groups off.
     pub max_groups: u64,
+    /// The media upload this relay keeps within, in kbit/s (a hosting member's uplink);
+    /// past it, video is turned down least important first. 0: no budget.
+    pub upload_budget_kbps: u64,
     /// Cluster mode: the HTTP address other nodes fetch this node's files from (default
     /// `http://<listen>`, with 127.0.0.1 for an unspecified address).
     pub internal_url: Option<String>,
@@ -194,6 +197,7 @@ impl Default for Config {
             room_materials_quota_bytes: studyhall_protocol::materials::DEFAULT_ROOM_QUOTA_BYTES,
             uploads_at_once: studyhall_protocol::materials::DEFAULT_UPLOADS_AT_ONCE,
             max_groups: 10_000,
+            upload_budget_kbps: 0,
             internal_url: None,
         }
     }
@@ -248,6 +252,7 @@ pub struct ConfigLayer {
     pub room_materials_quota_bytes: Option<u64>,
     pub uploads_at_once: Option<u32>,
     pub max_groups: Option<u64>,
+    pub upload_budget_kbps: Option<u64>,
     pub internal_url: Option<String>,
 }
 
@@ -365,6 +370,7 @@ impl ConfigLayer {
             room_materials_quota_bytes,
             uploads_at_once,
             max_groups,
+            upload_budget_kbps,
             internal_url,
         )
     }
@@ -405,6 +411,7 @@ impl Config {
             room_materials_quota_bytes,
             uploads_at_once,
             max_groups,
+            upload_budget_kbps,
         );
         for (slot, value) in [
             (&mut self.redis_url, layer.redis_url),

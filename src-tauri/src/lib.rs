@@ -154,6 +154,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             room::commands::media_endpoint,
             hosting::commands::host_room,
             hosting::commands::stop_hosting,
+            hosting::commands::host_upload,
             room::commands::parse_invite,
             room::commands::take_launch_invite,
             room::commands::join_room,

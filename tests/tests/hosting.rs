@@ -15,6 +15,7 @@ fn options(dir: &std::path::Path) -> HostOptions {
         port: 0,
         media_port: 0,
         data_dir: dir.to_path_buf(),
+        upload_budget_kbps: Some(1_234),
     }
 }
 
@@ -25,6 +26,10 @@ async fn host_a_room_then_end_it() {
         .await
         .expect("the relay starts");
     assert_ne!(host.addr().port(), 0);
+    // The hosted relay keeps the upload budget it was given, and reports its upload.
+    let upload = host.upload().await.expect("the relay's upload");
+    assert_eq!(upload.budget_bits_per_second, 1_234_000);
+    assert_eq!(upload.step, 0, "nothing turned down in an empty room");
     let token = host
         .token("study-group", "ada", "Ada", true, Duration::from_secs(3600))
         .await

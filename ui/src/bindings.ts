@@ -32,6 +32,11 @@ export const commands = {
 	hostRoom: (title: string) => typedError<Invite, AppError>(__TAURI_INVOKE("host_room", { title })),
 	/**  End the hosted room for everyone and stop the relay. */
 	stopHosting: () => typedError<null, AppError>(__TAURI_INVOKE("stop_hosting")),
+	/**
+	 *  What the room hosted on this machine uploads now, and its budget; `null` when not
+	 *  hosting. The UI asks every few seconds while the host is in the room.
+	 */
+	hostUpload: () => typedError<HostUpload | null, AppError>(__TAURI_INVOKE("host_upload")),
 	/**  Check an invite link or code without joining. */
 	parseInvite: (text: string) => typedError<InviteTarget, AppError>(__TAURI_INVOKE("parse_invite", { text })),
 	/**
@@ -819,6 +824,16 @@ export type HandRequest =
 { type: "lower_hand_of"; identity: string } | 
 /**  Lower every hand. Needs the `host` grant. */
 { type: "lower_all_hands" };
+
+/**  What the room hosted on this machine uploads now. */
+export type HostUpload = {
+	/**  Bits per second, over about the last second. */
+	bitsPerSecond: number,
+	/**  The upload budget, bits per second (0: none). */
+	budgetBitsPerSecond: number,
+	/**  How far the budget has turned video down: 0 not at all, up to 5. */
+	step: number,
+};
 
 /**  What an import added and what it left out. */
 export type ImportReport = {
@@ -1675,8 +1690,10 @@ export type RoomEvent_Deserialize = { type: "participantJoined"; participant: Pa
 /**
  *  How far the relay's clock is ahead of this machine's (ms; negative when behind):
  *  the time left on the focus timer is `run.ends_at - (Date.now() + offsetMs)`.
+ *  Who speaks now and the room's active speaker (an identity; `you` is this
+ *  member's), as the relay hears them. Sent when either changes.
  */
-{ type: "clockOffset"; offsetMs: number };
+{ type: "speakers"; active?: string | null; speaking: string[] } | { type: "clockOffset"; offsetMs: number };
 
 /**  Something happened in the room. */
 export type RoomEvent_Serialize = { type: "participantJoined"; participant: Participant } | { type: "participantLeft"; identity: string; reason: string } | { type: "participantUpdated"; participant: Participant } | { type: "chatMessage"; message: ChatMessage_Serialize } | { type: "chatDeleted"; seq: number } | { type: "connection"; state: ConnectionState; message: string | null } | 
@@ -1687,8 +1704,10 @@ export type RoomEvent_Serialize = { type: "participantJoined"; participant: Part
 /**
  *  How far the relay's clock is ahead of this machine's (ms; negative when behind):
  *  the time left on the focus timer is `run.ends_at - (Date.now() + offsetMs)`.
+ *  Who speaks now and the room's active speaker (an identity; `you` is this
+ *  member's), as the relay hears them. Sent when either changes.
  */
-{ type: "clockOffset"; offsetMs: number };
+{ type: "speakers"; active: string | null; speaking: string[] } | { type: "clockOffset"; offsetMs: number };
 
 /**  Whether a room is run as a study room or a lecture. */
 export type RoomMode = 

@@ -130,6 +130,7 @@ async fn metrics(State(relay): State<Relay>) -> Response {
     let mut text = relay.metrics.render(rooms, participants);
     let (publishers, subscribers, tracks) = relay.sfu.counts().await;
     let (publishers, subscribers, tracks) = (publishers as u64, subscribers as u64, tracks as u64);
+    let (upload, budget_level, budget) = relay.sfu.upload().await;
     let heap = crate::memory::heap();
     let memory = [
         heap.map(|h| {
@@ -167,6 +168,21 @@ async fn metrics(State(relay): State<Relay>) -> Response {
             "studyhall_media_tracks",
             "Tracks published into the SFU.",
             tracks,
+        ),
+        (
+            "studyhall_media_upload_bits_per_second",
+            "What the SFU sends, in bits per second with IP and UDP headers, over about the last second.",
+            upload,
+        ),
+        (
+            "studyhall_media_upload_budget_bits_per_second",
+            "The upload budget (upload_budget_kbps), in bits per second; 0: none.",
+            budget.unwrap_or(0),
+        ),
+        (
+            "studyhall_media_budget_step",
+            "How far the upload budget has turned video down: 0 not at all, up to 5 (see operations.md).",
+            u64::from(budget_level),
         ),
     ]
     .into_iter()

@@ -6,6 +6,7 @@
 
 use str0m::rtp::Vp8Descriptor;
 
+use super::budget::{self, Class};
 use super::rewrite::{self, Incoming, Rewriter};
 use super::*;
 
@@ -27,16 +28,36 @@ pub(super) fn layer_of(index: rewrite::Layer) -> Layer {
 }
 
 /// The layer a subscriber's m-line should get now, if any: nothing while the source is
-/// off or the tile hidden; the small layer for a small tile when the publisher sends one.
-pub(super) fn wanted_layer(out: &TrackOut, enabled: bool, has_small: bool) -> Option<Layer> {
+/// off or the tile hidden; the small layer for a small tile when the publisher sends one;
+/// less when the upload budget is tight (`level`, with the room's active speaker).
+pub(super) fn wanted_layer(
+    out: &TrackOut,
+    enabled: bool,
+    has_small: bool,
+    level: u8,
+    active: Option<&str>,
+) -> Option<Layer> {
     if !enabled || (out.kind == MediaKind::Video && !out.visible) {
         return None;
     }
-    Some(if out.small && has_small {
+    let wanted = Some(if out.small && has_small {
         Layer::Small
     } else {
         Layer::Full
-    })
+    });
+    if out.kind != MediaKind::Video || level == 0 {
+        return wanted;
+    }
+    let class = if out.source == TrackSource::Screen {
+        Class::Screen
+    } else if active == Some(out.identity.as_str()) {
+        Class::Speaker
+    } else if !out.small {
+        Class::Large
+    } else {
+        Class::Rest
+    };
+    budget::squeeze(class, level, wanted, has_small)
 }
 
 /// Ticks per second of a track's RTP timestamps.
@@ -118,6 +139,14 @@ impl Sfu {
         let Some(subs) = self.subscribers.get(&p.group) else {
             return;
         };
+        let level = self.budget.level();
+        let active = if level > 0 && video {
+            self.speakers
+                .get(&p.group)
+                .and_then(|t| t.active.as_deref())
+        } else {
+            None
+        };
         // Layers some subscriber waits for a keyframe of.
         let mut wants_keyframe = [false; 2];
         for &sub in subs {
@@ -142,7 +171,7 @@ impl Sfu {
                     None => continue,
                 },
             };
-            let wanted = wanted_layer(out, enabled, has_small);
+            let wanted = wanted_layer(out, enabled, has_small, level, active);
             out.rewriter.set_target(wanted.map(index_of));
             let Some(to) = out.rewriter.rewrite(incoming) else {
                 if let Some(w) = wanted.filter(|_| out.rewriter.needs_keyframe()) {

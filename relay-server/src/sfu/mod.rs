@@ -13,6 +13,7 @@
 //! A panic or error inside one peer's `Rtc` drops that peer only: its tracks are removed
 //! from everyone, and its participant is told (`MediaFailed`).
 
+pub mod budget;
 mod forward;
 mod negotiate;
 mod rewrite;
@@ -264,6 +265,8 @@ pub struct Sfu {
     layers_checked: Option<Instant>,
     /// What each room was last told about its speakers.
     speakers: HashMap<String, speakers::Told>,
+    /// The upload and its budget.
+    budget: budget::Budget,
 }
 
 /// How often publishers are told which of their tracks anyone receives (at most).
@@ -355,6 +358,7 @@ impl Sfu {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             layers_checked: None,
             speakers: HashMap::new(),
+            budget: budget::Budget::new(None),
         }
     }
 
@@ -363,6 +367,18 @@ impl Sfu {
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
+    }
+
+    /// Keep the upload within `bits_per_second` (see [`budget`]); `None` or 0: no budget.
+    pub fn with_upload_budget(mut self, bits_per_second: Option<u64>) -> Self {
+        self.budget = budget::Budget::new(bits_per_second);
+        self
+    }
+
+    /// The upload (bits per second, smoothed over about a second), the budget's step
+    /// (0: nothing turned down) and the budget.
+    pub fn upload(&self) -> (u64, u8, Option<u64>) {
+        (self.budget.rate(), self.budget.level(), self.budget.limit())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -527,6 +543,7 @@ impl Sfu {
             .is_none_or(|t| now >= t + LAYER_CHECK_INTERVAL)
         {
             self.layers_checked = Some(now);
+            self.budget.check(now);
             self.tell_layers();
             self.check_speakers(now);
         }
@@ -676,6 +693,7 @@ impl Sfu {
                     Some(Output::Transmit(t)) => {
                         let mut buf = self.spare.pop().unwrap_or_default();
                         buf.extend_from_slice(&t.contents);
+                        self.budget.sent(buf.len());
                         self.transmits.push_back((t.destination, buf));
                     }
                     Some(Output::Event(e)) => events.push(e),

@@ -55,6 +55,9 @@ enum Command {
     Counts {
         reply: oneshot::Sender<(usize, usize, usize)>,
     },
+    Upload {
+        reply: oneshot::Sender<(u64, u8, Option<u64>)>,
+    },
 }
 
 /// How signaling talks to the media task. Cheap to clone.
@@ -195,6 +198,16 @@ impl SfuHandle {
         }
         rx.await.unwrap_or((0, 0, 0))
     }
+
+    /// The media upload (bits per second), the budget's step and the budget (see
+    /// [`super::budget`]).
+    pub async fn upload(&self) -> (u64, u8, Option<u64>) {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Command::Upload { reply }).await.is_err() {
+            return (0, 0, None);
+        }
+        rx.await.unwrap_or((0, 0, None))
+    }
 }
 
 /// A handle with no media task behind it, for the session's tests: each command is
@@ -273,6 +286,10 @@ impl SfuRecording {
                     let _ = reply.send((0, 0, 0));
                     "counts".into()
                 }
+                Command::Upload { reply } => {
+                    let _ = reply.send((0, 0, None));
+                    "upload".into()
+                }
             });
         }
         out
@@ -286,12 +303,15 @@ pub fn spawn(
     socket: UdpSocket,
     advertised: Option<SocketAddr>,
     connect_timeout: std::time::Duration,
+    upload_budget_bps: Option<u64>,
 ) -> std::io::Result<(SfuHandle, mpsc::UnboundedReceiver<Notice>)> {
     let local = advertised.unwrap_or(socket.local_addr()?);
     let (tx, rx) = mpsc::channel(1024);
     let (notices_tx, notices_rx) = mpsc::unbounded_channel();
     info!(%local, "media relay (SFU) listening on UDP");
-    let sfu = Sfu::new(local).with_connect_timeout(connect_timeout);
+    let sfu = Sfu::new(local)
+        .with_connect_timeout(connect_timeout)
+        .with_upload_budget(upload_budget_bps);
     tokio::spawn(run(socket, sfu, rx, notices_tx));
     Ok((SfuHandle { tx, local }, notices_rx))
 }
@@ -419,6 +439,9 @@ fn apply(sfu: &mut Sfu, command: Command) {
         }
         Command::Counts { reply } => {
             let _ = reply.send(sfu.counts());
+        }
+        Command::Upload { reply } => {
+            let _ = reply.send(sfu.upload());
         }
     }
 }

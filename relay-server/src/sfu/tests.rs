@@ -1080,3 +1080,107 @@ fn in_a_room_of_many_microphones_only_speech_and_the_loudest_are_forwarded_and_t
         "a quiet voice among the loudest is heard"
     );
 }
+
+#[test]
+fn over_the_upload_budget_video_steps_down_at_keyframes_and_back_up_when_calm() {
+    let mut now = Instant::now();
+    // 100 kbit/s: the full layer (about 200) and the small one (about 110) are both
+    // over it.
+    let mut sfu = Sfu::new(RELAY.parse().unwrap()).with_upload_budget(Some(100_000));
+    let mut ada = Client::new(now, "10.0.0.2:5000");
+    let mut bob = Client::new(now, "10.0.0.3:5000");
+    sfu.join(now, "r", "ada", 1, true);
+    sfu.join(now, "r", "bob", 1, true);
+    let (sdp, full, small, pending) = ada.publish_two_layers();
+    let track = |mid: Mid, layer| PublishedTrack {
+        mid: mid.to_string(),
+        source: TrackSource::Camera,
+        layer,
+    };
+    let tracks = [track(full, Layer::Full), track(small, Layer::Small)];
+    let answer = sfu.publish(now, "r", "ada", 1, &sdp, &tracks).unwrap();
+    ada.rtc
+        .sdp_api()
+        .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap())
+        .unwrap();
+    let Some(Notice::SubscribeOffer { sdp, .. }) = sfu.poll_notice() else {
+        panic!("bob is offered ada's camera")
+    };
+    let answer = bob.answer(&sdp);
+    sfu.subscribe_answer(now, "r", "bob", 1, &answer).unwrap();
+    pump(&mut sfu, &mut [&mut ada, &mut bob], &mut now, 100);
+    assert!(ada.connected && bob.connected);
+    let pt = ada
+        .rtc
+        .writer(full)
+        .unwrap()
+        .payload_params()
+        .next()
+        .unwrap()
+        .pt();
+    const FULL: u8 = 0xF0;
+    const SMALL: u8 = 0x5A;
+    // 25 frames a second on both layers (1000 and 550 bytes), a keyframe every 10th;
+    // what bob got in each second, and the budget's step at its end.
+    let mut frame = 0u32;
+    let mut second = |sfu: &mut Sfu, ada: &mut Client, bob: &mut Client, now: &mut Instant| {
+        let start = bob.frames.len();
+        for _ in 0..25 {
+            for (mid, layer, bytes) in [(full, FULL, 1000), (small, SMALL, 550)] {
+                let first = if frame % 10 == 0 { 0x10 } else { 0x11 };
+                let t = str0m::media::MediaTime::from_90khz(u64::from(frame) * 3600);
+                let mut data = vec![first, 0x02, 0x00, 0x9d, 0x01, 0x2a];
+                data.resize(bytes - 1, 0x33);
+                data.push(layer);
+                ada.rtc
+                    .writer(mid)
+                    .unwrap()
+                    .write(pt, *now, t, data)
+                    .unwrap();
+            }
+            frame += 1;
+            pump(sfu, &mut [&mut *ada, &mut *bob], now, 4);
+        }
+        let got: Vec<u8> = bob.frames[start..].iter().map(|f| f.4).collect();
+        (got, sfu.upload().1)
+    };
+    let mut seconds = Vec::new();
+    for _ in 0..30 {
+        seconds.push(second(&mut sfu, &mut ada, &mut bob, &mut now));
+    }
+    let summary: Vec<(usize, usize, u8)> = seconds
+        .iter()
+        .map(|(got, level)| {
+            let full = got.iter().filter(|l| **l == FULL).count();
+            (full, got.len() - full, *level)
+        })
+        .collect();
+    // First the full layer; over the budget, a camera shown large (no view) goes to the
+    // small layer (step 2), then is paused (step 4).
+    assert!(summary[0].0 > 0, "{summary:?}");
+    let small_at = summary.iter().position(|s| s.0 == 0 && s.1 > 0);
+    let paused_at = summary.iter().position(|s| s.0 + s.1 == 0);
+    let (Some(small_at), Some(paused_at)) = (small_at, paused_at) else {
+        panic!("steps down to the small layer, then to nothing: {summary:?}")
+    };
+    assert!(small_at < paused_at, "{summary:?}");
+    assert!(summary[paused_at].2 >= 4, "{summary:?}");
+    // Calm while paused: a step back up to the small layer, no sooner than 5 s after.
+    let back = summary[paused_at..]
+        .iter()
+        .position(|s| s.1 > 0)
+        .unwrap_or_else(|| panic!("it steps back up when calm: {summary:?}"));
+    assert!(back >= 5, "{summary:?}");
+    // Every switch was clean: bob's stream numbers on with no gap.
+    for w in bob.frames.windows(2) {
+        assert_eq!(
+            w[1].1,
+            w[0].2 + 1,
+            "a gap in bob's stream: {:?}",
+            &bob.frames
+        );
+    }
+    // Nobody gets the full layer any more: ada is told so.
+    let told = told_layers(&mut sfu, "ada").expect("ada is told which layers are received");
+    assert!(told.contains(&(full.to_string(), false)), "{told:?}");
+}

@@ -215,6 +215,7 @@ impl Groups {
             port,
             media_port: 0,
             data_dir: self.dir.join("group-relay"),
+            upload_budget_kbps: Some(studyhall_client::host::DEFAULT_UPLOAD_BUDGET_KBPS),
         };
         let relay = match HostedRelay::start(options(kept.port)).await {
             Ok(relay) => relay,

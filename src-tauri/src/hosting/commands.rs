@@ -17,6 +17,16 @@ pub async fn host_room(
     super::host(&state, &title, &name).await
 }
 
+/// What the room hosted on this machine uploads now, and its budget; `null` when not
+/// hosting. The UI asks every few seconds while the host is in the room.
+#[tauri::command]
+#[specta::specta]
+pub async fn host_upload(
+    state: State<'_, RoomContext>,
+) -> Result<Option<super::HostUpload>, AppError> {
+    super::host_upload(&state).await
+}
+
 /// End the hosted room for everyone and stop the relay.
 #[tauri::command]
 #[specta::specta]

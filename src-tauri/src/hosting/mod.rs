@@ -80,6 +80,7 @@ pub async fn host(state: &RoomContext, title: &str, host_name: &str) -> Result<I
         port,
         media_port: 0,
         data_dir: state.data_dir.join("hosted-relay"),
+        upload_budget_kbps: Some(studyhall_client::host::DEFAULT_UPLOAD_BUDGET_KBPS),
     };
     let relay = match &again {
         // Its old port may be taken by now: then any port (guests rejoin by invite).
@@ -143,6 +144,42 @@ pub async fn host(state: &RoomContext, title: &str, host_name: &str) -> Result<I
         title: title.to_string(),
     });
     Ok(invite)
+}
+
+/// What the room hosted on this machine uploads now.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct HostUpload {
+    /// Bits per second, over about the last second.
+    #[specta(type = u32)]
+    pub bits_per_second: f64,
+    /// The upload budget, bits per second (0: none).
+    #[specta(type = u32)]
+    pub budget_bits_per_second: f64,
+    /// How far the budget has turned video down: 0 not at all, up to 5.
+    pub step: u8,
+}
+
+/// The hosted room's upload, or `None` when this machine hosts nothing.
+pub async fn host_upload(state: &RoomContext) -> Result<Option<HostUpload>, AppError> {
+    // Asked without holding the room's lock: the relay may take a moment to answer.
+    let addr = match &state.live.lock().await.hosting {
+        Some(hosting) => hosting.relay.addr(),
+        None => return Ok(None),
+    };
+    let upload = studyhall_client::host::HostUpload::fetch(addr)
+        .await
+        .map_err(|e| {
+            AppError::new(
+                AppErrorKind::HostingFailed,
+                format!("Cannot read this room's upload: {e}"),
+            )
+        })?;
+    Ok(Some(HostUpload {
+        bits_per_second: upload.bits_per_second as f64,
+        budget_bits_per_second: upload.budget_bits_per_second as f64,
+        step: upload.step.min(u64::from(u8::MAX)) as u8,
+    }))
 }
 
 /// End the hosted room: leave it, then stop the relay (it tells everyone).
