@@ -90,8 +90,10 @@ pub struct HostUpload {
     pub bits_per_second: u64,
     /// The budget, bits per second (0: none).
     pub budget_bits_per_second: u64,
-    /// How far the budget has turned video down (0: not at all; up to 5).
-    pub step: u64,
+    /// Video tiles the budget sends at the small layer where the viewer wants the full
+    /// one, and tiles on screen it pauses.
+    pub held_small: u64,
+    pub paused: u64,
 }
 
 impl HostUpload {
@@ -123,7 +125,8 @@ impl HostUpload {
         Some(HostUpload {
             bits_per_second: gauge("studyhall_media_upload_bits_per_second")?,
             budget_bits_per_second: gauge("studyhall_media_upload_budget_bits_per_second")?,
-            step: gauge("studyhall_media_budget_step")?,
+            held_small: gauge("studyhall_media_budget_held_small")?,
+            paused: gauge("studyhall_media_budget_paused")?,
         })
     }
 }

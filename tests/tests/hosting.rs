@@ -29,7 +29,11 @@ async fn host_a_room_then_end_it() {
     // The hosted relay keeps the upload budget it was given, and reports its upload.
     let upload = host.upload().await.expect("the relay's upload");
     assert_eq!(upload.budget_bits_per_second, 1_234_000);
-    assert_eq!(upload.step, 0, "nothing turned down in an empty room");
+    assert_eq!(
+        (upload.held_small, upload.paused),
+        (0, 0),
+        "nothing turned down in an empty room"
+    );
     let token = host
         .token("study-group", "ada", "Ada", true, Duration::from_secs(3600))
         .await

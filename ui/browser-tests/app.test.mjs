@@ -53,6 +53,16 @@ describe('start and host', () => {
     assert.equal(await t.text('room-title'), 'Finals week');
     await waitVisible(t.id('tile-self').getByTestId('host-badge'));
     await waitVisible(t.id('tile-bob-2'));
+    // The host sees what the room uploads, and when video was turned down for it.
+    await eventually(async () => assert.equal(await t.text('host-upload-rate'), 'Your upload: 4.2 of 25 Mbit/s'));
+    assert.equal(await t.id('host-upload-note').count(), 0);
+    await t.page.evaluate(() => (window.__fake.state.hostUpload = { bitsPerSecond: 24_800_000, budgetBitsPerSecond: 25_000_000, step: 3 }));
+    await eventually(
+      async () => assert.equal(await t.text('host-upload-note'), 'video turned down to stay within your upload'),
+      8000, // the next ask, 3 s on
+    );
+    assert.equal(await t.text('host-upload-rate'), 'Your upload: 24.8 of 25 Mbit/s');
+    assert.match(await t.id('host-upload-note').getAttribute('title'), /paused/);
     // The test tone has nothing to suppress: the room's switch says so.
     await t.id('mic-settings').click();
     await waitVisible(t.id('mic-settings-panel'));
@@ -290,6 +300,12 @@ describe('room', () => {
     await t.emit('media-status', mediaStatus({ levels: [{ key: 'carol-3', level: 0.4 }, { key: 'self', level: 0.01 }] }));
     await eventually(async () => assert.equal(await t.id('tile-carol-3').getAttribute('data-speaking'), 'true'));
     assert.equal(await t.id('tile-self').getAttribute('data-speaking'), 'false');
+    // Once the relay says who speaks, it decides: us active, Carol speaking too.
+    await t.emit('room-event', { type: 'speakers', active: 'me-1', speaking: ['carol-3', 'me-1'] });
+    await eventually(async () => assert.equal(await t.id('tile-self').getAttribute('data-speaking'), 'true'));
+    assert.equal(await t.id('tile-carol-3').getAttribute('data-speaking'), 'false');
+    assert.equal(await t.id('tile-carol-3').getAttribute('data-talking'), 'true');
+    assert.equal(await t.id('tile-bob-2').getAttribute('data-talking'), 'false');
 
     await t.emit('room-event', { type: 'notice', message: 'The host is recording notes.' });
     await eventually(async () => assert.match(await t.text('toast'), /recording notes/));

@@ -31,7 +31,8 @@
 // by_name, voters, state}), pinned (a question's id); for polls: pollDrafts, polls (see
 // fake-polls.js); for materials: materials, files, picks, saveDir, transferSteps,
 // transferStepMs (see fake-materials.js); for study groups: groups, blocks, hidden,
-// importReport, calendarExport (see fake-groups.js).
+// importReport, calendarExport (see fake-groups.js); hostUpload (what `host_upload`
+// answers while hosting; a test may change `state.hostUpload`).
 //
 // Its answers are built by the fixtures the vitest mock uses too (ui/src/test/fixtures.js),
 // which the test server serves at /__test__/fixtures.js: this script is a classic script,
@@ -112,6 +113,7 @@
       study: fx.studySummary(config.study || {}),
       exportPath: config.exportPath || '/home/ada/Downloads/studyhall-study-2026-12-05.csv',
       hosting: null,
+      hostUpload: config.hostUpload || { bitsPerSecond: 4_200_000, budgetBitsPerSecond: 25_000_000, step: 0 },
       inRoom: false,
       seq: 100,
       sent: new Map(), // clientMsgId -> stored message
@@ -994,6 +996,7 @@
       state.hosting = null;
       return null;
     },
+    host_upload: () => (state.hosting === null ? null : state.hostUpload),
     parse_invite: ({ text }) => parseInvite(text),
     take_launch_invite: () => {
       const link = state.launchInvite ?? null;

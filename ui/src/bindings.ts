@@ -831,8 +831,12 @@ export type HostUpload = {
 	bitsPerSecond: number,
 	/**  The upload budget, bits per second (0: none). */
 	budgetBitsPerSecond: number,
-	/**  How far the budget has turned video down: 0 not at all, up to 5. */
-	step: number,
+	/**
+	 *  Video tiles the budget sends others smaller than they show them, and tiles on
+	 *  their screens it pauses: 0 and 0 while everything fits.
+	 */
+	heldSmall: number,
+	paused: number,
 };
 
 /**  What an import added and what it left out. */

@@ -11,6 +11,10 @@ use studyhall_protocol::TrackSource;
 /// A gap between decoded frames longer than this counts as a freeze.
 pub const FREEZE_MS: u64 = 500;
 
+/// A gap between decoded video frames longer than this is time frozen (six frames at
+/// 30 fps: anyone watching sees it stop).
+pub const FROZEN_GAP_MS: u64 = 200;
+
 /// How well someone's media reaches this client lately: what the big apps show as a
 /// participant's connection (bars on the tile).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -90,6 +94,9 @@ pub struct ReceivedTrack {
     /// ms from the track's arrival (on_track) to the first decoded frame.
     pub first_frame_ms: Option<u64>,
     pub freezes: u64,
+    /// Time spent frozen, ms: the sum of the gaps between decoded frames longer than
+    /// [`FROZEN_GAP_MS`] (the whole gap counts).
+    pub frozen_ms: u64,
     pub fps: f64,
     /// End-to-end latency (capture → decoded), ms: percentiles of the latest
     /// [`LATENCY_SAMPLES`] frames, and the most ever seen.
@@ -136,8 +143,12 @@ impl ReceivedTrack {
     pub(crate) fn frame_decoded(&mut self, now: Instant) {
         self.frames_decoded += 1;
         if let Some(last) = self.last_frame_at {
-            if now.duration_since(last).as_millis() as u64 > FREEZE_MS {
+            let gap = now.duration_since(last).as_millis() as u64;
+            if gap > FREEZE_MS {
                 self.freezes += 1;
+            }
+            if gap > FROZEN_GAP_MS && self.kind == "video" {
+                self.frozen_ms += gap;
             }
         }
         if self.first_frame_at.is_none() {

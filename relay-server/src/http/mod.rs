@@ -130,7 +130,7 @@ async fn metrics(State(relay): State<Relay>) -> Response {
     let mut text = relay.metrics.render(rooms, participants);
     let (publishers, subscribers, tracks) = relay.sfu.counts().await;
     let (publishers, subscribers, tracks) = (publishers as u64, subscribers as u64, tracks as u64);
-    let (upload, budget_level, budget) = relay.sfu.upload().await;
+    let upload = relay.sfu.upload().await;
     let heap = crate::memory::heap();
     let memory = [
         heap.map(|h| {
@@ -172,17 +172,22 @@ async fn metrics(State(relay): State<Relay>) -> Response {
         (
             "studyhall_media_upload_bits_per_second",
             "What the SFU sends, in bits per second with IP and UDP headers, over about the last second.",
-            upload,
+            upload.bits_per_second,
         ),
         (
             "studyhall_media_upload_budget_bits_per_second",
             "The upload budget (upload_budget_kbps), in bits per second; 0: none.",
-            budget.unwrap_or(0),
+            upload.budget.unwrap_or(0),
         ),
         (
-            "studyhall_media_budget_step",
-            "How far the upload budget has turned video down: 0 not at all, up to 5 (see operations.md).",
-            u64::from(budget_level),
+            "studyhall_media_budget_held_small",
+            "Video tiles the upload budget sends at the small layer where the viewer wants the full one.",
+            upload.held_small,
+        ),
+        (
+            "studyhall_media_budget_paused",
+            "Video tiles on screen that the upload budget pauses.",
+            upload.paused,
         ),
     ]
     .into_iter()

@@ -6,7 +6,7 @@
 
 use str0m::rtp::Vp8Descriptor;
 
-use super::budget::{self, Class};
+use super::budget;
 use super::rewrite::{self, Incoming, Rewriter};
 use super::*;
 
@@ -27,37 +27,24 @@ pub(super) fn layer_of(index: rewrite::Layer) -> Layer {
     }
 }
 
-/// The layer a subscriber's m-line should get now, if any: nothing while the source is
-/// off or the tile hidden; the small layer for a small tile when the publisher sends one;
-/// less when the upload budget is tight (`level`, with the room's active speaker).
-pub(super) fn wanted_layer(
-    out: &TrackOut,
-    enabled: bool,
-    has_small: bool,
-    level: u8,
-    active: Option<&str>,
-) -> Option<Layer> {
+/// The layer a subscriber's view wants on its m-line now, if any: nothing while the
+/// source is off or the tile hidden; the small layer for a small tile when the publisher
+/// sends one.
+pub(super) fn wanted_layer(out: &TrackOut, enabled: bool, has_small: bool) -> Option<Layer> {
     if !enabled || (out.kind == MediaKind::Video && !out.visible) {
         return None;
     }
-    let wanted = Some(if out.small && has_small {
+    Some(if out.small && has_small {
         Layer::Small
     } else {
         Layer::Full
-    });
-    if out.kind != MediaKind::Video || level == 0 {
-        return wanted;
-    }
-    let class = if out.source == TrackSource::Screen {
-        Class::Screen
-    } else if active == Some(out.identity.as_str()) {
-        Class::Speaker
-    } else if !out.small {
-        Class::Large
-    } else {
-        Class::Rest
-    };
-    budget::squeeze(class, level, wanted, has_small)
+    })
+}
+
+/// The layer the m-line gets now: what its view wants, within the upload budget's cap.
+pub(super) fn sent_layer(out: &TrackOut, enabled: bool, has_small: bool) -> Option<Layer> {
+    out.cap
+        .apply(wanted_layer(out, enabled, has_small), has_small)
 }
 
 /// Ticks per second of a track's RTP timestamps.
@@ -97,6 +84,7 @@ impl Sfu {
             return;
         };
         let video = track.kind == MediaKind::Video;
+        track.bytes += packet.payload.len() as u64 + budget::PACKET_OVERHEAD;
         if !video {
             let ext = &packet.header.ext_vals;
             track.voice.packet(now, ext.audio_level, ext.voice_activity);
@@ -139,14 +127,6 @@ impl Sfu {
         let Some(subs) = self.subscribers.get(&p.group) else {
             return;
         };
-        let level = self.budget.level();
-        let active = if level > 0 && video {
-            self.speakers
-                .get(&p.group)
-                .and_then(|t| t.active.as_deref())
-        } else {
-            None
-        };
         // Layers some subscriber waits for a keyframe of.
         let mut wants_keyframe = [false; 2];
         for &sub in subs {
@@ -171,7 +151,7 @@ impl Sfu {
                     None => continue,
                 },
             };
-            let wanted = wanted_layer(out, enabled, has_small, level, active);
+            let wanted = sent_layer(out, enabled, has_small);
             out.rewriter.set_target(wanted.map(index_of));
             let Some(to) = out.rewriter.rewrite(incoming) else {
                 if let Some(w) = wanted.filter(|_| out.rewriter.needs_keyframe()) {

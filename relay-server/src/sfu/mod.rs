@@ -119,6 +119,19 @@ pub enum Notice {
     },
 }
 
+/// What the SFU sends, and what its upload budget turns down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Upload {
+    /// Bits per second, with IP and UDP headers, over about the last second.
+    pub bits_per_second: u64,
+    /// The budget, bits per second.
+    pub budget: Option<u64>,
+    /// Subscriber video m-lines sent the small layer where their view wants the full
+    /// one, and paused where it shows them.
+    pub held_small: u64,
+    pub paused: u64,
+}
+
 type PeerId = u64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +149,45 @@ struct TrackIn {
     last_keyframe_request: Option<Instant>,
     /// A microphone's levels: whether it speaks, and whether it is forwarded.
     voice: speakers::Voice,
+    /// Bytes received since the last check (payload and packet headers), and what the
+    /// track cost when it last carried anything (bits per second; see [`budget`]).
+    bytes: u64,
+    rate: Option<f64>,
+}
+
+impl TrackIn {
+    fn new(source: TrackSource, layer: Layer, enabled: bool) -> TrackIn {
+        TrackIn {
+            source,
+            layer,
+            kind: kind_of(source),
+            enabled,
+            last_keyframe_request: None,
+            voice: Default::default(),
+            bytes: 0,
+            rate: None,
+        }
+    }
+
+    /// What forwarding the track to one subscriber costs, bits per second.
+    fn cost(&self) -> f64 {
+        self.rate
+            .unwrap_or_else(|| budget::nominal_cost(self.kind, self.source, self.layer))
+    }
+
+    /// Close a check interval of `secs`: a track that carried anything has a new cost
+    /// (smoothed); a quiet one (paused by dynacast, muted) keeps its last.
+    fn settle(&mut self, secs: f64) {
+        let bytes = std::mem::take(&mut self.bytes);
+        if bytes == 0 || secs <= 0.0 {
+            return;
+        }
+        let now = bytes as f64 * 8.0 / secs;
+        self.rate = Some(match self.rate {
+            Some(r) => r + (now - r) * 0.3,
+            None => now,
+        });
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +228,10 @@ struct TrackOut {
     /// Whether its tile is small enough for the small layer (when the publisher sends
     /// one): see [`view::SMALL_TILE`].
     small: bool,
+    /// The most the upload budget lets it have now, and since when it would let it have
+    /// more (see [`budget`]).
+    cap: budget::Cap,
+    raise_since: Option<Instant>,
 }
 
 impl TrackOut {
@@ -193,6 +249,8 @@ impl TrackOut {
             rewriter: forward::new_rewriter(kind_of(source)),
             visible: true,
             small: false,
+            cap: budget::Cap::Full,
+            raise_since: None,
         }
     }
 }
@@ -375,10 +433,16 @@ impl Sfu {
         self
     }
 
-    /// The upload (bits per second, smoothed over about a second), the budget's step
-    /// (0: nothing turned down) and the budget.
-    pub fn upload(&self) -> (u64, u8, Option<u64>) {
-        (self.budget.rate(), self.budget.level(), self.budget.limit())
+    /// The upload (bits per second, smoothed over about a second), the budget, and the
+    /// subscriber m-lines it holds to the small layer and pauses.
+    pub fn upload(&self) -> Upload {
+        let (small, paused) = self.turned_down();
+        Upload {
+            bits_per_second: self.budget.rate(),
+            budget: self.budget.limit(),
+            held_small: small,
+            paused,
+        }
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -542,10 +606,19 @@ impl Sfu {
             .layers_checked
             .is_none_or(|t| now >= t + LAYER_CHECK_INTERVAL)
         {
+            let secs = self
+                .layers_checked
+                .map_or(0.0, |t| now.saturating_duration_since(t).as_secs_f64());
             self.layers_checked = Some(now);
             self.budget.check(now);
-            self.tell_layers();
+            for p in self.peers.values_mut() {
+                for t in p.tracks_in.values_mut() {
+                    t.settle(secs);
+                }
+            }
             self.check_speakers(now);
+            self.allocate_upload(now);
+            self.tell_layers();
         }
         let due: Vec<PeerId> = self
             .peers

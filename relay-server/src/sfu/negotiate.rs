@@ -70,14 +70,7 @@ impl Sfu {
             if !peer.tracks_in.contains_key(mid) {
                 peer.tracks_in.insert(
                     *mid,
-                    TrackIn {
-                        source: *source,
-                        layer: *layer,
-                        kind: kind_of(*source),
-                        enabled: !disabled.contains(source),
-                        last_keyframe_request: None,
-                        voice: Default::default(),
-                    },
+                    TrackIn::new(*source, *layer, !disabled.contains(source)),
                 );
                 // A small layer feeds the m-lines its full layer has.
                 if *layer == Layer::Full {

@@ -56,7 +56,7 @@ enum Command {
         reply: oneshot::Sender<(usize, usize, usize)>,
     },
     Upload {
-        reply: oneshot::Sender<(u64, u8, Option<u64>)>,
+        reply: oneshot::Sender<super::Upload>,
     },
 }
 
@@ -199,14 +199,14 @@ impl SfuHandle {
         rx.await.unwrap_or((0, 0, 0))
     }
 
-    /// The media upload (bits per second), the budget's step and the budget (see
+    /// The media upload, its budget, and what the budget turns down (see
     /// [`super::budget`]).
-    pub async fn upload(&self) -> (u64, u8, Option<u64>) {
+    pub async fn upload(&self) -> super::Upload {
         let (reply, rx) = oneshot::channel();
         if self.tx.send(Command::Upload { reply }).await.is_err() {
-            return (0, 0, None);
+            return Default::default();
         }
-        rx.await.unwrap_or((0, 0, None))
+        rx.await.unwrap_or_default()
     }
 }
 
@@ -287,7 +287,7 @@ impl SfuRecording {
                     "counts".into()
                 }
                 Command::Upload { reply } => {
-                    let _ = reply.send((0, 0, None));
+                    let _ = reply.send(Default::default());
                     "upload".into()
                 }
             });

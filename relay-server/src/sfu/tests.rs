@@ -1082,11 +1082,11 @@ fn in_a_room_of_many_microphones_only_speech_and_the_loudest_are_forwarded_and_t
 }
 
 #[test]
-fn over_the_upload_budget_video_steps_down_at_keyframes_and_back_up_when_calm() {
+fn the_upload_budget_fits_each_subscriber_in_its_share_at_keyframes_and_turns_up_when_calm() {
     let mut now = Instant::now();
-    // 100 kbit/s: the full layer (about 200) and the small one (about 110) are both
-    // over it.
-    let mut sfu = Sfu::new(RELAY.parse().unwrap()).with_upload_budget(Some(100_000));
+    // 150 kbit/s among the subscribers: one gets the small layer (about 120 kbit/s
+    // with headers) but not the full one (about 210); two get nothing.
+    let mut sfu = Sfu::new(RELAY.parse().unwrap()).with_upload_budget(Some(150_000));
     let mut ada = Client::new(now, "10.0.0.2:5000");
     let mut bob = Client::new(now, "10.0.0.3:5000");
     sfu.join(now, "r", "ada", 1, true);
@@ -1121,66 +1121,95 @@ fn over_the_upload_budget_video_steps_down_at_keyframes_and_back_up_when_calm() 
     const FULL: u8 = 0xF0;
     const SMALL: u8 = 0x5A;
     // 25 frames a second on both layers (1000 and 550 bytes), a keyframe every 10th;
-    // what bob got in each second, and the budget's step at its end.
+    // the layers of what each of `subs` got in that second.
     let mut frame = 0u32;
-    let mut second = |sfu: &mut Sfu, ada: &mut Client, bob: &mut Client, now: &mut Instant| {
-        let start = bob.frames.len();
-        for _ in 0..25 {
-            for (mid, layer, bytes) in [(full, FULL, 1000), (small, SMALL, 550)] {
-                let first = if frame % 10 == 0 { 0x10 } else { 0x11 };
-                let t = str0m::media::MediaTime::from_90khz(u64::from(frame) * 3600);
-                let mut data = vec![first, 0x02, 0x00, 0x9d, 0x01, 0x2a];
-                data.resize(bytes - 1, 0x33);
-                data.push(layer);
-                ada.rtc
-                    .writer(mid)
-                    .unwrap()
-                    .write(pt, *now, t, data)
-                    .unwrap();
+    let mut second =
+        |sfu: &mut Sfu, ada: &mut Client, subs: &mut [&mut Client], now: &mut Instant| {
+            let start: Vec<usize> = subs.iter().map(|c| c.frames.len()).collect();
+            for _ in 0..25 {
+                for (mid, layer, bytes) in [(full, FULL, 1000), (small, SMALL, 550)] {
+                    let first = if frame % 10 == 0 { 0x10 } else { 0x11 };
+                    let t = str0m::media::MediaTime::from_90khz(u64::from(frame) * 3600);
+                    let mut data = vec![first, 0x02, 0x00, 0x9d, 0x01, 0x2a];
+                    data.resize(bytes - 1, 0x33);
+                    data.push(layer);
+                    ada.rtc
+                        .writer(mid)
+                        .unwrap()
+                        .write(pt, *now, t, data)
+                        .unwrap();
+                }
+                frame += 1;
+                let mut all: Vec<&mut Client> = vec![&mut *ada];
+                all.extend(subs.iter_mut().map(|c| &mut **c));
+                pump(sfu, &mut all, now, 4);
             }
-            frame += 1;
-            pump(sfu, &mut [&mut *ada, &mut *bob], now, 4);
-        }
-        let got: Vec<u8> = bob.frames[start..].iter().map(|f| f.4).collect();
-        (got, sfu.upload().1)
+            subs.iter()
+                .zip(start)
+                .map(|(c, from)| c.frames[from..].iter().map(|f| f.4).collect::<Vec<u8>>())
+                .collect::<Vec<_>>()
+        };
+    let layers = |got: &[u8]| {
+        let full = got.iter().filter(|l| **l == FULL).count();
+        (full, got.len() - full)
     };
-    let mut seconds = Vec::new();
-    for _ in 0..30 {
-        seconds.push(second(&mut sfu, &mut ada, &mut bob, &mut now));
+    // Alone, bob gets the small layer: the full one does not fit his share.
+    let mut alone = Vec::new();
+    for _ in 0..4 {
+        alone.push(layers(
+            &second(&mut sfu, &mut ada, &mut [&mut bob], &mut now)[0],
+        ));
     }
-    let summary: Vec<(usize, usize, u8)> = seconds
-        .iter()
-        .map(|(got, level)| {
-            let full = got.iter().filter(|l| **l == FULL).count();
-            (full, got.len() - full, *level)
-        })
-        .collect();
-    // First the full layer; over the budget, a camera shown large (no view) goes to the
-    // small layer (step 2), then is paused (step 4).
-    assert!(summary[0].0 > 0, "{summary:?}");
-    let small_at = summary.iter().position(|s| s.0 == 0 && s.1 > 0);
-    let paused_at = summary.iter().position(|s| s.0 + s.1 == 0);
-    let (Some(small_at), Some(paused_at)) = (small_at, paused_at) else {
-        panic!("steps down to the small layer, then to nothing: {summary:?}")
+    assert_eq!(alone[3], (0, 25), "{alone:?}");
+    assert_eq!(sfu.upload().held_small, 1, "{:?}", sfu.upload());
+    assert!(
+        sfu.upload().bits_per_second <= 150_000,
+        "{:?}",
+        sfu.upload()
+    );
+
+    // Cyd subscribes too: the shares halve, and the camera no longer fits either: paused
+    // for both, at once.
+    let mut cyd = Client::new(now, "10.0.0.4:5000");
+    sfu.join(now, "r", "cyd", 1, true);
+    let offer = loop {
+        match sfu.poll_notice() {
+            Some(Notice::SubscribeOffer { sdp, identity, .. }) if identity == "cyd" => break sdp,
+            Some(_) => continue,
+            None => panic!("cyd is offered ada's camera"),
+        }
     };
-    assert!(small_at < paused_at, "{summary:?}");
-    assert!(summary[paused_at].2 >= 4, "{summary:?}");
-    // Calm while paused: a step back up to the small layer, no sooner than 5 s after.
-    let back = summary[paused_at..]
-        .iter()
-        .position(|s| s.1 > 0)
-        .unwrap_or_else(|| panic!("it steps back up when calm: {summary:?}"));
-    assert!(back >= 5, "{summary:?}");
+    let answer = cyd.answer(&offer);
+    sfu.subscribe_answer(now, "r", "cyd", 1, &answer).unwrap();
+    pump(&mut sfu, &mut [&mut ada, &mut bob, &mut cyd], &mut now, 50);
+    assert!(cyd.connected);
+    second(&mut sfu, &mut ada, &mut [&mut bob, &mut cyd], &mut now);
+    let shared = second(&mut sfu, &mut ada, &mut [&mut bob, &mut cyd], &mut now);
+    assert!(shared.iter().all(|got| got.is_empty()), "{shared:?}");
+    assert_eq!(sfu.upload().paused, 2, "{:?}", sfu.upload());
+
+    // Cyd goes: room for bob again, but only after 5 calm seconds.
+    sfu.leave(now, "r", "cyd", 1);
+    let mut back = Vec::new();
+    for _ in 0..8 {
+        back.push(layers(
+            &second(&mut sfu, &mut ada, &mut [&mut bob], &mut now)[0],
+        ));
+    }
+    let resumed = back.iter().position(|l| l.1 > 0);
+    assert!(
+        resumed.is_some_and(|s| s >= 4),
+        "the small layer again after about 5 s, not before: {back:?}"
+    );
+    assert!(
+        back.iter().all(|l| l.0 == 0),
+        "never the full layer: {back:?}"
+    );
     // Every switch was clean: bob's stream numbers on with no gap.
     for w in bob.frames.windows(2) {
-        assert_eq!(
-            w[1].1,
-            w[0].2 + 1,
-            "a gap in bob's stream: {:?}",
-            &bob.frames
-        );
+        assert_eq!(w[1].1, w[0].2 + 1, "a gap in bob's stream");
     }
-    // Nobody gets the full layer any more: ada is told so.
+    // Nobody gets the full layer: ada is told so.
     let told = told_layers(&mut sfu, "ada").expect("ada is told which layers are received");
     assert!(told.contains(&(full.to_string(), false)), "{told:?}");
 }

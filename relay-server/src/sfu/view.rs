@@ -109,12 +109,7 @@ impl Sfu {
                 };
                 let has_small = of_source().any(|t| t.layer == Layer::Small);
                 let enabled = of_source().any(|t| t.enabled);
-                let active = self
-                    .speakers
-                    .get(&sub.group)
-                    .and_then(|t| t.active.as_deref());
-                let level = self.budget.level();
-                if let Some(layer) = forward::wanted_layer(out, enabled, has_small, level, active) {
+                if let Some(layer) = forward::sent_layer(out, enabled, has_small) {
                     used.insert((out.publisher, out.source, layer));
                 }
                 if let Some(index) = out.rewriter.sending() {

@@ -156,8 +156,12 @@ pub struct HostUpload {
     /// The upload budget, bits per second (0: none).
     #[specta(type = u32)]
     pub budget_bits_per_second: f64,
-    /// How far the budget has turned video down: 0 not at all, up to 5.
-    pub step: u8,
+    /// Video tiles the budget sends others smaller than they show them, and tiles on
+    /// their screens it pauses: 0 and 0 while everything fits.
+    #[specta(type = u32)]
+    pub held_small: f64,
+    #[specta(type = u32)]
+    pub paused: f64,
 }
 
 /// The hosted room's upload, or `None` when this machine hosts nothing.
@@ -178,7 +182,8 @@ pub async fn host_upload(state: &RoomContext) -> Result<Option<HostUpload>, AppE
     Ok(Some(HostUpload {
         bits_per_second: upload.bits_per_second as f64,
         budget_bits_per_second: upload.budget_bits_per_second as f64,
-        step: upload.step.min(u64::from(u8::MAX)) as u8,
+        held_small: upload.held_small as f64,
+        paused: upload.paused as f64,
     }))
 }
 

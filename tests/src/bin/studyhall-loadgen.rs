@@ -6,6 +6,7 @@
 //! studyhall-loadgen suite                                    # every scenario, as markdown
 //! studyhall-loadgen soak --duration 30m                      # the long run: memory, fds
 //! studyhall-loadgen denoise                                  # noise suppression CPU per mic
+//! studyhall-loadgen constrained                              # a receiver on a poor link
 //! ```
 
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use clap::{Parser, Subcommand};
 use studyhall_tests::cluster::RedisServer;
 use studyhall_tests::loadgen::relay::{pin_self, NullRelayProcess, RelayProcess};
 use studyhall_tests::loadgen::report::{self, Report, Scenario, Target};
-use studyhall_tests::loadgen::{chat, denoise, janus, null, participant, soak};
+use studyhall_tests::loadgen::{chat, constrained, denoise, janus, null, participant, soak};
 
 #[derive(Parser)]
 #[command(version, about = "Load generator for studyhall-relay")]
@@ -94,6 +95,20 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_values_t = [5, 10, 25])]
         participants: Vec<usize>,
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        measure: Duration,
+    },
+    /// A receiver behind a constrained link (the shaping proxy: DOWN_MBIT Mbit/s down,
+    /// LOSS_PERCENT loss and RTT_MS round trip), showing a speaker's 640×360 camera at
+    /// 30 fps large and two others small: the speaker's frames a second and time frozen,
+    /// and the same over a clear link for comparison. Real clients; prints markdown.
+    Constrained {
+        #[arg(long, default_value_t = 5.0)]
+        down_mbit: f64,
+        #[arg(long, default_value_t = 5.0)]
+        loss_percent: f64,
+        #[arg(long, default_value_t = 100)]
+        rtt_ms: u64,
+        #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
         measure: Duration,
     },
     /// The long run: ROOMS rooms with MEDIA participants each (joining and leaving
@@ -252,6 +267,33 @@ fn main() -> anyhow::Result<()> {
                         eprintln!("  {label}, {n}: {e}");
                     }
                 }
+            }
+            return Ok(());
+        }
+        Command::Constrained {
+            down_mbit,
+            loss_percent,
+            rtt_ms,
+            measure,
+        } => {
+            use studyhall_tests::lossy::Link;
+            println!("{}", constrained::ConstrainedReport::MARKDOWN_HEADER);
+            let shaped = Link {
+                loss: loss_percent / 100.0,
+                delay: Duration::from_millis(rtt_ms / 2),
+                down_bps: Some((down_mbit * 1e6) as u64),
+                queue: Duration::from_millis(200),
+            };
+            for link in [Link::CLEAR, shaped] {
+                let r = runtime
+                    .block_on(constrained::run(
+                        &binary,
+                        link,
+                        Duration::from_secs(5),
+                        measure,
+                    ))
+                    .map_err(anyhow::Error::msg)?;
+                println!("{}", r.markdown_row());
             }
             return Ok(());
         }

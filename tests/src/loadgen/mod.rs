@@ -8,6 +8,7 @@
 
 pub mod board;
 pub mod chat;
+pub mod constrained;
 pub mod denoise;
 pub mod janus;
 pub mod null;

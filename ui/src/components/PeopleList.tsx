@@ -2,15 +2,20 @@ import type { Participant } from '../services/types';
 import { initials } from '../state/text';
 import { CameraIcon, CameraOffIcon, MicIcon, MicOffIcon } from './Icons';
 
+const NOBODY: ReadonlySet<string> = new Set();
+
 /**
- * Everyone in the room, one row each; a host can remove the others. `badges` adds what
- * else a row shows (e.g. the room features' badges); `actions` the controls under the
- * name of everyone but hosts (make someone a presenter, let them speak).
+ * Everyone in the room, one row each; a host can remove the others. The active speaker's
+ * avatar (`speakingIdentity`) is highlighted, those speaking now (`talking`) are marked
+ * more quietly. `badges` adds what else a row shows (e.g. the room features' badges);
+ * `actions` the controls under the name of everyone but hosts (make someone a presenter,
+ * let them speak).
  */
 export function PeopleList({
   people,
   isHost,
   speakingIdentity,
+  talking = NOBODY,
   onKick,
   badges,
   actions,
@@ -18,6 +23,7 @@ export function PeopleList({
   people: Participant[];
   isHost: boolean;
   speakingIdentity: string | null;
+  talking?: ReadonlySet<string>;
   onKick: (p: Participant) => void;
   badges?: (p: Participant) => React.ReactNode;
   actions?: (p: Participant) => React.ReactNode;
@@ -26,7 +32,11 @@ export function PeopleList({
     <ul className="people" data-testid="people-list">
       {people.map((p) => (
         <li key={p.identity} className="person" data-testid={`person-${p.you ? 'self' : p.identity}`}>
-          <span className={`avatar avatar--small ${speakingIdentity === p.identity ? 'avatar--speaking' : ''}`}>
+          <span
+            className={`avatar avatar--small ${talking.has(p.identity) ? 'avatar--talking' : ''} ${speakingIdentity === p.identity ? 'avatar--speaking' : ''}`}
+            data-speaking={speakingIdentity === p.identity}
+            data-talking={talking.has(p.identity)}
+          >
             {initials(p.name)}
           </span>
           <span className="person__main">

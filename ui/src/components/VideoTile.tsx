@@ -7,6 +7,8 @@ import { CameraOffIcon, MicOffIcon } from './Icons';
 
 /**
  * One person's camera, or their initials when the camera is off or no frames came yet.
+ * `speaking`: the room's active speaker, highlighted; `talking`: speaking now (the relay's
+ * `speakers`), marked more quietly.
  * `badges` (e.g. the room features' badges) go in the tile's top left corner; `link`,
  * bars for a connection that is not good, in the top right one. `viewRef` takes the tile
  * while the camera is on, to tell the relay it is on screen (hooks/useViewReport.ts).
@@ -14,6 +16,7 @@ import { CameraOffIcon, MicOffIcon } from './Icons';
 export function VideoTile({
   participant,
   speaking,
+  talking = false,
   compact,
   badges,
   link = null,
@@ -21,6 +24,7 @@ export function VideoTile({
 }: {
   participant: Participant;
   speaking: boolean;
+  talking?: boolean;
   compact?: boolean;
   badges?: React.ReactNode;
   link?: LinkSignal | null;
@@ -33,10 +37,11 @@ export function VideoTile({
   return (
     <figure
       ref={participant.media.camera ? viewRef : undefined}
-      className={`tile ${speaking ? 'tile--speaking' : ''} ${compact ? 'tile--compact' : ''}`}
+      className={`tile ${talking ? 'tile--talking' : ''} ${speaking ? 'tile--speaking' : ''} ${compact ? 'tile--compact' : ''}`}
       data-testid={participant.you ? 'tile-self' : `tile-${participant.identity}`}
       data-identity={participant.identity}
       data-speaking={speaking}
+      data-talking={talking}
       data-camera={participant.media.camera}
       data-mic={participant.media.mic}
     >

@@ -180,10 +180,12 @@ export function SidePanel({
 export function PeoplePanel({
   context,
   speakingIdentity,
+  talking,
   onKick,
 }: {
   context: FeatureContext;
   speakingIdentity: string | null;
+  talking: ReadonlySet<string>;
   onKick: (p: Participant) => void;
 }) {
   const { people, isHost, toast } = context;
@@ -216,6 +218,7 @@ export function PeoplePanel({
         people={people}
         isHost={isHost}
         speakingIdentity={speakingIdentity}
+        talking={talking}
         onKick={onKick}
         badges={(p) => <FeaturePersonBadges context={context} participant={p} />}
         actions={(p) => {

@@ -7,6 +7,7 @@ import { profileOf } from '../state/profile';
 import {
   features,
   handlers,
+  invite,
   link,
   mediaStatus,
   participant,
@@ -24,6 +25,7 @@ vi.mock('../services/studyhall', async (importOriginal) =>
 afterEach(() => {
   cleanup();
   resetHandlers();
+  vi.useRealTimers();
 });
 
 function renderRoom(snap: RoomSnapshot = snapshot()) {
@@ -417,5 +419,153 @@ describe('the gallery', () => {
     fireEvent.click(screen.getByTestId('board-open'));
     expect(shownTiles()).toHaveLength(13);
     expect(screen.queryByTestId('grid-pager')).toBeNull();
+  });
+});
+
+describe('who speaks', () => {
+  const three = () =>
+    snapshot({
+      participants: [participant('bob-2', 'Bob', { joinedAt: 2 }), participant('cat-3', 'Cat', { joinedAt: 3 })],
+    });
+  const levels = (...levels: { key: string; level: number }[]) =>
+    act(() => handlers.media.forEach((h) => h(mediaStatus({ levels }))));
+  const tile = (testId: string) => {
+    const el = screen.getByTestId(testId);
+    return { active: el.getAttribute('data-speaking'), talking: el.getAttribute('data-talking') };
+  };
+
+  it("is worked out from the levels until the relay's first speakers event, then the relay decides", () => {
+    renderRoom(three());
+    levels({ key: 'bob-2', level: 0.5 });
+    expect(tile('tile-bob-2')).toEqual({ active: 'true', talking: 'false' });
+
+    // The relay names us (by our identity) and Cat speaking, us the active speaker.
+    emit({ type: 'speakers', active: 'ada-1', speaking: ['ada-1', 'cat-3'] });
+    expect(tile('tile-self')).toEqual({ active: 'true', talking: 'true' });
+    expect(tile('tile-cat-3')).toEqual({ active: 'false', talking: 'true' });
+    expect(tile('tile-bob-2')).toEqual({ active: 'false', talking: 'false' });
+    expect(screen.getByTestId('tile-cat-3').className).toContain('tile--talking');
+    expect(screen.getByTestId('tile-cat-3').className).not.toContain('tile--speaking');
+
+    // Levels no longer move the highlight.
+    levels({ key: 'bob-2', level: 0.9 }, { key: 'self', level: 0 });
+    expect(tile('tile-bob-2')).toEqual({ active: 'false', talking: 'false' });
+    expect(tile('tile-self').active).toBe('true');
+
+    // The people panel shows the same.
+    openPeople();
+    const avatar = (row: string) => screen.getByTestId(row).querySelector('.avatar');
+    expect(avatar('person-self')?.className).toContain('avatar--speaking');
+    expect(avatar('person-cat-3')?.className).toContain('avatar--talking');
+    expect(avatar('person-cat-3')?.className).not.toContain('avatar--speaking');
+    expect(avatar('person-bob-2')?.className).not.toContain('avatar--talking');
+  });
+
+  it('keeps what the relay said last through a rejoin, until it says something else', () => {
+    renderRoom(three());
+    emit({ type: 'speakers', active: 'bob-2', speaking: ['bob-2'] });
+    emit({ type: 'connection', state: 'reconnecting', message: null });
+    emit({ type: 'resynced', snapshot: three() });
+    emit({ type: 'connection', state: 'connected', message: null });
+    levels({ key: 'cat-3', level: 0.9 });
+    expect(tile('tile-bob-2')).toEqual({ active: 'true', talking: 'true' });
+    expect(tile('tile-cat-3')).toEqual({ active: 'false', talking: 'false' });
+
+    // Bob pauses: still the active speaker, no longer marked speaking.
+    emit({ type: 'speakers', active: 'bob-2', speaking: [] });
+    expect(tile('tile-bob-2')).toEqual({ active: 'true', talking: 'false' });
+    emit({ type: 'speakers', active: null, speaking: [] });
+    expect(screen.getByTestId('tiles').querySelector('[data-speaking="true"], [data-talking="true"]')).toBeNull();
+  });
+});
+
+describe("the host's upload", () => {
+  const upload = (bitsPerSecond: number, step = 0, budgetBitsPerSecond = 25_000_000) => ({
+    bitsPerSecond,
+    budgetBitsPerSecond,
+    step,
+  });
+  const hosting = () => snapshot({ hosting: invite('192.168.1.20:7450', 'K7QX-29FD') });
+  /** Lets `ms` pass, and the answers asked for in it come. */
+  const pass = (ms: number) => act(() => vi.advanceTimersByTimeAsync(ms));
+
+  it('is asked for now and every 3 s while hosting, and shown in the subtitle', async () => {
+    vi.useFakeTimers();
+    vi.mocked(service.hostUpload)
+      .mockResolvedValueOnce(upload(12_345_678))
+      .mockResolvedValueOnce(upload(24_600_000, 1))
+      .mockResolvedValueOnce(upload(3_000_000, 0, 0));
+    renderRoom(hosting());
+    await pass(0);
+    expect(service.hostUpload).toHaveBeenCalledTimes(1);
+    expect(screen.getByTestId('host-upload-rate').textContent).toBe('Your upload: 12.3 of 25 Mbit/s');
+    expect(screen.queryByTestId('host-upload-note')).toBeNull();
+    expect(screen.getByTestId('host-upload').closest('.room__subtitle')?.textContent).toBe(
+      '2 people · you are hosting · Your upload: 12.3 of 25 Mbit/s',
+    );
+
+    await pass(2999);
+    expect(service.hostUpload).toHaveBeenCalledTimes(1);
+    await pass(1);
+    expect(service.hostUpload).toHaveBeenCalledTimes(2);
+    expect(screen.getByTestId('host-upload-rate').textContent).toBe('Your upload: 24.6 of 25 Mbit/s');
+    const note = screen.getByTestId('host-upload-note');
+    expect(note.textContent).toBe('video turned down to stay within your upload');
+    expect(note.getAttribute('title')).toContain('lower quality');
+
+    await pass(3000);
+    expect(screen.getByTestId('host-upload-rate').textContent).toBe('Your upload: 3.0 Mbit/s');
+    expect(screen.queryByTestId('host-upload-note')).toBeNull();
+  });
+
+  it('shows nothing new when an ask fails, logs it, and asks again at the next tick', async () => {
+    vi.useFakeTimers();
+    const debug = vi.spyOn(console, 'debug').mockImplementation(() => {});
+    vi.mocked(service.hostUpload)
+      .mockRejectedValueOnce(new AppError('hostingFailed', "Cannot read this room's upload: refused"))
+      .mockResolvedValueOnce(upload(5_000_000))
+      .mockRejectedValueOnce(new AppError('hostingFailed', "Cannot read this room's upload: refused"));
+    renderRoom(hosting());
+    await pass(0);
+    expect(screen.queryByTestId('host-upload')).toBeNull();
+    expect(debug).toHaveBeenCalledWith('host_upload failed', expect.any(AppError));
+    expect(screen.queryByTestId('toast')).toBeNull();
+
+    await pass(3000);
+    expect(screen.getByTestId('host-upload-rate').textContent).toBe('Your upload: 5.0 of 25 Mbit/s');
+    await pass(3000);
+    expect(debug).toHaveBeenCalledTimes(2);
+    expect(screen.getByTestId('host-upload-rate').textContent).toBe('Your upload: 5.0 of 25 Mbit/s');
+    expect(screen.queryByTestId('toast')).toBeNull();
+  });
+
+  it('waits for a slow answer rather than asking over it', async () => {
+    vi.useFakeTimers();
+    let answer: (u: ReturnType<typeof upload>) => void = () => {};
+    vi.mocked(service.hostUpload).mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    renderRoom(hosting());
+    await pass(7000);
+    expect(service.hostUpload).toHaveBeenCalledTimes(1);
+    answer(upload(2_000_000));
+    await pass(0);
+    expect(screen.getByTestId('host-upload-rate').textContent).toBe('Your upload: 2.0 of 25 Mbit/s');
+    await pass(2000);
+    expect(service.hostUpload).toHaveBeenCalledTimes(2);
+  });
+
+  it('is not asked for when this app hosts nothing, and no longer once the room screen is gone', async () => {
+    vi.useFakeTimers();
+    renderRoom();
+    await pass(10_000);
+    expect(service.hostUpload).not.toHaveBeenCalled();
+    cleanup();
+
+    vi.mocked(service.hostUpload).mockResolvedValue(upload(1_000_000));
+    renderRoom(hosting());
+    await pass(0);
+    expect(service.hostUpload).toHaveBeenCalledTimes(1);
+    cleanup();
+    await pass(10_000);
+    expect(service.hostUpload).toHaveBeenCalledTimes(1);
   });
 });

@@ -3,6 +3,7 @@ import { ChatPanel } from '../components/ChatPanel';
 import { ConnectionBanner } from '../components/ConnectionBanner';
 import { ConfirmDialog, Spinner } from '../components/Dialog';
 import { GridPager } from '../components/GridPager';
+import { HostUploadStatus } from '../components/HostUploadStatus';
 import {
   CameraIcon,
   CameraOffIcon,
@@ -62,7 +63,7 @@ import {
   type RoomMode,
   type RoomSnapshot,
 } from '../services/studyhall';
-import { nextSpeaker, noSpeaker, type SpeakerState } from '../state/activeSpeaker';
+import { noSpeakers, shownSpeakers, speakersReducer, type Speakers } from '../state/activeSpeaker';
 import type { ChatAction } from '../state/chat';
 import { joinErrorText } from '../state/errors';
 import { galleryPage } from '../state/gallery';
@@ -121,7 +122,8 @@ export function RoomScreen({
   const [pending, setPending] = useState<Partial<MediaState>>({});
   const [panel, setPanel] = useState<Panel>(null);
   const [relayClockOffsetMs, setRelayClockOffsetMs] = useState<number | null>(snapshot.clockOffsetMs ?? null);
-  const [speaker, setSpeaker] = useState<SpeakerState>(noSpeaker);
+  // Who speaks: the relay's `speakers` once it sent one, levels until then.
+  const [speakers, setSpeakers] = useState<Speakers>(noSpeakers);
   const [problems, setProblems] = useState<DeviceProblem[]>([]);
   const [links, setLinks] = useState<Link[]>([]);
   const [dialog, setDialog] = useState<'invite' | 'end' | { kick: Participant } | null>(null);
@@ -210,6 +212,10 @@ export function RoomScreen({
           case 'clockOffset':
             setRelayClockOffsetMs(event.offsetMs);
             return;
+          case 'speakers':
+            // Kept through a rejoin (`resynced`) until the relay says otherwise.
+            setSpeakers((s) => speakersReducer(s, { type: 'relay', active: event.active, speaking: event.speaking }));
+            return;
           case 'chatMessage':
             if (panelRef.current !== CHAT_TAB && event.message.from !== stateRef.current.you.identity) {
               chatReceived();
@@ -246,10 +252,9 @@ export function RoomScreen({
   useEffect(
     () =>
       onMediaStatus((status) => {
-        setSpeaker((s) => {
-          const next = nextSpeaker(s, status.levels, Date.now());
-          return next.key === s.key && next.lastLoudAt === s.lastLoudAt ? s : next;
-        });
+        // Once the relay has said who speaks, the levels leave this as it was: no redraw.
+        const now = Date.now();
+        setSpeakers((s) => speakersReducer(s, { type: 'levels', levels: status.levels, now }));
         setProblems((p) => (JSON.stringify(p) === JSON.stringify(status.problems) ? p : status.problems));
         // Five times a second, mostly unchanged: the tiles redraw only when a link changes.
         setLinks((l) => (JSON.stringify(l) === JSON.stringify(status.links) ? l : status.links));
@@ -368,7 +373,7 @@ export function RoomScreen({
 
   const people = everyone(state);
   const screenOwner = sharedScreen(state);
-  const speakingIdentity = speaker.key === 'self' ? state.you.identity : speaker.key;
+  const speech = shownSpeakers(speakers, state.you.identity);
   const linkSignals = tileSignals(links, people);
   const isHost = state.you.host;
   const connected = state.connection.state === 'connected';
@@ -413,6 +418,7 @@ export function RoomScreen({
             <p className="room__subtitle muted">
               {people.length === 1 ? 'Just you so far' : `${people.length} people`}
               {state.hosting && ' · you are hosting'}
+              {state.hosting && <HostUploadStatus />}
             </p>
           </div>
           <div className="room__header-features">
@@ -492,7 +498,8 @@ export function RoomScreen({
               <VideoTile
                 key={p.identity}
                 participant={p}
-                speaking={speakingIdentity === p.identity}
+                speaking={speech.active === p.identity}
+                talking={speech.speaking.has(p.identity)}
                 compact={large}
                 badges={<FeatureTileBadges context={featureContext} participant={p} />}
                 link={linkSignals.get(p.identity) ?? null}
@@ -527,7 +534,8 @@ export function RoomScreen({
             ) : panel === PEOPLE_TAB ? (
               <PeoplePanel
                 context={featureContext}
-                speakingIdentity={speakingIdentity}
+                speakingIdentity={speech.active}
+                talking={speech.speaking}
                 onKick={(p) => {
                   setDialogError(null);
                   setDialog({ kick: p });

@@ -23,6 +23,7 @@ import type {
   FileDrop,
   GroupCard,
   GroupsChanged,
+  HostUpload,
   ImportReport,
   Invite,
   InviteOpened,
@@ -198,6 +199,8 @@ export const stopPreview = (): Promise<null> => call(() => commands.stopPreview(
 export const setNoiseSuppression = (on: boolean): Promise<null> => call(() => commands.setNoiseSuppression(on));
 export const hostRoom = (title: string): Promise<Invite> => call(() => commands.hostRoom(title));
 export const stopHosting = (): Promise<null> => call(() => commands.stopHosting());
+/** What the room hosted on this machine uploads now, and its budget; null when it hosts nothing. */
+export const hostUpload = (): Promise<HostUpload | null> => call(() => commands.hostUpload());
 export const parseInvite = (text: string): Promise<InviteTarget> =>
   call(() => commands.parseInvite(text));
 /** The `studyhall://` link the app was opened with, once (later calls: null). */

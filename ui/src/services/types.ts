@@ -17,6 +17,8 @@ export type DeviceList = B.DeviceList;
 /** One device: `name` to keep and open, `label` to show. */
 export type Device = B.Device;
 export type Invite = B.Invite;
+/** What the room hosted on this machine uploads now, against its budget (`host_upload`). */
+export type HostUpload = B.HostUpload;
 export type InviteTarget = B.InviteTarget;
 export type MediaState = B.MediaState;
 export type MediaUpdate = B.MediaUpdate_Serialize;

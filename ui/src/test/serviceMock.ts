@@ -108,6 +108,7 @@ export async function mockService(importOriginal: () => Promise<typeof Service>)
     setNoiseSuppression: vi.fn(() => Promise.resolve(null)),
     hostRoom: vi.fn(),
     stopHosting: vi.fn(() => Promise.resolve(null)),
+    hostUpload: vi.fn(() => Promise.resolve(null as Service.HostUpload | null)),
     parseInvite: vi.fn(),
     takeLaunchInvite: vi.fn(() => Promise.resolve(null)),
     joinRoom: vi.fn(),
