@@ -56,13 +56,15 @@ describe('start and host', () => {
     // The host sees what the room uploads, and when video was turned down for it.
     await eventually(async () => assert.equal(await t.text('host-upload-rate'), 'Your upload: 4.2 of 25 Mbit/s'));
     assert.equal(await t.id('host-upload-note').count(), 0);
-    await t.page.evaluate(() => (window.__fake.state.hostUpload = { bitsPerSecond: 24_800_000, budgetBitsPerSecond: 25_000_000, step: 3 }));
+    await t.page.evaluate(
+      () => (window.__fake.state.hostUpload = { bitsPerSecond: 24_800_000, budgetBitsPerSecond: 25_000_000, heldSmall: 2, paused: 1 }),
+    );
     await eventually(
       async () => assert.equal(await t.text('host-upload-note'), 'video turned down to stay within your upload'),
       8000, // the next ask, 3 s on
     );
     assert.equal(await t.text('host-upload-rate'), 'Your upload: 24.8 of 25 Mbit/s');
-    assert.match(await t.id('host-upload-note').getAttribute('title'), /paused/);
+    assert.match(await t.id('host-upload-note').getAttribute('title'), /2 video tiles .* lower quality and 1 is paused/);
     // The test tone has nothing to suppress: the room's switch says so.
     await t.id('mic-settings').click();
     await waitVisible(t.id('mic-settings-panel'));

@@ -113,7 +113,7 @@
       study: fx.studySummary(config.study || {}),
       exportPath: config.exportPath || '/home/ada/Downloads/studyhall-study-2026-12-05.csv',
       hosting: null,
-      hostUpload: config.hostUpload || { bitsPerSecond: 4_200_000, budgetBitsPerSecond: 25_000_000, step: 0 },
+      hostUpload: config.hostUpload || { bitsPerSecond: 4_200_000, budgetBitsPerSecond: 25_000_000, heldSmall: 0, paused: 0 },
       inRoom: false,
       seq: 100,
       sent: new Map(), // clientMsgId -> stored message

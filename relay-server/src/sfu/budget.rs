@@ -27,7 +27,7 @@ use super::*;
 pub const STEP_UP_AFTER: Duration = Duration::from_secs(5);
 
 /// The headroom's range and start: the share of the budget handed out.
-const HEADROOM_MAX: f64 = 0.95;
+const HEADROOM_MAX: f64 = 0.98;
 const HEADROOM_MIN: f64 = 0.5;
 const HEADROOM_START: f64 = 0.9;
 
@@ -88,25 +88,47 @@ pub(super) struct Want {
     pub small: Option<f64>,
 }
 
-/// Fit `wants` into `share` bits per second, most important first (the order of `wants`
-/// among equals): the cap of each.
+/// Fit `wants` into `share` bits per second: first every tile its cheapest layer (the
+/// small one where there is one), most important first (the order of `wants` among
+/// equals), as long as they fit; then, in the same order, the full layer to those whose
+/// view wants it, as long as the difference fits. So every tile is seen before any is
+/// sharp. Screen shares always get what they want. The cap of each.
 pub(super) fn allocate(share: f64, wants: &[Want]) -> Vec<Cap> {
     let mut order: Vec<usize> = (0..wants.len()).collect();
     order.sort_by(|a, b| wants[*b].class.cmp(&wants[*a].class));
     let mut caps = vec![Cap::Paused; wants.len()];
     let mut left = share;
-    for i in order {
+    for &i in &order {
         let w = wants[i];
-        let (cap, cost) = match (w.wanted, w.small) {
-            (Layer::Full, _) if w.class == Class::Screen || w.full <= left => (Cap::Full, w.full),
-            (Layer::Small, Some(small)) if w.class == Class::Screen || small <= left => {
-                (Cap::Full, small)
+        let (cap, cost) = match w.small {
+            _ if w.class == Class::Screen => {
+                let cost = match (w.wanted, w.small) {
+                    (Layer::Small, Some(small)) => small,
+                    _ => w.full,
+                };
+                (Cap::Full, cost)
             }
-            (_, Some(small)) if small <= left => (Cap::Small, small),
+            Some(small) if small <= left => (Cap::Small, small),
+            None if w.full <= left => (Cap::Full, w.full),
             _ => (Cap::Paused, 0.0),
         };
         caps[i] = cap;
         left -= cost;
+    }
+    for &i in &order {
+        let w = wants[i];
+        if caps[i] != Cap::Small {
+            continue;
+        }
+        match (w.wanted, w.small) {
+            // The small layer is what the view wants: no cap.
+            (Layer::Small, _) => caps[i] = Cap::Full,
+            (Layer::Full, Some(small)) if w.full - small <= left => {
+                caps[i] = Cap::Full;
+                left -= w.full - small;
+            }
+            _ => {}
+        }
     }
     caps
 }
@@ -170,10 +192,11 @@ impl Budget {
         let Some(limit) = self.limit.map(|l| l as f64) else {
             return;
         };
+        // About 8% a second down while over, 4% a second back up while well under.
         if self.rate > limit {
-            self.headroom = (self.headroom * 0.95).max(HEADROOM_MIN);
-        } else if self.rate < limit * 0.85 {
-            self.headroom = (self.headroom + 0.005).min(HEADROOM_MAX);
+            self.headroom = (self.headroom * 0.98).max(HEADROOM_MIN);
+        } else if self.rate < limit * 0.9 {
+            self.headroom = (self.headroom + 0.01).min(HEADROOM_MAX);
         }
     }
 }
@@ -321,11 +344,22 @@ mod tests {
         ];
         // Room for everything.
         assert_eq!(allocate(10_000.0, &wants), vec![Cap::Full; 5]);
-        // 1,250: screen and speaker full (1,000), the large tile small (100), one small
-        // tile (100); the last small tile does not fit.
+        // 1,350: the screen (500), every other tile small (400), then the speaker full
+        // (+400); the large tile's full layer (+400 more) does not fit.
         assert_eq!(
-            allocate(1_250.0, &wants),
-            vec![Cap::Full, Cap::Small, Cap::Full, Cap::Full, Cap::Paused]
+            allocate(1_350.0, &wants),
+            vec![Cap::Full, Cap::Small, Cap::Full, Cap::Full, Cap::Full]
+        );
+        // 750: the screen, then small layers most important first (the speaker, the
+        // large tile): the small tiles do not fit.
+        assert_eq!(
+            allocate(750.0, &wants),
+            vec![Cap::Paused, Cap::Small, Cap::Small, Cap::Full, Cap::Paused]
+        );
+        // 850: one small tile fits, the first the view lists.
+        assert_eq!(
+            allocate(850.0, &wants),
+            vec![Cap::Full, Cap::Small, Cap::Small, Cap::Full, Cap::Paused]
         );
         // Nothing left: the screen share all the same, nothing else.
         assert_eq!(
@@ -381,7 +415,7 @@ mod tests {
         }
         assert!(b.rate() > 1_000_000, "{}", b.rate());
         let squeezed = b.share(1).unwrap();
-        assert!(squeezed < 800_000.0, "{squeezed}");
+        assert!(squeezed < 850_000.0, "{squeezed}");
         for _ in 0..400 {
             t += Duration::from_millis(250);
             b.sent(300_000 / 8 / 4);

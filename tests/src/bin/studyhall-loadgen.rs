@@ -233,27 +233,43 @@ fn main() -> anyhow::Result<()> {
             measure,
         } => {
             println!("{}", Report::EGRESS_HEADER);
-            let views: [(&str, PublishFn); 5] = [
-                ("everyone (no view)", report::camera_and_audio),
-                ("a page of 8 large tiles", report::paged),
-                ("a page of 8 small tiles, two layers", report::paged_small),
+            // (what each receives, what each publishes, the relay's upload budget in kbit/s)
+            let views: [(&str, PublishFn, Option<u32>); 7] = [
+                ("everyone (no view)", report::app_camera, None),
+                ("a page of 8 large tiles", report::paged, None),
+                (
+                    "a page of 8 small tiles, two layers",
+                    report::paged_small,
+                    None,
+                ),
                 (
                     "a page of 8 small tiles, two layers, 2 speaking",
                     report::paged_small_two_speak,
+                    None,
                 ),
                 (
-                    "lecture: a 1.5 Mbit/s screen share large, 8 small tiles, 1 speaking",
+                    "the same, 25 Mbit/s budget",
+                    report::paged_small_two_speak,
+                    Some(25_000),
+                ),
+                (
+                    "a page of 8 large tiles, 2 speaking, 25 Mbit/s budget",
+                    report::paged_two_speak,
+                    Some(25_000),
+                ),
+                (
+                    "lecture: a 1.2 Mbit/s screen share large, 8 small tiles, 1 speaking",
                     report::lecture,
+                    None,
                 ),
             ];
             for &n in participants {
-                for (label, publish) in views {
-                    let relay = RelayProcess::start(
-                        &binary,
-                        SECRET,
-                        cli.pin.then_some(0),
-                        &[("STUDYHALL_MAX_ROOM_SIZE".into(), "50".into())],
-                    )?;
+                for (label, publish, budget) in views {
+                    let mut env = vec![("STUDYHALL_MAX_ROOM_SIZE".into(), "50".into())];
+                    if let Some(kbps) = budget {
+                        env.push(("STUDYHALL_UPLOAD_BUDGET_KBPS".into(), kbps.to_string()));
+                    }
+                    let relay = RelayProcess::start(&binary, SECRET, cli.pin.then_some(0), &env)?;
                     let mut s = Scenario::room(n);
                     s.publish = publish;
                     s.measure = measure;
@@ -261,7 +277,14 @@ fn main() -> anyhow::Result<()> {
                         url: relay.url.clone(),
                         secret: SECRET.into(),
                     };
-                    let r = runtime.block_on(report::run(&target, relay.pid(), "egress", &s));
+                    // The relay's own count of its upload, sampled through the window.
+                    let sampler = runtime.spawn(report::sample_upload(
+                        relay.addr,
+                        s.join_window + s.warmup,
+                        measure,
+                    ));
+                    let mut r = runtime.block_on(report::run(&target, relay.pid(), "egress", &s));
+                    r.relay_upload = runtime.block_on(sampler).ok().flatten();
                     println!("{}", r.egress_row(label));
                     for e in r.errors.iter().take(3) {
                         eprintln!("  {label}, {n}: {e}");

@@ -45,6 +45,8 @@ pub struct Publish {
     /// Whether its audio packets carry a level (RFC 6464): `Some(true)` speech (-20
     /// dBov, voice bit set), `Some(false)` silence (-127 dBov); `None`: no level.
     pub speaks: Option<bool>,
+    /// Video frames a second, every layer.
+    pub fps: u32,
 }
 
 /// A view: the first `tiles` cameras of those offered (in the offer's order), each in a
@@ -95,6 +97,7 @@ impl Publish {
         small_kbps: None,
         shows: None,
         speaks: None,
+        fps: super::VIDEO_FPS,
     };
 }
 
@@ -301,6 +304,7 @@ struct Sender {
     video: bool,
     /// Audio: the level its packets carry (see [`Publish::speaks`]).
     speaks: Option<bool>,
+    fps: u64,
 }
 
 /// Run one participant until `until`; it joins `room` on `url` with `token`.
@@ -378,8 +382,8 @@ impl Media {
                 });
                 let (interval, bytes, video): (Duration, usize, bool) = match kbps {
                     Some(kbps) => (
-                        Duration::from_secs(1) / super::VIDEO_FPS,
-                        frame_bytes(kbps, super::VIDEO_FPS),
+                        Duration::from_secs(1) / publish.fps.max(1),
+                        frame_bytes(kbps, publish.fps.max(1)),
                         true,
                     ),
                     None => (super::AUDIO_INTERVAL, 80, false),
@@ -395,6 +399,7 @@ impl Media {
                     keyframe_due: true,
                     video,
                     speaks: publish.speaks,
+                    fps: u64::from(publish.fps.max(1)),
                 });
             };
             if let Some(kbps) = publish.camera_kbps {
@@ -597,7 +602,7 @@ pub async fn media_loop(
                         };
                         let data = if s.video {
                             // A keyframe every 2 s, or when asked.
-                            let key = s.keyframe_due || s.seq % 60 == 0;
+                            let key = s.keyframe_due || s.seq % (2 * s.fps) == 0;
                             s.keyframe_due = false;
                             vp8_frame(stamp, key, s.bytes)
                         } else {

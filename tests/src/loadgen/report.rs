@@ -35,7 +35,17 @@ pub fn camera_and_audio(_: usize) -> Publish {
     }
 }
 
-/// What a client does since the relay sends only what is seen: shows a page of 8 other
+/// What the app publishes: its camera (640×360, 500 kbit/s at 15 fps) and microphone.
+pub fn app_camera(_: usize) -> Publish {
+    Publish {
+        camera_kbps: Some(500),
+        audio: true,
+        fps: 15,
+        ..Publish::NOTHING
+    }
+}
+
+/// What the app does since the relay sends only what is seen: shows a page of 8 other
 /// cameras in 640×360 tiles (the full layer), the rest paused.
 pub fn paged(i: usize) -> Publish {
     Publish {
@@ -44,7 +54,7 @@ pub fn paged(i: usize) -> Publish {
             width: 640,
             height: 360,
         }),
-        ..camera_and_audio(i)
+        ..app_camera(i)
     }
 }
 
@@ -57,7 +67,7 @@ pub fn paged_small(i: usize) -> Publish {
             width: 320,
             height: 180,
         }),
-        ..camera_and_audio(i)
+        ..app_camera(i)
     }
 }
 
@@ -70,11 +80,21 @@ pub fn paged_small_two_speak(i: usize) -> Publish {
     }
 }
 
-/// A lecture: participant 0 presents (a screen share at 1.5 Mbit/s and the only voice);
+/// [`paged`], and only participants 0 and 1 speak.
+pub fn paged_two_speak(i: usize) -> Publish {
+    Publish {
+        small_kbps: Some(100),
+        speaks: Some(i < 2),
+        ..paged(i)
+    }
+}
+
+/// A lecture: participant 0 presents (a screen share at 1.2 Mbit/s, the app's rate, and
+/// the only voice);
 /// everyone shows the screen large and a page of 8 small cameras (two layers).
 pub fn lecture(i: usize) -> Publish {
     Publish {
-        screen_kbps: (i == 0).then_some(1500),
+        screen_kbps: (i == 0).then_some(1200),
         speaks: Some(i == 0),
         ..paged_small(i)
     }
@@ -142,6 +162,32 @@ pub struct Report {
     /// and how many of them got at least 90% of their frames complete in the window.
     pub tiles_shown: u64,
     pub tiles_decoding: u64,
+    /// The relay's own count of what it sent (its `/metrics`, headers included), the
+    /// mean over the window, and the tiles its upload budget held small and paused at
+    /// the end: (bits per second, held small, paused).
+    pub relay_upload: Option<(u64, u64, u64)>,
+}
+
+/// Sample the relay at `addr`'s upload (`/metrics`) once a second for `measure`, after
+/// `after`: the mean upload, and the tiles held small and paused at the last sample.
+pub async fn sample_upload(
+    addr: std::net::SocketAddr,
+    after: Duration,
+    measure: Duration,
+) -> Option<(u64, u64, u64)> {
+    use studyhall_client::host::HostUpload;
+    tokio::time::sleep(after).await;
+    let mut samples = Vec::new();
+    let until = tokio::time::Instant::now() + measure;
+    while tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Ok(u) = HostUpload::fetch(addr).await {
+            samples.push(u);
+        }
+    }
+    let last = samples.last()?;
+    let mean = samples.iter().map(|u| u.bits_per_second).sum::<u64>() / samples.len() as u64;
+    Some((mean, last.held_small, last.paused))
 }
 
 /// Whether `sub` got at least 90% of the frames `publisher` sent in the window on any of
@@ -332,7 +378,7 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
 impl Report {
     /// The header of [`Report::markdown_row`].
     /// The relay's egress (the host's upload, when a member hosts) by kind of view.
-    pub const EGRESS_HEADER: &'static str = "| participants | what each receives | relay egress, media payload (Mbit/s) | per receiver (Mbit/s) | packets/s | relay CPU (% of a core) | shown tiles decoding |\n|---:|---|---:|---:|---:|---:|---:|";
+    pub const EGRESS_HEADER: &'static str = "| participants | what each receives | relay egress, media payload (Mbit/s) | the relay's upload with headers (Mbit/s) | per receiver (Mbit/s) | packets/s | relay CPU (% of a core) | shown tiles decoding | held small / paused by the budget |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|";
 
     pub fn egress_row(&self, view: &str) -> String {
         let secs = self.measure.as_secs_f64().max(0.001);
@@ -342,8 +388,15 @@ impl Report {
         } else {
             format!("{} of {}", self.tiles_decoding, self.tiles_shown)
         };
+        let (upload, budget) = match self.relay_upload {
+            Some((bps, small, paused)) => (
+                format!("{:.1}", bps as f64 / 1e6),
+                format!("{small} / {paused}"),
+            ),
+            None => ("?".into(), "?".into()),
+        };
         format!(
-            "| {} | {view} | {mbit:.1} | {:.2} | {:.0} | {:.0} | {tiles} |",
+            "| {} | {view} | {mbit:.1} | {upload} | {:.2} | {:.0} | {:.0} | {tiles} | {budget} |",
             self.participants,
             mbit / self.participants.max(1) as f64,
             self.egress_packets as f64 / secs,

@@ -40,7 +40,7 @@ export function HostUploadStatus() {
   if (upload === null) return null;
   const note = uploadNote(upload);
   return (
-    <span className="host-upload" data-testid="host-upload" data-step={upload.step}>
+    <span className="host-upload" data-testid="host-upload">
       {' · '}
       <span data-testid="host-upload-rate">{uploadText(upload)}</span>
       {note && (

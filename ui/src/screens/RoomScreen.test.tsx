@@ -480,10 +480,11 @@ describe('who speaks', () => {
 });
 
 describe("the host's upload", () => {
-  const upload = (bitsPerSecond: number, step = 0, budgetBitsPerSecond = 25_000_000) => ({
+  const upload = (bitsPerSecond: number, heldSmall = 0, paused = 0, budgetBitsPerSecond = 25_000_000) => ({
     bitsPerSecond,
     budgetBitsPerSecond,
-    step,
+    heldSmall,
+    paused,
   });
   const hosting = () => snapshot({ hosting: invite('192.168.1.20:7450', 'K7QX-29FD') });
   /** Lets `ms` pass, and the answers asked for in it come. */
@@ -493,8 +494,8 @@ describe("the host's upload", () => {
     vi.useFakeTimers();
     vi.mocked(service.hostUpload)
       .mockResolvedValueOnce(upload(12_345_678))
-      .mockResolvedValueOnce(upload(24_600_000, 1))
-      .mockResolvedValueOnce(upload(3_000_000, 0, 0));
+      .mockResolvedValueOnce(upload(24_600_000, 3, 1))
+      .mockResolvedValueOnce(upload(3_000_000, 0, 0, 0));
     renderRoom(hosting());
     await pass(0);
     expect(service.hostUpload).toHaveBeenCalledTimes(1);
@@ -511,7 +512,9 @@ describe("the host's upload", () => {
     expect(screen.getByTestId('host-upload-rate').textContent).toBe('Your upload: 24.6 of 25 Mbit/s');
     const note = screen.getByTestId('host-upload-note');
     expect(note.textContent).toBe('video turned down to stay within your upload');
-    expect(note.getAttribute('title')).toContain('lower quality');
+    expect(note.getAttribute('title')).toContain(
+      "3 video tiles on the others' screens are shown at lower quality and 1 is paused",
+    );
 
     await pass(3000);
     expect(screen.getByTestId('host-upload-rate').textContent).toBe('Your upload: 3.0 Mbit/s');

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { mbit, uploadNote, uploadText } from './hostUpload';
 
-const upload = (bitsPerSecond: number, budgetBitsPerSecond: number, step = 0) => ({
+const upload = (bitsPerSecond: number, budgetBitsPerSecond: number, heldSmall = 0, paused = 0) => ({
   bitsPerSecond,
   budgetBitsPerSecond,
-  step,
+  heldSmall,
+  paused,
 });
 
 describe("the host's upload", () => {
@@ -24,13 +25,20 @@ describe("the host's upload", () => {
     expect(uploadText(upload(12_345_678, 0))).toBe('Your upload: 12.3 Mbit/s');
   });
 
-  it('says when video was turned down, and how far in the tooltip', () => {
-    expect(uploadNote(upload(1, 2, 0))).toBeNull();
-    const smaller = uploadNote(upload(24_000_000, 25_000_000, 1));
-    expect(smaller?.text).toBe('video turned down to stay within your upload');
-    expect(smaller?.detail).toContain('at lower quality');
-    expect(smaller?.detail).not.toContain('paused');
-    expect(uploadNote(upload(24_000_000, 25_000_000, 3))?.detail).toContain('for some tiles it is paused');
-    expect(uploadNote(upload(24_000_000, 25_000_000, 5))?.detail).toContain('for some tiles it is paused');
+  it('says when video was turned down, and how much in the tooltip', () => {
+    expect(uploadNote(upload(1, 2))).toBeNull();
+    const note = (heldSmall: number, paused: number) => uploadNote(upload(24_000_000, 25_000_000, heldSmall, paused));
+    expect(note(3, 0)?.text).toBe('video turned down to stay within your upload');
+    expect(note(3, 0)?.detail).toBe(
+      "You host this room, so everyone's video goes out over your connection. To stay within your upload, " +
+        "3 video tiles on the others' screens are shown at lower quality until there is room again.",
+    );
+    expect(note(1, 0)?.detail).toContain("1 video tile on the others' screens is shown at lower quality until");
+    expect(note(0, 2)?.detail).toContain("2 video tiles on the others' screens are paused until");
+    expect(note(0, 1)?.detail).toContain("1 video tile on the others' screens is paused until");
+    expect(note(4, 1)?.detail).toContain(
+      "4 video tiles on the others' screens are shown at lower quality and 1 is paused until",
+    );
+    expect(note(1, 2)?.detail).toContain('1 video tile on the others\' screens is shown at lower quality and 2 are paused');
   });
 });

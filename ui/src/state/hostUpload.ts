@@ -23,21 +23,31 @@ export function uploadText(upload: HostUpload): string {
   return `Your upload: ${now} of ${budget} Mbit/s`;
 }
 
-/** The steps from which the relay pauses video for some tiles (before: smaller video). */
-const PAUSING_STEP = 3;
+/** "1 video tile", "3 video tiles". */
+function tiles(n: number): string {
+  return n === 1 ? '1 video tile' : `${n} video tiles`;
+}
 
 /**
- * What to say when the budget has turned video down (`step` above 0), and its tooltip;
- * null when it has not.
+ * What to say when the budget has turned video down (tiles held to the small layer or
+ * paused, counted over everyone's screens), and its tooltip; null while everything fits.
  */
 export function uploadNote(upload: HostUpload): { text: string; detail: string } | null {
-  if (!(upload.step > 0)) return null;
+  const small = upload.heldSmall > 0 ? upload.heldSmall : 0;
+  const paused = upload.paused > 0 ? upload.paused : 0;
+  if (small === 0 && paused === 0) return null;
+  const are = (n: number) => (n === 1 ? 'is' : 'are');
+  const where = "on the others' screens";
   const how =
-    upload.step >= PAUSING_STEP
-      ? "the others get some people's video at lower quality, and for some tiles it is paused"
-      : "the others get some people's video at lower quality";
+    paused === 0
+      ? `${tiles(small)} ${where} ${are(small)} shown at lower quality`
+      : small === 0
+        ? `${tiles(paused)} ${where} ${are(paused)} paused`
+        : `${tiles(small)} ${where} ${are(small)} shown at lower quality and ${paused} ${are(paused)} paused`;
   return {
     text: 'video turned down to stay within your upload',
-    detail: `You host this room, so everyone's video goes out over your connection. To stay within your upload, ${how} until there is room again.`,
+    detail:
+      "You host this room, so everyone's video goes out over your connection. To stay within your upload, " +
+      `${how} until there is room again.`,
   };
 }
