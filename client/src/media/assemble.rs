@@ -18,8 +18,12 @@ const MAX_HELD: usize = 1024;
 /// What the assembler produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Assembled {
-    /// A complete frame (payload descriptors removed).
-    Frame { data: Vec<u8>, keyframe: bool },
+    /// A complete frame (payload descriptors removed), and its RTP timestamp.
+    Frame {
+        data: Vec<u8>,
+        keyframe: bool,
+        timestamp: u32,
+    },
     /// Packets were given up on: frames were lost, decoding needs a keyframe.
     Lost { packets: u64 },
 }
@@ -146,7 +150,11 @@ impl Vp8Assembler {
                 self.last_timestamp = Some(timestamp);
                 if ok {
                     let keyframe = is_keyframe(&data);
-                    out.push(Assembled::Frame { data, keyframe });
+                    out.push(Assembled::Frame {
+                        data,
+                        keyframe,
+                        timestamp,
+                    });
                 } else {
                     out.push(Assembled::Lost { packets: 0 });
                 }

@@ -4,6 +4,7 @@
 
 pub mod assemble;
 pub mod peer;
+pub mod playout;
 pub mod publish;
 pub mod receive;
 pub mod stats;

@@ -11,6 +11,7 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
 use super::assemble::{self, Assembled, Vp8Assembler};
 use super::now_ms;
+use super::playout::Playout;
 use super::stats::{audio_level, smooth_level, StatsHandle};
 use crate::codec::opus::OpusDecoder;
 use crate::codec::vp8::{DecodedFrame, Vp8Decoder};
@@ -179,9 +180,17 @@ async fn receive_video(
     let mut need_keyframe = true;
     let mut last_pli = None;
     let mut last_counter: Option<u32> = None;
+    let mut playout = Playout::default();
     loop {
-        // Wake up now and then even without packets, to give up on stale holes.
-        let event = tokio::time::timeout(Duration::from_millis(100), track.poll()).await;
+        // Wake up now and then even without packets, to give up on stale holes, and when
+        // the next frame is due.
+        let wait = playout
+            .next_due()
+            .map_or(Duration::from_millis(100), |due| {
+                due.saturating_duration_since(Instant::now())
+                    .min(Duration::from_millis(100))
+            });
+        let event = tokio::time::timeout(wait, track.poll()).await;
         let now = Instant::now();
         let assembled = match event {
             Err(_) => assembler.poll(now),
@@ -192,9 +201,16 @@ async fn receive_video(
             }
             Ok(Some(_)) => continue,
         };
+        // Frames go on at their pace (see `playout`); a loss in their order.
         for item in assembled {
+            match item {
+                Assembled::Frame { timestamp, .. } => playout.push(now, timestamp, item),
+                Assembled::Lost { .. } => playout.push_unpaced(now, item),
+            }
+        }
+        while let Some(item) = playout.pop_due(Instant::now()) {
             let (data, keyframe) = match item {
-                Assembled::Frame { data, keyframe } => (data, keyframe),
+                Assembled::Frame { data, keyframe, .. } => (data, keyframe),
                 Assembled::Lost { packets } => {
                     tracing::debug!(packets, "gave up on lost packets; waiting for a keyframe");
                     stats.update(|s| s.received.get_mut(key).map(|t| t.incomplete_frames += 1));

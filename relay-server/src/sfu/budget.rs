@@ -36,7 +36,7 @@ const DATAGRAM_OVERHEAD: u64 = 28;
 
 /// What a forwarded packet costs beyond its payload: IP, UDP, RTP, the SRTP tag and
 /// header extensions.
-pub(super) const PACKET_OVERHEAD: u64 = DATAGRAM_OVERHEAD + 12 + 10 + 12;
+pub(super) const PACKET_OVERHEAD: u64 = DATAGRAM_OVERHEAD + 12 + 10 + 24;
 
 /// What a layer is taken to cost before it was ever measured (bits per second).
 pub(super) fn nominal_cost(kind: MediaKind, source: TrackSource, layer: Layer) -> f64 {

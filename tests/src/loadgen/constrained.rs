@@ -36,10 +36,13 @@ pub struct ConstrainedReport {
     /// The speaker's tone heard in this share of 100 ms windows.
     pub audio_matched: f64,
     pub frame_size: Option<(u32, u32)>,
+    /// Capture to decoded, ms (the playout delay included), over the latest frames.
+    pub latency_p50_ms: Option<i64>,
+    pub latency_p95_ms: Option<i64>,
 }
 
 impl ConstrainedReport {
-    pub const MARKDOWN_HEADER: &'static str = "| link | speaker's video at the receiver | frozen | freezes (> 500 ms) | lost for good / received packets | dropped by the link (loss, queue) | speaker's audio |\n|---|---|---:|---:|---:|---:|---:|";
+    pub const MARKDOWN_HEADER: &'static str = "| link | speaker's video at the receiver | frozen | freezes (> 500 ms) | capture to decoded p50 / p95 (ms) | lost for good / received packets | dropped by the link (loss, queue) | speaker's audio |\n|---|---|---:|---:|---:|---:|---:|---:|";
 
     pub fn markdown_row(&self) -> String {
         let l = &self.link;
@@ -47,13 +50,15 @@ impl ConstrainedReport {
             .frame_size
             .map_or("?".to_string(), |(w, h)| format!("{w}×{h}"));
         format!(
-            "| {} Mbit/s down, {:.0}% loss, {} ms RTT | {:.1} fps at {size} | {:.2}% | {} | {} / {} | {} + {} | {:.0}% of windows |",
+            "| {} Mbit/s down, {:.0}% loss, {} ms RTT | {:.1} fps at {size} | {:.2}% | {} | {} / {} | {} / {} | {} + {} | {:.0}% of windows |",
             l.down_bps.map_or("unlimited".into(), |b| format!("{:.0}", b as f64 / 1e6)),
             l.loss * 100.0,
             (l.delay * 2).as_millis(),
             self.fps,
             self.frozen * 100.0,
             self.freezes,
+            self.latency_p50_ms.map_or("?".into(), |v| v.to_string()),
+            self.latency_p95_ms.map_or("?".into(), |v| v.to_string()),
             self.packets_lost,
             self.packets,
             self.dropped_to_receiver,
@@ -194,6 +199,8 @@ pub async fn run(
         queue_dropped: load(&counters.to_client_queue_dropped) - queue0,
         audio_matched,
         frame_size: v1.frame_size,
+        latency_p50_ms: v1.latency_p50_ms,
+        latency_p95_ms: v1.latency_p95_ms,
     };
     for c in others {
         let _ = c.leave().await;
