@@ -7,6 +7,7 @@
 //! studyhall-loadgen soak --duration 30m                      # the long run: memory, fds
 //! studyhall-loadgen denoise                                  # noise suppression CPU per mic
 //! studyhall-loadgen constrained                              # a receiver on a poor link
+//! studyhall-loadgen encoders                                 # the small layer's encoding CPU
 //! ```
 
 use std::path::PathBuf;
@@ -16,7 +17,9 @@ use clap::{Parser, Subcommand};
 use studyhall_tests::cluster::RedisServer;
 use studyhall_tests::loadgen::relay::{pin_self, NullRelayProcess, RelayProcess};
 use studyhall_tests::loadgen::report::{self, Report, Scenario, Target};
-use studyhall_tests::loadgen::{chat, constrained, denoise, janus, null, participant, soak};
+use studyhall_tests::loadgen::{
+    chat, constrained, denoise, encoders, janus, null, participant, soak,
+};
 
 #[derive(Parser)]
 #[command(version, about = "Load generator for studyhall-relay")]
@@ -96,6 +99,12 @@ enum Command {
         participants: Vec<usize>,
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
         measure: Duration,
+    },
+    /// What the camera's small layer costs its publisher: VP8 encoding of the app's
+    /// camera alone and with the small layer, on one thread, for VIDEO of video.
+    Encoders {
+        #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+        video: Duration,
     },
     /// A receiver behind a constrained link (the shaping proxy: DOWN_MBIT Mbit/s down,
     /// LOSS_PERCENT loss and RTT_MS round trip), showing a speaker's 640×360 camera at
@@ -290,6 +299,13 @@ fn main() -> anyhow::Result<()> {
                         eprintln!("  {label}, {n}: {e}");
                     }
                 }
+            }
+            return Ok(());
+        }
+        Command::Encoders { video } => {
+            println!("{}", encoders::EncodeCost::MARKDOWN_HEADER);
+            for cost in encoders::measure(video).map_err(anyhow::Error::msg)? {
+                println!("{}", cost.markdown());
             }
             return Ok(());
         }

@@ -10,6 +10,7 @@ pub mod board;
 pub mod chat;
 pub mod constrained;
 pub mod denoise;
+pub mod encoders;
 pub mod janus;
 pub mod null;
 pub mod participant;

@@ -190,17 +190,21 @@ pub async fn sample_upload(
     Some((mean, last.held_small, last.paused))
 }
 
-/// Whether `sub` got at least 90% of the frames `publisher` sent in the window on any of
-/// `tracks` (the layers of one source).
+/// Whether `sub` got at least 90% of the frames of one source `publisher` sent in the
+/// window, whichever of its `tracks` (layers, sent at the same frame rate) they came on:
+/// a tile switched between layers in the window is seen all along.
 fn decodes(sub: &ParticipantStats, publisher: &ParticipantStats, tracks: &[u8]) -> bool {
-    tracks.iter().any(|&t| {
-        let sent = publisher.sent_in_window[t as usize];
-        sent > 0
-            && sub
-                .received
-                .get(&(publisher.index, t))
-                .is_some_and(|r| r.frames_in_window * 10 >= sent * 9)
-    })
+    let sent = tracks
+        .iter()
+        .map(|&t| publisher.sent_in_window[t as usize])
+        .max()
+        .unwrap_or(0);
+    let got: u64 = tracks
+        .iter()
+        .filter_map(|&t| sub.received.get(&(publisher.index, t)))
+        .map(|r| r.frames_in_window)
+        .sum();
+    sent > 0 && got * 10 >= sent * 9
 }
 
 /// The system a run loads.
