@@ -271,6 +271,16 @@ test('Chromium page and studyhall-client exchange camera and microphone through 
     assert.deepEqual(lastStats.docMismatches, [], 'page saw behaviour that differs from docs/protocol.md');
     assert.equal(v.codec, 'video/VP8');
     assert.ok(v.frameWidth > 0 && v.frameHeight > 0, 'decoded video has a size');
+    // The relay heard both microphones' levels (RFC 6464): Chromium's, sent by default,
+    // and the CLI's, and told the page who speaks (docs/protocol.md, `speakers`).
+    for (let i = 0; i < 40 && !(lastStats.speakingSeen.includes('cli') && lastStats.speakingSeen.includes('browser')); i++) {
+      await sleep(250);
+      lastStats = await page.evaluate(() => window.studyhall.stats());
+    }
+    t.diagnostic(`speaking seen ${JSON.stringify(lastStats.speakingSeen)}, active seen ${JSON.stringify(lastStats.activeSeen)}`);
+    assert.ok(lastStats.speakingSeen.includes('cli'), `the relay never said the cli speaks: ${JSON.stringify(lastStats.speakingSeen)}`);
+    assert.ok(lastStats.speakingSeen.includes('browser'), `the relay never said the browser speaks: ${JSON.stringify(lastStats.speakingSeen)}`);
+    assert.ok(lastStats.activeSeen.length > 0, 'the relay named an active speaker');
 
     // (b) the CLI, once it has left, reports the browser's camera and microphone decoded.
     const remaining = CLI_DURATION_S * 1000 + 10_000 - (Date.now() - started);

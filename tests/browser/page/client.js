@@ -27,6 +27,8 @@
     log: [], // signaling messages and errors
     errors: [], // error frames and local failures
     docMismatches: [], // things that did not behave as docs/protocol.md says
+    speakingSeen: new Set(), // every identity a `speakers` frame named as speaking
+    activeSeen: new Set(), // every identity a `speakers` frame named as the active speaker
   };
 
   function log(entry) {
@@ -285,6 +287,20 @@
       case 'subscribe_offer':
         subChain = subChain.then(() => onSubscribeOffer(msg)).catch((e) => fail('subscribe_offer', e));
         break;
+      case 'speakers': {
+        // docs/protocol.md, `speakers`: `speaking` is a sorted list of identities; `active`
+        // an identity, or absent.
+        const speaking = msg.speaking;
+        if (!Array.isArray(speaking) || speaking.some((s) => typeof s !== 'string')) {
+          mismatch(`speakers.speaking is not a list of identities: ${JSON.stringify(speaking)}`);
+          break;
+        }
+        if (speaking.some((s, i) => i > 0 && speaking[i - 1] >= s)) mismatch(`speakers.speaking is not sorted: ${JSON.stringify(speaking)}`);
+        if (msg.active !== undefined && msg.active !== null && typeof msg.active !== 'string') mismatch(`speakers.active is not an identity: ${JSON.stringify(msg.active)}`);
+        for (const s of speaking) state.speakingSeen.add(s);
+        if (typeof msg.active === 'string') state.activeSeen.add(msg.active);
+        break;
+      }
       case 'error':
         state.errors.push({ where: 'relay', code: msg.code, message: msg.message, fatal: msg.fatal, request_id: msg.request_id });
         break;
@@ -360,6 +376,8 @@
       ontrack: state.ontrack,
       errors: state.errors,
       docMismatches: state.docMismatches,
+      speakingSeen: [...state.speakingSeen].sort(),
+      activeSeen: [...state.activeSeen].sort(),
     };
     if (state.pub) {
       const rep = await state.pub.getStats();
