@@ -119,11 +119,6 @@ fn one_way(
 }
 
 impl LossyProxy {
-    /// Forward datagrams to `upstream`, dropping each with probability `loss`.
-    pub async fn start(upstream: SocketAddr, loss: f64) -> LossyProxy {
-        LossyProxy::shaped(upstream, Link::lossy(loss)).await
-    }
-
     /// Forward datagrams to `upstream`, each client over a `link`.
     pub async fn shaped(upstream: SocketAddr, link: Link) -> LossyProxy {
         let front = Arc::new(UdpSocket::bind("127.0.0.1:0").await.expect("bind proxy"));

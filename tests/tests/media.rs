@@ -416,21 +416,31 @@ async fn screen_share_arrives_as_a_second_video_track() {
     bob.leave().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn video_keeps_decoding_through_five_percent_loss() {
-    let _serial = SERIAL.lock().await;
-    use std::sync::atomic::Ordering;
+/// A relay whose media port clients reach through the shaping proxy, each new client
+/// over `link` (until [`LossyProxy::set_link_for_new_clients`] says otherwise).
+async fn relay_behind(
+    link: studyhall_tests::lossy::Link,
+) -> (studyhall_tests::lossy::LossyProxy, TestRelay) {
     use studyhall_relay::config::MediaAdvertise;
     use studyhall_tests::lossy::{free_udp_port, LossyProxy};
-
     let media_port = free_udp_port();
-    let proxy = LossyProxy::start(format!("127.0.0.1:{media_port}").parse().unwrap(), 0.05).await;
+    let proxy = LossyProxy::shaped(format!("127.0.0.1:{media_port}").parse().unwrap(), link).await;
     let advertised = proxy.addr;
     let relay = TestRelay::start_with(|c| {
         c.media_port = media_port;
         c.media_advertise = Some(MediaAdvertise::Addr(advertised));
     })
     .await;
+    (proxy, relay)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn video_keeps_decoding_through_five_percent_loss() {
+    let _serial = SERIAL.lock().await;
+    use std::sync::atomic::Ordering;
+    use studyhall_tests::lossy::Link;
+
+    let (proxy, relay) = relay_behind(Link::lossy(0.05)).await;
     // A busier stream than the default, so enough packets cross the lossy link.
     let busy = MediaOptions {
         microphone: false,
@@ -485,18 +495,9 @@ async fn video_keeps_decoding_through_five_percent_loss() {
 async fn video_keeps_decoding_for_a_receiver_behind_a_constrained_link() {
     let _serial = SERIAL.lock().await;
     use std::sync::atomic::Ordering;
-    use studyhall_relay::config::MediaAdvertise;
-    use studyhall_tests::lossy::{free_udp_port, Link, LossyProxy};
+    use studyhall_tests::lossy::Link;
 
-    let media_port = free_udp_port();
-    let upstream = format!("127.0.0.1:{media_port}").parse().unwrap();
-    let proxy = LossyProxy::shaped(upstream, Link::CLEAR).await;
-    let advertised = proxy.addr;
-    let relay = TestRelay::start_with(|c| {
-        c.media_port = media_port;
-        c.media_advertise = Some(MediaAdvertise::Addr(advertised));
-    })
-    .await;
+    let (proxy, relay) = relay_behind(Link::CLEAR).await;
     let ada = connect(
         &relay,
         "r",
