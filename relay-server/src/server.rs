@@ -442,7 +442,8 @@ fn start_media(
     let socket = tokio::net::UdpSocket::from_std(socket).map_err(err)?;
     let port = socket.local_addr().map_err(err)?.port();
     let advertised = config.media_advertise.map(|a| a.address(port));
-    let budget = (config.upload_budget_kbps > 0).then(|| config.upload_budget_kbps * 1000);
+    let budget =
+        (config.upload_budget_kbps > 0).then(|| config.upload_budget_kbps.saturating_mul(1000));
     crate::sfu::runner::spawn(socket, advertised, config.media_connect_timeout, budget).map_err(err)
 }
 

@@ -649,6 +649,51 @@ fn a_track_the_subscriber_hides_is_not_sent_and_comes_back_at_a_keyframe_with_no
     assert!(sfu.peers[&cyd_sub].tracks_out.iter().all(|t| t.visible));
 }
 
+/// Ada publishes her camera's two layers (`offer`, from [`Client::publish_two_layers`])
+/// and bob, who joined, subscribes; both connect. The camera's payload type, and the
+/// tracks bob was offered.
+fn two_layers_to_bob(
+    sfu: &mut Sfu,
+    now: &mut Instant,
+    ada: &mut Client,
+    bob: &mut Client,
+    offer: (&str, Mid, Mid, str0m::change::SdpPendingOffer),
+) -> (str0m::media::Pt, Vec<studyhall_protocol::ForwardedTrack>) {
+    let (sdp, full, small, pending) = offer;
+    let track = |mid: Mid, layer| PublishedTrack {
+        mid: mid.to_string(),
+        source: TrackSource::Camera,
+        layer,
+    };
+    let tracks = [track(full, Layer::Full), track(small, Layer::Small)];
+    let answer = sfu.publish(*now, "r", "ada", 1, sdp, &tracks).unwrap();
+    ada.rtc
+        .sdp_api()
+        .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap())
+        .unwrap();
+    let Some(Notice::SubscribeOffer {
+        sdp,
+        tracks: offered,
+        ..
+    }) = sfu.poll_notice()
+    else {
+        panic!("bob is offered ada's camera")
+    };
+    let answer = bob.answer(&sdp);
+    sfu.subscribe_answer(*now, "r", "bob", 1, &answer).unwrap();
+    pump(sfu, &mut [ada, bob], now, 100);
+    assert!(ada.connected && bob.connected);
+    let pt = ada
+        .rtc
+        .writer(full)
+        .unwrap()
+        .payload_params()
+        .next()
+        .unwrap()
+        .pt();
+    (pt, offered)
+}
+
 #[test]
 fn a_small_tile_gets_the_small_layer_switches_are_clean_and_publishers_hear_what_nobody_gets() {
     let mut now = Instant::now();
@@ -686,37 +731,18 @@ fn a_small_tile_gets_the_small_layer_switches_are_clean_and_publishers_hear_what
             "{bad:?}"
         );
     }
-    let tracks = [track(full, Layer::Full), track(small, Layer::Small)];
-    let answer = sfu.publish(now, "r", "ada", 1, &sdp, &tracks).unwrap();
-    ada.rtc
-        .sdp_api()
-        .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap())
-        .unwrap();
-    let Some(Notice::SubscribeOffer {
-        sdp,
-        tracks: offered,
-        ..
-    }) = sfu.poll_notice()
-    else {
-        panic!("bob is offered ada's camera")
-    };
+    let (pt, offered) = two_layers_to_bob(
+        &mut sfu,
+        &mut now,
+        &mut ada,
+        &mut bob,
+        (&sdp, full, small, pending),
+    );
     assert_eq!(
         offered.len(),
         1,
         "one m-line for the camera, whatever its layers"
     );
-    let answer = bob.answer(&sdp);
-    sfu.subscribe_answer(now, "r", "bob", 1, &answer).unwrap();
-    pump(&mut sfu, &mut [&mut ada, &mut bob], &mut now, 100);
-    assert!(ada.connected && bob.connected);
-    let pt = ada
-        .rtc
-        .writer(full)
-        .unwrap()
-        .payload_params()
-        .next()
-        .unwrap()
-        .pt();
     const FULL: u8 = 0xF0;
     const SMALL: u8 = 0x5A;
     // Frame `i` on both layers; keyframes where `key` says, per layer.
@@ -1092,32 +1118,13 @@ fn the_upload_budget_fits_each_subscriber_in_its_share_at_keyframes_and_turns_up
     sfu.join(now, "r", "ada", 1, true);
     sfu.join(now, "r", "bob", 1, true);
     let (sdp, full, small, pending) = ada.publish_two_layers();
-    let track = |mid: Mid, layer| PublishedTrack {
-        mid: mid.to_string(),
-        source: TrackSource::Camera,
-        layer,
-    };
-    let tracks = [track(full, Layer::Full), track(small, Layer::Small)];
-    let answer = sfu.publish(now, "r", "ada", 1, &sdp, &tracks).unwrap();
-    ada.rtc
-        .sdp_api()
-        .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap())
-        .unwrap();
-    let Some(Notice::SubscribeOffer { sdp, .. }) = sfu.poll_notice() else {
-        panic!("bob is offered ada's camera")
-    };
-    let answer = bob.answer(&sdp);
-    sfu.subscribe_answer(now, "r", "bob", 1, &answer).unwrap();
-    pump(&mut sfu, &mut [&mut ada, &mut bob], &mut now, 100);
-    assert!(ada.connected && bob.connected);
-    let pt = ada
-        .rtc
-        .writer(full)
-        .unwrap()
-        .payload_params()
-        .next()
-        .unwrap()
-        .pt();
+    let (pt, _) = two_layers_to_bob(
+        &mut sfu,
+        &mut now,
+        &mut ada,
+        &mut bob,
+        (&sdp, full, small, pending),
+    );
     const FULL: u8 = 0xF0;
     const SMALL: u8 = 0x5A;
     // 25 frames a second on both layers (1000 and 550 bytes), a keyframe every 10th;
