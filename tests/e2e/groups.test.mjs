@@ -111,6 +111,11 @@ test('the app creates a group and schedules a session; a headless client joins b
 
   // The calendar: the session in the week view and, every week of it, in the month view.
   await driver.click('[data-testid=group-calendar]');
+  // Weeks run Monday to Sunday: on a Sunday, tomorrow's session is in next week's view.
+  if (tomorrow.getDay() === 1) {
+    await driver.waitFor('the week view', `return document.querySelector('[data-testid=calendar-week]')`);
+    await driver.click('[data-testid=calendar-next]');
+  }
   await driver.waitFor('the week view with the session', `return document.querySelector('[data-testid=calendar-week]') && [...document.querySelectorAll('[data-testid=calendar-entry]')].some((e) => e.textContent.includes('Problem set'))`, { timeout: 20000 });
   await docShot(driver, 'calendar-week.png');
   await driver.click('[data-testid=calendar-view-month]');
