@@ -521,10 +521,13 @@ async fn video_keeps_decoding_for_a_receiver_behind_a_constrained_link() {
         down_bps: Some(5_000_000),
         queue: Duration::from_millis(200),
     });
-    // No view: bob gets the full layer, as a large tile would. (A view set before the
-    // first subscribe offer can leave a camera's publisher told that nobody receives it:
-    // see the closing note of stop 26; a test of its own belongs with the fix.)
+    // Bob shows ada large, as the app would, from before his first subscribe offer: his
+    // view waits in the library's queue while the offer's view goes out, and must not
+    // overtake it (it once did, and ada was told nobody received her camera).
     let bob = connect(&relay, "r", "bob", receive_only()).await;
+    bob.set_view(vec![camera_tile("ada", 1280, 720)])
+        .await
+        .unwrap();
     wait_for(
         &bob,
         Duration::from_secs(45),

@@ -658,14 +658,17 @@ async fn signaling_loop(
                 Err(e) => break Err(MediaError::Signal(e)),
             },
             out = outgoing.recv() => match out {
-                Some(m) => signal.send_frame(&m).await?,
+                Some(m) if subscriber.to_write(&m) => signal.send_frame(&m).await?,
+                Some(_) => {}
                 None => break Ok(()),
             },
             _ = stop.changed() => {
                 if *stop.borrow() {
                     // Give a queued `leave` its chance, then wait for the close.
                     while let Ok(m) = outgoing.try_recv() {
-                        let _ = signal.send_frame(&m).await;
+                        if subscriber.to_write(&m) {
+                            let _ = signal.send_frame(&m).await;
+                        }
                     }
                     let _ = tokio::time::timeout(Duration::from_secs(2), async {
                         while signal.recv().await.is_ok() {}
@@ -706,6 +709,15 @@ fn ice_ufrag(sdp: &str) -> Option<String> {
 }
 
 impl Subscriber {
+    /// Whether a frame from the outgoing queue is to be written (see
+    /// [`view::ViewState::to_write`]).
+    fn to_write(&self, frame: &ClientFrame) -> bool {
+        self.view
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .to_write(frame)
+    }
+
     /// Answer subscribe offers; hand everything else to the caller.
     async fn dispatch(
         &mut self,
@@ -828,11 +840,10 @@ impl Subscriber {
         signal
             .send(ClientMessage::SubscribeAnswer { sdp: local.sdp })
             .await?;
-        let view = self
-            .view
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .offered(tracks);
+        let view = {
+            let mut view = self.view.lock().unwrap_or_else(|p| p.into_inner());
+            view.offered(tracks).filter(|frame| view.to_write(frame))
+        };
         if let Some(frame) = view {
             signal.send_frame(&frame).await?;
         }

@@ -4,6 +4,12 @@
 //! The view is kept: after a subscribe offer it is sent again when it maps onto the
 //! offer's tracks differently (a wanted participant's track is offered, or a new
 //! connection brings new mids). Before the first view, everything is received.
+//!
+//! Views are numbered as they are made, and each one is the whole view at that time.
+//! They reach the socket by two ways: the caller's through the outgoing queue, the
+//! offer's straight from the signaling task. So a view made first can arrive second;
+//! [`ViewState::to_write`] drops one older than a view already written, which it would
+//! otherwise undo (the relay would pause a camera the newer view names, for good).
 
 use std::collections::HashMap;
 
@@ -32,6 +38,8 @@ pub(crate) struct ViewState {
     /// What the latest view sent named.
     last: Option<Vec<TileView>>,
     sent: u64,
+    /// The number of the newest view written to the socket.
+    written: u64,
 }
 
 impl ViewState {
@@ -52,6 +60,24 @@ impl ViewState {
         self.wanted = Some(tiles);
         let tiles = self.tiles();
         self.frame(tiles)
+    }
+
+    /// Whether `frame` is to be written now: anything but one of our views, or a view
+    /// newer than every view written so far (which it then becomes).
+    pub(crate) fn to_write(&mut self, frame: &ClientFrame) -> bool {
+        let Some(number) = view_number(frame) else {
+            return true;
+        };
+        if number <= self.written {
+            tracing::debug!(
+                number,
+                written = self.written,
+                "dropping a view older than one sent"
+            );
+            return false;
+        }
+        self.written = number;
+        true
     }
 
     fn frame(&mut self, tracks: Vec<TileView>) -> ClientFrame {
@@ -80,6 +106,19 @@ impl ViewState {
             })
             .collect()
     }
+}
+
+/// The number of one of our views, from its request id.
+fn view_number(frame: &ClientFrame) -> Option<u64> {
+    if !matches!(frame.message, ClientMessage::SetView { .. }) {
+        return None;
+    }
+    frame
+        .request_id
+        .as_deref()?
+        .strip_prefix(VIEW_REQUEST)?
+        .parse()
+        .ok()
 }
 
 /// Whether `msg` answers one of our views; if so it has been dealt with (logged).
@@ -180,5 +219,26 @@ mod tests {
         assert!(!answers_a_view(&ServerMessage::Ack {
             request_id: "chat-1".into()
         }));
+    }
+
+    #[test]
+    fn a_view_made_before_one_already_written_is_dropped() {
+        let mut v = ViewState::default();
+        // The caller's view, made before the first offer: it names nothing yet and
+        // waits in the outgoing queue.
+        let queued = v.set(vec![tile("ada", TrackSource::Camera, 640)]);
+        assert!(tracks(&queued).is_empty());
+        // The offer's view names ada's camera and goes out first.
+        let answer = v
+            .offered(&[offered("ada", TrackSource::Camera, "1")])
+            .expect("the view names the camera now");
+        assert!(v.to_write(&answer));
+        // The queued one would hide the camera again: it is not written.
+        assert!(!v.to_write(&queued));
+        assert!(!v.to_write(&answer), "a view is written once");
+        // Later views and other frames go out.
+        let later = v.set(vec![]);
+        assert!(v.to_write(&later));
+        assert!(v.to_write(&ClientFrame::new(ClientMessage::Leave)));
     }
 }
