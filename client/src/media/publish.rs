@@ -137,8 +137,10 @@ pub struct LocalTrack {
     pub wanted: Arc<AtomicBool>,
 }
 
-/// The camera's small layer's bitrate, whatever the full layer's.
-pub const SMALL_LAYER_KBPS: u32 = 100;
+/// The camera's small layer's bitrate, whatever the full layer's: with packet headers at
+/// 15 fps about 100 kbit/s on the wire, so that a hosted room of 25 showing pages of 8
+/// small tiles fits a 25 Mbit/s upload (docs/benchmarks.md).
+pub const SMALL_LAYER_KBPS: u32 = 90;
 
 fn codec(source: TrackSource) -> (RTCRtpCodec, RtpCodecKind) {
     if source.is_video() {

@@ -10,16 +10,17 @@
 //! 4. the rest ([`Class::Rest`]).
 //!
 //! Four times a second the relay measures what each publisher layer costs (its bitrate,
-//! with packet headers), gives every subscriber an equal share of the budget, takes its
-//! audio off, and goes down its video by importance: each gets the layer its view wants
-//! if that fits in what is left, else the small layer if that fits, else nothing
-//! ([`allocate`]). A tile turned down takes effect at once; one turned up again only once
+//! with packet headers) and shares the budget out among the subscribers, max-min fairly
+//! ([`water_fill`]): nobody gets more than its view wants, and what one leaves goes to the
+//! others equally. From its share each subscriber's audio is taken off, and its video
+//! goes by importance: every tile gets its small layer while that fits, then the full one
+//! where its view wants it and the difference fits ([`allocate`]). A tile turned down takes effect at once; one turned up again only once
 //! the room for it has lasted [`STEP_UP_AFTER`]. Switches go through the rewriter like
 //! any other, at keyframes and with no gaps.
 //!
-//! The share is the budget times a headroom, which shrinks while the measured upload is
-//! over the budget anyway (resends, reports, estimates off) and grows back slowly while
-//! it is well under.
+//! What is shared out is the budget times a headroom, which shrinks while the measured
+//! upload is over the budget anyway (resends, reports, costs measured low) and grows back
+//! slowly while it is under [`RISE_BELOW`] of it.
 
 use super::*;
 
@@ -30,6 +31,10 @@ pub const STEP_UP_AFTER: Duration = Duration::from_secs(5);
 const HEADROOM_MAX: f64 = 0.98;
 const HEADROOM_MIN: f64 = 0.5;
 const HEADROOM_START: f64 = 0.9;
+/// The headroom grows while the measured upload is under this share of the budget. It
+/// is above the starting headroom: a room that wants more than the budget is allocated
+/// about the headroom's share of it, and that must not hold the headroom where it is.
+pub const RISE_BELOW: f64 = 0.95;
 
 /// IPv4 and UDP headers, which the host's upload carries on every datagram too.
 const DATAGRAM_OVERHEAD: u64 = 28;
@@ -88,6 +93,33 @@ pub(super) struct Want {
     pub small: Option<f64>,
 }
 
+impl Want {
+    /// What the layer its view wants costs.
+    fn cost(&self) -> f64 {
+        match (self.wanted, self.small) {
+            (Layer::Small, Some(small)) => small,
+            _ => self.full,
+        }
+    }
+}
+
+/// Max-min fair shares of `total` bits per second among subscribers that want
+/// `demands`: in order of demand, each gets what it wants or an equal part of what is
+/// left, whichever is less. So nobody gets more than it wants, and what one does not
+/// need goes to the others. An infinite `total` gives everyone its demand.
+pub(super) fn water_fill(total: f64, demands: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..demands.len()).collect();
+    order.sort_by(|a, b| demands[*a].total_cmp(&demands[*b]));
+    let mut shares = vec![0.0; demands.len()];
+    let mut left = total;
+    for (k, &i) in order.iter().enumerate() {
+        let part = left / (demands.len() - k) as f64;
+        shares[i] = demands[i].max(0.0).min(part);
+        left -= shares[i];
+    }
+    shares
+}
+
 /// Fit `wants` into `share` bits per second: first every tile its cheapest layer (the
 /// small one where there is one), most important first (the order of `wants` among
 /// equals), as long as they fit; then, in the same order, the full layer to those whose
@@ -101,13 +133,7 @@ pub(super) fn allocate(share: f64, wants: &[Want]) -> Vec<Cap> {
     for &i in &order {
         let w = wants[i];
         let (cap, cost) = match w.small {
-            _ if w.class == Class::Screen => {
-                let cost = match (w.wanted, w.small) {
-                    (Layer::Small, Some(small)) => small,
-                    _ => w.full,
-                };
-                (Cap::Full, cost)
-            }
+            _ if w.class == Class::Screen => (Cap::Full, w.cost()),
             Some(small) if small <= left => (Cap::Small, small),
             None if w.full <= left => (Cap::Full, w.full),
             _ => (Cap::Paused, 0.0),
@@ -171,9 +197,10 @@ impl Budget {
         self.limit
     }
 
-    /// Each of `subscribers`' share, bits per second; `None` without a budget.
-    pub fn share(&self, subscribers: usize) -> Option<f64> {
-        Some(self.limit? as f64 * self.headroom / subscribers.max(1) as f64)
+    /// What is shared out among the subscribers, bits per second; `None` without a
+    /// budget.
+    pub fn total(&self) -> Option<f64> {
+        Some(self.limit? as f64 * self.headroom)
     }
 
     /// Measure the upload since the last check, and move the headroom.
@@ -192,25 +219,29 @@ impl Budget {
         let Some(limit) = self.limit.map(|l| l as f64) else {
             return;
         };
-        // About 8% a second down while over, 4% a second back up while well under.
+        // About 8% a second down while over, 4% a second back up while under.
         if self.rate > limit {
             self.headroom = (self.headroom * 0.98).max(HEADROOM_MIN);
-        } else if self.rate < limit * 0.9 {
+        } else if self.rate < limit * RISE_BELOW {
             self.headroom = (self.headroom + 0.01).min(HEADROOM_MAX);
         }
     }
+}
+
+/// What one subscriber's view wants: its audio's cost, and its video m-lines' wants
+/// with their indexes in its `tracks_out`.
+#[derive(Default)]
+struct Wanted {
+    audio: f64,
+    wants: Vec<Want>,
+    at: Vec<usize>,
 }
 
 impl Sfu {
     /// Fit every subscriber's video into its share of the upload budget (see the module
     /// docs); without a budget, lift every cap.
     pub(super) fn allocate_upload(&mut self, now: Instant) {
-        let subscribers = self
-            .peers
-            .values()
-            .filter(|p| p.role == Role::Subscribe && p.alive)
-            .count();
-        let Some(share) = self.budget.share(subscribers) else {
+        let Some(total) = self.budget.total() else {
             for p in self.peers.values_mut() {
                 for out in &mut p.tracks_out {
                     out.cap = Cap::Full;
@@ -225,58 +256,14 @@ impl Sfu {
             .filter(|(_, p)| p.role == Role::Subscribe && p.alive)
             .map(|(id, _)| *id)
             .collect();
-        for id in ids {
-            let sub = &self.peers[&id];
-            let active = self
-                .speakers
-                .get(&sub.group)
-                .and_then(|t| t.active.as_deref());
-            let mut audio = 0.0;
-            let mut wants = Vec::new();
-            let mut at = Vec::new();
-            for (i, out) in sub.tracks_out.iter().enumerate() {
-                if !matches!(out.state, OutState::Open(_) | OutState::Negotiating(_)) {
-                    continue;
-                }
-                let Some(publisher) = self.peers.get(&out.publisher) else {
-                    continue;
-                };
-                let layer = |l: Layer| {
-                    publisher
-                        .tracks_in
-                        .values()
-                        .find(|t| t.source == out.source && t.layer == l)
-                };
-                let Some(full) = layer(Layer::Full) else {
-                    continue;
-                };
-                let small = layer(Layer::Small);
-                if out.kind == MediaKind::Audio {
-                    if full.enabled && full.voice.audible(now) {
-                        audio += full.cost();
-                    }
-                    continue;
-                }
-                let Some(wanted) = forward::wanted_layer(out, full.enabled, small.is_some()) else {
-                    continue;
-                };
-                let class = if out.source == TrackSource::Screen {
-                    Class::Screen
-                } else if active == Some(out.identity.as_str()) {
-                    Class::Speaker
-                } else if !out.small {
-                    Class::Large
-                } else {
-                    Class::Rest
-                };
-                wants.push(Want {
-                    class,
-                    wanted,
-                    full: full.cost(),
-                    small: small.map(|t| t.cost()),
-                });
-                at.push(i);
-            }
+        let wanted: Vec<Wanted> = ids.iter().map(|id| self.wanted(now, *id)).collect();
+        let demands: Vec<f64> = wanted
+            .iter()
+            // A bit per second over: what fits exactly must not miss by a rounding.
+            .map(|w| w.audio + w.wants.iter().map(Want::cost).sum::<f64>() + 1.0)
+            .collect();
+        let shares = water_fill(total, &demands);
+        for ((id, Wanted { audio, wants, at }), share) in ids.into_iter().zip(wanted).zip(shares) {
             let caps = allocate(share - audio, &wants);
             let sub = self.peers.get_mut(&id).expect("listed above");
             for (i, out) in sub.tracks_out.iter_mut().enumerate() {
@@ -300,6 +287,60 @@ impl Sfu {
                 }
             }
         }
+    }
+
+    /// What subscriber `id` receives now: its audio's cost and its video m-lines' wants.
+    fn wanted(&self, now: Instant, id: PeerId) -> Wanted {
+        let sub = &self.peers[&id];
+        let active = self
+            .speakers
+            .get(&sub.group)
+            .and_then(|t| t.active.as_deref());
+        let mut w = Wanted::default();
+        for (i, out) in sub.tracks_out.iter().enumerate() {
+            if !matches!(out.state, OutState::Open(_) | OutState::Negotiating(_)) {
+                continue;
+            }
+            let Some(publisher) = self.peers.get(&out.publisher) else {
+                continue;
+            };
+            let layer = |l: Layer| {
+                publisher
+                    .tracks_in
+                    .values()
+                    .find(|t| t.source == out.source && t.layer == l)
+            };
+            let Some(full) = layer(Layer::Full) else {
+                continue;
+            };
+            let small = layer(Layer::Small);
+            if out.kind == MediaKind::Audio {
+                if full.enabled && full.voice.audible(now) {
+                    w.audio += full.cost();
+                }
+                continue;
+            }
+            let Some(wanted) = forward::wanted_layer(out, full.enabled, small.is_some()) else {
+                continue;
+            };
+            let class = if out.source == TrackSource::Screen {
+                Class::Screen
+            } else if active == Some(out.identity.as_str()) {
+                Class::Speaker
+            } else if !out.small {
+                Class::Large
+            } else {
+                Class::Rest
+            };
+            w.wants.push(Want {
+                class,
+                wanted,
+                full: full.cost(),
+                small: small.map(|t| t.cost()),
+            });
+            w.at.push(i);
+        }
+        w
     }
 
     /// Subscriber m-lines the budget holds below what their views want now: (sent
@@ -405,7 +446,7 @@ mod tests {
     fn the_headroom_shrinks_while_over_the_budget_and_grows_back_slowly() {
         let t0 = Instant::now();
         let mut b = Budget::new(Some(1_000_000));
-        assert_eq!(b.share(2), Some(450_000.0));
+        assert_eq!(b.total(), Some(900_000.0));
         b.check(t0);
         let mut t = t0;
         for _ in 0..8 {
@@ -414,14 +455,49 @@ mod tests {
             b.check(t);
         }
         assert!(b.rate() > 1_000_000, "{}", b.rate());
-        let squeezed = b.share(1).unwrap();
+        let squeezed = b.total().unwrap();
         assert!(squeezed < 850_000.0, "{squeezed}");
         for _ in 0..400 {
             t += Duration::from_millis(250);
             b.sent(300_000 / 8 / 4);
             b.check(t);
         }
-        assert_eq!(b.share(1), Some(1_000_000.0 * HEADROOM_MAX));
-        assert_eq!(Budget::new(None).share(3), None, "no budget, no shares");
+        assert_eq!(b.total(), Some(1_000_000.0 * HEADROOM_MAX));
+        assert_eq!(Budget::new(None).total(), None, "no budget, no shares");
+    }
+
+    #[test]
+    fn the_headroom_grows_while_the_room_is_held_to_it() {
+        // A room that wants more than the budget is allocated the headroom's share of
+        // it, and measures about that: the headroom still grows, up to where the upload
+        // is nearly the budget.
+        let t0 = Instant::now();
+        let mut b = Budget::new(Some(1_000_000));
+        b.check(t0);
+        let mut t = t0;
+        for _ in 0..200 {
+            t += Duration::from_millis(250);
+            let allocated = b.total().unwrap();
+            b.sent((allocated / 8.0 / 4.0) as usize);
+            b.check(t);
+        }
+        let total = b.total().unwrap();
+        assert!(
+            total >= 1_000_000.0 * RISE_BELOW && b.rate() <= 1_000_000,
+            "{total} {}",
+            b.rate()
+        );
+    }
+
+    #[test]
+    fn what_one_subscriber_leaves_goes_to_the_others() {
+        let shares = water_fill(300.0, &[50.0, 200.0, 200.0]);
+        assert_eq!(shares, [50.0, 125.0, 125.0]);
+        // Everyone fits: each gets its demand, and the rest is left.
+        assert_eq!(water_fill(1000.0, &[50.0, 200.0]), [50.0, 200.0]);
+        // Equal demands over the total: equal shares.
+        assert_eq!(water_fill(300.0, &[400.0, 400.0, 400.0]), [100.0; 3]);
+        assert_eq!(water_fill(f64::INFINITY, &[7.0, 9.0]), [7.0, 9.0]);
+        assert!(water_fill(100.0, &[]).is_empty());
     }
 }

@@ -1,11 +1,12 @@
 //! What the camera's second layer costs its publisher: VP8 encoding of the app's camera
 //! (640×360 at 15 fps, 500 kbit/s) alone, and with the small layer beside it (the frame
-//! halved to 320×180, 100 kbit/s), as fast as it goes on one thread.
+//! halved to 320×180, at the app's small-layer rate), as fast as it goes on one thread.
 
 use std::time::{Duration, Instant};
 
 use studyhall_client::codec::scale::half_i420;
 use studyhall_client::codec::vp8::Vp8Encoder;
+use studyhall_client::media::publish::SMALL_LAYER_KBPS;
 use studyhall_client::source::pattern::PatternGenerator;
 
 use super::relay::cpu_time;
@@ -17,7 +18,7 @@ const FPS: u32 = 15;
 /// One way of encoding `video` worth of the camera.
 #[derive(Debug, Clone)]
 pub struct EncodeCost {
-    pub what: &'static str,
+    pub what: String,
     pub video: Duration,
     pub cpu: Duration,
 }
@@ -52,16 +53,19 @@ pub fn measure(video: Duration) -> Result<Vec<EncodeCost>, String> {
     let pid = std::process::id();
     let mut out = Vec::new();
     for (what, two) in [
-        ("the camera, one layer (640×360, 500 kbit/s)", false),
         (
-            "the camera and its small layer (+320×180, 100 kbit/s)",
+            "the camera, one layer (640×360, 500 kbit/s)".to_string(),
+            false,
+        ),
+        (
+            format!("the camera and its small layer (+320×180, {SMALL_LAYER_KBPS} kbit/s)"),
             true,
         ),
     ] {
         let err = |e: studyhall_client::codec::vp8::Vp8Error| e.to_string();
         let mut full = Vp8Encoder::new(WIDTH, HEIGHT, FPS, 500).map_err(err)?;
         let (sw, sh) = studyhall_client::codec::scale::half_size(WIDTH, HEIGHT);
-        let mut small = Vp8Encoder::new(sw, sh, FPS, 100).map_err(err)?;
+        let mut small = Vp8Encoder::new(sw, sh, FPS, SMALL_LAYER_KBPS).map_err(err)?;
         let cpu_from = cpu_time(pid);
         let started = Instant::now();
         for i in 0..frames {

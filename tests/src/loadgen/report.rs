@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use studyhall_client::media::publish::SMALL_LAYER_KBPS;
 use studyhall_protocol::Grants;
 use studyhall_relay::auth::TokenKeys;
 
@@ -58,10 +59,11 @@ pub fn paged(i: usize) -> Publish {
     }
 }
 
-/// [`paged`] in small tiles (320×180), with the camera also published small (100 kbit/s).
+/// [`paged`] in small tiles (320×180), with the camera also published small (at the
+/// app's rate, [`SMALL_LAYER_KBPS`]).
 pub fn paged_small(i: usize) -> Publish {
     Publish {
-        small_kbps: Some(100),
+        small_kbps: Some(SMALL_LAYER_KBPS),
         shows: Some(super::participant::Shows {
             tiles: 8,
             width: 320,
@@ -83,7 +85,7 @@ pub fn paged_small_two_speak(i: usize) -> Publish {
 /// [`paged`], and only participants 0 and 1 speak.
 pub fn paged_two_speak(i: usize) -> Publish {
     Publish {
-        small_kbps: Some(100),
+        small_kbps: Some(SMALL_LAYER_KBPS),
         speaks: Some(i < 2),
         ..paged(i)
     }
