@@ -118,6 +118,8 @@ pub struct Config {
     /// The media upload this relay keeps within, in kbit/s (a hosting member's uplink);
     /// past it, video is turned down least important first. 0: no budget.
     pub upload_budget_kbps: u64,
+    /// Estimate each subscriber's downlink (TWCC) and hold its video to it.
+    pub downlink_estimates: bool,
     /// Cluster mode: the HTTP address other nodes fetch this node's files from (default
     /// `http://<listen>`, with 127.0.0.1 for an unspecified address).
     pub internal_url: Option<String>,
@@ -198,6 +200,7 @@ impl Default for Config {
             uploads_at_once: studyhall_protocol::materials::DEFAULT_UPLOADS_AT_ONCE,
             max_groups: 10_000,
             upload_budget_kbps: 0,
+            downlink_estimates: true,
             internal_url: None,
         }
     }
@@ -253,6 +256,7 @@ pub struct ConfigLayer {
     pub uploads_at_once: Option<u32>,
     pub max_groups: Option<u64>,
     pub upload_budget_kbps: Option<u64>,
+    pub downlink_estimates: Option<bool>,
     pub internal_url: Option<String>,
 }
 
@@ -371,6 +375,7 @@ impl ConfigLayer {
             uploads_at_once,
             max_groups,
             upload_budget_kbps,
+            downlink_estimates,
             internal_url,
         )
     }
@@ -412,6 +417,7 @@ impl Config {
             uploads_at_once,
             max_groups,
             upload_budget_kbps,
+            downlink_estimates,
         );
         for (slot, value) in [
             (&mut self.redis_url, layer.redis_url),

@@ -444,7 +444,14 @@ fn start_media(
     let advertised = config.media_advertise.map(|a| a.address(port));
     let budget =
         (config.upload_budget_kbps > 0).then(|| config.upload_budget_kbps.saturating_mul(1000));
-    crate::sfu::runner::spawn(socket, advertised, config.media_connect_timeout, budget).map_err(err)
+    crate::sfu::runner::spawn(
+        socket,
+        advertised,
+        config.media_connect_timeout,
+        budget,
+        config.downlink_estimates,
+    )
+    .map_err(err)
 }
 
 /// Deliver the SFU's notices to participants. Ends when the relay is dropped.

@@ -434,6 +434,83 @@ async fn relay_behind(
     (proxy, relay)
 }
 
+/// A receiver whose downlink cannot take what its view wants is held to what it can
+/// take: the relay lowers what it sends a subscriber whose client reports heavy loss,
+/// and sends it the small layers, which keep decoding. A receiver on a clear link still
+/// gets the full layers of the same cameras.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_behind_a_slow_link_is_held_to_the_small_layers_and_nobody_else() {
+    let _serial = SERIAL.lock().await;
+    use studyhall_tests::lossy::Link;
+
+    let (proxy, relay) = relay_behind(Link::CLEAR).await;
+    // Two 640×360 cameras: more than bob's 400 kbit/s together; their small layers fit.
+    let busy = MediaOptions {
+        microphone: false,
+        camera_format: studyhall_client::media::VideoFormat {
+            width: 640,
+            height: 360,
+            fps: 30,
+            bitrate_kbps: 1500,
+        },
+        ..Default::default()
+    };
+    let ada = connect(&relay, "r", "ada", busy.clone()).await;
+    let cyd = connect(&relay, "r", "cyd", busy).await;
+    let dan = connect(&relay, "r", "dan", receive_only()).await;
+    // Dan's media flows before the link changes, so it stays clear for him.
+    wait_for(&dan, Duration::from_secs(10), "dan's cameras", |s| {
+        frames(s, "ada", TrackSource::Camera) > 0 && frames(s, "cyd", TrackSource::Camera) > 0
+    })
+    .await;
+    proxy.set_link_for_new_clients(Link {
+        loss: 0.0,
+        delay: Duration::from_millis(20),
+        down_bps: Some(400_000),
+        queue: Duration::from_millis(200),
+    });
+    let bob = connect(&relay, "r", "bob", receive_only()).await;
+    let large = vec![camera_tile("ada", 1280, 720), camera_tile("cyd", 1280, 720)];
+    bob.set_view(large.clone()).await.unwrap();
+    dan.set_view(large).await.unwrap();
+
+    let size =
+        |s: &ClientStats, who: &str| s.track(who, TrackSource::Camera).and_then(|t| t.frame_size);
+    let small = Some((320, 180));
+    wait_for(
+        &bob,
+        Duration::from_secs(30),
+        "a small layer for bob behind 400 kbit/s",
+        |s| size(s, "ada") == small || size(s, "cyd") == small,
+    )
+    .await;
+    // Held to what the link takes, both cameras keep decoding.
+    let s = bob.stats();
+    let at = (
+        frames(&s, "ada", TrackSource::Camera),
+        frames(&s, "cyd", TrackSource::Camera),
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let s = bob.stats();
+    assert!(
+        frames(&s, "ada", TrackSource::Camera) >= at.0 + 30
+            && frames(&s, "cyd", TrackSource::Camera) >= at.1 + 30,
+        "bob's cameras stopped decoding: {at:?} then {s:#?}"
+    );
+    // Dan's downlink takes both: he gets the full layers.
+    let full = Some((640, 360));
+    wait_for(
+        &dan,
+        Duration::from_secs(5),
+        "the full layers for dan",
+        |s| size(s, "ada") == full && size(s, "cyd") == full,
+    )
+    .await;
+    for c in [ada, cyd, dan, bob] {
+        c.leave().await.unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn video_keeps_decoding_through_five_percent_loss() {
     let _serial = SERIAL.lock().await;

@@ -18,6 +18,15 @@
 //! the room for it has lasted [`STEP_UP_AFTER`]. Switches go through the rewriter like
 //! any other, at keyframes and with no gaps.
 //!
+//! Each subscriber's own downlink bounds its share too, when the SFU estimates it
+//! (`with_downlink_estimates`): str0m estimates it from the subscriber's transport-wide
+//! congestion feedback (TWCC) and paces what is sent to it, and a share is at most
+//! [`ESTIMATE_SHARE`] of the estimate, though never below its audio, screen shares and
+//! every other tile's cheapest layer (an estimate holds tiles small, it does not pause
+//! them; a wrong one, on a loaded machine, costs sharpness, not pictures). Then without
+//! a budget the same fitting applies with the estimates alone. The estimator is told
+//! what each subscriber's view wants, and probes toward it.
+//!
 //! What is shared out is the budget times a headroom, which shrinks while the measured
 //! upload is over the budget anyway (resends, reports, costs measured low) and grows back
 //! slowly while it is under [`RISE_BELOW`] of it.
@@ -35,6 +44,74 @@ const HEADROOM_START: f64 = 0.9;
 /// is above the starting headroom: a room that wants more than the budget is allocated
 /// about the headroom's share of it, and that must not hold the headroom where it is.
 pub const RISE_BELOW: f64 = 0.95;
+
+/// How often a subscriber's statistics (with what its receiver reports say) come.
+pub const REPORTS_EVERY: Duration = Duration::from_secs(1);
+
+/// Loss a subscriber's client reports above which its downlink is taken as full: what
+/// it is sent is cut to [`CUT_TO`] of itself.
+const CONGESTED_ABOVE: f32 = 0.10;
+const CUT_TO: f64 = 0.85;
+/// Loss below which the link is taken as having room: the ceiling rises by [`RAISE_BY`]
+/// a second, and goes once it is above what the view wants.
+const CLEAR_BELOW: f32 = 0.02;
+const RAISE_BY: f64 = 1.08;
+/// How long a change of the ceiling has to show in the reports before the next one.
+const SETTLE: Duration = Duration::from_secs(1);
+
+/// What a subscriber's downlink takes, from the loss its client reports (the fraction
+/// lost in RTCP receiver reports, before resends): a loss-based controller of the kind
+/// congestion control has used since TFRC. Between [`CLEAR_BELOW`] and [`CONGESTED_ABOVE`]
+/// (a lossy radio link that is not full) it holds. No ceiling: nothing seen yet.
+#[derive(Debug, Default)]
+pub(super) struct Downlink {
+    /// The loss reported, smoothed over the m-lines' reports.
+    loss: Option<f32>,
+    /// The most its media may take, bits per second.
+    ceiling: Option<f64>,
+    changed: Option<Instant>,
+}
+
+impl Downlink {
+    /// One m-line's receiver report said `loss` (0–1) of its packets were lost.
+    pub fn reported(&mut self, loss: f32) {
+        let loss = loss.clamp(0.0, 1.0);
+        self.loss = Some(self.loss.map_or(loss, |l| l + (loss - l) * 0.3));
+    }
+
+    /// Move the ceiling by the loss reported, for a subscriber sent `receiving` and
+    /// wanting `demand` (bits per second).
+    pub fn update(&mut self, now: Instant, receiving: f64, demand: f64) {
+        let Some(loss) = self.loss else {
+            return;
+        };
+        if self
+            .changed
+            .is_some_and(|t| now.saturating_duration_since(t) < SETTLE)
+        {
+            return;
+        }
+        if loss > CONGESTED_ABOVE {
+            let from = self.ceiling.map_or(receiving, |c| c.min(receiving));
+            self.ceiling = Some(from * CUT_TO);
+        } else if loss < CLEAR_BELOW {
+            let Some(c) = self.ceiling else {
+                return;
+            };
+            let raised = c * RAISE_BY;
+            self.ceiling = (raised < demand).then_some(raised);
+        } else {
+            return;
+        }
+        // The next step goes by reports made after this one.
+        self.changed = Some(now);
+        self.loss = None;
+    }
+
+    pub fn ceiling(&self) -> Option<f64> {
+        self.ceiling
+    }
+}
 
 /// IPv4 and UDP headers, which the host's upload carries on every datagram too.
 const DATAGRAM_OVERHEAD: u64 = 28;
@@ -132,11 +209,17 @@ pub(super) fn allocate(share: f64, wants: &[Want]) -> Vec<Cap> {
     let mut left = share;
     for &i in &order {
         let w = wants[i];
+        // The cheapest layer first: the small one, unless the full one costs no more
+        // (a camera's encoder starting up, or a small layer not measured yet).
         let (cap, cost) = match w.small {
             _ if w.class == Class::Screen => (Cap::Full, w.cost()),
-            Some(small) if small <= left => (Cap::Small, small),
-            None if w.full <= left => (Cap::Full, w.full),
-            _ => (Cap::Paused, 0.0),
+            Some(small) if small < w.full => (Cap::Small, small),
+            _ => (Cap::Full, w.cost()),
+        };
+        let (cap, cost) = if cost <= left || w.class == Class::Screen {
+            (cap, cost)
+        } else {
+            (Cap::Paused, 0.0)
         };
         caps[i] = cap;
         left -= cost;
@@ -235,21 +318,35 @@ struct Wanted {
     audio: f64,
     wants: Vec<Want>,
     at: Vec<usize>,
+    /// What it is sent now: its audio and the layers its m-lines get.
+    receiving: f64,
+}
+
+impl Wanted {
+    /// What the view wants, with its audio. A bit per second over: what fits exactly
+    /// must not miss by a rounding.
+    fn demand(&self) -> f64 {
+        self.audio + self.wants.iter().map(Want::cost).sum::<f64>() + 1.0
+    }
+
+    /// Its audio, screen shares, and every other tile's cheapest layer.
+    fn floor(&self) -> f64 {
+        let cheapest = |w: &Want| match w.class {
+            Class::Screen => w.cost(),
+            _ => w.small.unwrap_or(w.full).min(w.cost()),
+        };
+        self.audio + self.wants.iter().map(cheapest).sum::<f64>() + 1.0
+    }
 }
 
 impl Sfu {
     /// Fit every subscriber's video into its share of the upload budget (see the module
     /// docs); without a budget, lift every cap.
     pub(super) fn allocate_upload(&mut self, now: Instant) {
-        let Some(total) = self.budget.total() else {
-            for p in self.peers.values_mut() {
-                for out in &mut p.tracks_out {
-                    out.cap = Cap::Full;
-                    out.raise_since = None;
-                }
-            }
+        if self.budget.total().is_none() && !self.estimates {
+            self.lift_caps();
             return;
-        };
+        }
         let ids: Vec<PeerId> = self
             .peers
             .iter()
@@ -257,14 +354,49 @@ impl Sfu {
             .map(|(id, _)| *id)
             .collect();
         let wanted: Vec<Wanted> = ids.iter().map(|id| self.wanted(now, *id)).collect();
-        let demands: Vec<f64> = wanted
+        let mut limited = false;
+        for (id, w) in ids.iter().zip(&wanted) {
+            let p = self.peers.get_mut(id).expect("listed above");
+            let before = p.downlink.ceiling();
+            p.downlink.update(now, w.receiving, w.demand());
+            let ceiling = p.downlink.ceiling();
+            if ceiling != before {
+                debug!(identity = %p.identity, ?ceiling, receiving = w.receiving, "downlink: what it takes");
+            }
+            limited |= ceiling.is_some();
+        }
+        let total = match self.budget.total() {
+            Some(total) => total,
+            None if limited => f64::INFINITY,
+            None => {
+                self.lift_caps();
+                return;
+            }
+        };
+        // What each may have: what its view wants, within what its downlink takes (but
+        // never below every tile's cheapest layer: a downlink holds tiles small, it does
+        // not pause them).
+        let limits: Vec<f64> = ids
             .iter()
-            // A bit per second over: what fits exactly must not miss by a rounding.
-            .map(|w| w.audio + w.wants.iter().map(Want::cost).sum::<f64>() + 1.0)
+            .zip(&wanted)
+            .map(|(id, w)| match self.peers[id].downlink.ceiling() {
+                Some(ceiling) => w.demand().min(ceiling.max(w.floor())),
+                None => w.demand(),
+            })
             .collect();
-        let shares = water_fill(total, &demands);
-        for ((id, Wanted { audio, wants, at }), share) in ids.into_iter().zip(wanted).zip(shares) {
+        let shares = water_fill(total, &limits);
+        for (
+            (
+                id,
+                Wanted {
+                    audio, wants, at, ..
+                },
+            ),
+            share,
+        ) in ids.into_iter().zip(wanted).zip(shares)
+        {
             let caps = allocate(share - audio, &wants);
+            tracing::trace!(identity = %self.peers[&id].identity, share, audio, ?wants, ?caps, "allocated");
             let sub = self.peers.get_mut(&id).expect("listed above");
             for (i, out) in sub.tracks_out.iter_mut().enumerate() {
                 let cap = at
@@ -272,7 +404,7 @@ impl Sfu {
                     .position(|j| *j == i)
                     .map_or(Cap::Full, |k| caps[k]);
                 if cap < out.cap {
-                    debug!(identity = %sub.identity, from = %out.identity, ?cap, "upload budget: a tile turned down");
+                    debug!(identity = %sub.identity, from = %out.identity, ?cap, share, audio, ?wants, "upload budget: a tile turned down");
                     out.cap = cap;
                     out.raise_since = None;
                 } else if cap > out.cap {
@@ -285,6 +417,15 @@ impl Sfu {
                 } else {
                     out.raise_since = None;
                 }
+            }
+        }
+    }
+
+    fn lift_caps(&mut self) {
+        for p in self.peers.values_mut() {
+            for out in &mut p.tracks_out {
+                out.cap = Cap::Full;
+                out.raise_since = None;
             }
         }
     }
@@ -317,8 +458,13 @@ impl Sfu {
             if out.kind == MediaKind::Audio {
                 if full.enabled && full.voice.audible(now) {
                     w.audio += full.cost();
+                    w.receiving += full.cost();
                 }
                 continue;
+            }
+            if let Some(index) = out.rewriter.sending() {
+                let sent = layer(forward::layer_of(index));
+                w.receiving += sent.map_or(0.0, |t| t.cost());
             }
             let Some(wanted) = forward::wanted_layer(out, full.enabled, small.is_some()) else {
                 continue;
@@ -420,6 +566,64 @@ mod tests {
         };
         assert_eq!(allocate(400.0, &[single]), vec![Cap::Paused]);
         assert_eq!(allocate(500.0, &[single]), vec![Cap::Full]);
+    }
+
+    #[test]
+    fn a_full_layer_that_costs_less_than_the_small_one_is_taken_first() {
+        // The camera's encoder is starting up (56 kbit/s measured) and its small layer
+        // was never measured (its nominal cost): the full layer fits, nothing is paused.
+        let w = Want {
+            class: Class::Large,
+            wanted: Layer::Full,
+            full: 56_000.0,
+            small: Some(130_000.0),
+        };
+        assert_eq!(allocate(60_000.0, &[w]), [Cap::Full]);
+        assert_eq!(allocate(50_000.0, &[w]), [Cap::Paused]);
+        // A small tile sends the small layer, whatever the full one costs.
+        let small_tile = Want {
+            wanted: Layer::Small,
+            ..w
+        };
+        assert_eq!(allocate(140_000.0, &[small_tile]), [Cap::Full]);
+        assert_eq!(allocate(100_000.0, &[small_tile]), [Cap::Paused]);
+    }
+
+    #[test]
+    fn a_downlink_is_cut_while_lossy_and_raised_while_clear() {
+        let t0 = Instant::now();
+        let mut d = Downlink::default();
+        d.update(t0, 1_000_000.0, 1_000_000.0);
+        assert_eq!(d.ceiling(), None, "no reports, no ceiling");
+        d.reported(0.05);
+        d.update(t0, 1_000_000.0, 1_000_000.0);
+        assert_eq!(
+            d.ceiling(),
+            None,
+            "5% loss (a radio link) is not congestion"
+        );
+        // Heavy loss: what is sent is cut, once a second at most, each by fresh reports.
+        d.reported(0.4);
+        d.reported(0.4);
+        d.reported(0.4);
+        d.update(t0, 1_000_000.0, 1_000_000.0);
+        assert_eq!(d.ceiling(), Some(850_000.0));
+        d.update(t0 + Duration::from_millis(500), 850_000.0, 1_000_000.0);
+        assert_eq!(d.ceiling(), Some(850_000.0), "too soon");
+        let t1 = t0 + Duration::from_millis(1100);
+        d.update(t1, 850_000.0, 1_000_000.0);
+        assert_eq!(d.ceiling(), Some(850_000.0), "no report since the cut");
+        d.reported(0.3);
+        d.update(t1, 600_000.0, 1_000_000.0);
+        assert_eq!(d.ceiling(), Some(600_000.0 * 0.85), "cut from what is sent");
+        // Clear: raised 8% a second until it covers what the view wants, then gone.
+        let mut t = t1;
+        for _ in 0..20 {
+            t += Duration::from_millis(1100);
+            d.reported(0.0);
+            d.update(t, 500_000.0, 1_000_000.0);
+        }
+        assert_eq!(d.ceiling(), None);
     }
 
     #[test]

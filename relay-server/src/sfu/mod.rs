@@ -282,6 +282,8 @@ struct Peer {
     /// Publish peers: which video tracks the participant was last told are received
     /// (`PublishLayers`); a track not in it counts as active.
     layers_told: HashMap<Mid, bool>,
+    /// Subscribe peers, with downlink estimates on: what its downlink takes.
+    downlink: budget::Downlink,
 }
 
 #[derive(Debug, Default)]
@@ -325,6 +327,9 @@ pub struct Sfu {
     speakers: HashMap<String, speakers::Told>,
     /// The upload and its budget.
     budget: budget::Budget,
+    /// Whether each subscriber's downlink is estimated (from the loss its client
+    /// reports) and its video held to it.
+    estimates: bool,
 }
 
 /// How often publishers are told which of their tracks anyone receives (at most).
@@ -352,7 +357,9 @@ fn msid(n: u64, publisher: PeerId, source: TrackSource) -> (String, String) {
     (format!("p{publisher}"), format!("{}-{n}", source.as_str()))
 }
 
-fn new_rtc(now: Instant, local: SocketAddr) -> Result<Rtc, SfuError> {
+/// An `Rtc` for one peer; `reports`: hand out what its receiver reports say about each
+/// m-line, once a second (the loss a subscriber's client sees).
+fn new_rtc(now: Instant, local: SocketAddr, reports: bool) -> Result<Rtc, SfuError> {
     // ICE-lite: the relay only answers connectivity checks and never starts its own, so
     // clients always reach it at the advertised address (what a NAT or proxy in front of
     // the relay expects), never at an address learned from the relay's own checks.
@@ -361,9 +368,9 @@ fn new_rtc(now: Instant, local: SocketAddr) -> Result<Rtc, SfuError> {
     let mut rtc = Rtc::builder()
         .set_ice_lite(true)
         .set_rtp_mode(true)
-        // No per-stream statistics events: nothing reads them, and in a room of 25 each
-        // subscriber would produce 48 a second.
-        .set_stats_interval(None)
+        // Per-stream statistics only where they are read: a subscriber's, for the loss
+        // its client reports (in a room of 25, 48 events a second per subscriber).
+        .set_stats_interval(reports.then_some(budget::REPORTS_EVERY))
         .clear_codecs()
         .enable_opus(true, false)
         .enable_vp8(true)
@@ -417,7 +424,15 @@ impl Sfu {
             layers_checked: None,
             speakers: HashMap::new(),
             budget: budget::Budget::new(None),
+            estimates: false,
         }
+    }
+
+    /// Estimate what each subscriber's downlink takes from the loss its client reports,
+    /// and hold its video to it (see [`budget`]).
+    pub fn with_downlink_estimates(mut self, on: bool) -> Self {
+        self.estimates = on;
+        self
     }
 
     /// How long new media connections may take to connect before they are dropped and
@@ -728,7 +743,7 @@ impl Sfu {
                 identity: identity.to_string(),
                 conn,
                 role,
-                rtc: new_rtc(now, self.local)?,
+                rtc: new_rtc(now, self.local, self.estimates && role == Role::Subscribe)?,
                 alive: true,
                 failure: None,
                 connect_by: Some(now + self.connect_timeout),
@@ -740,6 +755,7 @@ impl Sfu {
                 inactive_mlines: 0,
                 dirty: false,
                 layers_told: HashMap::new(),
+                downlink: budget::Downlink::default(),
             },
         );
         if role == Role::Subscribe {
@@ -782,6 +798,12 @@ impl Sfu {
     fn on_event(&mut self, now: Instant, id: PeerId, event: Event) {
         match event {
             Event::RtpPacket(packet) => self.forward(now, id, packet),
+            Event::MediaEgressStats(stats) => {
+                if let (Some(p), Some(loss)) = (self.peers.get_mut(&id), stats.loss) {
+                    tracing::trace!(identity = %p.identity, mid = %stats.mid, loss, "receiver report");
+                    p.downlink.reported(loss);
+                }
+            }
             Event::KeyframeRequest(req) => {
                 // For the layer this subscriber gets now.
                 let source = self.peers.get(&id).and_then(|p| {

@@ -304,6 +304,7 @@ pub fn spawn(
     advertised: Option<SocketAddr>,
     connect_timeout: std::time::Duration,
     upload_budget_bps: Option<u64>,
+    downlink_estimates: bool,
 ) -> std::io::Result<(SfuHandle, mpsc::UnboundedReceiver<Notice>)> {
     let local = advertised.unwrap_or(socket.local_addr()?);
     let (tx, rx) = mpsc::channel(1024);
@@ -311,7 +312,8 @@ pub fn spawn(
     info!(%local, "media relay (SFU) listening on UDP");
     let sfu = Sfu::new(local)
         .with_connect_timeout(connect_timeout)
-        .with_upload_budget(upload_budget_bps);
+        .with_upload_budget(upload_budget_bps)
+        .with_downlink_estimates(downlink_estimates);
     tokio::spawn(run(socket, sfu, rx, notices_tx));
     Ok((SfuHandle { tx, local }, notices_rx))
 }
