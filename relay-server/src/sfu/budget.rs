@@ -19,13 +19,12 @@
 //! any other, at keyframes and with no gaps.
 //!
 //! Each subscriber's own downlink bounds its share too, when the SFU estimates it
-//! (`with_downlink_estimates`): str0m estimates it from the subscriber's transport-wide
-//! congestion feedback (TWCC) and paces what is sent to it, and a share is at most
-//! [`ESTIMATE_SHARE`] of the estimate, though never below its audio, screen shares and
-//! every other tile's cheapest layer (an estimate holds tiles small, it does not pause
-//! them; a wrong one, on a loaded machine, costs sharpness, not pictures). Then without
-//! a budget the same fitting applies with the estimates alone. The estimator is told
-//! what each subscriber's view wants, and probes toward it.
+//! (`with_downlink_estimates`): a [`Downlink`] ceiling, moved by the loss its client's
+//! receiver reports say, though never below its audio, screen shares and every other
+//! tile's cheapest layer (a ceiling holds tiles small, it does not pause them). Without
+//! a budget the same fitting applies with the ceilings alone. (Not str0m's TWCC
+//! estimator: it paces everything sent to the estimate, which for forwarded media sits
+//! at about twice what is sent, so keyframes and tiles made larger would queue.)
 //!
 //! What is shared out is the budget times a headroom, which shrinks while the measured
 //! upload is over the budget anyway (resends, reports, costs measured low) and grows back
@@ -125,7 +124,8 @@ pub(super) fn nominal_cost(kind: MediaKind, source: TrackSource, layer: Layer) -
     match (kind, source, layer) {
         (MediaKind::Audio, ..) => 45_000.0,
         (_, TrackSource::Screen, _) => 1_300_000.0,
-        (_, _, Layer::Small) => 130_000.0,
+        // The reference client's 90 kbit/s, with headers.
+        (_, _, Layer::Small) => 110_000.0,
         _ => 600_000.0,
     }
 }

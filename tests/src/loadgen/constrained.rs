@@ -51,7 +51,7 @@ impl ConstrainedReport {
             .map_or("?".to_string(), |(w, h)| format!("{w}×{h}"));
         format!(
             "| {} Mbit/s down, {:.0}% loss, {} ms RTT | {:.1} fps at {size} | {:.2}% | {} | {} / {} | {} / {} | {} + {} | {:.0}% of windows |",
-            l.down_bps.map_or("unlimited".into(), |b| format!("{:.0}", b as f64 / 1e6)),
+            l.down_bps.map_or("unlimited".into(), |b| format!("{}", b as f64 / 1e6)),
             l.loss * 100.0,
             (l.delay * 2).as_millis(),
             self.fps,
