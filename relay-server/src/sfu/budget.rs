@@ -47,64 +47,92 @@ pub const RISE_BELOW: f64 = 0.95;
 /// How often a subscriber's statistics (with what its receiver reports say) come.
 pub const REPORTS_EVERY: Duration = Duration::from_secs(1);
 
-/// Loss a subscriber's client reports above which its downlink is taken as full: what
-/// it is sent is cut to [`CUT_TO`] of itself.
+/// Loss a subscriber's client reports above which, two seconds running, its downlink is
+/// taken as full: what it is sent is cut to [`CUT_TO`] of itself.
 const CONGESTED_ABOVE: f32 = 0.10;
 const CUT_TO: f64 = 0.85;
 /// Loss below which the link is taken as having room: the ceiling rises by [`RAISE_BY`]
-/// a second, and goes once it is above what the view wants.
+/// a second, and goes once it is above what the view wants. Between the two (a lossy
+/// radio link that is not full: resends cover it) it holds, for [`HOLD_AT_MOST`].
 const CLEAR_BELOW: f32 = 0.02;
 const RAISE_BY: f64 = 1.08;
-/// How long a change of the ceiling has to show in the reports before the next one.
-const SETTLE: Duration = Duration::from_secs(1);
+const HOLD_AT_MOST: Duration = Duration::from_secs(10);
 
 /// What a subscriber's downlink takes, from the loss its client reports (the fraction
-/// lost in RTCP receiver reports, before resends): a loss-based controller of the kind
-/// congestion control has used since TFRC. Between [`CLEAR_BELOW`] and [`CONGESTED_ABOVE`]
-/// (a lossy radio link that is not full) it holds. No ceiling: nothing seen yet.
+/// lost in RTCP receiver reports, before resends, weighted by each m-line's packets): a
+/// loss-based controller of the kind congestion control has long used. No ceiling:
+/// nothing seen yet, or the link has room.
 #[derive(Debug, Default)]
 pub(super) struct Downlink {
-    /// The loss reported, smoothed over the m-lines' reports.
+    /// Packets sent on each m-line at its last statistics.
+    packets: HashMap<Mid, u64>,
+    /// Loss reported since the last second closed, times packets, and the packets.
+    lost: f64,
+    sent: f64,
+    /// The loss of the last closed second, and when it closed.
     loss: Option<f32>,
+    closed: Option<Instant>,
+    /// Seconds running over [`CONGESTED_ABOVE`].
+    over: u32,
     /// The most its media may take, bits per second.
     ceiling: Option<f64>,
-    changed: Option<Instant>,
+    /// When the ceiling was last cut.
+    cut: Option<Instant>,
 }
 
 impl Downlink {
-    /// One m-line's receiver report said `loss` (0–1) of its packets were lost.
-    pub fn reported(&mut self, loss: f32) {
-        let loss = loss.clamp(0.0, 1.0);
-        self.loss = Some(self.loss.map_or(loss, |l| l + (loss - l) * 0.3));
+    /// An m-line's statistics: `packets` sent on it so far, and the fraction `loss`
+    /// (0–1) its receiver reports said was lost.
+    pub fn reported(&mut self, mid: Mid, packets: u64, loss: f32) {
+        let last = self.packets.insert(mid, packets).unwrap_or(0);
+        let sent = packets.saturating_sub(last) as f64;
+        self.lost += f64::from(loss.clamp(0.0, 1.0)) * sent;
+        self.sent += sent;
     }
 
-    /// Move the ceiling by the loss reported, for a subscriber sent `receiving` and
+    /// The loss reported over the last second closed.
+    pub fn loss(&self) -> Option<f32> {
+        self.loss
+    }
+
+    /// Close a second of reports when one has passed, and move the ceiling by the loss
+    /// reported beyond `upstream` (loss that is not this link's: what every subscriber
+    /// of the room sees, lost before the relay), for a subscriber sent `receiving` and
     /// wanting `demand` (bits per second).
-    pub fn update(&mut self, now: Instant, receiving: f64, demand: f64) {
-        let Some(loss) = self.loss else {
-            return;
-        };
+    pub fn update(&mut self, now: Instant, upstream: f32, receiving: f64, demand: f64) {
         if self
-            .changed
-            .is_some_and(|t| now.saturating_duration_since(t) < SETTLE)
+            .closed
+            .is_some_and(|t| now.saturating_duration_since(t) < REPORTS_EVERY)
         {
             return;
         }
+        self.closed = Some(now);
+        let (lost, sent) = (
+            std::mem::take(&mut self.lost),
+            std::mem::take(&mut self.sent),
+        );
+        self.loss = (sent > 0.0).then(|| (lost / sent) as f32);
+        let Some(loss) = self.loss.map(|l| (l - upstream).max(0.0)) else {
+            return;
+        };
         if loss > CONGESTED_ABOVE {
-            let from = self.ceiling.map_or(receiving, |c| c.min(receiving));
-            self.ceiling = Some(from * CUT_TO);
-        } else if loss < CLEAR_BELOW {
-            let Some(c) = self.ceiling else {
-                return;
-            };
-            let raised = c * RAISE_BY;
-            self.ceiling = (raised < demand).then_some(raised);
-        } else {
+            self.over += 1;
+            if self.over >= 2 {
+                let from = self.ceiling.map_or(receiving, |c| c.min(receiving));
+                self.ceiling = Some(from * CUT_TO);
+                self.cut = Some(now);
+                self.over = 0;
+            }
             return;
         }
-        // The next step goes by reports made after this one.
-        self.changed = Some(now);
-        self.loss = None;
+        self.over = 0;
+        let held_long = self
+            .cut
+            .is_none_or(|t| now.saturating_duration_since(t) >= HOLD_AT_MOST);
+        if let Some(c) = self.ceiling.filter(|_| loss < CLEAR_BELOW || held_long) {
+            let raised = c * RAISE_BY;
+            self.ceiling = (raised < demand).then_some(raised);
+        }
     }
 
     pub fn ceiling(&self) -> Option<f64> {
@@ -354,11 +382,32 @@ impl Sfu {
             .map(|(id, _)| *id)
             .collect();
         let wanted: Vec<Wanted> = ids.iter().map(|id| self.wanted(now, *id)).collect();
+        // Loss every subscriber of a room reports was not their links' doing: a
+        // publisher's uplink lost it. Each is held by what it reports beyond the least
+        // the others of its room do.
+        let losses: Vec<(&str, Option<f32>)> = ids
+            .iter()
+            .map(|id| {
+                let p = &self.peers[id];
+                (p.group.as_str(), p.downlink.loss())
+            })
+            .collect();
+        let upstream: Vec<f32> = (0..ids.len())
+            .map(|i| {
+                losses
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, (g, _))| *j != i && *g == losses[i].0)
+                    .filter_map(|(_, (_, l))| *l)
+                    .reduce(f32::min)
+                    .unwrap_or(0.0)
+            })
+            .collect();
         let mut limited = false;
-        for (id, w) in ids.iter().zip(&wanted) {
+        for ((id, w), upstream) in ids.iter().zip(&wanted).zip(upstream) {
             let p = self.peers.get_mut(id).expect("listed above");
             let before = p.downlink.ceiling();
-            p.downlink.update(now, w.receiving, w.demand());
+            p.downlink.update(now, upstream, w.receiving, w.demand());
             let ceiling = p.downlink.ceiling();
             if ceiling != before {
                 debug!(identity = %p.identity, ?ceiling, receiving = w.receiving, "downlink: what it takes");
@@ -590,38 +639,55 @@ mod tests {
     }
 
     #[test]
-    fn a_downlink_is_cut_while_lossy_and_raised_while_clear() {
+    fn a_downlink_is_cut_while_full_and_raised_while_clear() {
         let t0 = Instant::now();
+        let second = |n: u64| t0 + Duration::from_secs(n);
+        let (video, audio) = (Mid::from("v"), Mid::from("a"));
         let mut d = Downlink::default();
-        d.update(t0, 1_000_000.0, 1_000_000.0);
+        let mut packets = 0;
+        // Each second: 100 video packets with `loss`, 50 audio packets with none.
+        let mut report = |d: &mut Downlink, loss: f32| {
+            packets += 100;
+            d.reported(video, packets, loss);
+            d.reported(audio, packets / 2, 0.0);
+        };
+        d.update(second(0), 0.0, 1e6, 1e6);
         assert_eq!(d.ceiling(), None, "no reports, no ceiling");
-        d.reported(0.05);
-        d.update(t0, 1_000_000.0, 1_000_000.0);
+        // 5% (a radio link): held, whatever its noise.
+        for n in 1..=5 {
+            report(&mut d, if n % 2 == 0 { 0.16 } else { 0.05 });
+            d.update(second(n), 0.0, 1e6, 1e6);
+        }
         assert_eq!(
             d.ceiling(),
             None,
-            "5% loss (a radio link) is not congestion"
+            "a lossy link that is not full keeps what it gets"
         );
-        // Heavy loss: what is sent is cut, once a second at most, each by fresh reports.
-        d.reported(0.4);
-        d.reported(0.4);
-        d.reported(0.4);
-        d.update(t0, 1_000_000.0, 1_000_000.0);
+        // Full: 30% of the video lost (20% of all packets), two seconds running.
+        report(&mut d, 0.3);
+        d.update(second(6), 0.0, 1e6, 1e6);
+        assert_eq!(d.loss(), Some(0.2));
+        assert_eq!(d.ceiling(), None, "one second is not yet congestion");
+        report(&mut d, 0.3);
+        d.update(second(7), 0.0, 1e6, 1e6);
         assert_eq!(d.ceiling(), Some(850_000.0));
-        d.update(t0 + Duration::from_millis(500), 850_000.0, 1_000_000.0);
-        assert_eq!(d.ceiling(), Some(850_000.0), "too soon");
-        let t1 = t0 + Duration::from_millis(1100);
-        d.update(t1, 850_000.0, 1_000_000.0);
-        assert_eq!(d.ceiling(), Some(850_000.0), "no report since the cut");
-        d.reported(0.3);
-        d.update(t1, 600_000.0, 1_000_000.0);
-        assert_eq!(d.ceiling(), Some(600_000.0 * 0.85), "cut from what is sent");
+        d.update(second(7) + Duration::from_millis(500), 0.0, 850_000.0, 1e6);
+        report(&mut d, 0.3);
+        d.update(second(8), 0.0, 800_000.0, 1e6);
+        report(&mut d, 0.3);
+        d.update(second(9), 0.0, 800_000.0, 1e6);
+        assert_eq!(d.ceiling(), Some(800_000.0 * 0.85), "cut from what is sent");
         // Clear: raised 8% a second until it covers what the view wants, then gone.
-        let mut t = t1;
-        for _ in 0..20 {
-            t += Duration::from_millis(1100);
-            d.reported(0.0);
-            d.update(t, 500_000.0, 1_000_000.0);
+        for n in 10..40 {
+            report(&mut d, 0.0);
+            d.update(second(n), 0.0, 500_000.0, 1e6);
+        }
+        assert_eq!(d.ceiling(), None);
+        // Loss the whole room reports (a publisher's uplink) is not this link's.
+        let mut d = Downlink::default();
+        for n in 1..=3 {
+            d.reported(video, 100 * n, 0.3);
+            d.update(second(n), 0.25, 1e6, 1e6);
         }
         assert_eq!(d.ceiling(), None);
     }

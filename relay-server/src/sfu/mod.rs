@@ -801,7 +801,7 @@ impl Sfu {
             Event::MediaEgressStats(stats) => {
                 if let (Some(p), Some(loss)) = (self.peers.get_mut(&id), stats.loss) {
                     tracing::trace!(identity = %p.identity, mid = %stats.mid, loss, "receiver report");
-                    p.downlink.reported(loss);
+                    p.downlink.reported(stats.mid, stats.packets, loss);
                 }
             }
             Event::KeyframeRequest(req) => {

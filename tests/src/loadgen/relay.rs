@@ -41,6 +41,9 @@ pub struct RelayProcess {
     dir: tempfile::TempDir,
 }
 
+/// Environment variables of the load generator's own that reach the relay it starts.
+const PASSED_THROUGH: [&str; 2] = ["STUDYHALL_LOG", "STUDYHALL_DOWNLINK_ESTIMATES"];
+
 impl RelayProcess {
     /// The relay's data directory.
     pub fn data_dir(&self) -> &Path {
@@ -82,6 +85,18 @@ impl RelayProcess {
             .env("STUDYHALL_MAX_PENDING_PER_ADDRESS", "4096")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
+        // What the person running the benchmark set for these wins over the defaults
+        // above: the log's level (to see what the relay did), and turning the downlink
+        // estimates off (to compare).
+        for key in PASSED_THROUGH {
+            if let Some(v) = std::env::var_os(key) {
+                cmd.env(key, v);
+            }
+        }
+        // A log asked for goes with the generator's own errors, not into its report.
+        if std::env::var_os("STUDYHALL_LOG").is_some() {
+            cmd.stdout(std::io::stderr());
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
