@@ -193,7 +193,8 @@ pub async fn run(
         fps: (v1.frames_decoded - v0.frames_decoded) as f64 / secs,
         frozen: (v1.frozen_ms - v0.frozen_ms) as f64 / 1000.0 / secs,
         freezes: v1.freezes - v0.freezes,
-        packets_lost: v1.packets_lost - v0.packets_lost,
+        // The stack's count goes down when a packet counted lost comes late.
+        packets_lost: v1.packets_lost.saturating_sub(v0.packets_lost),
         packets: v1.packets - v0.packets,
         dropped_to_receiver: load(&counters.to_client_dropped) - dropped0,
         queue_dropped: load(&counters.to_client_queue_dropped) - queue0,
