@@ -658,7 +658,7 @@ async fn signaling_loop(
                 Err(e) => break Err(MediaError::Signal(e)),
             },
             out = outgoing.recv() => match out {
-                Some(m) if subscriber.to_write(&m) => signal.send_frame(&m).await?,
+                Some(m) if subscriber.may_write(&m) => signal.send_frame(&m).await?,
                 Some(_) => {}
                 None => break Ok(()),
             },
@@ -666,7 +666,7 @@ async fn signaling_loop(
                 if *stop.borrow() {
                     // Give a queued `leave` its chance, then wait for the close.
                     while let Ok(m) = outgoing.try_recv() {
-                        if subscriber.to_write(&m) {
+                        if subscriber.may_write(&m) {
                             let _ = signal.send_frame(&m).await;
                         }
                     }
@@ -710,12 +710,12 @@ fn ice_ufrag(sdp: &str) -> Option<String> {
 
 impl Subscriber {
     /// Whether a frame from the outgoing queue is to be written (see
-    /// [`view::ViewState::to_write`]).
-    fn to_write(&self, frame: &ClientFrame) -> bool {
+    /// [`view::ViewState::may_write`]).
+    fn may_write(&self, frame: &ClientFrame) -> bool {
         self.view
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .to_write(frame)
+            .may_write(frame)
     }
 
     /// Answer subscribe offers; hand everything else to the caller.
@@ -842,7 +842,7 @@ impl Subscriber {
             .await?;
         let view = {
             let mut view = self.view.lock().unwrap_or_else(|p| p.into_inner());
-            view.offered(tracks).filter(|frame| view.to_write(frame))
+            view.offered(tracks).filter(|frame| view.may_write(frame))
         };
         if let Some(frame) = view {
             signal.send_frame(&frame).await?;

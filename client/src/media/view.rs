@@ -8,7 +8,7 @@
 //! Views are numbered as they are made, and each one is the whole view at that time.
 //! They reach the socket by two ways: the caller's through the outgoing queue, the
 //! offer's straight from the signaling task. So a view made first can arrive second;
-//! [`ViewState::to_write`] drops one older than a view already written, which it would
+//! [`ViewState::may_write`] drops one older than a view already written, which it would
 //! otherwise undo (the relay would pause a camera the newer view names, for good).
 
 use std::collections::HashMap;
@@ -64,7 +64,7 @@ impl ViewState {
 
     /// Whether `frame` is to be written now: anything but one of our views, or a view
     /// newer than every view written so far (which it then becomes).
-    pub(crate) fn to_write(&mut self, frame: &ClientFrame) -> bool {
+    pub(crate) fn may_write(&mut self, frame: &ClientFrame) -> bool {
         let Some(number) = view_number(frame) else {
             return true;
         };
@@ -232,13 +232,13 @@ mod tests {
         let answer = v
             .offered(&[offered("ada", TrackSource::Camera, "1")])
             .expect("the view names the camera now");
-        assert!(v.to_write(&answer));
+        assert!(v.may_write(&answer));
         // The queued one would hide the camera again: it is not written.
-        assert!(!v.to_write(&queued));
-        assert!(!v.to_write(&answer), "a view is written once");
+        assert!(!v.may_write(&queued));
+        assert!(!v.may_write(&answer), "a view is written once");
         // Later views and other frames go out.
         let later = v.set(vec![]);
-        assert!(v.to_write(&later));
-        assert!(v.to_write(&ClientFrame::new(ClientMessage::Leave)));
+        assert!(v.may_write(&later));
+        assert!(v.may_write(&ClientFrame::new(ClientMessage::Leave)));
     }
 }
