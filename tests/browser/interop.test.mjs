@@ -1,6 +1,9 @@
 // Browser interop test: a Chromium page (page/client.js, written only from
 // docs/protocol.md) and `studyhall-client` meet in one room of a fresh `studyhall-relay`,
-// and each must decode the other's camera and receive the other's microphone.
+// and each must decode the other's camera and receive the other's microphone. The page
+// also publishes its camera in two layers (the relay tells it nobody receives the small
+// one) and shows the CLI's camera in a small tile and a large one (`set_view`: the relay
+// switches layers on the m-line Chromium decodes).
 //
 // Binaries: STUDYHALL_RELAY_BIN (default ../../target/debug/studyhall-relay) and
 // STUDYHALL_CLIENT_BIN (default ../../target/debug/studyhall-client), relative to this file.
@@ -26,7 +29,7 @@ const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const PAGE_DIR = path.join(here, 'page');
 
 const ROOM = 'interop';
-const CLI_DURATION_S = 20;
+const CLI_DURATION_S = 30;
 const MEDIA_TIMEOUT_MS = 25_000; // both directions must show media within this
 const MIN_FRAMES = 30;
 // INTEROP_VERBOSE=1 prints the page log, the CLI output and the relay log even on success.
@@ -192,7 +195,7 @@ function cliInbound(stats, kind) {
   return stats.subscribe.inbound.find((s) => s.kind === kind && s.identity === 'cli' && s.listed) || null;
 }
 
-test('Chromium page and studyhall-client exchange camera and microphone through the relay', { timeout: 58_000 }, async (t) => {
+test('Chromium page and studyhall-client exchange camera and microphone through the relay', { timeout: 75_000 }, async (t) => {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'studyhall-browser-'));
   const dataDir = path.join(tmp, 'data');
   const profileDir = path.join(tmp, 'chromium-profile');
@@ -271,6 +274,30 @@ test('Chromium page and studyhall-client exchange camera and microphone through 
     assert.deepEqual(lastStats.docMismatches, [], 'page saw behaviour that differs from docs/protocol.md');
     assert.equal(v.codec, 'video/VP8');
     assert.ok(v.frameWidth > 0 && v.frameHeight > 0, 'decoded video has a size');
+
+    // The page shows the CLI's camera in a small tile (docs/protocol.md, `set_view`): the
+    // relay sends its small layer (half the width and height) on the same m-line, and
+    // Chromium decodes it; a large tile brings the full layer back.
+    const full = { width: v.frameWidth, height: v.frameHeight };
+    const camera = async (width, height) => {
+      const reply = await page.evaluate((t) => window.studyhall.setView(t), [{ identity: 'cli', source: 'camera', width, height }]);
+      assert.equal(reply.type, 'ack', `set_view: ${JSON.stringify(reply)}`);
+    };
+    const frameOf = async (want, what) => {
+      for (let i = 0; i < 40; i++) {
+        lastStats = await page.evaluate(() => window.studyhall.stats());
+        const now = cliInbound(lastStats, 'video');
+        if (now && now.frameWidth === want.width && now.frameHeight === want.height) return now;
+        await sleep(250);
+      }
+      assert.fail(`${what}: the page's cli camera stayed ${JSON.stringify(cliInbound(lastStats, 'video'))}, not ${JSON.stringify(want)}`);
+    };
+    await camera(320, 180);
+    const small = await frameOf({ width: full.width / 2, height: full.height / 2 }, 'a small tile');
+    await camera(1280, 720);
+    const back = await frameOf(full, 'a large tile');
+    assert.ok(back.framesDecoded > small.framesDecoded, 'the page kept decoding across the switches');
+    t.diagnostic(`page's cli camera: ${full.width}×${full.height}, small ${small.frameWidth}×${small.frameHeight}, back ${back.frameWidth}×${back.frameHeight}`);
     // The relay heard both microphones' levels (RFC 6464): Chromium's, sent by default,
     // and the CLI's, and told the page who speaks (docs/protocol.md, `speakers`).
     for (let i = 0; i < 40 && !(lastStats.speakingSeen.includes('cli') && lastStats.speakingSeen.includes('browser')); i++) {
@@ -294,6 +321,17 @@ test('Chromium page and studyhall-client exchange camera and microphone through 
     t.diagnostic(`cli received browser:microphone ${JSON.stringify(mic)}`);
     assert.ok(cam, `cli stats have no browser:camera: ${JSON.stringify(Object.keys(cliStats.received || {}))}`);
     assert.ok(cam.frames_decoded >= MIN_FRAMES, `cli decoded only ${cam.frames_decoded} browser camera frames`);
+    // Chromium published its camera in two layers; the CLI, with no view, got the full one
+    // and the relay told the page its small layer is received by nobody.
+    assert.deepEqual(cam.frame_size, [640, 480], 'the cli got the full layer of the page\'s camera');
+    const pubTracks = lastStats.publish.tracks;
+    const fullMid = pubTracks.find((x) => x.source === 'camera' && !x.layer).mid;
+    const smallMid = pubTracks.find((x) => x.source === 'camera' && x.layer === 'small').mid;
+    const smallOut = lastStats.publish.outbound.find((s) => s.mid === smallMid);
+    t.diagnostic(`page's layers told ${JSON.stringify(lastStats.layersTold)}; small layer sent ${JSON.stringify(smallOut)}`);
+    assert.equal(lastStats.layersTold[smallMid], false, 'the relay told the page nobody receives its small layer');
+    assert.notEqual(lastStats.layersTold[fullMid], false, 'the relay did not tell the page its full layer is unused');
+    assert.ok(smallOut && smallOut.frameWidth === 320, `Chromium encoded the small layer at 320 wide: ${JSON.stringify(smallOut)}`);
     assert.ok(mic, 'cli stats have no browser:microphone');
     assert.ok(mic.frames_decoded > 0, `cli decoded ${mic.frames_decoded} browser microphone frames`);
 

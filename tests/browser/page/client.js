@@ -29,6 +29,7 @@
     docMismatches: [], // things that did not behave as docs/protocol.md says
     speakingSeen: new Set(), // every identity a `speakers` frame named as speaking
     activeSeen: new Set(), // every identity a `speakers` frame named as the active speaker
+    layersTold: {}, // mid → active, from the latest `publish_layers` naming it
   };
 
   function log(entry) {
@@ -235,12 +236,20 @@
     // "The publish connection carries the client's own tracks (all sendonly)."
     const micT = pc.addTransceiver(mic, { direction: 'sendonly', streams: [stream] });
     const camT = pc.addTransceiver(cam, { direction: 'sendonly', streams: [stream] });
+    // docs/protocol.md, "Two layers of the camera": the camera again at half its width
+    // and height and a low bitrate, as a track of its own with `layer: "small"`.
+    const smallT = pc.addTransceiver(cam.clone(), {
+      direction: 'sendonly',
+      streams: [stream],
+      sendEncodings: [{ scaleResolutionDownBy: 2, maxBitrate: 90_000 }],
+    });
     await pc.setLocalDescription(await pc.createOffer());
     await gatheringComplete(pc);
     const sdp = pc.localDescription.sdp;
     state.pubTracks = [
       { mid: micT.mid, source: 'microphone', kind: 'audio', trackId: mic.id },
       { mid: camT.mid, source: 'camera', kind: 'video', trackId: cam.id },
+      { mid: smallT.mid, source: 'camera', layer: 'small', kind: 'video', trackId: smallT.sender.track.id },
     ];
     log({ dir: 'local', type: 'pub_offer_ready', candidates: candidatesIn(sdp) });
     const reply = waitReply('p1', 10000);
@@ -248,7 +257,7 @@
       type: 'publish_offer',
       request_id: 'p1',
       sdp,
-      tracks: state.pubTracks.map(({ mid, source }) => ({ mid, source })),
+      tracks: state.pubTracks.map(({ mid, source, layer }) => ({ mid, source, layer })),
     });
     const answer = await reply;
     if (answer.type !== 'publish_answer') throw new Error(`publish_offer answered with ${JSON.stringify(summarize(answer))}`);
@@ -299,6 +308,21 @@
         if (msg.active !== undefined && msg.active !== null && typeof msg.active !== 'string') mismatch(`speakers.active is not an identity: ${JSON.stringify(msg.active)}`);
         for (const s of speaking) state.speakingSeen.add(s);
         if (typeof msg.active === 'string') state.activeSeen.add(msg.active);
+        break;
+      }
+      case 'publish_layers': {
+        // docs/protocol.md, `publish_layers`: which of our published video tracks anyone
+        // receives, by the mids of our publish_offer.
+        const tracks = msg.tracks;
+        if (!Array.isArray(tracks) || tracks.some((t) => typeof t.mid !== 'string' || typeof t.active !== 'boolean')) {
+          mismatch(`publish_layers.tracks is not a list of {mid, active}: ${JSON.stringify(tracks)}`);
+          break;
+        }
+        const video = new Set(state.pubTracks.filter((t) => t.kind === 'video').map((t) => t.mid));
+        for (const t of tracks) {
+          if (!video.has(t.mid)) mismatch(`publish_layers names mid ${t.mid}, not one of our video tracks`);
+          state.layersTold[t.mid] = t.active;
+        }
         break;
       }
       case 'error':
@@ -378,6 +402,7 @@
       docMismatches: state.docMismatches,
       speakingSeen: [...state.speakingSeen].sort(),
       activeSeen: [...state.activeSeen].sort(),
+      layersTold: state.layersTold,
     };
     if (state.pub) {
       const rep = await state.pub.getStats();
@@ -454,10 +479,29 @@
     if (state.ws && state.wsState === 'open') send({ type: 'leave' });
   }
 
+  // docs/protocol.md, `set_view`: the video tracks shown, by the mid of the subscribe
+  // connection, with the tile's size in device pixels. `tiles` name them by identity and
+  // source; the reply (`ack` or `error`) is returned.
+  let views = 0;
+  async function setView(tiles) {
+    const tracks = [];
+    for (const t of tiles) {
+      const listed = state.subTracks.find((x) => x.identity === t.identity && x.source === t.source);
+      if (!listed) throw new Error(`no forwarded track of ${t.identity}'s ${t.source} to show`);
+      tracks.push({ mid: listed.mid, width: t.width, height: t.height });
+    }
+    const request_id = `v${++views}`;
+    send({ type: 'set_view', request_id, tracks });
+    const reply = await waitReply(request_id, 5000);
+    if (reply.type !== 'ack' && reply.type !== 'error') mismatch(`set_view answered with ${reply.type}, not ack or error`);
+    return reply;
+  }
+
   window.studyhall = {
     run,
     stats,
     leave,
+    setView,
     log: () => state.log,
     sdp: () => ({
       pubLocal: state.pub && state.pub.localDescription && state.pub.localDescription.sdp,
