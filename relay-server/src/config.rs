@@ -118,7 +118,8 @@ pub struct Config {
     /// The media upload this relay keeps within, in kbit/s (a hosting member's uplink);
     /// past it, video is turned down least important first. 0: no budget.
     pub upload_budget_kbps: u64,
-    /// Estimate each subscriber's downlink (TWCC) and hold its video to it.
+    /// Hold a subscriber whose client reports heavy loss to what its downlink takes (see
+    /// `sfu::budget::Downlink`).
     pub downlink_estimates: bool,
     /// Cluster mode: the HTTP address other nodes fetch this node's files from (default
     /// `http://<listen>`, with 127.0.0.1 for an unspecified address).
